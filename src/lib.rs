@@ -1,0 +1,6 @@
+//! order-status: a self-hosted, customer-facing order status site.
+//!
+//! Data flows one way: `ingest` -> `store` -> `ui` / `web`. The domain
+//! (`order`) is pure and knows nothing of the others.
+
+pub mod order;

@@ -1,0 +1,134 @@
+//! The domain: what an order is and what a shopper should see of it.
+//!
+//! Pure data and pure functions, no I/O: no tantivy, axum or Leptos here,
+//! so the rules that decide "Arriving Thursday" can be tested state by
+//! state and reused by the store, the pages and the JSON API alike.
+
+pub mod model;
+pub mod timeline;
+mod vocab;
+
+pub use model::*;
+
+use thiserror::Error;
+
+/// Why an incoming order record cannot be accepted.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum InvalidOrder {
+    #[error("`id` is missing or 0")]
+    MissingId,
+    #[error("neither `order_number` nor a numeric `name` is given")]
+    MissingNumber,
+    #[error("no shop: give `shop` in the record or configure one")]
+    MissingShop,
+    #[error("`{field}` is longer than {max} characters")]
+    TooLong { field: &'static str, max: usize },
+}
+
+/// Longest email we accept (RFC 5321's path limit).
+pub const MAX_EMAIL_LEN: usize = 254;
+
+impl Order {
+    /// Checks an incoming record and fills what can be derived: the shop
+    /// from `default_shop`, `order_number` from `name` or the other way
+    /// round, `updated_at` from the other timestamps.
+    pub fn validated(mut self, default_shop: &str) -> Result<Order, InvalidOrder> {
+        if self.id == 0 {
+            return Err(InvalidOrder::MissingId);
+        }
+        if self.shop.trim().is_empty() {
+            self.shop = default_shop.trim().to_string();
+        }
+        if self.shop.is_empty() {
+            return Err(InvalidOrder::MissingShop);
+        }
+        if self.order_number == 0 {
+            self.order_number =
+                normalize_order_number(&self.name).ok_or(InvalidOrder::MissingNumber)?;
+        }
+        if self.name.trim().is_empty() {
+            self.name = format!("#{}", self.order_number);
+        }
+        if self.email.len() > MAX_EMAIL_LEN {
+            return Err(InvalidOrder::TooLong {
+                field: "email",
+                max: MAX_EMAIL_LEN,
+            });
+        }
+        if self.updated_at.is_none() {
+            self.updated_at = [
+                self.processed_at,
+                self.created_at,
+                self.cancelled_at,
+                self.closed_at,
+            ]
+            .into_iter()
+            .flatten()
+            .max();
+        }
+        Ok(self)
+    }
+}
+
+/// The order number a shopper typed, as a number: "#1001", "1001" and
+/// " 1001 " are all 1001. Anything that is not digits after an optional
+/// `#` is not an order number.
+pub fn normalize_order_number(input: &str) -> Option<u64> {
+    let s = input.trim();
+    let s = s.strip_prefix('#').unwrap_or(s).trim();
+    if s.is_empty() || s.len() > 19 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok().filter(|n| *n > 0)
+}
+
+/// An email as compared in lookups: trimmed and lower-cased. (Local parts
+/// are case-sensitive in theory; no shop treats them so, and shoppers'
+/// phones capitalise the first letter.)
+pub fn normalize_email(input: &str) -> String {
+    input.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_numbers_normalise() {
+        assert_eq!(normalize_order_number("#1001"), Some(1001));
+        assert_eq!(normalize_order_number("1001"), Some(1001));
+        assert_eq!(normalize_order_number(" 1001 "), Some(1001));
+        assert_eq!(normalize_order_number("# 1001"), Some(1001));
+        assert_eq!(normalize_order_number(""), None);
+        assert_eq!(normalize_order_number("#"), None);
+        assert_eq!(normalize_order_number("10a1"), None);
+        assert_eq!(normalize_order_number("-5"), None);
+        assert_eq!(normalize_order_number("0"), None);
+        assert_eq!(normalize_order_number("99999999999999999999999"), None);
+    }
+
+    #[test]
+    fn emails_normalise() {
+        assert_eq!(normalize_email("  Anna@Example.SE "), "anna@example.se");
+    }
+
+    #[test]
+    fn validation_fills_derivable_fields() {
+        let o: Order = serde_json::from_str(r##"{"id": 7, "name": "#1042"}"##).expect("parse");
+        let o = o.validated("shop.example").expect("valid");
+        assert_eq!(o.order_number, 1042);
+        assert_eq!(o.shop, "shop.example");
+        let o: Order = serde_json::from_str(r#"{"id": 7, "order_number": 5}"#).expect("parse");
+        assert_eq!(o.validated("s").expect("valid").name, "#5");
+    }
+
+    #[test]
+    fn validation_rejects_what_cannot_be_keyed() {
+        let o: Order = serde_json::from_str(r#"{"id": 0, "order_number": 5}"#).expect("parse");
+        assert_eq!(o.validated("s"), Err(InvalidOrder::MissingId));
+        let o: Order = serde_json::from_str(r#"{"id": 1, "name": "abc"}"#).expect("parse");
+        assert_eq!(o.validated("s"), Err(InvalidOrder::MissingNumber));
+        let o: Order = serde_json::from_str(r#"{"id": 1, "order_number": 5}"#).expect("parse");
+        assert_eq!(o.validated(""), Err(InvalidOrder::MissingShop));
+    }
+}

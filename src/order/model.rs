@@ -1,0 +1,586 @@
+//! The order as this project knows it: one struct tree that is at once the
+//! domain model, the NDJSON import format and the stored form.
+//!
+//! Field names follow Shopify's REST `Order` resource wherever Shopify has
+//! the field (`id`, `name`, `order_number`, `financial_status`,
+//! `fulfillments[].tracking_numbers`, `refunds[].transactions`, ...), so a
+//! REST order or webhook body is already nearly a valid record and one
+//! mapping serves import and webhooks. Fields Shopify only has in GraphQL
+//! (`display_status`, `estimated_delivery_at`, `returns`, `return_status`)
+//! use the GraphQL name in snake_case. Fields that Shopify does not have
+//! (`shop`, `custom_stages`, `events` inside a fulfillment) are ours and are
+//! documented in the README. Every field but `id` is optional on input and
+//! unknown fields are ignored, because payloads grow.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize};
+
+pub use super::vocab::*;
+
+/// A store order, with everything a status page or a support agent needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    /// The shop this order belongs to (`example.myshopify.com`). Part of the
+    /// order key, so one deployment can serve several shops.
+    #[serde(default)]
+    pub shop: String,
+    /// Shopify's numeric order id.
+    pub id: u64,
+    /// The order name shown to shoppers, e.g. `#1001`.
+    #[serde(default)]
+    pub name: String,
+    /// The sequential order number, e.g. `1001`.
+    #[serde(default)]
+    pub order_number: u64,
+    /// The shopper's email (as entered; lookups normalise it).
+    #[serde(default, deserialize_with = "nullable")]
+    pub email: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// ISO 4217 code of the money fields.
+    #[serde(default, deserialize_with = "nullable")]
+    pub currency: String,
+    #[serde(default)]
+    pub subtotal_price: Option<Decimal>,
+    #[serde(default)]
+    pub total_tax: Option<Decimal>,
+    #[serde(default)]
+    pub total_discounts: Option<Decimal>,
+    #[serde(default)]
+    pub total_price: Option<Decimal>,
+
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub processed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
+    /// When the order was archived (closed) by the merchant.
+    #[serde(default)]
+    pub closed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub cancelled_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub cancel_reason: Option<CancelReason>,
+
+    /// Tags; REST sends one comma-separated string, we also take a list.
+    #[serde(default, deserialize_with = "tags")]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub customer: Option<Customer>,
+    #[serde(default)]
+    pub shipping_address: Option<Address>,
+    #[serde(default)]
+    pub line_items: Vec<LineItem>,
+
+    #[serde(default, alias = "display_financial_status", deserialize_with = "nullable")]
+    pub financial_status: FinancialStatus,
+    #[serde(
+        default,
+        alias = "display_fulfillment_status",
+        deserialize_with = "nullable"
+    )]
+    pub fulfillment_status: FulfillmentStatus,
+    /// The per-location work orders (REST `FulfillmentOrder`).
+    #[serde(default)]
+    pub fulfillment_orders: Vec<FulfillmentOrder>,
+    /// Shipments, one per parcel.
+    #[serde(default)]
+    pub fulfillments: Vec<Fulfillment>,
+    #[serde(default)]
+    pub returns: Vec<Return>,
+    /// GraphQL `returnStatus`; derived from `returns` when absent.
+    #[serde(default)]
+    pub return_status: Option<ReturnStatus>,
+    #[serde(default)]
+    pub refunds: Vec<Refund>,
+    /// Merchant-defined steps before shipping, oldest first.
+    #[serde(default)]
+    pub custom_stages: Vec<CustomStage>,
+}
+
+/// The buyer, as far as a status page needs.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Customer {
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+}
+
+/// A postal address (REST `shipping_address`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Address {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub address1: Option<String>,
+    #[serde(default)]
+    pub address2: Option<String>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub province: Option<String>,
+    #[serde(default)]
+    pub zip: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub country_code: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// One product line of the order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LineItem {
+    #[serde(default)]
+    pub id: u64,
+    #[serde(default, deserialize_with = "nullable")]
+    pub title: String,
+    #[serde(default)]
+    pub variant_title: Option<String>,
+    #[serde(default)]
+    pub sku: Option<String>,
+    #[serde(default)]
+    pub quantity: u32,
+    /// Quantity after removals and refunds before shipping (REST
+    /// `current_quantity`); `quantity` when absent.
+    #[serde(default)]
+    pub current_quantity: Option<u32>,
+    #[serde(default)]
+    pub price: Option<Decimal>,
+    #[serde(default)]
+    pub image_url: Option<String>,
+    /// False for digital goods and gift cards.
+    #[serde(default = "yes")]
+    pub requires_shipping: bool,
+}
+
+/// The work one location has to do for the order (REST `FulfillmentOrder`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FulfillmentOrder {
+    #[serde(default)]
+    pub id: u64,
+    pub status: FulfillmentOrderStatus,
+    /// For `SCHEDULED`: when the work is planned to start.
+    #[serde(default)]
+    pub fulfill_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub assigned_location: Option<Location>,
+    /// For `ON_HOLD`: why.
+    #[serde(default)]
+    pub fulfillment_holds: Vec<FulfillmentHold>,
+    #[serde(default)]
+    pub line_items: Vec<FulfillmentOrderLineItem>,
+}
+
+/// A warehouse, shop or fulfillment service location.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Location {
+    #[serde(default)]
+    pub location_id: Option<u64>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub country_code: Option<String>,
+}
+
+/// Why a fulfillment order is on hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FulfillmentHold {
+    pub reason: HoldReason,
+    #[serde(default)]
+    pub reason_notes: Option<String>,
+}
+
+/// A line item's share of a fulfillment order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FulfillmentOrderLineItem {
+    #[serde(default)]
+    pub line_item_id: u64,
+    #[serde(default)]
+    pub quantity: u32,
+}
+
+/// One shipment (parcel) with its tracking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fulfillment {
+    #[serde(default)]
+    pub id: u64,
+    /// `#1001.1`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The record's status (REST `status`: success, cancelled, failure...).
+    #[serde(default)]
+    pub status: Option<ShipmentRecordStatus>,
+    /// REST `shipment_status`: the latest carrier status.
+    #[serde(default)]
+    pub shipment_status: Option<TrackingStatus>,
+    /// GraphQL `displayStatus`; derived when absent, see
+    /// [`Fulfillment::display_status`].
+    #[serde(default)]
+    pub display_status: Option<FulfillmentDisplayStatus>,
+    #[serde(default)]
+    pub location_id: Option<u64>,
+    /// The shipping location's name (GraphQL `location.name`).
+    #[serde(default)]
+    pub location_name: Option<String>,
+    #[serde(default)]
+    pub tracking_company: Option<String>,
+    #[serde(default)]
+    pub tracking_numbers: Vec<String>,
+    #[serde(default)]
+    pub tracking_urls: Vec<String>,
+    #[serde(default)]
+    pub estimated_delivery_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub in_transit_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub delivered_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub line_items: Vec<ShippedItem>,
+    /// Carrier scans (REST `FulfillmentEvent`s), any order.
+    #[serde(default)]
+    pub events: Vec<TrackingEvent>,
+}
+
+/// A line item (or part of one) inside a shipment or return.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShippedItem {
+    /// The order line item this is part of (REST: `id` of the line item).
+    #[serde(default, alias = "line_item_id")]
+    pub id: u64,
+    #[serde(default, deserialize_with = "nullable")]
+    pub title: String,
+    #[serde(default)]
+    pub variant_title: Option<String>,
+    #[serde(default)]
+    pub quantity: u32,
+}
+
+/// One carrier scan (REST `FulfillmentEvent`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackingEvent {
+    pub status: TrackingStatus,
+    #[serde(default)]
+    pub happened_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub province: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub estimated_delivery_at: Option<DateTime<Utc>>,
+}
+
+/// A return of some items (GraphQL `Return`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Return {
+    #[serde(default)]
+    pub id: u64,
+    /// `#1001-R1`.
+    #[serde(default)]
+    pub name: Option<String>,
+    pub status: ReturnState,
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub closed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub line_items: Vec<ReturnItem>,
+    /// Return shipping labels and their tracking.
+    #[serde(default)]
+    pub tracking: Vec<ReturnTracking>,
+}
+
+/// An item being returned, with the shopper's reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReturnItem {
+    #[serde(default)]
+    pub line_item_id: u64,
+    #[serde(default, deserialize_with = "nullable")]
+    pub title: String,
+    #[serde(default)]
+    pub quantity: u32,
+    /// GraphQL `ReturnReason` (`SIZE_TOO_SMALL`, `DEFECTIVE`, ...), verbatim.
+    #[serde(default)]
+    pub return_reason: Option<String>,
+}
+
+/// The parcel a shopper sends back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReturnTracking {
+    #[serde(default)]
+    pub company: Option<String>,
+    #[serde(default)]
+    pub number: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// Money given back (REST `Refund`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Refund {
+    #[serde(default)]
+    pub id: u64,
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub processed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub transactions: Vec<Transaction>,
+}
+
+/// A money movement of a refund (REST `Transaction`, the fields we need).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transaction {
+    #[serde(default)]
+    pub amount: Decimal,
+    /// `refund`, `sale`, ...: verbatim.
+    #[serde(default, deserialize_with = "nullable")]
+    pub kind: String,
+    /// `success`, `pending`, `failure`, `error`: verbatim.
+    #[serde(default, deserialize_with = "nullable")]
+    pub status: String,
+}
+
+/// A merchant-defined step before shipping ("Engraving", "Quality check").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomStage {
+    pub name: String,
+    /// When the order entered this stage.
+    pub at: DateTime<Utc>,
+}
+
+impl Order {
+    /// The store key: shop and Shopify id, unique across shops.
+    pub fn key(&self) -> String {
+        order_key(&self.shop, self.id)
+    }
+
+    /// "First Last", or whatever part of it is known.
+    pub fn customer_name(&self) -> Option<String> {
+        let c = self.customer.as_ref()?;
+        let name = [c.first_name.as_deref(), c.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        (!name.is_empty()).then_some(name)
+    }
+
+    /// The order's return status: as Shopify sent it, or summed up from
+    /// the returns when it did not.
+    pub fn return_status(&self) -> ReturnStatus {
+        if let Some(s) = &self.return_status {
+            return s.clone();
+        }
+        let live = |s: &ReturnState| !matches!(s, ReturnState::Declined | ReturnState::Canceled);
+        if self.returns.is_empty() {
+            ReturnStatus::NoReturn
+        } else if self
+            .returns
+            .iter()
+            .any(|r| r.status == ReturnState::Requested)
+        {
+            ReturnStatus::ReturnRequested
+        } else if self.returns.iter().any(|r| r.status == ReturnState::Open) {
+            ReturnStatus::InProgress
+        } else if self.returns.iter().any(|r| r.status == ReturnState::Closed) {
+            ReturnStatus::Returned
+        } else if self.returns.iter().any(|r| live(&r.status)) {
+            ReturnStatus::InProgress
+        } else {
+            ReturnStatus::NoReturn
+        }
+    }
+
+    /// Total refunded: the sum of successful refund transactions.
+    pub fn refunded_amount(&self) -> Decimal {
+        self.refunds.iter().map(Refund::amount).sum()
+    }
+
+    /// Open, archived (closed) or cancelled: the staff filter.
+    pub fn state(&self) -> OrderState {
+        if self.cancelled_at.is_some() {
+            OrderState::Cancelled
+        } else if self.closed_at.is_some() {
+            OrderState::Archived
+        } else {
+            OrderState::Open
+        }
+    }
+}
+
+/// Whether an order is still open, archived by the merchant, or cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderState {
+    Open,
+    Archived,
+    Cancelled,
+}
+
+impl OrderState {
+    /// The lower-case name used in filters and the index.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderState::Open => "open",
+            OrderState::Archived => "archived",
+            OrderState::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl Refund {
+    /// Money actually returned by this refund.
+    pub fn amount(&self) -> Decimal {
+        self.transactions
+            .iter()
+            .filter(|t| t.kind.eq_ignore_ascii_case("refund"))
+            .filter(|t| t.status.is_empty() || t.status.eq_ignore_ascii_case("success"))
+            .map(|t| t.amount)
+            .sum()
+    }
+
+    /// When the refund happened.
+    pub fn at(&self) -> Option<DateTime<Utc>> {
+        self.processed_at.or(self.created_at)
+    }
+}
+
+impl LineItem {
+    /// How many are still part of the order (after removals).
+    pub fn live_quantity(&self) -> u32 {
+        self.current_quantity.unwrap_or(self.quantity)
+    }
+}
+
+impl Fulfillment {
+    /// The shipment's display status: GraphQL `displayStatus` when present,
+    /// otherwise derived from the REST fields the way Shopify's admin does:
+    /// a cancelled or failed record first, then the latest carrier status
+    /// (`shipment_status`, or the newest event), then "fulfilled".
+    pub fn display_status(&self) -> FulfillmentDisplayStatus {
+        if let Some(s) = &self.display_status {
+            return s.clone();
+        }
+        match &self.status {
+            Some(ShipmentRecordStatus::Cancelled) => return FulfillmentDisplayStatus::Canceled,
+            Some(ShipmentRecordStatus::Failure | ShipmentRecordStatus::Error) => {
+                return FulfillmentDisplayStatus::Failure;
+            }
+            _ => {}
+        }
+        if let Some(s) = &self.shipment_status {
+            return s.as_display_status();
+        }
+        if let Some(e) = self.latest_event() {
+            return e.status.as_display_status();
+        }
+        match &self.status {
+            Some(ShipmentRecordStatus::Pending | ShipmentRecordStatus::Open) => {
+                FulfillmentDisplayStatus::Submitted
+            }
+            _ => FulfillmentDisplayStatus::Fulfilled,
+        }
+    }
+
+    /// The newest carrier scan.
+    pub fn latest_event(&self) -> Option<&TrackingEvent> {
+        self.events.iter().max_by_key(|e| e.happened_at)
+    }
+
+    /// The carrier's latest delivery estimate: the newest event that gave
+    /// one, else the shipment's own.
+    pub fn estimated_delivery(&self) -> Option<DateTime<Utc>> {
+        self.events
+            .iter()
+            .filter(|e| e.estimated_delivery_at.is_some())
+            .max_by_key(|e| e.happened_at)
+            .and_then(|e| e.estimated_delivery_at)
+            .or(self.estimated_delivery_at)
+    }
+
+    /// When the parcel was delivered (or picked up), if it was.
+    pub fn delivered_time(&self) -> Option<DateTime<Utc>> {
+        self.delivered_at.or_else(|| {
+            self.events
+                .iter()
+                .filter(|e| {
+                    matches!(
+                        e.status,
+                        TrackingStatus::Delivered | TrackingStatus::PickedUp
+                    )
+                })
+                .filter_map(|e| e.happened_at)
+                .max()
+        })
+    }
+}
+
+/// The store key of an order: `shop/id`.
+pub fn order_key(shop: &str, id: u64) -> String {
+    format!("{shop}/{id}")
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Reads `null` as the type's default: REST sends `null` for many fields
+/// (`fulfillment_status: null` means unfulfilled).
+fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Tags as REST's comma-separated string or as a list.
+fn tags<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Tags {
+        One(String),
+        Many(Vec<String>),
+    }
+    let list = match Option::<Tags>::deserialize(d)? {
+        None => Vec::new(),
+        Some(Tags::One(s)) => s.split(',').map(str::to_string).collect(),
+        Some(Tags::Many(v)) => v,
+    };
+    Ok(list
+        .into_iter()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect())
+}
+
+impl Default for FinancialStatus {
+    fn default() -> Self {
+        FinancialStatus::Pending
+    }
+}
+
+impl Default for FulfillmentStatus {
+    fn default() -> Self {
+        FulfillmentStatus::Unfulfilled
+    }
+}
