@@ -4,3 +4,4 @@
 //! (`order`) is pure and knows nothing of the others.
 
 pub mod order;
+pub mod store;

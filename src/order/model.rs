@@ -74,7 +74,11 @@ pub struct Order {
     #[serde(default)]
     pub line_items: Vec<LineItem>,
 
-    #[serde(default, alias = "display_financial_status", deserialize_with = "nullable")]
+    #[serde(
+        default,
+        alias = "display_financial_status",
+        deserialize_with = "nullable"
+    )]
     pub financial_status: FinancialStatus,
     #[serde(
         default,

@@ -111,7 +111,9 @@ pub enum Headline {
     Cancelled(RefundState),
     ReturnRequested,
     ReturnInProgress,
-    Returned { refunded: bool },
+    Returned {
+        refunded: bool,
+    },
     Refunded,
     /// Nothing in the order needs shipping (digital goods, gift cards).
     NothingToShip,
@@ -298,10 +300,7 @@ fn main_path(order: &Order, packages: &[Package], progress: StepKind) -> Vec<Ste
     };
     let preparing = order.custom_stages.first().map(|s| s.at);
     [
-        (
-            StepKind::Confirmed,
-            order.processed_at.or(order.created_at),
-        ),
+        (StepKind::Confirmed, order.processed_at.or(order.created_at)),
         (StepKind::Preparing, preparing),
         (StepKind::Shipped, first_shipped),
         (StepKind::OutForDelivery, out_for_delivery),

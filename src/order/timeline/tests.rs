@@ -9,7 +9,9 @@ use super::*;
 
 /// Wednesday 2026-11-25, 12:00 UTC.
 fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).single().expect("valid")
+    Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0)
+        .single()
+        .expect("valid")
 }
 
 const TZ: Tz = chrono_tz::Europe::Stockholm;
@@ -82,7 +84,11 @@ fn pending_payment_waits_at_confirmed() {
     assert_eq!(t.current, StepKind::Confirmed);
     assert_eq!(t.headline, Headline::AwaitingPayment);
     assert_eq!(t.headline.to_string(), "Waiting for payment");
-    assert!(t.waiting.iter().all(|w| w.reason == WaitReason::AwaitingPayment));
+    assert!(
+        t.waiting
+            .iter()
+            .all(|w| w.reason == WaitReason::AwaitingPayment)
+    );
 }
 
 #[test]
@@ -96,7 +102,10 @@ fn custom_stage_names_the_wait() {
         ]}),
     ));
     assert_eq!(t.headline, Headline::InStage("Quality check".into()));
-    assert_eq!(t.waiting[0].reason, WaitReason::Stage("Quality check".into()));
+    assert_eq!(
+        t.waiting[0].reason,
+        WaitReason::Stage("Quality check".into())
+    );
     assert_eq!(t.current, StepKind::Preparing);
 }
 
@@ -125,26 +134,50 @@ fn on_hold_and_scheduled_say_why() {
         }]}),
     ));
     // 23:30 UTC is already 2 Dec in Stockholm.
-    assert_eq!(scheduled.headline, Headline::Scheduled(Some(date(2026, 12, 2))));
+    assert_eq!(
+        scheduled.headline,
+        Headline::Scheduled(Some(date(2026, 12, 2)))
+    );
 }
 
 #[test]
 fn in_transit_with_estimate_says_the_weekday() {
-    let mut s = shipment(5, "IN_TRANSIT", json!([{"id": 11, "quantity": 1}, {"id": 12, "quantity": 2}]));
+    let mut s = shipment(
+        5,
+        "IN_TRANSIT",
+        json!([{"id": 11, "quantity": 1}, {"id": 12, "quantity": 2}]),
+    );
     s["estimated_delivery_at"] = json!("2026-11-27T15:00:00Z");
-    let t = timeline(with(base(), json!({"fulfillment_status": "FULFILLED", "fulfillments": [s]})));
+    let t = timeline(with(
+        base(),
+        json!({"fulfillment_status": "FULFILLED", "fulfillments": [s]}),
+    ));
     assert_eq!(t.current, StepKind::Shipped);
-    assert_eq!(t.headline, Headline::Arriving(Day::Weekday(chrono::Weekday::Fri)));
+    assert_eq!(
+        t.headline,
+        Headline::Arriving(Day::Weekday(chrono::Weekday::Fri))
+    );
     assert_eq!(t.headline.to_string(), "Arriving Friday");
     assert!(t.waiting.is_empty());
     assert_eq!(t.packages.len(), 1);
     assert_eq!(t.packages[0].tracking_number.as_deref(), Some("PN5"));
-    assert_eq!(t.steps[2].at, Some(Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).single().expect("t")));
+    assert_eq!(
+        t.steps[2].at,
+        Some(
+            Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0)
+                .single()
+                .expect("t")
+        )
+    );
 }
 
 #[test]
 fn the_newest_event_estimate_wins_and_events_are_newest_first() {
-    let mut s = shipment(5, "IN_TRANSIT", json!([{"id": 11, "quantity": 1}, {"id": 12, "quantity": 2}]));
+    let mut s = shipment(
+        5,
+        "IN_TRANSIT",
+        json!([{"id": 11, "quantity": 1}, {"id": 12, "quantity": 2}]),
+    );
     s["estimated_delivery_at"] = json!("2026-12-10T10:00:00Z");
     s["events"] = json!([
         {"status": "label_printed", "happened_at": "2026-11-22T09:00:00Z"},
@@ -155,16 +188,28 @@ fn the_newest_event_estimate_wins_and_events_are_newest_first() {
     ]);
     let t = timeline(with(base(), json!({"fulfillments": [s]})));
     assert_eq!(t.headline, Headline::Arriving(Day::Tomorrow));
-    let order: Vec<_> = t.packages[0].events.iter().map(|e| e.status.clone()).collect();
+    let order: Vec<_> = t.packages[0]
+        .events
+        .iter()
+        .map(|e| e.status.clone())
+        .collect();
     assert_eq!(
         order,
-        vec![TrackingStatus::InTransit, TrackingStatus::Confirmed, TrackingStatus::LabelPrinted]
+        vec![
+            TrackingStatus::InTransit,
+            TrackingStatus::Confirmed,
+            TrackingStatus::LabelPrinted
+        ]
     );
 }
 
 #[test]
 fn shipped_without_estimate_is_on_its_way() {
-    let s = shipment(5, "LABEL_PRINTED", json!([{"id": 11, "quantity": 1}, {"id": 12, "quantity": 2}]));
+    let s = shipment(
+        5,
+        "LABEL_PRINTED",
+        json!([{"id": 11, "quantity": 1}, {"id": 12, "quantity": 2}]),
+    );
     let t = timeline(with(base(), json!({"fulfillments": [s]})));
     assert_eq!(t.headline, Headline::OnItsWay);
     assert_eq!(t.current, StepKind::Shipped);
@@ -172,21 +217,36 @@ fn shipped_without_estimate_is_on_its_way() {
 
 #[test]
 fn out_for_delivery_and_ready_for_pickup() {
-    let s = shipment(5, "OUT_FOR_DELIVERY", json!([{"id": 11, "quantity": 1}, {"id": 12, "quantity": 2}]));
+    let s = shipment(
+        5,
+        "OUT_FOR_DELIVERY",
+        json!([{"id": 11, "quantity": 1}, {"id": 12, "quantity": 2}]),
+    );
     let t = timeline(with(base(), json!({"fulfillments": [s]})));
     assert_eq!(t.headline, Headline::OutForDelivery);
     assert_eq!(t.current, StepKind::OutForDelivery);
 
-    let s = shipment(5, "READY_FOR_PICKUP", json!([{"id": 11, "quantity": 1}, {"id": 12, "quantity": 2}]));
+    let s = shipment(
+        5,
+        "READY_FOR_PICKUP",
+        json!([{"id": 11, "quantity": 1}, {"id": 12, "quantity": 2}]),
+    );
     let t = timeline(with(base(), json!({"fulfillments": [s]})));
     assert_eq!(t.headline, Headline::ReadyForPickup);
 }
 
 #[test]
 fn delivered_says_the_local_date() {
-    let mut s = shipment(5, "DELIVERED", json!([{"id": 11, "quantity": 1}, {"id": 12, "quantity": 2}]));
+    let mut s = shipment(
+        5,
+        "DELIVERED",
+        json!([{"id": 11, "quantity": 1}, {"id": 12, "quantity": 2}]),
+    );
     s["delivered_at"] = json!("2026-11-30T23:30:00Z");
-    let t = timeline(with(base(), json!({"fulfillment_status": "FULFILLED", "fulfillments": [s]})));
+    let t = timeline(with(
+        base(),
+        json!({"fulfillment_status": "FULFILLED", "fulfillments": [s]}),
+    ));
     assert_eq!(t.current, StepKind::Delivered);
     assert_eq!(t.headline, Headline::Delivered(date(2026, 12, 1)));
     assert_eq!(t.headline.to_string(), "Delivered on 1 Dec");
@@ -199,9 +259,15 @@ fn rest_shipment_status_drives_the_display_status() {
     let s = json!({"id": 5, "status": "success", "shipment_status": "out_for_delivery",
                    "line_items": [{"id": 11, "quantity": 1}, {"id": 12, "quantity": 2}]});
     let t = timeline(with(base(), json!({"fulfillments": [s]})));
-    assert_eq!(t.packages[0].status, FulfillmentDisplayStatus::OutForDelivery);
+    assert_eq!(
+        t.packages[0].status,
+        FulfillmentDisplayStatus::OutForDelivery
+    );
     let s = json!({"id": 5, "status": "success", "line_items": []});
-    let t = timeline(with(base(), json!({"fulfillment_status": "fulfilled", "fulfillments": [s]})));
+    let t = timeline(with(
+        base(),
+        json!({"fulfillment_status": "fulfilled", "fulfillments": [s]}),
+    ));
     assert_eq!(t.packages[0].status, FulfillmentDisplayStatus::Fulfilled);
     assert_eq!(t.headline, Headline::OnItsWay);
 }
@@ -214,10 +280,16 @@ fn split_shipment_is_as_far_as_its_slowest_package() {
     let mut b = shipment(6, "IN_TRANSIT", json!([{"id": 12, "quantity": 2}]));
     b["created_at"] = json!("2026-11-23T09:00:00Z");
     b["estimated_delivery_at"] = json!("2026-12-09T10:00:00Z");
-    let t = timeline(with(base(), json!({"fulfillment_status": "FULFILLED", "fulfillments": [b, a]})));
+    let t = timeline(with(
+        base(),
+        json!({"fulfillment_status": "FULFILLED", "fulfillments": [b, a]}),
+    ));
     assert_eq!(t.packages.len(), 2);
     assert_eq!((t.packages[0].number, t.packages[0].of), (1, 2));
-    assert_eq!(t.packages[0].location_name.as_deref(), Some("Stockholm warehouse"));
+    assert_eq!(
+        t.packages[0].location_name.as_deref(),
+        Some("Stockholm warehouse")
+    );
     assert_eq!(t.packages[0].stage, StepKind::Delivered);
     assert_eq!(t.packages[1].stage, StepKind::Shipped);
     assert_eq!(t.current, StepKind::Shipped);
@@ -227,16 +299,27 @@ fn split_shipment_is_as_far_as_its_slowest_package() {
 #[test]
 fn partly_shipped_lists_what_is_left() {
     let s = shipment(5, "IN_TRANSIT", json!([{"id": 12, "quantity": 1}]));
-    let t = timeline(with(base(), json!({"fulfillment_status": "PARTIALLY_FULFILLED", "fulfillments": [s]})));
+    let t = timeline(with(
+        base(),
+        json!({"fulfillment_status": "PARTIALLY_FULFILLED", "fulfillments": [s]}),
+    ));
     assert_eq!(t.headline, Headline::PartlyShipped);
     assert_eq!(t.current, StepKind::Preparing);
-    let left: Vec<_> = t.waiting.iter().map(|w| (w.title.as_str(), w.quantity)).collect();
+    let left: Vec<_> = t
+        .waiting
+        .iter()
+        .map(|w| (w.title.as_str(), w.quantity))
+        .collect();
     assert_eq!(left, vec![("Mug", 1), ("Tee", 1)]);
 }
 
 #[test]
 fn cancelled_shipments_are_not_packages() {
-    let s = shipment(5, "CANCELED", json!([{"id": 11, "quantity": 1}, {"id": 12, "quantity": 2}]));
+    let s = shipment(
+        5,
+        "CANCELED",
+        json!([{"id": 11, "quantity": 1}, {"id": 12, "quantity": 2}]),
+    );
     let t = timeline(with(base(), json!({"fulfillments": [s]})));
     assert!(t.packages.is_empty());
     assert_eq!(t.waiting.len(), 2);
@@ -248,10 +331,18 @@ fn delivery_problems_take_the_headline() {
     for (status, problem, stage) in [
         ("FAILURE", Problem::Failed, StepKind::Shipped),
         ("NOT_DELIVERED", Problem::Failed, StepKind::Shipped),
-        ("ATTEMPTED_DELIVERY", Problem::AttemptedDelivery, StepKind::OutForDelivery),
+        (
+            "ATTEMPTED_DELIVERY",
+            Problem::AttemptedDelivery,
+            StepKind::OutForDelivery,
+        ),
         ("DELAYED", Problem::Delayed, StepKind::Shipped),
     ] {
-        let s = shipment(5, status, json!([{"id": 11, "quantity": 1}, {"id": 12, "quantity": 2}]));
+        let s = shipment(
+            5,
+            status,
+            json!([{"id": 11, "quantity": 1}, {"id": 12, "quantity": 2}]),
+        );
         let t = timeline(with(base(), json!({"fulfillments": [s]})));
         assert_eq!(t.headline, Headline::DeliveryProblem(problem), "{status}");
         assert_eq!(t.current, stage, "{status}");
@@ -263,8 +354,16 @@ fn delivery_problems_take_the_headline() {
 fn cancelled_orders_branch_off_after_confirmed() {
     let cases = [
         ("REFUNDED", RefundState::Refunded, "Cancelled and refunded"),
-        ("PARTIALLY_REFUNDED", RefundState::PartiallyRefunded, "Cancelled and partly refunded"),
-        ("VOIDED", RefundState::Voided, "Cancelled, you were not charged"),
+        (
+            "PARTIALLY_REFUNDED",
+            RefundState::PartiallyRefunded,
+            "Cancelled and partly refunded",
+        ),
+        (
+            "VOIDED",
+            RefundState::Voided,
+            "Cancelled, you were not charged",
+        ),
         ("PAID", RefundState::NotRefunded, "Cancelled"),
     ];
     for (fin, state, text) in cases {
@@ -287,9 +386,16 @@ fn cancelled_orders_branch_off_after_confirmed() {
 }
 
 fn delivered_order() -> Value {
-    let mut s = shipment(5, "DELIVERED", json!([{"id": 11, "quantity": 1}, {"id": 12, "quantity": 2}]));
+    let mut s = shipment(
+        5,
+        "DELIVERED",
+        json!([{"id": 11, "quantity": 1}, {"id": 12, "quantity": 2}]),
+    );
     s["delivered_at"] = json!("2026-11-23T10:00:00Z");
-    with(base(), json!({"fulfillment_status": "FULFILLED", "fulfillments": [s]}))
+    with(
+        base(),
+        json!({"fulfillment_status": "FULFILLED", "fulfillments": [s]}),
+    )
 }
 
 #[test]
@@ -297,7 +403,11 @@ fn returns_follow_delivery() {
     for (state, headline, step_status) in [
         ("REQUESTED", Headline::ReturnRequested, StepStatus::Current),
         ("OPEN", Headline::ReturnInProgress, StepStatus::Current),
-        ("CLOSED", Headline::Returned { refunded: false }, StepStatus::Current),
+        (
+            "CLOSED",
+            Headline::Returned { refunded: false },
+            StepStatus::Current,
+        ),
     ] {
         let t = timeline(with(
             delivered_order(),
@@ -344,7 +454,10 @@ fn refunded_before_shipping_drops_the_steps_that_never_happen() {
     let t = timeline(with(base(), json!({"financial_status": "refunded"})));
     assert_eq!(t.headline, Headline::Refunded);
     let kinds: Vec<_> = t.steps.iter().map(|s| s.kind).collect();
-    assert_eq!(kinds, vec![StepKind::Confirmed, StepKind::Preparing, StepKind::Refunded]);
+    assert_eq!(
+        kinds,
+        vec![StepKind::Confirmed, StepKind::Preparing, StepKind::Refunded]
+    );
 }
 
 #[test]
@@ -363,6 +476,12 @@ fn relative_days() {
     let today = date(2026, 11, 25);
     assert_eq!(relative_day(today, today), Day::Today);
     assert_eq!(relative_day(date(2026, 11, 26), today), Day::Tomorrow);
-    assert_eq!(relative_day(date(2026, 12, 1), today), Day::Weekday(chrono::Weekday::Tue));
-    assert_eq!(relative_day(date(2026, 12, 2), today), Day::Date(date(2026, 12, 2)));
+    assert_eq!(
+        relative_day(date(2026, 12, 1), today),
+        Day::Weekday(chrono::Weekday::Tue)
+    );
+    assert_eq!(
+        relative_day(date(2026, 12, 2), today),
+        Day::Date(date(2026, 12, 2))
+    );
 }

@@ -1,0 +1,269 @@
+//! The order store: one tantivy index on disk under the data dir.
+//!
+//! Reads (`get`, `lookup`, `search`) run on the caller's thread against the
+//! latest committed searcher. Writes (`upsert`, `delete`) go to the single
+//! writer thread in [`writer`], which batches them into group commits and
+//! answers only once the commit holding the write is done and visible. The
+//! store knows nothing about HTTP; the web layer maps [`StoreError`] to
+//! status codes.
+//!
+//! Only one process may own a data dir: tantivy's writer lock makes a
+//! second `serve` or `import` on the same directory fail at once with
+//! [`StoreError::Locked`] instead of waiting or corrupting the index.
+
+mod query;
+pub mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use tantivy::directory::MmapDirectory;
+use tantivy::directory::error::LockError;
+use tantivy::index::SegmentReader;
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{
+    DocAddress, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TERMINATED,
+    TantivyDocument, TantivyError, Term,
+};
+use thiserror::Error;
+use tokio::sync::{mpsc, oneshot};
+
+pub use query::{Filters, SearchQuery, SearchResults, Sort};
+use schema::{Fields, lookup_term};
+use writer::{Command, Op};
+
+use crate::order::{Order, normalize_email};
+
+/// Errors of the store layer.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// Another process holds the data dir.
+    #[error(
+        "the data dir {0} is in use by another order-status process (stop it, or use another --data-dir)"
+    )]
+    Locked(PathBuf),
+    #[error("cannot open the order index in {path}: {reason}")]
+    Open { path: PathBuf, reason: String },
+    /// A write could not be made durable; nothing of it was applied.
+    #[error("the order store cannot take writes right now")]
+    Unavailable,
+    #[error("order store write failed: {0}")]
+    Write(String),
+    #[error("order store read failed: {0}")]
+    Read(String),
+    #[error("cannot encode an order: {0}")]
+    Encode(String),
+    #[error("a stored order is unreadable: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    fn write(e: TantivyError) -> StoreError {
+        StoreError::Write(e.to_string())
+    }
+    fn read(e: TantivyError) -> StoreError {
+        StoreError::Read(e.to_string())
+    }
+}
+
+/// What a write did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct WriteReport {
+    /// Orders written (upsert) or removed (delete).
+    pub applied: usize,
+    /// Upserts skipped because the stored order is newer.
+    pub stale: usize,
+}
+
+/// Tuning for the writer; the defaults suit a server.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreOptions {
+    /// Indexing threads (1 for a server, 2 for a bulk import).
+    pub writer_threads: usize,
+    /// Indexing memory per thread, bytes.
+    pub writer_memory: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            writer_threads: 1,
+            writer_memory: 48 << 20,
+        }
+    }
+}
+
+/// A handle to the order store; cheap to clone, all clones share one index.
+#[derive(Clone)]
+pub struct Store {
+    reader: IndexReader,
+    fields: Fields,
+    tx: mpsc::Sender<Command>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the index under `data_dir/index` and starts the
+    /// writer thread. The thread ends when the last handle is dropped.
+    pub fn open(data_dir: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        let path = data_dir.join("index");
+        let open_err = |reason: String| StoreError::Open {
+            path: path.clone(),
+            reason,
+        };
+        std::fs::create_dir_all(&path).map_err(|e| open_err(e.to_string()))?;
+        let (schema, fields) = schema::schema();
+        let dir = MmapDirectory::open(&path).map_err(|e| open_err(e.to_string()))?;
+        let index = Index::open_or_create(dir, schema).map_err(|e| open_err(e.to_string()))?;
+        let writer: IndexWriter = index
+            .writer_with_num_threads(
+                options.writer_threads.max(1),
+                options.writer_memory.max(15 << 20) * options.writer_threads.max(1),
+            )
+            .map_err(|e| match e {
+                TantivyError::LockFailure(LockError::LockBusy, _) => {
+                    StoreError::Locked(data_dir.to_path_buf())
+                }
+                other => open_err(other.to_string()),
+            })?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e: TantivyError| open_err(e.to_string()))?;
+        let (tx, rx) = mpsc::channel(256);
+        let (thread_reader, thread_fields) = (Clone::clone(&reader), fields.clone());
+        std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || writer::run(writer, thread_reader, thread_fields, rx))
+            .map_err(|e| open_err(e.to_string()))?;
+        Ok(Store { reader, fields, tx })
+    }
+
+    /// Inserts or replaces orders, keeping whichever version of each has
+    /// the newest `updated_at`. Returns once the change is committed.
+    pub async fn upsert(&self, orders: Vec<Order>) -> Result<WriteReport, StoreError> {
+        self.send(Op::Upsert(orders)).await
+    }
+
+    /// Removes orders by key; returns once committed.
+    pub async fn delete(&self, keys: Vec<String>) -> Result<WriteReport, StoreError> {
+        self.send(Op::Delete(keys)).await
+    }
+
+    async fn send(&self, op: Op) -> Result<WriteReport, StoreError> {
+        let (ack, done) = oneshot::channel();
+        self.tx
+            .send(Command { op, ack })
+            .await
+            .map_err(|_| StoreError::Unavailable)?;
+        done.await.map_err(|_| StoreError::Unavailable)?
+    }
+
+    /// The order with this key (`shop/id`).
+    pub fn get(&self, key: &str) -> Result<Option<Order>, StoreError> {
+        let searcher = self.reader.searcher();
+        match find_doc(&searcher, &self.fields, key) {
+            Some(addr) => load(&searcher, &self.fields, addr).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The order a shopper means by this order number and email, both as
+    /// typed ("#1001", " Anna@Example.se "). `None` when either is wrong.
+    pub fn lookup(&self, order_number: u64, email: &str) -> Result<Option<Order>, StoreError> {
+        let searcher = self.reader.searcher();
+        let term = lookup_term(order_number, &normalize_email(email));
+        let mut best: Option<Order> = None;
+        // Several shops may share an order number and email; the most
+        // recently updated order is the one the shopper is asking about.
+        for addr in docs_with_term(&searcher, Term::from_field_text(self.fields.lookup, &term)) {
+            let order = load(&searcher, &self.fields, addr)?;
+            if best
+                .as_ref()
+                .is_none_or(|b| order.updated_at > b.updated_at)
+            {
+                best = Some(order);
+            }
+        }
+        Ok(best)
+    }
+
+    /// Full-text search with filters, sorting and paging.
+    pub fn search(&self, q: &SearchQuery) -> Result<SearchResults, StoreError> {
+        query::search(&self.reader.searcher(), &self.fields, q)
+    }
+
+    /// Orders in the store.
+    pub fn count(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+}
+
+/// The live documents holding `term`, across segments.
+fn docs_with_term(searcher: &Searcher, term: Term) -> Vec<DocAddress> {
+    let mut found = Vec::new();
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        for doc in segment_docs(segment, &term) {
+            found.push(DocAddress::new(ord as u32, doc));
+        }
+    }
+    found
+}
+
+fn segment_docs(segment: &SegmentReader, term: &Term) -> Vec<u32> {
+    let Ok(inverted) = segment.inverted_index(term.field()) else {
+        return Vec::new();
+    };
+    let Ok(Some(mut postings)) = inverted.read_postings(term, IndexRecordOption::Basic) else {
+        return Vec::new();
+    };
+    let alive = segment.alive_bitset();
+    let mut docs = Vec::new();
+    let mut doc = postings.doc();
+    while doc != TERMINATED {
+        if alive.is_none_or(|a| a.is_alive(doc)) {
+            docs.push(doc);
+        }
+        doc = postings.advance();
+    }
+    docs
+}
+
+/// The live document of an order key (keys are unique among live docs).
+fn find_doc(searcher: &Searcher, fields: &Fields, key: &str) -> Option<DocAddress> {
+    docs_with_term(searcher, Term::from_field_text(fields.key, key))
+        .into_iter()
+        .next()
+}
+
+/// The `updated_at` of a stored document, from its fast field.
+fn stored_updated_at(
+    searcher: &Searcher,
+    fields: &Fields,
+    addr: DocAddress,
+) -> Option<DateTime<Utc>> {
+    let segment = searcher.segment_reader(addr.segment_ord);
+    let name = searcher.schema().get_field_name(fields.updated_at);
+    let column = segment.fast_fields().date(name).ok()?;
+    let t = column.first(addr.doc_id)?;
+    DateTime::from_timestamp_micros(t.into_timestamp_micros())
+}
+
+fn load(searcher: &Searcher, fields: &Fields, addr: DocAddress) -> Result<Order, StoreError> {
+    let doc: TantivyDocument = searcher.doc(addr).map_err(StoreError::read)?;
+    let bytes = doc
+        .get_first(fields.order)
+        .and_then(|v| v.as_bytes())
+        .ok_or_else(|| StoreError::Corrupt("document without an order".into()))?;
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,219 @@
+//! Staff search: free text plus filters, sorted and paged.
+//!
+//! The text is not handed to tantivy's query parser: staff type names,
+//! emails and "#1042", not query syntax, and a stray quote or `*:*` must
+//! not be an error. The text is tokenised like the `all` field and every
+//! token must match; an exact order number or tracking number adds a large
+//! boost so it ranks first.
+
+use std::ops::Bound;
+
+use chrono::{DateTime, Utc};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::tokenizer::TokenStream;
+use tantivy::{DocAddress, Order as SortOrder, Searcher, Term};
+
+use super::schema::{Fields, normalize_tracking, to_tantivy_date};
+use super::{StoreError, load};
+use crate::order::{
+    FinancialStatus, FulfillmentStatus, Order, OrderState, ReturnStatus, normalize_order_number,
+};
+
+/// Most tokens a query may have; the rest are ignored.
+const MAX_TOKENS: usize = 16;
+/// Largest page size.
+pub const MAX_PER_PAGE: usize = 100;
+
+/// Narrowing a search; every set filter must hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters {
+    pub shop: Option<String>,
+    pub financial: Option<FinancialStatus>,
+    pub fulfillment: Option<FulfillmentStatus>,
+    pub return_status: Option<ReturnStatus>,
+    pub state: Option<OrderState>,
+    /// Created at or after.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Created before.
+    pub created_to: Option<DateTime<Utc>>,
+}
+
+/// Result order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Best match first; most recently updated first for an empty query.
+    #[default]
+    Relevance,
+    UpdatedDesc,
+    CreatedDesc,
+}
+
+/// A search: text, filters, sort and page (0-based).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchQuery {
+    pub text: String,
+    pub filters: Filters,
+    pub sort: Sort,
+    pub page: usize,
+    pub per_page: usize,
+}
+
+impl Default for SearchQuery {
+    fn default() -> Self {
+        SearchQuery {
+            text: String::new(),
+            filters: Filters::default(),
+            sort: Sort::default(),
+            page: 0,
+            per_page: 20,
+        }
+    }
+}
+
+/// One page of hits and how many there are in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchResults {
+    pub total: usize,
+    pub hits: Vec<Order>,
+}
+
+pub(super) fn search(
+    searcher: &Searcher,
+    f: &Fields,
+    q: &SearchQuery,
+) -> Result<SearchResults, StoreError> {
+    let per_page = q.per_page.clamp(1, MAX_PER_PAGE);
+    let offset = q.page.saturating_mul(per_page);
+    let query = build(searcher, f, q)?;
+    let top = TopDocs::with_limit(per_page).and_offset(offset);
+    let name = |field| searcher.schema().get_field_name(field).to_string();
+    let sort_field = match q.sort {
+        Sort::Relevance if !q.text.trim().is_empty() => None,
+        Sort::Relevance | Sort::UpdatedDesc => Some(name(f.updated_at)),
+        Sort::CreatedDesc => Some(name(f.created_at)),
+    };
+    let (total, addrs): (usize, Vec<DocAddress>) = match sort_field {
+        None => {
+            let (n, hits) = searcher
+                .search(&query, &(Count, top))
+                .map_err(StoreError::read)?;
+            (n, hits.into_iter().map(|(_, a)| a).collect())
+        }
+        Some(field) => {
+            let (n, hits) = searcher
+                .search(
+                    &query,
+                    &(
+                        Count,
+                        top.order_by_fast_field::<tantivy::DateTime>(field, SortOrder::Desc),
+                    ),
+                )
+                .map_err(StoreError::read)?;
+            (n, hits.into_iter().map(|(_, a)| a).collect())
+        }
+    };
+    let hits = addrs
+        .into_iter()
+        .map(|a| load(searcher, f, a))
+        .collect::<Result<_, _>>()?;
+    Ok(SearchResults { total, hits })
+}
+
+fn term_query(term: Term) -> Box<dyn Query> {
+    Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+}
+
+fn build(searcher: &Searcher, f: &Fields, q: &SearchQuery) -> Result<Box<dyn Query>, StoreError> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let text = q.text.trim();
+    if !text.is_empty() {
+        let mut analyzer = searcher
+            .index()
+            .tokenizer_for_field(f.all)
+            .map_err(StoreError::read)?;
+        let mut stream = analyzer.token_stream(text);
+        let mut tokens = Vec::new();
+        while stream.advance() && tokens.len() < MAX_TOKENS {
+            tokens.push(stream.token().text.clone());
+        }
+        tokens.sort();
+        tokens.dedup();
+        let mut text_clauses: Vec<(Occur, Box<dyn Query>)> = tokens
+            .into_iter()
+            .map(|t| {
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.all, &t),
+                        IndexRecordOption::WithFreqs,
+                    )) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        if text_clauses.is_empty() {
+            // Only punctuation: nothing can match.
+            return Ok(Box::new(tantivy::query::EmptyQuery));
+        }
+        // Exact order number or tracking number: rank first.
+        let mut exact: Vec<(Occur, Box<dyn Query>)> = vec![(
+            Occur::Should,
+            term_query(Term::from_field_text(f.tracking, &normalize_tracking(text))),
+        )];
+        if let Some(n) = normalize_order_number(text) {
+            exact.push((
+                Occur::Should,
+                term_query(Term::from_field_text(f.number, &n.to_string())),
+            ));
+        }
+        text_clauses.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(Box::new(BooleanQuery::new(exact)), 100.0)),
+        ));
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(text_clauses))));
+    }
+    let fl = &q.filters;
+    let mut filter = |field, value: &str| {
+        clauses.push((Occur::Must, term_query(Term::from_field_text(field, value))));
+    };
+    if let Some(s) = &fl.shop {
+        filter(f.shop, s);
+    }
+    if let Some(s) = &fl.financial {
+        filter(f.financial, s.as_str());
+    }
+    if let Some(s) = &fl.fulfillment {
+        filter(f.fulfillment, s.as_str());
+    }
+    if let Some(s) = &fl.return_status {
+        filter(f.return_status, s.as_str());
+    }
+    if let Some(s) = fl.state {
+        filter(f.state, s.as_str());
+    }
+    if fl.created_from.is_some() || fl.created_to.is_some() {
+        let bound = |t: Option<DateTime<Utc>>, inclusive: bool| match t {
+            None => Bound::Unbounded,
+            Some(t) => {
+                let term = Term::from_field_date(f.created_at, to_tantivy_date(t));
+                if inclusive {
+                    Bound::Included(term)
+                } else {
+                    Bound::Excluded(term)
+                }
+            }
+        };
+        clauses.push((
+            Occur::Must,
+            Box::new(RangeQuery::new(
+                bound(fl.created_from, true),
+                bound(fl.created_to, false),
+            )),
+        ));
+    }
+    if clauses.is_empty() {
+        return Ok(Box::new(AllQuery));
+    }
+    Ok(Box::new(BooleanQuery::new(clauses)))
+}

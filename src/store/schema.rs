@@ -1,0 +1,132 @@
+//! The index schema and the mapping from an [`Order`] to a tantivy document.
+//!
+//! Exact-match fields (`key`, `lookup`, `number`, `tracking`, the status
+//! facets) are untokenised `STRING`s so lookups are single term queries;
+//! `all` is one tokenised text field holding everything staff may search
+//! by; `order` stores the whole order as JSON (tantivy compresses the doc
+//! store in blocks).
+
+use tantivy::schema::{FAST, Field, INDEXED, STORED, STRING, Schema, TEXT};
+use tantivy::{DateTime as TDateTime, TantivyDocument};
+
+use crate::order::{Order, normalize_email};
+
+/// Separates order number and email in the `lookup` term; cannot occur in
+/// either (emails are validated on the form, numbers are digits).
+const LOOKUP_SEPARATOR: char = '\u{1f}';
+
+/// The fields of the order index, resolved once.
+#[derive(Debug, Clone)]
+pub struct Fields {
+    pub key: Field,
+    pub lookup: Field,
+    pub shop: Field,
+    pub number: Field,
+    pub email: Field,
+    pub tracking: Field,
+    pub all: Field,
+    pub financial: Field,
+    pub fulfillment: Field,
+    pub return_status: Field,
+    pub state: Field,
+    pub created_at: Field,
+    pub updated_at: Field,
+    pub order: Field,
+}
+
+/// Builds the schema; the field names are the on-disk contract.
+pub fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let fields = Fields {
+        key: b.add_text_field("key", STRING),
+        lookup: b.add_text_field("lookup", STRING),
+        shop: b.add_text_field("shop", STRING),
+        number: b.add_text_field("number", STRING),
+        email: b.add_text_field("email", STRING),
+        tracking: b.add_text_field("tracking", STRING),
+        all: b.add_text_field("all", TEXT),
+        financial: b.add_text_field("financial", STRING),
+        fulfillment: b.add_text_field("fulfillment", STRING),
+        return_status: b.add_text_field("return_status", STRING),
+        state: b.add_text_field("state", STRING),
+        created_at: b.add_date_field("created_at", INDEXED | FAST),
+        updated_at: b.add_date_field("updated_at", INDEXED | FAST),
+        order: b.add_bytes_field("order", STORED),
+    };
+    (b.build(), fields)
+}
+
+/// The `lookup` term of an order number and an (already normalised) email.
+pub fn lookup_term(order_number: u64, email: &str) -> String {
+    format!("{order_number}{LOOKUP_SEPARATOR}{email}")
+}
+
+/// Tracking numbers compare case-insensitively and without spaces.
+pub fn normalize_tracking(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+pub fn to_tantivy_date(t: chrono::DateTime<chrono::Utc>) -> TDateTime {
+    TDateTime::from_timestamp_micros(t.timestamp_micros())
+}
+
+/// The document for an order.
+pub fn document(f: &Fields, order: &Order) -> Result<TantivyDocument, serde_json::Error> {
+    let mut doc = TantivyDocument::new();
+    let email = normalize_email(&order.email);
+    doc.add_text(f.key, order.key());
+    doc.add_text(f.lookup, lookup_term(order.order_number, &email));
+    doc.add_text(f.shop, &order.shop);
+    doc.add_text(f.number, order.order_number.to_string());
+    doc.add_text(f.email, &email);
+    doc.add_text(f.financial, order.financial_status.as_str());
+    doc.add_text(f.fulfillment, order.fulfillment_status.as_str());
+    doc.add_text(f.return_status, order.return_status().as_str());
+    doc.add_text(f.state, order.state().as_str());
+    if let Some(t) = order.created_at.or(order.processed_at) {
+        doc.add_date(f.created_at, to_tantivy_date(t));
+    }
+    if let Some(t) = order.updated_at {
+        doc.add_date(f.updated_at, to_tantivy_date(t));
+    }
+
+    let mut all = Vec::<&str>::new();
+    let number = order.order_number.to_string();
+    all.extend([order.name.as_str(), number.as_str(), order.email.as_str()]);
+    let name = order.customer_name();
+    all.extend(name.as_deref());
+    all.extend(order.phone.as_deref());
+    if let Some(a) = &order.shipping_address {
+        all.extend(a.name.as_deref());
+        all.extend(a.city.as_deref());
+        all.extend(a.country.as_deref());
+    }
+    for li in &order.line_items {
+        all.push(&li.title);
+        all.extend(li.variant_title.as_deref());
+        all.extend(li.sku.as_deref());
+    }
+    for t in &order.tags {
+        all.push(t);
+    }
+    for f_ in &order.fulfillments {
+        for n in &f_.tracking_numbers {
+            all.push(n);
+            doc.add_text(f.tracking, normalize_tracking(n));
+        }
+    }
+    for r in &order.returns {
+        for t in &r.tracking {
+            if let Some(n) = &t.number {
+                all.push(n);
+                doc.add_text(f.tracking, normalize_tracking(n));
+            }
+        }
+    }
+    doc.add_text(f.all, all.join(" \n "));
+    doc.add_bytes(f.order, &serde_json::to_vec(order)?);
+    Ok(doc)
+}

@@ -1,0 +1,360 @@
+//! Store behaviour against a real on-disk index in a temp dir.
+
+use serde_json::json;
+
+use super::*;
+use crate::order::{FinancialStatus, OrderState};
+
+fn order(id: u64, number: u64, email: &str, updated: &str) -> Order {
+    serde_json::from_value(json!({
+        "shop": "shop.example", "id": id, "order_number": number, "name": format!("#{number}"),
+        "email": email, "updated_at": updated, "created_at": "2026-11-01T10:00:00Z",
+        "financial_status": "paid",
+        "customer": {"first_name": "Anna", "last_name": "Lindqvist"},
+        "shipping_address": {"city": "Göteborg", "country": "Sweden"},
+        "tags": "vip, gift",
+        "line_items": [{"id": 1, "title": "Linen shirt", "sku": "LS-42-BLUE", "quantity": 1}],
+        "fulfillments": [{"id": 9, "tracking_numbers": [format!("PN{id}SE")]}]
+    }))
+    .expect("valid order")
+}
+
+fn open(dir: &tempfile::TempDir) -> Store {
+    Store::open(dir.path(), StoreOptions::default()).expect("store opens")
+}
+
+#[tokio::test]
+async fn an_acknowledged_upsert_is_readable_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let o = order(1, 1001, "anna@example.se", "2026-11-02T10:00:00Z");
+    let r = store.upsert(vec![o.clone()]).await.expect("upsert");
+    assert_eq!(
+        r,
+        WriteReport {
+            applied: 1,
+            stale: 0
+        }
+    );
+    assert_eq!(store.get(&o.key()).expect("get"), Some(o.clone()));
+    assert_eq!(store.get("shop.example/2").expect("get"), None);
+    assert_eq!(store.count(), 1);
+}
+
+#[tokio::test]
+async fn lookup_normalises_what_shoppers_type() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    store
+        .upsert(vec![order(
+            1,
+            1001,
+            "Anna@Example.SE",
+            "2026-11-02T10:00:00Z",
+        )])
+        .await
+        .expect("upsert");
+    for email in ["anna@example.se", "  ANNA@example.se ", "Anna@Example.SE"] {
+        let found = store.lookup(1001, email).expect("lookup");
+        assert_eq!(found.map(|o| o.id), Some(1), "{email}");
+    }
+    assert_eq!(
+        store.lookup(1001, "other@example.se").expect("lookup"),
+        None
+    );
+    assert_eq!(store.lookup(1002, "anna@example.se").expect("lookup"), None);
+}
+
+#[tokio::test]
+async fn the_newest_updated_at_wins() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let mut newer = order(1, 1001, "a@example.se", "2026-11-05T10:00:00Z");
+    newer.financial_status = FinancialStatus::Refunded;
+    let older = order(1, 1001, "a@example.se", "2026-11-03T10:00:00Z");
+    store.upsert(vec![newer.clone()]).await.expect("upsert");
+    let r = store.upsert(vec![older.clone()]).await.expect("upsert");
+    assert_eq!(
+        r,
+        WriteReport {
+            applied: 0,
+            stale: 1
+        }
+    );
+    assert_eq!(store.get(&newer.key()).expect("get"), Some(newer.clone()));
+
+    // Within one batch too, in either order.
+    let dir2 = tempfile::tempdir().expect("tempdir");
+    let store2 = open(&dir2);
+    let r = store2
+        .upsert(vec![newer.clone(), older.clone()])
+        .await
+        .expect("upsert");
+    assert_eq!(
+        r,
+        WriteReport {
+            applied: 1,
+            stale: 1
+        }
+    );
+    assert_eq!(store2.get(&newer.key()).expect("get"), Some(newer.clone()));
+    assert_eq!(store2.count(), 1);
+}
+
+#[tokio::test]
+async fn upserting_the_same_order_twice_keeps_one_copy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let o = order(1, 1001, "a@example.se", "2026-11-05T10:00:00Z");
+    store.upsert(vec![o.clone()]).await.expect("upsert");
+    store.upsert(vec![o.clone()]).await.expect("upsert");
+    assert_eq!(store.count(), 1);
+    assert_eq!(
+        store.search(&SearchQuery::default()).expect("search").total,
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_same_id_in_two_shops_is_two_orders() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let a = order(1, 1001, "a@example.se", "2026-11-05T10:00:00Z");
+    let mut b = a.clone();
+    b.shop = "other.example".into();
+    store
+        .upsert(vec![a.clone(), b.clone()])
+        .await
+        .expect("upsert");
+    assert_eq!(store.count(), 2);
+    assert_eq!(store.get(&b.key()).expect("get"), Some(b));
+}
+
+#[tokio::test]
+async fn delete_removes_and_reports() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let o = order(1, 1001, "a@example.se", "2026-11-05T10:00:00Z");
+    store.upsert(vec![o.clone()]).await.expect("upsert");
+    let r = store
+        .delete(vec![o.key(), "shop.example/404".into()])
+        .await
+        .expect("delete");
+    assert_eq!(r.applied, 1);
+    assert_eq!(store.get(&o.key()).expect("get"), None);
+    assert_eq!(store.lookup(1001, "a@example.se").expect("lookup"), None);
+}
+
+#[tokio::test]
+async fn concurrent_writers_are_all_acknowledged_and_visible() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let mut tasks = Vec::new();
+    for i in 1..=200u64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let o = order(i, 1000 + i, "a@example.se", "2026-11-05T10:00:00Z");
+            store.upsert(vec![o]).await.expect("upsert");
+            // Acknowledged means visible to the next read.
+            assert!(
+                store
+                    .lookup(1000 + i, "a@example.se")
+                    .expect("lookup")
+                    .is_some()
+            );
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    assert_eq!(store.count(), 200);
+}
+
+#[tokio::test]
+async fn data_survives_reopening() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = order(1, 1001, "a@example.se", "2026-11-05T10:00:00Z");
+    {
+        let store = open(&dir);
+        store.upsert(vec![o.clone()]).await.expect("upsert");
+    }
+    // The writer thread releases its lock once the last handle is gone.
+    let mut reopened = None;
+    for _ in 0..100 {
+        match Store::open(dir.path(), StoreOptions::default()) {
+            Ok(s) => {
+                reopened = Some(s);
+                break;
+            }
+            Err(StoreError::Locked(_)) => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await
+            }
+            Err(e) => panic!("reopen failed: {e}"),
+        }
+    }
+    let store = reopened.expect("reopened");
+    assert_eq!(store.get(&o.key()).expect("get"), Some(o));
+}
+
+#[tokio::test]
+async fn a_second_owner_of_the_data_dir_gets_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let _first = open(&dir);
+    let second = Store::open(dir.path(), StoreOptions::default());
+    match second {
+        Err(StoreError::Locked(p)) => {
+            assert_eq!(p, dir.path());
+            let msg = StoreError::Locked(p).to_string();
+            assert!(
+                msg.contains("in use by another order-status process"),
+                "{msg}"
+            );
+        }
+        other => panic!("expected Locked, got {other:?}"),
+    }
+}
+
+async fn searchable_store(dir: &tempfile::TempDir) -> Store {
+    let store = open(dir);
+    let mut orders = Vec::new();
+    for i in 1..=30u64 {
+        let mut o = order(
+            i,
+            1000 + i,
+            &format!("buyer{i}@example.com"),
+            &format!("2026-11-{:02}T10:00:00Z", i % 28 + 1),
+        );
+        o.created_at = o.updated_at;
+        if i % 3 == 0 {
+            o.financial_status = FinancialStatus::Refunded;
+        }
+        if i == 7 {
+            o.customer = Some(crate::order::Customer {
+                first_name: Some("Björn".into()),
+                last_name: Some("Nilsson".into()),
+            });
+            o.cancelled_at = o.updated_at;
+        }
+        orders.push(o);
+    }
+    store.upsert(orders).await.expect("upsert");
+    store
+}
+
+fn text(t: &str) -> SearchQuery {
+    SearchQuery {
+        text: t.into(),
+        ..SearchQuery::default()
+    }
+}
+
+#[tokio::test]
+async fn search_finds_by_each_kind_of_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = searchable_store(&dir).await;
+    let ids = |q: SearchQuery| -> Vec<u64> {
+        store
+            .search(&q)
+            .expect("search")
+            .hits
+            .iter()
+            .map(|o| o.id)
+            .collect()
+    };
+    assert_eq!(ids(text("#1007"))[0], 7, "order number ranks first");
+    assert_eq!(ids(text("björn nilsson")), vec![7]);
+    assert_eq!(ids(text("buyer12@example.com"))[0], 12);
+    assert_eq!(ids(text("pn12se")), vec![12], "tracking number, any case");
+    assert_eq!(store.search(&text("LS-42-BLUE")).expect("search").total, 30);
+    assert_eq!(store.search(&text("göteborg")).expect("search").total, 30);
+    assert_eq!(store.search(&text("vip")).expect("search").total, 30);
+    assert_eq!(store.search(&text("nobody-here")).expect("search").total, 0);
+}
+
+#[tokio::test]
+async fn hostile_queries_are_just_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = searchable_store(&dir).await;
+    for q in [
+        "\"unbalanced",
+        "*:*",
+        "title:(",
+        "AND OR NOT",
+        "))))",
+        "🙂",
+        "",
+    ] {
+        store
+            .search(&text(q))
+            .unwrap_or_else(|e| panic!("{q}: {e}"));
+    }
+    assert_eq!(store.search(&text("*:*")).expect("search").total, 0);
+    assert_eq!(store.search(&text("")).expect("search").total, 30);
+}
+
+#[tokio::test]
+async fn filters_sort_and_pages() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = searchable_store(&dir).await;
+    let q = SearchQuery {
+        filters: Filters {
+            financial: Some(FinancialStatus::Refunded),
+            ..Filters::default()
+        },
+        sort: Sort::UpdatedDesc,
+        per_page: 4,
+        ..SearchQuery::default()
+    };
+    let page0 = store.search(&q).expect("search");
+    assert_eq!(page0.total, 10);
+    assert_eq!(page0.hits.len(), 4);
+    assert!(
+        page0
+            .hits
+            .windows(2)
+            .all(|w| w[0].updated_at >= w[1].updated_at)
+    );
+    let page2 = store
+        .search(&SearchQuery {
+            page: 2,
+            ..q.clone()
+        })
+        .expect("search");
+    assert_eq!(page2.hits.len(), 2);
+    let far = store
+        .search(&SearchQuery {
+            page: 99,
+            ..q.clone()
+        })
+        .expect("search");
+    assert_eq!((far.total, far.hits.len()), (10, 0));
+
+    let cancelled = SearchQuery {
+        filters: Filters {
+            state: Some(OrderState::Cancelled),
+            ..Filters::default()
+        },
+        ..SearchQuery::default()
+    };
+    let r = store.search(&cancelled).expect("search");
+    assert_eq!(r.hits.iter().map(|o| o.id).collect::<Vec<_>>(), vec![7]);
+
+    let range = SearchQuery {
+        filters: Filters {
+            created_from: "2026-11-10T00:00:00Z".parse().ok(),
+            created_to: "2026-11-12T00:00:00Z".parse().ok(),
+            ..Filters::default()
+        },
+        ..SearchQuery::default()
+    };
+    // Days 10 and 11 of the month: i % 28 + 1 in {10, 11} -> i = 9, 10.
+    let mut days: Vec<u64> = store
+        .search(&range)
+        .expect("search")
+        .hits
+        .iter()
+        .map(|o| o.id)
+        .collect();
+    days.sort();
+    assert_eq!(days, vec![9, 10]);
+}

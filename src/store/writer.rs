@@ -1,0 +1,146 @@
+//! The single writer: one thread owns the `IndexWriter` for the life of the
+//! store and applies every change.
+//!
+//! Group commit: the thread takes the first waiting command, then whatever
+//! else is already queued (up to a bound), applies them all, commits once,
+//! reloads the reader and only then acknowledges every command of the
+//! group. So an acknowledged write is durable and visible to the next
+//! read, and a burst of writers pays for one commit, not one each.
+//!
+//! Last writer wins by `updated_at`: an upsert whose order is older than
+//! the stored one is skipped and reported as stale.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use tantivy::{IndexReader, IndexWriter, Term};
+use tokio::sync::{mpsc, oneshot};
+
+use super::schema::{Fields, document};
+use super::{StoreError, WriteReport, find_doc, stored_updated_at};
+use crate::order::Order;
+
+/// How many commands one commit may group. Bounds the latency one writer
+/// adds to the others.
+const MAX_GROUP: usize = 64;
+
+/// A change for the writer thread, with where to send the result.
+#[derive(Debug)]
+pub struct Command {
+    pub op: Op,
+    pub ack: oneshot::Sender<Result<WriteReport, StoreError>>,
+}
+
+/// What to change.
+#[derive(Debug)]
+pub enum Op {
+    Upsert(Vec<Order>),
+    Delete(Vec<String>),
+}
+
+/// A key's state within the group being applied (not yet visible to the
+/// searcher).
+enum Pending {
+    Written(Option<DateTime<Utc>>),
+    Deleted,
+}
+
+/// Runs until every sender is dropped.
+pub fn run(
+    mut writer: IndexWriter,
+    reader: IndexReader,
+    fields: Fields,
+    mut rx: mpsc::Receiver<Command>,
+) {
+    while let Some(first) = rx.blocking_recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(cmd) => group.push(cmd),
+                Err(_) => break,
+            }
+        }
+        let result = apply(&mut writer, &reader, &fields, &group).and_then(|reports| {
+            writer.commit().map_err(StoreError::write)?;
+            reader.reload().map_err(StoreError::write)?;
+            Ok(reports)
+        });
+        match result {
+            Ok(reports) => {
+                for (cmd, report) in group.into_iter().zip(reports) {
+                    let _ = cmd.ack.send(Ok(report));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "store write failed; the whole group is rolled back");
+                if let Err(e) = writer.rollback() {
+                    tracing::error!(error = %e, "rollback failed");
+                }
+                for cmd in group {
+                    let _ = cmd.ack.send(Err(StoreError::Unavailable));
+                }
+            }
+        }
+    }
+    // Every handle is gone, and every group was committed before its ack.
+    if let Err(e) = writer.wait_merging_threads() {
+        tracing::warn!(error = %e, "merge threads ended with an error");
+    }
+}
+
+fn apply(
+    writer: &mut IndexWriter,
+    reader: &IndexReader,
+    fields: &Fields,
+    group: &[Command],
+) -> Result<Vec<WriteReport>, StoreError> {
+    let searcher = reader.searcher();
+    let mut pending: HashMap<String, Pending> = HashMap::new();
+    let mut reports = Vec::with_capacity(group.len());
+    for cmd in group {
+        let mut report = WriteReport::default();
+        match &cmd.op {
+            Op::Upsert(orders) => {
+                for order in orders {
+                    let key = order.key();
+                    let current = match pending.get(&key) {
+                        Some(Pending::Written(v)) => Some(*v),
+                        Some(Pending::Deleted) => None,
+                        None => find_doc(&searcher, fields, &key)
+                            .map(|addr| stored_updated_at(&searcher, fields, addr)),
+                    };
+                    // Equal times re-apply (idempotent re-imports); only an
+                    // older version than the stored one is stale.
+                    if let Some(Some(stored)) = current
+                        && order.updated_at.is_none_or(|new| new < stored)
+                    {
+                        report.stale += 1;
+                        continue;
+                    }
+                    let doc =
+                        document(fields, order).map_err(|e| StoreError::Encode(e.to_string()))?;
+                    writer.delete_term(Term::from_field_text(fields.key, &key));
+                    writer.add_document(doc).map_err(StoreError::write)?;
+                    pending.insert(key, Pending::Written(order.updated_at));
+                    report.applied += 1;
+                }
+            }
+            Op::Delete(keys) => {
+                for key in keys {
+                    let exists = match pending.get(key) {
+                        Some(Pending::Written(_)) => true,
+                        Some(Pending::Deleted) => false,
+                        None => find_doc(&searcher, fields, key).is_some(),
+                    };
+                    if exists {
+                        writer.delete_term(Term::from_field_text(fields.key, key));
+                        pending.insert(key.clone(), Pending::Deleted);
+                        report.applied += 1;
+                    }
+                }
+            }
+        }
+        reports.push(report);
+    }
+    Ok(reports)
+}
