@@ -3,5 +3,6 @@
 //! Data flows one way: `ingest` -> `store` -> `ui` / `web`. The domain
 //! (`order`) is pure and knows nothing of the others.
 
+pub mod ingest;
 pub mod order;
 pub mod store;

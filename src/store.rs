@@ -76,6 +76,17 @@ pub struct WriteReport {
     pub stale: usize,
 }
 
+/// A queued write; await [`PendingWrite::committed`] for its outcome.
+#[derive(Debug)]
+pub struct PendingWrite(oneshot::Receiver<Result<WriteReport, StoreError>>);
+
+impl PendingWrite {
+    /// Waits until the write is committed (or failed).
+    pub async fn committed(self) -> Result<WriteReport, StoreError> {
+        self.0.await.map_err(|_| StoreError::Unavailable)?
+    }
+}
+
 /// Tuning for the writer; the defaults suit a server.
 #[derive(Debug, Clone, Copy)]
 pub struct StoreOptions {
@@ -149,21 +160,28 @@ impl Store {
     /// Inserts or replaces orders, keeping whichever version of each has
     /// the newest `updated_at`. Returns once the change is committed.
     pub async fn upsert(&self, orders: Vec<Order>) -> Result<WriteReport, StoreError> {
-        self.send(Op::Upsert(orders)).await
+        self.submit(orders).await?.committed().await
+    }
+
+    /// Queues an upsert and returns as soon as it is queued, so a bulk
+    /// import can keep several batches in flight (and in file order); the
+    /// returned [`PendingWrite`] resolves once the batch is committed.
+    pub async fn submit(&self, orders: Vec<Order>) -> Result<PendingWrite, StoreError> {
+        self.queue(Op::Upsert(orders)).await
     }
 
     /// Removes orders by key; returns once committed.
     pub async fn delete(&self, keys: Vec<String>) -> Result<WriteReport, StoreError> {
-        self.send(Op::Delete(keys)).await
+        self.queue(Op::Delete(keys)).await?.committed().await
     }
 
-    async fn send(&self, op: Op) -> Result<WriteReport, StoreError> {
+    async fn queue(&self, op: Op) -> Result<PendingWrite, StoreError> {
         let (ack, done) = oneshot::channel();
         self.tx
             .send(Command { op, ack })
             .await
             .map_err(|_| StoreError::Unavailable)?;
-        done.await.map_err(|_| StoreError::Unavailable)?
+        Ok(PendingWrite(done))
     }
 
     /// The order with this key (`shop/id`).

@@ -1,0 +1,1314 @@
+//! Realistic demo orders, deterministic for a seed and a reference time.
+//!
+//! Order `i` is generated from its own random stream (seed and index mixed
+//! with SplitMix64), so generation streams (a million orders need no
+//! memory), and any order can be regenerated alone. We use our own small
+//! generator instead of `rand`'s `StdRng` because `StdRng` may change its
+//! algorithm between versions and the demo must stay the same.
+//!
+//! The first [`SCENARIOS`]`.len()` orders walk through every scenario once,
+//! so even a small demo shows every state the timeline knows (split
+//! shipments from two locations, holds, schedules, partial refunds, each
+//! return state, each cancel reason, delivery failures, custom stages);
+//! after that scenarios are drawn with realistic weights (most orders are
+//! delivered or on their way). Times are relative to `now`, so demo
+//! parcels are always "arriving Thursday", never two years late.
+
+use chrono::{DateTime, Duration, Utc};
+use rust_decimal::Decimal;
+
+use crate::order::*;
+
+/// What a demo order is going through.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scenario {
+    AwaitingPayment,
+    Authorized,
+    PartiallyPaid,
+    Preparing,
+    CustomStage,
+    OnHold(HoldReason),
+    Scheduled,
+    RequestDeclined,
+    LabelPrinted,
+    InTransit,
+    OutForDelivery,
+    Delivered,
+    SplitShipment,
+    PartlyShipped,
+    DeliveryFailure,
+    AttemptedDelivery,
+    Delayed,
+    ReadyForPickup,
+    PickedUp,
+    Cancelled(CancelReason),
+    ReturnRequested,
+    ReturnInProgress,
+    Returned,
+    ReturnDeclined,
+    ReturnCanceled,
+    PartiallyRefunded,
+    Refunded,
+    Archived,
+    Digital,
+    Expired,
+}
+
+/// Every scenario once, in the order the first demo orders take them.
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario::InTransit,
+    Scenario::SplitShipment,
+    Scenario::Delivered,
+    Scenario::Preparing,
+    Scenario::CustomStage,
+    Scenario::OnHold(HoldReason::InventoryOutOfStock),
+    Scenario::OnHold(HoldReason::AwaitingPayment),
+    Scenario::OnHold(HoldReason::IncorrectAddress),
+    Scenario::Scheduled,
+    Scenario::OutForDelivery,
+    Scenario::PartlyShipped,
+    Scenario::DeliveryFailure,
+    Scenario::AttemptedDelivery,
+    Scenario::Delayed,
+    Scenario::ReadyForPickup,
+    Scenario::PickedUp,
+    Scenario::LabelPrinted,
+    Scenario::Cancelled(CancelReason::Customer),
+    Scenario::Cancelled(CancelReason::Declined),
+    Scenario::Cancelled(CancelReason::Fraud),
+    Scenario::Cancelled(CancelReason::Inventory),
+    Scenario::Cancelled(CancelReason::Other),
+    Scenario::Cancelled(CancelReason::Staff),
+    Scenario::ReturnRequested,
+    Scenario::ReturnInProgress,
+    Scenario::Returned,
+    Scenario::ReturnDeclined,
+    Scenario::ReturnCanceled,
+    Scenario::PartiallyRefunded,
+    Scenario::Refunded,
+    Scenario::Archived,
+    Scenario::Digital,
+    Scenario::AwaitingPayment,
+    Scenario::Authorized,
+    Scenario::PartiallyPaid,
+    Scenario::Expired,
+    Scenario::RequestDeclined,
+];
+
+/// Weights (per mille) of the scenarios after the first walk-through.
+const WEIGHTED: &[(u32, Scenario)] = &[
+    (300, Scenario::Delivered),
+    (130, Scenario::InTransit),
+    (80, Scenario::Preparing),
+    (60, Scenario::Archived),
+    (45, Scenario::SplitShipment),
+    (40, Scenario::OutForDelivery),
+    (35, Scenario::CustomStage),
+    (30, Scenario::LabelPrinted),
+    (30, Scenario::PartlyShipped),
+    (25, Scenario::Authorized),
+    (20, Scenario::OnHold(HoldReason::InventoryOutOfStock)),
+    (20, Scenario::Scheduled),
+    (20, Scenario::PartiallyRefunded),
+    (15, Scenario::Returned),
+    (15, Scenario::ReturnInProgress),
+    (12, Scenario::ReturnRequested),
+    (12, Scenario::Delayed),
+    (10, Scenario::AwaitingPayment),
+    (10, Scenario::Cancelled(CancelReason::Customer)),
+    (8, Scenario::ReadyForPickup),
+    (8, Scenario::PickedUp),
+    (8, Scenario::AttemptedDelivery),
+    (6, Scenario::DeliveryFailure),
+    (6, Scenario::Refunded),
+    (5, Scenario::Digital),
+    (5, Scenario::Cancelled(CancelReason::Inventory)),
+    (4, Scenario::ReturnDeclined),
+    (3, Scenario::ReturnCanceled),
+    (3, Scenario::Cancelled(CancelReason::Fraud)),
+    (3, Scenario::OnHold(HoldReason::HighRiskOfFraud)),
+    (3, Scenario::PartiallyPaid),
+    (2, Scenario::Cancelled(CancelReason::Declined)),
+    (2, Scenario::Cancelled(CancelReason::Staff)),
+    (2, Scenario::Cancelled(CancelReason::Other)),
+    (2, Scenario::Expired),
+    (2, Scenario::RequestDeclined),
+];
+
+/// SplitMix64: tiny, fast, and fixed forever.
+#[derive(Debug, Clone)]
+struct Rng(u64);
+
+impl Rng {
+    fn for_order(seed: u64, index: u64) -> Rng {
+        let mut r = Rng(seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        r.next();
+        r
+    }
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..n` (n > 0).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+    fn chance(&mut self, per_cent: u64) -> bool {
+        self.below(100) < per_cent
+    }
+    /// A duration of `lo..hi` hours, at minute resolution.
+    fn hours(&mut self, lo: i64, hi: i64) -> Duration {
+        let span = ((hi - lo).max(1) * 60) as u64;
+        Duration::minutes(lo * 60 + self.below(span) as i64)
+    }
+}
+
+struct Country {
+    code: &'static str,
+    name: &'static str,
+    tld: &'static str,
+    currency: &'static str,
+    /// Price multiplier against the catalogue's USD prices, in per cent.
+    price_pct: i64,
+    first: &'static [&'static str],
+    last: &'static [&'static str],
+    cities: &'static [(&'static str, &'static str)],
+    streets: &'static [&'static str],
+    carriers: &'static [Carrier],
+    phone_prefix: &'static str,
+}
+
+struct Carrier {
+    name: &'static str,
+    prefix: &'static str,
+    url: &'static str,
+}
+
+const POSTNORD: Carrier = Carrier {
+    name: "PostNord",
+    prefix: "UA",
+    url: "https://tracking.postnord.com/se/?id=",
+};
+const DHL: Carrier = Carrier {
+    name: "DHL Express",
+    prefix: "JD",
+    url: "https://www.dhl.com/en/express/tracking.html?AWB=",
+};
+const UPS: Carrier = Carrier {
+    name: "UPS",
+    prefix: "1Z",
+    url: "https://www.ups.com/track?tracknum=",
+};
+const USPS: Carrier = Carrier {
+    name: "USPS",
+    prefix: "94",
+    url: "https://tools.usps.com/go/TrackConfirmAction?tLabels=",
+};
+const ROYAL_MAIL: Carrier = Carrier {
+    name: "Royal Mail",
+    prefix: "RM",
+    url: "https://www.royalmail.com/track-your-item#/tracking-results/",
+};
+const DPD: Carrier = Carrier {
+    name: "DPD",
+    prefix: "05",
+    url: "https://tracking.dpd.de/status/en_US/parcel/",
+};
+const COLISSIMO: Carrier = Carrier {
+    name: "Colissimo",
+    prefix: "6A",
+    url: "https://www.laposte.fr/outils/suivre-vos-envois?code=",
+};
+
+const COUNTRIES: &[Country] = &[
+    Country {
+        code: "SE",
+        name: "Sweden",
+        tld: "se",
+        currency: "SEK",
+        price_pct: 1050,
+        first: &[
+            "Anna", "Erik", "Maja", "Lars", "Ingrid", "Björn", "Åsa", "Sofia", "Oskar", "Elin",
+            "Gustav", "Linnéa",
+        ],
+        last: &[
+            "Lindqvist",
+            "Andersson",
+            "Johansson",
+            "Nilsson",
+            "Öberg",
+            "Karlsson",
+            "Ström",
+            "Bergström",
+            "Sjöberg",
+            "Åkesson",
+        ],
+        cities: &[
+            ("Stockholm", "Stockholm"),
+            ("Göteborg", "Västra Götaland"),
+            ("Malmö", "Skåne"),
+            ("Uppsala", "Uppsala"),
+            ("Umeå", "Västerbotten"),
+            ("Örebro", "Örebro"),
+        ],
+        streets: &[
+            "Storgatan",
+            "Drottninggatan",
+            "Kungsgatan",
+            "Sveavägen",
+            "Järntorget",
+        ],
+        carriers: &[POSTNORD, DHL],
+        phone_prefix: "+4670",
+    },
+    Country {
+        code: "US",
+        name: "United States",
+        tld: "com",
+        currency: "USD",
+        price_pct: 100,
+        first: &[
+            "James", "Mary", "Olivia", "Liam", "Emma", "Noah", "Ava", "Ethan", "Mia", "Lucas",
+        ],
+        last: &[
+            "Smith",
+            "Johnson",
+            "Williams",
+            "Brown",
+            "Garcia",
+            "Miller",
+            "Davis",
+            "Rodriguez",
+        ],
+        cities: &[
+            ("Portland", "Oregon"),
+            ("Austin", "Texas"),
+            ("Louisville", "Kentucky"),
+            ("Denver", "Colorado"),
+            ("Brooklyn", "New York"),
+        ],
+        streets: &[
+            "Main Street",
+            "Oak Avenue",
+            "Chestnut Street",
+            "Maple Drive",
+        ],
+        carriers: &[UPS, USPS],
+        phone_prefix: "+1555",
+    },
+    Country {
+        code: "GB",
+        name: "United Kingdom",
+        tld: "co.uk",
+        currency: "GBP",
+        price_pct: 80,
+        first: &[
+            "Oliver", "Amelia", "George", "Isla", "Harry", "Freya", "Arthur", "Poppy",
+        ],
+        last: &[
+            "Taylor", "Evans", "Thomas", "Roberts", "Walker", "Wright", "Hughes",
+        ],
+        cities: &[
+            ("Manchester", "England"),
+            ("Edinburgh", "Scotland"),
+            ("Bristol", "England"),
+            ("Cardiff", "Wales"),
+        ],
+        streets: &[
+            "High Street",
+            "Station Road",
+            "Church Lane",
+            "Victoria Road",
+        ],
+        carriers: &[ROYAL_MAIL, DPD],
+        phone_prefix: "+447700",
+    },
+    Country {
+        code: "DE",
+        name: "Germany",
+        tld: "de",
+        currency: "EUR",
+        price_pct: 95,
+        first: &[
+            "Lukas", "Hannah", "Jürgen", "Lea", "Felix", "Käthe", "Jonas", "Mia",
+        ],
+        last: &[
+            "Müller",
+            "Schmidt",
+            "Schneider",
+            "Fischer",
+            "Weiß",
+            "Groß",
+            "Köhler",
+        ],
+        cities: &[
+            ("Berlin", "Berlin"),
+            ("München", "Bayern"),
+            ("Köln", "Nordrhein-Westfalen"),
+            ("Hamburg", "Hamburg"),
+        ],
+        streets: &[
+            "Hauptstraße",
+            "Schillerstraße",
+            "Goethestraße",
+            "Bahnhofstraße",
+        ],
+        carriers: &[DHL, DPD],
+        phone_prefix: "+49151",
+    },
+    Country {
+        code: "FR",
+        name: "France",
+        tld: "fr",
+        currency: "EUR",
+        price_pct: 95,
+        first: &[
+            "Léa", "Hugo", "Chloé", "Théo", "Zoé", "Gabriel", "Inès", "Raphaël",
+        ],
+        last: &[
+            "Martin", "Bernard", "Dubois", "Lefèvre", "Moreau", "Girard", "Rousseau",
+        ],
+        cities: &[
+            ("Paris", "Île-de-France"),
+            ("Lyon", "Auvergne-Rhône-Alpes"),
+            ("Marseille", "Provence-Alpes-Côte d'Azur"),
+            ("Nantes", "Pays de la Loire"),
+        ],
+        streets: &[
+            "Rue de la Paix",
+            "Avenue Victor Hugo",
+            "Rue du Moulin",
+            "Boulevard Voltaire",
+        ],
+        carriers: &[COLISSIMO, DPD],
+        phone_prefix: "+33612",
+    },
+];
+
+struct Product {
+    title: &'static str,
+    sku: &'static str,
+    /// USD cents.
+    price: i64,
+    variants: &'static [&'static str],
+}
+
+const PRODUCTS: &[Product] = &[
+    Product {
+        title: "Linen Shirt",
+        sku: "LS",
+        price: 6900,
+        variants: &["S / Sand", "M / Sand", "L / Navy", "XL / Navy"],
+    },
+    Product {
+        title: "Merino Wool Sweater",
+        sku: "MWS",
+        price: 11900,
+        variants: &["S / Forest", "M / Oat", "L / Charcoal"],
+    },
+    Product {
+        title: "Canvas Tote Bag",
+        sku: "CTB",
+        price: 3500,
+        variants: &["Natural", "Black"],
+    },
+    Product {
+        title: "Ceramic Coffee Mug",
+        sku: "CCM",
+        price: 2400,
+        variants: &["White", "Speckled", "Midnight"],
+    },
+    Product {
+        title: "Leather Card Holder",
+        sku: "LCH",
+        price: 4500,
+        variants: &["Tan", "Black"],
+    },
+    Product {
+        title: "Running Shoes",
+        sku: "RUN",
+        price: 12900,
+        variants: &["EU 38", "EU 40", "EU 42", "EU 44"],
+    },
+    Product {
+        title: "Organic Cotton Tee",
+        sku: "OCT",
+        price: 2900,
+        variants: &["S / White", "M / White", "L / Black"],
+    },
+    Product {
+        title: "Stainless Water Bottle",
+        sku: "SWB",
+        price: 3200,
+        variants: &["500 ml", "750 ml"],
+    },
+    Product {
+        title: "Scented Candle",
+        sku: "SCN",
+        price: 2800,
+        variants: &["Cedar", "Fig", "Sea Salt"],
+    },
+    Product {
+        title: "Wool Beanie",
+        sku: "WBN",
+        price: 3000,
+        variants: &["Grey", "Mustard"],
+    },
+    Product {
+        title: "Engraved Silver Necklace",
+        sku: "ESN",
+        price: 8900,
+        variants: &["45 cm", "50 cm"],
+    },
+    Product {
+        title: "Oak Cutting Board",
+        sku: "OCB",
+        price: 5400,
+        variants: &["Small", "Large"],
+    },
+    Product {
+        title: "Rain Jacket",
+        sku: "RJK",
+        price: 14900,
+        variants: &["S / Olive", "M / Olive", "L / Black"],
+    },
+    Product {
+        title: "Notebook Set",
+        sku: "NBS",
+        price: 1900,
+        variants: &["Dotted", "Lined"],
+    },
+];
+
+const GIFT_CARD: Product = Product {
+    title: "Digital Gift Card",
+    sku: "GIFT",
+    price: 5000,
+    variants: &["50"],
+};
+
+const LOCATIONS: &[(&str, &str, &str)] = &[
+    ("Main warehouse", "Borås", "SE"),
+    ("Partner warehouse", "Leipzig", "DE"),
+];
+
+/// Ids are large like Shopify's and disjoint per kind of record.
+const ID_BASE: u64 = 5_100_000_000;
+
+/// Generates demo order `index` (0-based) of shop `shop` for `seed`, as of
+/// `now`. Order numbers start at 1001.
+pub fn order(seed: u64, index: u64, now: DateTime<Utc>, shop: &str) -> Order {
+    let mut rng = Rng::for_order(seed, index);
+    let scenario = match SCENARIOS.get(index as usize) {
+        Some(s) => s.clone(),
+        None => weighted(&mut rng),
+    };
+    build(&mut rng, index, scenario, now, shop)
+}
+
+/// The scenario demo order `index` has (without building it).
+pub fn scenario(seed: u64, index: u64) -> Scenario {
+    let mut rng = Rng::for_order(seed, index);
+    match SCENARIOS.get(index as usize) {
+        Some(s) => s.clone(),
+        None => weighted(&mut rng),
+    }
+}
+
+fn weighted(rng: &mut Rng) -> Scenario {
+    let total: u32 = WEIGHTED.iter().map(|(w, _)| w).sum();
+    let mut roll = rng.below(u64::from(total)) as u32;
+    for (w, s) in WEIGHTED {
+        if roll < *w {
+            return s.clone();
+        }
+        roll -= w;
+    }
+    Scenario::Delivered
+}
+
+fn ascii_fold(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            'å' | 'ä' | 'á' | 'à' | 'â' => 'a',
+            'Å' | 'Ä' => 'a',
+            'ö' | 'ø' | 'ó' | 'ô' => 'o',
+            'Ö' => 'o',
+            'ü' | 'ú' => 'u',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'É' => 'e',
+            'ï' | 'í' => 'i',
+            'ç' => 'c',
+            'ß' => 's',
+            c => c.to_ascii_lowercase(),
+        })
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect()
+}
+
+fn money(cents: i64) -> Decimal {
+    Decimal::new(cents, 2)
+}
+
+fn build(rng: &mut Rng, index: u64, scenario: Scenario, now: DateTime<Utc>, shop: &str) -> Order {
+    use Scenario as S;
+    let country = rng.pick(COUNTRIES);
+    let first = *rng.pick(country.first);
+    let last = *rng.pick(country.last);
+    let (city, province) = *rng.pick(country.cities);
+    let id = ID_BASE + index;
+    let number = 1001 + index;
+    let email = if rng.chance(30) {
+        format!(
+            "{}{}@example.{}",
+            ascii_fold(first),
+            rng.below(100),
+            country.tld
+        )
+    } else {
+        format!(
+            "{}.{}@example.{}",
+            ascii_fold(first),
+            ascii_fold(last),
+            country.tld
+        )
+    };
+
+    // How long ago the order was placed, by how far along it is.
+    let age = match &scenario {
+        S::AwaitingPayment | S::Authorized | S::PartiallyPaid | S::Preparing => rng.hours(1, 48),
+        S::CustomStage | S::OnHold(_) | S::Scheduled | S::RequestDeclined => rng.hours(24, 120),
+        S::LabelPrinted | S::Digital => rng.hours(12, 60),
+        S::InTransit | S::Delayed | S::PartlyShipped | S::SplitShipment => rng.hours(48, 120),
+        S::OutForDelivery | S::AttemptedDelivery | S::ReadyForPickup | S::DeliveryFailure => {
+            rng.hours(72, 168)
+        }
+        S::Cancelled(_) | S::Expired => rng.hours(24, 24 * 30),
+        S::Delivered | S::PickedUp | S::PartiallyRefunded | S::Refunded => {
+            rng.hours(24 * 6, 24 * 45)
+        }
+        S::ReturnRequested | S::ReturnInProgress | S::ReturnDeclined | S::ReturnCanceled => {
+            rng.hours(24 * 10, 24 * 30)
+        }
+        S::Returned | S::Archived => rng.hours(24 * 20, 24 * 120),
+    };
+    let created = now - age;
+
+    let mut line_items = Vec::new();
+    if scenario == S::Digital {
+        line_items.push(line_item(rng, id, 0, &GIFT_CARD, country, false));
+    } else {
+        let n = match &scenario {
+            S::SplitShipment | S::PartlyShipped => 2 + rng.below(2),
+            _ => 1 + rng.below(3),
+        };
+        let mut used = Vec::new();
+        for k in 0..n {
+            let mut p = rng.below(PRODUCTS.len() as u64) as usize;
+            while used.contains(&p) {
+                p = (p + 1) % PRODUCTS.len();
+            }
+            used.push(p);
+            line_items.push(line_item(rng, id, k, &PRODUCTS[p], country, true));
+        }
+    }
+    let subtotal: Decimal = line_items
+        .iter()
+        .map(|li| li.price.unwrap_or_default() * Decimal::from(li.quantity))
+        .sum();
+    let tax = (subtotal * Decimal::new(20, 2)).round_dp(2);
+    let total = subtotal + tax;
+
+    let mut o = Order {
+        shop: shop.to_string(),
+        id,
+        name: format!("#{number}"),
+        order_number: number,
+        email,
+        phone: rng
+            .chance(60)
+            .then(|| format!("{}{:07}", country.phone_prefix, rng.below(10_000_000))),
+        currency: country.currency.to_string(),
+        subtotal_price: Some(subtotal),
+        total_tax: Some(tax),
+        total_discounts: Some(Decimal::ZERO),
+        total_price: Some(total),
+        created_at: Some(created),
+        processed_at: Some(created),
+        updated_at: Some(created),
+        closed_at: None,
+        cancelled_at: None,
+        cancel_reason: None,
+        tags: if rng.chance(15) {
+            vec!["vip".to_string()]
+        } else {
+            Vec::new()
+        },
+        customer: Some(Customer {
+            first_name: Some(first.to_string()),
+            last_name: Some(last.to_string()),
+        }),
+        shipping_address: Some(Address {
+            name: Some(format!("{first} {last}")),
+            address1: Some(format!(
+                "{} {}",
+                rng.pick(country.streets),
+                1 + rng.below(120)
+            )),
+            address2: None,
+            city: Some(city.to_string()),
+            province: Some(province.to_string()),
+            zip: Some(format!("{:05}", rng.below(99_999))),
+            country: Some(country.name.to_string()),
+            country_code: Some(country.code.to_string()),
+            phone: None,
+        }),
+        line_items,
+        financial_status: FinancialStatus::Paid,
+        fulfillment_status: FulfillmentStatus::Unfulfilled,
+        fulfillment_orders: Vec::new(),
+        fulfillments: Vec::new(),
+        returns: Vec::new(),
+        return_status: None,
+        refunds: Vec::new(),
+        custom_stages: Vec::new(),
+    };
+    let all_items: Vec<u64> = o.line_items.iter().map(|li| li.id).collect();
+    let carrier = rng.pick(country.carriers);
+    let mut last_update = created;
+
+    match scenario {
+        S::AwaitingPayment => {
+            o.financial_status = FinancialStatus::Pending;
+            o.fulfillment_orders
+                .push(work_order(&o, 0, FulfillmentOrderStatus::Open, &all_items));
+        }
+        S::Authorized | S::PartiallyPaid | S::Preparing => {
+            o.financial_status = match scenario {
+                S::Authorized => FinancialStatus::Authorized,
+                S::PartiallyPaid => FinancialStatus::PartiallyPaid,
+                _ => FinancialStatus::Paid,
+            };
+            o.fulfillment_orders
+                .push(work_order(&o, 0, FulfillmentOrderStatus::Open, &all_items));
+        }
+        S::Expired => {
+            o.financial_status = FinancialStatus::Expired;
+            o.fulfillment_orders
+                .push(work_order(&o, 0, FulfillmentOrderStatus::Open, &all_items));
+        }
+        S::RequestDeclined => {
+            o.fulfillment_status = FulfillmentStatus::RequestDeclined;
+            o.fulfillment_orders
+                .push(work_order(&o, 0, FulfillmentOrderStatus::Open, &all_items));
+        }
+        S::CustomStage => {
+            o.fulfillment_status = FulfillmentStatus::InProgress;
+            o.fulfillment_orders.push(work_order(
+                &o,
+                0,
+                FulfillmentOrderStatus::InProgress,
+                &all_items,
+            ));
+            let names: &[&str] = if rng.chance(50) {
+                &["Engraving", "Quality check"]
+            } else {
+                &["Made to order", "Quality check"]
+            };
+            let mut at = created + rng.hours(2, 12);
+            let stages = 1 + rng.below(names.len() as u64) as usize;
+            for name in &names[..stages] {
+                if at > now {
+                    break;
+                }
+                o.custom_stages.push(CustomStage {
+                    name: name.to_string(),
+                    at,
+                });
+                last_update = at;
+                at += rng.hours(12, 36);
+            }
+        }
+        S::OnHold(reason) => {
+            o.fulfillment_status = FulfillmentStatus::OnHold;
+            let mut fo = work_order(&o, 0, FulfillmentOrderStatus::OnHold, &all_items);
+            fo.fulfillment_holds.push(FulfillmentHold {
+                reason,
+                reason_notes: None,
+            });
+            o.fulfillment_orders.push(fo);
+            last_update = created + rng.hours(1, 20);
+        }
+        S::Scheduled => {
+            o.fulfillment_status = FulfillmentStatus::Scheduled;
+            let mut fo = work_order(&o, 0, FulfillmentOrderStatus::Scheduled, &all_items);
+            fo.fulfill_at = Some(now + rng.hours(24, 24 * 10));
+            o.fulfillment_orders.push(fo);
+        }
+        S::LabelPrinted
+        | S::InTransit
+        | S::OutForDelivery
+        | S::Delivered
+        | S::DeliveryFailure
+        | S::AttemptedDelivery
+        | S::Delayed
+        | S::ReadyForPickup
+        | S::PickedUp
+        | S::PartiallyRefunded
+        | S::Archived
+        | S::ReturnRequested
+        | S::ReturnInProgress
+        | S::Returned
+        | S::ReturnDeclined
+        | S::ReturnCanceled => {
+            let target = match scenario {
+                S::LabelPrinted => TrackingStatus::LabelPrinted,
+                S::InTransit => TrackingStatus::InTransit,
+                S::OutForDelivery => TrackingStatus::OutForDelivery,
+                S::DeliveryFailure => TrackingStatus::Failure,
+                S::AttemptedDelivery => TrackingStatus::AttemptedDelivery,
+                S::Delayed => TrackingStatus::Delayed,
+                S::ReadyForPickup => TrackingStatus::ReadyForPickup,
+                S::PickedUp => TrackingStatus::PickedUp,
+                _ => TrackingStatus::Delivered,
+            };
+            o.fulfillment_status = FulfillmentStatus::Fulfilled;
+            o.fulfillment_orders.push(work_order(
+                &o,
+                0,
+                FulfillmentOrderStatus::Closed,
+                &all_items,
+            ));
+            let f = shipment(rng, &o, 0, 0, carrier, &all_items, created, now, target);
+            last_update = f.updated_at.unwrap_or(created);
+            o.fulfillments.push(f);
+            last_update = after_delivery(rng, &mut o, &scenario, last_update, now);
+        }
+        S::SplitShipment => {
+            let (a, b) = all_items.split_at(all_items.len() / 2);
+            o.fulfillment_status = FulfillmentStatus::Fulfilled;
+            o.fulfillment_orders
+                .push(work_order(&o, 0, FulfillmentOrderStatus::Closed, a));
+            o.fulfillment_orders
+                .push(work_order(&o, 1, FulfillmentOrderStatus::Closed, b));
+            let f1 = shipment(
+                rng,
+                &o,
+                0,
+                0,
+                carrier,
+                a,
+                created,
+                now,
+                TrackingStatus::Delivered,
+            );
+            let later = created + rng.hours(6, 30);
+            let f2 = shipment(
+                rng,
+                &o,
+                1,
+                1,
+                &DHL,
+                b,
+                later,
+                now,
+                TrackingStatus::InTransit,
+            );
+            last_update = f1.updated_at.max(f2.updated_at).unwrap_or(created);
+            o.fulfillments.extend([f1, f2]);
+        }
+        S::PartlyShipped => {
+            let (a, b) = all_items.split_at(1);
+            o.fulfillment_status = FulfillmentStatus::PartiallyFulfilled;
+            o.fulfillment_orders
+                .push(work_order(&o, 0, FulfillmentOrderStatus::Closed, a));
+            o.fulfillment_orders
+                .push(work_order(&o, 1, FulfillmentOrderStatus::InProgress, b));
+            let f = shipment(
+                rng,
+                &o,
+                0,
+                0,
+                carrier,
+                a,
+                created,
+                now,
+                TrackingStatus::InTransit,
+            );
+            last_update = f.updated_at.unwrap_or(created);
+            o.fulfillments.push(f);
+        }
+        S::Cancelled(reason) => {
+            let at = created + rng.hours(1, 30).min(age);
+            o.cancelled_at = Some(at);
+            o.closed_at = Some(at);
+            o.financial_status = match reason {
+                CancelReason::Declined | CancelReason::Fraud => FinancialStatus::Voided,
+                _ => FinancialStatus::Refunded,
+            };
+            if o.financial_status == FinancialStatus::Refunded {
+                refund(&mut o, 0, total, at, Some("Order cancelled"));
+            }
+            o.cancel_reason = Some(reason);
+            o.fulfillment_orders.push(work_order(
+                &o,
+                0,
+                FulfillmentOrderStatus::Cancelled,
+                &all_items,
+            ));
+            last_update = at;
+        }
+        S::Refunded => {
+            let at = created + rng.hours(2, 48);
+            o.financial_status = FinancialStatus::Refunded;
+            refund(
+                &mut o,
+                0,
+                total,
+                at,
+                Some("Refunded at the customer's request"),
+            );
+            o.fulfillment_orders.push(work_order(
+                &o,
+                0,
+                FulfillmentOrderStatus::Cancelled,
+                &all_items,
+            ));
+            last_update = at;
+        }
+        S::Digital => {
+            o.fulfillment_status = FulfillmentStatus::FulfillmentNotRequired;
+        }
+    }
+    o.updated_at = Some(last_update.min(now));
+    o
+}
+
+fn line_item(
+    rng: &mut Rng,
+    order_id: u64,
+    k: u64,
+    p: &Product,
+    c: &Country,
+    ship: bool,
+) -> LineItem {
+    let variant = *rng.pick(p.variants);
+    let cents = p.price * c.price_pct / 100;
+    // Round to a price a shop would set (x.00 or x.90 style).
+    let cents = (cents / 100) * 100 + if cents % 100 >= 50 { 90 } else { 0 };
+    LineItem {
+        id: order_id * 10 + k,
+        title: p.title.to_string(),
+        variant_title: Some(variant.to_string()),
+        sku: Some(format!(
+            "{}-{}",
+            p.sku,
+            ascii_fold(variant).to_ascii_uppercase()
+        )),
+        quantity: if rng.chance(15) { 2 } else { 1 },
+        current_quantity: None,
+        price: Some(money(cents)),
+        image_url: None,
+        requires_shipping: ship,
+    }
+}
+
+fn work_order(
+    o: &Order,
+    k: u64,
+    status: FulfillmentOrderStatus,
+    items: &[u64],
+) -> FulfillmentOrder {
+    let (name, city, cc) = LOCATIONS[k as usize % LOCATIONS.len()];
+    FulfillmentOrder {
+        id: o.id * 10 + k,
+        status,
+        fulfill_at: None,
+        assigned_location: Some(Location {
+            location_id: Some(70_000 + k),
+            name: Some(name.to_string()),
+            city: Some(city.to_string()),
+            country_code: Some(cc.to_string()),
+        }),
+        fulfillment_holds: Vec::new(),
+        line_items: o
+            .line_items
+            .iter()
+            .filter(|li| items.contains(&li.id))
+            .map(|li| FulfillmentOrderLineItem {
+                line_item_id: li.id,
+                quantity: li.quantity,
+            })
+            .collect(),
+    }
+}
+
+/// The carrier scans from label to `target`, in order.
+fn path_to(target: &TrackingStatus) -> Vec<TrackingStatus> {
+    use TrackingStatus as T;
+    let mut path = vec![T::LabelPrinted];
+    let tail: &[T] = match target {
+        T::LabelPrinted => &[],
+        T::InTransit => &[T::CarrierPickedUp, T::InTransit],
+        T::Delayed => &[T::CarrierPickedUp, T::InTransit, T::Delayed],
+        T::OutForDelivery => &[T::CarrierPickedUp, T::InTransit, T::OutForDelivery],
+        T::AttemptedDelivery => &[
+            T::CarrierPickedUp,
+            T::InTransit,
+            T::OutForDelivery,
+            T::AttemptedDelivery,
+        ],
+        T::Failure => &[
+            T::CarrierPickedUp,
+            T::InTransit,
+            T::OutForDelivery,
+            T::Failure,
+        ],
+        T::ReadyForPickup => &[T::CarrierPickedUp, T::InTransit, T::ReadyForPickup],
+        T::PickedUp => &[
+            T::CarrierPickedUp,
+            T::InTransit,
+            T::ReadyForPickup,
+            T::PickedUp,
+        ],
+        _ => &[
+            T::CarrierPickedUp,
+            T::InTransit,
+            T::OutForDelivery,
+            T::Delivered,
+        ],
+    };
+    path.extend(tail.iter().cloned());
+    path
+}
+
+#[allow(clippy::too_many_arguments)]
+fn shipment(
+    rng: &mut Rng,
+    o: &Order,
+    k: u64,
+    location: usize,
+    carrier: &Carrier,
+    items: &[u64],
+    placed: DateTime<Utc>,
+    now: DateTime<Utc>,
+    target: TrackingStatus,
+) -> Fulfillment {
+    let path = path_to(&target);
+    // Spread the scans between shipping and now, so the last one is recent.
+    let shipped = (placed + rng.hours(4, 30)).min(now - Duration::hours(path.len() as i64 * 3));
+    let span = (now - shipped).num_minutes().max(path.len() as i64 * 60);
+    let step = span / (path.len() as i64 + 1);
+    let tracking = format!("{}{:010}SE", carrier.prefix, rng.below(10_000_000_000));
+    let cities = [
+        LOCATIONS[location % LOCATIONS.len()].1,
+        "Jönköping",
+        "Hamburg",
+        o.shipping_address
+            .as_ref()
+            .and_then(|a| a.city.as_deref())
+            .unwrap_or("Stockholm"),
+    ];
+    let eta = now + rng.hours(20, 24 * 5);
+    let mut events = Vec::new();
+    let mut at = shipped;
+    for (n, status) in path.iter().enumerate() {
+        at += Duration::minutes(step.max(30) - rng.below(20) as i64);
+        let at = at.min(now);
+        let city = cities[(n * cities.len() / path.len()).min(cities.len() - 1)];
+        let late = matches!(
+            status,
+            TrackingStatus::InTransit | TrackingStatus::Delayed | TrackingStatus::CarrierPickedUp
+        );
+        events.push(TrackingEvent {
+            status: status.clone(),
+            happened_at: Some(at),
+            message: Some(event_message(status).to_string()),
+            city: Some(city.to_string()),
+            province: None,
+            country: o
+                .shipping_address
+                .as_ref()
+                .and_then(|a| a.country.clone())
+                .filter(|_| n + 1 == path.len()),
+            estimated_delivery_at: late.then_some(eta),
+        });
+    }
+    let last = events.last().and_then(|e| e.happened_at).unwrap_or(shipped);
+    let delivered = matches!(target, TrackingStatus::Delivered | TrackingStatus::PickedUp);
+    Fulfillment {
+        id: o.id * 10 + 5 + k,
+        name: Some(format!("{}.{}", o.name, k + 1)),
+        status: Some(ShipmentRecordStatus::Success),
+        shipment_status: Some(target.clone()),
+        display_status: Some(target.as_display_status()),
+        location_id: Some(70_000 + location as u64),
+        location_name: Some(LOCATIONS[location % LOCATIONS.len()].0.to_string()),
+        tracking_company: Some(carrier.name.to_string()),
+        tracking_urls: vec![format!("{}{}", carrier.url, tracking)],
+        tracking_numbers: vec![tracking],
+        estimated_delivery_at: (!delivered).then_some(eta),
+        in_transit_at: events
+            .iter()
+            .find(|e| e.status == TrackingStatus::InTransit)
+            .and_then(|e| e.happened_at),
+        delivered_at: delivered.then_some(last),
+        created_at: Some(shipped),
+        updated_at: Some(last),
+        line_items: o
+            .line_items
+            .iter()
+            .filter(|li| items.contains(&li.id))
+            .map(|li| ShippedItem {
+                id: li.id,
+                title: li.title.clone(),
+                variant_title: li.variant_title.clone(),
+                quantity: li.quantity,
+            })
+            .collect(),
+        events,
+    }
+}
+
+fn event_message(s: &TrackingStatus) -> &'static str {
+    use TrackingStatus as T;
+    match s {
+        T::LabelPrinted => "Shipping label created",
+        T::LabelPurchased => "Label purchased",
+        T::CarrierPickedUp => "Picked up by the carrier",
+        T::Confirmed => "Shipment confirmed",
+        T::InTransit => "In transit to the destination terminal",
+        T::OutForDelivery => "Out for delivery",
+        T::AttemptedDelivery => "Delivery attempted, nobody home",
+        T::Delayed => "Delayed by high volumes",
+        T::Failure => "Could not be delivered, returning to sender",
+        T::ReadyForPickup => "Ready for pickup at the service point",
+        T::PickedUp => "Picked up at the service point",
+        T::Delivered => "Delivered",
+        T::Unknown(_) => "Update from the carrier",
+    }
+}
+
+fn refund(o: &mut Order, k: u64, amount: Decimal, at: DateTime<Utc>, note: Option<&str>) {
+    if o.financial_status != FinancialStatus::Refunded {
+        o.financial_status = FinancialStatus::PartiallyRefunded;
+    }
+    o.refunds.push(Refund {
+        id: o.id * 10 + k,
+        created_at: Some(at),
+        processed_at: Some(at),
+        note: note.map(str::to_string),
+        transactions: vec![Transaction {
+            amount,
+            kind: "refund".into(),
+            status: "success".into(),
+        }],
+    });
+}
+
+/// Returns, refunds and archiving that happen after a delivery; returns the
+/// time of the last change.
+fn after_delivery(
+    rng: &mut Rng,
+    o: &mut Order,
+    scenario: &Scenario,
+    delivered: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    use Scenario as S;
+    let state = match scenario {
+        S::ReturnRequested => ReturnState::Requested,
+        S::ReturnInProgress => ReturnState::Open,
+        S::Returned => ReturnState::Closed,
+        S::ReturnDeclined => ReturnState::Declined,
+        S::ReturnCanceled => ReturnState::Canceled,
+        S::PartiallyRefunded => {
+            let at = (delivered + rng.hours(24, 96)).min(now);
+            let li = &o.line_items[0];
+            let amount = li.price.unwrap_or_default();
+            refund(o, 1, amount, at, Some("Goodwill refund: damaged box"));
+            return at;
+        }
+        S::Archived => {
+            let at = (delivered + rng.hours(24, 72)).min(now);
+            o.closed_at = Some(at);
+            return at;
+        }
+        _ => return delivered,
+    };
+    let requested = (delivered + rng.hours(24, 24 * 5)).min(now);
+    let li = o.line_items[0].clone();
+    let reasons = [
+        "SIZE_TOO_SMALL",
+        "SIZE_TOO_LARGE",
+        "DEFECTIVE",
+        "NOT_AS_DESCRIBED",
+        "UNWANTED",
+    ];
+    let mut ret = Return {
+        id: o.id * 10 + 8,
+        name: Some(format!("{}-R1", o.name)),
+        status: state.clone(),
+        created_at: Some(requested),
+        closed_at: None,
+        line_items: vec![ReturnItem {
+            line_item_id: li.id,
+            title: li.title.clone(),
+            quantity: 1,
+            return_reason: Some(rng.pick(&reasons).to_string()),
+        }],
+        tracking: Vec::new(),
+    };
+    let mut last = requested;
+    if matches!(state, ReturnState::Open | ReturnState::Closed) {
+        ret.tracking.push(ReturnTracking {
+            company: Some("PostNord".into()),
+            number: Some(format!("RT{:010}SE", rng.below(10_000_000_000))),
+            url: None,
+        });
+    }
+    if matches!(
+        state,
+        ReturnState::Closed | ReturnState::Declined | ReturnState::Canceled
+    ) {
+        last = (requested + rng.hours(24, 24 * 6)).min(now);
+        ret.closed_at = Some(last);
+    }
+    o.returns.push(ret);
+    if state == ReturnState::Closed {
+        let only_item = o.line_items.len() == 1 && li.quantity == 1;
+        if only_item {
+            o.financial_status = FinancialStatus::Refunded;
+        }
+        refund(
+            o,
+            2,
+            li.price.unwrap_or_default(),
+            last,
+            Some("Return received"),
+        );
+    }
+    last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::order::timeline::{Headline, Timeline};
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0)
+            .single()
+            .expect("valid")
+    }
+
+    #[test]
+    fn same_seed_same_orders_other_seed_other_orders() {
+        let a: Vec<_> = (0..50).map(|i| order(7, i, now(), "s")).collect();
+        let b: Vec<_> = (0..50).map(|i| order(7, i, now(), "s")).collect();
+        let c: Vec<_> = (0..50).map(|i| order(8, i, now(), "s")).collect();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn every_scenario_appears_in_the_first_orders_and_validates() {
+        for (i, s) in SCENARIOS.iter().enumerate() {
+            assert_eq!(&scenario(1, i as u64), s);
+            let o = order(1, i as u64, now(), "demo.example");
+            let o = o.validated("").expect("demo orders are valid");
+            assert!(o.updated_at <= Some(now()), "{s:?} updated in the future");
+            assert!(o.created_at <= o.updated_at, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn demo_orders_show_the_intended_headline() {
+        let headline = |s: Scenario| {
+            let i = SCENARIOS.iter().position(|x| *x == s).expect("listed") as u64;
+            Timeline::of(&order(3, i, now(), "s"), now(), chrono_tz::UTC).headline
+        };
+        assert!(matches!(
+            headline(Scenario::InTransit),
+            Headline::Arriving(_)
+        ));
+        assert!(matches!(
+            headline(Scenario::Delivered),
+            Headline::Delivered(_)
+        ));
+        assert_eq!(headline(Scenario::PartlyShipped), Headline::PartlyShipped);
+        assert_eq!(
+            headline(Scenario::Scheduled),
+            Headline::Scheduled(headline_date(Scenario::Scheduled))
+        );
+        assert_eq!(
+            headline(Scenario::OnHold(HoldReason::IncorrectAddress)),
+            Headline::OnHold
+        );
+        assert!(matches!(
+            headline(Scenario::CustomStage),
+            Headline::InStage(_)
+        ));
+        assert_eq!(
+            headline(Scenario::ReturnRequested),
+            Headline::ReturnRequested
+        );
+        assert_eq!(
+            headline(Scenario::ReturnInProgress),
+            Headline::ReturnInProgress
+        );
+        assert!(matches!(
+            headline(Scenario::Returned),
+            Headline::Returned { refunded: true }
+        ));
+        assert!(matches!(
+            headline(Scenario::Cancelled(CancelReason::Fraud)),
+            Headline::Cancelled(_)
+        ));
+        assert_eq!(headline(Scenario::Refunded), Headline::Refunded);
+        assert_eq!(
+            headline(Scenario::AwaitingPayment),
+            Headline::AwaitingPayment
+        );
+        assert_eq!(headline(Scenario::Digital), Headline::NothingToShip);
+        assert_eq!(headline(Scenario::OutForDelivery), Headline::OutForDelivery);
+        assert_eq!(headline(Scenario::ReadyForPickup), Headline::ReadyForPickup);
+    }
+
+    fn headline_date(s: Scenario) -> Option<chrono::NaiveDate> {
+        let i = SCENARIOS.iter().position(|x| *x == s).expect("listed") as u64;
+        order(3, i, now(), "s").fulfillment_orders[0]
+            .fulfill_at
+            .map(|t| t.date_naive())
+    }
+
+    #[test]
+    fn split_shipments_come_from_two_locations() {
+        let i = SCENARIOS
+            .iter()
+            .position(|x| *x == Scenario::SplitShipment)
+            .expect("listed") as u64;
+        let o = order(5, i, now(), "s");
+        assert_eq!(o.fulfillments.len(), 2);
+        assert_ne!(
+            o.fulfillments[0].location_name,
+            o.fulfillments[1].location_name
+        );
+    }
+
+    #[test]
+    fn several_countries_swedish_among_them() {
+        let countries: std::collections::HashSet<_> = (0..200)
+            .filter_map(|i| order(9, i, now(), "s").shipping_address?.country_code)
+            .collect();
+        assert!(countries.len() >= 4, "{countries:?}");
+        assert!(countries.contains("SE"));
+    }
+}
