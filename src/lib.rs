@@ -3,6 +3,10 @@
 //! Data flows one way: `ingest` -> `store` -> `ui` / `web`. The domain
 //! (`order`) is pure and knows nothing of the others.
 
+pub mod cli;
+pub mod config;
 pub mod ingest;
 pub mod order;
 pub mod store;
+pub mod ui;
+pub mod web;

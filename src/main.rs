@@ -1,1 +1,116 @@
-fn main() {}
+//! `order-status`: parse the command line, load the configuration, run the
+//! subcommand. Everything else lives in the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+use order_status::{cli, config::Config};
+
+/// A self-hosted order status site for online stores.
+#[derive(Debug, Parser)]
+#[command(name = "order-status", version, about)]
+struct Args {
+    /// Config file (default: ./order-status.toml when it exists).
+    #[arg(long, global = true, env = "ORDER_STATUS_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where the order index lives [default: ./data].
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the site (the default). Seeds demo orders into an empty store.
+    Serve {
+        /// Listen address [default: 127.0.0.1:3000].
+        #[arg(long)]
+        addr: Option<String>,
+    },
+    /// Import orders from an NDJSON file (see the README for the format).
+    Import {
+        file: PathBuf,
+        /// Shop domain for lines without a `shop` field.
+        #[arg(long)]
+        shop: Option<String>,
+    },
+    /// Write realistic demo orders as NDJSON.
+    DemoData {
+        /// How many orders.
+        #[arg(long, default_value_t = 1000)]
+        orders: u64,
+        /// Same seed (and --now), same orders.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Shop domain of the orders [default: the configured shop].
+        #[arg(long)]
+        shop: Option<String>,
+        /// The moment the demo is "now" (RFC 3339) [default: now].
+        #[arg(long)]
+        now: Option<DateTime<Utc>>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tantivy=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Args::parse()).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut config = Config::load(args.config.as_deref(), |k| std::env::var(k).ok())?;
+    if let Some(d) = args.data_dir {
+        config.data_dir = d;
+    }
+    match args.command.unwrap_or(Command::Serve { addr: None }) {
+        Command::Serve { addr } => {
+            if let Some(a) = addr {
+                config.addr = order_status::config::parse_addr(&a)?;
+            }
+            cli::serve(config).await?;
+        }
+        Command::Import { file, shop } => {
+            if let Some(s) = shop {
+                config.shop.domain = s;
+            }
+            if !cli::import(&config, &file).await? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::DemoData {
+            orders,
+            seed,
+            out,
+            shop,
+            now,
+        } => {
+            let shop = shop.unwrap_or_else(|| config.shop.domain.clone());
+            cli::demo_data(
+                orders,
+                seed,
+                out.as_ref(),
+                &shop,
+                now.unwrap_or_else(Utc::now),
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

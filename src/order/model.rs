@@ -581,12 +581,15 @@ fn tags<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
         .collect())
 }
 
+// The enums come from a macro shared by enums without a default.
+#[allow(clippy::derivable_impls)]
 impl Default for FinancialStatus {
     fn default() -> Self {
         FinancialStatus::Pending
     }
 }
 
+#[allow(clippy::derivable_impls)]
 impl Default for FulfillmentStatus {
     fn default() -> Self {
         FulfillmentStatus::Unfulfilled

@@ -353,7 +353,7 @@ fn packages(order: &Order) -> Vec<Package> {
             let status = f.display_status();
             let (stage, problem) = stage_of(&status);
             let mut events = f.events.clone();
-            events.sort_by(|a, b| b.happened_at.cmp(&a.happened_at));
+            events.sort_by_key(|e| std::cmp::Reverse(e.happened_at));
             Package {
                 number: i + 1,
                 of,

@@ -1,0 +1,152 @@
+//! The subcommands behind `main`: what each one does, with the terminal
+//! output (progress bars, summaries) that only a command line needs.
+//! `anyhow` is used here and in `main` only: this is the edge.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::Config;
+use crate::ingest::{demo, ndjson};
+use crate::order::Order;
+use crate::store::{Store, StoreOptions};
+use crate::web::{self, AppState};
+
+/// How many demo orders `serve` seeds into an empty store.
+pub const SEED_ORDERS: u64 = 3_000;
+/// The seed of the built-in demo, so every new install shows the same orders.
+pub const SEED: u64 = 42;
+
+/// `order-status serve`: seed demo data into an empty store if configured
+/// to, then serve until Ctrl-C / SIGTERM.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let store = Store::open(&config.data_dir, StoreOptions::default())?;
+    if config.seed_demo && store.count() == 0 {
+        let samples = seed_demo(&store, &config.shop.domain, Utc::now()).await?;
+        println!(
+            "Seeded {SEED_ORDERS} demo orders into {}. Try one of these at http://{}/ :",
+            config.data_dir.display(),
+            config.addr
+        );
+        for o in samples {
+            println!("  order {:<8} email {}", o.name, o.email);
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| web::ServeError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, orders = store.count(), "serving");
+    println!("order-status is listening on http://{addr}/");
+    web::serve(listener, AppState::new(config, store)).await?;
+    Ok(())
+}
+
+/// Loads the built-in demo into `store` and returns three orders worth
+/// trying (one on its way, a split shipment, one delivered).
+pub async fn seed_demo(
+    store: &Store,
+    shop: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<Order>> {
+    let orders: Vec<Order> = (0..SEED_ORDERS)
+        .map(|i| demo::order(SEED, i, now, shop))
+        .collect();
+    let samples = orders[..3].to_vec();
+    for chunk in orders.chunks(1_000) {
+        store.upsert(chunk.to_vec()).await?;
+    }
+    Ok(samples)
+}
+
+/// `order-status import FILE`: returns whether every line was imported.
+pub async fn import(config: &Config, file: &Path) -> anyhow::Result<bool> {
+    let f = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let store = Store::open(
+        &config.data_dir,
+        StoreOptions {
+            writer_threads: 2,
+            writer_memory: 128 << 20,
+        },
+    )?;
+    // indicatif draws nothing when stderr is not a terminal.
+    let bar = ProgressBar::new(len).with_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let report = ndjson::import(
+        &store,
+        BufReader::with_capacity(1 << 20, f),
+        &config.shop.domain,
+        |bytes| bar.set_position(bytes),
+    )
+    .await?;
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    for e in &report.errors {
+        eprintln!("{}:{}: {}", file.display(), e.line, e.reason);
+    }
+    if report.failed > report.errors.len() {
+        eprintln!(
+            "... and {} more bad lines",
+            report.failed - report.errors.len()
+        );
+    }
+    println!(
+        "Imported {} orders ({} older than the stored version, skipped) from {} lines in {:.1} s ({:.0} orders/s); {} lines failed. The store has {} orders.",
+        report.applied,
+        report.stale,
+        report.lines,
+        secs,
+        report.applied as f64 / secs.max(1e-9),
+        report.failed,
+        store.count(),
+    );
+    Ok(report.failed == 0)
+}
+
+/// `order-status demo-data`: writes `count` demo orders as NDJSON.
+pub fn demo_data(
+    count: u64,
+    seed: u64,
+    out: Option<&PathBuf>,
+    shop: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let sink: Box<dyn Write> = match out {
+        Some(p) => {
+            Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)
+        }
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut w = BufWriter::with_capacity(1 << 20, sink);
+    let bar = if out.is_some() {
+        ProgressBar::new(count)
+    } else {
+        ProgressBar::hidden()
+    };
+    for i in 0..count {
+        serde_json::to_writer(&mut w, &demo::order(seed, i, now, shop))?;
+        w.write_all(b"\n")?;
+        if i % 10_000 == 0 {
+            bar.set_position(i);
+        }
+    }
+    w.flush()?;
+    bar.finish_and_clear();
+    if let Some(p) = out {
+        eprintln!("Wrote {count} demo orders to {}", p.display());
+    }
+    Ok(())
+}

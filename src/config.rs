@@ -1,0 +1,307 @@
+//! One `Config` for the whole process, read once at start-up.
+//!
+//! Sources, later ones winning: built-in defaults, the TOML file
+//! (`order-status.toml` in the working directory if present, or the file
+//! named by `--config` / `ORDER_STATUS_CONFIG`), `ORDER_STATUS_*`
+//! environment variables, command-line flags. Every setting and its
+//! variable is listed in the README. Secrets (later: link keys, Shopify
+//! tokens) are never printed: `Debug` is written by hand to redact them.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+use thiserror::Error;
+
+/// Why the configuration cannot be used.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {reason}")]
+    Read { path: PathBuf, reason: String },
+    #[error("config file {path}: {reason}")]
+    Parse { path: PathBuf, reason: String },
+    #[error("{name}: {reason}")]
+    Invalid { name: String, reason: String },
+}
+
+/// The shop the site speaks for (name, look, support contact, time zone).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShopConfig {
+    /// Shown in the header and the page title.
+    pub name: String,
+    /// The shop's domain; orders imported without a `shop` get this one.
+    pub domain: String,
+    /// Where "Need help?" mails go.
+    pub support_email: Option<String>,
+    /// Dates and times on the pages are shown in this zone.
+    pub timezone: Tz,
+    /// CSS colour for buttons and highlights, e.g. `#1f6feb`.
+    pub accent_color: String,
+    /// Logo URL (absolute, or a path under `public/`).
+    pub logo_url: Option<String>,
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Where `serve` listens.
+    pub addr: SocketAddr,
+    /// Where the index (and later keys and checkpoints) live.
+    pub data_dir: PathBuf,
+    /// Static files served at the site root.
+    pub public_dir: PathBuf,
+    /// Seed demo orders when the store is empty at start-up.
+    pub seed_demo: bool,
+    pub shop: ShopConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            data_dir: PathBuf::from("data"),
+            public_dir: PathBuf::from("public"),
+            seed_demo: true,
+            shop: ShopConfig {
+                name: "Demo Store".into(),
+                domain: "demo.example".into(),
+                support_email: Some("support@demo.example".into()),
+                timezone: chrono_tz::Europe::Stockholm,
+                accent_color: "#1f6f5c".into(),
+                logo_url: None,
+            },
+        }
+    }
+}
+
+/// The TOML file's shape: every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    addr: Option<String>,
+    data_dir: Option<PathBuf>,
+    public_dir: Option<PathBuf>,
+    seed_demo: Option<bool>,
+    #[serde(default)]
+    shop: FileShop,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileShop {
+    name: Option<String>,
+    domain: Option<String>,
+    support_email: Option<String>,
+    timezone: Option<String>,
+    accent_color: Option<String>,
+    logo_url: Option<String>,
+}
+
+/// The default config file, read when present.
+pub const DEFAULT_FILE: &str = "order-status.toml";
+
+impl Config {
+    /// Loads defaults, then `file` (or `order-status.toml` if it exists),
+    /// then the environment given by `env` (a lookup, so tests need not
+    /// touch the process environment).
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut c = Config::default();
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| env("ORDER_STATUS_CONFIG").map(PathBuf::from))
+            .or_else(|| Some(PathBuf::from(DEFAULT_FILE)).filter(|p| p.exists()));
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Read {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            let f: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            c.apply(f)?;
+        }
+        let var = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        c.apply(FileConfig {
+            addr: var("ORDER_STATUS_ADDR"),
+            data_dir: var("ORDER_STATUS_DATA_DIR").map(PathBuf::from),
+            public_dir: var("ORDER_STATUS_PUBLIC_DIR").map(PathBuf::from),
+            seed_demo: var("ORDER_STATUS_SEED_DEMO")
+                .map(|v| parse_bool("ORDER_STATUS_SEED_DEMO", &v))
+                .transpose()?,
+            shop: FileShop {
+                name: var("ORDER_STATUS_SHOP_NAME"),
+                domain: var("ORDER_STATUS_SHOP_DOMAIN"),
+                support_email: var("ORDER_STATUS_SUPPORT_EMAIL"),
+                timezone: var("ORDER_STATUS_TIMEZONE"),
+                accent_color: var("ORDER_STATUS_ACCENT_COLOR"),
+                logo_url: var("ORDER_STATUS_LOGO_URL"),
+            },
+        })?;
+        Ok(c)
+    }
+
+    fn apply(&mut self, f: FileConfig) -> Result<(), ConfigError> {
+        if let Some(a) = f.addr {
+            self.addr = parse_addr(&a)?;
+        }
+        if let Some(d) = f.data_dir {
+            self.data_dir = d;
+        }
+        if let Some(d) = f.public_dir {
+            self.public_dir = d;
+        }
+        if let Some(b) = f.seed_demo {
+            self.seed_demo = b;
+        }
+        let s = f.shop;
+        if let Some(v) = s.name {
+            self.shop.name = v;
+        }
+        if let Some(v) = s.domain {
+            self.shop.domain = v.trim().to_ascii_lowercase();
+        }
+        if let Some(v) = s.support_email {
+            self.shop.support_email = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = s.timezone {
+            self.shop.timezone = Tz::from_str(v.trim()).map_err(|_| ConfigError::Invalid {
+                name: "timezone".into(),
+                reason: format!("{v:?} is not an IANA time zone such as Europe/Stockholm"),
+            })?;
+        }
+        if let Some(v) = s.accent_color {
+            self.shop.accent_color = parse_color(&v)?;
+        }
+        if let Some(v) = s.logo_url {
+            self.shop.logo_url = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        Ok(())
+    }
+}
+
+/// Parses `host:port`, also `localhost:port` and a bare port.
+pub fn parse_addr(s: &str) -> Result<SocketAddr, ConfigError> {
+    let s = s.trim();
+    let invalid = || ConfigError::Invalid {
+        name: "addr".into(),
+        reason: format!("{s:?} is not an address such as 127.0.0.1:3000"),
+    };
+    if let Ok(port) = s.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    if let Some(port) = s.strip_prefix("localhost:") {
+        return port
+            .parse::<u16>()
+            .map(|p| SocketAddr::from(([127, 0, 0, 1], p)))
+            .map_err(|_| invalid());
+    }
+    s.parse().map_err(|_| invalid())
+}
+
+fn parse_bool(name: &str, v: &str) -> Result<bool, ConfigError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::Invalid {
+            name: name.into(),
+            reason: format!("{v:?} is not true or false"),
+        }),
+    }
+}
+
+/// Only `#rgb` / `#rrggbb` colours: the value goes into a style attribute.
+fn parse_color(v: &str) -> Result<String, ConfigError> {
+    let v = v.trim();
+    let hex = v.strip_prefix('#').unwrap_or("");
+    if (hex.len() == 3 || hex.len() == 6) && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(v.to_ascii_lowercase())
+    } else {
+        Err(ConfigError::Invalid {
+            name: "accent_color".into(),
+            reason: format!("{v:?} is not a colour such as #1f6f5c"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_need_no_file_and_no_env() {
+        let c = Config::load(None, env(&[])).expect("defaults");
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.data_dir, PathBuf::from("data"));
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "addr = \"0.0.0.0:8080\"\ndata_dir = \"/var/lib/os\"\n[shop]\nname = \"Fika\"\ntimezone = \"America/New_York\"\n",
+        )
+        .expect("write");
+        let c =
+            Config::load(Some(&path), env(&[("ORDER_STATUS_DATA_DIR", "/tmp/x")])).expect("load");
+        assert_eq!(c.addr.to_string(), "0.0.0.0:8080");
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(c.shop.name, "Fika");
+        assert_eq!(c.shop.timezone, chrono_tz::America::New_York);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = Config::load(None, env(&[("ORDER_STATUS_ADDR", "nowhere")])).expect_err("bad addr");
+        assert!(e.to_string().contains("addr"), "{e}");
+        let e = Config::load(None, env(&[("ORDER_STATUS_TIMEZONE", "Mars/Olympus")]))
+            .expect_err("bad tz");
+        assert!(e.to_string().contains("Mars/Olympus"), "{e}");
+        let e = Config::load(None, env(&[("ORDER_STATUS_ACCENT_COLOR", "red;}")]))
+            .expect_err("bad colour");
+        assert!(e.to_string().contains("accent_color"), "{e}");
+        let e = Config::load(None, env(&[("ORDER_STATUS_SEED_DEMO", "maybe")])).expect_err("bool");
+        assert!(e.to_string().contains("ORDER_STATUS_SEED_DEMO"), "{e}");
+    }
+
+    #[test]
+    fn unknown_file_keys_are_errors_not_silently_ignored() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "adr = \"1.2.3.4:5\"\n").expect("write");
+        let e = Config::load(Some(&path), env(&[])).expect_err("typo");
+        assert!(e.to_string().contains("adr"), "{e}");
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(
+            parse_addr("8080").expect("port").to_string(),
+            "127.0.0.1:8080"
+        );
+        assert_eq!(
+            parse_addr("localhost:9").expect("localhost").to_string(),
+            "127.0.0.1:9"
+        );
+        assert_eq!(
+            parse_addr("[::1]:3000").expect("v6").to_string(),
+            "[::1]:3000"
+        );
+    }
+}
