@@ -1,1 +1,212 @@
-fn main() {}
+//! Store benchmarks over a large demo store.
+//!
+//! `cargo bench --bench store` builds (once, cached under
+//! `target/bench-store-<N>`) a store of N demo orders, N from
+//! `BENCH_ORDERS` (default 1,000,000), then measures `get`, `lookup` and a
+//! 2-term `search` with criterion, and prints p50/p99 from individually
+//! timed calls, since criterion reports means and medians but not tails.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use criterion::{Criterion, criterion_group, criterion_main};
+use order_status::ingest::demo;
+use order_status::order::Order;
+use order_status::store::{Filters, SearchQuery, Sort, Store, StoreOptions};
+
+const SHOP: &str = "bench.example";
+const SEED: u64 = 42;
+
+fn orders() -> u64 {
+    std::env::var("BENCH_ORDERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0)
+        .single()
+        .expect("valid time")
+}
+
+/// Opens the cached bench store, building it first if needed.
+fn store(rt: &tokio::runtime::Runtime) -> Store {
+    let n = orders();
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-store-{n}"));
+    let done = dir.join("complete");
+    if !done.exists() {
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(
+            &dir,
+            StoreOptions {
+                writer_threads: 2,
+                writer_memory: 128 << 20,
+            },
+        )
+        .expect("open");
+        let started = Instant::now();
+        rt.block_on(async {
+            let mut pending = Vec::new();
+            let mut i = 0;
+            while i < n {
+                let batch: Vec<Order> = (i..(i + 2_000).min(n))
+                    .map(|k| demo::order(SEED, k, now(), SHOP))
+                    .collect();
+                i += batch.len() as u64;
+                pending.push(store.submit(batch).await.expect("submit"));
+                if pending.len() >= 4 {
+                    pending.remove(0).committed().await.expect("commit");
+                }
+            }
+            for p in pending {
+                p.committed().await.expect("commit");
+            }
+        });
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "built a store of {n} orders in {secs:.1} s ({:.0} orders/s, generation included)",
+            n as f64 / secs
+        );
+        drop(store);
+        std::thread::sleep(Duration::from_millis(500));
+        std::fs::write(&done, b"").expect("mark complete");
+    }
+    // The writer thread of a just-dropped store may still hold the lock.
+    for _ in 0..100 {
+        match Store::open(&dir, StoreOptions::default()) {
+            Ok(s) => return s,
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    panic!("cannot open the bench store in {}", dir.display())
+}
+
+/// Prints p50 / p99 / max of `f` over `n` individually timed calls.
+fn tails(name: &str, n: usize, mut f: impl FnMut(usize)) {
+    let mut t = Vec::with_capacity(n);
+    for i in 0..n {
+        let s = Instant::now();
+        f(i);
+        t.push(s.elapsed());
+    }
+    t.sort();
+    let at = |q: f64| t[((n as f64 * q) as usize).min(n - 1)];
+    println!(
+        "{name:<28} n={n:<7} p50={:>10.1?} p99={:>10.1?} max={:>10.1?}",
+        at(0.50),
+        at(0.99),
+        t[n - 1]
+    );
+}
+
+/// A spread of existing orders to ask for (a fixed stride, no RNG needed).
+fn sample(n: u64, i: usize) -> u64 {
+    (i as u64).wrapping_mul(7_919) % n
+}
+
+fn benches(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let store = store(&rt);
+    let n = store.count();
+    println!("store holds {n} orders");
+    let probes: Vec<Order> = (0..1_000)
+        .map(|i| demo::order(SEED, sample(n, i), now(), SHOP))
+        .collect();
+    let two_terms = [
+        "linen shirt",
+        "anna stockholm",
+        "merino oat",
+        "running eu",
+        "ceramic mug",
+    ];
+    let search = |text: &str| SearchQuery {
+        text: text.into(),
+        ..SearchQuery::default()
+    };
+    let filtered = |text: &str| SearchQuery {
+        text: text.into(),
+        filters: Filters {
+            state: Some(order_status::order::OrderState::Open),
+            ..Filters::default()
+        },
+        sort: Sort::UpdatedDesc,
+        ..SearchQuery::default()
+    };
+
+    tails("get", 20_000, |i| {
+        black_box(store.get(&probes[i % probes.len()].key()).expect("get"));
+    });
+    tails("lookup (hit)", 20_000, |i| {
+        let o = &probes[i % probes.len()];
+        black_box(store.lookup(o.order_number, &o.email).expect("lookup"));
+    });
+    tails("lookup (wrong email)", 20_000, |i| {
+        let o = &probes[i % probes.len()];
+        black_box(
+            store
+                .lookup(o.order_number, "nobody@example.com")
+                .expect("lookup"),
+        );
+    });
+    tails("search 2 terms, relevance", 1_000, |i| {
+        black_box(
+            store
+                .search(&search(two_terms[i % two_terms.len()]))
+                .expect("search"),
+        );
+    });
+    tails("search 2 terms, open, by date", 1_000, |i| {
+        black_box(
+            store
+                .search(&filtered(two_terms[i % two_terms.len()]))
+                .expect("search"),
+        );
+    });
+
+    let mut g = c.benchmark_group("store");
+    let mut i = 0usize;
+    g.bench_function("get", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(store.get(&probes[i % probes.len()].key()).expect("get"))
+        })
+    });
+    g.bench_function("lookup", |b| {
+        b.iter(|| {
+            i += 1;
+            let o = &probes[i % probes.len()];
+            black_box(store.lookup(o.order_number, &o.email).expect("lookup"))
+        })
+    });
+    g.bench_function("search_2_terms", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(
+                store
+                    .search(&search(two_terms[i % two_terms.len()]))
+                    .expect("search"),
+            )
+        })
+    });
+    g.bench_function("search_2_terms_filtered_sorted", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(
+                store
+                    .search(&filtered(two_terms[i % two_terms.len()]))
+                    .expect("search"),
+            )
+        })
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = store_benches;
+    config = Criterion::default().sample_size(50).measurement_time(Duration::from_secs(5));
+    targets = benches
+}
+criterion_main!(store_benches);

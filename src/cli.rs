@@ -45,7 +45,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, orders = store.count(), "serving");
     println!("order-status is listening on http://{addr}/");
-    web::serve(listener, AppState::new(config, store)).await?;
+    let state = AppState::new(config, store)?;
+    web::serve(listener, state).await?;
     Ok(())
 }
 

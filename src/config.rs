@@ -15,6 +15,8 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::links::LinkKey;
+
 /// Why the configuration cannot be used.
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -44,7 +46,7 @@ pub struct ShopConfig {
 }
 
 /// The whole configuration.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Config {
     /// Where `serve` listens.
     pub addr: SocketAddr,
@@ -54,6 +56,14 @@ pub struct Config {
     pub public_dir: PathBuf,
     /// Seed demo orders when the store is empty at start-up.
     pub seed_demo: bool,
+    /// The site's public base URL (`https://track.example.com`), used in
+    /// links the site hands out; without it, the request's Host is used.
+    pub public_url: Option<String>,
+    /// How long a link made by a shopper's lookup stays valid.
+    pub link_ttl_days: u32,
+    /// Link signing keys, newest first (`ID=SECRET`); empty means "use the
+    /// key generated in the data dir".
+    pub link_keys: Vec<LinkKey>,
     pub shop: ShopConfig,
 }
 
@@ -64,6 +74,9 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             public_dir: PathBuf::from("public"),
             seed_demo: true,
+            public_url: None,
+            link_ttl_days: 30,
+            link_keys: Vec::new(),
             shop: ShopConfig {
                 name: "Demo Store".into(),
                 domain: "demo.example".into(),
@@ -84,6 +97,9 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     public_dir: Option<PathBuf>,
     seed_demo: Option<bool>,
+    public_url: Option<String>,
+    link_ttl_days: Option<u32>,
+    link_keys: Option<Vec<String>>,
     #[serde(default)]
     shop: FileShop,
 }
@@ -134,6 +150,17 @@ impl Config {
             seed_demo: var("ORDER_STATUS_SEED_DEMO")
                 .map(|v| parse_bool("ORDER_STATUS_SEED_DEMO", &v))
                 .transpose()?,
+            public_url: var("ORDER_STATUS_PUBLIC_URL"),
+            link_ttl_days: var("ORDER_STATUS_LINK_TTL_DAYS")
+                .map(|v| {
+                    v.trim().parse().map_err(|_| ConfigError::Invalid {
+                        name: "ORDER_STATUS_LINK_TTL_DAYS".into(),
+                        reason: format!("{v:?} is not a number of days"),
+                    })
+                })
+                .transpose()?,
+            link_keys: var("ORDER_STATUS_LINK_KEYS")
+                .map(|v| v.split(',').map(str::to_string).collect()),
             shop: FileShop {
                 name: var("ORDER_STATUS_SHOP_NAME"),
                 domain: var("ORDER_STATUS_SHOP_DOMAIN"),
@@ -158,6 +185,25 @@ impl Config {
         }
         if let Some(b) = f.seed_demo {
             self.seed_demo = b;
+        }
+        if let Some(u) = f.public_url {
+            self.public_url = Some(parse_public_url(&u)?);
+        }
+        if let Some(d) = f.link_ttl_days {
+            if d == 0 {
+                return Err(ConfigError::Invalid {
+                    name: "link_ttl_days".into(),
+                    reason: "must be at least 1".into(),
+                });
+            }
+            self.link_ttl_days = d;
+        }
+        if let Some(keys) = f.link_keys {
+            self.link_keys = keys
+                .iter()
+                .filter(|k| !k.trim().is_empty())
+                .map(|k| parse_link_key(k))
+                .collect::<Result<_, _>>()?;
         }
         let s = f.shop;
         if let Some(v) = s.name {
@@ -202,6 +248,35 @@ pub fn parse_addr(s: &str) -> Result<SocketAddr, ConfigError> {
             .map_err(|_| invalid());
     }
     s.parse().map_err(|_| invalid())
+}
+
+/// `ID=SECRET`; the secret is never echoed in errors.
+fn parse_link_key(s: &str) -> Result<LinkKey, ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid {
+        name: "link_keys".into(),
+        reason,
+    };
+    let (id, secret) = s
+        .trim()
+        .split_once('=')
+        .ok_or_else(|| invalid("each key is ID=SECRET".into()))?;
+    LinkKey::new(id.trim(), secret.trim().as_bytes()).map_err(|e| invalid(e.to_string()))
+}
+
+/// An http(s) base URL without a trailing slash.
+fn parse_public_url(s: &str) -> Result<String, ConfigError> {
+    let s = s.trim().trim_end_matches('/');
+    let ok = (s.starts_with("https://") || s.starts_with("http://"))
+        && s.len() > 8
+        && !s.contains(char::is_whitespace);
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(ConfigError::Invalid {
+            name: "public_url".into(),
+            reason: format!("{s:?} is not a base URL such as https://track.example.com"),
+        })
+    }
 }
 
 fn parse_bool(name: &str, v: &str) -> Result<bool, ConfigError> {
@@ -287,6 +362,31 @@ mod tests {
         std::fs::write(&path, "adr = \"1.2.3.4:5\"\n").expect("write");
         let e = Config::load(Some(&path), env(&[])).expect_err("typo");
         assert!(e.to_string().contains("adr"), "{e}");
+    }
+
+    #[test]
+    fn link_keys_and_urls() {
+        let c = Config::load(
+            None,
+            env(&[
+                (
+                    "ORDER_STATUS_LINK_KEYS",
+                    "k2=0123456789abcdefXYZ,k1=fedcba9876543210abc",
+                ),
+                ("ORDER_STATUS_PUBLIC_URL", "https://track.example.com/"),
+            ]),
+        )
+        .expect("load");
+        assert_eq!(c.link_keys.len(), 2);
+        assert_eq!(c.link_keys[0].id, "k2");
+        assert_eq!(c.public_url.as_deref(), Some("https://track.example.com"));
+        assert!(
+            !format!("{c:?}").contains("0123456789abcdefXYZ"),
+            "secrets stay out of Debug"
+        );
+        let e =
+            Config::load(None, env(&[("ORDER_STATUS_LINK_KEYS", "k1=tiny1")])).expect_err("short");
+        assert!(!e.to_string().contains("tiny1"), "{e}");
     }
 
     #[test]

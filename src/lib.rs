@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod ingest;
+pub mod links;
 pub mod order;
 pub mod store;
 pub mod ui;

@@ -1,13 +1,18 @@
 //! The Leptos pages, rendered on the server only (no WASM): the shell,
 //! the router and the pages. Every page is plain HTML that works with
-//! JavaScript switched off; forms are ordinary `<form>`s.
+//! JavaScript switched off; forms are ordinary `<form>`s posting to the
+//! page's own URL (see `web::lookup`), not server functions: a no-JS
+//! server-function form redirects back and can carry its state only in the
+//! URL, and a lookup's state includes the email, which never goes in a URL.
 //!
-//! Pages read what they need from [`AppState`] (provided as context by
-//! `leptos_routes_with_context`); the store answers in microseconds, so
-//! pages read it directly instead of through async resources and the whole
-//! page is in the first chunk of the response.
+//! Pages read what they need from [`AppState`] and [`RequestContext`]
+//! (both provided as context by `web::render`); the store answers in
+//! microseconds, so pages read it directly instead of through async
+//! resources and the whole page is rendered in one go.
 
+pub mod i18n;
 mod lookup;
+mod status;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
@@ -15,24 +20,35 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::web::AppState;
+use i18n::{I18n, Lang};
 
-pub use lookup::LookupPage;
+pub use lookup::{LookupForm, LookupNotice, LookupPage};
+pub use status::StatusPage;
+
+/// What the pages need to know about the request being answered.
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    pub i18n: I18n,
+    /// `https://track.example.com`: where links to this site point.
+    pub base_url: String,
+    /// The request's path and query, for the language switch.
+    pub path: String,
+}
+
+/// The request context, or an English one when rendering outside a request.
+pub fn request_context() -> RequestContext {
+    expect_context::<RequestContext>()
+}
 
 /// The HTML document around every page.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
-    let state = use_context::<AppState>();
-    let css = state
-        .as_ref()
-        .map(|s| s.assets.css_href.clone())
-        .unwrap_or_else(|| "/style/main.css".into());
-    let accent = state
-        .as_ref()
-        .map(|s| format!("--accent: {}", s.config.shop.accent_color))
-        .unwrap_or_default();
-    let _ = options;
+pub fn shell(_options: LeptosOptions) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let cx = request_context();
+    let css = state.assets.css_href.clone();
+    let accent = format!("--accent: {}", state.config.shop.accent_color);
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=cx.i18n.lang.code()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -56,27 +72,64 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=LookupPage />
+                <Route path=path!("/status/:token") view=StatusPage />
             </Routes>
         </Router>
     }
 }
 
-/// The shop's header: logo or name, linking home.
+/// The shop's header: logo or name linking home, and the language switch.
 #[component]
 pub fn ShopHeader() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let cx = request_context();
     let shop = &state.config.shop;
     let name = shop.name.clone();
     let logo = shop.logo_url.clone().map(|src| {
         view! { <img class="logo" src=src alt="" width="32" height="32" /> }
     });
     view! {
+        <a class="skip" href="#main">{cx.i18n.t("site.skip")}</a>
         <header class="site-header">
             <a class="brand" href="/">
                 {logo}
                 <span>{name}</span>
             </a>
+            <LanguageSwitch />
         </header>
+    }
+}
+
+/// Links to this page in every language (`?lang=` sticks via a cookie).
+#[component]
+fn LanguageSwitch() -> impl IntoView {
+    let cx = request_context();
+    let current = cx.i18n.lang;
+    let path = cx.path.split('?').next().unwrap_or("/").to_string();
+    let links = Lang::ALL
+        .iter()
+        .map(|lang| {
+            let name = I18n::new(*lang, cx.i18n.tz, cx.i18n.catalog()).t("meta.name");
+            let href = format!("{path}?lang={}", lang.code());
+            let is_current = *lang == current;
+            view! {
+                <li>
+                    <a
+                        href=href
+                        hreflang=lang.code()
+                        lang=lang.code()
+                        aria-current=is_current.then_some("true")
+                    >
+                        {name}
+                    </a>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <nav class="lang" aria-label=cx.i18n.t("site.language")>
+            <ul>{links}</ul>
+        </nav>
     }
 }
 
@@ -86,15 +139,13 @@ fn NotFound() -> impl IntoView {
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
         res.set_status(axum::http::StatusCode::NOT_FOUND);
     }
+    let cx = request_context();
     view! {
-        <Title text="Page not found" />
+        <Title text=cx.i18n.t("site.not_found_title") />
         <ShopHeader />
         <main id="main" class="page">
-            <h1>"Page not found"</h1>
-            <p>
-                "There is nothing at this address. "
-                <a href="/">"Look up an order"</a>
-            </p>
+            <h1>{cx.i18n.t("site.not_found_title")}</h1>
+            <p>{cx.i18n.t("site.not_found_body")} " " <a href="/">{cx.i18n.t("site.look_up")}</a></p>
         </main>
     }
 }

@@ -7,6 +7,7 @@
 //! is an axum handler here.
 
 mod assets;
+mod lookup;
 mod render;
 
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use axum::extract::FromRef;
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use thiserror::Error;
@@ -25,8 +26,11 @@ use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
 use crate::config::Config;
+use crate::links::{self, LinkClaims, LinkError, Links};
+use crate::order::Order;
 use crate::store::Store;
 use crate::ui::App;
+use crate::ui::i18n::Catalog;
 
 pub use assets::Assets;
 pub use render::render_page;
@@ -38,6 +42,8 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub assets: Arc<Assets>,
+    pub links: Arc<Links>,
+    pub catalog: Arc<Catalog>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -56,11 +62,23 @@ pub enum ServeError {
     },
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Links(#[from] LinkError),
+    #[error("translations: {0}")]
+    Translations(String),
 }
 
 impl AppState {
-    /// The state for `config` over `store`.
-    pub fn new(config: Config, store: Store) -> AppState {
+    /// The state for `config` over `store`. Loads (or creates) the link
+    /// signing key and the translations.
+    pub fn new(config: Config, store: Store) -> Result<AppState, ServeError> {
+        let keys = if config.link_keys.is_empty() {
+            vec![links::load_or_create_key(&config.data_dir)?]
+        } else {
+            config.link_keys.clone()
+        };
+        let links = Links::new(keys)?;
+        let catalog = Catalog::load().map_err(ServeError::Translations)?;
         // site_root is where leptos_axum serves static files from: our
         // public/ dir, never the default "." (that would serve the source).
         let leptos_options = LeptosOptions::builder()
@@ -68,11 +86,41 @@ impl AppState {
             .site_root(config.public_dir.to_string_lossy().to_string())
             .site_addr(config.addr)
             .build();
-        AppState {
+        Ok(AppState {
             leptos_options,
             store,
             config: Arc::new(config),
             assets: Arc::new(Assets::new()),
+            links: Arc::new(links),
+            catalog: Arc::new(catalog),
+        })
+    }
+}
+
+/// The order a status link opens, if the link is valid now. Why a link
+/// fails is logged at debug level (never the token itself) and not told to
+/// the visitor: every failure looks the same from outside.
+pub fn open_status_link(
+    state: &AppState,
+    token: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<(Order, LinkClaims)> {
+    let claims = match state.links.verify(token, now) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::debug!(reason = %e, "status link refused");
+            return None;
+        }
+    };
+    match state.store.get(&claims.order_key()) {
+        Ok(Some(order)) => Some((order, claims)),
+        Ok(None) => {
+            tracing::debug!("status link for an order that is gone");
+            None
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "store read failed");
+            None
         }
     }
 }
@@ -82,6 +130,7 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     Router::new()
         .route("/style/main.css", get(assets::stylesheet))
+        .route("/", post(lookup::submit))
         .leptos_routes_with_handler(routes, get(render::page))
         .fallback(static_or_not_found)
         .with_state(state)

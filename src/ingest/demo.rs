@@ -504,6 +504,8 @@ const ID_BASE: u64 = 5_100_000_000;
 /// Generates demo order `index` (0-based) of shop `shop` for `seed`, as of
 /// `now`. Order numbers start at 1001.
 pub fn order(seed: u64, index: u64, now: DateTime<Utc>, shop: &str) -> Order {
+    // Whole seconds: the demo's times should look like a shop's.
+    let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
     let mut rng = Rng::for_order(seed, index);
     let scenario = match SCENARIOS.get(index as usize) {
         Some(s) => s.clone(),
@@ -1005,7 +1007,7 @@ fn shipment(
     let shipped = (placed + rng.hours(4, 30)).min(now - Duration::hours(path.len() as i64 * 3));
     let span = (now - shipped).num_minutes().max(path.len() as i64 * 60);
     let step = span / (path.len() as i64 + 1);
-    let tracking = format!("{}{:010}SE", carrier.prefix, rng.below(10_000_000_000));
+    let tracking = format!("{}{:010}", carrier.prefix, rng.below(10_000_000_000));
     let cities = [
         LOCATIONS[location % LOCATIONS.len()].1,
         "Jönköping",
@@ -1021,7 +1023,8 @@ fn shipment(
     for (n, status) in path.iter().enumerate() {
         at += Duration::minutes(step.max(30) - rng.below(20) as i64);
         let at = at.min(now);
-        let city = cities[(n * cities.len() / path.len()).min(cities.len() - 1)];
+        // From the warehouse to the shopper's city, whatever the path's length.
+        let city = cities[n * (cities.len() - 1) / (path.len() - 1).max(1)];
         let late = matches!(
             status,
             TrackingStatus::InTransit | TrackingStatus::Delayed | TrackingStatus::CarrierPickedUp

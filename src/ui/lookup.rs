@@ -1,50 +1,136 @@
 //! The lookup page at `/`: the shop's name and a form asking for the order
-//! number and the email used at checkout.
+//! number and the email used at checkout. The same form appears on the
+//! "link not valid" page.
+//!
+//! The page shows what the POST handler (`web::lookup`) left in context:
+//! the values typed, a message per field, or the one "not found" message
+//! that a wrong email and an unknown order number share.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
-use super::ShopHeader;
+use super::{ShopHeader, request_context};
 use crate::web::AppState;
+
+/// Page-wide messages of the lookup form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LookupNotice {
+    /// Wrong email or unknown order number: deliberately the same.
+    NotFound,
+    /// A status link that is malformed, tampered with, expired or revoked.
+    LinkInvalid,
+}
+
+/// What the shopper typed and what was wrong with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LookupForm {
+    pub order: String,
+    pub email: String,
+    /// Translation keys of the field messages.
+    pub order_error: Option<&'static str>,
+    pub email_error: Option<&'static str>,
+    pub notice: Option<LookupNotice>,
+}
 
 /// `/`: find an order by number and email.
 #[component]
 pub fn LookupPage() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let shop = state.config.shop.name.clone();
+    let cx = request_context();
+    let mut form = use_context::<LookupForm>().unwrap_or_default();
+    if form.order.is_empty()
+        && let Some(order) = use_query_map().read_untracked().get("order")
+    {
+        // `/?order=1001` from a store's "Track my order" link.
+        form.order = order.chars().take(32).collect();
+    }
+    let title = format!("{} · {}", cx.i18n.t("lookup.title"), state.config.shop.name);
     view! {
-        <Title text=format!("Track your order · {shop}") />
+        <Title text=title />
         <ShopHeader />
         <main id="main" class="page lookup">
-            <h1>"Track your order"</h1>
-            <p class="lede">"Enter your order number and the email you used at checkout."</p>
-            <form method="post" action="/" class="card lookup-form">
-                <div class="field">
-                    <label for="order">"Order number"</label>
-                    <input
-                        id="order"
-                        name="order"
-                        type="text"
-                        inputmode="numeric"
-                        autocomplete="off"
-                        placeholder="#1001"
-                        required
-                        maxlength="32"
-                    />
-                </div>
-                <div class="field">
-                    <label for="email">"Email"</label>
-                    <input
-                        id="email"
-                        name="email"
-                        type="email"
-                        autocomplete="email"
-                        required
-                        maxlength="254"
-                    />
-                </div>
-                <button type="submit">"Find my order"</button>
-            </form>
+            <h1>{cx.i18n.t("lookup.title")}</h1>
+            <p class="lede">{cx.i18n.t("lookup.lede")}</p>
+            <LookupFormView form=form />
         </main>
+    }
+}
+
+/// The form itself, with its messages.
+#[component]
+pub fn LookupFormView(form: LookupForm) -> impl IntoView {
+    let cx = request_context();
+    let t = |k: &str| cx.i18n.t(k);
+    let notice = form.notice.map(|n| {
+        let key = match n {
+            LookupNotice::NotFound => "lookup.not_found",
+            LookupNotice::LinkInvalid => "lookup.link_invalid",
+        };
+        view! {
+            <p class="notice" role="alert" id="lookup-notice">
+                {t(key)}
+            </p>
+        }
+    });
+    let order_error = form.order_error.map(|k| {
+        view! {
+            <p class="field-error" id="order-error">
+                {t(k)}
+            </p>
+        }
+    });
+    let email_error = form.email_error.map(|k| {
+        view! {
+            <p class="field-error" id="email-error">
+                {t(k)}
+            </p>
+        }
+    });
+    let order_describedby = if form.order_error.is_some() {
+        "order-error order-hint"
+    } else {
+        "order-hint"
+    };
+    view! {
+        <form method="post" action="/" class="card lookup-form" novalidate>
+            {notice}
+            <div class="field">
+                <label for="order">{t("lookup.order_label")}</label>
+                <input
+                    id="order"
+                    name="order"
+                    type="text"
+                    inputmode="numeric"
+                    autocomplete="off"
+                    placeholder="#1001"
+                    required
+                    maxlength="32"
+                    value=form.order.clone()
+                    aria-invalid=form.order_error.map(|_| "true")
+                    aria-describedby=order_describedby
+                />
+                <p class="hint" id="order-hint">
+                    {t("lookup.order_hint")}
+                </p>
+                {order_error}
+            </div>
+            <div class="field">
+                <label for="email">{t("lookup.email_label")}</label>
+                <input
+                    id="email"
+                    name="email"
+                    type="email"
+                    autocomplete="email"
+                    required
+                    maxlength="254"
+                    value=form.email.clone()
+                    aria-invalid=form.email_error.map(|_| "true")
+                    aria-describedby=form.email_error.map(|_| "email-error")
+                />
+                {email_error}
+            </div>
+            <button type="submit">{t("lookup.submit")}</button>
+        </form>
     }
 }

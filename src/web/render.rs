@@ -4,11 +4,12 @@
 //! nothing to hydrate, so the hydration scripts Leptos would append (inline
 //! `<script>`s that a strict CSP blocks) are dropped, and the response gets
 //! a `Content-Length` instead of chunked streaming. Every page response,
-//! GET, POST re-render or 404, goes through [`render_page`].
+//! GET, POST re-render or 404, goes through [`render_page`], which also
+//! works out the request's language and base URL for the pages.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use futures_util::stream::once;
@@ -17,7 +18,11 @@ use leptos_axum::handle_response_inner;
 use leptos_integration_utils::{BoxedFnOnce, PinnedFuture, PinnedStream};
 
 use super::AppState;
-use crate::ui::shell;
+use crate::ui::i18n::{I18n, Lang};
+use crate::ui::{RequestContext, shell};
+
+/// How long the language chosen with `?lang=` is remembered.
+const LANG_COOKIE_MAX_AGE: u32 = 365 * 24 * 3600;
 
 /// Renders the app for `req` (routing on its path), with `extra` context.
 pub async fn render_page(
@@ -25,31 +30,103 @@ pub async fn render_page(
     req: Request,
     extra: impl Fn() + Clone + Send + 'static,
 ) -> Response {
+    let (lang, from_query) = choose_lang(&req);
+    let cx = RequestContext {
+        i18n: I18n::new(lang, state.config.shop.timezone, state.catalog.clone()),
+        base_url: base_url(&state, req.headers()),
+        path: req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| "/".to_string(), |p| p.as_str().to_string()),
+    };
     let options = state.leptos_options.clone();
     let context = move || {
         provide_context(state.clone());
+        provide_context(cx.clone());
         extra();
     };
     let res = handle_response_inner(context, move || shell(options), req, html_only).await;
     let (mut parts, body) = res.into_parts();
-    match axum::body::to_bytes(body, usize::MAX).await {
-        Ok(bytes) => {
-            parts.headers.remove(header::TRANSFER_ENCODING);
-            parts
-                .headers
-                .insert(header::CONTENT_LENGTH, bytes.len().into());
-            Response::from_parts(parts, Body::from(bytes))
-        }
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
         Err(e) => {
             tracing::error!(error = %e, "page rendering failed");
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let h = &mut parts.headers;
+    h.remove(header::TRANSFER_ENCODING);
+    h.insert(header::CONTENT_LENGTH, bytes.len().into());
+    h.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Language, Cookie"),
+    );
+    if from_query {
+        let cookie = format!(
+            "lang={}; Path=/; Max-Age={LANG_COOKIE_MAX_AGE}; SameSite=Lax",
+            lang.code()
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            h.append(header::SET_COOKIE, v);
         }
     }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// `GET` of any Leptos route.
 pub async fn page(State(state): State<AppState>, req: Request) -> Response {
     render_page(state, req, || {}).await
+}
+
+/// `?lang=`, then the `lang` cookie, then `Accept-Language`, then English.
+/// The flag says whether the choice came from the query (and so should be
+/// remembered).
+fn choose_lang(req: &Request) -> (Lang, bool) {
+    let query = req.uri().query().unwrap_or("");
+    if let Some(lang) = query
+        .split('&')
+        .filter_map(|kv| kv.strip_prefix("lang="))
+        .find_map(Lang::from_code)
+    {
+        return (lang, true);
+    }
+    let headers = req.headers();
+    let cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().strip_prefix("lang="))
+        .find_map(Lang::from_code);
+    if let Some(lang) = cookie {
+        return (lang, false);
+    }
+    let accepted = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Lang::negotiate);
+    (accepted.unwrap_or(Lang::En), false)
+}
+
+/// The configured public URL, else `http://<Host>` when the Host header
+/// is a plain host name, else the listen address.
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(u) = &state.config.public_url {
+        return u.clone();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+        });
+    match host {
+        Some(h) => format!("http://{h}"),
+        None => format!("http://{}", state.config.addr),
+    }
 }
 
 fn html_only<IV>(

@@ -1,0 +1,450 @@
+//! Signed status links: the token in `/status/{token}`.
+//!
+//! A token says "this link opens order `key` until `expires`", signed with
+//! HMAC-SHA256 under a key named by `kid`:
+//!
+//! ```text
+//! token   = base64url(payload) "." hex(HMAC-SHA256(secret, payload))
+//! payload = "v1:" kid ":" shop ":" order_id ":" expires_unix ":" epoch
+//! ```
+//!
+//! The payload is plain text on purpose: a merchant can build the very same
+//! token inside a Shopify notification template with nothing but Liquid's
+//! `base64_url_safe_encode` and `hmac_sha256` filters (see the README). It
+//! holds no personal data: a shop domain, Shopify's order id, a time and
+//! two small numbers. `epoch` is the order's link epoch when the link was
+//! made; bumping an order's epoch revokes every older link. The full
+//! 256-bit MAC is kept and compared in constant time.
+//!
+//! Keys: several may be configured at once (rotation); new links are
+//! signed with the first. With none configured, one is generated on first
+//! start and kept in `<data dir>/link-keys` (mode 0600), so links survive
+//! restarts.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use thiserror::Error;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Longest token we look at; anything longer is rejected unparsed.
+pub const MAX_TOKEN_LEN: usize = 512;
+
+/// One signing key.
+#[derive(Clone)]
+pub struct LinkKey {
+    /// Short name carried in tokens, e.g. `k1`.
+    pub id: String,
+    secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for LinkKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkKey")
+            .field("id", &self.id)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+impl LinkKey {
+    /// A key from its id and secret (at least 16 bytes).
+    pub fn new(id: &str, secret: &[u8]) -> Result<LinkKey, LinkError> {
+        if id.is_empty()
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(LinkError::BadKey(
+                "a key id is letters, digits, '-' and '_'".into(),
+            ));
+        }
+        if secret.len() < 16 {
+            return Err(LinkError::BadKey(format!(
+                "the secret of key {id} is shorter than 16 bytes"
+            )));
+        }
+        Ok(LinkKey {
+            id: id.to_string(),
+            secret: secret.to_vec(),
+        })
+    }
+
+    /// The secret as text, for the merchant's Liquid snippet.
+    pub fn secret_text(&self) -> String {
+        String::from_utf8_lossy(&self.secret).into_owned()
+    }
+}
+
+/// Why a link could not be made or read.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum LinkError {
+    #[error("malformed token")]
+    Malformed,
+    #[error("unknown signing key")]
+    UnknownKey,
+    #[error("bad signature")]
+    BadSignature,
+    #[error("link expired")]
+    Expired,
+    #[error("link revoked")]
+    Revoked,
+    #[error("link key: {0}")]
+    BadKey(String),
+    #[error("cannot keep the link key: {0}")]
+    KeyFile(String),
+}
+
+/// What a valid token grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkClaims {
+    pub shop: String,
+    pub order_id: u64,
+    pub expires: DateTime<Utc>,
+    pub epoch: u32,
+}
+
+impl LinkClaims {
+    /// The store key of the order.
+    pub fn order_key(&self) -> String {
+        crate::order::order_key(&self.shop, self.order_id)
+    }
+}
+
+/// Signs and verifies status links.
+#[derive(Clone, Debug)]
+pub struct Links {
+    keys: Vec<LinkKey>,
+}
+
+impl Links {
+    /// Signs with the first key, verifies with any of them.
+    pub fn new(keys: Vec<LinkKey>) -> Result<Links, LinkError> {
+        if keys.is_empty() {
+            return Err(LinkError::BadKey("no link key".into()));
+        }
+        Ok(Links { keys })
+    }
+
+    /// The key new links are signed with.
+    pub fn signing_key(&self) -> &LinkKey {
+        &self.keys[0]
+    }
+
+    /// A token for `claims`.
+    pub fn sign(&self, claims: &LinkClaims) -> String {
+        let key = self.signing_key();
+        let payload = payload(&key.id, claims);
+        let mac = mac(key, payload.as_bytes()).finalize().into_bytes();
+        let mut token = URL_SAFE_NO_PAD.encode(payload.as_bytes());
+        token.push('.');
+        for b in mac {
+            let _ = write!(token, "{b:02x}");
+        }
+        token
+    }
+
+    /// Checks a token: well-formed, signed by a known key, not expired at
+    /// `now`, not older than the order's link epoch (checked by the caller
+    /// with [`LinkClaims::epoch`] once the order is loaded, see
+    /// [`check_epoch`]).
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<LinkClaims, LinkError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(LinkError::Malformed);
+        }
+        let (p64, mac_hex) = token.rsplit_once('.').ok_or(LinkError::Malformed)?;
+        // Liquid's base64_url_safe_encode pads with '='; ours does not.
+        let payload_bytes = URL_SAFE
+            .decode(p64)
+            .or_else(|_| URL_SAFE_NO_PAD.decode(p64))
+            .map_err(|_| LinkError::Malformed)?;
+        let given = decode_hex(mac_hex).ok_or(LinkError::Malformed)?;
+        let payload = std::str::from_utf8(&payload_bytes).map_err(|_| LinkError::Malformed)?;
+        let mut parts = payload.split(':');
+        let (Some("v1"), Some(kid), Some(shop), Some(id), Some(exp), Some(epoch), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(LinkError::Malformed);
+        };
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.id == kid)
+            .ok_or(LinkError::UnknownKey)?;
+        mac(key, payload.as_bytes())
+            .verify_slice(&given)
+            .map_err(|_| LinkError::BadSignature)?;
+        // Signed by us: the fields are ours, but parse defensively anyway.
+        let order_id = id.parse().map_err(|_| LinkError::Malformed)?;
+        let expires = exp
+            .parse::<i64>()
+            .ok()
+            .and_then(|s| DateTime::from_timestamp(s, 0))
+            .ok_or(LinkError::Malformed)?;
+        let epoch = epoch.parse().map_err(|_| LinkError::Malformed)?;
+        if shop.is_empty() {
+            return Err(LinkError::Malformed);
+        }
+        if expires < now {
+            return Err(LinkError::Expired);
+        }
+        Ok(LinkClaims {
+            shop: shop.to_string(),
+            order_id,
+            expires,
+            epoch,
+        })
+    }
+}
+
+/// A link made before the order's current link epoch is revoked.
+pub fn check_epoch(claims: &LinkClaims, current_epoch: u32) -> Result<(), LinkError> {
+    if claims.epoch < current_epoch {
+        Err(LinkError::Revoked)
+    } else {
+        Ok(())
+    }
+}
+
+/// The signed text; shared with the README's Liquid snippet, keep in step.
+fn payload(kid: &str, c: &LinkClaims) -> String {
+    format!(
+        "v1:{kid}:{}:{}:{}:{}",
+        c.shop,
+        c.order_id,
+        c.expires.timestamp(),
+        c.epoch
+    )
+}
+
+fn mac(key: &LinkKey, payload: &[u8]) -> HmacSha256 {
+    let mut m =
+        HmacSha256::new_from_slice(&key.secret).expect("HMAC-SHA256 takes keys of any length");
+    m.update(payload);
+    m
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if s.len() != 64 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The key kept in `<data dir>/link-keys`, created (mode 0600) on first use.
+pub fn load_or_create_key(data_dir: &Path) -> Result<LinkKey, LinkError> {
+    let path = data_dir.join("link-keys");
+    let err = |e: std::io::Error| LinkError::KeyFile(format!("{}: {e}", path.display()));
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let line = text
+                .lines()
+                .find(|l| !l.trim().is_empty() && !l.starts_with('#'));
+            let (id, secret) = line.and_then(|l| l.trim().split_once(' ')).ok_or_else(|| {
+                LinkError::KeyFile(format!("{}: expected `ID SECRET`", path.display()))
+            })?;
+            LinkKey::new(id, secret.trim().as_bytes())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(data_dir).map_err(err)?;
+            let mut raw = [0u8; 32];
+            getrandom::fill(&mut raw).map_err(|e| LinkError::KeyFile(e.to_string()))?;
+            let secret = URL_SAFE_NO_PAD.encode(raw);
+            let key = LinkKey::new("k1", secret.as_bytes())?;
+            write_private(
+                &path,
+                format!("# order-status link signing key: ID SECRET\nk1 {secret}\n").as_bytes(),
+            )
+            .map_err(err)?;
+            Ok(key)
+        }
+        Err(e) => Err(err(e)),
+    }
+}
+
+/// Writes a file only its owner can read, atomically (temp file + rename).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    fn links(id: &str, secret: &str) -> Links {
+        Links::new(vec![LinkKey::new(id, secret.as_bytes()).expect("key")]).expect("links")
+    }
+
+    fn claims() -> LinkClaims {
+        LinkClaims {
+            shop: "demo.example".into(),
+            order_id: 5_100_000_001,
+            expires: DateTime::from_timestamp(1_900_000_000, 0).expect("time"),
+            epoch: 0,
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).expect("time")
+    }
+
+    #[test]
+    fn a_signed_token_verifies_to_its_claims() {
+        let l = links("k1", "0123456789abcdef0123");
+        let t = l.sign(&claims());
+        assert_eq!(l.verify(&t, now()), Ok(claims()));
+        assert!(
+            t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        );
+        assert!(!t.contains('@'));
+    }
+
+    #[test]
+    fn tampering_anywhere_is_caught() {
+        let l = links("k1", "0123456789abcdef0123");
+        let t = l.sign(&claims());
+        // Flip each character in turn.
+        for i in 0..t.len() {
+            let mut b = t.clone().into_bytes();
+            b[i] = if b[i] == b'a' { b'b' } else { b'a' };
+            let Ok(s) = String::from_utf8(b) else {
+                continue;
+            };
+            if s == t {
+                continue;
+            }
+            assert!(l.verify(&s, now()).is_err(), "flipped byte {i} of {t}");
+        }
+        // Another order id with the old signature.
+        let other = LinkClaims {
+            order_id: 5_100_000_002,
+            ..claims()
+        };
+        let forged_payload = t
+            .split('.')
+            .next()
+            .map(|_| URL_SAFE_NO_PAD.encode(payload("k1", &other)));
+        let forged = format!(
+            "{}.{}",
+            forged_payload.expect("payload"),
+            t.rsplit('.').next().expect("mac")
+        );
+        assert_eq!(l.verify(&forged, now()), Err(LinkError::BadSignature));
+    }
+
+    #[test]
+    fn expired_tokens_fail() {
+        let l = links("k1", "0123456789abcdef0123");
+        let t = l.sign(&claims());
+        assert_eq!(
+            l.verify(&t, claims().expires + Duration::seconds(1)),
+            Err(LinkError::Expired)
+        );
+    }
+
+    #[test]
+    fn another_key_fails_and_rotation_keeps_old_links() {
+        let a = links("k1", "0123456789abcdef0123");
+        let b = links("k1", "another-secret-value!");
+        let t = a.sign(&claims());
+        assert_eq!(b.verify(&t, now()), Err(LinkError::BadSignature));
+        let c = links("k2", "0123456789abcdef0123");
+        assert_eq!(c.verify(&t, now()), Err(LinkError::UnknownKey));
+        let rotated = Links::new(vec![
+            LinkKey::new("k2", b"a-brand-new-secret-1").expect("key"),
+            LinkKey::new("k1", b"0123456789abcdef0123").expect("key"),
+        ])
+        .expect("links");
+        assert_eq!(rotated.verify(&t, now()), Ok(claims()));
+        assert!(rotated.sign(&claims()) != t);
+    }
+
+    #[test]
+    fn garbage_is_malformed_not_a_panic() {
+        let l = links("k1", "0123456789abcdef0123");
+        for t in [
+            "",
+            ".",
+            "abc",
+            "a.b",
+            "!!!.00",
+            &"x".repeat(5000),
+            "djE6azE6.zz",
+        ] {
+            assert!(l.verify(t, now()).is_err(), "{t}");
+        }
+    }
+
+    #[test]
+    fn revocation_by_epoch() {
+        let c = claims();
+        assert_eq!(check_epoch(&c, 0), Ok(()));
+        assert_eq!(
+            check_epoch(
+                &LinkClaims {
+                    epoch: 1,
+                    ..c.clone()
+                },
+                1
+            ),
+            Ok(())
+        );
+        assert_eq!(check_epoch(&c, 1), Err(LinkError::Revoked));
+    }
+
+    #[test]
+    fn padded_base64_from_liquid_is_accepted() {
+        let l = links("k1", "0123456789abcdef0123");
+        let t = l.sign(&claims());
+        let (p, m) = t.rsplit_once('.').expect("dot");
+        let padded = URL_SAFE.encode(URL_SAFE_NO_PAD.decode(p).expect("b64"));
+        assert_eq!(l.verify(&format!("{padded}.{m}"), now()), Ok(claims()));
+    }
+
+    #[test]
+    fn the_key_file_is_created_once_private_and_reused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let k1 = load_or_create_key(dir.path()).expect("created");
+        let k2 = load_or_create_key(dir.path()).expect("loaded");
+        assert_eq!(k1.secret, k2.secret);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("link-keys"))
+                .expect("meta")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(!format!("{k1:?}").contains(&k1.secret_text()));
+    }
+}

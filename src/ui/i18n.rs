@@ -1,0 +1,436 @@
+//! Languages: translation files, choosing a language, and writing dates,
+//! days and money the local way.
+//!
+//! The texts live in `src/ui/locales/<code>.toml` (one file a language,
+//! compiled in), flattened to `section.key` and parsed once at start-up
+//! into a [`Catalog`]. A request's language is, in order: `?lang=` (which
+//! is then remembered in a `lang` cookie), the `lang` cookie, the best
+//! supported match in `Accept-Language`, English. Dates and times are
+//! shown in the shop's time zone. We keep our own small catalogue instead
+//! of a crate such as leptos_i18n: two languages and a few hundred strings
+//! do not justify a build-time code generator, and this one is testable
+//! (every language must have every key).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+
+use crate::order::timeline::{Day, Headline, Problem, RefundState};
+
+/// A language the site speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lang {
+    En,
+    Sv,
+}
+
+impl Lang {
+    /// Every language, in the order the switch lists them.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Sv];
+
+    /// The BCP 47 code, as in `<html lang>`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Sv => "sv",
+        }
+    }
+
+    /// The language of a code such as `sv`, `sv-SE` or `EN-gb`.
+    pub fn from_code(code: &str) -> Option<Lang> {
+        let primary = code.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Lang::En),
+            "sv" => Some(Lang::Sv),
+            _ => None,
+        }
+    }
+
+    /// The best supported language in an `Accept-Language` header.
+    pub fn negotiate(accept_language: &str) -> Option<Lang> {
+        let mut best: Option<(f32, usize, Lang)> = None;
+        for (pos, part) in accept_language.split(',').enumerate().take(32) {
+            let mut bits = part.split(';');
+            let Some(lang) = bits.next().and_then(Lang::from_code) else {
+                continue;
+            };
+            let q = bits
+                .find_map(|b| b.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if q <= 0.0 {
+                continue;
+            }
+            // Highest q wins; on a tie, the one listed first.
+            if best.is_none_or(|(bq, bpos, _)| q > bq || (q == bq && pos < bpos)) {
+                best = Some((q, pos, lang));
+            }
+        }
+        best.map(|(_, _, l)| l)
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Every text of every language, loaded once.
+#[derive(Debug)]
+pub struct Catalog {
+    texts: [HashMap<String, String>; 2],
+}
+
+const SOURCES: [&str; 2] = [
+    include_str!("locales/en.toml"),
+    include_str!("locales/sv.toml"),
+];
+
+impl Catalog {
+    /// Parses the compiled-in translation files.
+    pub fn load() -> Result<Catalog, String> {
+        let mut texts: [HashMap<String, String>; 2] = Default::default();
+        for (lang, src) in Lang::ALL.iter().zip(SOURCES) {
+            let table: toml::Table =
+                toml::from_str(src).map_err(|e| format!("locales/{}.toml: {e}", lang.code()))?;
+            flatten("", &table, &mut texts[lang.index()]);
+        }
+        Ok(Catalog { texts })
+    }
+
+    /// The keys of one language, sorted (for the completeness test).
+    pub fn keys(&self, lang: Lang) -> Vec<&str> {
+        let mut k: Vec<&str> = self.texts[lang.index()]
+            .keys()
+            .map(String::as_str)
+            .collect();
+        k.sort_unstable();
+        k
+    }
+}
+
+fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>) {
+    for (k, v) in table {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::Table(t) => flatten(&key, t, out),
+            toml::Value::String(s) => {
+                out.insert(key, s.clone());
+            }
+            other => {
+                out.insert(key, other.to_string());
+            }
+        }
+    }
+}
+
+/// One request's language, with the shop's time zone: what pages use to
+/// say anything.
+#[derive(Debug, Clone)]
+pub struct I18n {
+    pub lang: Lang,
+    pub tz: Tz,
+    catalog: Arc<Catalog>,
+}
+
+impl I18n {
+    pub fn new(lang: Lang, tz: Tz, catalog: Arc<Catalog>) -> I18n {
+        I18n { lang, tz, catalog }
+    }
+
+    /// The shared catalogue, for rendering another language's text.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        Arc::clone(&self.catalog)
+    }
+
+    /// The text for `key`; English if this language lacks it, the key
+    /// itself if no language has it (a test keeps that from happening).
+    pub fn t(&self, key: &str) -> String {
+        self.catalog.texts[self.lang.index()]
+            .get(key)
+            .or_else(|| self.catalog.texts[Lang::En.index()].get(key))
+            .cloned()
+            .unwrap_or_else(|| key.to_string())
+    }
+
+    /// The text for `key` with `{name}` placeholders filled in.
+    pub fn tf(&self, key: &str, args: &[(&str, &str)]) -> String {
+        fill(&self.t(key), args)
+    }
+
+    /// `key` if this language has it, else `fallback` (for enum values
+    /// Shopify may add later).
+    fn t_or(&self, key: &str, fallback: &str, args: &[(&str, &str)]) -> String {
+        if self.catalog.texts[Lang::En.index()].contains_key(key) {
+            self.tf(key, args)
+        } else {
+            self.tf(fallback, args)
+        }
+    }
+
+    /// "1 Dec" / "1 dec.".
+    pub fn date(&self, d: NaiveDate) -> String {
+        self.date_with("date.short", d, None)
+    }
+
+    /// "1 December 2026".
+    pub fn long_date(&self, d: NaiveDate) -> String {
+        self.date_with("date.long", d, None)
+    }
+
+    /// "1 Dec, 14:05" in the shop's time zone.
+    pub fn date_time(&self, t: DateTime<Utc>) -> String {
+        let local = t.with_timezone(&self.tz);
+        let time = format!("{:02}:{:02}", local.hour(), local.minute());
+        self.date_with("date.date_time", local.date_naive(), Some(&time))
+    }
+
+    /// The local calendar date of an instant.
+    pub fn local_date(&self, t: DateTime<Utc>) -> NaiveDate {
+        t.with_timezone(&self.tz).date_naive()
+    }
+
+    fn date_with(&self, key: &str, d: NaiveDate, time: Option<&str>) -> String {
+        let month = d.month0() as usize;
+        let short = self.t("date.months_short");
+        let long = self.t("date.months");
+        let mon = short.split(' ').nth(month).unwrap_or("");
+        let month_name = long.split(' ').nth(month).unwrap_or("");
+        fill(
+            &self.t(key),
+            &[
+                ("d", &d.day().to_string()),
+                ("mon", mon),
+                ("month", month_name),
+                ("yyyy", &d.year().to_string()),
+                ("time", time.unwrap_or("")),
+            ],
+        )
+    }
+
+    /// "today", "tomorrow", "Thursday", "3 Dec".
+    pub fn day(&self, day: Day) -> String {
+        match day {
+            Day::Today => self.t("day.today"),
+            Day::Tomorrow => self.t("day.tomorrow"),
+            Day::Weekday(w) => self.t(match w {
+                Weekday::Mon => "day.mon",
+                Weekday::Tue => "day.tue",
+                Weekday::Wed => "day.wed",
+                Weekday::Thu => "day.thu",
+                Weekday::Fri => "day.fri",
+                Weekday::Sat => "day.sat",
+                Weekday::Sun => "day.sun",
+            }),
+            Day::Date(d) => self.date(d),
+        }
+    }
+
+    /// Money in the order's currency, written the local way:
+    /// "$1,234.50", "1 234,50 kr", "€95.00", "95,00 €".
+    pub fn money(&self, amount: Decimal, currency: &str) -> String {
+        let amount = amount.round_dp(2);
+        let negative = amount.is_sign_negative() && !amount.is_zero();
+        let text = format!("{:.2}", amount.abs());
+        let (int, frac) = text.split_once('.').unwrap_or((&text, "00"));
+        let (group, decimal) = match self.lang {
+            Lang::En => (",", "."),
+            Lang::Sv => ("\u{a0}", ","),
+        };
+        let mut grouped = String::new();
+        for (i, c) in int.chars().enumerate() {
+            if i > 0 && (int.len() - i) % 3 == 0 {
+                grouped.push_str(group);
+            }
+            grouped.push(c);
+        }
+        let number = format!(
+            "{}{grouped}{decimal}{frac}",
+            if negative { "-" } else { "" }
+        );
+        let symbol = match currency {
+            "USD" => Some("$"),
+            "EUR" => Some("€"),
+            "GBP" => Some("£"),
+            _ => None,
+        };
+        match (self.lang, symbol, currency) {
+            (Lang::Sv, _, "SEK") => format!("{number}\u{a0}kr"),
+            (Lang::Sv, Some(s), _) => format!("{number}\u{a0}{s}"),
+            (Lang::En, Some(s), _) => format!("{s}{number}"),
+            (_, None, c) if c.is_empty() => number,
+            (Lang::En, None, c) => format!("{c}\u{a0}{number}"),
+            (Lang::Sv, None, c) => format!("{number}\u{a0}{c}"),
+        }
+    }
+
+    /// The headline in this language.
+    pub fn headline(&self, h: &Headline) -> String {
+        match h {
+            Headline::AwaitingPayment => self.t("headline.awaiting_payment"),
+            Headline::Preparing => self.t("headline.preparing"),
+            Headline::InStage(stage) => self.tf("headline.in_stage", &[("stage", stage)]),
+            Headline::OnHold => self.t("headline.on_hold"),
+            Headline::Scheduled(Some(d)) => {
+                self.tf("headline.scheduled", &[("date", &self.date(*d))])
+            }
+            Headline::Scheduled(None) => self.t("headline.scheduled_undated"),
+            Headline::PartlyShipped => self.t("headline.partly_shipped"),
+            Headline::OnItsWay => self.t("headline.on_its_way"),
+            Headline::Arriving(day) => self.tf("headline.arriving", &[("day", &self.day(*day))]),
+            Headline::OutForDelivery => self.t("headline.out_for_delivery"),
+            Headline::ReadyForPickup => self.t("headline.ready_for_pickup"),
+            Headline::Delivered(d) => self.tf("headline.delivered", &[("date", &self.date(*d))]),
+            Headline::DeliveryProblem(Problem::Failed) => self.t("headline.problem_failed"),
+            Headline::DeliveryProblem(Problem::AttemptedDelivery) => {
+                self.t("headline.problem_attempted")
+            }
+            Headline::DeliveryProblem(Problem::Delayed) => self.t("headline.problem_delayed"),
+            Headline::Cancelled(r) => self.t(match r {
+                RefundState::Refunded => "headline.cancelled_refunded",
+                RefundState::PartiallyRefunded => "headline.cancelled_partly_refunded",
+                RefundState::Voided => "headline.cancelled_voided",
+                RefundState::NotRefunded => "headline.cancelled",
+            }),
+            Headline::ReturnRequested => self.t("headline.return_requested"),
+            Headline::ReturnInProgress => self.t("headline.return_in_progress"),
+            Headline::Returned { refunded: true } => self.t("headline.returned_refunded"),
+            Headline::Returned { refunded: false } => self.t("headline.returned"),
+            Headline::Refunded => self.t("headline.refunded"),
+            Headline::NothingToShip => self.t("headline.nothing_to_ship"),
+        }
+    }
+
+    /// The one-line explanation under some headlines.
+    pub fn headline_detail(&self, h: &Headline) -> Option<String> {
+        let key = match h {
+            Headline::AwaitingPayment => "detail.awaiting_payment",
+            Headline::OnHold => "detail.on_hold",
+            Headline::DeliveryProblem(Problem::Failed) => "detail.problem_failed",
+            Headline::DeliveryProblem(Problem::AttemptedDelivery) => "detail.problem_attempted",
+            Headline::DeliveryProblem(Problem::Delayed) => "detail.problem_delayed",
+            Headline::ReadyForPickup => "detail.ready_for_pickup",
+            Headline::PartlyShipped => "detail.partly_shipped",
+            _ => return None,
+        };
+        Some(self.t(key))
+    }
+
+    /// A Shopify enum value's text from `section`, e.g. `shipment.IN_TRANSIT`;
+    /// values we do not know yet get the section's `unknown` text.
+    pub fn enum_text(&self, section: &str, value: &str, args: &[(&str, &str)]) -> String {
+        let mut all = args.to_vec();
+        all.push(("status", value));
+        self.t_or(
+            &format!("{section}.{value}"),
+            &format!("{section}.unknown"),
+            &all,
+        )
+    }
+}
+
+/// Replaces `{name}` with its value; unknown placeholders stay as written.
+pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let name = &after[..close];
+                match args.iter().find(|(k, _)| *k == name) {
+                    Some((_, v)) => out.push_str(v),
+                    None => {
+                        out.push('{');
+                        out.push_str(name);
+                        out.push('}');
+                    }
+                }
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn i18n(lang: Lang) -> I18n {
+        I18n::new(
+            lang,
+            chrono_tz::Europe::Stockholm,
+            Arc::new(Catalog::load().expect("catalog")),
+        )
+    }
+
+    #[test]
+    fn every_language_has_exactly_the_english_keys() {
+        let c = Catalog::load().expect("catalog");
+        assert_eq!(c.keys(Lang::Sv), c.keys(Lang::En));
+        assert!(c.keys(Lang::En).len() > 150);
+    }
+
+    #[test]
+    fn accept_language_picks_the_best_supported() {
+        assert_eq!(Lang::negotiate("sv-SE,sv;q=0.9,en;q=0.8"), Some(Lang::Sv));
+        assert_eq!(Lang::negotiate("de-DE, en;q=0.5, sv;q=0.7"), Some(Lang::Sv));
+        assert_eq!(Lang::negotiate("fr, de"), None);
+        assert_eq!(Lang::negotiate("sv;q=0, en"), Some(Lang::En));
+        assert_eq!(Lang::negotiate(""), None);
+        assert_eq!(Lang::negotiate(";;;,,q=abc"), None);
+    }
+
+    #[test]
+    fn dates_days_and_money_the_local_way() {
+        let en = i18n(Lang::En);
+        let sv = i18n(Lang::Sv);
+        let d = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+        assert_eq!(en.date(d), "1 Dec");
+        assert_eq!(sv.date(d), "1 dec.");
+        assert_eq!(sv.long_date(d), "1 december 2026");
+        assert_eq!(en.day(Day::Weekday(Weekday::Thu)), "Thursday");
+        assert_eq!(
+            sv.headline(&Headline::Arriving(Day::Weekday(Weekday::Thu))),
+            "Kommer på torsdag"
+        );
+        let t = DateTime::parse_from_rfc3339("2026-11-30T23:30:00Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        assert_eq!(en.date_time(t), "1 Dec, 00:30", "shown in the shop's zone");
+        let m = Decimal::new(123_450, 2);
+        assert_eq!(en.money(m, "USD"), "$1,234.50");
+        assert_eq!(sv.money(m, "SEK"), "1\u{a0}234,50\u{a0}kr");
+        assert_eq!(en.money(m, "SEK"), "SEK\u{a0}1,234.50");
+        assert_eq!(sv.money(Decimal::new(9500, 2), "EUR"), "95,00\u{a0}€");
+    }
+
+    #[test]
+    fn unknown_enum_values_get_a_generic_text() {
+        let en = i18n(Lang::En);
+        assert_eq!(en.enum_text("shipment", "IN_TRANSIT", &[]), "In transit");
+        assert_eq!(
+            en.enum_text("shipment", "TELEPORTED", &[]),
+            "Update from the carrier"
+        );
+    }
+
+    #[test]
+    fn fill_replaces_known_placeholders_only() {
+        assert_eq!(fill("a {x} b {y}", &[("x", "1")]), "a 1 b {y}");
+        assert_eq!(fill("unclosed {x", &[("x", "1")]), "unclosed {x");
+    }
+}
