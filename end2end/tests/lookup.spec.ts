@@ -1,4 +1,6 @@
 import { test, expect } from "@playwright/test";
+import { demo } from "./demo";
+import { lookUp, openStatus } from "./helpers";
 
 test("the lookup page shows the shop and the form", async ({ page }) => {
   const res = await page.goto("/");
@@ -8,4 +10,37 @@ test("the lookup page shows the shop and the form", async ({ page }) => {
   await expect(page.getByLabel("Order number")).toBeVisible();
   await expect(page.getByLabel("Email")).toBeVisible();
   await expect(page.getByRole("button", { name: "Find my order" })).toBeVisible();
+});
+
+test("a shopper finds an order by number and email", async ({ page }) => {
+  const o = demo("inTransit");
+  await openStatus(page, o);
+  await expect(page.locator(".headline")).toContainText("Arriving");
+  await expect(page.locator('[aria-current="step"]')).toContainText("Shipped");
+  await expect(page.getByRole("heading", { name: "Package 1 of 1" })).toBeVisible();
+});
+
+test("the order number may be typed with # and spaces, the email in capitals", async ({ page }) => {
+  const o = demo("delivered");
+  await lookUp(page, ` #${o.number} `, o.email.toUpperCase());
+  await expect(page).toHaveURL(/\/status\//);
+});
+
+test("a wrong email gets one plain message and keeps what was typed", async ({ page }) => {
+  const o = demo("inTransit");
+  await lookUp(page, o.number, "someone.else@example.com");
+  await expect(page.getByRole("alert")).toHaveText(/We couldn't find an order with those details/);
+  await expect(page.getByLabel("Order number")).toHaveValue(o.number);
+  await expect(page.getByLabel("Email")).toHaveValue("someone.else@example.com");
+});
+
+test("empty fields get a message each", async ({ page }) => {
+  await lookUp(page, "", "");
+  await expect(page.getByText("Enter your order number.")).toBeVisible();
+  await expect(page.getByText("Enter the email address you ordered with.")).toBeVisible();
+});
+
+test("a Track my order link pre-fills the number", async ({ page }) => {
+  await page.goto("/?order=1042");
+  await expect(page.getByLabel("Order number")).toHaveValue("1042");
 });

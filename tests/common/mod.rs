@@ -16,6 +16,23 @@ pub struct Server {
     pub dir: tempfile::TempDir,
 }
 
+/// The shop the test servers run as (the config default).
+pub const SHOP: &str = "demo.example";
+
+/// The demo order the server seeded at `index` (emails and numbers do not
+/// depend on the time, so the test can regenerate them).
+pub fn demo_order(index: u64) -> order_status::order::Order {
+    order_status::ingest::demo::order(order_status::cli::SEED, index, chrono::Utc::now(), SHOP)
+}
+
+/// Index of the first seeded demo order with this scenario.
+pub fn scenario_index(s: &order_status::ingest::demo::Scenario) -> u64 {
+    order_status::ingest::demo::SCENARIOS
+        .iter()
+        .position(|x| x == s)
+        .expect("scenario listed") as u64
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -75,6 +92,46 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// Stops this server and starts a new one on the same data dir.
+    pub fn restart(mut self, env: &[(&str, &str)]) -> Server {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
+        Server::start_in(dir, env)
+    }
+
+    /// POSTs the lookup form.
+    pub async fn lookup(&self, order: &str, email: &str) -> reqwest::Response {
+        client()
+            .post(self.url("/"))
+            .header("accept", "text/html")
+            .form(&[("order", order), ("email", email)])
+            .send()
+            .await
+            .expect("POST /")
+    }
+
+    /// Looks an order up and returns its status page path (`/status/...`).
+    pub async fn status_path(&self, order: &str, email: &str) -> String {
+        let res = self.lookup(order, email).await;
+        assert_eq!(
+            res.status(),
+            303,
+            "lookup of {order} / {email} should redirect"
+        );
+        res.headers()["location"]
+            .to_str()
+            .expect("ascii")
+            .to_string()
+    }
+
+    /// GETs a page and returns status and body.
+    pub async fn page(&self, path: &str) -> (u16, String) {
+        let res = client().get(self.url(path)).send().await.expect("GET");
+        let status = res.status().as_u16();
+        (status, res.text().await.expect("body"))
     }
 }
 

@@ -1,0 +1,42 @@
+// axe-core injects a script, so these run in the JavaScript-on project only.
+import { test, expect, Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { demo } from "./demo";
+import { lookUp, openStatus } from "./helpers";
+
+test.skip(({ javaScriptEnabled }) => !javaScriptEnabled, "axe needs JavaScript");
+
+async function noViolations(page: Page) {
+  const results = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"])
+    .analyze();
+  expect(results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`)).toEqual([]);
+}
+
+for (const scheme of ["light", "dark"] as const) {
+  test.describe(`${scheme} mode`, () => {
+    test.use({ colorScheme: scheme });
+
+    test("lookup page", async ({ page }) => {
+      await page.goto("/");
+      await noViolations(page);
+    });
+
+    test("lookup page with errors", async ({ page }) => {
+      await lookUp(page, "abc", "nope");
+      await noViolations(page);
+    });
+
+    for (const kind of ["splitShipment", "cancelledByCustomer", "returned", "onHold"] as const) {
+      test(`status page: ${kind}`, async ({ page }) => {
+        await openStatus(page, demo(kind));
+        await noViolations(page);
+      });
+    }
+
+    test("invalid link page", async ({ page }) => {
+      await page.goto("/status/nope");
+      await noViolations(page);
+    });
+  });
+}
