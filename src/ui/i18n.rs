@@ -264,7 +264,7 @@ impl I18n {
             (Lang::Sv, _, "SEK") => format!("{number}\u{a0}kr"),
             (Lang::Sv, Some(s), _) => format!("{number}\u{a0}{s}"),
             (Lang::En, Some(s), _) => format!("{s}{number}"),
-            (_, None, c) if c.is_empty() => number,
+            (_, None, "") => number,
             (Lang::En, None, c) => format!("{c}\u{a0}{number}"),
             (Lang::Sv, None, c) => format!("{number}\u{a0}{c}"),
         }
