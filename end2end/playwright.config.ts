@@ -32,7 +32,14 @@ export default defineConfig({
   ],
   webServer: {
     // A fresh data dir each run: the server seeds the built-in demo.
+    // The browser tests make many lookups from one address: relax the limits
+    // (the Rust integration tests check them).
     command: `rm -rf end2end/.data && ${bin} serve --addr 127.0.0.1:${port} --data-dir end2end/.data`,
+    env: {
+      ORDER_STATUS_LIMIT_PAGES: "100000/s",
+      ORDER_STATUS_LIMIT_LOOKUP: "100000/s",
+      ORDER_STATUS_LIMIT_ORDER_FAILURES: "100000/1m",
+    },
     cwd: "..",
     url: `http://127.0.0.1:${port}/`,
     timeout: 120_000,

@@ -64,7 +64,150 @@ pub struct Config {
     /// Link signing keys, newest first (`ID=SECRET`); empty means "use the
     /// key generated in the data dir".
     pub link_keys: Vec<LinkKey>,
+    /// Reverse proxies whose `X-Forwarded-For` we believe.
+    pub trusted_proxies: Vec<Cidr>,
+    /// Origins allowed to frame the embeddable pages.
+    pub embed_origins: Vec<String>,
+    pub limits: Limits,
     pub shop: ShopConfig,
+}
+
+/// Rate limits per client IP, and the per-order-number lock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Every request (pages, files), per IP.
+    pub pages: RateSpec,
+    /// Lookup form posts, per IP.
+    pub lookup: RateSpec,
+    /// Staff sign-in posts, per IP.
+    pub login: RateSpec,
+    /// Webhooks and the JSON API, per IP.
+    pub api: RateSpec,
+    /// Failed lookups of one order number (from any IP) before it is
+    /// locked, and for how long.
+    pub order_failures: FailureSpec,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        let spec = |s: &str| RateSpec::parse(s).expect("valid built-in limit");
+        Limits {
+            pages: spec("600/m:120"),
+            lookup: spec("10/m:5"),
+            login: spec("5/m:3"),
+            api: spec("6000/m:600"),
+            order_failures: FailureSpec::parse("5/15m").expect("valid built-in lock"),
+        }
+    }
+}
+
+/// "N per period, bursts of B": `10/m:5`, `100/s`, `30/10m:10`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateSpec {
+    pub count: u32,
+    pub period: std::time::Duration,
+    pub burst: u32,
+}
+
+impl RateSpec {
+    pub fn parse(s: &str) -> Option<RateSpec> {
+        let (rate, burst) = match s.trim().split_once(':') {
+            Some((r, b)) => (r, Some(b.trim().parse::<u32>().ok()?)),
+            None => (s.trim(), None),
+        };
+        let (count, period) = rate.split_once('/')?;
+        let count: u32 = count.trim().parse().ok().filter(|c| *c > 0)?;
+        let period = parse_period(period.trim())?;
+        Some(RateSpec {
+            count,
+            period,
+            burst: burst.unwrap_or(count).max(1),
+        })
+    }
+
+    /// Time to earn back one request.
+    pub fn replenish_every(&self) -> std::time::Duration {
+        (self.period / self.count).max(std::time::Duration::from_nanos(1))
+    }
+}
+
+/// "N failures within a window": `5/15m`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FailureSpec {
+    pub max: u32,
+    pub window: std::time::Duration,
+}
+
+impl FailureSpec {
+    pub fn parse(s: &str) -> Option<FailureSpec> {
+        let (max, window) = s.trim().split_once('/')?;
+        Some(FailureSpec {
+            max: max.trim().parse().ok().filter(|m| *m > 0)?,
+            window: parse_period(window.trim())?,
+        })
+    }
+}
+
+/// `s`, `m`, `h`, optionally with a count: `15m`, `10s`.
+fn parse_period(s: &str) -> Option<std::time::Duration> {
+    let unit = s.chars().last()?;
+    let n = &s[..s.len() - unit.len_utf8()];
+    let n: u64 = if n.is_empty() { 1 } else { n.parse().ok()? };
+    let secs = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_secs(n.checked_mul(secs)?)).filter(|d| !d.is_zero())
+}
+
+/// An IP network such as `10.0.0.0/8` or `::1/128` (a bare address is /32
+/// or /128).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let s = s.trim();
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (
+                a.parse::<std::net::IpAddr>().ok()?,
+                Some(p.parse::<u8>().ok()?),
+            ),
+            None => (s.parse().ok()?, None),
+        };
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(Cidr { addr, prefix })
+    }
+
+    /// Whether `ip` is inside this network (IPv4-mapped IPv6 counts as IPv4).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
 }
 
 impl Default for Config {
@@ -77,6 +220,9 @@ impl Default for Config {
             public_url: None,
             link_ttl_days: 30,
             link_keys: Vec::new(),
+            trusted_proxies: Vec::new(),
+            embed_origins: Vec::new(),
+            limits: Limits::default(),
             shop: ShopConfig {
                 name: "Demo Store".into(),
                 domain: "demo.example".into(),
@@ -100,8 +246,22 @@ struct FileConfig {
     public_url: Option<String>,
     link_ttl_days: Option<u32>,
     link_keys: Option<Vec<String>>,
+    trusted_proxies: Option<Vec<String>>,
+    embed_origins: Option<Vec<String>>,
+    #[serde(default)]
+    limits: FileLimits,
     #[serde(default)]
     shop: FileShop,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLimits {
+    pages: Option<String>,
+    lookup: Option<String>,
+    login: Option<String>,
+    api: Option<String>,
+    order_failures: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -159,8 +319,16 @@ impl Config {
                     })
                 })
                 .transpose()?,
-            link_keys: var("ORDER_STATUS_LINK_KEYS")
-                .map(|v| v.split(',').map(str::to_string).collect()),
+            link_keys: var("ORDER_STATUS_LINK_KEYS").map(|v| list(&v)),
+            trusted_proxies: var("ORDER_STATUS_TRUSTED_PROXIES").map(|v| list(&v)),
+            embed_origins: var("ORDER_STATUS_EMBED_ORIGINS").map(|v| list(&v)),
+            limits: FileLimits {
+                pages: var("ORDER_STATUS_LIMIT_PAGES"),
+                lookup: var("ORDER_STATUS_LIMIT_LOOKUP"),
+                login: var("ORDER_STATUS_LIMIT_LOGIN"),
+                api: var("ORDER_STATUS_LIMIT_API"),
+                order_failures: var("ORDER_STATUS_LIMIT_ORDER_FAILURES"),
+            },
             shop: FileShop {
                 name: var("ORDER_STATUS_SHOP_NAME"),
                 domain: var("ORDER_STATUS_SHOP_DOMAIN"),
@@ -197,6 +365,49 @@ impl Config {
                 });
             }
             self.link_ttl_days = d;
+        }
+        if let Some(list) = f.trusted_proxies {
+            self.trusted_proxies = list
+                .iter()
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| {
+                    Cidr::parse(s).ok_or_else(|| ConfigError::Invalid {
+                        name: "trusted_proxies".into(),
+                        reason: format!("{s:?} is not an address or network such as 10.0.0.0/8"),
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(list) = f.embed_origins {
+            self.embed_origins = list
+                .iter()
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| parse_origin(s))
+                .collect::<Result<_, _>>()?;
+        }
+        let l = f.limits;
+        let rate =
+            |name: &str, v: Option<String>, into: &mut RateSpec| -> Result<(), ConfigError> {
+                if let Some(v) = v {
+                    *into = RateSpec::parse(&v).ok_or_else(|| ConfigError::Invalid {
+                        name: format!("limits.{name}"),
+                        reason: format!(
+                            "{v:?} is not a rate such as 10/m:5 (10 a minute, bursts of 5)"
+                        ),
+                    })?;
+                }
+                Ok(())
+            };
+        rate("pages", l.pages, &mut self.limits.pages)?;
+        rate("lookup", l.lookup, &mut self.limits.lookup)?;
+        rate("login", l.login, &mut self.limits.login)?;
+        rate("api", l.api, &mut self.limits.api)?;
+        if let Some(v) = l.order_failures {
+            self.limits.order_failures =
+                FailureSpec::parse(&v).ok_or_else(|| ConfigError::Invalid {
+                    name: "limits.order_failures".into(),
+                    reason: format!("{v:?} is not a count and window such as 5/15m"),
+                })?;
         }
         if let Some(keys) = f.link_keys {
             self.link_keys = keys
@@ -248,6 +459,31 @@ pub fn parse_addr(s: &str) -> Result<SocketAddr, ConfigError> {
             .map_err(|_| invalid());
     }
     s.parse().map_err(|_| invalid())
+}
+
+fn list(v: &str) -> Vec<String> {
+    v.split(',').map(str::to_string).collect()
+}
+
+/// `https://shop.example.com` (scheme, host, optional port; no path).
+fn parse_origin(s: &str) -> Result<String, ConfigError> {
+    let s = s.trim().trim_end_matches('/');
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    let ok = rest.is_some_and(|r| {
+        !r.is_empty()
+            && r.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+    });
+    if ok {
+        Ok(s.to_ascii_lowercase())
+    } else {
+        Err(ConfigError::Invalid {
+            name: "embed_origins".into(),
+            reason: format!("{s:?} is not an origin such as https://shop.example.com"),
+        })
+    }
 }
 
 /// `ID=SECRET`; the secret is never echoed in errors.
@@ -387,6 +623,44 @@ mod tests {
         let e =
             Config::load(None, env(&[("ORDER_STATUS_LINK_KEYS", "k1=tiny1")])).expect_err("short");
         assert!(!e.to_string().contains("tiny1"), "{e}");
+    }
+
+    #[test]
+    fn rates_and_networks() {
+        let r = RateSpec::parse("10/m:5").expect("rate");
+        assert_eq!((r.count, r.burst), (10, 5));
+        assert_eq!(r.replenish_every(), std::time::Duration::from_secs(6));
+        assert_eq!(RateSpec::parse("100/s").expect("rate").burst, 100);
+        assert_eq!(
+            RateSpec::parse("3/10m").expect("rate").period.as_secs(),
+            600
+        );
+        for bad in ["", "0/m", "10/x", "10", "a/m", "10/m:x"] {
+            assert!(RateSpec::parse(bad).is_none(), "{bad}");
+        }
+        let f = FailureSpec::parse("5/15m").expect("lock");
+        assert_eq!((f.max, f.window.as_secs()), (5, 900));
+
+        let net = Cidr::parse("10.0.0.0/8").expect("cidr");
+        assert!(net.contains("10.1.2.3".parse().expect("ip")));
+        assert!(!net.contains("11.0.0.1".parse().expect("ip")));
+        assert!(
+            net.contains("::ffff:10.9.9.9".parse().expect("ip")),
+            "mapped v4"
+        );
+        let one = Cidr::parse("127.0.0.1").expect("cidr");
+        assert!(one.contains("127.0.0.1".parse().expect("ip")));
+        assert!(!one.contains("127.0.0.2".parse().expect("ip")));
+        let v6 = Cidr::parse("2001:db8::/32").expect("cidr");
+        assert!(v6.contains("2001:db8:1::5".parse().expect("ip")));
+        assert!(
+            Cidr::parse("0.0.0.0/0")
+                .expect("all")
+                .contains("8.8.8.8".parse().expect("ip"))
+        );
+        assert!(Cidr::parse("10.0.0.0/33").is_none());
+        let e = Config::load(None, env(&[("ORDER_STATUS_LIMIT_LOOKUP", "lots")])).expect_err("bad");
+        assert!(e.to_string().contains("limits.lookup"), "{e}");
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub enum InvalidOrder {
     MissingNumber,
     #[error("no shop: give `shop` in the record or configure one")]
     MissingShop,
+    #[error("`shop` must be a domain name such as example.myshopify.com")]
+    BadShop,
     #[error("`{field}` is longer than {max} characters")]
     TooLong { field: &'static str, max: usize },
 }
@@ -41,6 +43,15 @@ impl Order {
         }
         if self.shop.is_empty() {
             return Err(InvalidOrder::MissingShop);
+        }
+        self.shop = self.shop.to_ascii_lowercase();
+        let shop_ok = self.shop.len() <= 255
+            && self
+                .shop
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+        if !shop_ok {
+            return Err(InvalidOrder::BadShop);
         }
         if self.order_number == 0 {
             self.order_number =
@@ -129,6 +140,7 @@ mod tests {
         let o: Order = serde_json::from_str(r#"{"id": 1, "name": "abc"}"#).expect("parse");
         assert_eq!(o.validated("s"), Err(InvalidOrder::MissingNumber));
         let o: Order = serde_json::from_str(r#"{"id": 1, "order_number": 5}"#).expect("parse");
-        assert_eq!(o.validated(""), Err(InvalidOrder::MissingShop));
+        assert_eq!(o.clone().validated(""), Err(InvalidOrder::MissingShop));
+        assert_eq!(o.validated("a:b/c"), Err(InvalidOrder::BadShop));
     }
 }

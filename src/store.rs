@@ -196,21 +196,42 @@ impl Store {
     /// The order a shopper means by this order number and email, both as
     /// typed ("#1001", " Anna@Example.se "). `None` when either is wrong.
     pub fn lookup(&self, order_number: u64, email: &str) -> Result<Option<Order>, StoreError> {
+        match self.lookup_key(order_number, email) {
+            Some(key) => self.get(&key),
+            None => Ok(None),
+        }
+    }
+
+    /// The key of the order a lookup means, without loading the order: a
+    /// term lookup and a fast-field read, the same work for a wrong email,
+    /// an unknown number and a right pair.
+    pub fn lookup_key(&self, order_number: u64, email: &str) -> Option<String> {
         let searcher = self.reader.searcher();
         let term = lookup_term(order_number, &normalize_email(email));
-        let mut best: Option<Order> = None;
+        let schema = searcher.schema();
+        let key_name = schema.get_field_name(self.fields.key);
+        let mut best: Option<(Option<DateTime<Utc>>, String)> = None;
         // Several shops may share an order number and email; the most
         // recently updated order is the one the shopper is asking about.
         for addr in docs_with_term(&searcher, Term::from_field_text(self.fields.lookup, &term)) {
-            let order = load(&searcher, &self.fields, addr)?;
-            if best
-                .as_ref()
-                .is_none_or(|b| order.updated_at > b.updated_at)
-            {
-                best = Some(order);
+            let segment = searcher.segment_reader(addr.segment_ord);
+            let Ok(Some(keys)) = segment.fast_fields().str(key_name) else {
+                continue;
+            };
+            let mut key = String::new();
+            let found = keys
+                .term_ords(addr.doc_id)
+                .next()
+                .is_some_and(|ord| keys.ord_to_str(ord, &mut key).unwrap_or(false));
+            if !found {
+                continue;
+            }
+            let updated = stored_updated_at(&searcher, &self.fields, addr);
+            if best.as_ref().is_none_or(|(b, _)| updated > *b) {
+                best = Some((updated, key));
             }
         }
-        Ok(best)
+        best.map(|(_, key)| key)
     }
 
     /// Full-text search with filters, sorting and paging.

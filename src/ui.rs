@@ -45,7 +45,7 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
     let state = expect_context::<AppState>();
     let cx = request_context();
     let css = state.assets.css_href.clone();
-    let accent = format!("--accent: {}", state.config.shop.accent_color);
+    let theme = state.assets.theme_href.clone();
     view! {
         <!DOCTYPE html>
         <html lang=cx.i18n.lang.code()>
@@ -54,10 +54,11 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="stylesheet" href=css />
+                <link rel="stylesheet" href=theme />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <MetaTags />
             </head>
-            <body style=accent>
+            <body>
                 <App />
             </body>
         </html>

@@ -8,22 +8,28 @@
 
 mod assets;
 mod lookup;
+pub mod protect;
 mod render;
+mod server;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::FromRef;
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use thiserror::Error;
 use tower::ServiceExt;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::config::Config;
 use crate::links::{self, LinkClaims, LinkError, Links};
@@ -33,6 +39,7 @@ use crate::ui::App;
 use crate::ui::i18n::Catalog;
 
 pub use assets::Assets;
+pub use protect::Limiters;
 pub use render::render_page;
 
 /// Everything a request handler may need; cheap to clone.
@@ -44,6 +51,7 @@ pub struct AppState {
     pub assets: Arc<Assets>,
     pub links: Arc<Links>,
     pub catalog: Arc<Catalog>,
+    pub limiters: Limiters,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -89,10 +97,11 @@ impl AppState {
         Ok(AppState {
             leptos_options,
             store,
-            config: Arc::new(config),
-            assets: Arc::new(Assets::new()),
+            assets: Arc::new(Assets::new(&config)),
+            limiters: Limiters::new(&config),
             links: Arc::new(links),
             catalog: Arc::new(catalog),
+            config: Arc::new(config),
         })
     }
 }
@@ -125,14 +134,45 @@ pub fn open_status_link(
     }
 }
 
-/// The whole site.
+/// Largest request body anywhere but the webhooks.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Longest a request may take, body included, before it gets a 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The whole site, with its protections (see [`protect`]): security
+/// headers outermost (so every answer has them, 429 and 413 included),
+/// then the rate-limit explainer, the per-IP page budget, the same-origin
+/// rule for posts, body size and time limits, and per-route budgets.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
+    let limits = &state.limiters;
     Router::new()
         .route("/style/main.css", get(assets::stylesheet))
-        .route("/", post(lookup::submit))
+        .route("/style/theme.css", get(assets::theme))
+        .route(
+            "/",
+            post(lookup::submit).layer(protect::layer(&limits.lookup)),
+        )
         .leptos_routes_with_handler(routes, get(render::page))
         .fallback(static_or_not_found)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            protect::same_origin_posts,
+        ))
+        .layer(protect::layer(&limits.pages))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            protect::explain_rate_limit,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            protect::security_headers,
+        ))
         .with_state(state)
 }
 
@@ -154,11 +194,7 @@ async fn static_or_not_found(State(state): State<AppState>, req: Request) -> Res
 
 /// Listens on `listener` and serves until the process is stopped.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result<(), ServeError> {
-    let app = router(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .await?;
+    state.limiters.spawn_pruner();
+    server::run(listener, router(state)).await?;
     Ok(())
 }

@@ -6,13 +6,14 @@
 //! by; `order` stores the whole order as JSON (tantivy compresses the doc
 //! store in blocks).
 
+use sha2::{Digest, Sha256};
 use tantivy::schema::{FAST, Field, INDEXED, STORED, STRING, Schema, TEXT};
 use tantivy::{DateTime as TDateTime, TantivyDocument};
 
 use crate::order::{Order, normalize_email};
 
-/// Separates order number and email in the `lookup` term; cannot occur in
-/// either (emails are validated on the form, numbers are digits).
+/// Separates order number and email before hashing; cannot occur in either
+/// (emails are validated on the form, numbers are digits).
 const LOOKUP_SEPARATOR: char = '\u{1f}';
 
 /// The fields of the order index, resolved once.
@@ -38,7 +39,7 @@ pub struct Fields {
 pub fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let fields = Fields {
-        key: b.add_text_field("key", STRING),
+        key: b.add_text_field("key", STRING | FAST),
         lookup: b.add_text_field("lookup", STRING),
         shop: b.add_text_field("shop", STRING),
         number: b.add_text_field("number", STRING),
@@ -56,9 +57,17 @@ pub fn schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
-/// The `lookup` term of an order number and an (already normalised) email.
+/// The `lookup` term of an order number and an (already normalised) email:
+/// a SHA-256 of the pair, so the term dictionary walk a lookup does looks
+/// the same whatever email is tried (and the index holds no readable pair).
 pub fn lookup_term(order_number: u64, email: &str) -> String {
-    format!("{order_number}{LOOKUP_SEPARATOR}{email}")
+    let digest = Sha256::digest(format!("{order_number}{LOOKUP_SEPARATOR}{email}").as_bytes());
+    let mut hex = String::with_capacity(64);
+    for b in digest {
+        hex.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        hex.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+    }
+    hex
 }
 
 /// Tracking numbers compare case-insensitively and without spaces.

@@ -270,6 +270,17 @@ impl I18n {
         }
     }
 
+    /// "45 seconds", "1 minute", "15 minutes" (rounded up).
+    pub fn duration(&self, secs: u64) -> String {
+        let (n, one, many) = if secs < 60 {
+            (secs.max(1), "time.second", "time.seconds")
+        } else {
+            (secs.div_ceil(60), "time.minute", "time.minutes")
+        };
+        let n_text = n.to_string();
+        self.tf(if n == 1 { one } else { many }, &[("n", &n_text)])
+    }
+
     /// The headline in this language.
     pub fn headline(&self, h: &Headline) -> String {
         match h {

@@ -20,6 +20,8 @@ pub enum LookupNotice {
     NotFound,
     /// A status link that is malformed, tampered with, expired or revoked.
     LinkInvalid,
+    /// Too many attempts from this client: try again in this many seconds.
+    RateLimited(u64),
 }
 
 /// What the shopper typed and what was wrong with it.
@@ -63,13 +65,16 @@ pub fn LookupFormView(form: LookupForm) -> impl IntoView {
     let cx = request_context();
     let t = |k: &str| cx.i18n.t(k);
     let notice = form.notice.map(|n| {
-        let key = match n {
-            LookupNotice::NotFound => "lookup.not_found",
-            LookupNotice::LinkInvalid => "lookup.link_invalid",
+        let text = match n {
+            LookupNotice::NotFound => t("lookup.not_found"),
+            LookupNotice::LinkInvalid => t("lookup.link_invalid"),
+            LookupNotice::RateLimited(secs) => cx
+                .i18n
+                .tf("lookup.rate_limited", &[("wait", &cx.i18n.duration(secs))]),
         };
         view! {
             <p class="notice" role="alert" id="lookup-notice">
-                {t(key)}
+                {text}
             </p>
         }
     });

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
+use crate::config::Config;
 
 const CSS: &str = include_str!("../../style/main.css");
 
@@ -16,23 +17,31 @@ pub struct Assets {
     /// `/style/main.css?v=<hash>`: what pages link to.
     pub css_href: String,
     css_etag: HeaderValue,
-}
-
-impl Default for Assets {
-    fn default() -> Self {
-        Self::new()
-    }
+    /// `/style/theme.css?v=<hash>`: the shop's colours. A stylesheet, not
+    /// an inline style, so the CSP needs no 'unsafe-inline'.
+    pub theme_href: String,
+    theme: String,
+    theme_etag: HeaderValue,
 }
 
 impl Assets {
-    pub fn new() -> Assets {
+    pub fn new(config: &Config) -> Assets {
         let hash = fnv1a(CSS.as_bytes());
+        // The colour was checked to be #rgb or #rrggbb when configured.
+        let theme = format!(":root{{--accent:{}}}\n", config.shop.accent_color);
+        let theme_hash = fnv1a(theme.as_bytes());
         Assets {
             css_href: format!("/style/main.css?v={hash:016x}"),
-            css_etag: HeaderValue::from_str(&format!("\"{hash:016x}\""))
-                .unwrap_or(HeaderValue::from_static("\"0\"")),
+            css_etag: etag(hash),
+            theme_href: format!("/style/theme.css?v={theme_hash:016x}"),
+            theme,
+            theme_etag: etag(theme_hash),
         }
     }
+}
+
+fn etag(hash: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{hash:016x}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
 }
 
 /// FNV-1a: a stable content hash for cache busting (not for security).
@@ -44,7 +53,19 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 /// `GET /style/main.css`.
 pub async fn stylesheet(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let etag = &state.assets.css_etag;
+    css(&headers, &state.assets.css_etag, CSS.to_string())
+}
+
+/// `GET /style/theme.css`.
+pub async fn theme(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    css(
+        &headers,
+        &state.assets.theme_etag,
+        state.assets.theme.clone(),
+    )
+}
+
+fn css(headers: &HeaderMap, etag: &HeaderValue, body: String) -> Response {
     if headers.get(header::IF_NONE_MATCH) == Some(etag) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag.clone())]).into_response();
     }
@@ -60,7 +81,7 @@ pub async fn stylesheet(State(state): State<AppState>, headers: HeaderMap) -> Re
             ),
             (header::ETAG, etag.clone()),
         ],
-        CSS,
+        body,
     )
         .into_response()
 }

@@ -5,12 +5,16 @@
 //! page with what was typed: a message per field for empty or malformed
 //! input (422), or, for a wrong email and for an unknown order number
 //! alike, the same single message (200, byte-identical, so the response
-//! does not tell which half was wrong).
+//! does not tell which half was wrong). A number locked after repeated
+//! failures (see `protect::OrderLock`) gets that same answer, right pair or
+//! not, and takes the same work.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use std::time::Instant;
+
 use chrono::{Duration, Utc};
 use leptos::prelude::provide_context;
 
@@ -36,31 +40,30 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
     let number = check(&mut form);
     let status = match number {
         None => StatusCode::UNPROCESSABLE_ENTITY,
-        Some(number) => match state.store.lookup(number, &form.email) {
-            Ok(Some(order)) => {
-                let claims = LinkClaims {
-                    shop: order.shop.clone(),
-                    order_id: order.id,
-                    expires: Utc::now() + Duration::days(i64::from(state.config.link_ttl_days)),
-                    epoch: 0,
-                };
-                let token = state.links.sign(&claims);
-                return see_other(&format!("/status/{token}"));
+        Some(number) => {
+            let now = Instant::now();
+            let lock = &state.limiters.order_lock;
+            let locked = lock.is_locked(number, now);
+            // Always look up, locked or not: the same work either way.
+            let key = state.store.lookup_key(number, &form.email);
+            match key.as_deref().and_then(split_key) {
+                Some((shop, order_id)) if !locked => {
+                    let claims = LinkClaims {
+                        shop: shop.to_string(),
+                        order_id,
+                        expires: Utc::now() + Duration::days(i64::from(state.config.link_ttl_days)),
+                        epoch: 0,
+                    };
+                    let token = state.links.sign(&claims);
+                    return see_other(&format!("/status/{token}"));
+                }
+                _ => {
+                    lock.record_failure(number, now);
+                    form.notice = Some(LookupNotice::NotFound);
+                    StatusCode::OK
+                }
             }
-            Ok(None) => {
-                form.notice = Some(LookupNotice::NotFound);
-                StatusCode::OK
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "lookup failed");
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    [(header::RETRY_AFTER, HeaderValue::from_static("30"))],
-                    "Order lookup is unavailable right now. Please try again in a minute.",
-                )
-                    .into_response();
-            }
-        },
+        }
     };
     // Re-render `/` as a GET of the same URL, with the form in context.
     let mut get = Request::from_parts(parts, Body::empty());
@@ -68,6 +71,12 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
     let mut res = render_page(state, get, move || provide_context(form.clone())).await;
     *res.status_mut() = status;
     res
+}
+
+/// `shop/id` -> (shop, id).
+fn split_key(key: &str) -> Option<(&str, u64)> {
+    let (shop, id) = key.rsplit_once('/')?;
+    Some((shop, id.parse().ok()?))
 }
 
 fn see_other(location: &str) -> Response {
@@ -166,6 +175,28 @@ mod tests {
         assert!(!plausible_email("@b.se"));
         assert!(!plausible_email("a b@c.se"));
         assert!(!plausible_email(&format!("{}@x.se", "a".repeat(300))));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_form_body_makes_the_lookup_panic(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            let mut f = parse_form(&body);
+            let n = check(&mut f);
+            proptest::prop_assert!(f.order.chars().count() <= MAX_ORDER_LEN);
+            if n.is_some() {
+                proptest::prop_assert!(f.order_error.is_none() && f.email_error.is_none());
+            }
+        }
+
+        #[test]
+        fn typed_text_never_panics(order in ".{0,64}", email in ".{0,300}") {
+            let body = form_urlencoded::Serializer::new(String::new())
+                .append_pair("order", &order)
+                .append_pair("email", &email)
+                .finish();
+            let mut f = parse_form(body.as_bytes());
+            let _ = check(&mut f);
+        }
     }
 
     #[test]

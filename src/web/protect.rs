@@ -1,0 +1,510 @@
+//! Protection: who the client is, rate limits, the per-order-number lock,
+//! security headers and the same-origin rule for form posts.
+//!
+//! - **Client IP**: the peer address; behind configured trusted proxies,
+//!   the rightmost `X-Forwarded-For` address that is not a trusted proxy
+//!   (the leftmost is whatever the client wrote). IPv6 clients are keyed by
+//!   their /64, since one host gets a whole /64 to rotate through.
+//! - **Rate limits** (tower-governor, per client IP): every request, lookup
+//!   posts, staff sign-in posts, and webhooks/API, each with its own
+//!   configurable budget. Over budget is 429 with `Retry-After`: browsers
+//!   get the lookup page with a localised "try again in N minutes", API
+//!   clients get JSON.
+//! - **Order-number lock**: failed lookups are counted per order number
+//!   across all clients; past the limit the number is locked for the rest
+//!   of the window and every lookup of it gets the same "not found" answer
+//!   as a wrong email, so a botnet cannot walk the emails of one order.
+//! - **Headers** on every response: CSP, nosniff, `Referrer-Policy:
+//!   same-origin` (not `no-referrer`: form redirects may rely on it),
+//!   Permissions-Policy, HSTS when served over https.
+//! - **Same origin**: a POST from a browser must come from this site
+//!   (`Sec-Fetch-Site`, `Origin`), except webhooks and the API, which are
+//!   authenticated by signature instead of cookies.
+//!
+//! Limiter state is pruned every minute (`retain_recent`), so memory stays
+//! bounded when addresses rotate.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::middleware::NoOpMiddleware;
+use leptos::prelude::provide_context;
+use tower_governor::GovernorError;
+use tower_governor::governor::{GovernorConfig, GovernorConfigBuilder};
+use tower_governor::key_extractor::KeyExtractor;
+
+use super::{AppState, render_page};
+use crate::config::{Cidr, Config, FailureSpec, RateSpec};
+use crate::ui::{LookupForm, LookupNotice};
+
+/// The rate-limit key of a client: its address, IPv6 cut to the /64.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ClientKey(IpAddr);
+
+/// Finds the client behind a request (see the module doc).
+#[derive(Clone, Debug)]
+pub struct ClientIp {
+    trusted: Arc<Vec<Cidr>>,
+}
+
+impl ClientIp {
+    pub fn new(trusted: Vec<Cidr>) -> ClientIp {
+        ClientIp {
+            trusted: Arc::new(trusted),
+        }
+    }
+
+    fn is_trusted(&self, ip: IpAddr) -> bool {
+        self.trusted.iter().any(|c| c.contains(ip))
+    }
+
+    /// The client's address given the TCP peer and the request headers.
+    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        if !self.is_trusted(peer) {
+            return peer;
+        }
+        // Walk right to left through every X-Forwarded-For header: the
+        // first address not ours is the client as our proxies saw it.
+        let hops: Vec<IpAddr> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .map(|s| s.parse::<IpAddr>().ok())
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default();
+        hops.into_iter()
+            .rev()
+            .find(|ip| !self.is_trusted(*ip))
+            .unwrap_or(peer)
+    }
+
+    /// The limiter key of a request.
+    pub fn key_of<T>(&self, req: &axum::http::Request<T>) -> Option<ClientKey> {
+        let peer = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())?;
+        Some(key(self.client(peer, req.headers())))
+    }
+}
+
+/// IPv4 as is (also when mapped into IPv6); IPv6 by its /64.
+fn key(ip: IpAddr) -> ClientKey {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => ClientKey(IpAddr::V4(v4)),
+            None => {
+                let net = u128::from(v6) & (u128::MAX << 64);
+                ClientKey(IpAddr::V6(Ipv6Addr::from(net)))
+            }
+        },
+        v4 => ClientKey(v4),
+    }
+}
+
+impl KeyExtractor for ClientIp {
+    type Key = ClientKey;
+
+    fn extract<T>(&self, req: &axum::http::Request<T>) -> Result<ClientKey, GovernorError> {
+        self.key_of(req).ok_or(GovernorError::UnableToExtractKey)
+    }
+}
+
+/// A tower-governor configuration keyed by client.
+pub type Limit = Arc<GovernorConfig<ClientIp, NoOpMiddleware>>;
+
+/// Every limiter of the site.
+#[derive(Clone, Debug)]
+pub struct Limiters {
+    pub pages: Limit,
+    pub lookup: Limit,
+    pub login: Limit,
+    pub api: Limit,
+    pub order_lock: Arc<OrderLock>,
+    pub client_ip: ClientIp,
+}
+
+impl Limiters {
+    pub fn new(config: &Config) -> Limiters {
+        let ip = ClientIp::new(config.trusted_proxies.clone());
+        let l = &config.limits;
+        Limiters {
+            pages: limit(&ip, l.pages),
+            lookup: limit(&ip, l.lookup),
+            login: limit(&ip, l.login),
+            api: limit(&ip, l.api),
+            order_lock: Arc::new(OrderLock::new(l.order_failures)),
+            client_ip: ip,
+        }
+    }
+
+    /// Drops state of clients and order numbers not seen for a while.
+    pub fn prune(&self) {
+        for l in [&self.pages, &self.lookup, &self.login, &self.api] {
+            l.limiter().retain_recent();
+            l.limiter().shrink_to_fit();
+        }
+        self.order_lock.prune(Instant::now());
+    }
+
+    /// Prunes every minute, for the life of the process.
+    pub fn spawn_pruner(&self) {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                me.prune();
+            }
+        });
+    }
+}
+
+fn limit(ip: &ClientIp, spec: RateSpec) -> Limit {
+    let config = GovernorConfigBuilder::default()
+        .key_extractor(ip.clone())
+        .period(spec.replenish_every())
+        .burst_size(spec.burst)
+        .finish()
+        .expect("period and burst are non-zero by construction");
+    Arc::new(config)
+}
+
+/// Failed lookups per order number in a fixed window; at `max` the number
+/// is locked until the window ends.
+#[derive(Debug)]
+pub struct OrderLock {
+    spec: FailureSpec,
+    counts: Mutex<HashMap<u64, (u32, Instant)>>,
+}
+
+impl OrderLock {
+    pub fn new(spec: FailureSpec) -> OrderLock {
+        OrderLock {
+            spec,
+            counts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn counts(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (u32, Instant)>> {
+        // A poisoned lock only means another request panicked mid-update;
+        // the counts are still usable.
+        self.counts.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether lookups of `number` are refused right now.
+    pub fn is_locked(&self, number: u64, now: Instant) -> bool {
+        match self.counts().get(&number) {
+            Some((n, start)) => {
+                *n >= self.spec.max && now.duration_since(*start) < self.spec.window
+            }
+            None => false,
+        }
+    }
+
+    /// Counts one failed lookup of `number`.
+    pub fn record_failure(&self, number: u64, now: Instant) {
+        let mut counts = self.counts();
+        let entry = counts.entry(number).or_insert((0, now));
+        if now.duration_since(entry.1) >= self.spec.window {
+            *entry = (0, now);
+        }
+        entry.0 = entry.0.saturating_add(1);
+    }
+
+    fn prune(&self, now: Instant) {
+        let window = self.spec.window;
+        self.counts()
+            .retain(|_, (_, start)| now.duration_since(*start) < window);
+    }
+}
+
+/// Applies one of the limiters to a router.
+pub fn layer(limit: &Limit) -> tower_governor::GovernorLayer<ClientIp, NoOpMiddleware, Body> {
+    tower_governor::GovernorLayer::new(Arc::clone(limit))
+}
+
+/// Turns tower-governor's bare 429 into a page or JSON, with a sane
+/// `Retry-After` (at least one second). Sits outside the limiters.
+pub async fn explain_rate_limit(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let json = wants_json(&req);
+    // Keep what the page needs to speak the visitor's language.
+    let mut kept = HeaderMap::new();
+    for name in [header::ACCEPT_LANGUAGE, header::COOKIE, header::HOST] {
+        for v in req.headers().get_all(&name) {
+            kept.append(name.clone(), v.clone());
+        }
+    }
+    let res = next.run(req).await;
+    if res.status() != StatusCode::TOO_MANY_REQUESTS
+        || !res.headers().contains_key("x-ratelimit-after")
+    {
+        return res;
+    }
+    let after = retry_after(&res);
+    let mut page = Request::new(Body::empty());
+    *page.headers_mut() = kept;
+    too_many_requests(state, page, after, json).await
+}
+
+fn wants_json(req: &Request) -> bool {
+    let path = req.uri().path();
+    path.starts_with("/api/")
+        || path.starts_with("/webhooks/")
+        || req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
+}
+
+/// Seconds until the client may retry, from a 429's headers.
+fn retry_after(res: &Response) -> u64 {
+    res.headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// The response for a client over its budget.
+pub async fn too_many_requests(state: AppState, req: Request, after: u64, json: bool) -> Response {
+    let mut res = if json {
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            format!("{{\"error\":\"rate_limited\",\"retry_after\":{after}}}"),
+        )
+            .into_response()
+    } else {
+        let (mut parts, _) = req.into_parts();
+        parts.method = Method::GET;
+        parts.uri = axum::http::Uri::from_static("/");
+        let form = LookupForm {
+            notice: Some(LookupNotice::RateLimited(after)),
+            ..LookupForm::default()
+        };
+        let page = Request::from_parts(parts, Body::empty());
+        let mut res = render_page(state, page, move || provide_context(form.clone())).await;
+        *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        res
+    };
+    res.headers_mut().insert(header::RETRY_AFTER, after.into());
+    res
+}
+
+/// Security headers for every response (see the module doc).
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let embeddable = req.uri().path() == "/embed";
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let frame_ancestors = if embeddable && !state.config.embed_origins.is_empty() {
+        state.config.embed_origins.join(" ")
+    } else {
+        "'none'".to_string()
+    };
+    let csp = format!(
+        "default-src 'self'; img-src 'self' https: data:; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors {frame_ancestors}"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    if frame_ancestors == "'none'" {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        axum::http::HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static(
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+        ),
+    );
+    if state
+        .config
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"))
+    {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    res
+}
+
+/// Refuses cross-site form posts (Leptos forms and server functions have
+/// no CSRF protection of their own). Webhooks and the API are exempt:
+/// they carry signatures, not cookies.
+pub async fn same_origin_posts(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let path = req.uri().path();
+    let exempt = path.starts_with("/webhooks/") || path.starts_with("/api/");
+    if unsafe_method && !exempt && !same_origin(&state, req.headers()) {
+        tracing::info!(path = %loggable_path(path), "cross-site form post refused");
+        return (
+            StatusCode::FORBIDDEN,
+            "This form can only be sent from this site. Go back, reload the page and try again.",
+        )
+            .into_response();
+    }
+    next.run(req).await
+}
+
+/// A path fit for logs: status-link tokens are secrets and never logged.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/status/") {
+        Some(_) => "/status/<token>".into(),
+        None => path.into(),
+    }
+}
+
+fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    if let Some(site) = text("sec-fetch-site")
+        && site != "same-origin"
+        && site != "none"
+    {
+        return false;
+    }
+    let Some(origin) = text("origin") else {
+        // Browsers send Origin on every POST; a client without it is not a
+        // browser, so there is no ambient cookie to abuse.
+        return true;
+    };
+    if origin == "null" {
+        return false;
+    }
+    let host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    let ours_by_host = host.is_some_and(|h| Some(h) == text("host"));
+    let ours_by_config = state
+        .config
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.eq_ignore_ascii_case(origin));
+    ours_by_host || ours_by_config
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(xff: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in xff {
+            h.append("x-forwarded-for", HeaderValue::from_str(v).expect("header"));
+        }
+        h
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("ip")
+    }
+
+    #[test]
+    fn without_trusted_proxies_the_peer_is_the_client() {
+        let c = ClientIp::new(vec![]);
+        assert_eq!(
+            c.client(ip("203.0.113.9"), &headers(&["1.2.3.4"])),
+            ip("203.0.113.9")
+        );
+    }
+
+    #[test]
+    fn behind_proxies_the_rightmost_untrusted_hop_is_the_client() {
+        let c = ClientIp::new(vec![Cidr::parse("10.0.0.0/8").expect("cidr")]);
+        // The client wrote "6.6.6.6" itself; our proxy appended the real peer.
+        let h = headers(&["6.6.6.6, 198.51.100.7, 10.0.0.2"]);
+        assert_eq!(c.client(ip("10.0.0.1"), &h), ip("198.51.100.7"));
+        // Split over two headers, the same.
+        let h = headers(&["6.6.6.6", "198.51.100.7"]);
+        assert_eq!(c.client(ip("10.0.0.1"), &h), ip("198.51.100.7"));
+        // Only proxies in the chain: the peer.
+        assert_eq!(
+            c.client(ip("10.0.0.1"), &headers(&["10.0.0.5"])),
+            ip("10.0.0.1")
+        );
+        // Garbage in the header is not believed at all.
+        assert_eq!(
+            c.client(ip("10.0.0.1"), &headers(&["1.2.3.4, nonsense"])),
+            ip("10.0.0.1")
+        );
+        // A request not from a proxy: its header is ignored.
+        assert_eq!(
+            c.client(ip("198.51.100.1"), &headers(&["1.1.1.1"])),
+            ip("198.51.100.1")
+        );
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64() {
+        assert_eq!(
+            key(ip("2001:db8:1:2:aaaa::1")),
+            key(ip("2001:db8:1:2:ffff::9"))
+        );
+        assert_ne!(key(ip("2001:db8:1:2::1")), key(ip("2001:db8:1:3::1")));
+        assert_eq!(key(ip("::ffff:192.0.2.1")), key(ip("192.0.2.1")));
+    }
+
+    #[test]
+    fn tokens_stay_out_of_logged_paths() {
+        assert_eq!(loggable_path("/status/abc.def"), "/status/<token>");
+        assert_eq!(loggable_path("/"), "/");
+    }
+
+    #[test]
+    fn the_order_lock_trips_and_expires() {
+        let lock = OrderLock::new(FailureSpec {
+            max: 3,
+            window: Duration::from_secs(60),
+        });
+        let t0 = Instant::now();
+        for _ in 0..2 {
+            lock.record_failure(1001, t0);
+        }
+        assert!(!lock.is_locked(1001, t0));
+        lock.record_failure(1001, t0);
+        assert!(lock.is_locked(1001, t0));
+        assert!(!lock.is_locked(1002, t0), "other numbers are not affected");
+        let later = t0 + Duration::from_secs(61);
+        assert!(!lock.is_locked(1001, later));
+        lock.prune(later);
+        assert!(lock.counts().is_empty());
+    }
+}
