@@ -22,7 +22,7 @@ use leptos_router::path;
 use crate::web::AppState;
 use i18n::{I18n, Lang};
 
-pub use lookup::{LookupForm, LookupNotice, LookupPage};
+pub use lookup::{LookupForm, LookupNotice, LookupPage, WAIT_MARKER};
 pub use status::StatusPage;
 
 /// What the pages need to know about the request being answered.

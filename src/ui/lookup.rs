@@ -22,7 +22,14 @@ pub enum LookupNotice {
     LinkInvalid,
     /// Too many attempts from this client: try again in this many seconds.
     RateLimited(u64),
+    /// The same, with [`WAIT_MARKER`] where the time goes: rendered once
+    /// per language and filled in per response, since a flood of refused
+    /// requests should cost next to nothing.
+    RateLimitedTemplate,
 }
+
+/// Stands in for the waiting time in a [`LookupNotice::RateLimitedTemplate`].
+pub const WAIT_MARKER: &str = "\u{27e6}wait\u{27e7}";
 
 /// What the shopper typed and what was wrong with it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -71,6 +78,9 @@ pub fn LookupFormView(form: LookupForm) -> impl IntoView {
             LookupNotice::RateLimited(secs) => cx
                 .i18n
                 .tf("lookup.rate_limited", &[("wait", &cx.i18n.duration(secs))]),
+            LookupNotice::RateLimitedTemplate => {
+                cx.i18n.tf("lookup.rate_limited", &[("wait", WAIT_MARKER)])
+            }
         };
         view! {
             <p class="notice" role="alert" id="lookup-notice">

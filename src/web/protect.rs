@@ -26,7 +26,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -40,9 +40,11 @@ use tower_governor::GovernorError;
 use tower_governor::governor::{GovernorConfig, GovernorConfigBuilder};
 use tower_governor::key_extractor::KeyExtractor;
 
+use super::render::choose_lang;
 use super::{AppState, render_page};
 use crate::config::{Cidr, Config, FailureSpec, RateSpec};
-use crate::ui::{LookupForm, LookupNotice};
+use crate::ui::i18n::{I18n, Lang};
+use crate::ui::{LookupForm, LookupNotice, WAIT_MARKER};
 
 /// The rate-limit key of a client: its address, IPv6 cut to the /64.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -126,6 +128,8 @@ pub type Limit = Arc<GovernorConfig<ClientIp, NoOpMiddleware>>;
 #[derive(Clone, Debug)]
 pub struct Limiters {
     pub pages: Limit,
+    /// The "too many requests" page, per language.
+    pub pages_cache: Arc<PageCache>,
     pub lookup: Limit,
     pub login: Limit,
     pub api: Limit,
@@ -139,6 +143,7 @@ impl Limiters {
         let l = &config.limits;
         Limiters {
             pages: limit(&ip, l.pages),
+            pages_cache: Arc::new(PageCache::default()),
             lookup: limit(&ip, l.lookup),
             login: limit(&ip, l.login),
             api: limit(&ip, l.api),
@@ -282,7 +287,9 @@ fn retry_after(res: &Response) -> u64 {
         .max(1)
 }
 
-/// The response for a client over its budget.
+/// The response for a client over its budget. Browsers get the lookup
+/// page saying how long to wait, in their language; it is rendered once per
+/// language and reused, so refusing a flood stays cheap.
 pub async fn too_many_requests(state: AppState, req: Request, after: u64, json: bool) -> Response {
     let mut res = if json {
         (
@@ -295,20 +302,71 @@ pub async fn too_many_requests(state: AppState, req: Request, after: u64, json: 
         )
             .into_response()
     } else {
-        let (mut parts, _) = req.into_parts();
-        parts.method = Method::GET;
-        parts.uri = axum::http::Uri::from_static("/");
-        let form = LookupForm {
-            notice: Some(LookupNotice::RateLimited(after)),
-            ..LookupForm::default()
+        let (lang, _) = choose_lang(&req);
+        let template = match state.limiters.pages_cache.rate_limited(lang) {
+            Some(t) => t,
+            None => {
+                let (mut parts, _) = req.into_parts();
+                parts.method = Method::GET;
+                parts.uri = axum::http::Uri::from_static("/");
+                let form = LookupForm {
+                    notice: Some(LookupNotice::RateLimitedTemplate),
+                    ..LookupForm::default()
+                };
+                let page = Request::from_parts(parts, Body::empty());
+                let res =
+                    render_page(state.clone(), page, move || provide_context(form.clone())).await;
+                let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+                    .await
+                    .unwrap_or_default();
+                let html = String::from_utf8_lossy(&bytes).into_owned();
+                state.limiters.pages_cache.set_rate_limited(lang, html)
+            }
         };
-        let page = Request::from_parts(parts, Body::empty());
-        let mut res = render_page(state, page, move || provide_context(form.clone())).await;
-        *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-        res
+        let i18n = I18n::new(lang, state.config.shop.timezone, state.catalog.clone());
+        let html = template.replace(WAIT_MARKER, &i18n.duration(after));
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                ),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                (
+                    header::VARY,
+                    HeaderValue::from_static("Accept-Language, Cookie"),
+                ),
+            ],
+            html,
+        )
+            .into_response()
     };
     res.headers_mut().insert(header::RETRY_AFTER, after.into());
     res
+}
+
+/// Pages rendered once per language and reused.
+#[derive(Debug, Default)]
+pub struct PageCache {
+    rate_limited: [OnceLock<Arc<str>>; 2],
+}
+
+impl PageCache {
+    fn slot(&self, lang: Lang) -> &OnceLock<Arc<str>> {
+        match lang {
+            Lang::En => &self.rate_limited[0],
+            Lang::Sv => &self.rate_limited[1],
+        }
+    }
+
+    fn rate_limited(&self, lang: Lang) -> Option<Arc<str>> {
+        self.slot(lang).get().cloned()
+    }
+
+    fn set_rate_limited(&self, lang: Lang, html: String) -> Arc<str> {
+        self.slot(lang).get_or_init(|| html.into()).clone()
+    }
 }
 
 /// Security headers for every response (see the module doc).

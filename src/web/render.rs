@@ -81,7 +81,7 @@ pub async fn page(State(state): State<AppState>, req: Request) -> Response {
 /// `?lang=`, then the `lang` cookie, then `Accept-Language`, then English.
 /// The flag says whether the choice came from the query (and so should be
 /// remembered).
-fn choose_lang(req: &Request) -> (Lang, bool) {
+pub(crate) fn choose_lang(req: &Request) -> (Lang, bool) {
     let query = req.uri().query().unwrap_or("");
     if let Some(lang) = query
         .split('&')
