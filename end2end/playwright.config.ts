@@ -38,6 +38,7 @@ export default defineConfig({
     env: {
       ORDER_STATUS_LIMIT_PAGES: "100000/s",
       ORDER_STATUS_LIMIT_LOOKUP: "100000/s",
+      ORDER_STATUS_LIMIT_LOGIN: "100000/s",
       ORDER_STATUS_LIMIT_ORDER_FAILURES: "100000/1m",
     },
     cwd: "..",

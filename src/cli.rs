@@ -3,7 +3,7 @@
 //! `anyhow` is used here and in `main` only: this is the edge.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -13,8 +13,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::config::Config;
 use crate::ingest::{demo, ndjson};
 use crate::order::Order;
+use crate::staff::Accounts;
 use crate::store::{Store, StoreOptions};
 use crate::web::{self, AppState};
+
+/// The demo staff account `serve` creates alongside the demo orders.
+pub const DEMO_STAFF: (&str, &str) = ("demo", "order-status-demo");
 
 /// How many demo orders `serve` seeds into an empty store.
 pub const SEED_ORDERS: u64 = 3_000;
@@ -34,6 +38,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         );
         for o in samples {
             println!("  order {:<8} email {}", o.name, o.email);
+        }
+        let mut accounts = Accounts::load(&config.data_dir)?;
+        if accounts.all().is_empty() {
+            let (name, password) = DEMO_STAFF;
+            accounts.add(name, password)?;
+            println!(
+                "Staff console: http://{}/staff  name {name}  password {password}  (a demo account: remove it with `order-status staff remove {name}`)",
+                config.addr
+            );
         }
     }
     let listener = tokio::net::TcpListener::bind(config.addr)
@@ -115,6 +128,52 @@ pub async fn import(config: &Config, file: &Path) -> anyhow::Result<bool> {
         store.count(),
     );
     Ok(report.failed == 0)
+}
+
+/// `order-status staff add NAME`: the password comes from standard input
+/// (asked twice, without echo, on a terminal).
+pub fn staff_add(config: &Config, name: &str) -> anyhow::Result<()> {
+    let mut accounts = Accounts::load(&config.data_dir)?;
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("Password for {name}: "))?;
+        let again = rpassword::prompt_password("Again: ")?;
+        anyhow::ensure!(
+            first == again,
+            "the two passwords differ; nothing was changed"
+        );
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\n', '\r']).to_string()
+    };
+    accounts.add(name, &password)?;
+    println!("Added staff account {name}.");
+    Ok(())
+}
+
+/// `order-status staff remove NAME`.
+pub fn staff_remove(config: &Config, name: &str) -> anyhow::Result<()> {
+    let mut accounts = Accounts::load(&config.data_dir)?;
+    accounts.remove(name)?;
+    println!("Removed staff account {name}; their sessions have ended.");
+    Ok(())
+}
+
+/// `order-status staff list`.
+pub fn staff_list(config: &Config) -> anyhow::Result<()> {
+    let accounts = Accounts::load(&config.data_dir)?;
+    if accounts.all().is_empty() {
+        println!("No staff accounts. Add one with `order-status staff add NAME`.");
+    }
+    for a in accounts.all() {
+        println!(
+            "{}\tadded {}",
+            a.name,
+            a.created_at.format("%Y-%m-%d %H:%M UTC")
+        );
+    }
+    Ok(())
 }
 
 /// `order-status demo-data`: writes `count` demo orders as NDJSON.

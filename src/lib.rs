@@ -5,9 +5,11 @@
 
 pub mod cli;
 pub mod config;
+pub mod files;
 pub mod ingest;
 pub mod links;
 pub mod order;
+pub mod staff;
 pub mod store;
 pub mod ui;
 pub mod web;

@@ -31,6 +31,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use thiserror::Error;
 
+use crate::files::write_private;
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// Longest token we look at; anything longer is rejected unparsed.
@@ -275,23 +277,6 @@ pub fn load_or_create_key(data_dir: &Path) -> Result<LinkKey, LinkError> {
         }
         Err(e) => Err(err(e)),
     }
-}
-
-/// Writes a file only its owner can read, atomically (temp file + rename).
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]

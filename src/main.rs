@@ -37,6 +37,11 @@ enum Command {
         #[arg(long)]
         shop: Option<String>,
     },
+    /// Manage staff accounts for the staff console.
+    Staff {
+        #[command(subcommand)]
+        action: StaffCommand,
+    },
     /// Write realistic demo orders as NDJSON.
     DemoData {
         /// How many orders.
@@ -55,6 +60,16 @@ enum Command {
         #[arg(long)]
         now: Option<DateTime<Utc>>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffCommand {
+    /// Add an account; the password is read from standard input.
+    Add { name: String },
+    /// Remove an account (its sessions end at once).
+    Remove { name: String },
+    /// List the accounts.
+    List,
 }
 
 #[tokio::main]
@@ -95,6 +110,11 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
+        Command::Staff { action } => match action {
+            StaffCommand::Add { name } => cli::staff_add(&config, &name)?,
+            StaffCommand::Remove { name } => cli::staff_remove(&config, &name)?,
+            StaffCommand::List => cli::staff_list(&config)?,
+        },
         Command::DemoData {
             orders,
             seed,

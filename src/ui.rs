@@ -12,6 +12,7 @@
 
 pub mod i18n;
 mod lookup;
+pub mod staff;
 mod status;
 
 use leptos::prelude::*;
@@ -74,6 +75,9 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=LookupPage />
                 <Route path=path!("/status/:token") view=StatusPage />
+                <Route path=path!("/staff") view=staff::StaffSearchPage />
+                <Route path=path!("/staff/login") view=staff::StaffLoginPage />
+                <Route path=path!("/staff/orders/:shop/:id") view=staff::StaffOrderPage />
             </Routes>
         </Router>
     }

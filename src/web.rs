@@ -11,6 +11,7 @@ mod lookup;
 pub mod protect;
 mod render;
 mod server;
+mod staff;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,7 +35,8 @@ use tower_http::timeout::TimeoutLayer;
 use crate::config::Config;
 use crate::links::{self, LinkClaims, LinkError, Links};
 use crate::order::Order;
-use crate::store::Store;
+use crate::staff::Sessions;
+use crate::store::{LinkEpochs, Store};
 use crate::ui::App;
 use crate::ui::i18n::Catalog;
 
@@ -52,6 +54,8 @@ pub struct AppState {
     pub links: Arc<Links>,
     pub catalog: Arc<Catalog>,
     pub limiters: Limiters,
+    pub sessions: Sessions,
+    pub epochs: Arc<LinkEpochs>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -74,6 +78,10 @@ pub enum ServeError {
     Links(#[from] LinkError),
     #[error("translations: {0}")]
     Translations(String),
+    #[error(transparent)]
+    Staff(#[from] crate::staff::StaffError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 impl AppState {
@@ -87,6 +95,8 @@ impl AppState {
         };
         let links = Links::new(keys)?;
         let catalog = Catalog::load().map_err(ServeError::Translations)?;
+        let sessions = Sessions::open(&config.data_dir)?;
+        let epochs = LinkEpochs::open(&config.data_dir)?;
         // site_root is where leptos_axum serves static files from: our
         // public/ dir, never the default "." (that would serve the source).
         let leptos_options = LeptosOptions::builder()
@@ -101,6 +111,8 @@ impl AppState {
             limiters: Limiters::new(&config),
             links: Arc::new(links),
             catalog: Arc::new(catalog),
+            sessions,
+            epochs: Arc::new(epochs),
             config: Arc::new(config),
         })
     }
@@ -121,7 +133,12 @@ pub fn open_status_link(
             return None;
         }
     };
-    match state.store.get(&claims.order_key()) {
+    let key = claims.order_key();
+    if let Err(e) = links::check_epoch(&claims, state.epochs.get(&key)) {
+        tracing::debug!(reason = %e, "status link refused");
+        return None;
+    }
+    match state.store.get(&key) {
         Ok(Some(order)) => Some((order, claims)),
         Ok(None) => {
             tracing::debug!("status link for an order that is gone");
@@ -153,6 +170,13 @@ pub fn router(state: AppState) -> Router {
             "/",
             post(lookup::submit).layer(protect::layer(&limits.lookup)),
         )
+        .route(
+            "/staff/login",
+            post(staff::login).layer(protect::layer(&limits.login)),
+        )
+        .route("/staff/logout", post(staff::logout))
+        .route("/staff/orders/{shop}/{id}/share", post(staff::share))
+        .route("/staff/orders/{shop}/{id}/revoke", post(staff::revoke))
         .leptos_routes_with_handler(routes, get(render::page))
         .fallback(static_or_not_found)
         .layer(TimeoutLayer::with_status_code(
@@ -160,6 +184,10 @@ pub fn router(state: AppState) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            staff::require_staff,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             protect::same_origin_posts,

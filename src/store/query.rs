@@ -3,14 +3,17 @@
 //! The text is not handed to tantivy's query parser: staff type names,
 //! emails and "#1042", not query syntax, and a stray quote or `*:*` must
 //! not be an error. The text is tokenised like the `all` field and every
-//! token must match; an exact order number or tracking number adds a large
-//! boost so it ranks first.
+//! word must match, exactly, as the start of a longer word (part of an
+//! email), or, for words of five letters or more, with one typo. An exact
+//! order number or tracking number adds a large boost so it ranks first.
 
 use std::ops::Bound;
 
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
+};
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TokenStream;
 use tantivy::{DocAddress, Order as SortOrder, Searcher, Term};
@@ -22,7 +25,11 @@ use crate::order::{
 };
 
 /// Most tokens a query may have; the rest are ignored.
-const MAX_TOKENS: usize = 16;
+const MAX_TOKENS: usize = 8;
+/// Shortest word also matched as the start of a longer one.
+const MIN_PREFIX_CHARS: usize = 3;
+/// Shortest word also matched with one typo.
+const MIN_FUZZY_CHARS: usize = 5;
 /// Largest page size.
 pub const MAX_PER_PAGE: usize = 100;
 
@@ -121,6 +128,39 @@ pub(super) fn search(
     Ok(SearchResults { total, hits })
 }
 
+/// One typed word: the exact token (ranked highest), a token it is the
+/// start of ("lindq" finds "lindqvist", part of an email), and for longer
+/// words one typo away ("lindqvst").
+fn token_query(f: &Fields, token: &str) -> Box<dyn Query> {
+    let term = Term::from_field_text(f.all, token);
+    let mut any: Vec<(Occur, Box<dyn Query>)> = vec![(
+        Occur::Should,
+        Box::new(BoostQuery::new(
+            Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+            3.0,
+        )),
+    )];
+    let chars = token.chars().count();
+    if chars >= MIN_PREFIX_CHARS {
+        any.push((
+            Occur::Should,
+            Box::new(FuzzyTermQuery::new_prefix(term.clone(), 0, true)),
+        ));
+    }
+    if chars >= MIN_FUZZY_CHARS && !token.bytes().any(|b| b.is_ascii_digit()) {
+        // Words with digits are numbers, SKUs, tracking codes: one typo
+        // away is another, real one.
+        any.push((Occur::Should, Box::new(FuzzyTermQuery::new(term, 1, true))));
+    }
+    if any.len() == 1 {
+        return any
+            .pop()
+            .map(|(_, q)| q)
+            .unwrap_or_else(|| Box::new(AllQuery));
+    }
+    Box::new(BooleanQuery::new(any))
+}
+
 fn term_query(term: Term) -> Box<dyn Query> {
     Box::new(TermQuery::new(term, IndexRecordOption::Basic))
 }
@@ -141,36 +181,31 @@ fn build(searcher: &Searcher, f: &Fields, q: &SearchQuery) -> Result<Box<dyn Que
         tokens.sort();
         tokens.dedup();
         let mut text_clauses: Vec<(Occur, Box<dyn Query>)> = tokens
-            .into_iter()
-            .map(|t| {
-                (
-                    Occur::Must,
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(f.all, &t),
-                        IndexRecordOption::WithFreqs,
-                    )) as Box<dyn Query>,
-                )
-            })
+            .iter()
+            .map(|t| (Occur::Must, token_query(f, t)))
             .collect();
         if text_clauses.is_empty() {
             // Only punctuation: nothing can match.
             return Ok(Box::new(tantivy::query::EmptyQuery));
         }
-        // Exact order number or tracking number: rank first.
-        let mut exact: Vec<(Occur, Box<dyn Query>)> = vec![(
-            Occur::Should,
-            term_query(Term::from_field_text(f.tracking, &normalize_tracking(text))),
-        )];
-        if let Some(n) = normalize_order_number(text) {
-            exact.push((
+        // Exact order number or tracking number: rank first. Only scoring
+        // needs it; a search sorted by date skips the work.
+        if q.sort == Sort::Relevance {
+            let mut exact: Vec<(Occur, Box<dyn Query>)> = vec![(
                 Occur::Should,
-                term_query(Term::from_field_text(f.number, &n.to_string())),
+                term_query(Term::from_field_text(f.tracking, &normalize_tracking(text))),
+            )];
+            if let Some(n) = normalize_order_number(text) {
+                exact.push((
+                    Occur::Should,
+                    term_query(Term::from_field_text(f.number, &n.to_string())),
+                ));
+            }
+            text_clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(BooleanQuery::new(exact)), 100.0)),
             ));
         }
-        text_clauses.push((
-            Occur::Should,
-            Box::new(BoostQuery::new(Box::new(BooleanQuery::new(exact)), 100.0)),
-        ));
         clauses.push((Occur::Must, Box::new(BooleanQuery::new(text_clauses))));
     }
     let fl = &q.filters;

@@ -72,8 +72,47 @@ pub fn StatusPage() -> impl IntoView {
 #[component]
 fn OrderStatus(order: Order, link: String, expires: String) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let cx = request_context();
-    let i = cx.i18n.clone();
+    let i = request_context().i18n;
+    let title = format!(
+        "{} · {}",
+        i.tf("status.title", &[("name", &order.name)]),
+        state.config.shop.name
+    );
+    view! {
+        <Title text=title />
+        <Meta name="robots" content="noindex" />
+        <ShopHeader />
+        <main id="main" class="page status">
+            <ShopperSections order=order preview=false />
+            <section class="card share" aria-labelledby="share-title">
+                <h2 id="share-title">{i.t("share.title")}</h2>
+                <p>{i.tf("share.body", &[("date", &expires)])}</p>
+                <label for="share-link">{i.t("share.label")}</label>
+                <div class="share-row">
+                    <input id="share-link" type="text" readonly value=link />
+                    <button
+                        type="button"
+                        class="copy"
+                        hidden
+                        data-copy="share-link"
+                        data-copied=i.t("share.copied")
+                    >
+                        {i.t("share.copy")}
+                    </button>
+                </div>
+            </section>
+        </main>
+        <script src="/share.js" defer></script>
+    }
+}
+
+/// Everything a shopper sees of an order, from the headline to "Need
+/// help?". Also the staff console's preview (`preview`: the order title is
+/// a second-level heading there, under the staff page's own).
+#[component]
+pub(crate) fn ShopperSections(order: Order, preview: bool) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let i = request_context().i18n;
     let timeline = Timeline::of(&order, Utc::now(), i.tz);
     let headline = i.headline(&timeline.headline);
     let detail = i
@@ -83,11 +122,12 @@ fn OrderStatus(order: Order, link: String, expires: String) -> impl IntoView {
         .processed_at
         .or(order.created_at)
         .map(|t| i.tf("status.placed", &[("date", &i.long_date(i.local_date(t)))]));
-    let title = format!(
-        "{} · {}",
-        i.tf("status.title", &[("name", &order.name)]),
-        state.config.shop.name
-    );
+    let order_title = i.tf("status.title", &[("name", &order.name)]);
+    let heading = if preview {
+        view! { <h2 id="order-title">{order_title}</h2> }.into_any()
+    } else {
+        view! { <h1 id="order-title">{order_title}</h1> }.into_any()
+    };
     let cancelled = order
         .cancelled_at
         .is_some()
@@ -108,44 +148,21 @@ fn OrderStatus(order: Order, link: String, expires: String) -> impl IntoView {
     let returns = returns_section(&i, &order);
     let help = help_section(&i, &state, &order);
     view! {
-        <Title text=title />
-        <Meta name="robots" content="noindex" />
-        <ShopHeader />
-        <main id="main" class="page status">
-            <section class="summary" aria-labelledby="order-title">
-                <h1 id="order-title">{i.tf("status.title", &[("name", &order.name)])}</h1>
-                {placed.map(|p| view! { <p class="meta">{p}</p> })}
-                <p class="headline">{headline}</p>
-                {detail}
-                {cancelled}
-                <Steps steps=timeline.steps.clone() />
-                {to}
-                {email}
-            </section>
-            {packages}
-            {waiting}
-            {payment}
-            {returns}
-            {help}
-            <section class="card share" aria-labelledby="share-title">
-                <h2 id="share-title">{i.t("share.title")}</h2>
-                <p>{i.tf("share.body", &[("date", &expires)])}</p>
-                <label for="share-link">{i.t("share.label")}</label>
-                <div class="share-row">
-                    <input id="share-link" type="text" readonly value=link />
-                    <button
-                        type="button"
-                        class="copy"
-                        hidden
-                        data-copy="share-link"
-                        data-copied=i.t("share.copied")
-                    >
-                        {i.t("share.copy")}
-                    </button>
-                </div>
-            </section>
-        </main>
-        <script src="/share.js" defer></script>
+        <section class="summary" aria-labelledby="order-title">
+            {heading}
+            {placed.map(|p| view! { <p class="meta">{p}</p> })}
+            <p class="headline">{headline}</p>
+            {detail}
+            {cancelled}
+            <Steps steps=timeline.steps.clone() />
+            {to}
+            {email}
+        </section>
+        {packages}
+        {waiting}
+        {payment}
+        {returns}
+        {help}
     }
 }
 

@@ -46,13 +46,14 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
             let locked = lock.is_locked(number, now);
             // Always look up, locked or not: the same work either way.
             let key = state.store.lookup_key(number, &form.email);
-            match key.as_deref().and_then(split_key) {
-                Some((shop, order_id)) if !locked => {
+            match key.as_deref().and_then(|k| Some((k, split_key(k)?))) {
+                Some((key, (shop, order_id))) if !locked => {
                     let claims = LinkClaims {
                         shop: shop.to_string(),
                         order_id,
                         expires: Utc::now() + Duration::days(i64::from(state.config.link_ttl_days)),
-                        epoch: 0,
+                        // Links from before a revocation stay dead; this one is new.
+                        epoch: state.epochs.get(key),
                     };
                     let token = state.links.sign(&claims);
                     return see_other(&format!("/status/{token}"));

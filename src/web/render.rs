@@ -19,6 +19,7 @@ use leptos_integration_utils::{BoxedFnOnce, PinnedFuture, PinnedStream};
 
 use super::AppState;
 use crate::ui::i18n::{I18n, Lang};
+use crate::ui::staff::StaffSession;
 use crate::ui::{RequestContext, shell};
 
 /// How long the language chosen with `?lang=` is remembered.
@@ -40,9 +41,13 @@ pub async fn render_page(
             .map_or_else(|| "/".to_string(), |p| p.as_str().to_string()),
     };
     let options = state.leptos_options.clone();
+    let staff = req.extensions().get::<StaffSession>().cloned();
     let context = move || {
         provide_context(state.clone());
         provide_context(cx.clone());
+        if let Some(s) = staff.clone() {
+            provide_context(s);
+        }
         extra();
     };
     let res = handle_response_inner(context, move || shell(options), req, html_only).await;
@@ -110,7 +115,7 @@ pub(crate) fn choose_lang(req: &Request) -> (Lang, bool) {
 
 /// The configured public URL, else `http://<Host>` when the Host header
 /// is a plain host name, else the listen address.
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(u) = &state.config.public_url {
         return u.clone();
     }

@@ -1,0 +1,81 @@
+import { test, expect, Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { demo } from "./demo";
+
+async function signIn(page: Page) {
+  await page.goto("/staff");
+  await expect(page).toHaveURL(/\/staff\/login\?next=/);
+  await page.getByLabel("Name").fill("demo");
+  await page.getByLabel("Password").fill("order-status-demo");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/staff$/);
+  await expect(page.getByText("Signed in as demo")).toBeVisible();
+}
+
+test("a wrong password is refused", async ({ page }) => {
+  await page.goto("/staff/login");
+  await page.getByLabel("Name").fill("demo");
+  await page.getByLabel("Password").fill("guess-guess-guess");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toHaveText("Wrong name or password.");
+});
+
+test("support finds an order, shares its link, and the customer opens it", async ({ page, browser }) => {
+  const o = demo("splitShipment");
+  await signIn(page);
+  await page.getByLabel("Search", { exact: true }).fill(o.email);
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page).toHaveURL(/\/staff\?q=/);
+  await page.getByRole("link", { name: o.name, exact: true }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Order ${o.name}`);
+  await expect(page.getByText(o.email).first()).toBeVisible();
+
+  await page.getByLabel("Valid for").selectOption("7");
+  await page.getByRole("button", { name: "Create link" }).click();
+  const link = await page.getByLabel("Link for the customer").inputValue();
+  expect(link).toMatch(/\/status\//);
+  await expect(page.getByRole("link", { name: `Email it to ${o.email}` })).toHaveAttribute("href", /^mailto:/);
+
+  const customer = await browser.newContext();
+  const shopper = await customer.newPage();
+  const res = await shopper.goto(link);
+  expect(res?.status()).toBe(200);
+  await expect(shopper.getByRole("heading", { level: 1 })).toHaveText(`Order ${o.name}`);
+  await customer.close();
+});
+
+test("filters narrow the results", async ({ page }) => {
+  await signIn(page);
+  await page.getByLabel("Order state").selectOption("cancelled");
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page).toHaveURL(/state=cancelled/);
+  const hits = page.locator("li.hit");
+  expect(await hits.count()).toBeGreaterThan(0);
+  for (const badge of await hits.locator(".badges").allTextContents()) {
+    expect(badge).toContain("Cancelled");
+  }
+});
+
+test("signing out ends the session", async ({ page }) => {
+  await signIn(page);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/staff\/login/);
+  await page.goto("/staff");
+  await expect(page).toHaveURL(/\/staff\/login/);
+});
+
+test("staff pages have no accessibility violations", async ({ page, javaScriptEnabled }) => {
+  test.skip(!javaScriptEnabled, "axe needs JavaScript");
+  const check = async () => {
+    const r = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]).analyze();
+    expect(r.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+  };
+  await page.goto("/staff/login");
+  await check();
+  await signIn(page);
+  await page.goto("/staff?q=anna");
+  await check();
+  await page.getByRole("link", { name: /^#\d+$/ }).first().click();
+  await check();
+  await page.screenshot({ path: "test-results/staff-order.png", fullPage: true });
+});

@@ -1,0 +1,95 @@
+//! Link epochs: per order, the number that status links must carry at
+//! least to be valid. "Revoke links" bumps it, so every link issued before
+//! stops working while new ones do. Rarely written, read on every status
+//! page: kept in memory and saved to `<data dir>/link-epochs.json`
+//! (write to a temp file, fsync, rename) before a bump is acknowledged.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, RwLock};
+
+use super::StoreError;
+
+/// The epochs of every order that ever had its links revoked.
+#[derive(Debug)]
+pub struct LinkEpochs {
+    path: PathBuf,
+    map: RwLock<HashMap<String, u32>>,
+    // Serialises bumps so two revocations cannot write files out of order.
+    write: Mutex<()>,
+}
+
+impl LinkEpochs {
+    /// Loads `<data_dir>/link-epochs.json` (absent means none revoked).
+    pub fn open(data_dir: &Path) -> Result<LinkEpochs, StoreError> {
+        let path = data_dir.join("link-epochs.json");
+        let map = match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| StoreError::Open {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashMap::new(),
+            Err(e) => {
+                return Err(StoreError::Open {
+                    path,
+                    reason: e.to_string(),
+                });
+            }
+        };
+        Ok(LinkEpochs {
+            path,
+            map: RwLock::new(map),
+            write: Mutex::new(()),
+        })
+    }
+
+    /// The current epoch of an order (0 if never revoked).
+    pub fn get(&self, key: &str) -> u32 {
+        self.map
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Revokes every link of an order issued so far; returns the new epoch
+    /// once it is on disk.
+    pub fn bump(&self, key: &str) -> Result<u32, StoreError> {
+        let _writing = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let mut next = self.map.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let epoch = next.get(key).copied().unwrap_or(0).saturating_add(1);
+        next.insert(key.to_string(), epoch);
+        self.save(&next)?;
+        *self.map.write().unwrap_or_else(|p| p.into_inner()) = next;
+        Ok(epoch)
+    }
+
+    fn save(&self, map: &HashMap<String, u32>) -> Result<(), StoreError> {
+        let err = |e: std::io::Error| StoreError::Write(format!("{}: {e}", self.path.display()));
+        let tmp = self.path.with_extension("json.tmp");
+        let bytes = serde_json::to_vec(map).map_err(|e| StoreError::Encode(e.to_string()))?;
+        let mut f = std::fs::File::create(&tmp).map_err(err)?;
+        f.write_all(&bytes).map_err(err)?;
+        f.sync_all().map_err(err)?;
+        std::fs::rename(&tmp, &self.path).map_err(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bumps_persist() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let e = LinkEpochs::open(dir.path()).expect("open");
+        assert_eq!(e.get("s/1"), 0);
+        assert_eq!(e.bump("s/1").expect("bump"), 1);
+        assert_eq!(e.bump("s/1").expect("bump"), 2);
+        let again = LinkEpochs::open(dir.path()).expect("reopen");
+        assert_eq!(again.get("s/1"), 2);
+        assert_eq!(again.get("s/2"), 0);
+    }
+}

@@ -1,0 +1,447 @@
+//! The staff console over HTTP: sign-in, the session gate, search, order
+//! detail, sharing and revoking links.
+
+mod common;
+
+use common::{Server, client, demo_order, scenario_index};
+use order_status::cli::DEMO_STAFF;
+use order_status::ingest::demo::Scenario;
+
+/// A client with a cookie jar, signed in as the demo account.
+async fn signed_in(server: &Server) -> reqwest::Client {
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let res = c
+        .post(server.url("/staff/login"))
+        .header("accept", "text/html")
+        .form(&[
+            ("name", DEMO_STAFF.0),
+            ("password", DEMO_STAFF.1),
+            ("next", "/staff?q=x"),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/staff?q=x");
+    c
+}
+
+async fn get(c: &reqwest::Client, url: String) -> (u16, String) {
+    let res = c
+        .get(url)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("get");
+    (res.status().as_u16(), res.text().await.expect("body"))
+}
+
+#[tokio::test]
+async fn without_a_session_browsers_go_to_sign_in_and_apis_get_401() {
+    let server = Server::start(&[]);
+    for path in [
+        "/staff",
+        "/staff?q=anna",
+        "/staff/orders/demo.example/5100000000",
+    ] {
+        let res = client()
+            .get(server.url(path))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(res.status(), 303, "{path}");
+        let to = res.headers()["location"].to_str().expect("ascii");
+        assert!(to.starts_with("/staff/login?next=%2Fstaff"), "{to}");
+        let res = client()
+            .get(server.url(path))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(res.status(), 401, "{path}");
+    }
+    for path in [
+        "/staff/orders/demo.example/5100000000/share",
+        "/staff/orders/demo.example/5100000000/revoke",
+        "/staff/logout",
+    ] {
+        let res = client().post(server.url(path)).send().await.expect("post");
+        assert_eq!(res.status(), 401, "{path}: no action without a session");
+    }
+    let (code, html) = server.page("/staff/login").await;
+    assert_eq!(code, 200);
+    assert!(html.contains("name=\"password\""));
+}
+
+#[tokio::test]
+async fn sign_in_sets_a_strict_cookie_and_a_wrong_password_does_not() {
+    let server = Server::start(&[]);
+    let res = client()
+        .post(server.url("/staff/login"))
+        .form(&[("name", DEMO_STAFF.0), ("password", "not the password")])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 401);
+    assert!(res.headers().get("set-cookie").is_none());
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("Wrong name or password.")
+    );
+    let res = client()
+        .post(server.url("/staff/login"))
+        .form(&[("name", "nobody"), ("password", DEMO_STAFF.1)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 401);
+
+    let res = client()
+        .post(server.url("/staff/login"))
+        .form(&[
+            ("name", DEMO_STAFF.0),
+            ("password", DEMO_STAFF.1),
+            ("next", "https://evil.example/"),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/staff", "no open redirect");
+    let cookie = res.headers()["set-cookie"].to_str().expect("ascii");
+    for part in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/staff",
+        "Max-Age=43200",
+    ] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http here");
+}
+
+#[tokio::test]
+async fn the_cookie_is_secure_over_https() {
+    let server = Server::start(&[("ORDER_STATUS_PUBLIC_URL", "https://track.example.com")]);
+    let res = client()
+        .post(server.url("/staff/login"))
+        .form(&[("name", DEMO_STAFF.0), ("password", DEMO_STAFF.1)])
+        .send()
+        .await
+        .expect("login");
+    assert!(
+        res.headers()["set-cookie"]
+            .to_str()
+            .expect("ascii")
+            .contains("; Secure")
+    );
+}
+
+#[tokio::test]
+async fn sessions_expire_end_on_sign_out_and_on_account_removal() {
+    use order_status::staff::Sessions;
+    let server = Server::start(&[]);
+    let data = server.dir.path().join("data");
+    let sessions = Sessions::open(&data).expect("session key");
+    let expired = sessions.sign(
+        DEMO_STAFF.0,
+        chrono::Utc::now() - chrono::Duration::seconds(1),
+    );
+    let res = client()
+        .get(server.url("/staff"))
+        .header("cookie", format!("staff_session={expired}"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 303, "an expired session is no session");
+
+    let c = signed_in(&server).await;
+    assert_eq!(get(&c, server.url("/staff")).await.0, 200);
+    let res = c
+        .post(server.url("/staff/logout"))
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(res.status(), 303);
+    assert!(
+        res.headers()["set-cookie"]
+            .to_str()
+            .expect("ascii")
+            .contains("Max-Age=0")
+    );
+    assert_eq!(get(&c, server.url("/staff")).await.0, 303, "signed out");
+
+    let c = signed_in(&server).await;
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_order-status"))
+        .args(["staff", "remove", DEMO_STAFF.0, "--data-dir"])
+        .arg(&data)
+        .status()
+        .expect("runs");
+    assert!(status.success());
+    assert_eq!(
+        get(&c, server.url("/staff")).await.0,
+        303,
+        "a removed account's session ends"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_is_rate_limited() {
+    let server = Server::start(&[("ORDER_STATUS_LIMIT_LOGIN", "1/m:2")]);
+    for _ in 0..2 {
+        let res = client()
+            .post(server.url("/staff/login"))
+            .form(&[("name", "x"), ("password", "y")])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(res.status(), 401);
+    }
+    let res = client()
+        .post(server.url("/staff/login"))
+        .form(&[("name", DEMO_STAFF.0), ("password", DEMO_STAFF.1)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 429);
+}
+
+#[tokio::test]
+async fn search_finds_orders_by_whatever_the_customer_gives() {
+    let server = Server::start(&[]);
+    let c = signed_in(&server).await;
+    let o = demo_order(scenario_index(&Scenario::SplitShipment));
+    let name = o.customer_name().expect("name");
+    let last = name.split(' ').next_back().expect("last name").to_string();
+    let tracking = o.fulfillments[0].tracking_numbers[0].clone();
+    let sku = o.line_items[0].sku.clone().expect("sku");
+    let local = o.email.split('@').next().expect("local").to_string();
+    let search = |q: String| {
+        let url = server.url(&format!(
+            "/staff?q={}",
+            form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+        ));
+        let c = c.clone();
+        async move { get(&c, url).await }
+    };
+    let link = format!("href=\"/staff/orders/demo.example/{}\"", o.id);
+    for (q, field) in [
+        (o.name.clone(), "order number"),
+        (o.order_number.to_string(), "order number"),
+        (o.email.clone(), "email"),
+        (local[..local.len().min(6)].to_string(), "email"),
+        (name.clone(), "customer name"),
+        (tracking.to_lowercase(), "tracking number"),
+    ] {
+        let (code, html) = search(q.clone()).await;
+        assert_eq!(code, 200, "{q}");
+        assert!(html.contains(&link), "{q} finds {}", o.name);
+        assert!(
+            html.contains("Matched: ") && html.contains(field),
+            "{q}: matched {field}"
+        );
+    }
+    // The exact number and tracking number rank first.
+    for q in [o.name.clone(), tracking.clone()] {
+        let (_, html) = search(q.clone()).await;
+        let start = html.find("<li class=\"hit\">").expect("a hit");
+        let end = start + html[start..].find("</li>").expect("end of the hit");
+        assert!(html[start..end].contains(&link), "{q} ranks first");
+    }
+    let (_, html) = search(sku).await;
+    assert!(html.contains("Matched: ") && html.contains("SKU"));
+    // A typo in a surname still finds it.
+    let typo: String = last
+        .chars()
+        .enumerate()
+        .filter(|(i, _)| *i != 2)
+        .map(|(_, c)| c)
+        .collect();
+    if last.chars().count() >= 6 {
+        let (_, html) = search(format!(
+            "{typo} {}",
+            o.shipping_address
+                .as_ref()
+                .and_then(|a| a.city.clone())
+                .unwrap_or_default()
+        ))
+        .await;
+        assert!(html.contains(&link), "{typo}");
+    }
+}
+
+#[tokio::test]
+async fn filters_sort_paging_and_hostile_queries() {
+    let server = Server::start(&[]);
+    let c = signed_in(&server).await;
+    let (code, html) = get(&c, server.url("/staff?state=cancelled&payment=VOIDED")).await;
+    assert_eq!(code, 200);
+    assert!(html.contains("Voided") && html.contains("Cancelled"));
+    assert!(
+        !html.contains("class=\"badge info\">Paid<"),
+        "only voided orders"
+    );
+
+    let (_, page1) = get(&c, server.url("/staff?sort=created")).await;
+    assert!(page1.contains("3000 orders"), "every seeded order");
+    assert!(page1.contains("Page 1 of 150"));
+    assert!(page1.contains("rel=\"next\""));
+    let (_, page2) = get(&c, server.url("/staff?sort=created&page=2")).await;
+    assert!(page2.contains("Page 2 of 150") && page2.contains("rel=\"prev\""));
+    assert_ne!(page1, page2);
+
+    let (_, html) = get(&c, server.url("/staff?from=2001-01-01&to=2001-12-31")).await;
+    assert!(html.contains("No orders match."));
+    let (code, html) = get(
+        &c,
+        server.url("/staff?from=yesterday&payment=MAYBE&state=gone"),
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert!(html.contains("Dates are written YYYY-MM-DD"));
+    assert!(html.contains("MAYBE") && html.contains("was ignored"));
+
+    for q in [
+        "\"unbalanced",
+        "*:*",
+        "title:(",
+        "AND OR NOT",
+        "%00",
+        "🙂",
+        &"a".repeat(5000),
+    ] {
+        let url = server.url(&format!(
+            "/staff?q={}",
+            form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+        ));
+        let (code, _) = get(&c, url).await;
+        assert_eq!(code, 200, "{q}");
+    }
+    let (code, _) = get(&c, server.url("/staff?page=999999999999999999999")).await;
+    assert_eq!(code, 200);
+}
+
+#[tokio::test]
+async fn the_order_page_shows_everything_and_shares_and_revokes_links() {
+    let server = Server::start(&[]);
+    let c = signed_in(&server).await;
+    let o = demo_order(scenario_index(&Scenario::SplitShipment));
+    let page = server.url(&format!("/staff/orders/demo.example/{}", o.id));
+    let (code, html) = get(&c, page.clone()).await;
+    assert_eq!(code, 200);
+    let street = o
+        .shipping_address
+        .as_ref()
+        .and_then(|a| a.address1.clone())
+        .expect("street");
+    assert!(html.contains(&street), "staff see the full address");
+    assert!(html.contains(&o.email));
+    assert!(html.contains(&o.fulfillments[1].tracking_numbers[0]));
+    assert!(html.contains("What the customer sees"));
+    let (missing, _) = get(&c, server.url("/staff/orders/demo.example/1")).await;
+    assert_eq!(missing, 404);
+
+    // An old link, from the shopper's own lookup.
+    let old = server.status_path(&o.name, &o.email).await;
+    assert_eq!(server.page(&old).await.0, 200);
+
+    let res = c
+        .post(format!("{page}/share"))
+        .form(&[("days", "7")])
+        .send()
+        .await
+        .expect("share");
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.expect("body");
+    let link = html
+        .split("id=\"share-link\" type=\"text\" readonly value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a link in the page")
+        .to_string();
+    assert!(link.starts_with(&server.base) && link.contains("/status/"));
+    assert!(html.contains(&format!("mailto:{}", o.email.replace('@', "%40"))));
+    let shared_path = link.trim_start_matches(&server.base).to_string();
+    assert_eq!(
+        server.page(&shared_path).await.0,
+        200,
+        "the shared link opens without signing in"
+    );
+
+    let res = c
+        .post(format!("{page}/revoke"))
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("have stopped working")
+    );
+    assert_eq!(
+        server.page(&old).await.0,
+        404,
+        "the lookup's link is revoked"
+    );
+    assert_eq!(
+        server.page(&shared_path).await.0,
+        404,
+        "the shared link is revoked"
+    );
+    // New links work again, and the revocation survives a restart.
+    let fresh = server.status_path(&o.name, &o.email).await;
+    assert_eq!(server.page(&fresh).await.0, 200);
+    let server = server.restart(&[]);
+    assert_eq!(server.page(&old).await.0, 404);
+    assert_eq!(server.page(&fresh).await.0, 200);
+}
+
+#[tokio::test]
+async fn staff_accounts_are_managed_from_the_command_line() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = env!("CARGO_BIN_EXE_order-status");
+    let add = |name: &str, password: &str| {
+        let mut child = std::process::Command::new(bin)
+            .args(["staff", "add", name, "--data-dir"])
+            .arg(dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("runs");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{password}\n").as_bytes())
+            .expect("write");
+        child.wait_with_output().expect("output")
+    };
+    assert!(add("maria", "a long enough password").status.success());
+    let out = add("maria", "another long password");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already a staff account"));
+    let out = add("sam", "short");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10 characters"));
+    let list = std::process::Command::new(bin)
+        .args(["staff", "list", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(text.contains("maria") && !text.contains("sam"));
+    let accounts = order_status::staff::Accounts::load(dir.path()).expect("load");
+    assert!(accounts.verify("maria", "a long enough password"));
+}
