@@ -151,6 +151,33 @@ fn benches(c: &mut Criterion) {
                 .expect("lookup"),
         );
     });
+    let staff_like = |text: &str| SearchQuery {
+        text: text.into(),
+        filters: Filters {
+            financial: Some(order_status::order::FinancialStatus::Paid),
+            state: Some(order_status::order::OrderState::Open),
+            ..Filters::default()
+        },
+        ..SearchQuery::default()
+    };
+    let staff_words = [
+        "anna",
+        "lindqvst",
+        "stockholm",
+        "merino",
+        "garcia portland",
+        "1z",
+    ];
+    tails("staff search + 2 filters", 1_000, |i| {
+        black_box(
+            store
+                .search(&staff_like(staff_words[i % staff_words.len()]))
+                .expect("search"),
+        );
+    });
+    tails("filters only, newest first", 1_000, |_| {
+        black_box(store.search(&staff_like("")).expect("search"));
+    });
     tails("search 2 terms, relevance", 1_000, |i| {
         black_box(
             store
@@ -187,6 +214,16 @@ fn benches(c: &mut Criterion) {
             black_box(
                 store
                     .search(&search(two_terms[i % two_terms.len()]))
+                    .expect("search"),
+            )
+        })
+    });
+    g.bench_function("staff_search_filtered", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(
+                store
+                    .search(&staff_like(staff_words[i % staff_words.len()]))
                     .expect("search"),
             )
         })

@@ -70,7 +70,50 @@ pub struct Config {
     pub embed_origins: Vec<String>,
     pub limits: Limits,
     pub shop: ShopConfig,
+    /// Shopify stores this site syncs from and takes webhooks for.
+    pub shopify: Vec<ShopifyShop>,
+    /// How often `serve` reconciles with Shopify (webhooks can be lost).
+    pub sync_interval: std::time::Duration,
 }
+
+/// One Shopify store.
+#[derive(Clone)]
+pub struct ShopifyShop {
+    /// `example.myshopify.com`: the key of its orders here.
+    pub domain: String,
+    /// Admin API access token of a custom app (`read_orders`, and
+    /// `read_all_orders` for orders older than 60 days).
+    pub access_token: Option<String>,
+    /// Admin API version, e.g. `2025-10`.
+    pub api_version: String,
+    /// Where the Admin API lives; `https://<domain>` unless overridden
+    /// (tests point it at a fake).
+    pub api_base: String,
+    /// Webhook signing secrets; two may be valid at once while rotating.
+    pub webhook_secrets: Vec<String>,
+    /// Secret for status links built in Liquid (see the README).
+    pub link_secret: Option<String>,
+}
+
+impl std::fmt::Debug for ShopifyShop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |o: bool| if o { "<redacted>" } else { "<none>" };
+        f.debug_struct("ShopifyShop")
+            .field("domain", &self.domain)
+            .field("access_token", &redacted(self.access_token.is_some()))
+            .field("api_version", &self.api_version)
+            .field("api_base", &self.api_base)
+            .field(
+                "webhook_secrets",
+                &format!("<{} redacted>", self.webhook_secrets.len()),
+            )
+            .field("link_secret", &redacted(self.link_secret.is_some()))
+            .finish()
+    }
+}
+
+/// The Admin API version used unless configured.
+pub const DEFAULT_API_VERSION: &str = "2025-10";
 
 /// Rate limits per client IP, and the per-order-number lock.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -223,6 +266,8 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             embed_origins: Vec::new(),
             limits: Limits::default(),
+            shopify: Vec::new(),
+            sync_interval: std::time::Duration::from_secs(300),
             shop: ShopConfig {
                 name: "Demo Store".into(),
                 domain: "demo.example".into(),
@@ -252,6 +297,20 @@ struct FileConfig {
     limits: FileLimits,
     #[serde(default)]
     shop: FileShop,
+    sync_interval: Option<String>,
+    #[serde(default)]
+    shopify: Vec<FileShopify>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileShopify {
+    domain: Option<String>,
+    access_token: Option<String>,
+    api_version: Option<String>,
+    api_base: Option<String>,
+    webhook_secrets: Option<Vec<String>>,
+    link_secret: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -322,6 +381,20 @@ impl Config {
             link_keys: var("ORDER_STATUS_LINK_KEYS").map(|v| list(&v)),
             trusted_proxies: var("ORDER_STATUS_TRUSTED_PROXIES").map(|v| list(&v)),
             embed_origins: var("ORDER_STATUS_EMBED_ORIGINS").map(|v| list(&v)),
+            sync_interval: var("ORDER_STATUS_SYNC_INTERVAL"),
+            shopify: var("ORDER_STATUS_SHOPIFY_SHOP")
+                .map(|domain| {
+                    vec![FileShopify {
+                        domain: Some(domain),
+                        access_token: var("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN"),
+                        api_version: var("ORDER_STATUS_SHOPIFY_API_VERSION"),
+                        api_base: var("ORDER_STATUS_SHOPIFY_API_BASE"),
+                        webhook_secrets: var("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET")
+                            .map(|v| list(&v)),
+                        link_secret: var("ORDER_STATUS_SHOPIFY_LINK_SECRET"),
+                    }]
+                })
+                .unwrap_or_default(),
             limits: FileLimits {
                 pages: var("ORDER_STATUS_LIMIT_PAGES"),
                 lookup: var("ORDER_STATUS_LIMIT_LOOKUP"),
@@ -385,6 +458,17 @@ impl Config {
                 .map(|s| parse_origin(s))
                 .collect::<Result<_, _>>()?;
         }
+        if let Some(v) = f.sync_interval {
+            self.sync_interval = parse_period(v.trim())
+                .filter(|d| d.as_secs() >= 10)
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "sync_interval".into(),
+                    reason: format!("{v:?} is not a period of 10s or more such as 5m"),
+                })?;
+        }
+        for shop in f.shopify {
+            self.add_shopify(shop)?;
+        }
         let l = f.limits;
         let rate =
             |name: &str, v: Option<String>, into: &mut RateSpec| -> Result<(), ConfigError> {
@@ -439,6 +523,92 @@ impl Config {
             self.shop.logo_url = Some(v).filter(|v| !v.trim().is_empty());
         }
         Ok(())
+    }
+}
+
+impl Config {
+    /// Adds (or, for the same domain, replaces) a Shopify store.
+    fn add_shopify(&mut self, f: FileShopify) -> Result<(), ConfigError> {
+        let invalid = |reason: String| ConfigError::Invalid {
+            name: "shopify".into(),
+            reason,
+        };
+        let domain = f
+            .domain
+            .map(|d| {
+                d.trim()
+                    .trim_start_matches("https://")
+                    .trim_end_matches('/')
+                    .to_ascii_lowercase()
+            })
+            .filter(|d| {
+                !d.is_empty()
+                    && d.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            })
+            .ok_or_else(|| {
+                invalid("each shop needs a domain such as example.myshopify.com".into())
+            })?;
+        let api_version = f.api_version.unwrap_or_else(|| DEFAULT_API_VERSION.into());
+        let version_ok = api_version.len() == 7
+            && api_version.as_bytes()[4] == b'-'
+            && api_version
+                .bytes()
+                .enumerate()
+                .all(|(i, b)| i == 4 || b.is_ascii_digit());
+        if !version_ok {
+            return Err(invalid(format!(
+                "{api_version:?} is not an API version such as 2025-10"
+            )));
+        }
+        let api_base = match f.api_base {
+            Some(b) => {
+                parse_public_url(&b).map_err(|_| invalid(format!("{b:?} is not a base URL")))?
+            }
+            None => format!("https://{domain}"),
+        };
+        let secrets: Vec<String> = f
+            .webhook_secrets
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if secrets.len() > 2 {
+            return Err(invalid(
+                "at most two webhook secrets (the old and the new while rotating)".into(),
+            ));
+        }
+        let link_secret = f
+            .link_secret
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        if link_secret.as_ref().is_some_and(|s| s.len() < 16) {
+            return Err(invalid(format!(
+                "the link secret of {domain} is shorter than 16 characters"
+            )));
+        }
+        let shop = ShopifyShop {
+            access_token: f
+                .access_token
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty()),
+            api_version,
+            api_base,
+            webhook_secrets: secrets,
+            link_secret,
+            domain,
+        };
+        self.shopify.retain(|s| s.domain != shop.domain);
+        self.shopify.push(shop);
+        Ok(())
+    }
+
+    /// The configured Shopify store with this domain.
+    pub fn shopify_shop(&self, domain: &str) -> Option<&ShopifyShop> {
+        self.shopify
+            .iter()
+            .find(|s| s.domain.eq_ignore_ascii_case(domain))
     }
 }
 
@@ -661,6 +831,51 @@ mod tests {
         assert!(Cidr::parse("10.0.0.0/33").is_none());
         let e = Config::load(None, env(&[("ORDER_STATUS_LIMIT_LOOKUP", "lots")])).expect_err("bad");
         assert!(e.to_string().contains("limits.lookup"), "{e}");
+    }
+
+    #[test]
+    fn shopify_from_env_and_file() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("ORDER_STATUS_SHOPIFY_SHOP", "Fika.myshopify.com"),
+                ("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN", "shpat_secret_token"),
+                (
+                    "ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET",
+                    "old-secret,new-secret",
+                ),
+            ]),
+        )
+        .expect("load");
+        let s = c.shopify_shop("fika.myshopify.com").expect("configured");
+        assert_eq!(s.api_version, DEFAULT_API_VERSION);
+        assert_eq!(s.api_base, "https://fika.myshopify.com");
+        assert_eq!(s.webhook_secrets.len(), 2);
+        let debug = format!("{c:?}");
+        assert!(
+            !debug.contains("shpat_secret_token") && !debug.contains("old-secret"),
+            "{debug}"
+        );
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "sync_interval = \"2m\"\n[[shopify]]\ndomain = \"a.myshopify.com\"\n[[shopify]]\ndomain = \"b.myshopify.com\"\napi_version = \"2026-01\"\n",
+        )
+        .expect("write");
+        let c = Config::load(Some(&path), env(&[])).expect("load");
+        assert_eq!(c.shopify.len(), 2);
+        assert_eq!(c.sync_interval.as_secs(), 120);
+        let e = Config::load(
+            None,
+            env(&[
+                ("ORDER_STATUS_SHOPIFY_SHOP", "x.myshopify.com"),
+                ("ORDER_STATUS_SHOPIFY_API_VERSION", "latest"),
+            ]),
+        )
+        .expect_err("bad version");
+        assert!(e.to_string().contains("API version"), "{e}");
     }
 
     #[test]

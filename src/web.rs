@@ -12,6 +12,7 @@ pub mod protect;
 mod render;
 mod server;
 mod staff;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,11 +29,11 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use thiserror::Error;
 use tower::ServiceExt;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::config::Config;
+use crate::ingest::shopify::webhooks::Webhooks;
 use crate::links::{self, LinkClaims, LinkError, Links};
 use crate::order::Order;
 use crate::staff::Sessions;
@@ -56,6 +57,7 @@ pub struct AppState {
     pub limiters: Limiters,
     pub sessions: Sessions,
     pub epochs: Arc<LinkEpochs>,
+    pub webhooks: Arc<Webhooks>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -113,6 +115,7 @@ impl AppState {
             catalog: Arc::new(catalog),
             sessions,
             epochs: Arc::new(epochs),
+            webhooks: Arc::new(Webhooks::default()),
             config: Arc::new(config),
         })
     }
@@ -175,6 +178,10 @@ pub fn router(state: AppState) -> Router {
             post(staff::login).layer(protect::layer(&limits.login)),
         )
         .route("/staff/logout", post(staff::logout))
+        .route(
+            "/webhooks/shopify",
+            post(webhooks::shopify).layer(protect::layer(&limits.api)),
+        )
         .route("/staff/orders/{shop}/{id}/share", post(staff::share))
         .route("/staff/orders/{shop}/{id}/revoke", post(staff::revoke))
         .leptos_routes_with_handler(routes, get(render::page))
@@ -183,7 +190,7 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(limit_body))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             staff::require_staff,
@@ -202,6 +209,31 @@ pub fn router(state: AppState) -> Router {
             protect::security_headers,
         ))
         .with_state(state)
+}
+
+/// 413 for bodies over the limit of their route: 2 MiB for webhooks,
+/// 64 KiB anywhere else. A declared length is checked up front; a streamed
+/// body is cut off at the limit while it is read.
+async fn limit_body(req: Request, next: middleware::Next) -> Response {
+    let limit = if req.uri().path().starts_with("/webhooks/") {
+        webhooks::MAX_WEBHOOK_BYTES
+    } else {
+        MAX_BODY_BYTES
+    };
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The request body is too large.",
+        )
+            .into_response();
+    }
+    let req = req.map(|b| Body::new(http_body_util::Limited::new(b, limit)));
+    next.run(req).await
 }
 
 /// Files from `public/` at the site root; anything else is the 404 page.

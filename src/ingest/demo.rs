@@ -1030,6 +1030,7 @@ fn shipment(
             TrackingStatus::InTransit | TrackingStatus::Delayed | TrackingStatus::CarrierPickedUp
         );
         events.push(TrackingEvent {
+            id: o.id * 100 + k * 10 + n as u64,
             status: status.clone(),
             happened_at: Some(at),
             message: Some(event_message(status).to_string()),

@@ -277,6 +277,9 @@ pub struct ShippedItem {
 /// One carrier scan (REST `FulfillmentEvent`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrackingEvent {
+    /// Shopify's event id (0 when unknown).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub id: u64,
     pub status: TrackingStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub happened_at: Option<DateTime<Utc>>,
@@ -549,6 +552,10 @@ pub fn order_key(shop: &str, id: u64) -> String {
 
 fn yes() -> bool {
     true
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Reads `null` as the type's default: REST sends `null` for many fields

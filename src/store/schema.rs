@@ -39,7 +39,7 @@ pub struct Fields {
 pub fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let fields = Fields {
-        key: b.add_text_field("key", STRING | FAST),
+        key: b.add_text_field("key", STRING),
         lookup: b.add_text_field("lookup", STRING),
         shop: b.add_text_field("shop", STRING),
         number: b.add_text_field("number", STRING),

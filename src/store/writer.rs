@@ -36,6 +36,8 @@ pub struct Command {
 pub enum Op {
     Upsert(Vec<Order>),
     Delete(Vec<String>),
+    /// Every order of a shop (Shopify's `shop/redact`).
+    DeleteShop(String),
 }
 
 /// A key's state within the group being applied (not yet visible to the
@@ -123,6 +125,18 @@ fn apply(
                     writer.add_document(doc).map_err(StoreError::write)?;
                     pending.insert(key, Pending::Written(order.updated_at));
                     report.applied += 1;
+                }
+            }
+            Op::DeleteShop(shop) => {
+                let term = Term::from_field_text(fields.shop, shop);
+                report.applied = super::docs_with_term(&searcher, term.clone()).len();
+                writer.delete_term(term);
+                // Orders of this shop written earlier in the group go too.
+                let prefix = format!("{shop}/");
+                for (key, v) in pending.iter_mut() {
+                    if key.starts_with(&prefix) {
+                        *v = Pending::Deleted;
+                    }
                 }
             }
             Op::Delete(keys) => {

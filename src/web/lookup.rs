@@ -45,15 +45,27 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
             let lock = &state.limiters.order_lock;
             let locked = lock.is_locked(number, now);
             // Always look up, locked or not: the same work either way.
-            let key = state.store.lookup_key(number, &form.email);
-            match key.as_deref().and_then(|k| Some((k, split_key(k)?))) {
-                Some((key, (shop, order_id))) if !locked => {
+            let found = match state.store.lookup(number, &form.email) {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::error!(error = %e, "lookup failed");
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        [(header::RETRY_AFTER, HeaderValue::from_static("30"))],
+                        "Order lookup is unavailable right now. Please try again in a minute.",
+                    )
+                        .into_response();
+                }
+            };
+            match found {
+                Some(order) if !locked => {
+                    let key = order.key();
                     let claims = LinkClaims {
-                        shop: shop.to_string(),
-                        order_id,
+                        shop: order.shop,
+                        order_id: order.id,
                         expires: Utc::now() + Duration::days(i64::from(state.config.link_ttl_days)),
                         // Links from before a revocation stay dead; this one is new.
-                        epoch: state.epochs.get(key),
+                        epoch: state.epochs.get(&key),
                     };
                     let token = state.links.sign(&claims);
                     return see_other(&format!("/status/{token}"));
@@ -72,12 +84,6 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
     let mut res = render_page(state, get, move || provide_context(form.clone())).await;
     *res.status_mut() = status;
     res
-}
-
-/// `shop/id` -> (shop, id).
-fn split_key(key: &str) -> Option<(&str, u64)> {
-    let (shop, id) = key.rsplit_once('/')?;
-    Some((shop, id.parse().ok()?))
 }
 
 fn see_other(location: &str) -> Response {

@@ -1,0 +1,124 @@
+//! `POST /webhooks/shopify`: Shopify's pushed changes.
+//!
+//! The HMAC in `X-Shopify-Hmac-Sha256` (base64 HMAC-SHA256 of the raw body
+//! under the shop's webhook secret; two secrets may be configured while
+//! rotating) is checked in constant time before the body is even parsed:
+//! 401 otherwise, nothing applied. A webhook already applied (same
+//! `X-Shopify-Event-Id`) is answered 200 and skipped. The answer is 200 only
+//! once the change is committed; a store failure is a 503 so Shopify
+//! retries; a body that is not what its topic promises is a 400.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::AppState;
+use crate::config::ShopifyShop;
+use crate::ingest::shopify::webhooks::{Outcome, WebhookError};
+
+/// Largest webhook body accepted (orders with hundreds of lines fit).
+pub const MAX_WEBHOOK_BYTES: usize = 2 * 1024 * 1024;
+
+fn json(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    json(status, serde_json::json!({ "error": message }).to_string())
+}
+
+/// Whether `signature` (base64, as Shopify sends it) signs `body` under
+/// one of the shop's secrets. Constant time per secret.
+pub fn verify_webhook(shop: &ShopifyShop, body: &[u8], signature: &str) -> bool {
+    let Ok(given) = STANDARD.decode(signature.trim()) else {
+        return false;
+    };
+    shop.webhook_secrets.iter().any(|secret| {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+            .expect("HMAC takes keys of any length");
+        mac.update(body);
+        mac.verify_slice(&given).is_ok()
+    })
+}
+
+/// `POST /webhooks/shopify`.
+pub async fn shopify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let (Some(topic), Some(domain)) = (text("x-shopify-topic"), text("x-shopify-shop-domain"))
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "X-Shopify-Topic and X-Shopify-Shop-Domain are required",
+        );
+    };
+    let Some(shop) = state.config.shopify_shop(domain) else {
+        tracing::info!(shop = domain, "webhook for a shop that is not configured");
+        return error(StatusCode::UNAUTHORIZED, "unknown shop");
+    };
+    let signed = text("x-shopify-hmac-sha256").is_some_and(|sig| verify_webhook(shop, &body, sig));
+    if !signed {
+        tracing::warn!(shop = %shop.domain, topic, "webhook with a bad signature refused");
+        return error(StatusCode::UNAUTHORIZED, "bad signature");
+    }
+    let event_id = text("x-shopify-event-id").or_else(|| text("x-shopify-webhook-id"));
+    if let Some(id) = event_id
+        && state.webhooks.is_duplicate(id)
+    {
+        return json(StatusCode::OK, "{\"outcome\":\"duplicate\"}".into());
+    }
+    match state
+        .webhooks
+        .apply(&state.store, &shop.domain, topic, &body)
+        .await
+    {
+        Ok(outcome) => {
+            if let Some(id) = event_id {
+                state.webhooks.remember(id);
+            }
+            let name = match outcome {
+                Outcome::Applied => "applied",
+                Outcome::Unchanged => "unchanged",
+                Outcome::UnknownOrder => "unknown_order",
+                Outcome::Ignored => "ignored",
+                Outcome::Deleted(_) => "deleted",
+            };
+            tracing::info!(shop = %shop.domain, topic, outcome = name, "webhook");
+            json(StatusCode::OK, format!("{{\"outcome\":\"{name}\"}}"))
+        }
+        Err(WebhookError::Malformed { topic, reason }) => {
+            tracing::warn!(shop = %shop.domain, %topic, %reason, "malformed webhook body");
+            error(
+                StatusCode::BAD_REQUEST,
+                &format!("malformed {topic} body: {reason}"),
+            )
+        }
+        Err(WebhookError::Store(e)) => {
+            tracing::error!(shop = %shop.domain, topic, error = %e, "webhook not applied, store unavailable");
+            let mut res = error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store unavailable, retry later",
+            );
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+            res
+        }
+    }
+}
