@@ -24,7 +24,7 @@ use crate::web::AppState;
 use i18n::{I18n, Lang};
 
 pub use lookup::{LookupForm, LookupNotice, LookupPage, WAIT_MARKER};
-pub use status::StatusPage;
+pub use status::{StatusPage, mask_email};
 
 /// What the pages need to know about the request being answered.
 #[derive(Clone, Debug)]
@@ -75,6 +75,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=LookupPage />
                 <Route path=path!("/status/:token") view=StatusPage />
+                <Route path=path!("/embed") view=lookup::EmbedPage />
                 <Route path=path!("/staff") view=staff::StaffSearchPage />
                 <Route path=path!("/staff/login") view=staff::StaffLoginPage />
                 <Route path=path!("/staff/orders/:shop/:id") view=staff::StaffOrderPage />

@@ -6,6 +6,7 @@
 //! page (the stylesheet, static files, later webhooks and the JSON API)
 //! is an axum handler here.
 
+mod api;
 mod assets;
 mod lookup;
 pub mod protect;
@@ -178,6 +179,10 @@ pub fn router(state: AppState) -> Router {
             post(staff::login).layer(protect::layer(&limits.login)),
         )
         .route("/staff/logout", post(staff::logout))
+        .route(
+            "/api/v1/status/{token}",
+            get(api::status).layer(protect::layer(&limits.api)),
+        )
         .route(
             "/webhooks/shopify",
             post(webhooks::shopify).layer(protect::layer(&limits.api)),

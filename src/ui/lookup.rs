@@ -66,9 +66,24 @@ pub fn LookupPage() -> impl IntoView {
     }
 }
 
+/// `/embed`: just the form, for merchants to frame in their own pages (the
+/// origins allowed to frame it are configured). The form opens the status
+/// page in the whole window, since the status page itself is never framed.
+#[component]
+pub fn EmbedPage() -> impl IntoView {
+    let cx = request_context();
+    view! {
+        <Title text=cx.i18n.t("lookup.title") />
+        <main id="main" class="page embed">
+            <h1>{cx.i18n.t("lookup.title")}</h1>
+            <LookupFormView form=LookupForm::default() target_top=true />
+        </main>
+    }
+}
+
 /// The form itself, with its messages.
 #[component]
-pub fn LookupFormView(form: LookupForm) -> impl IntoView {
+pub fn LookupFormView(form: LookupForm, #[prop(optional)] target_top: bool) -> impl IntoView {
     let cx = request_context();
     let t = |k: &str| cx.i18n.t(k);
     let notice = form.notice.map(|n| {
@@ -108,7 +123,13 @@ pub fn LookupFormView(form: LookupForm) -> impl IntoView {
         "order-hint"
     };
     view! {
-        <form method="post" action="/" class="card lookup-form" novalidate>
+        <form
+            method="post"
+            action="/"
+            class="card lookup-form"
+            novalidate
+            target=target_top.then_some("_top")
+        >
             {notice}
             <div class="field">
                 <label for="order">{t("lookup.order_label")}</label>

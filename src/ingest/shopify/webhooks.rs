@@ -640,3 +640,133 @@ mod tests {
         assert_eq!(id_of(&json!({"id": null}), "id"), None);
     }
 }
+
+#[cfg(test)]
+mod sample_tests {
+    //! Every payload Shopify publishes for these resources maps, unchanged.
+    use crate::order::*;
+    use serde_json::Value;
+
+    fn sample(name: &str) -> Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/shopify")
+            .join(name);
+        serde_json::from_slice(&std::fs::read(path).expect("sample")).expect("json")
+    }
+
+    fn each(v: &Value) -> Vec<Value> {
+        match v {
+            Value::Array(a) => a.clone(),
+            other => vec![other.clone()],
+        }
+    }
+
+    #[test]
+    fn every_sample_maps_and_reads_right() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shopify");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).expect("fixtures").flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if !name.ends_with(".json") {
+                continue;
+            }
+            let v = sample(&name);
+            let wrapper = v.as_object().expect("wrapper object");
+            // The response wrapper may hold more than the resource (a
+            // `notice`, a replacement fulfillment order): map every part.
+            for (kind, inner) in wrapper {
+                for item in each(inner) {
+                    let ok = match kind.as_str() {
+                        "notice" => Ok(()),
+                        "order" => serde_json::from_value::<Order>(item)
+                            .map(|_| ())
+                            .map_err(|e| e.to_string()),
+                        "fulfillment" | "fulfillments" => {
+                            serde_json::from_value::<Fulfillment>(item)
+                                .map(|_| ())
+                                .map_err(|e| e.to_string())
+                        }
+                        "fulfillment_event" | "fulfillment_events" => {
+                            serde_json::from_value::<TrackingEvent>(item)
+                                .map(|_| ())
+                                .map_err(|e| e.to_string())
+                        }
+                        "fulfillment_order"
+                        | "fulfillment_orders"
+                        | "replacement_fulfillment_order" => {
+                            serde_json::from_value::<FulfillmentOrder>(item)
+                                .map(|_| ())
+                                .map_err(|e| e.to_string())
+                        }
+                        "refund" => serde_json::from_value::<Refund>(item)
+                            .map(|_| ())
+                            .map_err(|e| e.to_string()),
+                        other => Err(format!("unexpected sample kind {other}")),
+                    };
+                    ok.unwrap_or_else(|e| panic!("{name}: {e}"));
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen >= 17, "{seen}");
+
+        let order = |n: &str| -> Order {
+            serde_json::from_value(sample(n)["order"].clone()).expect("order")
+        };
+        let o = order("rest_order_cancel_with_amount_refunded.json");
+        assert_eq!(o.financial_status, FinancialStatus::Refunded);
+        assert_eq!(o.cancel_reason, Some(CancelReason::Other));
+        assert!(o.cancelled_at.is_some());
+        assert_eq!(
+            order("rest_order_create_pending.json").financial_status,
+            FinancialStatus::Pending
+        );
+        assert_eq!(
+            order("rest_order_create_paid_fulfilled.json").fulfillment_status,
+            FulfillmentStatus::Fulfilled
+        );
+        assert_eq!(
+            order("rest_order_create_paid_unfulfilled.json").fulfillment_status,
+            FulfillmentStatus::Unfulfilled
+        );
+        assert!(order("rest_order_close_closed.json").closed_at.is_some());
+        let o = order("rest_order_get_partially_refunded_with_fulfillment_and_refund.json");
+        assert_eq!(o.financial_status, FinancialStatus::PartiallyRefunded);
+        assert_eq!(
+            o.fulfillments[0].display_status(),
+            FulfillmentDisplayStatus::Failure
+        );
+        assert_eq!(o.refunded_amount(), rust_decimal::Decimal::new(20900, 2));
+        assert_eq!(
+            o.validated("jsmith.myshopify.com")
+                .expect("valid")
+                .order_number,
+            1001
+        );
+
+        let fo: FulfillmentOrder = serde_json::from_value(
+            sample("rest_fulfillment_order_hold_on_hold.json")["fulfillment_order"].clone(),
+        )
+        .expect("fo");
+        assert_eq!(fo.status, FulfillmentOrderStatus::OnHold);
+        assert_eq!(
+            fo.fulfillment_holds[0].reason,
+            HoldReason::InventoryOutOfStock
+        );
+        assert_eq!(
+            fo.assigned_location.and_then(|l| l.name).as_deref(),
+            Some("Apple Api Shipwire")
+        );
+        let e: TrackingEvent = serde_json::from_value(
+            sample("rest_fulfillment_event_label_printed_2021.json")["fulfillment_event"].clone(),
+        )
+        .expect("event");
+        assert_eq!(e.status, TrackingStatus::LabelPrinted);
+        let f: Fulfillment = serde_json::from_value(
+            sample("rest_fulfillment_create_with_tracking_ups.json")["fulfillment"].clone(),
+        )
+        .expect("f");
+        assert_eq!(f.tracking_company.as_deref(), Some("UPS"));
+        assert_eq!(f.display_status(), FulfillmentDisplayStatus::Fulfilled);
+    }
+}

@@ -1,0 +1,278 @@
+//! `GET /api/v1/status/{token}`: the shopper's view of an order as JSON,
+//! for headless storefronts. The same signed link as the status page, the
+//! same facts and the same privacy (no address, phone or payment details),
+//! texts in the language asked for (`?lang=` or `Accept-Language`).
+
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{AppState, open_status_link};
+use crate::order::Order;
+use crate::order::timeline::{Package, Step, StepKind, StepStatus, Timeline, WaitReason};
+use crate::ui::i18n::I18n;
+
+#[derive(Serialize)]
+struct StatusView {
+    order: String,
+    placed_at: Option<DateTime<Utc>>,
+    headline: String,
+    current_step: &'static str,
+    steps: Vec<StepView>,
+    cancelled: bool,
+    cancel_reason: Option<String>,
+    shipping_to: Option<String>,
+    email: String,
+    packages: Vec<PackageView>,
+    not_shipped: Vec<WaitingView>,
+    payment: PaymentView,
+    returns: Vec<ReturnView>,
+    refunds: Vec<RefundView>,
+    link_expires_at: DateTime<Utc>,
+}
+
+#[derive(Serialize)]
+struct StepView {
+    step: &'static str,
+    status: &'static str,
+    at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize)]
+struct PackageView {
+    number: usize,
+    of: usize,
+    status: String,
+    status_text: String,
+    problem: bool,
+    carrier: Option<String>,
+    tracking_number: Option<String>,
+    tracking_url: Option<String>,
+    estimated_delivery_at: Option<DateTime<Utc>>,
+    delivered_at: Option<DateTime<Utc>>,
+    items: Vec<ItemView>,
+    events: Vec<EventView>,
+}
+
+#[derive(Serialize)]
+struct ItemView {
+    title: String,
+    variant: Option<String>,
+    quantity: u32,
+}
+
+#[derive(Serialize)]
+struct EventView {
+    status: String,
+    text: String,
+    at: Option<DateTime<Utc>>,
+    city: Option<String>,
+    country: Option<String>,
+}
+
+#[derive(Serialize)]
+struct WaitingView {
+    title: String,
+    variant: Option<String>,
+    quantity: u32,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct PaymentView {
+    status: String,
+    text: String,
+    currency: String,
+    total: Option<String>,
+    refunded: String,
+}
+
+#[derive(Serialize)]
+struct ReturnView {
+    name: Option<String>,
+    status: String,
+    items: Vec<ItemView>,
+}
+
+#[derive(Serialize)]
+struct RefundView {
+    amount: String,
+    at: Option<DateTime<Utc>>,
+}
+
+fn step_name(k: StepKind) -> &'static str {
+    match k {
+        StepKind::Confirmed => "confirmed",
+        StepKind::Preparing => "preparing",
+        StepKind::Shipped => "shipped",
+        StepKind::OutForDelivery => "out_for_delivery",
+        StepKind::Delivered => "delivered",
+        StepKind::Cancelled => "cancelled",
+        StepKind::Return => "return",
+        StepKind::Refunded => "refunded",
+    }
+}
+
+fn step(s: &Step) -> StepView {
+    StepView {
+        step: step_name(s.kind),
+        status: match s.status {
+            StepStatus::Done => "done",
+            StepStatus::Current => "current",
+            StepStatus::Upcoming => "upcoming",
+        },
+        at: s.at,
+    }
+}
+
+fn package(i: &I18n, p: &Package) -> PackageView {
+    PackageView {
+        number: p.number,
+        of: p.of,
+        status: p.status.as_str().to_string(),
+        status_text: i.enum_text("shipment", p.status.as_str(), &[]),
+        problem: p.problem.is_some(),
+        carrier: p.carrier.clone(),
+        tracking_number: p.tracking_number.clone(),
+        tracking_url: p.tracking_url.clone(),
+        estimated_delivery_at: p.estimated_delivery,
+        delivered_at: p.delivered_at,
+        items: p
+            .items
+            .iter()
+            .map(|it| ItemView {
+                title: it.title.clone(),
+                variant: it.variant_title.clone(),
+                quantity: it.quantity,
+            })
+            .collect(),
+        events: p
+            .events
+            .iter()
+            .map(|e| EventView {
+                status: e.status.as_str().to_string(),
+                text: i.enum_text("shipment", e.status.as_str(), &[]),
+                at: e.happened_at,
+                city: e.city.clone(),
+                country: e.country.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn view(i: &I18n, order: &Order, expires: DateTime<Utc>) -> StatusView {
+    let t = Timeline::of(order, Utc::now(), i.tz);
+    let refunded = i.money(order.refunded_amount(), &order.currency);
+    StatusView {
+        order: order.name.clone(),
+        placed_at: order.processed_at.or(order.created_at),
+        headline: i.headline(&t.headline),
+        current_step: step_name(t.current),
+        steps: t.steps.iter().map(step).collect(),
+        cancelled: order.cancelled_at.is_some(),
+        cancel_reason: order.cancel_reason.as_ref().map(|r| r.as_str().to_string()),
+        shipping_to: order.shipping_address.as_ref().map(|a| {
+            [a.city.as_deref(), a.country.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ")
+        }),
+        email: crate::ui::mask_email(&order.email),
+        packages: t.packages.iter().map(|p| package(i, p)).collect(),
+        not_shipped: t
+            .waiting
+            .iter()
+            .map(|w| WaitingView {
+                title: w.title.clone(),
+                variant: w.variant_title.clone(),
+                quantity: w.quantity,
+                reason: match &w.reason {
+                    WaitReason::Preparing => "preparing".into(),
+                    WaitReason::AwaitingPayment => "awaiting_payment".into(),
+                    WaitReason::Stage(s) => format!("stage:{s}"),
+                    WaitReason::OnHold(r) => format!("on_hold:{}", r.as_str()),
+                    WaitReason::Scheduled(d) => {
+                        format!("scheduled:{}", d.map(|d| d.to_string()).unwrap_or_default())
+                    }
+                    WaitReason::Cancelled => "cancelled".into(),
+                },
+            })
+            .collect(),
+        payment: PaymentView {
+            status: order.financial_status.as_str().to_string(),
+            text: i.enum_text(
+                "payment",
+                order.financial_status.as_str(),
+                &[("amount", &refunded)],
+            ),
+            currency: order.currency.clone(),
+            total: order.total_price.map(|d| d.to_string()),
+            refunded: order.refunded_amount().to_string(),
+        },
+        returns: order
+            .returns
+            .iter()
+            .map(|r| ReturnView {
+                name: r.name.clone(),
+                status: r.status.as_str().to_string(),
+                items: r
+                    .line_items
+                    .iter()
+                    .map(|it| ItemView {
+                        title: it.title.clone(),
+                        variant: None,
+                        quantity: it.quantity,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        refunds: order
+            .refunds
+            .iter()
+            .map(|r| RefundView {
+                amount: r.amount().to_string(),
+                at: r.at(),
+            })
+            .collect(),
+        link_expires_at: expires,
+    }
+}
+
+/// `GET /api/v1/status/{token}`.
+pub async fn status(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    req: Request,
+) -> Response {
+    let (lang, _) = super::render::choose_lang(&req);
+    let i = I18n::new(lang, state.config.shop.timezone, state.catalog.clone());
+    let mut res = match open_status_link(&state, &token, Utc::now()) {
+        Some((order, claims)) => match serde_json::to_string(&view(&i, &order, claims.expires)) {
+            Ok(body) => (StatusCode::OK, body).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "status JSON failed");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        },
+        None => (
+            StatusCode::NOT_FOUND,
+            "{\"error\":\"not_found\",\"message\":\"This link has expired or is not valid.\"}",
+        )
+            .into_response(),
+    };
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    res
+}
