@@ -10,7 +10,8 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::Config;
+use crate::config::{Config, ShopifyShop};
+use crate::ingest::shopify::sync::{self, SyncOptions};
 use crate::ingest::{demo, ndjson};
 use crate::order::Order;
 use crate::staff::Accounts;
@@ -58,9 +59,111 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, orders = store.count(), "serving");
     println!("order-status is listening on http://{addr}/");
+    spawn_background_sync(&config, &store);
     let state = AppState::new(config, store)?;
     web::serve(listener, state).await?;
     Ok(())
+}
+
+/// While serving, reconcile every shop with an access token every
+/// `sync_interval` (webhooks can be lost), starting right away.
+fn spawn_background_sync(config: &Config, store: &Store) {
+    let shops: Vec<ShopifyShop> = config
+        .shopify
+        .iter()
+        .filter(|s| s.access_token.is_some())
+        .cloned()
+        .collect();
+    if shops.is_empty() {
+        return;
+    }
+    let (store, data_dir, every) = (store.clone(), config.data_dir.clone(), config.sync_interval);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            for shop in &shops {
+                match sync::sync_shop(
+                    &store,
+                    &data_dir,
+                    shop,
+                    None,
+                    SyncOptions::default(),
+                    |_| {},
+                )
+                .await
+                {
+                    Ok(r) => {
+                        tracing::info!(shop = %shop.domain, orders = r.orders, applied = r.applied, "sync finished")
+                    }
+                    Err(e) => {
+                        tracing::error!(shop = %shop.domain, error = %e, "sync failed; will retry next round")
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// `order-status sync [--since DATE] [--shop DOMAIN]`: returns whether
+/// every shop synced.
+pub async fn sync(
+    config: &Config,
+    since: Option<DateTime<Utc>>,
+    only: Option<&str>,
+) -> anyhow::Result<bool> {
+    let shops: Vec<&ShopifyShop> = config
+        .shopify
+        .iter()
+        .filter(|s| only.is_none_or(|d| s.domain.eq_ignore_ascii_case(d)))
+        .collect();
+    anyhow::ensure!(
+        !shops.is_empty(),
+        "no Shopify shop configured{}: set ORDER_STATUS_SHOPIFY_SHOP and ORDER_STATUS_SHOPIFY_ACCESS_TOKEN (see the README)",
+        only.map(|d| format!(" called {d}")).unwrap_or_default()
+    );
+    let store = Store::open(&config.data_dir, StoreOptions::default())?;
+    let mut all_ok = true;
+    for shop in shops {
+        let bar = ProgressBar::new_spinner().with_message(shop.domain.clone());
+        let started = std::time::Instant::now();
+        let result = sync::sync_shop(
+            &store,
+            &config.data_dir,
+            shop,
+            since,
+            SyncOptions::default(),
+            |r| {
+                bar.set_message(format!(
+                    "{}: {} orders, {} pages",
+                    shop.domain, r.orders, r.pages
+                ));
+                bar.tick();
+            },
+        )
+        .await;
+        bar.finish_and_clear();
+        match result {
+            Ok(r) => println!(
+                "{}: {} orders in {} pages ({} written, {} older than stored, {} retried calls) in {:.1} s; next sync from {}",
+                shop.domain,
+                r.orders,
+                r.pages,
+                r.applied,
+                r.stale,
+                r.retries,
+                started.elapsed().as_secs_f64(),
+                r.next_since
+                    .map_or("the beginning".to_string(), |t| t.to_rfc3339())
+            ),
+            Err(e) => {
+                eprintln!("error: {e}");
+                all_ok = false;
+            }
+        }
+    }
+    Ok(all_ok)
 }
 
 /// Loads the built-in demo into `store` and returns three orders worth

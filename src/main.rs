@@ -37,6 +37,16 @@ enum Command {
         #[arg(long)]
         shop: Option<String>,
     },
+    /// Fetch orders from Shopify's GraphQL Admin API (backfill, or catch up
+    /// from where the last sync stopped).
+    Sync {
+        /// Only orders updated at or after this time (RFC 3339 or YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only this configured shop.
+        #[arg(long)]
+        shop: Option<String>,
+    },
     /// Manage staff accounts for the staff console.
     Staff {
         #[command(subcommand)]
@@ -90,6 +100,19 @@ async fn main() -> ExitCode {
     }
 }
 
+/// `2026-11-01` or `2026-11-01T10:00:00Z`.
+fn parse_since(s: &str) -> anyhow::Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let day = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| anyhow::anyhow!("--since {s:?}: expected a date such as 2026-11-01 or a time such as 2026-11-01T10:00:00Z"))?;
+    Ok(day
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or_default())
+}
+
 async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(args.config.as_deref(), |k| std::env::var(k).ok())?;
     if let Some(d) = args.data_dir {
@@ -107,6 +130,12 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
                 config.shop.domain = s;
             }
             if !cli::import(&config, &file).await? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Sync { since, shop } => {
+            let since = since.as_deref().map(parse_since).transpose()?;
+            if !cli::sync(&config, since, shop.as_deref()).await? {
                 return Ok(ExitCode::FAILURE);
             }
         }
