@@ -233,6 +233,36 @@ pub async fn import(config: &Config, file: &Path) -> anyhow::Result<bool> {
     Ok(report.failed == 0)
 }
 
+/// `order-status link-snippet`: the Liquid for the merchant's templates.
+pub fn link_snippet(config: &Config, shop: Option<&str>, days: u32) -> anyhow::Result<()> {
+    let shops: Vec<&ShopifyShop> = config
+        .shopify
+        .iter()
+        .filter(|s| shop.is_none_or(|d| s.domain.eq_ignore_ascii_case(d)))
+        .collect();
+    let [shop] = shops[..] else {
+        anyhow::bail!(
+            "name one configured shop with --shop (configured: {})",
+            config.shopify.len()
+        );
+    };
+    let secret = shop.link_secret.as_deref().ok_or_else(|| {
+        anyhow::anyhow!(
+            "{} has no link secret: set ORDER_STATUS_SHOPIFY_LINK_SECRET (16 characters or more)",
+            shop.domain
+        )
+    })?;
+    let base = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.addr));
+    println!(
+        "{}",
+        crate::links::liquid_snippet(&base, &shop.domain, secret, days.max(1))
+    );
+    Ok(())
+}
+
 /// `order-status staff add NAME`: the password comes from standard input
 /// (asked twice, without echo, on a terminal).
 pub fn staff_add(config: &Config, name: &str) -> anyhow::Result<()> {

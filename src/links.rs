@@ -44,6 +44,8 @@ pub struct LinkKey {
     /// Short name carried in tokens, e.g. `k1`.
     pub id: String,
     secret: Vec<u8>,
+    /// A merchant's key signs links to its own shop's orders only.
+    shop: Option<String>,
 }
 
 impl std::fmt::Debug for LinkKey {
@@ -75,7 +77,16 @@ impl LinkKey {
         Ok(LinkKey {
             id: id.to_string(),
             secret: secret.to_vec(),
+            shop: None,
         })
+    }
+
+    /// The key a shop's notification templates sign links with (see the
+    /// README's Liquid snippet): valid for that shop's orders only.
+    pub fn for_shop(shop: &str, secret: &[u8]) -> Result<LinkKey, LinkError> {
+        let mut key = LinkKey::new(&shop_key_id(shop), secret)?;
+        key.shop = Some(shop.to_string());
+        Ok(key)
     }
 
     /// The secret as text, for the merchant's Liquid snippet.
@@ -188,6 +199,9 @@ impl Links {
         mac(key, payload.as_bytes())
             .verify_slice(&given)
             .map_err(|_| LinkError::BadSignature)?;
+        if key.shop.as_deref().is_some_and(|bound| bound != shop) {
+            return Err(LinkError::BadSignature);
+        }
         // Signed by us: the fields are ours, but parse defensively anyway.
         let order_id = id.parse().map_err(|_| LinkError::Malformed)?;
         let expires = exp
@@ -209,6 +223,25 @@ impl Links {
             epoch,
         })
     }
+}
+
+/// The key id of a shop's template key: its domain with dots as dashes.
+pub fn shop_key_id(shop: &str) -> String {
+    shop.replace('.', "-")
+}
+
+/// The Liquid that builds a status link in a Shopify notification
+/// template, for `shop` signing with `secret`, valid `days` from sending.
+pub fn liquid_snippet(base_url: &str, shop: &str, secret: &str, days: u32) -> String {
+    let kid = shop_key_id(shop);
+    let seconds = u64::from(days) * 86_400;
+    format!(
+        "{{%- assign os_expires = 'now' | date: '%s' | plus: {seconds} -%}}\n\
+         {{%- capture os_payload -%}}v1:{kid}:{shop}:{{{{ order.id }}}}:{{{{ os_expires }}}}:0{{%- endcapture -%}}\n\
+         {{%- assign os_token = os_payload | base64_url_safe_encode -%}}\n\
+         {{%- assign os_mac = os_payload | hmac_sha256: '{secret}' -%}}\n\
+         {base_url}/status/{{{{ os_token }}}}.{{{{ os_mac }}}}"
+    )
 }
 
 /// A link made before the order's current link epoch is revoked.
@@ -371,6 +404,20 @@ mod tests {
         .expect("links");
         assert_eq!(rotated.verify(&t, now()), Ok(claims()));
         assert!(rotated.sign(&claims()) != t);
+    }
+
+    #[test]
+    fn a_shop_key_signs_its_own_shop_only() {
+        let key = LinkKey::for_shop("fika.myshopify.com", b"merchant-secret-12345").expect("key");
+        assert_eq!(key.id, "fika-myshopify-com");
+        let l = Links::new(vec![key]).expect("links");
+        let mine = LinkClaims {
+            shop: "fika.myshopify.com".into(),
+            ..claims()
+        };
+        assert_eq!(l.verify(&l.sign(&mine), now()), Ok(mine));
+        let theirs = l.sign(&claims());
+        assert_eq!(l.verify(&theirs, now()), Err(LinkError::BadSignature));
     }
 
     #[test]

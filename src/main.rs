@@ -47,6 +47,16 @@ enum Command {
         #[arg(long)]
         shop: Option<String>,
     },
+    /// Print the Liquid that builds a status link in a Shopify notification
+    /// template (needs the shop's link secret configured).
+    LinkSnippet {
+        /// The configured shop (default: the only one).
+        #[arg(long)]
+        shop: Option<String>,
+        /// How long the links stay valid.
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+    },
     /// Manage staff accounts for the staff console.
     Staff {
         #[command(subcommand)]
@@ -139,6 +149,7 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
+        Command::LinkSnippet { shop, days } => cli::link_snippet(&config, shop.as_deref(), days)?,
         Command::Staff { action } => match action {
             StaffCommand::Add { name } => cli::staff_add(&config, &name)?,
             StaffCommand::Remove { name } => cli::staff_remove(&config, &name)?,

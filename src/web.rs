@@ -35,7 +35,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::config::Config;
 use crate::ingest::shopify::webhooks::Webhooks;
-use crate::links::{self, LinkClaims, LinkError, Links};
+use crate::links::{self, LinkClaims, LinkError, LinkKey, Links};
 use crate::order::Order;
 use crate::staff::Sessions;
 use crate::store::{LinkEpochs, Store};
@@ -91,11 +91,17 @@ impl AppState {
     /// The state for `config` over `store`. Loads (or creates) the link
     /// signing key and the translations.
     pub fn new(config: Config, store: Store) -> Result<AppState, ServeError> {
-        let keys = if config.link_keys.is_empty() {
+        let mut keys = if config.link_keys.is_empty() {
             vec![links::load_or_create_key(&config.data_dir)?]
         } else {
             config.link_keys.clone()
         };
+        // Links built by the shops' notification templates (Liquid).
+        for shop in &config.shopify {
+            if let Some(secret) = &shop.link_secret {
+                keys.push(LinkKey::for_shop(&shop.domain, secret.as_bytes())?);
+            }
+        }
         let links = Links::new(keys)?;
         let catalog = Catalog::load().map_err(ServeError::Translations)?;
         let sessions = Sessions::open(&config.data_dir)?;

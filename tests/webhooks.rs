@@ -341,3 +341,111 @@ async fn the_json_api_gives_the_shopper_view() {
         "not_found"
     );
 }
+
+/// Evaluates the snippet `order-status link-snippet` prints the way
+/// Shopify's Liquid would for one order: the four filters it uses, no more.
+fn render_liquid(snippet: &str, order_id: u64, now: i64) -> String {
+    let between = |s: &str, a: &str, b: &str| -> String {
+        let start = s.find(a).map(|i| i + a.len()).expect("start");
+        let end = start + s[start..].find(b).expect("end");
+        s[start..end].to_string()
+    };
+    let plus: i64 = between(snippet, "| plus: ", " -%}")
+        .parse()
+        .expect("seconds");
+    let expires = (now + plus).to_string();
+    let payload = between(snippet, "{%- capture os_payload -%}", "{%- endcapture -%}")
+        .replace("{{ order.id }}", &order_id.to_string())
+        .replace("{{ os_expires }}", &expires);
+    // Liquid's base64_url_safe_encode is Ruby's urlsafe_encode64: padded.
+    let token = base64::engine::general_purpose::URL_SAFE.encode(payload.as_bytes());
+    let secret = between(snippet, "hmac_sha256: '", "'");
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("key");
+    mac.update(payload.as_bytes());
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let url_line = snippet.lines().last().expect("url line");
+    url_line
+        .replace("{{ os_token }}", &token)
+        .replace("{{ os_mac }}", &hex)
+}
+
+#[tokio::test]
+async fn a_link_built_by_the_liquid_snippet_opens_the_order() {
+    let link_secret = "merchant-link-secret-0123";
+    let server = Server::start(&[
+        ("ORDER_STATUS_SEED_DEMO", "false"),
+        ("ORDER_STATUS_SHOPIFY_SHOP", SHOP),
+        ("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", SECRET),
+        ("ORDER_STATUS_SHOPIFY_LINK_SECRET", link_secret),
+    ]);
+    let body = sample(
+        "rest_order_get_partially_refunded_with_fulfillment_and_refund.json",
+        "order",
+    );
+    assert_eq!(send(&server, "orders/create", &body, "o").await.0, 200);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_order-status"))
+        .arg("link-snippet")
+        .env("ORDER_STATUS_SHOPIFY_SHOP", SHOP)
+        .env("ORDER_STATUS_SHOPIFY_LINK_SECRET", link_secret)
+        .env("ORDER_STATUS_PUBLIC_URL", &server.base)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snippet = String::from_utf8(out.stdout).expect("utf8");
+    assert!(snippet.contains("base64_url_safe_encode") && snippet.contains("hmac_sha256"));
+    let url = render_liquid(snippet.trim(), 450789469, chrono::Utc::now().timestamp());
+    let path = url.trim_start_matches(&server.base).to_string();
+    let (code, html) = server.page(&path).await;
+    assert_eq!(code, 200, "{url}");
+    assert!(html.contains("Order #1001"));
+    // The merchant's key opens only its own shop's orders.
+    let forged = render_liquid(
+        &snippet.trim().replace(SHOP, "other.myshopify.com"),
+        450789469,
+        chrono::Utc::now().timestamp(),
+    );
+    assert_eq!(
+        server.page(forged.trim_start_matches(&server.base)).await.0,
+        404
+    );
+    // The lookup form can be pre-filled from a template too.
+    let (_, html) = server.page("/?order=1001").await;
+    assert!(html.contains("value=\"1001\""));
+}
+
+#[tokio::test]
+async fn the_embeddable_form_may_be_framed_by_configured_origins_only() {
+    let server = Server::start(&[("ORDER_STATUS_EMBED_ORIGINS", "https://shop.example.com")]);
+    let res = client()
+        .get(server.url("/embed"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 200);
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    assert!(
+        csp.contains("frame-ancestors https://shop.example.com"),
+        "{csp}"
+    );
+    assert!(!res.headers().contains_key("x-frame-options"));
+    assert!(res.text().await.expect("body").contains("target=\"_top\""));
+    let res = client().get(server.url("/")).send().await.expect("get");
+    assert!(
+        res.headers()["content-security-policy"]
+            .to_str()
+            .expect("ascii")
+            .contains("frame-ancestors 'none'")
+    );
+}

@@ -770,3 +770,59 @@ mod sample_tests {
         assert_eq!(f.display_status(), FulfillmentDisplayStatus::Fulfilled);
     }
 }
+
+#[cfg(test)]
+mod never_panics {
+    use super::*;
+    use crate::store::StoreOptions;
+    use proptest::prelude::*;
+
+    fn arb_json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            ".{0,20}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(3, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                proptest::collection::hash_map(
+                    prop_oneof![
+                        Just("id".to_string()),
+                        Just("order_id".to_string()),
+                        Just("fulfillment_id".to_string()),
+                        Just("status".to_string()),
+                        Just("order".to_string()),
+                        Just("line_items".to_string()),
+                        Just("updated_at".to_string()),
+                        "[a-z_]{1,8}",
+                    ],
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn no_body_on_any_topic_makes_a_webhook_panic(
+            topic in proptest::sample::select(TOPICS.to_vec()),
+            body in prop_oneof![
+                arb_json().prop_map(|v| serde_json::to_vec(&v).unwrap_or_default()),
+                proptest::collection::vec(any::<u8>(), 0..200),
+            ],
+        ) {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let dir = tempfile::tempdir().expect("tempdir");
+            let store = Store::open(dir.path(), StoreOptions::default()).expect("store");
+            let hooks = Webhooks::default();
+            let result = rt.block_on(hooks.apply(&store, "s.example", topic, &body));
+            prop_assert!(!matches!(result, Err(WebhookError::Store(_))), "{result:?}");
+        }
+    }
+}
