@@ -16,7 +16,7 @@ use crate::ingest::{demo, ndjson};
 use crate::order::Order;
 use crate::staff::Accounts;
 use crate::store::{Store, StoreOptions};
-use crate::web::{self, AppState};
+use crate::web::{self, AppState, SyncStatus};
 
 /// The demo staff account `serve` creates alongside the demo orders.
 pub const DEMO_STAFF: (&str, &str) = ("demo", "order-status-demo");
@@ -59,15 +59,63 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, orders = store.count(), "serving");
     println!("order-status is listening on http://{addr}/");
-    spawn_background_sync(&config, &store);
-    let state = AppState::new(config, store)?;
-    web::serve(listener, state).await?;
+    let sync_status = SyncStatus::default();
+    for shop in &config.shopify {
+        // Resume readiness reporting from the last finished sync on disk.
+        if let Ok(cp) = sync::load_checkpoint(&config.data_dir, &shop.domain)
+            && let Some(t) = cp.finished_at
+        {
+            sync_status.succeeded(&shop.domain, t);
+        }
+    }
+    let syncing = spawn_background_sync(&config, &store, &sync_status);
+    let state = AppState::new(config, store.clone(), sync_status)?;
+    web::serve(listener, state, shutdown_signal()).await?;
+    if let Some(task) = syncing {
+        task.abort();
+        let _ = task.await;
+    }
+    store.close(std::time::Duration::from_secs(2)).await;
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutdown requested");
 }
 
 /// While serving, reconcile every shop with an access token every
 /// `sync_interval` (webhooks can be lost), starting right away.
-fn spawn_background_sync(config: &Config, store: &Store) {
+fn spawn_background_sync(
+    config: &Config,
+    store: &Store,
+    status: &SyncStatus,
+) -> Option<tokio::task::JoinHandle<()>> {
     let shops: Vec<ShopifyShop> = config
         .shopify
         .iter()
@@ -75,35 +123,30 @@ fn spawn_background_sync(config: &Config, store: &Store) {
         .cloned()
         .collect();
     if shops.is_empty() {
-        return;
+        return None;
     }
     let (store, data_dir, every) = (store.clone(), config.data_dir.clone(), config.sync_interval);
-    tokio::spawn(async move {
+    let status = status.clone();
+    Some(tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             for shop in &shops {
-                match sync::sync_shop(
-                    &store,
-                    &data_dir,
-                    shop,
-                    None,
-                    SyncOptions::default(),
-                    |_| {},
-                )
-                .await
-                {
+                let options = SyncOptions::default();
+                match sync::sync_shop(&store, &data_dir, shop, None, options, |_| {}).await {
                     Ok(r) => {
-                        tracing::info!(shop = %shop.domain, orders = r.orders, applied = r.applied, "sync finished")
+                        status.succeeded(&shop.domain, Utc::now());
+                        tracing::info!(shop = %shop.domain, orders = r.orders, applied = r.applied, "sync finished");
                     }
                     Err(e) => {
-                        tracing::error!(shop = %shop.domain, error = %e, "sync failed; will retry next round")
+                        status.failed(&shop.domain, e.to_string());
+                        tracing::error!(shop = %shop.domain, error = %e, "sync failed; will retry next round");
                     }
                 }
             }
         }
-    });
+    }))
 }
 
 /// `order-status sync [--since DATE] [--shop DOMAIN]`: returns whether
@@ -231,6 +274,68 @@ pub async fn import(config: &Config, file: &Path) -> anyhow::Result<bool> {
         store.count(),
     );
     Ok(report.failed == 0)
+}
+
+/// `order-status export [--out FILE]`.
+pub fn export(config: &Config, out: Option<&Path>) -> anyhow::Result<()> {
+    let store = Store::open_read_only(&config.data_dir)
+        .with_context(|| format!("no order index in {}", config.data_dir.display()))?;
+    let sink: Box<dyn Write> = match out {
+        Some(p) => {
+            Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)
+        }
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut w = BufWriter::with_capacity(1 << 20, sink);
+    let n = store.for_each_order(|o| {
+        serde_json::to_writer(&mut w, &o)?;
+        w.write_all(b"\n")
+    })?;
+    w.flush()?;
+    eprintln!("Exported {n} orders.");
+    Ok(())
+}
+
+/// `order-status reindex`: a fresh index from a file or from Shopify; the
+/// old one is moved aside, not deleted. Returns whether it all went in.
+pub async fn reindex(
+    config: &Config,
+    from: Option<&Path>,
+    from_shopify: bool,
+) -> anyhow::Result<bool> {
+    anyhow::ensure!(
+        from.is_some() || from_shopify,
+        "say where the orders come from: --from FILE (an export) or --from-shopify"
+    );
+    if let Some(f) = from {
+        anyhow::ensure!(f.is_file(), "cannot read {}", f.display());
+    }
+    let index = config.data_dir.join("index");
+    // Taking the writer lock first makes sure no server is using the data dir.
+    drop(Store::open(&config.data_dir, StoreOptions::default())?);
+    let aside = config
+        .data_dir
+        .join(format!("index.old-{}", Utc::now().format("%Y%m%dT%H%M%S")));
+    if index.exists() {
+        // The writer thread lets go of its lock once the handle is gone.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        std::fs::rename(&index, &aside)
+            .with_context(|| format!("cannot move {} aside", index.display()))?;
+        println!(
+            "The old index is kept in {}; delete it once you are happy.",
+            aside.display()
+        );
+    }
+    if let Some(f) = from {
+        return import(config, f).await;
+    }
+    for shop in &config.shopify {
+        let cp = sync::checkpoint_path(&config.data_dir, &shop.domain);
+        if cp.exists() {
+            std::fs::remove_file(&cp).with_context(|| format!("cannot reset {}", cp.display()))?;
+        }
+    }
+    sync(config, None, None).await
 }
 
 /// `order-status link-snippet`: the Liquid for the merchant's templates.

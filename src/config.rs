@@ -74,6 +74,8 @@ pub struct Config {
     pub shopify: Vec<ShopifyShop>,
     /// How often `serve` reconciles with Shopify (webhooks can be lost).
     pub sync_interval: std::time::Duration,
+    /// Bearer token that lets non-loopback clients read `/metrics`.
+    pub metrics_token: Option<String>,
 }
 
 /// One Shopify store.
@@ -268,6 +270,7 @@ impl Default for Config {
             limits: Limits::default(),
             shopify: Vec::new(),
             sync_interval: std::time::Duration::from_secs(300),
+            metrics_token: None,
             shop: ShopConfig {
                 name: "Demo Store".into(),
                 domain: "demo.example".into(),
@@ -298,6 +301,7 @@ struct FileConfig {
     #[serde(default)]
     shop: FileShop,
     sync_interval: Option<String>,
+    metrics_token: Option<String>,
     #[serde(default)]
     shopify: Vec<FileShopify>,
 }
@@ -382,6 +386,7 @@ impl Config {
             trusted_proxies: var("ORDER_STATUS_TRUSTED_PROXIES").map(|v| list(&v)),
             embed_origins: var("ORDER_STATUS_EMBED_ORIGINS").map(|v| list(&v)),
             sync_interval: var("ORDER_STATUS_SYNC_INTERVAL"),
+            metrics_token: var("ORDER_STATUS_METRICS_TOKEN"),
             shopify: var("ORDER_STATUS_SHOPIFY_SHOP")
                 .map(|domain| {
                     vec![FileShopify {
@@ -465,6 +470,19 @@ impl Config {
                     name: "sync_interval".into(),
                     reason: format!("{v:?} is not a period of 10s or more such as 5m"),
                 })?;
+        }
+        if let Some(t) = f
+            .metrics_token
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+        {
+            if t.len() < 16 {
+                return Err(ConfigError::Invalid {
+                    name: "metrics_token".into(),
+                    reason: "must be at least 16 characters".into(),
+                });
+            }
+            self.metrics_token = Some(t);
         }
         for shop in f.shopify {
             self.add_shopify(shop)?;

@@ -57,6 +57,24 @@ enum Command {
         #[arg(long, default_value_t = 90)]
         days: u32,
     },
+    /// Write every order in the store as NDJSON (the import format); works
+    /// while the server runs, so it doubles as a backup.
+    Export {
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Rebuild the index from an NDJSON export or a full Shopify sync (after
+    /// corruption or a format change). The server must be stopped; the old
+    /// index is kept beside the new one.
+    Reindex {
+        /// An NDJSON file, e.g. from `export`.
+        #[arg(long, conflicts_with = "from_shopify")]
+        from: Option<PathBuf>,
+        /// Fetch every order of every configured shop again.
+        #[arg(long)]
+        from_shopify: bool,
+    },
     /// Manage staff accounts for the staff console.
     Staff {
         #[command(subcommand)]
@@ -94,13 +112,18 @@ enum StaffCommand {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tantivy=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // Logging starts before the config is read, so its format is an
+    // environment variable only: ORDER_STATUS_LOG_FORMAT=json.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,tantivy=warn".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("ORDER_STATUS_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        logs.json().with_current_span(true).init();
+    } else {
+        logs.init();
+    }
     match run(Args::parse()).await {
         Ok(code) => code,
         Err(e) => {
@@ -146,6 +169,12 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Sync { since, shop } => {
             let since = since.as_deref().map(parse_since).transpose()?;
             if !cli::sync(&config, since, shop.as_deref()).await? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Export { out } => cli::export(&config, out.as_deref())?,
+        Command::Reindex { from, from_shopify } => {
+            if !cli::reindex(&config, from.as_deref(), from_shopify).await? {
                 return Ok(ExitCode::FAILURE);
             }
         }

@@ -17,6 +17,8 @@ pub mod schema;
 mod writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use tantivy::directory::MmapDirectory;
@@ -113,6 +115,15 @@ pub struct Store {
     reader: IndexReader,
     fields: Fields,
     tx: mpsc::Sender<Command>,
+    stats: Arc<CommitStats>,
+    writer: Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
+}
+
+/// Commits done and the time they took, for the metrics.
+#[derive(Debug, Default)]
+pub struct CommitStats {
+    pub commits: AtomicU64,
+    pub micros: AtomicU64,
 }
 
 impl std::fmt::Debug for Store {
@@ -157,11 +168,89 @@ impl Store {
             .map_err(|e: TantivyError| open_err(e.to_string()))?;
         let (tx, rx) = mpsc::channel(256);
         let (thread_reader, thread_fields) = (Clone::clone(&reader), fields.clone());
-        std::thread::Builder::new()
+        let stats = Arc::new(CommitStats::default());
+        let thread_stats = Arc::clone(&stats);
+        let handle = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || writer::run(writer, thread_reader, thread_fields, rx))
+            .spawn(move || writer::run(writer, thread_reader, thread_fields, rx, thread_stats))
             .map_err(|e| open_err(e.to_string()))?;
-        Ok(Store { reader, fields, tx })
+        Ok(Store {
+            reader,
+            fields,
+            tx,
+            stats,
+            writer: Arc::new(std::sync::Mutex::new(Some(handle))),
+        })
+    }
+
+    /// Opens the index for reading only: no writer, no lock, so it works
+    /// beside a running server (for `export`). Writes fail as unavailable.
+    pub fn open_read_only(data_dir: &Path) -> Result<Store, StoreError> {
+        let path = data_dir.join("index");
+        let open_err = |reason: String| StoreError::Open {
+            path: path.clone(),
+            reason,
+        };
+        let (_, fields) = schema::schema();
+        let index = Index::open_in_dir(&path).map_err(|e| open_err(e.to_string()))?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e: TantivyError| open_err(e.to_string()))?;
+        let (tx, _) = mpsc::channel(1);
+        Ok(Store {
+            reader,
+            fields,
+            tx,
+            stats: Arc::new(CommitStats::default()),
+            writer: Arc::new(std::sync::Mutex::new(None)),
+        })
+    }
+
+    /// Calls `f` with every order in the store, segment by segment.
+    pub fn for_each_order(
+        &self,
+        mut f: impl FnMut(Order) -> std::io::Result<()>,
+    ) -> Result<u64, StoreError> {
+        let searcher = self.reader.searcher();
+        let mut n = 0;
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            for doc in 0..segment.max_doc() {
+                if segment.alive_bitset().is_some_and(|a| !a.is_alive(doc)) {
+                    continue;
+                }
+                let order = load(&searcher, &self.fields, DocAddress::new(ord as u32, doc))?;
+                f(order).map_err(|e| StoreError::Read(e.to_string()))?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Commits so far and their total time in seconds.
+    pub fn commit_stats(&self) -> (u64, f64) {
+        (
+            self.stats.commits.load(Ordering::Relaxed),
+            self.stats.micros.load(Ordering::Relaxed) as f64 / 1e6,
+        )
+    }
+
+    /// Waits (up to `timeout`) for the writer to finish once every handle
+    /// is dropped: everything acknowledged was committed already, this only
+    /// lets merges settle and releases the data dir's lock cleanly.
+    pub async fn close(self, timeout: std::time::Duration) {
+        let handle = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        drop(self);
+        if let Some(h) = handle {
+            let joined =
+                tokio::time::timeout(timeout, tokio::task::spawn_blocking(move || h.join()));
+            if joined.await.is_err() {
+                tracing::warn!(
+                    "the store writer did not stop in time; acknowledged writes are committed regardless"
+                );
+            }
+        }
     }
 
     /// Inserts or replaces orders, keeping whichever version of each has

@@ -9,6 +9,7 @@
 mod api;
 mod assets;
 mod lookup;
+pub mod ops;
 pub mod protect;
 mod render;
 mod server;
@@ -43,6 +44,7 @@ use crate::ui::App;
 use crate::ui::i18n::Catalog;
 
 pub use assets::Assets;
+pub use ops::{Metrics, SyncStatus};
 pub use protect::Limiters;
 pub use render::render_page;
 
@@ -59,6 +61,8 @@ pub struct AppState {
     pub sessions: Sessions,
     pub epochs: Arc<LinkEpochs>,
     pub webhooks: Arc<Webhooks>,
+    pub metrics: Metrics,
+    pub sync_status: SyncStatus,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -85,12 +89,18 @@ pub enum ServeError {
     Staff(#[from] crate::staff::StaffError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error("metrics: {0}")]
+    Metrics(String),
 }
 
 impl AppState {
     /// The state for `config` over `store`. Loads (or creates) the link
     /// signing key and the translations.
-    pub fn new(config: Config, store: Store) -> Result<AppState, ServeError> {
+    pub fn new(
+        config: Config,
+        store: Store,
+        sync_status: SyncStatus,
+    ) -> Result<AppState, ServeError> {
         let mut keys = if config.link_keys.is_empty() {
             vec![links::load_or_create_key(&config.data_dir)?]
         } else {
@@ -123,6 +133,8 @@ impl AppState {
             sessions,
             epochs: Arc::new(epochs),
             webhooks: Arc::new(Webhooks::default()),
+            metrics: Metrics::new().map_err(|e| ServeError::Metrics(e.to_string()))?,
+            sync_status,
             config: Arc::new(config),
         })
     }
@@ -176,6 +188,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/style/main.css", get(assets::stylesheet))
         .route("/style/theme.css", get(assets::theme))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
         .route(
             "/",
             post(lookup::submit).layer(protect::layer(&limits.lookup)),
@@ -219,6 +234,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             protect::security_headers,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), ops::observe))
         .with_state(state)
 }
 
@@ -263,9 +279,14 @@ async fn static_or_not_found(State(state): State<AppState>, req: Request) -> Res
     StatusCode::NOT_FOUND.into_response()
 }
 
-/// Listens on `listener` and serves until the process is stopped.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result<(), ServeError> {
+/// Listens on `listener` and serves until `shutdown` resolves; then stops
+/// accepting and lets requests in flight finish (within a deadline).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), ServeError> {
     state.limiters.spawn_pruner();
-    server::run(listener, router(state)).await?;
+    server::run(listener, router(state), shutdown).await?;
     Ok(())
 }

@@ -53,6 +53,7 @@ pub fn run(
     reader: IndexReader,
     fields: Fields,
     mut rx: mpsc::Receiver<Command>,
+    stats: std::sync::Arc<super::CommitStats>,
 ) {
     while let Some(first) = rx.blocking_recv() {
         let mut group = vec![first];
@@ -63,8 +64,16 @@ pub fn run(
             }
         }
         let result = apply(&mut writer, &reader, &fields, &group).and_then(|reports| {
+            let started = std::time::Instant::now();
             writer.commit().map_err(StoreError::write)?;
             reader.reload().map_err(StoreError::write)?;
+            stats
+                .commits
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            stats.micros.fetch_add(
+                started.elapsed().as_micros() as u64,
+                std::sync::atomic::Ordering::Relaxed,
+            );
             Ok(reports)
         });
         match result {

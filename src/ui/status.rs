@@ -42,6 +42,7 @@ pub fn StatusPage() -> impl IntoView {
     let now = Utc::now();
     match open_status_link(&state, &token, now) {
         Some((order, claims)) => {
+            state.metrics.status_views.inc();
             let link = format!("{}/status/{}", cx.base_url, token);
             let expires = cx.i18n.long_date(cx.i18n.local_date(claims.expires));
             view! { <OrderStatus order=order link=link expires=expires /> }.into_any()

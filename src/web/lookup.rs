@@ -39,7 +39,10 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
     let mut form = parse_form(&bytes);
     let number = check(&mut form);
     let status = match number {
-        None => StatusCode::UNPROCESSABLE_ENTITY,
+        None => {
+            state.metrics.lookup("invalid");
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         Some(number) => {
             let now = Instant::now();
             let lock = &state.limiters.order_lock;
@@ -68,10 +71,12 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
                         epoch: state.epochs.get(&key),
                     };
                     let token = state.links.sign(&claims);
+                    state.metrics.lookup("found");
                     return see_other(&format!("/status/{token}"));
                 }
                 _ => {
                     lock.record_failure(number, now);
+                    state.metrics.lookup("not_found");
                     form.notice = Some(LookupNotice::NotFound);
                     StatusCode::OK
                 }

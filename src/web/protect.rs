@@ -247,6 +247,7 @@ pub async fn explain_rate_limit(
     next: Next,
 ) -> Response {
     let json = wants_json(&req);
+    let is_lookup = req.method() == Method::POST && req.uri().path() == "/";
     // Keep what the page needs to speak the visitor's language.
     let mut kept = HeaderMap::new();
     for name in [header::ACCEPT_LANGUAGE, header::COOKIE, header::HOST] {
@@ -261,6 +262,9 @@ pub async fn explain_rate_limit(
         return res;
     }
     let after = retry_after(&res);
+    if is_lookup {
+        state.metrics.lookup("rate_limited");
+    }
     let mut page = Request::new(Body::empty());
     *page.headers_mut() = kept;
     too_many_requests(state, page, after, json).await

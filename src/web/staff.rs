@@ -234,6 +234,7 @@ pub async fn share(
         .map(|s| s.name.clone())
         .unwrap_or_default();
     tracing::info!(staff = %who, days, "status link shared");
+    state.metrics.links_shared.inc();
     let action = OrderAction::Shared {
         link: format!("{base}/status/{token}"),
         expires,

@@ -19,7 +19,7 @@ use sha2::Sha256;
 
 use super::AppState;
 use crate::config::ShopifyShop;
-use crate::ingest::shopify::webhooks::{Outcome, WebhookError};
+use crate::ingest::shopify::webhooks::{Outcome, TOPICS, WebhookError};
 
 /// Largest webhook body accepted (orders with hundreds of lines fit).
 pub const MAX_WEBHOOK_BYTES: usize = 2 * 1024 * 1024;
@@ -54,8 +54,25 @@ pub fn verify_webhook(shop: &ShopifyShop, body: &[u8], signature: &str) -> bool 
     })
 }
 
-/// `POST /webhooks/shopify`.
+/// `POST /webhooks/shopify`, counted by topic and outcome.
 pub async fn shopify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let topic = headers
+        .get("x-shopify-topic")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|t| TOPICS.contains(t))
+        .unwrap_or("other")
+        .to_string();
+    let (res, outcome) = handle(&state, &headers, &body).await;
+    state
+        .metrics
+        .webhooks
+        .with_label_values(&[topic.as_str(), outcome])
+        .inc();
+    res
+}
+
+async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8]) -> (Response, &'static str) {
     let text = |name: &str| {
         headers
             .get(name)
@@ -64,29 +81,34 @@ pub async fn shopify(State(state): State<AppState>, headers: HeaderMap, body: By
     };
     let (Some(topic), Some(domain)) = (text("x-shopify-topic"), text("x-shopify-shop-domain"))
     else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "X-Shopify-Topic and X-Shopify-Shop-Domain are required",
-        );
+        let msg = "X-Shopify-Topic and X-Shopify-Shop-Domain are required";
+        return (error(StatusCode::BAD_REQUEST, msg), "bad_request");
     };
     let Some(shop) = state.config.shopify_shop(domain) else {
         tracing::info!(shop = domain, "webhook for a shop that is not configured");
-        return error(StatusCode::UNAUTHORIZED, "unknown shop");
+        return (
+            error(StatusCode::UNAUTHORIZED, "unknown shop"),
+            "unknown_shop",
+        );
     };
-    let signed = text("x-shopify-hmac-sha256").is_some_and(|sig| verify_webhook(shop, &body, sig));
+    let signed = text("x-shopify-hmac-sha256").is_some_and(|sig| verify_webhook(shop, body, sig));
     if !signed {
         tracing::warn!(shop = %shop.domain, topic, "webhook with a bad signature refused");
-        return error(StatusCode::UNAUTHORIZED, "bad signature");
+        return (
+            error(StatusCode::UNAUTHORIZED, "bad signature"),
+            "bad_signature",
+        );
     }
     let event_id = text("x-shopify-event-id").or_else(|| text("x-shopify-webhook-id"));
     if let Some(id) = event_id
         && state.webhooks.is_duplicate(id)
     {
-        return json(StatusCode::OK, "{\"outcome\":\"duplicate\"}".into());
+        let res = json(StatusCode::OK, "{\"outcome\":\"duplicate\"}".into());
+        return (res, "duplicate");
     }
     match state
         .webhooks
-        .apply(&state.store, &shop.domain, topic, &body)
+        .apply(&state.store, &shop.domain, topic, body)
         .await
     {
         Ok(outcome) => {
@@ -101,14 +123,15 @@ pub async fn shopify(State(state): State<AppState>, headers: HeaderMap, body: By
                 Outcome::Deleted(_) => "deleted",
             };
             tracing::info!(shop = %shop.domain, topic, outcome = name, "webhook");
-            json(StatusCode::OK, format!("{{\"outcome\":\"{name}\"}}"))
+            (
+                json(StatusCode::OK, format!("{{\"outcome\":\"{name}\"}}")),
+                name,
+            )
         }
         Err(WebhookError::Malformed { topic, reason }) => {
             tracing::warn!(shop = %shop.domain, %topic, %reason, "malformed webhook body");
-            error(
-                StatusCode::BAD_REQUEST,
-                &format!("malformed {topic} body: {reason}"),
-            )
+            let msg = format!("malformed {topic} body: {reason}");
+            (error(StatusCode::BAD_REQUEST, &msg), "malformed")
         }
         Err(WebhookError::Store(e)) => {
             tracing::error!(shop = %shop.domain, topic, error = %e, "webhook not applied, store unavailable");
@@ -118,7 +141,7 @@ pub async fn shopify(State(state): State<AppState>, headers: HeaderMap, body: By
             );
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
-            res
+            (res, "store_unavailable")
         }
     }
 }

@@ -1,0 +1,318 @@
+//! Operations: health, readiness, Prometheus metrics, and the request log.
+//!
+//! - `/healthz`: the process is up (200, always).
+//! - `/readyz`: the store answers (503 if not), plus, for each configured
+//!   shop, the age of its last successful sync. A stale sync does not make
+//!   the site unready: stale order data beats no status page at all, and
+//!   the sync's lag is a metric to alert on.
+//! - `/metrics`: Prometheus text format from a registry owned by
+//!   [`AppState`] (no global recorder). It counts what a merchant wants to
+//!   know: lookups found / not found / refused, status page views, links
+//!   shared, webhooks by topic and outcome, sync lag, orders in the store,
+//!   index commits. Only loopback clients may read it, or anyone with the
+//!   configured bearer token.
+//! - Every request gets an id (`X-Request-Id`, taken from a proxy when it
+//!   is sane, else made up) and one log line with method, route, status and
+//!   duration, inside a span carrying the id. Routes are logged as their
+//!   pattern (`/status/{token}`), so no token, email or address reaches a
+//!   log.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
+};
+use tracing::Instrument;
+
+use super::AppState;
+
+/// The site's metrics, registered in a registry of their own.
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    registry: Registry,
+    pub requests: IntCounterVec,
+    pub latency: HistogramVec,
+    pub lookups: IntCounterVec,
+    pub status_views: IntCounter,
+    pub links_shared: IntCounter,
+    pub webhooks: IntCounterVec,
+    orders: IntGauge,
+    sync_lag: prometheus::GaugeVec,
+    commits: IntGauge,
+    commit_seconds: prometheus::Gauge,
+}
+
+impl Metrics {
+    pub fn new() -> Result<Metrics, prometheus::Error> {
+        let registry = Registry::new_custom(Some("order_status".into()), None)?;
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests by route and status"),
+            &["route", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "Request latency by route")
+                .buckets(vec![
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0,
+                ]),
+            &["route"],
+        )?;
+        let lookups = IntCounterVec::new(
+            Opts::new(
+                "lookups_total",
+                "Order lookups: found, not_found, invalid, rate_limited",
+            ),
+            &["outcome"],
+        )?;
+        let status_views = IntCounter::new("status_page_views_total", "Status pages shown")?;
+        let links_shared = IntCounter::new("share_links_total", "Status links created by staff")?;
+        let webhooks = IntCounterVec::new(
+            Opts::new("webhooks_total", "Shopify webhooks by topic and outcome"),
+            &["topic", "outcome"],
+        )?;
+        let orders = IntGauge::new("orders", "Orders in the store")?;
+        let sync_lag = prometheus::GaugeVec::new(
+            Opts::new(
+                "sync_lag_seconds",
+                "Seconds since the last successful Shopify sync, per shop",
+            ),
+            &["shop"],
+        )?;
+        let commits = IntGauge::new("store_commits_total", "Index commits since start")?;
+        let commit_seconds = prometheus::Gauge::new(
+            "store_commit_seconds_total",
+            "Time spent in index commits since start",
+        )?;
+        for c in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(lookups.clone()),
+            Box::new(status_views.clone()),
+            Box::new(links_shared.clone()),
+            Box::new(webhooks.clone()),
+            Box::new(orders.clone()),
+            Box::new(sync_lag.clone()),
+            Box::new(commits.clone()),
+            Box::new(commit_seconds.clone()),
+        ] {
+            registry.register(c)?;
+        }
+        Ok(Metrics {
+            registry,
+            requests,
+            latency,
+            lookups,
+            status_views,
+            links_shared,
+            webhooks,
+            orders,
+            sync_lag,
+            commits,
+            commit_seconds,
+        })
+    }
+
+    /// Counts a lookup's outcome.
+    pub fn lookup(&self, outcome: &str) {
+        self.lookups.with_label_values(&[outcome]).inc();
+    }
+}
+
+/// When each shop last synced, written by the background sync.
+#[derive(Debug, Default, Clone)]
+pub struct SyncStatus {
+    inner: Arc<Mutex<HashMap<String, ShopSync>>>,
+}
+
+/// One shop's sync state.
+#[derive(Debug, Default, Clone)]
+pub struct ShopSync {
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+impl SyncStatus {
+    pub fn succeeded(&self, shop: &str, at: DateTime<Utc>) {
+        let mut m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let e = m.entry(shop.to_string()).or_default();
+        e.last_success = Some(at);
+        e.last_error = None;
+    }
+
+    pub fn failed(&self, shop: &str, error: String) {
+        let mut m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        m.entry(shop.to_string()).or_default().last_error = Some(error);
+    }
+
+    pub fn snapshot(&self) -> HashMap<String, ShopSync> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// `GET /healthz`.
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// `GET /readyz`.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let store_ok = state.store.search(&crate::store::SearchQuery {
+        per_page: 1,
+        ..Default::default()
+    });
+    let syncs = state.sync_status.snapshot();
+    let now = Utc::now();
+    let shops: Vec<serde_json::Value> = state
+        .config
+        .shopify
+        .iter()
+        .map(|s| {
+            let st = syncs.get(&s.domain).cloned().unwrap_or_default();
+            serde_json::json!({
+                "shop": s.domain,
+                "syncs": s.access_token.is_some(),
+                "last_sync_age_seconds": st.last_success.map(|t| (now - t).num_seconds()),
+                "last_sync_error": st.last_error,
+            })
+        })
+        .collect();
+    let (status, store) = match store_ok {
+        Ok(r) => (
+            StatusCode::OK,
+            serde_json::json!({"ok": true, "orders": r.total}),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness: store unreadable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                serde_json::json!({"ok": false}),
+            )
+        }
+    };
+    let body =
+        serde_json::json!({"ready": status == StatusCode::OK, "store": store, "shops": shops});
+    (
+        status,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// `GET /metrics`: for loopback clients, or with the configured token.
+pub async fn metrics(State(state): State<AppState>, req: Request) -> Response {
+    let loopback = req
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| state.limiters.client_ip.client(c.0.ip(), req.headers()))
+        .is_some_and(|ip| ip.is_loopback());
+    let token_ok = state.config.metrics_token.as_ref().is_some_and(|token| {
+        req.headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| {
+                use subtle::ConstantTimeEq;
+                given.as_bytes().ct_eq(token.as_bytes()).into()
+            })
+    });
+    let allowed = loopback || token_ok;
+    if !allowed {
+        return (StatusCode::NOT_FOUND, "Not found").into_response();
+    }
+    let m = &state.metrics;
+    m.orders
+        .set(i64::try_from(state.store.count()).unwrap_or(i64::MAX));
+    let (commits, secs) = state.store.commit_stats();
+    m.commits.set(i64::try_from(commits).unwrap_or(i64::MAX));
+    m.commit_seconds.set(secs);
+    let now = Utc::now();
+    for (shop, s) in state.sync_status.snapshot() {
+        if let Some(t) = s.last_success {
+            m.sync_lag
+                .with_label_values(&[shop.as_str()])
+                .set((now - t).num_milliseconds() as f64 / 1000.0);
+        }
+    }
+    let mut out = Vec::new();
+    if let Err(e) = TextEncoder::new().encode(&m.registry.gather(), &mut out) {
+        tracing::error!(error = %e, "metrics encoding failed");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
+        out,
+    )
+        .into_response()
+}
+
+/// A request id from the proxy when it looks like one, else a new one.
+fn request_id(req: &Request) -> String {
+    req.headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            let mut raw = [0u8; 8];
+            let _ = getrandom::fill(&mut raw);
+            raw.iter().map(|b| format!("{b:02x}")).collect()
+        })
+}
+
+/// One log line and the metrics of every request, in a span with its id.
+pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = request_id(&req);
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "other".to_string(), |p| p.as_str().to_string());
+    let method = req.method().clone();
+    let span = tracing::info_span!("request", id = %id, %method, %route);
+    let mut res = next.run(req).instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    let status = res.status();
+    state
+        .metrics
+        .requests
+        .with_label_values(&[route.as_str(), status.as_str()])
+        .inc();
+    state
+        .metrics
+        .latency
+        .with_label_values(&[route.as_str()])
+        .observe(elapsed.as_secs_f64());
+    span.in_scope(|| {
+        tracing::info!(
+            status = status.as_u16(),
+            micros = elapsed.as_micros() as u64,
+            "request"
+        );
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}

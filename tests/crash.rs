@@ -1,0 +1,130 @@
+//! Crash safety: a stream of signed webhooks while the server is killed
+//! with SIGKILL at random moments, ten times. Every webhook that got a 200
+//! must be in the store afterwards, exactly once, and the index must open.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use common::Server;
+use hmac::{Hmac, Mac};
+use order_status::store::{Store, StoreOptions};
+use sha2::Sha256;
+
+const SHOP: &str = "crash.myshopify.com";
+const SECRET: &str = "crash-test-secret";
+
+fn env() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("ORDER_STATUS_SEED_DEMO", "false"),
+        ("ORDER_STATUS_SHOPIFY_SHOP", SHOP),
+        ("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", SECRET),
+    ]
+}
+
+fn body(id: u64) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "id": id, "name": format!("#{id}"), "email": format!("c{id}@example.com"),
+        "updated_at": "2026-11-20T10:00:00Z", "financial_status": "paid",
+        "line_items": [{"id": id * 10, "title": "Mug", "quantity": 1}]
+    }))
+    .expect("json")
+}
+
+fn sign(b: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
+    mac.update(b);
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// A little randomness without a crate: the clock's nanoseconds.
+fn random_ms(lo: u64, hi: u64) -> u64 {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    lo + u64::from(n) % (hi - lo)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_webhooks_survive_sigkill() {
+    let mut server = Server::start(&env());
+    let acked: Arc<Mutex<HashSet<u64>>> = Arc::default();
+    let next = Arc::new(std::sync::atomic::AtomicU64::new(1));
+    for round in 0..10 {
+        let url = server.url("/webhooks/shopify");
+        let mut senders = Vec::new();
+        for _ in 0..4 {
+            let (url, acked, next) = (url.clone(), acked.clone(), next.clone());
+            senders.push(tokio::spawn(async move {
+                let c = reqwest::Client::builder()
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .expect("client");
+                loop {
+                    let id = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let b = body(id);
+                    let res = c
+                        .post(&url)
+                        .header("x-shopify-topic", "orders/create")
+                        .header("x-shopify-shop-domain", SHOP)
+                        .header("x-shopify-hmac-sha256", sign(&b))
+                        .body(b)
+                        .send()
+                        .await;
+                    match res {
+                        Ok(r) if r.status() == 200 => {
+                            acked.lock().expect("acked").insert(id);
+                        }
+                        Ok(_) => {}
+                        Err(_) => return, // the server is gone
+                    }
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(random_ms(150, 700))).await;
+        // SIGKILL, no warning, then a fresh process on the same data dir.
+        server = tokio::task::block_in_place(|| server.restart(&env()));
+        for s in senders {
+            let _ = s.await;
+        }
+        assert!(
+            !acked.lock().expect("acked").is_empty() || round < 2,
+            "nothing acknowledged by round {round}"
+        );
+    }
+    // Stopped, but kept: dropping the server would delete its temp dir.
+    let dir = server.dir.path().join("data");
+    tokio::task::block_in_place(|| server.terminate(Duration::from_secs(10))).expect("stopped");
+    let store = Store::open(&dir, StoreOptions::default()).expect("the index opens cleanly");
+    let acked = acked.lock().expect("acked").clone();
+    assert!(
+        acked.len() > 50,
+        "only {} webhooks acknowledged",
+        acked.len()
+    );
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    store
+        .for_each_order(|o| {
+            *seen.entry(o.key()).or_default() += 1;
+            Ok(())
+        })
+        .expect("every stored order reads");
+    let mut missing: Vec<u64> = acked
+        .iter()
+        .copied()
+        .filter(|id| !seen.contains_key(&format!("{SHOP}/{id}")))
+        .collect();
+    missing.sort();
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged orders are missing: {missing:?} (stored: {})",
+        missing.len(),
+        acked.len(),
+        seen.len()
+    );
+    assert!(seen.values().all(|n| *n == 1), "no order is stored twice");
+}
