@@ -150,17 +150,17 @@ impl Store {
         index
             .set_multithread_executor(2)
             .map_err(|e| open_err(e.to_string()))?;
-        let writer: IndexWriter = index
-            .writer_with_num_threads(
-                options.writer_threads.max(1),
-                options.writer_memory.max(15 << 20) * options.writer_threads.max(1),
-            )
-            .map_err(|e| match e {
-                TantivyError::LockFailure(LockError::LockBusy, _) => {
-                    StoreError::Locked(data_dir.to_path_buf())
-                }
-                other => open_err(other.to_string()),
-            })?;
+        let threads = options.writer_threads.max(1);
+        let memory = options.writer_memory.max(15 << 20) * threads;
+        let writer_index = index.clone();
+        let make_writer: writer::MakeWriter =
+            Box::new(move || writer_index.writer_with_num_threads(threads, memory));
+        let writer: IndexWriter = make_writer().map_err(|e| match e {
+            TantivyError::LockFailure(LockError::LockBusy, _) => {
+                StoreError::Locked(data_dir.to_path_buf())
+            }
+            other => open_err(other.to_string()),
+        })?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -172,7 +172,16 @@ impl Store {
         let thread_stats = Arc::clone(&stats);
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || writer::run(writer, thread_reader, thread_fields, rx, thread_stats))
+            .spawn(move || {
+                writer::run(
+                    writer,
+                    make_writer,
+                    thread_reader,
+                    thread_fields,
+                    rx,
+                    thread_stats,
+                )
+            })
             .map_err(|e| open_err(e.to_string()))?;
         Ok(Store {
             reader,

@@ -47,14 +47,24 @@ enum Pending {
     Deleted,
 }
 
+/// Makes a fresh `IndexWriter` (at start, and after a failed write).
+pub type MakeWriter = Box<dyn Fn() -> tantivy::Result<IndexWriter> + Send>;
+
 /// Runs until every sender is dropped.
+///
+/// After a failed write (a full or read-only disk, say) the writer is
+/// dropped and made anew for the next group: tantivy may leave a writer
+/// whose indexing thread died unusable, and a new one starts from the last
+/// good commit, so the store recovers by itself once the disk does.
 pub fn run(
-    mut writer: IndexWriter,
+    writer: IndexWriter,
+    make_writer: MakeWriter,
     reader: IndexReader,
     fields: Fields,
     mut rx: mpsc::Receiver<Command>,
     stats: std::sync::Arc<super::CommitStats>,
 ) {
+    let mut writer = Some(writer);
     while let Some(first) = rx.blocking_recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -63,9 +73,27 @@ pub fn run(
                 Err(_) => break,
             }
         }
-        let result = apply(&mut writer, &reader, &fields, &group).and_then(|reports| {
+        if writer.is_none() {
+            match make_writer() {
+                Ok(w) => {
+                    tracing::info!("store writer recovered");
+                    writer = Some(w);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "store writer cannot be reopened; writes refused");
+                    for cmd in group {
+                        let _ = cmd.ack.send(Err(StoreError::Unavailable));
+                    }
+                    continue;
+                }
+            }
+        }
+        let Some(w) = writer.as_mut() else {
+            continue;
+        };
+        let result = apply(w, &reader, &fields, &group).and_then(|reports| {
             let started = std::time::Instant::now();
-            writer.commit().map_err(StoreError::write)?;
+            w.commit().map_err(StoreError::write)?;
             reader.reload().map_err(StoreError::write)?;
             stats
                 .commits
@@ -83,10 +111,15 @@ pub fn run(
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, "store write failed; the whole group is rolled back");
-                if let Err(e) = writer.rollback() {
+                tracing::error!(
+                    error = %e,
+                    "store write failed (disk full or read-only?); the whole group is rolled back, reads go on"
+                );
+                if let Err(e) = w.rollback() {
                     tracing::error!(error = %e, "rollback failed");
                 }
+                // Start the next group from a fresh writer.
+                writer = None;
                 for cmd in group {
                     let _ = cmd.ack.send(Err(StoreError::Unavailable));
                 }
@@ -94,7 +127,9 @@ pub fn run(
         }
     }
     // Every handle is gone, and every group was committed before its ack.
-    if let Err(e) = writer.wait_merging_threads() {
+    if let Some(w) = writer
+        && let Err(e) = w.wait_merging_threads()
+    {
         tracing::warn!(error = %e, "merge threads ended with an error");
     }
 }

@@ -57,10 +57,20 @@ impl Server {
     }
 
     pub fn start_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Server {
+        let data = dir.path().join("data");
+        Self::spawn(dir, &data, env)
+    }
+
+    /// Starts a server on a data dir somewhere else (a special file system).
+    pub fn start_with_data_dir(data: &std::path::Path, env: &[(&str, &str)]) -> Server {
+        Self::spawn(tempfile::tempdir().expect("tempdir"), data, env)
+    }
+
+    fn spawn(dir: tempfile::TempDir, data: &std::path::Path, env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_order-status"));
         cmd.arg("serve")
             .args(["--addr", "127.0.0.1:0", "--data-dir"])
-            .arg(dir.path().join("data"))
+            .arg(data)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
