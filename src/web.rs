@@ -31,6 +31,9 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use thiserror::Error;
 use tower::ServiceExt;
+use tower_http::CompressionLevel;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 
@@ -235,6 +238,13 @@ pub fn router(state: AppState) -> Router {
             protect::security_headers,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), ops::observe))
+        // Outermost: every body worth it goes out brotli- or gzip-compressed,
+        // at the fastest level (a status page is a few KB; speed matters more).
+        .layer(
+            CompressionLayer::new()
+                .quality(CompressionLevel::Fastest)
+                .compress_when(SizeAbove::new(512).and(NotForContentType::IMAGES)),
+        )
         .with_state(state)
 }
 
@@ -270,7 +280,20 @@ async fn static_or_not_found(State(state): State<AppState>, req: Request) -> Res
         let probe = Request::from_parts(parts.clone(), Body::empty());
         let files = ServeDir::new(&state.config.public_dir);
         match files.oneshot(probe).await {
-            Ok(res) if res.status() != StatusCode::NOT_FOUND => return res.into_response(),
+            Ok(res) if res.status() != StatusCode::NOT_FOUND => {
+                let mut res = res.into_response();
+                // Versioned links (`?v=<hash>`) never change; the rest may.
+                let cache = if parts.uri.query().is_some_and(|q| q.starts_with("v=")) {
+                    "public, max-age=31536000, immutable"
+                } else {
+                    "public, max-age=3600"
+                };
+                res.headers_mut().insert(
+                    axum::http::header::CACHE_CONTROL,
+                    axum::http::HeaderValue::from_static(cache),
+                );
+                return res;
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "static file error"),
         }

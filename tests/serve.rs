@@ -103,3 +103,58 @@ async fn a_second_server_on_the_same_data_dir_fails_clearly() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn pages_are_compressed_and_assets_cached() {
+    let server = Server::start(&[]);
+    let raw = client().get(server.url("/")).send().await.expect("get");
+    assert!(
+        raw.headers().get("content-encoding").is_none(),
+        "identity unless asked"
+    );
+    for (accept, encoding) in [("br", "br"), ("gzip", "gzip"), ("gzip, br", "br")] {
+        let res = client()
+            .get(server.url("/style/main.css"))
+            .header("accept-encoding", accept)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(res.headers()["content-encoding"], encoding, "{accept}");
+    }
+    let (name, email) = server.samples[1].clone();
+    let path = server.status_path(&name, &email).await;
+    let res = client()
+        .get(server.url(&path))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.headers()["content-encoding"], "br");
+    let compressed = res.bytes().await.expect("body").len();
+    assert!(
+        compressed < 14 * 1024,
+        "the first response fits the first round trip: {compressed}"
+    );
+    let html = client()
+        .get(server.url(&path))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    let script = html
+        .split("<script src=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("share.js link");
+    assert!(script.starts_with("/share.js?v="), "{script}");
+    let js = client().get(server.url(script)).send().await.expect("get");
+    assert_eq!(js.status(), 200);
+    assert!(
+        js.headers()["cache-control"]
+            .to_str()
+            .expect("ascii")
+            .contains("immutable")
+    );
+}

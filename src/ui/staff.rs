@@ -670,6 +670,7 @@ fn share_box(
         }
         None => None,
     };
+    let share_js = state.assets.share_js_href.clone();
     let days = [1u32, 7, 30, 90, 365]
         .into_iter()
         .map(|d| {
@@ -697,7 +698,7 @@ fn share_box(
                 <button type="submit" class="secondary">{i.t("staff.revoke_button")}</button>
             </form>
         </section>
-        <script src="/share.js" defer></script>
+        <script src=share_js defer></script>
     }
 }
 

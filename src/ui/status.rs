@@ -79,6 +79,7 @@ fn OrderStatus(order: Order, link: String, expires: String) -> impl IntoView {
         i.tf("status.title", &[("name", &order.name)]),
         state.config.shop.name
     );
+    let share_js = state.assets.share_js_href.clone();
     view! {
         <Title text=title />
         <Meta name="robots" content="noindex" />
@@ -103,7 +104,7 @@ fn OrderStatus(order: Order, link: String, expires: String) -> impl IntoView {
                 </div>
             </section>
         </main>
-        <script src="/share.js" defer></script>
+        <script src=share_js defer></script>
     }
 }
 

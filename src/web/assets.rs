@@ -22,6 +22,8 @@ pub struct Assets {
     pub theme_href: String,
     theme: String,
     theme_etag: HeaderValue,
+    /// `/share.js?v=<hash>` (from `public/`), cached for a year.
+    pub share_js_href: String,
 }
 
 impl Assets {
@@ -30,7 +32,10 @@ impl Assets {
         // The colour was checked to be #rgb or #rrggbb when configured.
         let theme = format!(":root{{--accent:{}}}\n", config.shop.accent_color);
         let theme_hash = fnv1a(theme.as_bytes());
+        // The script is a public/ file; a hash of its bytes versions the link.
+        let share_js = std::fs::read(config.public_dir.join("share.js")).unwrap_or_default();
         Assets {
+            share_js_href: format!("/share.js?v={:016x}", fnv1a(&share_js)),
             css_href: format!("/style/main.css?v={hash:016x}"),
             css_etag: etag(hash),
             theme_href: format!("/style/theme.css?v={theme_hash:016x}"),
