@@ -76,20 +76,31 @@ page="$location"
 static="http://127.0.0.1:$PORT/bench-status.html"
 
 json() { "$OHA" --no-tui --output-format json "$@" 2>/dev/null; }
-field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+# Reads oha's JSON on stdin; prints what is asked: rps, or latency.
+summary() {
+  python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+if sys.argv[1] == "rps":
+    print(round(d["summary"]["requestsPerSec"]))
+else:
+    p = d["latencyPercentiles"]
+    ok = d["summary"]["successRate"] * 100
+    print("%.2f / %.2f (%.1f%% ok)" % (p["p50"] * 1000, p["p99"] * 1000, ok))
+' "$1"
+}
 
 declare -a page_rps static_rps
 for _ in $(seq "$RUNS"); do
-  page_rps+=("$(json -z 10s -c 32 "$page" | field 'round(d["summary"]["requestsPerSec"])')")
-  static_rps+=("$(json -z 10s -c 32 "$static" | field 'round(d["summary"]["requestsPerSec"])')")
+  page_rps+=("$(json -z 10s -c 32 "$page" | summary rps)")
+  static_rps+=("$(json -z 10s -c 32 "$static" | summary rps)")
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 p_rps=$(median "${page_rps[@]}")
 s_rps=$(median "${static_rps[@]}")
 
 fixed() {
-  json -z 20s -q 1000 -c 64 --latency-correction --redirect 0 "$@" |
-    field 'f"{d[\"latencyPercentiles\"][\"p50\"]*1000:.2f} / {d[\"latencyPercentiles\"][\"p99\"]*1000:.2f}  ({d[\"summary\"][\"successRate\"]*100:.1f}% ok)"'
+  json -z 20s -q 1000 -c 64 --latency-correction --redirect 0 "$@" | summary latency
 }
 declare -a page_lat post_lat
 for _ in $(seq "$RUNS"); do
