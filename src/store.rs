@@ -161,11 +161,7 @@ impl Store {
             }
             other => open_err(other.to_string()),
         })?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(|e: TantivyError| open_err(e.to_string()))?;
+        let reader = manual_reader(&index).map_err(|e| open_err(e.to_string()))?;
         let (tx, rx) = mpsc::channel(256);
         let (thread_reader, thread_fields) = (Clone::clone(&reader), fields.clone());
         let stats = Arc::new(CommitStats::default());
@@ -202,11 +198,7 @@ impl Store {
         };
         let (_, fields) = schema::schema();
         let index = Index::open_in_dir(&path).map_err(|e| open_err(e.to_string()))?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(|e: TantivyError| open_err(e.to_string()))?;
+        let reader = manual_reader(&index).map_err(|e| open_err(e.to_string()))?;
         let (tx, _) = mpsc::channel(1);
         Ok(Store {
             reader,
@@ -379,6 +371,15 @@ fn segment_docs(segment: &SegmentReader, term: &Term) -> Vec<u32> {
         doc = postings.advance();
     }
     docs
+}
+
+/// A reader that moves to a new commit only when told (the writer tells
+/// it right after each commit, so a write is visible once acknowledged).
+fn manual_reader(index: &Index) -> tantivy::Result<IndexReader> {
+    index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
 }
 
 /// A live document picked by `seed` (a lookup term, so a different one

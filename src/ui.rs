@@ -41,6 +41,21 @@ pub fn request_context() -> RequestContext {
     expect_context::<RequestContext>()
 }
 
+/// Marks the page being rendered as private: never cached, never indexed
+/// (order pages and the staff console).
+pub(crate) fn private_page() {
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.insert_header(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+        res.insert_header(
+            axum::http::HeaderName::from_static("x-robots-tag"),
+            axum::http::HeaderValue::from_static("noindex, nofollow"),
+        );
+    }
+}
+
 /// The HTML document around every page.
 pub fn shell(_options: LeptosOptions) -> impl IntoView {
     let state = expect_context::<AppState>();

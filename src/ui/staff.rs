@@ -14,7 +14,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::i18n::I18n;
 use super::status::{ShopperSections, percent_encode};
-use super::{ShopHeader, request_context};
+use super::{ShopHeader, private_page, request_context};
 use crate::order::{
     FinancialStatus, FulfillmentStatus, Order, OrderState, ReturnStatus, order_key,
 };
@@ -49,19 +49,6 @@ pub enum OrderAction {
         expires: DateTime<Utc>,
     },
     Revoked,
-}
-
-fn private_page() {
-    if let Some(res) = use_context::<ResponseOptions>() {
-        res.insert_header(
-            axum::http::header::CACHE_CONTROL,
-            axum::http::HeaderValue::from_static("no-store"),
-        );
-        res.insert_header(
-            axum::http::HeaderName::from_static("x-robots-tag"),
-            axum::http::HeaderValue::from_static("noindex, nofollow"),
-        );
-    }
 }
 
 /// "PARTIALLY_FULFILLED" -> "Partially fulfilled": Shopify's words, which

@@ -14,7 +14,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::i18n::I18n;
 use super::lookup::{LookupForm, LookupFormView, LookupNotice};
-use super::{ShopHeader, request_context};
+use super::{ShopHeader, private_page, request_context};
 use crate::order::timeline::{Package, Step, StepKind, StepStatus, Timeline, WaitReason};
 use crate::order::{CancelReason, FinancialStatus, Order};
 use crate::web::{AppState, open_status_link};
@@ -24,17 +24,8 @@ use crate::web::{AppState, open_status_link};
 pub fn StatusPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let cx = request_context();
-    if let Some(res) = use_context::<ResponseOptions>() {
-        // An order page is private to whoever holds the link.
-        res.insert_header(
-            axum::http::header::CACHE_CONTROL,
-            axum::http::HeaderValue::from_static("no-store"),
-        );
-        res.insert_header(
-            axum::http::HeaderName::from_static("x-robots-tag"),
-            axum::http::HeaderValue::from_static("noindex, nofollow"),
-        );
-    }
+    // An order page is private to whoever holds the link.
+    private_page();
     let token = use_params_map()
         .read_untracked()
         .get("token")
