@@ -361,3 +361,43 @@ async fn filters_sort_and_pages() {
     days.sort();
     assert_eq!(days, vec![9, 10]);
 }
+
+#[tokio::test]
+async fn newest_first_pages_match_a_full_sort() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let now = chrono::Utc::now();
+    let mut orders = Vec::new();
+    for i in 1..=300u64 {
+        // Ages from minutes to years, in no particular order.
+        let age =
+            chrono::Duration::minutes(((i * 7919) % 300) as i64 * (1 + (i % 5) as i64 * 4000));
+        let mut o = order(i, 1000 + i, "a@example.se", "2026-11-05T10:00:00Z");
+        o.updated_at = Some(now - age);
+        o.created_at = o.updated_at;
+        orders.push(o);
+    }
+    store.upsert(orders.clone()).await.expect("upsert");
+    let mut expected: Vec<(Option<chrono::DateTime<chrono::Utc>>, u64)> =
+        orders.iter().map(|o| (o.updated_at, o.id)).collect();
+    expected.sort_by(|a, b| b.0.cmp(&a.0));
+    for page in [0usize, 1, 7, 14] {
+        let r = store
+            .search(&SearchQuery {
+                sort: Sort::UpdatedDesc,
+                per_page: 20,
+                page,
+                ..SearchQuery::default()
+            })
+            .expect("search");
+        assert_eq!(r.total, 300);
+        let got: Vec<_> = r.hits.iter().map(|o| o.updated_at).collect();
+        let want: Vec<_> = expected
+            .iter()
+            .skip(page * 20)
+            .take(20)
+            .map(|e| e.0)
+            .collect();
+        assert_eq!(got, want, "page {page}");
+    }
+}
