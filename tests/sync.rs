@@ -44,12 +44,17 @@ fn gql_order(n: u64, updated: &str) -> Value {
         "shippingAddress": {"city": "Lyon", "country": "France", "countryCodeV2": "FR"},
         "lineItems": {"pageInfo": {"hasNextPage": n == 3, "endCursor": "li1"},
             "nodes": [{"id": format!("gid://shopify/LineItem/{n}1"), "title": "Mug", "quantity": 1}]},
-        "fulfillmentOrders": {"nodes": []},
+        "fulfillmentOrders": {"nodes": [{
+            "id": format!("gid://shopify/FulfillmentOrder/{n}7"), "status": "CLOSED",
+            "lineItems": {"pageInfo": {"hasNextPage": n == 3, "endCursor": "fo1"},
+                "nodes": [{"totalQuantity": 1, "lineItem": {"id": format!("gid://shopify/LineItem/{n}1")}}]}
+        }]},
         "fulfillments": [{
             "id": format!("gid://shopify/Fulfillment/{n}9"), "status": "SUCCESS", "displayStatus": "IN_TRANSIT",
             "createdAt": "2026-11-02T08:00:00Z",
             "trackingInfo": [{"company": "DHL", "number": format!("DHL{n}"), "url": "https://dhl.example/t"}],
-            "fulfillmentLineItems": {"nodes": [{"quantity": 1, "lineItem": {"id": format!("gid://shopify/LineItem/{n}1"), "title": "Mug"}}]},
+            "fulfillmentLineItems": {"pageInfo": {"hasNextPage": n == 3, "endCursor": "fli1"},
+                "nodes": [{"quantity": 1, "lineItem": {"id": format!("gid://shopify/LineItem/{n}1"), "title": "Mug"}}]},
             "events": {"pageInfo": {"hasNextPage": n == 3, "endCursor": "ev1"},
                 "nodes": [{"id": format!("gid://shopify/FulfillmentEvent/{n}01"), "status": "LABEL_PRINTED", "happenedAt": "2026-11-02T09:00:00Z"}]}
         }],
@@ -110,6 +115,21 @@ async fn graphql(
     }
     let query = req["query"].as_str().unwrap_or("");
     let vars = &req["variables"];
+    if query.contains("MoreFulfillmentLineItems") {
+        f.nested_calls += 1;
+        return Json(json!({"data": {"node": {"fulfillmentLineItems": {"pageInfo": {"hasNextPage": false},
+            "nodes": [{"quantity": 2, "lineItem": {"id": "gid://shopify/LineItem/32", "title": "Plate"}}]}}},
+            "extensions": cost(1900.0)})).into_response();
+    }
+    if query.contains("MoreFulfillmentOrderLineItems") {
+        f.nested_calls += 1;
+        return Json(
+            json!({"data": {"node": {"lineItems": {"pageInfo": {"hasNextPage": false},
+            "nodes": [{"totalQuantity": 2, "lineItem": {"id": "gid://shopify/LineItem/32"}}]}}},
+            "extensions": cost(1900.0)}),
+        )
+        .into_response();
+    }
     if query.contains("MoreLineItems") {
         f.nested_calls += 1;
         let n =
@@ -242,6 +262,16 @@ async fn a_full_sync_survives_throttling_429_and_5xx_and_pages_nested_lists() {
         2,
         "the truncated events were paged"
     );
+    assert_eq!(
+        o.fulfillments[0].line_items.len(),
+        2,
+        "the shipment's truncated items were paged"
+    );
+    assert_eq!(
+        o.fulfillment_orders[0].line_items.len(),
+        2,
+        "the fulfillment order's too"
+    );
     assert_eq!(o.order_number, 1003);
     assert!(
         store
@@ -255,7 +285,7 @@ async fn a_full_sync_survives_throttling_429_and_5xx_and_pages_nested_lists() {
         cp.since.map(|t| t.to_rfc3339()),
         Some("2026-11-17T09:59:59+00:00".into())
     );
-    assert_eq!(fake.lock().expect("fake").nested_calls, 2);
+    assert_eq!(fake.lock().expect("fake").nested_calls, 4);
 }
 
 #[tokio::test]

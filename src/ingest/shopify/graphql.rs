@@ -38,7 +38,10 @@ fragment OrderFields on Order {
       id status fulfillAt
       assignedLocation { name location { legacyResourceId } }
       fulfillmentHolds { reason reasonNotes }
-      lineItems(first: 50) { nodes { totalQuantity lineItem { id } } }
+      lineItems(first: 50) {
+        pageInfo { hasNextPage endCursor }
+        nodes { totalQuantity lineItem { id } }
+      }
     }
   }
   fulfillments(first: 20) {
@@ -46,7 +49,10 @@ fragment OrderFields on Order {
     estimatedDeliveryAt inTransitAt deliveredAt
     location { name legacyResourceId }
     trackingInfo(first: 5) { company number url }
-    fulfillmentLineItems(first: 50) { nodes { quantity lineItem { id title variantTitle } } }
+    fulfillmentLineItems(first: 50) {
+      pageInfo { hasNextPage endCursor }
+      nodes { quantity lineItem { id title variantTitle } }
+    }
     events(first: 50) {
       pageInfo { hasNextPage endCursor }
       nodes { ...EventFields }
@@ -56,6 +62,7 @@ fragment OrderFields on Order {
     nodes {
       id name status createdAt closedAt
       returnLineItems(first: 50) {
+        pageInfo { hasNextPage endCursor }
         nodes {
           ... on ReturnLineItem {
             quantity returnReason
@@ -114,6 +121,53 @@ fragment LineItemFields on LineItem {
   id title variantTitle sku quantity currentQuantity requiresShipping
   originalUnitPriceSet { shopMoney { amount } }
   image { url }
+}
+"#;
+
+/// The rest of a fulfillment's line items.
+pub const MORE_FULFILLMENT_LINE_ITEMS: &str = r#"
+query MoreFulfillmentLineItems($id: ID!, $after: String) {
+  node(id: $id) {
+    ... on Fulfillment {
+      fulfillmentLineItems(first: 100, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        nodes { quantity lineItem { id title variantTitle } }
+      }
+    }
+  }
+}
+"#;
+
+/// The rest of a fulfillment order's line items.
+pub const MORE_FULFILLMENT_ORDER_LINE_ITEMS: &str = r#"
+query MoreFulfillmentOrderLineItems($id: ID!, $after: String) {
+  node(id: $id) {
+    ... on FulfillmentOrder {
+      lineItems(first: 100, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        nodes { totalQuantity lineItem { id } }
+      }
+    }
+  }
+}
+"#;
+
+/// The rest of a return's line items.
+pub const MORE_RETURN_LINE_ITEMS: &str = r#"
+query MoreReturnLineItems($id: ID!, $after: String) {
+  node(id: $id) {
+    ... on Return {
+      returnLineItems(first: 100, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        nodes {
+          ... on ReturnLineItem {
+            quantity returnReason
+            fulfillmentLineItem { lineItem { id title } }
+          }
+        }
+      }
+    }
+  }
 }
 "#;
 

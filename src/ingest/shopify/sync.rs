@@ -25,7 +25,8 @@ use serde_json::{Value, json};
 use thiserror::Error;
 
 use super::graphql::{
-    Connection, GqlEvent, GqlLineItem, GqlOrder, MORE_EVENTS, MORE_LINE_ITEMS, ORDERS_PER_PAGE,
+    Connection, GqlOrder, MORE_EVENTS, MORE_FULFILLMENT_LINE_ITEMS,
+    MORE_FULFILLMENT_ORDER_LINE_ITEMS, MORE_LINE_ITEMS, MORE_RETURN_LINE_ITEMS, ORDERS_PER_PAGE,
     orders_query,
 };
 use crate::config::ShopifyShop;
@@ -348,34 +349,59 @@ impl Client {
         })
     }
 
-    /// Pages what the first page of an order's nested lists left out.
-    async fn complete(&mut self, order: &mut GqlOrder) -> Result<(), SyncError> {
-        let mut page = order.line_items.page_info.clone();
-        while page.has_next_page {
+    /// Pages the rest of one nested connection of node `id`.
+    async fn page_rest<T: serde::de::DeserializeOwned>(
+        &mut self,
+        query: &str,
+        id: &str,
+        field: &str,
+        list: &mut Connection<T>,
+    ) -> Result<(), SyncError> {
+        let mut page = list.page_info.clone();
+        while page.has_next_page && page.end_cursor.is_some() {
             let data = self
-                .call(
-                    MORE_LINE_ITEMS,
-                    json!({ "id": order.id, "after": page.end_cursor }),
-                )
+                .call(query, json!({ "id": id, "after": page.end_cursor }))
                 .await?;
-            let more: Connection<GqlLineItem> =
-                serde_json::from_value(data["node"]["lineItems"].clone())
-                    .map_err(|e| self.api(e))?;
-            order.line_items.nodes.extend(more.nodes);
+            let more: Connection<T> =
+                serde_json::from_value(data["node"][field].clone()).map_err(|e| self.api(e))?;
+            list.nodes.extend(more.nodes);
             page = more.page_info;
         }
+        list.page_info = page;
+        Ok(())
+    }
+
+    /// Pages what the first page of an order's nested connections left
+    /// out: line items, each fulfillment order's and shipment's items, each
+    /// shipment's carrier events, each return's items.
+    async fn complete(&mut self, order: &mut GqlOrder) -> Result<(), SyncError> {
+        let id = order.id.clone();
+        self.page_rest(MORE_LINE_ITEMS, &id, "lineItems", &mut order.line_items)
+            .await?;
+        for fo in &mut order.fulfillment_orders.nodes {
+            let id = fo.id.clone();
+            let query = MORE_FULFILLMENT_ORDER_LINE_ITEMS;
+            self.page_rest(query, &id, "lineItems", &mut fo.line_items)
+                .await?;
+        }
         for f in &mut order.fulfillments {
-            let mut page = f.events.page_info.clone();
-            while page.has_next_page {
-                let data = self
-                    .call(MORE_EVENTS, json!({ "id": f.id, "after": page.end_cursor }))
-                    .await?;
-                let more: Connection<GqlEvent> =
-                    serde_json::from_value(data["node"]["events"].clone())
-                        .map_err(|e| self.api(e))?;
-                f.events.nodes.extend(more.nodes);
-                page = more.page_info;
-            }
+            let id = f.id.clone();
+            self.page_rest(MORE_EVENTS, &id, "events", &mut f.events)
+                .await?;
+            let query = MORE_FULFILLMENT_LINE_ITEMS;
+            self.page_rest(
+                query,
+                &id,
+                "fulfillmentLineItems",
+                &mut f.fulfillment_line_items,
+            )
+            .await?;
+        }
+        for r in &mut order.returns.nodes {
+            let id = r.id.clone();
+            let query = MORE_RETURN_LINE_ITEMS;
+            self.page_rest(query, &id, "returnLineItems", &mut r.return_line_items)
+                .await?;
         }
         Ok(())
     }
