@@ -380,7 +380,7 @@ async fn newest_first_pages_match_a_full_sort() {
     store.upsert(orders.clone()).await.expect("upsert");
     let mut expected: Vec<(Option<chrono::DateTime<chrono::Utc>>, u64)> =
         orders.iter().map(|o| (o.updated_at, o.id)).collect();
-    expected.sort_by(|a, b| b.0.cmp(&a.0));
+    expected.sort_by_key(|e| std::cmp::Reverse(e.0));
     for page in [0usize, 1, 7, 14] {
         let r = store
             .search(&SearchQuery {
