@@ -88,11 +88,6 @@ impl LinkKey {
         key.shop = Some(shop.to_string());
         Ok(key)
     }
-
-    /// The secret as text, for the merchant's Liquid snippet.
-    pub fn secret_text(&self) -> String {
-        String::from_utf8_lossy(&self.secret).into_owned()
-    }
 }
 
 /// Why a link could not be made or read.
@@ -477,6 +472,6 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        assert!(!format!("{k1:?}").contains(&k1.secret_text()));
+        assert!(!format!("{k1:?}").contains(&*String::from_utf8_lossy(&k1.secret)));
     }
 }

@@ -36,7 +36,7 @@ pub struct RequestContext {
     pub path: String,
 }
 
-/// The request context, or an English one when rendering outside a request.
+/// The request context `web::render` provides to every page.
 pub fn request_context() -> RequestContext {
     expect_context::<RequestContext>()
 }

@@ -507,19 +507,20 @@ pub fn order(seed: u64, index: u64, now: DateTime<Utc>, shop: &str) -> Order {
     // Whole seconds: the demo's times should look like a shop's.
     let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
     let mut rng = Rng::for_order(seed, index);
-    let scenario = match SCENARIOS.get(index as usize) {
-        Some(s) => s.clone(),
-        None => weighted(&mut rng),
-    };
+    let scenario = pick(&mut rng, index);
     build(&mut rng, index, scenario, now, shop)
 }
 
 /// The scenario demo order `index` has (without building it).
 pub fn scenario(seed: u64, index: u64) -> Scenario {
-    let mut rng = Rng::for_order(seed, index);
+    pick(&mut Rng::for_order(seed, index), index)
+}
+
+/// The walk-through first, then weighted draws.
+fn pick(rng: &mut Rng, index: u64) -> Scenario {
     match SCENARIOS.get(index as usize) {
         Some(s) => s.clone(),
-        None => weighted(&mut rng),
+        None => weighted(rng),
     }
 }
 
