@@ -10,8 +10,12 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::{Config, ShopifyShop};
-use crate::ingest::shopify::sync::{self, SyncOptions};
+use crate::config::Config;
+use crate::ingest::shopify::client::CallOptions;
+use crate::ingest::shopify::deadletter::DeadLetters;
+use crate::ingest::shopify::sync::{self, BulkMode, SyncOptions};
+use crate::ingest::shopify::webhooks::{Delivery, Plan};
+use crate::ingest::shopify::{Apis, check};
 use crate::ingest::{demo, ndjson};
 use crate::order::Order;
 use crate::staff::Accounts;
@@ -68,8 +72,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             sync_status.succeeded(&shop.domain, t);
         }
     }
-    let syncing = spawn_background_sync(&config, &store, &sync_status);
-    let state = AppState::new(config, store.clone(), sync_status)?;
+    let apis = Apis::new(&config, CallOptions::default())?;
+    let syncing = spawn_background_sync(&config, &store, &apis, &sync_status);
+    let state = AppState::new(config, store.clone(), apis, sync_status)?;
     web::serve(listener, state, shutdown_signal()).await?;
     if let Some(task) = syncing {
         task.abort();
@@ -109,19 +114,15 @@ async fn shutdown_signal() {
     tracing::info!("shutdown requested");
 }
 
-/// While serving, reconcile every shop with an access token every
+/// While serving, reconcile every shop with API credentials every
 /// `sync_interval` (webhooks can be lost), starting right away.
 fn spawn_background_sync(
     config: &Config,
     store: &Store,
+    apis: &Apis,
     status: &SyncStatus,
 ) -> Option<tokio::task::JoinHandle<()>> {
-    let shops: Vec<ShopifyShop> = config
-        .shopify
-        .iter()
-        .filter(|s| s.access_token.is_some())
-        .cloned()
-        .collect();
+    let shops: Vec<_> = apis.all().cloned().collect();
     if shops.is_empty() {
         return None;
     }
@@ -132,21 +133,54 @@ fn spawn_background_sync(
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            for shop in &shops {
+            for api in &shops {
+                let domain = api.domain().to_string();
                 let options = SyncOptions::default();
-                match sync::sync_shop(&store, &data_dir, shop, None, options, |_| {}).await {
+                let result = sync::sync_shop(&store, &data_dir, api, None, options, |_| {}).await;
+                status.version(&domain, api.version());
+                match result {
                     Ok(r) => {
-                        status.succeeded(&shop.domain, Utc::now());
-                        tracing::info!(shop = %shop.domain, orders = r.orders, applied = r.applied, "sync finished");
+                        status.succeeded(&domain, Utc::now());
+                        tracing::info!(shop = %domain, orders = r.orders, applied = r.written.applied, "sync finished");
                     }
                     Err(e) => {
-                        status.failed(&shop.domain, e.to_string());
-                        tracing::error!(shop = %shop.domain, error = %e, "sync failed; will retry next round");
+                        status.failed(&domain, e.to_string());
+                        tracing::error!(shop = %domain, error = %e, "sync failed; will retry next round");
                     }
                 }
             }
         }
     }))
+}
+
+/// The configured shops with API credentials, optionally just one.
+fn shops_with_api(
+    config: &Config,
+    only: Option<&str>,
+) -> anyhow::Result<Vec<std::sync::Arc<crate::ingest::shopify::client::ShopApi>>> {
+    let apis = Apis::new(config, CallOptions::default())?;
+    let mut shops: Vec<_> = config
+        .shopify
+        .iter()
+        .filter(|s| only.is_none_or(|d| s.domain.eq_ignore_ascii_case(d)))
+        .collect();
+    anyhow::ensure!(
+        !shops.is_empty(),
+        "no Shopify shop configured{}: set ORDER_STATUS_SHOPIFY_SHOP and its credentials (see the README)",
+        only.map(|d| format!(" called {d}")).unwrap_or_default()
+    );
+    shops.sort_by(|a, b| a.domain.cmp(&b.domain));
+    shops
+        .into_iter()
+        .map(|s| {
+            apis.get(&s.domain).cloned().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{}: no Admin API credentials: set ORDER_STATUS_SHOPIFY_CLIENT_ID and ORDER_STATUS_SHOPIFY_CLIENT_SECRET (a Dev Dashboard app) or ORDER_STATUS_SHOPIFY_ACCESS_TOKEN",
+                    s.domain
+                )
+            })
+        })
+        .collect()
 }
 
 /// `order-status sync [--since DATE] [--shop DOMAIN]`: returns whether
@@ -156,46 +190,55 @@ pub async fn sync(
     since: Option<DateTime<Utc>>,
     only: Option<&str>,
 ) -> anyhow::Result<bool> {
-    let shops: Vec<&ShopifyShop> = config
-        .shopify
-        .iter()
-        .filter(|s| only.is_none_or(|d| s.domain.eq_ignore_ascii_case(d)))
-        .collect();
-    anyhow::ensure!(
-        !shops.is_empty(),
-        "no Shopify shop configured{}: set ORDER_STATUS_SHOPIFY_SHOP and ORDER_STATUS_SHOPIFY_ACCESS_TOKEN (see the README)",
-        only.map(|d| format!(" called {d}")).unwrap_or_default()
-    );
+    sync_with(config, since, only, BulkMode::Auto).await
+}
+
+async fn sync_with(
+    config: &Config,
+    since: Option<DateTime<Utc>>,
+    only: Option<&str>,
+    bulk: BulkMode,
+) -> anyhow::Result<bool> {
+    let apis = shops_with_api(config, only)?;
     let store = Store::open(&config.data_dir, StoreOptions::default())?;
     let mut all_ok = true;
-    for shop in shops {
-        let bar = ProgressBar::new_spinner().with_message(shop.domain.clone());
+    for api in apis {
+        let domain = api.domain().to_string();
+        let bar = ProgressBar::new_spinner().with_message(domain.clone());
         let started = std::time::Instant::now();
-        let result = sync::sync_shop(
-            &store,
-            &config.data_dir,
-            shop,
-            since,
-            SyncOptions::default(),
-            |r| {
-                bar.set_message(format!(
-                    "{}: {} orders, {} pages",
-                    shop.domain, r.orders, r.pages
-                ));
-                bar.tick();
-            },
-        )
+        let options = SyncOptions {
+            bulk,
+            ..SyncOptions::default()
+        };
+        let result = sync::sync_shop(&store, &config.data_dir, &api, since, options, |r| {
+            bar.set_message(format!(
+                "{domain}: {} orders ({} by bulk operation), {} pages",
+                r.orders, r.bulk_orders, r.pages
+            ));
+            bar.tick();
+        })
         .await;
         bar.finish_and_clear();
+        let version = api.version();
+        if version.mismatch() {
+            eprintln!(
+                "warning: {domain}: asked for API version {}, Shopify answered with {}: set ORDER_STATUS_SHOPIFY_API_VERSION to a supported version",
+                version.asked,
+                version.answered.as_deref().unwrap_or("?")
+            );
+        }
         match result {
             Ok(r) => println!(
-                "{}: {} orders in {} pages ({} written, {} older than stored, {} retried calls) in {:.1} s; next sync from {}",
-                shop.domain,
+                "{domain}: {} orders ({} through a bulk operation, {} read again, {} pages) ({} written, {} older than stored, {} unchanged; {} calls retried, {} throttled) in {:.1} s; next sync from {}",
                 r.orders,
+                r.bulk_orders,
+                r.refetched,
                 r.pages,
-                r.applied,
-                r.stale,
+                r.written.applied,
+                r.written.stale,
+                r.written.unchanged,
                 r.retries,
+                r.throttled,
                 started.elapsed().as_secs_f64(),
                 r.next_since
                     .map_or("the beginning".to_string(), |t| t.to_rfc3339())
@@ -207,6 +250,124 @@ pub async fn sync(
         }
     }
     Ok(all_ok)
+}
+
+/// `order-status shopify check`: what each shop's app can read. Returns
+/// whether every shop can work.
+pub async fn shopify_check(config: &Config, only: Option<&str>) -> anyhow::Result<bool> {
+    let mut all_ok = true;
+    for api in shops_with_api(config, only)? {
+        match check::check(&api).await {
+            Ok(report) => {
+                for line in report.lines() {
+                    println!("{line}");
+                }
+                all_ok &= report.ok();
+            }
+            Err(e) => {
+                println!(
+                    "{}:
+  error: {e}",
+                    api.domain()
+                );
+                all_ok = false;
+            }
+        }
+    }
+    Ok(all_ok)
+}
+
+/// `order-status webhooks replay`: applies the dead letters again (the
+/// server must be stopped: it owns the store); the ones that now apply are
+/// removed. Returns whether all of them applied.
+pub async fn webhooks_replay(config: &Config, only: Option<&str>) -> anyhow::Result<bool> {
+    let letters = DeadLetters::new(&config.data_dir);
+    let list = letters.list()?;
+    if list.is_empty() {
+        println!("No dead letters in {}.", letters.dir().display());
+        return Ok(true);
+    }
+    let store = Store::open(&config.data_dir, StoreOptions::default())?;
+    let apis = Apis::new(config, CallOptions::default())?;
+    let (mut applied, mut kept) = (0, 0);
+    for (path, letter) in list {
+        let letter = match letter {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("{}: unreadable ({e}); left in place", path.display());
+                kept += 1;
+                continue;
+            }
+        };
+        if only.is_some_and(|d| !letter.shop.eq_ignore_ascii_case(d)) {
+            continue;
+        }
+        let d = Delivery {
+            shop: &letter.shop,
+            topic: &letter.topic,
+            body: letter.body.as_bytes(),
+            triggered_at: letter.triggered_at,
+        };
+        let done = match crate::ingest::shopify::webhooks::plan(&store, &d) {
+            Err(e) => Err(e.0),
+            Ok(Plan::Apply(change)) => {
+                let key = change.key();
+                let r = store.apply(vec![*change]).await?;
+                if r.unknown > 0 {
+                    let id = key.rsplit('/').next().unwrap_or("");
+                    match apis.get(&letter.shop) {
+                        Some(api) => {
+                            sync::refetch(&store, api, &format!("gid://shopify/Order/{id}"))
+                                .await?;
+                            Ok(())
+                        }
+                        None => Err("the order is still not in the store".to_string()),
+                    }
+                } else {
+                    Ok(())
+                }
+            }
+            Ok(Plan::Delete(keys)) => store
+                .delete(keys)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Ok(Plan::DeleteShop) => store
+                .delete_shop(&letter.shop)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Ok(Plan::Refetch(id)) => match apis.get(&letter.shop) {
+                Some(api) => {
+                    sync::refetch(&store, api, &format!("gid://shopify/Order/{id}")).await?;
+                    Ok(())
+                }
+                None => Ok(()),
+            },
+            Ok(Plan::Ignore) => Ok(()),
+        };
+        match done {
+            Ok(()) => {
+                std::fs::remove_file(&path)
+                    .with_context(|| format!("cannot remove {}", path.display()))?;
+                applied += 1;
+            }
+            Err(reason) => {
+                println!(
+                    "{}: {} {}: still not applicable: {reason}",
+                    path.display(),
+                    letter.shop,
+                    letter.topic
+                );
+                kept += 1;
+            }
+        }
+    }
+    println!(
+        "Replayed {applied} dead letters; {kept} left in {}.",
+        letters.dir().display()
+    );
+    Ok(kept == 0)
 }
 
 /// Loads the built-in demo into `store` and returns three orders worth
@@ -264,12 +425,13 @@ pub async fn import(config: &Config, file: &Path) -> anyhow::Result<bool> {
         );
     }
     println!(
-        "Imported {} orders ({} older than the stored version, skipped) from {} lines in {:.1} s ({:.0} orders/s); {} lines failed. The store has {} orders.",
+        "Imported {} orders ({} older than the stored version and {} unchanged, skipped) from {} lines in {:.1} s ({:.0} orders/s); {} lines failed. The store has {} orders.",
         report.applied,
         report.stale,
+        report.unchanged,
         report.lines,
         secs,
-        report.applied as f64 / secs.max(1e-9),
+        (report.applied + report.stale + report.unchanged) as f64 / secs.max(1e-9),
         report.failed,
         store.count(),
     );
@@ -335,12 +497,12 @@ pub async fn reindex(
             std::fs::remove_file(&cp).with_context(|| format!("cannot reset {}", cp.display()))?;
         }
     }
-    sync(config, None, None).await
+    sync_with(config, None, None, BulkMode::Always).await
 }
 
 /// `order-status link-snippet`: the Liquid for the merchant's templates.
 pub fn link_snippet(config: &Config, shop: Option<&str>, days: u32) -> anyhow::Result<()> {
-    let shops: Vec<&ShopifyShop> = config
+    let shops: Vec<_> = config
         .shopify
         .iter()
         .filter(|s| shop.is_none_or(|d| s.domain.eq_ignore_ascii_case(d)))

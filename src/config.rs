@@ -78,15 +78,50 @@ pub struct Config {
     pub metrics_token: Option<String>,
 }
 
+/// How the site authenticates to a shop's Admin API.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credentials {
+    /// None configured: webhooks only, no sync.
+    None,
+    /// A static token of an app made in the Shopify admin (before 2026).
+    Token(String),
+    /// A Dev Dashboard app's client id and secret, exchanged for expiring
+    /// tokens with the client-credentials grant.
+    ClientCredentials {
+        client_id: String,
+        client_secret: String,
+    },
+}
+
+impl Credentials {
+    /// Whether the Admin API can be called at all.
+    pub fn is_some(&self) -> bool {
+        !matches!(self, Credentials::None)
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::None => f.write_str("None"),
+            Credentials::Token(_) => f.write_str("Token(<redacted>)"),
+            Credentials::ClientCredentials { client_id, .. } => f
+                .debug_struct("ClientCredentials")
+                .field("client_id", client_id)
+                .field("client_secret", &"<redacted>")
+                .finish(),
+        }
+    }
+}
+
 /// One Shopify store.
 #[derive(Clone)]
 pub struct ShopifyShop {
     /// `example.myshopify.com`: the key of its orders here.
     pub domain: String,
-    /// Admin API access token of a custom app (`read_orders`, and
-    /// `read_all_orders` for orders older than 60 days).
-    pub access_token: Option<String>,
-    /// Admin API version, e.g. `2025-10`.
+    /// Admin API credentials (scopes: see the README).
+    pub credentials: Credentials,
+    /// Admin API version, e.g. `2026-10`.
     pub api_version: String,
     /// Where the Admin API lives; `https://<domain>` unless overridden
     /// (tests point it at a fake).
@@ -95,6 +130,9 @@ pub struct ShopifyShop {
     pub webhook_secrets: Vec<String>,
     /// Secret for status links built in Liquid (see the README).
     pub link_secret: Option<String>,
+    /// A sync that would reach further back than this goes through a bulk
+    /// operation instead of paging (as does the first one).
+    pub bulk_after: std::time::Duration,
 }
 
 impl std::fmt::Debug for ShopifyShop {
@@ -102,7 +140,8 @@ impl std::fmt::Debug for ShopifyShop {
         let redacted = |o: bool| if o { "<redacted>" } else { "<none>" };
         f.debug_struct("ShopifyShop")
             .field("domain", &self.domain)
-            .field("access_token", &redacted(self.access_token.is_some()))
+            .field("credentials", &self.credentials)
+            .field("bulk_after", &self.bulk_after)
             .field("api_version", &self.api_version)
             .field("api_base", &self.api_base)
             .field(
@@ -114,8 +153,13 @@ impl std::fmt::Debug for ShopifyShop {
     }
 }
 
-/// The Admin API version used unless configured.
-pub const DEFAULT_API_VERSION: &str = "2025-10";
+/// The Admin API version used unless configured: the current stable one
+/// (each is supported for about twelve months; an unsupported version
+/// "falls forward" to the oldest supported one).
+pub const DEFAULT_API_VERSION: &str = "2026-10";
+
+/// Default for [`ShopifyShop::bulk_after`].
+pub const DEFAULT_BULK_AFTER: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
 
 /// Rate limits per client IP, and the per-order-number lock.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -193,7 +237,7 @@ impl FailureSpec {
     }
 }
 
-/// `s`, `m`, `h`, optionally with a count: `15m`, `10s`.
+/// `s`, `m`, `h`, `d`, optionally with a count: `15m`, `10s`, `2d`.
 fn parse_period(s: &str) -> Option<std::time::Duration> {
     let unit = s.chars().last()?;
     let n = &s[..s.len() - unit.len_utf8()];
@@ -202,6 +246,7 @@ fn parse_period(s: &str) -> Option<std::time::Duration> {
         's' => 1,
         'm' => 60,
         'h' => 3600,
+        'd' => 86_400,
         _ => return None,
     };
     Some(std::time::Duration::from_secs(n.checked_mul(secs)?)).filter(|d| !d.is_zero())
@@ -311,6 +356,9 @@ struct FileConfig {
 struct FileShopify {
     domain: Option<String>,
     access_token: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    bulk_after: Option<String>,
     api_version: Option<String>,
     api_base: Option<String>,
     webhook_secrets: Option<Vec<String>>,
@@ -392,6 +440,9 @@ impl Config {
                     vec![FileShopify {
                         domain: Some(domain),
                         access_token: var("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN"),
+                        client_id: var("ORDER_STATUS_SHOPIFY_CLIENT_ID"),
+                        client_secret: var("ORDER_STATUS_SHOPIFY_CLIENT_SECRET"),
+                        bulk_after: var("ORDER_STATUS_SHOPIFY_BULK_AFTER"),
                         api_version: var("ORDER_STATUS_SHOPIFY_API_VERSION"),
                         api_base: var("ORDER_STATUS_SHOPIFY_API_BASE"),
                         webhook_secrets: var("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET")
@@ -576,7 +627,7 @@ impl Config {
                 .all(|(i, b)| i == 4 || b.is_ascii_digit());
         if !version_ok {
             return Err(invalid(format!(
-                "{api_version:?} is not an API version such as 2025-10"
+                "{api_version:?} is not an API version such as 2026-10"
             )));
         }
         let api_base = match f.api_base {
@@ -601,16 +652,55 @@ impl Config {
             .link_secret
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty());
+        let nonempty =
+            |v: Option<String>| v.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+        let credentials = match (
+            nonempty(f.access_token),
+            nonempty(f.client_id),
+            nonempty(f.client_secret),
+        ) {
+            (None, None, None) => Credentials::None,
+            (Some(t), None, None) => Credentials::Token(t),
+            (None, Some(client_id), Some(client_secret)) => Credentials::ClientCredentials {
+                client_id,
+                client_secret,
+            },
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                return Err(invalid(format!(
+                    "{domain}: give either an access token or a client id and secret, not both"
+                )));
+            }
+            (None, Some(_), None) | (None, None, Some(_)) => {
+                return Err(invalid(format!(
+                    "{domain}: the client-credentials grant needs both the client id and the client secret"
+                )));
+            }
+        };
+        // A Dev Dashboard app signs its webhooks with its client secret.
+        let secrets = match (&credentials, secrets.is_empty()) {
+            (Credentials::ClientCredentials { client_secret, .. }, true) => {
+                vec![client_secret.clone()]
+            }
+            _ => secrets,
+        };
+        let bulk_after = match f.bulk_after {
+            None => DEFAULT_BULK_AFTER,
+            Some(v) => parse_period(v.trim())
+                .filter(|d| d.as_secs() >= 60)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "bulk_after {v:?} is not a period of 1m or more such as 6h"
+                    ))
+                })?,
+        };
         if link_secret.as_ref().is_some_and(|s| s.len() < 16) {
             return Err(invalid(format!(
                 "the link secret of {domain} is shorter than 16 characters"
             )));
         }
         let shop = ShopifyShop {
-            access_token: f
-                .access_token
-                .map(|t| t.trim().to_string())
-                .filter(|t| !t.is_empty()),
+            credentials,
+            bulk_after,
             api_version,
             api_base,
             webhook_secrets: secrets,

@@ -227,12 +227,17 @@ pub fn shop_key_id(shop: &str) -> String {
 
 /// The Liquid that builds a status link in a Shopify notification
 /// template, for `shop` signing with `secret`, valid `days` from sending.
+///
+/// It uses only what Shopify documents for notification templates: the
+/// order's `id`, which the templates expose at the top level (there is no
+/// `order` object there), and the `date`, `plus`, `base64_url_safe_encode`
+/// and `hmac_sha256` filters. A test renders it with a Liquid engine.
 pub fn liquid_snippet(base_url: &str, shop: &str, secret: &str, days: u32) -> String {
     let kid = shop_key_id(shop);
     let seconds = u64::from(days) * 86_400;
     format!(
         "{{%- assign os_expires = 'now' | date: '%s' | plus: {seconds} -%}}\n\
-         {{%- capture os_payload -%}}v1:{kid}:{shop}:{{{{ order.id }}}}:{{{{ os_expires }}}}:0{{%- endcapture -%}}\n\
+         {{%- capture os_payload -%}}v1:{kid}:{shop}:{{{{ id }}}}:{{{{ os_expires }}}}:0{{%- endcapture -%}}\n\
          {{%- assign os_token = os_payload | base64_url_safe_encode -%}}\n\
          {{%- assign os_mac = os_payload | hmac_sha256: '{secret}' -%}}\n\
          {base_url}/status/{{{{ os_token }}}}.{{{{ os_mac }}}}"

@@ -75,6 +75,16 @@ enum Command {
         #[arg(long)]
         from_shopify: bool,
     },
+    /// Shopify: check what each shop's app may read.
+    Shopify {
+        #[command(subcommand)]
+        action: ShopifyCommand,
+    },
+    /// Webhook deliveries that could not be applied (dead letters).
+    Webhooks {
+        #[command(subcommand)]
+        action: WebhooksCommand,
+    },
     /// Manage staff accounts for the staff console.
     Staff {
         #[command(subcommand)]
@@ -97,6 +107,28 @@ enum Command {
         /// The moment the demo is "now" (RFC 3339) [default: now].
         #[arg(long)]
         now: Option<DateTime<Utc>>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ShopifyCommand {
+    /// For each configured shop: credentials, API version, access scopes
+    /// against what each feature needs, and protected customer data.
+    Check {
+        /// Only this configured shop.
+        #[arg(long)]
+        shop: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum WebhooksCommand {
+    /// Apply the dead letters again (stop the server first); the ones that
+    /// apply now are removed.
+    Replay {
+        /// Only this shop's.
+        #[arg(long)]
+        shop: Option<String>,
     },
 }
 
@@ -179,6 +211,20 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         Command::LinkSnippet { shop, days } => cli::link_snippet(&config, shop.as_deref(), days)?,
+        Command::Shopify {
+            action: ShopifyCommand::Check { shop },
+        } => {
+            if !cli::shopify_check(&config, shop.as_deref()).await? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Webhooks {
+            action: WebhooksCommand::Replay { shop },
+        } => {
+            if !cli::webhooks_replay(&config, shop.as_deref()).await? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
         Command::Staff { action } => match action {
             StaffCommand::Add { name } => cli::staff_add(&config, &name)?,
             StaffCommand::Remove { name } => cli::staff_remove(&config, &name)?,

@@ -4,6 +4,7 @@
 //! so the rules that decide "Arriving Thursday" can be tested state by
 //! state and reused by the store, the pages and the JSON API alike.
 
+pub mod merge;
 pub mod model;
 pub mod timeline;
 mod vocab;
@@ -55,7 +56,7 @@ impl Order {
         }
         if self.order_number == 0 {
             self.order_number =
-                normalize_order_number(&self.name).ok_or(InvalidOrder::MissingNumber)?;
+                order_number_in_name(&self.name).ok_or(InvalidOrder::MissingNumber)?;
         }
         if self.name.trim().is_empty() {
             self.name = format!("#{}", self.order_number);
@@ -81,16 +82,49 @@ impl Order {
     }
 }
 
+/// Longest order name or number a shopper may type.
+pub const MAX_ORDER_REF_LEN: usize = 32;
+
 /// The order number a shopper typed, as a number: "#1001", "1001" and
-/// " 1001 " are all 1001. Anything that is not digits after an optional
-/// `#` is not an order number.
+/// " 1001 " are all 1001, and so is the whole name as the shop writes it
+/// in its emails ("FK-1001-SE", "#fk-1001-se"), see
+/// [`order_number_in_name`]. Anything else is not an order number.
 pub fn normalize_order_number(input: &str) -> Option<u64> {
     let s = input.trim();
     let s = s.strip_prefix('#').unwrap_or(s).trim();
-    if s.is_empty() || s.len() > 19 || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if s.is_empty() || s.len() > MAX_ORDER_REF_LEN {
         return None;
     }
-    s.parse().ok().filter(|n| *n > 0)
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse().ok().filter(|n| *n > 0);
+    }
+    let name_like = s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"#-_./ ".contains(&b));
+    if name_like {
+        order_number_in_name(s)
+    } else {
+        None
+    }
+}
+
+/// The order number inside an order name. Shopify builds a name from the
+/// shop's prefix, the number and the shop's suffix (`#1001`, `FK-1001-SE`);
+/// prefixes and suffixes are short codes, so the number is the longest run
+/// of digits, the last one when two are as long (`2026-1001`: a year
+/// prefix is commoner than a numeric suffix).
+pub fn order_number_in_name(name: &str) -> Option<u64> {
+    let mut best: Option<&str> = None;
+    for run in name.split(|c: char| !c.is_ascii_digit()) {
+        if !run.is_empty() && best.is_none_or(|b| run.len() >= b.len()) {
+            best = Some(run);
+        }
+    }
+    let digits = best?.trim_start_matches('0');
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 /// An email as compared in lookups: trimmed and lower-cased. (Local parts
@@ -112,10 +146,23 @@ mod tests {
         assert_eq!(normalize_order_number("# 1001"), Some(1001));
         assert_eq!(normalize_order_number(""), None);
         assert_eq!(normalize_order_number("#"), None);
-        assert_eq!(normalize_order_number("10a1"), None);
-        assert_eq!(normalize_order_number("-5"), None);
+        assert_eq!(normalize_order_number("FK-1001-SE"), Some(1001));
+        assert_eq!(normalize_order_number("#fk-1001-se"), Some(1001));
+        assert_eq!(normalize_order_number("abc"), None);
+        assert_eq!(normalize_order_number("10<1"), None);
+        assert_eq!(normalize_order_number("-5"), Some(5));
         assert_eq!(normalize_order_number("0"), None);
         assert_eq!(normalize_order_number("99999999999999999999999"), None);
+    }
+
+    #[test]
+    fn numbers_come_out_of_prefixed_and_suffixed_names() {
+        assert_eq!(order_number_in_name("#1001"), Some(1001));
+        assert_eq!(order_number_in_name("FK-1001-SE"), Some(1001));
+        assert_eq!(order_number_in_name("A1-20045"), Some(20045));
+        assert_eq!(order_number_in_name("2026-1001"), Some(1001));
+        assert_eq!(order_number_in_name("ORDER"), None);
+        assert_eq!(order_number_in_name("#0000"), None);
     }
 
     #[test]
@@ -139,6 +186,11 @@ mod tests {
         assert_eq!(o.validated("s"), Err(InvalidOrder::MissingId));
         let o: Order = serde_json::from_str(r#"{"id": 1, "name": "abc"}"#).expect("parse");
         assert_eq!(o.validated("s"), Err(InvalidOrder::MissingNumber));
+        let o: Order = serde_json::from_str(r#"{"id": 1, "name": "FK-1001-SE"}"#).expect("parse");
+        assert_eq!(
+            o.validated("s").expect("a prefixed name").order_number,
+            1001
+        );
         let o: Order = serde_json::from_str(r#"{"id": 1, "order_number": 5}"#).expect("parse");
         assert_eq!(o.clone().validated(""), Err(InvalidOrder::MissingShop));
         assert_eq!(o.validated("a:b/c"), Err(InvalidOrder::BadShop));

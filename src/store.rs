@@ -12,6 +12,7 @@
 //! [`StoreError::Locked`] instead of waiting or corrupting the index.
 
 mod epochs;
+mod migrate;
 mod query;
 pub mod schema;
 mod writer;
@@ -34,9 +35,11 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use epochs::LinkEpochs;
 pub use query::{Filters, SearchQuery, SearchResults, Sort};
-use schema::{Fields, lookup_term};
+pub use schema::Part;
+use schema::{Fields, lookup_term, part_term};
 use writer::{Command, Op};
 
+use crate::order::merge::Change;
 use crate::order::{Order, normalize_email};
 
 /// Errors of the store layer.
@@ -74,10 +77,23 @@ impl StoreError {
 /// What a write did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct WriteReport {
-    /// Orders written (upsert) or removed (delete).
+    /// Orders written (changed) or removed (delete).
     pub applied: usize,
-    /// Upserts skipped because the stored order is newer.
+    /// Changes skipped because the stored order is newer.
     pub stale: usize,
+    /// Changes that brought nothing new (replays, re-imports).
+    pub unchanged: usize,
+    /// Changes to parts of orders the store does not have.
+    pub unknown: usize,
+}
+
+impl std::ops::AddAssign for WriteReport {
+    fn add_assign(&mut self, r: WriteReport) {
+        self.applied += r.applied;
+        self.stale += r.stale;
+        self.unchanged += r.unchanged;
+        self.unknown += r.unknown;
+    }
 }
 
 /// A queued write; await [`PendingWrite::committed`] for its outcome.
@@ -143,6 +159,7 @@ impl Store {
         };
         std::fs::create_dir_all(&path).map_err(|e| open_err(e.to_string()))?;
         let (schema, fields) = schema::schema();
+        migrate::if_needed(data_dir, &path, &schema, &fields)?;
         let dir = MmapDirectory::open(&path).map_err(|e| open_err(e.to_string()))?;
         let mut index = Index::open_or_create(dir, schema).map_err(|e| open_err(e.to_string()))?;
         // Staff searches walk many postings; two threads halve a search's
@@ -255,7 +272,8 @@ impl Store {
     }
 
     /// Inserts or replaces orders, keeping whichever version of each has
-    /// the newest `updated_at`. Returns once the change is committed.
+    /// the newest `updated_at` (and what is ours of the stored one).
+    /// Returns once the change is committed.
     pub async fn upsert(&self, orders: Vec<Order>) -> Result<WriteReport, StoreError> {
         self.submit(orders).await?.committed().await
     }
@@ -264,7 +282,73 @@ impl Store {
     /// import can keep several batches in flight (and in file order); the
     /// returned [`PendingWrite`] resolves once the batch is committed.
     pub async fn submit(&self, orders: Vec<Order>) -> Result<PendingWrite, StoreError> {
-        self.queue(Op::Upsert(orders)).await
+        self.submit_changes(orders.into_iter().map(Change::Replace).collect())
+            .await
+    }
+
+    /// Applies changes part by part (see [`crate::order::merge`]); returns
+    /// once they are committed.
+    pub async fn apply(&self, changes: Vec<Change>) -> Result<WriteReport, StoreError> {
+        self.submit_changes(changes).await?.committed().await
+    }
+
+    /// Queues changes; the [`PendingWrite`] resolves once committed.
+    pub async fn submit_changes(&self, changes: Vec<Change>) -> Result<PendingWrite, StoreError> {
+        self.queue(Op::Apply(changes)).await
+    }
+
+    /// Applies batches as they arrive from `batches`, keeping up to
+    /// `in_flight` of them queued at the writer so that producing,
+    /// indexing and committing overlap; batches commit in the order they
+    /// came. `committed` is called with each batch's report and its
+    /// companion value, in order, once the batch is committed.
+    pub async fn apply_stream<M>(
+        &self,
+        mut batches: mpsc::Receiver<(Vec<Change>, M)>,
+        in_flight: usize,
+        mut committed: impl FnMut(WriteReport, M),
+    ) -> Result<WriteReport, StoreError> {
+        let mut total = WriteReport::default();
+        let mut queue: std::collections::VecDeque<(Option<PendingWrite>, M)> =
+            std::collections::VecDeque::new();
+        let finish = |w: Option<PendingWrite>, m: M| async move {
+            let r = match w {
+                Some(w) => w.committed().await?,
+                None => WriteReport::default(),
+            };
+            Ok::<_, StoreError>((r, m))
+        };
+        while let Some((changes, meta)) = batches.recv().await {
+            let pending = if changes.is_empty() {
+                None
+            } else {
+                Some(self.submit_changes(changes).await?)
+            };
+            queue.push_back((pending, meta));
+            while queue.len() >= in_flight.max(1) {
+                let Some((w, m)) = queue.pop_front() else {
+                    break;
+                };
+                let (r, m) = finish(w, m).await?;
+                total += r;
+                committed(r, m);
+            }
+        }
+        while let Some((w, m)) = queue.pop_front() {
+            let (r, m) = finish(w, m).await?;
+            total += r;
+            committed(r, m);
+        }
+        Ok(total)
+    }
+
+    /// The key of the order that has this part (a fulfillment order,
+    /// shipment or return named by a webhook without its order).
+    pub fn find_by_part(&self, kind: Part, id: u64) -> Option<String> {
+        let searcher = self.reader.searcher();
+        let term = Term::from_field_text(self.fields.parts, &part_term(kind, id));
+        let addr = docs_with_term(&searcher, term).into_iter().next()?;
+        load(&searcher, &self.fields, addr).ok().map(|o| o.key())
     }
 
     /// Removes orders by key; returns once committed.

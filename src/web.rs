@@ -38,7 +38,8 @@ use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::config::Config;
-use crate::ingest::shopify::webhooks::Webhooks;
+use crate::ingest::shopify::Apis;
+use crate::ingest::shopify::deadletter::{DeadLetters, SeenDeliveries};
 use crate::links::{self, LinkClaims, LinkError, LinkKey, Links};
 use crate::order::Order;
 use crate::staff::Sessions;
@@ -63,7 +64,12 @@ pub struct AppState {
     pub limiters: Limiters,
     pub sessions: Sessions,
     pub epochs: Arc<LinkEpochs>,
-    pub webhooks: Arc<Webhooks>,
+    /// The Admin API clients of the shops with credentials.
+    pub shopify: Apis,
+    /// Webhook deliveries applied recently (duplicates are skipped).
+    pub seen_deliveries: Arc<SeenDeliveries>,
+    /// Webhook deliveries kept because they could not be applied.
+    pub dead_letters: DeadLetters,
     pub metrics: Metrics,
     pub sync_status: SyncStatus,
 }
@@ -102,6 +108,7 @@ impl AppState {
     pub fn new(
         config: Config,
         store: Store,
+        shopify: Apis,
         sync_status: SyncStatus,
     ) -> Result<AppState, ServeError> {
         let mut keys = if config.link_keys.is_empty() {
@@ -119,6 +126,7 @@ impl AppState {
         let catalog = Catalog::load().map_err(ServeError::Translations)?;
         let sessions = Sessions::open(&config.data_dir)?;
         let epochs = LinkEpochs::open(&config.data_dir)?;
+        let seen_deliveries = SeenDeliveries::open(&config.data_dir, chrono::Utc::now())?;
         // site_root is where leptos_axum serves static files from: our
         // public/ dir, never the default "." (that would serve the source).
         let leptos_options = LeptosOptions::builder()
@@ -135,7 +143,9 @@ impl AppState {
             catalog: Arc::new(catalog),
             sessions,
             epochs: Arc::new(epochs),
-            webhooks: Arc::new(Webhooks::default()),
+            shopify,
+            seen_deliveries: Arc::new(seen_deliveries),
+            dead_letters: DeadLetters::new(&config.data_dir),
             metrics: Metrics::new().map_err(|e| ServeError::Metrics(e.to_string()))?,
             sync_status,
             config: Arc::new(config),

@@ -1,488 +1,831 @@
-//! `sync` end to end against a fake Shopify: an axum server in the test
-//! that speaks the GraphQL Admin API's request and response shapes
-//! (cursors, `extensions.cost`, THROTTLED errors, 429, 5xx blips, nested
-//! connections that come back truncated).
+//! The Shopify client, sync and bulk backfill end to end against the fake
+//! Shopify of `common::fake_shopify`, which keeps Shopify's documented
+//! rules (cost limit, leaky bucket, scopes, expiring tokens, version
+//! fall-forward, bulk operations).
 
-use std::sync::{Arc, Mutex};
+mod common;
+
 use std::time::Duration;
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use order_status::config::ShopifyShop;
-use order_status::ingest::shopify::sync::{SyncError, SyncOptions, load_checkpoint, sync_shop};
+use chrono::{DateTime, Utc};
+use common::fake_shopify::{
+    self as fake, Blip, CLIENT_ID, CLIENT_SECRET, FakeShopify, Rules, SHOP, STATIC_TOKEN,
+    graphql_order,
+};
+use order_status::config::{Config, ShopifyShop};
+use order_status::ingest::shopify::client::{ApiError, CallOptions, ShopApi};
+use order_status::ingest::shopify::sync::{
+    BulkMode, SyncError, SyncOptions, load_checkpoint, sync_shop,
+};
+use order_status::order::*;
 use order_status::store::{Store, StoreOptions};
 use serde_json::{Value, json};
 
-const TOKEN: &str = "shpat_test_token";
-const SHOP: &str = "fake.myshopify.com";
-
-#[derive(Default)]
-struct Fake {
-    orders: Vec<Value>,
-    /// Failures to serve before answering, in order: "throttled", "429", "500".
-    blips: Vec<&'static str>,
-    /// After this many order pages, answer 500 to everything.
-    break_after_pages: Option<usize>,
-    order_pages: usize,
-    /// The `after` and `query` of every orders call.
-    seen: Vec<(Option<String>, Option<String>)>,
-    nested_calls: usize,
+fn now() -> DateTime<Utc> {
+    Utc::now()
 }
 
-type Shared = Arc<Mutex<Fake>>;
-
-fn gql_order(n: u64, updated: &str) -> Value {
-    json!({
-        "id": format!("gid://shopify/Order/{n}"), "legacyResourceId": n.to_string(),
-        "name": format!("#{}", 1000 + n), "email": format!("buyer{n}@example.com"),
-        "currencyCode": "EUR", "updatedAt": updated, "createdAt": "2026-11-01T08:00:00Z",
-        "displayFinancialStatus": "PAID", "displayFulfillmentStatus": "FULFILLED",
-        "returnStatus": "NO_RETURN", "tags": [],
-        "customer": {"firstName": "Test", "lastName": format!("Buyer{n}")},
-        "shippingAddress": {"city": "Lyon", "country": "France", "countryCodeV2": "FR"},
-        "lineItems": {"pageInfo": {"hasNextPage": n == 3, "endCursor": "li1"},
-            "nodes": [{"id": format!("gid://shopify/LineItem/{n}1"), "title": "Mug", "quantity": 1}]},
-        "fulfillmentOrders": {"nodes": [{
-            "id": format!("gid://shopify/FulfillmentOrder/{n}7"), "status": "CLOSED",
-            "lineItems": {"pageInfo": {"hasNextPage": n == 3, "endCursor": "fo1"},
-                "nodes": [{"totalQuantity": 1, "lineItem": {"id": format!("gid://shopify/LineItem/{n}1")}}]}
-        }]},
-        "fulfillments": [{
-            "id": format!("gid://shopify/Fulfillment/{n}9"), "status": "SUCCESS", "displayStatus": "IN_TRANSIT",
-            "createdAt": "2026-11-02T08:00:00Z",
-            "trackingInfo": [{"company": "DHL", "number": format!("DHL{n}"), "url": "https://dhl.example/t"}],
-            "fulfillmentLineItems": {"pageInfo": {"hasNextPage": n == 3, "endCursor": "fli1"},
-                "nodes": [{"quantity": 1, "lineItem": {"id": format!("gid://shopify/LineItem/{n}1"), "title": "Mug"}}]},
-            "events": {"pageInfo": {"hasNextPage": n == 3, "endCursor": "ev1"},
-                "nodes": [{"id": format!("gid://shopify/FulfillmentEvent/{n}01"), "status": "LABEL_PRINTED", "happenedAt": "2026-11-02T09:00:00Z"}]}
-        }],
-        "returns": {"nodes": []},
-        "refunds": []
-    })
-}
-
-fn cost(available: f64) -> Value {
-    json!({"cost": {"requestedQueryCost": 200, "actualQueryCost": 120,
-        "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": available, "restoreRate": 100000.0}}})
-}
-
-async fn graphql(
-    State(fake): State<Shared>,
-    headers: HeaderMap,
-    Json(req): Json<Value>,
-) -> Response {
-    if headers
-        .get("x-shopify-access-token")
-        .and_then(|v| v.to_str().ok())
-        != Some(TOKEN)
-    {
-        if headers
-            .get("x-shopify-access-token")
-            .and_then(|v| v.to_str().ok())
-            == Some("no-scope")
-        {
-            return (
-                StatusCode::FORBIDDEN,
-                "[API] This action requires merchant approval for read_orders scope.",
-            )
-                .into_response();
-        }
-        return (
-            StatusCode::UNAUTHORIZED,
-            "[API] Invalid API key or access token",
-        )
-            .into_response();
-    }
-    let mut f = fake.lock().expect("fake");
-    if !f.blips.is_empty() {
-        match f.blips.remove(0) {
-            "throttled" => {
-                return Json(json!({"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
-                    "extensions": cost(10.0)})).into_response();
-            }
-            "429" => {
-                return (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    [("retry-after", "1")],
-                    "slow down",
-                )
-                    .into_response();
-            }
-            _ => return (StatusCode::BAD_GATEWAY, "blip").into_response(),
-        }
-    }
-    let query = req["query"].as_str().unwrap_or("");
-    let vars = &req["variables"];
-    if query.contains("MoreFulfillmentLineItems") {
-        f.nested_calls += 1;
-        return Json(json!({"data": {"node": {"fulfillmentLineItems": {"pageInfo": {"hasNextPage": false},
-            "nodes": [{"quantity": 2, "lineItem": {"id": "gid://shopify/LineItem/32", "title": "Plate"}}]}}},
-            "extensions": cost(1900.0)})).into_response();
-    }
-    if query.contains("MoreFulfillmentOrderLineItems") {
-        f.nested_calls += 1;
-        return Json(
-            json!({"data": {"node": {"lineItems": {"pageInfo": {"hasNextPage": false},
-            "nodes": [{"totalQuantity": 2, "lineItem": {"id": "gid://shopify/LineItem/32"}}]}}},
-            "extensions": cost(1900.0)}),
-        )
-        .into_response();
-    }
-    if query.contains("MoreLineItems") {
-        f.nested_calls += 1;
-        let n =
-            order_status::ingest::shopify::graphql::legacy_id(vars["id"].as_str().unwrap_or(""));
-        return Json(json!({"data": {"node": {"lineItems": {"pageInfo": {"hasNextPage": false, "endCursor": null},
-            "nodes": [{"id": format!("gid://shopify/LineItem/{n}2"), "title": "Plate", "quantity": 2},
-                      {"id": format!("gid://shopify/LineItem/{n}3"), "title": "Bowl", "quantity": 1}]}}},
-            "extensions": cost(1900.0)})).into_response();
-    }
-    if query.contains("MoreEvents") {
-        f.nested_calls += 1;
-        return Json(json!({"data": {"node": {"events": {"pageInfo": {"hasNextPage": false},
-            "nodes": [{"id": "gid://shopify/FulfillmentEvent/302", "status": "IN_TRANSIT", "happenedAt": "2026-11-03T09:00:00Z", "city": "Paris"}]}}},
-            "extensions": cost(1900.0)})).into_response();
-    }
-    if let Some(limit) = f.break_after_pages
-        && f.order_pages >= limit
-    {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "down").into_response();
-    }
-    f.order_pages += 1;
-    let after = vars["after"].as_str().map(str::to_string);
-    let filter = vars["query"].as_str().map(str::to_string);
-    f.seen.push((after.clone(), filter.clone()));
-    let since = filter
-        .as_deref()
-        .and_then(|q| q.strip_prefix("updated_at:>='"))
-        .and_then(|q| q.strip_suffix('\''))
-        .map(str::to_string);
-    let mut matching: Vec<&Value> = f
-        .orders
-        .iter()
-        .filter(|o| {
-            since
-                .as_deref()
-                .is_none_or(|s| o["updatedAt"].as_str().unwrap_or("") >= s)
-        })
-        .collect();
-    matching.sort_by_key(|o| o["updatedAt"].as_str().unwrap_or("").to_string());
-    let start: usize = after
-        .as_deref()
-        .and_then(|c| c.strip_prefix('c'))
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let first = vars["first"].as_u64().unwrap_or(10) as usize;
-    let page: Vec<Value> = matching
-        .iter()
-        .skip(start)
-        .take(first)
-        .map(|v| (*v).clone())
-        .collect();
-    let end = start + page.len();
-    Json(json!({"data": {"orders": {"pageInfo": {"hasNextPage": end < matching.len(), "endCursor": format!("c{end}")},
-        "nodes": page}}, "extensions": cost(1500.0)}))
-    .into_response()
-}
-
-async fn fake_shopify(fake: Shared) -> String {
-    let app = axum::Router::new()
-        .route(
-            "/admin/api/2025-10/graphql.json",
-            axum::routing::post(graphql),
-        )
-        .with_state(fake);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
-}
-
-fn shop(base: &str, token: &str) -> ShopifyShop {
-    let mut config = order_status::config::Config::load(None, |k| match k {
-        "ORDER_STATUS_SHOPIFY_SHOP" => Some(SHOP.into()),
-        "ORDER_STATUS_SHOPIFY_ACCESS_TOKEN" => Some(token.into()),
-        "ORDER_STATUS_SHOPIFY_API_BASE" => Some(base.into()),
-        _ => None,
+fn shop_with(base: &str, vars: &[(&str, &str)]) -> ShopifyShop {
+    let mut all: Vec<(String, String)> = vec![
+        ("ORDER_STATUS_SHOPIFY_SHOP".into(), SHOP.into()),
+        ("ORDER_STATUS_SHOPIFY_API_BASE".into(), base.into()),
+    ];
+    all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let mut config = Config::load(None, |k| {
+        all.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
     })
     .expect("config");
     config.shopify.remove(0)
 }
 
-fn fast() -> SyncOptions {
-    SyncOptions {
+fn token_shop(base: &str) -> ShopifyShop {
+    shop_with(base, &[("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN", STATIC_TOKEN)])
+}
+
+fn client_credentials_shop(base: &str) -> ShopifyShop {
+    shop_with(
+        base,
+        &[
+            ("ORDER_STATUS_SHOPIFY_CLIENT_ID", CLIENT_ID),
+            ("ORDER_STATUS_SHOPIFY_CLIENT_SECRET", CLIENT_SECRET),
+        ],
+    )
+}
+
+fn fast() -> CallOptions {
+    CallOptions {
         backoff: Duration::from_millis(10),
         max_wait: Duration::from_secs(2),
         attempts: 6,
-        page_size: 2,
+        throttles: 200,
     }
 }
 
-fn seven_orders() -> Vec<Value> {
-    (1..=7)
-        .map(|n| gql_order(n, &format!("2026-11-1{n}T10:00:00Z")))
-        .collect()
+fn options(bulk: BulkMode) -> SyncOptions {
+    SyncOptions {
+        bulk,
+        poll_first: Duration::from_millis(5),
+        poll_longest: Duration::from_millis(20),
+        ..SyncOptions::default()
+    }
+}
+
+/// `n` demo orders, as our model and as the fake holds them.
+fn demo(n: u64) -> (Vec<Order>, Vec<Value>) {
+    let orders: Vec<Order> = (0..n)
+        .map(|i| order_status::ingest::demo::order(7, i, now(), SHOP))
+        .collect();
+    let gql = orders.iter().map(graphql_order).collect();
+    (orders, gql)
+}
+
+fn open_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path(), StoreOptions::default()).expect("store");
+    (dir, store)
+}
+
+/// Whether a bulk backfill reads the order again (open work, or returns).
+fn refetched_after_bulk(o: &Order) -> bool {
+    let done = matches!(
+        o.fulfillment_status,
+        FulfillmentStatus::Fulfilled | FulfillmentStatus::FulfillmentNotRequired
+    );
+    !o.returns.is_empty() || (!done && o.cancelled_at.is_none() && o.closed_at.is_none())
+}
+
+/// What the store must hold of an order Shopify has (ours aside); a bulk
+/// backfill brings fulfillment orders only for orders read again.
+fn assert_same(stored: &Order, want: &Order) {
+    assert_same_but(stored, want, true)
+}
+
+fn assert_same_but(stored: &Order, want: &Order, fulfillment_orders: bool) {
+    let n = &want.name;
+    assert_eq!(stored.email, want.email, "{n}");
+    assert_eq!(stored.financial_status, want.financial_status, "{n}");
+    assert_eq!(
+        stored.line_items.len(),
+        want.line_items.len(),
+        "{n} line items"
+    );
+    assert_eq!(stored.total_price, want.total_price, "{n}");
+    assert_eq!(
+        stored.fulfillments.len(),
+        want.fulfillments.len(),
+        "{n} shipments"
+    );
+    for (s, w) in stored.fulfillments.iter().zip(&want.fulfillments) {
+        assert_eq!(s.events.len(), w.events.len(), "{n} scans");
+        assert_eq!(s.line_items.len(), w.line_items.len(), "{n} shipped lines");
+        assert_eq!(s.tracking_numbers, w.tracking_numbers, "{n} tracking");
+    }
+    if !fulfillment_orders {
+        assert!(stored.fulfillment_orders.is_empty(), "{n}");
+    }
+    let fos = if fulfillment_orders {
+        &want.fulfillment_orders[..]
+    } else {
+        &[][..]
+    };
+    assert_eq!(stored.fulfillment_orders.len(), fos.len(), "{n} FOs");
+    for (s, w) in stored.fulfillment_orders.iter().zip(fos) {
+        assert_eq!(s.line_items.len(), w.line_items.len(), "{n} FO lines");
+        assert_eq!(s.status, w.status, "{n} FO status");
+    }
+    assert_eq!(stored.returns.len(), want.returns.len(), "{n} returns");
+    for (s, w) in stored.returns.iter().zip(&want.returns) {
+        assert_eq!(s.line_items.len(), w.line_items.len(), "{n} returned lines");
+        assert_eq!(s.status, w.status, "{n} return status");
+    }
+    assert_eq!(stored.refunds.len(), want.refunds.len(), "{n} refunds");
+    assert_eq!(stored.refunded_amount(), want.refunded_amount(), "{n}");
 }
 
 #[tokio::test]
-async fn a_full_sync_survives_throttling_429_and_5xx_and_pages_nested_lists() {
-    let fake: Shared = Arc::new(Mutex::new(Fake {
-        orders: seven_orders(),
-        blips: vec!["throttled", "429", "500"],
-        ..Fake::default()
-    }));
-    let base = fake_shopify(fake.clone()).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path(), StoreOptions::default()).expect("store");
-    let report = sync_shop(
+async fn the_first_sync_backfills_with_a_bulk_operation_then_pages_what_changed() {
+    let (orders, gql) = demo(60);
+    let fake = FakeShopify::start(Rules::default(), gql).await;
+    let (dir, store) = open_store();
+    let api = ShopApi::new(&token_shop(&fake.base), fast()).expect("api");
+    let r = sync_shop(
         &store,
         dir.path(),
-        &shop(&base, TOKEN),
+        &api,
         None,
-        fast(),
+        options(BulkMode::Auto),
         |_| {},
     )
     .await
     .expect("sync");
-    assert_eq!(report.orders, 7);
-    assert_eq!(report.pages, 4, "7 orders, 2 a page");
-    assert!(report.retries >= 3, "{report:?}");
-    assert_eq!(store.count(), 7);
-    let o = store
-        .get(&format!("{SHOP}/3"))
-        .expect("get")
-        .expect("order 3");
-    assert_eq!(o.line_items.len(), 3, "the truncated line items were paged");
     assert_eq!(
-        o.fulfillments[0].events.len(),
-        2,
-        "the truncated events were paged"
+        fake.counters().bulk_started,
+        1,
+        "the first run is a bulk operation"
     );
-    assert_eq!(
-        o.fulfillments[0].line_items.len(),
-        2,
-        "the shipment's truncated items were paged"
-    );
-    assert_eq!(
-        o.fulfillment_orders[0].line_items.len(),
-        2,
-        "the fulfillment order's too"
-    );
-    assert_eq!(o.order_number, 1003);
+    assert_eq!(r.bulk_orders, 60);
+    // Returns and fulfillment orders cannot come whole through a bulk
+    // query: orders with returns or open work are read again.
+    let need = orders.iter().filter(|o| refetched_after_bulk(o)).count();
+    assert!(need > 0 && need < 60, "the demo has some: {need}");
+    assert_eq!(r.refetched, need);
+    assert_eq!(store.count(), 60);
+    for o in &orders {
+        let stored = store.get(&o.key()).expect("get").expect("stored");
+        assert_same_but(&stored, o, refetched_after_bulk(o));
+    }
+    let c = fake.counters();
+    assert_eq!((c.max_cost_exceeded, c.access_denied), (0, 0));
+    assert!(c.max_requested <= 1000);
+
+    // The next run asks only for what changed since.
+    let mut changed = orders[3].clone();
+    changed.updated_at = Some(now() + chrono::Duration::seconds(5));
+    changed.financial_status = FinancialStatus::Refunded;
+    fake.put_order(graphql_order(&changed));
+    let r = sync_shop(
+        &store,
+        dir.path(),
+        &api,
+        None,
+        options(BulkMode::Auto),
+        |_| {},
+    )
+    .await
+    .expect("sync");
+    assert_eq!(fake.counters().bulk_started, 1, "a small gap is paged");
+    assert!(r.orders >= 1 && r.orders < 60, "{r:?}");
+    let pages = fake.counters().order_pages;
     assert!(
-        store
-            .lookup(1003, "buyer3@example.com")
-            .expect("lookup")
-            .is_some()
+        pages
+            .last()
+            .and_then(|p| p.1.as_deref())
+            .is_some_and(|q| q.starts_with("updated_at:>='")),
+        "{pages:?}"
     );
-    let cp = load_checkpoint(dir.path(), SHOP).expect("checkpoint");
-    assert_eq!(cp.cursor, None);
+    let stored = store.get(&changed.key()).expect("get").expect("stored");
+    assert_eq!(stored.financial_status, FinancialStatus::Refunded);
+}
+
+/// An order with more of everything than any first page holds.
+fn big_order() -> Order {
+    let mut o = order_status::ingest::demo::order(7, 0, now(), SHOP);
+    o.id = 9_000_001;
+    o.name = "FK-9001-SE".into();
+    o.order_number = 0;
+    o.line_items = (0..30)
+        .map(|i| LineItem {
+            id: 500 + i,
+            title: format!("Thing {i}"),
+            variant_title: None,
+            sku: Some(format!("SKU-{i}")),
+            quantity: 1,
+            current_quantity: None,
+            price: Some(rust_decimal::Decimal::new(1000, 2)),
+            image_url: None,
+            requires_shipping: true,
+        })
+        .collect();
+    o.fulfillment_orders = (0..4)
+        .map(|k| FulfillmentOrder {
+            id: 800 + k,
+            status: FulfillmentOrderStatus::Open,
+            fulfill_at: None,
+            assigned_location: None,
+            fulfillment_holds: vec![],
+            line_items: (0..8)
+                .map(|i| FulfillmentOrderLineItem {
+                    line_item_id: 500 + k * 7 + i,
+                    quantity: 1,
+                })
+                .collect(),
+            updated_at: None,
+        })
+        .collect();
+    let t0 = now() - chrono::Duration::days(3);
+    o.fulfillments = (0..5)
+        .map(|k| Fulfillment {
+            id: 700 + k,
+            name: Some(format!("#9001.{k}")),
+            status: Some(ShipmentRecordStatus::Success),
+            shipment_status: None,
+            display_status: Some(FulfillmentDisplayStatus::InTransit),
+            location_id: Some(1),
+            location_name: Some("Main".into()),
+            tracking_company: Some("DHL".into()),
+            tracking_numbers: (0..3).map(|i| format!("DHL{k}{i}")).collect(),
+            tracking_urls: vec![],
+            estimated_delivery_at: None,
+            in_transit_at: None,
+            delivered_at: None,
+            created_at: Some(t0),
+            updated_at: Some(t0),
+            line_items: (0..7)
+                .map(|i| ShippedItem {
+                    id: 500 + i,
+                    title: format!("Thing {i}"),
+                    variant_title: None,
+                    quantity: 1,
+                })
+                .collect(),
+            events: (0..12)
+                .map(|i| TrackingEvent {
+                    id: 70_000 + k * 100 + i,
+                    status: TrackingStatus::InTransit,
+                    happened_at: Some(t0 + chrono::Duration::hours(i as i64)),
+                    message: None,
+                    city: Some("Malmö".into()),
+                    province: None,
+                    country: None,
+                    estimated_delivery_at: None,
+                })
+                .collect(),
+        })
+        .collect();
+    o.returns = (0..3)
+        .map(|k| Return {
+            id: 600 + k,
+            name: Some(format!("#9001-R{k}")),
+            status: ReturnState::Open,
+            created_at: Some(t0),
+            closed_at: None,
+            line_items: (0..6)
+                .map(|i| ReturnItem {
+                    line_item_id: 500 + i,
+                    title: format!("Thing {i}"),
+                    quantity: 1,
+                    return_reason: Some("SIZE_TOO_SMALL".into()),
+                })
+                .collect(),
+            tracking: (0..2)
+                .map(|i| ReturnTracking {
+                    company: Some("PostNord".into()),
+                    number: Some(format!("RT{k}{i}")),
+                    url: None,
+                })
+                .collect(),
+            updated_at: None,
+        })
+        .collect();
+    o.refunds = (0..5)
+        .map(|k| Refund {
+            id: 400 + k,
+            created_at: Some(t0),
+            processed_at: Some(t0),
+            note: None,
+            transactions: vec![Transaction {
+                amount: rust_decimal::Decimal::new(500, 2),
+                kind: "refund".into(),
+                status: "success".into(),
+            }],
+        })
+        .collect();
+    o.updated_at = Some(now() - chrono::Duration::hours(1));
+    o
+}
+
+#[tokio::test]
+async fn every_truncated_list_is_completed_with_queries_under_the_limit() {
+    let big = big_order();
+    let fake = FakeShopify::start(Rules::default(), vec![graphql_order(&big)]).await;
+    let (dir, store) = open_store();
+    let api = ShopApi::new(&token_shop(&fake.base), fast()).expect("api");
+    sync_shop(
+        &store,
+        dir.path(),
+        &api,
+        Some(now() - chrono::Duration::days(1)),
+        options(BulkMode::Never),
+        |_| {},
+    )
+    .await
+    .expect("sync");
+    let stored = store
+        .get(&format!("{SHOP}/9000001"))
+        .expect("get")
+        .expect("stored");
+    assert_same(&stored, &big);
+    assert_eq!(stored.order_number, 9001, "a prefixed and suffixed name");
+    assert_eq!(stored.returns[2].tracking.len(), 2, "every return parcel");
+    assert_eq!(stored.fulfillments[4].tracking_numbers.len(), 3);
+    assert!(
+        store.lookup(9001, &big.email).expect("lookup").is_some(),
+        "found by its number alone"
+    );
+    let c = fake.counters();
+    assert_eq!(c.max_cost_exceeded, 0);
+    assert!(c.max_requested <= 1000, "{}", c.max_requested);
+    assert!(
+        c.calls.get("FollowUp").copied().unwrap_or(0) >= 10,
+        "{:?}",
+        c.calls
+    );
+}
+
+#[tokio::test]
+async fn the_client_budgets_by_requested_cost_and_rides_out_throttling() {
+    let (_, gql) = demo(30);
+    // A bucket that holds one order page, refilling briskly.
+    let rules = Rules {
+        bucket_max: 1000.0,
+        restore_rate: 4_000.0,
+        ..Rules::default()
+    };
+    let fake = FakeShopify::start(rules, gql).await;
+    let (dir, store) = open_store();
+    let api = ShopApi::new(&token_shop(&fake.base), fast()).expect("api");
+    let since = now() - chrono::Duration::days(400);
+    sync_shop(
+        &store,
+        dir.path(),
+        &api,
+        Some(since),
+        options(BulkMode::Never),
+        |_| {},
+    )
+    .await
+    .expect("sync");
+    assert_eq!(store.count(), 30);
     assert_eq!(
-        cp.since.map(|t| t.to_rfc3339()),
-        Some("2026-11-17T09:59:59+00:00".into())
+        fake.counters().throttled,
+        0,
+        "the client waits for the bucket instead of being throttled"
     );
-    assert_eq!(fake.lock().expect("fake").nested_calls, 4);
+    // Another client of the app spent the bucket: Shopify throttles, the
+    // client waits as long as the bucket needs and goes on.
+    fake.drain_bucket();
+    let before = api.throttled();
+    fake.drain_bucket();
+    sync_shop(
+        &store,
+        dir.path(),
+        &api,
+        Some(since),
+        options(BulkMode::Never),
+        |_| {},
+    )
+    .await
+    .expect("sync after throttling");
+    assert!(api.throttled() > before, "Shopify did throttle");
+    assert!(fake.counters().throttled > 0);
+}
+
+#[tokio::test]
+async fn blips_429_and_5xx_are_retried() {
+    let (_, gql) = demo(6);
+    let fake = FakeShopify::start(Rules::default(), gql).await;
+    fake.blip(Blip::TooManyRequests);
+    fake.blip(Blip::ServerError);
+    fake.blip(Blip::ServerError);
+    let (dir, store) = open_store();
+    let api = ShopApi::new(&token_shop(&fake.base), fast()).expect("api");
+    let r = sync_shop(
+        &store,
+        dir.path(),
+        &api,
+        Some(now() - chrono::Duration::days(400)),
+        options(BulkMode::Never),
+        |_| {},
+    )
+    .await
+    .expect("sync");
+    assert!(r.retries >= 3, "{r:?}");
+    assert_eq!(store.count(), 6);
 }
 
 #[tokio::test]
 async fn an_interrupted_sync_resumes_from_its_checkpoint() {
-    let fake: Shared = Arc::new(Mutex::new(Fake {
-        orders: seven_orders(),
-        break_after_pages: Some(2),
-        ..Fake::default()
-    }));
-    let base = fake_shopify(fake.clone()).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path(), StoreOptions::default()).expect("store");
+    let (_, gql) = demo(17);
+    let fake = FakeShopify::start(Rules::default(), gql).await;
+    fake.break_after_pages(Some(2));
+    let (dir, store) = open_store();
+    let api = ShopApi::new(&token_shop(&fake.base), fast()).expect("api");
+    let since = now() - chrono::Duration::days(400);
     let err = sync_shop(
         &store,
         dir.path(),
-        &shop(&base, TOKEN),
-        None,
-        fast(),
+        &api,
+        Some(since),
+        options(BulkMode::Never),
         |_| {},
     )
     .await
     .expect_err("Shopify went down");
-    assert!(matches!(err, SyncError::GaveUp { .. }), "{err}");
-    assert_eq!(store.count(), 4, "two pages were committed before it broke");
-    assert_eq!(
-        load_checkpoint(dir.path(), SHOP)
-            .expect("cp")
-            .cursor
-            .as_deref(),
-        Some("c4")
+    assert!(
+        matches!(err, SyncError::Api(ApiError::GaveUp { .. })),
+        "{err}"
     );
-
-    {
-        let mut f = fake.lock().expect("fake");
-        f.break_after_pages = None;
-        f.seen.clear();
-    }
-    let report = sync_shop(
+    assert_eq!(store.count(), 10, "two pages of five were committed");
+    let cursor = load_checkpoint(dir.path(), SHOP).expect("cp").cursor;
+    assert!(cursor.is_some());
+    fake.break_after_pages(None);
+    let pages_before = fake.counters().order_pages.len();
+    let r = sync_shop(
         &store,
         dir.path(),
-        &shop(&base, TOKEN),
+        &api,
         None,
-        fast(),
+        options(BulkMode::Never),
         |_| {},
     )
     .await
     .expect("sync");
-    assert_eq!(report.orders, 3, "only what was left");
+    assert_eq!(r.orders, 7, "only what was left");
     assert_eq!(
-        fake.lock().expect("fake").seen[0].0.as_deref(),
-        Some("c4"),
+        fake.counters().order_pages[pages_before].0,
+        cursor,
         "resumed at the cursor"
     );
-    assert_eq!(store.count(), 7);
+    assert_eq!(store.count(), 17);
 }
 
 #[tokio::test]
-async fn the_next_sync_asks_only_for_what_changed() {
-    let fake: Shared = Arc::new(Mutex::new(Fake {
-        orders: seven_orders(),
-        ..Fake::default()
-    }));
-    let base = fake_shopify(fake.clone()).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path(), StoreOptions::default()).expect("store");
+async fn a_restarted_sync_picks_up_its_bulk_operation_instead_of_starting_another() {
+    let (_, gql) = demo(12);
+    let rules = Rules {
+        bulk_polls: 1_000_000,
+        ..Rules::default()
+    };
+    let fake = FakeShopify::start(rules, gql).await;
+    let (dir, store) = open_store();
+    let api = ShopApi::new(&token_shop(&fake.base), fast()).expect("api");
+    // The process stops while the operation runs.
+    let cut = tokio::time::timeout(
+        Duration::from_millis(300),
+        sync_shop(
+            &store,
+            dir.path(),
+            &api,
+            None,
+            options(BulkMode::Auto),
+            |_| {},
+        ),
+    )
+    .await;
+    assert!(cut.is_err(), "still polling when stopped");
+    let cp = load_checkpoint(dir.path(), SHOP).expect("cp");
+    let run = cp.bulk.expect("the operation id is checkpointed");
+    fake.finish_bulks();
+    let r = sync_shop(
+        &store,
+        dir.path(),
+        &api,
+        None,
+        options(BulkMode::Auto),
+        |_| {},
+    )
+    .await
+    .expect("sync");
+    assert_eq!(
+        fake.counters().bulk_started,
+        1,
+        "the same operation: {}",
+        run.id
+    );
+    assert_eq!(r.bulk_orders, 12);
+    assert_eq!(store.count(), 12);
+    assert!(
+        load_checkpoint(dir.path(), SHOP)
+            .expect("cp")
+            .bulk
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn an_ungrouped_bulk_file_still_ends_complete() {
+    // Shopify may put nested lines after all parents when not grouping;
+    // their orders are read again.
+    let (orders, gql) = demo(8);
+    let fake = FakeShopify::start(Rules::default(), gql).await;
+    let (dir, store) = open_store();
+    let api = ShopApi::new(&token_shop(&fake.base), fast()).expect("api");
+    // Start a bulk operation by hand without grouping, then import it.
+    let query = order_status::ingest::shopify::graphql::bulk_orders_query(None);
+    let data = api
+        .call(
+            "mutation Run($query: String!) { bulkOperationRunQuery(query: $query, groupObjects: false) { bulkOperation { id } userErrors { message } } }",
+            json!({"query": query}),
+        )
+        .await
+        .expect("run");
+    let id = data["bulkOperationRunQuery"]["bulkOperation"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    fake.finish_bulks();
+    let done = order_status::ingest::shopify::bulk::wait(
+        &api,
+        &id,
+        Duration::from_millis(5),
+        Duration::from_millis(5),
+    )
+    .await
+    .expect("done");
+    let imported = order_status::ingest::shopify::bulk::import_url(
+        &store,
+        &api,
+        done.url.as_deref().expect("url"),
+        now(),
+        0,
+        |_| {},
+    )
+    .await
+    .expect("import");
+    assert_eq!(imported.orders, 8);
+    assert!(
+        imported.refetch.len() >= 8,
+        "every order's lines came apart from it"
+    );
+    for gid in &imported.refetch {
+        order_status::ingest::shopify::sync::refetch(&store, &api, gid)
+            .await
+            .expect("refetch");
+    }
+    for o in &orders {
+        assert_same(&store.get(&o.key()).expect("get").expect("stored"), o);
+    }
+    drop(dir);
+}
+
+#[tokio::test]
+async fn client_credential_tokens_are_obtained_renewed_and_never_shown() {
+    let (_, gql) = demo(5);
+    let fake = FakeShopify::start(Rules::default(), gql).await;
+    let (dir, store) = open_store();
+    let shop = client_credentials_shop(&fake.base);
+    assert!(!format!("{shop:?}").contains(CLIENT_SECRET));
+    let api = ShopApi::new(&shop, fast()).expect("api");
+    let since = Some(now() - chrono::Duration::days(400));
     sync_shop(
         &store,
         dir.path(),
-        &shop(&base, TOKEN),
-        None,
-        fast(),
+        &api,
+        since,
+        options(BulkMode::Never),
         |_| {},
     )
     .await
     .expect("sync");
-    {
-        let mut f = fake.lock().expect("fake");
-        let mut changed = gql_order(2, "2026-11-20T12:00:00Z");
-        changed["displayFinancialStatus"] = "REFUNDED".into();
-        f.orders[1] = changed;
-        f.seen.clear();
+    assert_eq!(fake.counters().token_grants, 1, "one token, kept in memory");
+    // The token stops working (revoked): one 401, one renewal, on we go.
+    fake.revoke_tokens();
+    sync_shop(
+        &store,
+        dir.path(),
+        &api,
+        since,
+        options(BulkMode::Never),
+        |_| {},
+    )
+    .await
+    .expect("sync after the token was revoked");
+    let c = fake.counters();
+    assert_eq!(c.token_grants, 2);
+    assert_eq!(c.unauthorized, 1);
+    // Tokens that expire are renewed before they do.
+    fake.set_rules(|r| r.token_lifetime = Duration::from_secs(1));
+    fake.revoke_tokens();
+    let api = ShopApi::new(&shop, fast()).expect("api");
+    for _ in 0..2 {
+        sync_shop(
+            &store,
+            dir.path(),
+            &api,
+            since,
+            options(BulkMode::Never),
+            |_| {},
+        )
+        .await
+        .expect("sync with short-lived tokens");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
     }
-    let report = sync_shop(
-        &store,
-        dir.path(),
-        &shop(&base, TOKEN),
-        None,
-        fast(),
-        |_| {},
-    )
-    .await
-    .expect("sync");
-    let seen = fake.lock().expect("fake").seen.clone();
     assert_eq!(
-        seen[0].1.as_deref(),
-        Some("updated_at:>='2026-11-17T09:59:59Z'")
+        fake.counters().unauthorized,
+        1,
+        "renewed before expiry, never refused"
     );
-    assert_eq!(
-        report.orders, 2,
-        "the newest of last time (overlap) and the changed one"
-    );
-    let o = store
-        .get(&format!("{SHOP}/2"))
-        .expect("get")
-        .expect("order");
-    assert_eq!(
-        o.financial_status,
-        order_status::order::FinancialStatus::Refunded
-    );
-
-    // --since starts a new run from that time.
-    let since = chrono::DateTime::parse_from_rfc3339("2026-11-15T00:00:00Z")
-        .expect("t")
-        .to_utc();
-    let report = sync_shop(
-        &store,
-        dir.path(),
-        &shop(&base, TOKEN),
-        Some(since),
-        fast(),
-        |_| {},
-    )
-    .await
-    .expect("sync");
-    assert_eq!(report.orders, 4, "orders 5, 6, 7 and the changed 2");
 }
 
 #[tokio::test]
-async fn bad_tokens_and_missing_scopes_fail_clearly() {
-    let fake: Shared = Arc::new(Mutex::new(Fake::default()));
-    let base = fake_shopify(fake).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path(), StoreOptions::default()).expect("store");
+async fn wrong_credentials_and_missing_scopes_fail_naming_what_to_fix() {
+    let (_, gql) = demo(5);
+    let fake = FakeShopify::start(Rules::default(), gql).await;
+    let (dir, store) = open_store();
+    let since = Some(now() - chrono::Duration::days(400));
+    let wrong = shop_with(
+        &fake.base,
+        &[("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN", "shpat_wrong")],
+    );
     let err = sync_shop(
         &store,
         dir.path(),
-        &shop(&base, "wrong"),
-        None,
-        fast(),
+        &ShopApi::new(&wrong, fast()).expect("api"),
+        since,
+        options(BulkMode::Never),
         |_| {},
     )
     .await
     .expect_err("401");
-    assert!(matches!(err, SyncError::Unauthorized { .. }));
     assert!(
         err.to_string()
             .contains("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN"),
         "{err}"
     );
+    let bad_secret = shop_with(
+        &fake.base,
+        &[
+            ("ORDER_STATUS_SHOPIFY_CLIENT_ID", CLIENT_ID),
+            (
+                "ORDER_STATUS_SHOPIFY_CLIENT_SECRET",
+                "not-the-secret-at-all",
+            ),
+        ],
+    );
     let err = sync_shop(
         &store,
         dir.path(),
-        &shop(&base, "no-scope"),
-        None,
-        fast(),
+        &ShopApi::new(&bad_secret, fast()).expect("api"),
+        since,
+        options(BulkMode::Never),
         |_| {},
     )
     .await
-    .expect_err("403");
+    .expect_err("refused");
+    let msg = err.to_string();
     assert!(
-        err.to_string().contains("read_orders") && err.to_string().contains("read_all_orders"),
-        "{err}"
+        msg.contains("invalid_client") && msg.contains("ORDER_STATUS_SHOPIFY_CLIENT_SECRET"),
+        "{msg}"
+    );
+    assert!(!msg.contains("not-the-secret-at-all"));
+
+    fake.set_rules(|r| r.scopes.retain(|s| s != "read_returns"));
+    let api = ShopApi::new(&token_shop(&fake.base), fast()).expect("api");
+    let err = sync_shop(
+        &store,
+        dir.path(),
+        &api,
+        since,
+        options(BulkMode::Never),
+        |_| {},
+    )
+    .await
+    .expect_err("no returns scope");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("read_returns") && msg.contains("returns"),
+        "{msg}"
     );
 }
 
 #[tokio::test]
-async fn the_sync_command_reports_and_exits_by_its_result() {
-    let fake: Shared = Arc::new(Mutex::new(Fake {
-        orders: seven_orders(),
-        ..Fake::default()
-    }));
-    let base = fake_shopify(fake).await;
+async fn an_unsupported_api_version_falls_forward_and_is_noticed() {
+    let (_, gql) = demo(3);
+    let fake = FakeShopify::start(Rules::default(), gql).await;
+    let (dir, store) = open_store();
+    let old = shop_with(
+        &fake.base,
+        &[
+            ("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN", STATIC_TOKEN),
+            ("ORDER_STATUS_SHOPIFY_API_VERSION", "2025-10"),
+        ],
+    );
+    let api = ShopApi::new(&old, fast()).expect("api");
+    sync_shop(
+        &store,
+        dir.path(),
+        &api,
+        Some(now() - chrono::Duration::days(400)),
+        options(BulkMode::Never),
+        |_| {},
+    )
+    .await
+    .expect("it still answers");
+    let v = api.version();
+    assert!(v.mismatch());
+    assert_eq!(v.answered.as_deref(), Some(fake::SUPPORTED_VERSIONS[0]));
+    let current = ShopApi::new(&token_shop(&fake.base), fast()).expect("api");
+    current
+        .call("query { shop { name } }", json!({}))
+        .await
+        .expect("call");
+    assert!(
+        !current.version().mismatch(),
+        "2026-10 is the default and current"
+    );
+}
+
+#[tokio::test]
+async fn the_sync_and_check_commands_report_and_exit_by_their_result() {
+    let (_, gql) = demo(7);
+    let fake = FakeShopify::start(Rules::default(), gql).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let run = |token: &'static str| {
-        let base = base.clone();
+    let run = |args: &'static [&'static str], vars: Vec<(&'static str, String)>| {
         let data = dir.path().to_path_buf();
+        let base = fake.base.clone();
         tokio::task::spawn_blocking(move || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_order-status"))
-                .args(["sync", "--data-dir"])
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_order-status"));
+            cmd.args(args)
+                .arg("--data-dir")
                 .arg(&data)
                 .env("ORDER_STATUS_SHOPIFY_SHOP", SHOP)
-                .env("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN", token)
                 .env("ORDER_STATUS_SHOPIFY_API_BASE", &base)
-                .env("RUST_LOG", "warn")
-                .output()
-                .expect("runs")
+                .env("RUST_LOG", "warn");
+            for (k, v) in vars {
+                cmd.env(k, v);
+            }
+            cmd.output().expect("runs")
         })
     };
-    let out = run(TOKEN).await.expect("join");
+    let creds = || {
+        vec![
+            ("ORDER_STATUS_SHOPIFY_CLIENT_ID", CLIENT_ID.to_string()),
+            (
+                "ORDER_STATUS_SHOPIFY_CLIENT_SECRET",
+                CLIENT_SECRET.to_string(),
+            ),
+        ]
+    };
+    let out = run(&["sync"], creds()).await.expect("join");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("fake.myshopify.com: 7 orders"), "{text}");
-    let out = run("wrong").await.expect("join");
+    assert!(
+        text.contains("fake.myshopify.com: 7 orders (7 through a bulk operation"),
+        "{text}"
+    );
+
+    let out = run(&["shopify", "check"], creds()).await.expect("join");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("client credentials") && text.contains("API version: 2026-10"),
+        "{text}"
+    );
+    assert!(text.contains("ok      protected customer data"), "{text}");
+
+    fake.set_rules(|r| {
+        r.protected_data = false;
+        r.scopes.retain(|s| s != "read_all_orders");
+    });
+    let out = run(&["shopify", "check"], creds()).await.expect("join");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "hidden emails fail the check");
+    assert!(
+        text.contains("missing orders older than 60 days (read_all_orders)"),
+        "{text}"
+    );
+    assert!(text.contains("lookups by email cannot work"), "{text}");
+
+    let out = run(
+        &["sync"],
+        vec![("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN", "wrong".into())],
+    )
+    .await
+    .expect("join");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("refused the access token"));
 

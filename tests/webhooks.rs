@@ -164,12 +164,18 @@ async fn duplicates_and_stale_payloads_change_nothing() {
     );
     let (code, body) = send(&server, "orders/cancelled", &newer, "evt-1").await;
     assert_eq!((code, body.as_str()), (200, "{\"outcome\":\"duplicate\"}"));
-    let (code, body) = send(&server, "orders/updated", &older, "evt-2").await;
+    // The same order as of earlier, arriving late: its order-level fields
+    // lose to the stored ones, and its parts are the ones stored.
+    let mut late: serde_json::Value = serde_json::from_slice(&newer).expect("json");
+    late["updated_at"] = "2008-01-01T00:00:00-05:00".into();
+    late["financial_status"] = "pending".into();
+    late["cancelled_at"] = serde_json::Value::Null;
+    let late = serde_json::to_vec(&late).expect("json");
+    let (code, body) = send(&server, "orders/updated", &late, "evt-2").await;
+    assert_eq!((code, body.as_str()), (200, "{\"outcome\":\"unchanged\"}"));
+    // Another, older, sample of the same order: nothing order-level moves.
+    let (code, _) = send(&server, "orders/updated", &older, "evt-3").await;
     assert_eq!(code, 200);
-    assert!(
-        body.contains("unchanged"),
-        "an older payload arriving late: {body}"
-    );
     let (_, html) = page(&server, 450789469).await;
     assert!(html.contains("Cancelled and refunded"));
 }
@@ -215,7 +221,8 @@ async fn shipments_events_refunds_and_returns_merge_into_the_order() {
     assert_eq!(send(&server, "returns/request", &body, "ret").await.0, 200);
     let (_, html) = page(&server, 450789469).await;
     assert!(html.contains("Return #1001-R1"));
-    // For an order we do not have yet: accepted, left to the sync.
+    // For an order we do not have, with no API access to fetch it: kept
+    // as a dead letter (200, so Shopify does not retry for hours).
     let mut other: serde_json::Value = serde_json::from_slice(&f).expect("json");
     other["order_id"] = 42.into();
     let (code, body) = send(
@@ -225,8 +232,10 @@ async fn shipments_events_refunds_and_returns_merge_into_the_order() {
         "f2",
     )
     .await;
-    assert_eq!(code, 200);
-    assert!(body.contains("unknown_order"));
+    assert_eq!(
+        (code, body.as_str()),
+        (200, "{\"outcome\":\"dead_letter\"}")
+    );
 }
 
 #[tokio::test]
@@ -234,10 +243,25 @@ async fn unknown_topics_malformed_and_oversized_bodies() {
     let server = start();
     let (code, body) = send(&server, "products/update", b"{\"id\": 1}", "p").await;
     assert_eq!((code, body.contains("ignored")), (200, true));
-    for bad in [&b"{not json"[..], b"[1,2]", b"{\"id\": \"x\"}", b""] {
-        let (code, _) = send(&server, "orders/updated", bad, "bad").await;
-        assert_eq!(code, 400, "{}", String::from_utf8_lossy(bad));
+    // Signed by Shopify but unusable: kept whole, answered 200.
+    let bad: [&[u8]; 4] = [b"{not json", b"[1,2]", b"{\"id\": \"x\"}", b""];
+    for (i, body) in bad.iter().enumerate() {
+        let (code, answer) = send(&server, "orders/updated", body, &format!("bad{i}")).await;
+        assert_eq!(
+            (code, answer.as_str()),
+            (200, "{\"outcome\":\"dead_letter\"}"),
+            "{}",
+            String::from_utf8_lossy(body)
+        );
     }
+    let letters = order_status::ingest::shopify::deadletter::DeadLetters::new(
+        &server.dir.path().join("data"),
+    );
+    let kept = letters.list().expect("list");
+    assert_eq!(kept.len(), 4);
+    let first = kept[0].1.as_ref().expect("readable");
+    assert_eq!(first.topic, "orders/updated");
+    assert!(bad.contains(&first.body.as_bytes()), "kept whole");
     let big = vec![b' '; 3 * 1024 * 1024];
     let (code, _) = send(&server, "orders/updated", &big, "big").await;
     assert_eq!(code, 413);
@@ -342,36 +366,99 @@ async fn the_json_api_gives_the_shopper_view() {
     );
 }
 
-/// Evaluates the snippet `order-status link-snippet` prints the way
-/// Shopify's Liquid would for one order: the four filters it uses, no more.
-fn render_liquid(snippet: &str, order_id: u64, now: i64) -> String {
-    let between = |s: &str, a: &str, b: &str| -> String {
-        let start = s.find(a).map(|i| i + a.len()).expect("start");
-        let end = start + s[start..].find(b).expect("end");
-        s[start..end].to_string()
+/// Shopify's Liquid filters the snippet uses that stock Liquid lacks,
+/// reproduced as Shopify documents them: `base64_url_safe_encode` is
+/// Ruby's `Base64.urlsafe_encode64` (padded), `hmac_sha256` the lower-case
+/// hex HMAC-SHA256 of the input under the given secret.
+mod shopify_filters {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    use liquid_core::{
+        Display_filter, Expression, Filter, FilterParameters, FilterReflection,
+        FromFilterParameters, ParseFilter, Result, Runtime, Value, ValueView,
     };
-    let plus: i64 = between(snippet, "| plus: ", " -%}")
-        .parse()
-        .expect("seconds");
-    let expires = (now + plus).to_string();
-    let payload = between(snippet, "{%- capture os_payload -%}", "{%- endcapture -%}")
-        .replace("{{ order.id }}", &order_id.to_string())
-        .replace("{{ os_expires }}", &expires);
-    // Liquid's base64_url_safe_encode is Ruby's urlsafe_encode64: padded.
-    let token = base64::engine::general_purpose::URL_SAFE.encode(payload.as_bytes());
-    let secret = between(snippet, "hmac_sha256: '", "'");
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("key");
-    mac.update(payload.as_bytes());
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let url_line = snippet.lines().last().expect("url line");
-    url_line
-        .replace("{{ os_token }}", &token)
-        .replace("{{ os_mac }}", &hex)
+    use sha2::Sha256;
+
+    #[derive(Clone, ParseFilter, FilterReflection)]
+    #[filter(
+        name = "base64_url_safe_encode",
+        description = "URL-safe base64 of the input.",
+        parsed(Base64UrlSafeEncodeFilter)
+    )]
+    pub struct Base64UrlSafeEncode;
+
+    #[derive(Debug, Default, Display_filter)]
+    #[name = "base64_url_safe_encode"]
+    struct Base64UrlSafeEncodeFilter;
+
+    impl Filter for Base64UrlSafeEncodeFilter {
+        fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
+            let text = input.to_kstr().into_string();
+            Ok(Value::scalar(
+                base64::engine::general_purpose::URL_SAFE.encode(text.as_bytes()),
+            ))
+        }
+    }
+
+    #[derive(Debug, FilterParameters)]
+    struct HmacArgs {
+        #[parameter(description = "The secret.", arg_type = "str")]
+        secret: Expression,
+    }
+
+    #[derive(Clone, ParseFilter, FilterReflection)]
+    #[filter(
+        name = "hmac_sha256",
+        description = "Hex HMAC-SHA256 of the input.",
+        parameters(HmacArgs),
+        parsed(HmacSha256Filter)
+    )]
+    pub struct HmacSha256;
+
+    #[derive(Debug, FromFilterParameters, Display_filter)]
+    #[name = "hmac_sha256"]
+    struct HmacSha256Filter {
+        #[parameters]
+        args: HmacArgs,
+    }
+
+    impl Filter for HmacSha256Filter {
+        fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> Result<Value> {
+            let args = self.args.evaluate(runtime)?;
+            let mut mac = Hmac::<Sha256>::new_from_slice(args.secret.as_bytes()).expect("key");
+            mac.update(input.to_kstr().as_bytes());
+            let hex: String = mac
+                .finalize()
+                .into_bytes()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            Ok(Value::scalar(hex))
+        }
+    }
+}
+
+/// Renders a notification template the way Shopify would for one order:
+/// with stock Liquid, Shopify's two extra filters, and only the variables
+/// Shopify documents for order notifications (at the top level: `id`,
+/// `name`, `order_name`, `order_number`, `email`, `order_status_url`).
+/// Unknown variables are errors, as in a strict Liquid.
+fn render_notification(template: &str, order_id: u64) -> Result<String, String> {
+    let parser = liquid::ParserBuilder::with_stdlib()
+        .filter(shopify_filters::Base64UrlSafeEncode)
+        .filter(shopify_filters::HmacSha256)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let template = parser.parse(template).map_err(|e| e.to_string())?;
+    let globals = liquid::object!({
+        "id": order_id,
+        "name": "#1001",
+        "order_name": "#1001",
+        "order_number": 1001,
+        "email": "bob.norman@mail.example.com",
+        "order_status_url": "https://jsmith.myshopify.com/123/orders/abc/authenticate?key=x",
+    });
+    template.render(&globals).map_err(|e| e.to_string())
 }
 
 #[tokio::test]
@@ -401,20 +488,27 @@ async fn a_link_built_by_the_liquid_snippet_opens_the_order() {
         String::from_utf8_lossy(&out.stderr)
     );
     let snippet = String::from_utf8(out.stdout).expect("utf8");
-    assert!(snippet.contains("base64_url_safe_encode") && snippet.contains("hmac_sha256"));
-    let url = render_liquid(snippet.trim(), 450789469, chrono::Utc::now().timestamp());
+    let url = render_notification(snippet.trim(), 450789469).expect("renders");
+    let url = url.trim();
     let path = url.trim_start_matches(&server.base).to_string();
+    assert!(path.starts_with("/status/"), "{url}");
     let (code, html) = server.page(&path).await;
     assert_eq!(code, 200, "{url}");
     assert!(html.contains("Order #1001"));
+    // Templates have no `order` object: a snippet using one would not even
+    // render (the check that the snippet uses documented variables only).
+    assert!(render_notification("{{ order.id }}", 1).is_err());
     // The merchant's key opens only its own shop's orders.
-    let forged = render_liquid(
+    let forged = render_notification(
         &snippet.trim().replace(SHOP, "other.myshopify.com"),
         450789469,
-        chrono::Utc::now().timestamp(),
-    );
+    )
+    .expect("renders");
     assert_eq!(
-        server.page(forged.trim_start_matches(&server.base)).await.0,
+        server
+            .page(forged.trim().trim_start_matches(&server.base))
+            .await
+            .0,
         404
     );
     // The lookup form can be pre-filled from a template too.
@@ -448,4 +542,343 @@ async fn the_embeddable_form_may_be_framed_by_configured_origins_only() {
             .expect("ascii")
             .contains("frame-ancestors 'none'")
     );
+}
+
+/// The shopper's view as JSON, through a link the test signs.
+async fn view(server: &Server, order_id: u64) -> serde_json::Value {
+    let (id, secret) = LINK_KEY.split_once('=').expect("key");
+    let links = Links::new(vec![LinkKey::new(id, secret.as_bytes()).expect("key")]).expect("links");
+    let token = links.sign(&LinkClaims {
+        shop: SHOP.into(),
+        order_id,
+        expires: chrono::Utc::now() + chrono::Duration::hours(1),
+        epoch: 0,
+    });
+    let res = client()
+        .get(server.url(&format!("/api/v1/status/{token}?lang=en")))
+        .send()
+        .await
+        .expect("get");
+    res.json().await.expect("json")
+}
+
+async fn send_at(
+    server: &Server,
+    topic: &str,
+    body: &serde_json::Value,
+    event: &str,
+    at: &str,
+) -> (u16, String) {
+    let bytes = serde_json::to_vec(body).expect("json");
+    let res = client()
+        .post(server.url("/webhooks/shopify"))
+        .header("x-shopify-topic", topic)
+        .header("x-shopify-shop-domain", SHOP)
+        .header("x-shopify-hmac-sha256", sign(SECRET, &bytes))
+        .header("x-shopify-event-id", event)
+        .header("x-shopify-triggered-at", at)
+        .body(bytes)
+        .send()
+        .await
+        .expect("post");
+    (res.status().as_u16(), res.text().await.expect("body"))
+}
+
+#[tokio::test]
+async fn each_part_keeps_its_own_clock_and_nothing_freezes_an_order() {
+    let server = start();
+    let order = sample(
+        "rest_order_get_partially_refunded_with_fulfillment_and_refund.json",
+        "order",
+    );
+    assert_eq!(send(&server, "orders/create", &order, "o").await.0, 200);
+    // A carrier scan dated far in the future does not move the order's
+    // clock: a later real update still applies.
+    let mut scan: serde_json::Value = serde_json::from_slice(&sample(
+        "rest_fulfillment_event_create_in_transit.json",
+        "fulfillment_event",
+    ))
+    .expect("json");
+    scan["happened_at"] = "2099-01-01T00:00:00Z".into();
+    assert!(
+        send_at(
+            &server,
+            "fulfillment_events/create",
+            &scan,
+            "e2099",
+            "2026-11-01T00:00:00Z"
+        )
+        .await
+        .1
+        .contains("applied")
+    );
+    let mut cancelled: serde_json::Value = serde_json::from_slice(&order).expect("json");
+    cancelled["updated_at"] = "2026-11-02T00:00:00Z".into();
+    cancelled["cancelled_at"] = "2026-11-02T00:00:00Z".into();
+    cancelled["cancel_reason"] = "customer".into();
+    let (code, body) = send_at(
+        &server,
+        "orders/cancelled",
+        &cancelled,
+        "cancel",
+        "2026-11-02T00:00:00Z",
+    )
+    .await;
+    assert_eq!((code, body.as_str()), (200, "{\"outcome\":\"applied\"}"));
+    assert_eq!(view(&server, 450789469).await["cancelled"], true);
+
+    // A return names its lines by id only; the order knows their titles.
+    let request = serde_json::json!({
+        "id": 77, "admin_graphql_api_id": "gid://shopify/Return/77", "status": "requested",
+        "order": {"id": 450789469, "admin_graphql_api_id": "gid://shopify/Order/450789469"},
+        "name": "#1001-R1", "total_return_line_items": 1,
+        "return_line_items": [{"id": 1, "admin_graphql_api_id": "gid://shopify/ReturnLineItem/1",
+            "fulfillment_line_item": {"id": 9, "line_item": {"id": 466157049, "admin_graphql_api_id": "gid://shopify/LineItem/466157049"}},
+            "quantity": 1, "return_reason": "size_too_small"}]
+    });
+    send_at(
+        &server,
+        "returns/request",
+        &request,
+        "r1",
+        "2026-11-03T00:00:00Z",
+    )
+    .await;
+    let close = serde_json::json!({"id": 77, "admin_graphql_api_id": "gid://shopify/Return/77", "status": "closed",
+        "order": {"id": 450789469}});
+    send_at(
+        &server,
+        "returns/close",
+        &close,
+        "r3",
+        "2026-11-05T00:00:00Z",
+    )
+    .await;
+    // The approval happened before the close but arrives after it.
+    let approve = serde_json::json!({"id": 77, "admin_graphql_api_id": "gid://shopify/Return/77", "status": "open",
+        "order": {"id": 450789469}, "return_line_items": request["return_line_items"].clone()});
+    send_at(
+        &server,
+        "returns/approve",
+        &approve,
+        "r2",
+        "2026-11-04T00:00:00Z",
+    )
+    .await;
+    let v = view(&server, 450789469).await;
+    assert_eq!(v["returns"][0]["status"], "CLOSED", "{v}");
+    assert_eq!(v["returns"][0]["items"][0]["title"], "IPod Nano - 8gb");
+
+    // A scan that arrives before its shipment waits for it.
+    let early = serde_json::json!({"id": 5551, "fulfillment_id": 9999, "order_id": 450789469,
+        "status": "out_for_delivery", "happened_at": "2026-11-06T08:00:00Z"});
+    assert!(
+        send_at(
+            &server,
+            "fulfillment_events/create",
+            &early,
+            "e-early",
+            "2026-11-06T08:00:00Z"
+        )
+        .await
+        .1
+        .contains("applied")
+    );
+    let shipment = serde_json::json!({"id": 9999, "order_id": 450789469, "status": "success",
+        "tracking_company": "PostNord", "tracking_number": "PN123", "tracking_numbers": ["PN123"],
+        "created_at": "2026-11-05T10:00:00Z", "updated_at": "2026-11-05T10:00:00Z",
+        "line_items": [{"id": 518995019, "quantity": 1}]});
+    assert!(
+        send_at(
+            &server,
+            "fulfillments/create",
+            &shipment,
+            "f9999",
+            "2026-11-05T10:00:00Z"
+        )
+        .await
+        .1
+        .contains("applied")
+    );
+    let v = view(&server, 450789469).await;
+    let pkg = v["packages"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["tracking_number"] == "PN123"))
+        .cloned()
+        .expect("the new shipment");
+    assert_eq!(pkg["status"], "OUT_FOR_DELIVERY", "{pkg}");
+    assert_eq!(
+        pkg["items"][0]["title"], "IPod Nano - 8gb",
+        "its line's title from the order"
+    );
+
+    // An order edit says only what changed; without API access the
+    // orders/updated Shopify sends with it carries the new order.
+    let edit = serde_json::json!({"order_edit": {"id": 1, "order_id": 450789469, "committed_at": "2026-11-07T00:00:00Z",
+        "line_items": {"additions": [{"id": 1, "delta": 1}], "removals": []}}});
+    assert_eq!(
+        send_at(
+            &server,
+            "orders/edited",
+            &edit,
+            "edit",
+            "2026-11-07T00:00:00Z"
+        )
+        .await,
+        (200, "{\"outcome\":\"ignored\"}".to_string())
+    );
+}
+
+#[tokio::test]
+async fn dead_letters_are_replayed_and_deliveries_stay_deduplicated_across_a_restart() {
+    let server = start();
+    // A shipment for an order that is not here yet: a dead letter.
+    let mut other: serde_json::Value = serde_json::from_slice(&sample(
+        "rest_fulfillment_create_with_tracking_ups.json",
+        "fulfillment",
+    ))
+    .expect("json");
+    other["order_id"] = 1073459983.into();
+    let (_, body) = send_at(
+        &server,
+        "fulfillments/create",
+        &other,
+        "late-f",
+        "2026-11-01T00:00:00Z",
+    )
+    .await;
+    assert_eq!(body, "{\"outcome\":\"dead_letter\"}");
+    // Then the order comes.
+    let order = sample("rest_order_create_pending.json", "order");
+    assert_eq!(
+        send(&server, "orders/create", &order, "the-order").await.0,
+        200
+    );
+    let data = server.dir.path().join("data");
+    let mut server = server;
+    assert!(
+        server
+            .terminate(std::time::Duration::from_secs(10))
+            .is_some()
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_order-status"))
+        .args(["webhooks", "replay", "--data-dir"])
+        .arg(&data)
+        .env("ORDER_STATUS_SHOPIFY_SHOP", SHOP)
+        .env("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", SECRET)
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("Replayed 1 dead letters; 0 left"), "{text}");
+    let server = server.restart(&[
+        ("ORDER_STATUS_SEED_DEMO", "false"),
+        ("ORDER_STATUS_SHOPIFY_SHOP", SHOP),
+        ("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", SECRET),
+        ("ORDER_STATUS_LINK_KEYS", LINK_KEY),
+    ]);
+    let v = view(&server, 1073459983).await;
+    assert_eq!(
+        v["packages"][0]["tracking_number"], "1Z001985YW99744790",
+        "{v}"
+    );
+    // Shopify retries with the same event id, after our restart too.
+    let (code, body) = send(&server, "orders/create", &order, "the-order").await;
+    assert_eq!((code, body.as_str()), (200, "{\"outcome\":\"duplicate\"}"));
+    // A delivery Shopify sends is answered at once even when unusable: no
+    // retries over hours, no dropped subscription.
+    let d = common::fake_shopify::send_webhook(
+        &server.url("/webhooks/shopify"),
+        SHOP,
+        "orders/updated",
+        b"{\"id\": \"not-a-number\"}",
+        SECRET,
+        "unusable",
+        chrono::Utc::now(),
+        std::time::Duration::from_millis(1),
+    )
+    .await;
+    assert_eq!(d.attempts, vec![200]);
+}
+
+#[tokio::test]
+async fn with_api_access_an_order_edit_reads_the_order_again_and_readyz_tells_the_version() {
+    use common::fake_shopify::{FakeShopify, Rules, STATIC_TOKEN, graphql_order};
+    let mut order = order_status::ingest::demo::order(5, 1, chrono::Utc::now(), SHOP);
+    let fake = FakeShopify::start(Rules::default(), vec![graphql_order(&order)]).await;
+    let server = Server::start(&[
+        ("ORDER_STATUS_SEED_DEMO", "false"),
+        ("ORDER_STATUS_SHOPIFY_SHOP", SHOP),
+        ("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", SECRET),
+        ("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN", STATIC_TOKEN),
+        ("ORDER_STATUS_SHOPIFY_API_BASE", &fake.base),
+        ("ORDER_STATUS_SHOPIFY_API_VERSION", "2025-10"),
+        ("ORDER_STATUS_SYNC_INTERVAL", "10m"),
+        ("ORDER_STATUS_LINK_KEYS", LINK_KEY),
+    ]);
+    // The first sync (a bulk operation, at start) brings the order.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let ready = loop {
+        let v: serde_json::Value = client()
+            .get(server.url("/readyz"))
+            .send()
+            .await
+            .expect("readyz")
+            .json()
+            .await
+            .expect("json");
+        if v["shops"][0]["last_sync_age_seconds"].is_number() {
+            break v;
+        }
+        assert!(std::time::Instant::now() < deadline, "no sync: {v}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(ready["shops"][0]["api_version_mismatch"], true, "{ready}");
+    assert_eq!(ready["shops"][0]["api_version_answered"], "2026-01");
+    let metrics = client()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics
+            .contains("order_status_shopify_api_version_mismatch{shop=\"jsmith.myshopify.com\"} 1"),
+        "{metrics}"
+    );
+    assert_eq!(view(&server, order.id).await["order"], order.name.as_str());
+
+    // The merchant edits the order in Shopify: the webhook says little, the
+    // order is read again.
+    order.line_items[0].title = "Edited item".into();
+    order.updated_at = Some(chrono::Utc::now());
+    fake.put_order(graphql_order(&order));
+    let edit = serde_json::json!({"order_edit": {"id": 1, "order_id": order.id, "committed_at": "2026-11-07T00:00:00Z",
+        "line_items": {"additions": [], "removals": []}}});
+    assert_eq!(
+        send_at(
+            &server,
+            "orders/edited",
+            &edit,
+            "edit",
+            "2026-11-07T00:00:00Z"
+        )
+        .await,
+        (200, "{\"outcome\":\"refetching\"}".to_string())
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let v = view(&server, order.id).await.to_string();
+        if v.contains("Edited item") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not read again: {v}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

@@ -638,6 +638,11 @@ fn build(rng: &mut Rng, index: u64, scenario: Scenario, now: DateTime<Utc>, shop
             .chance(60)
             .then(|| format!("{}{:07}", country.phone_prefix, rng.below(10_000_000))),
         currency: country.currency.to_string(),
+        shop_currency: None,
+        shop_total_price: None,
+        customer_locale: None,
+        shipping_method: None,
+        total_shipping: None,
         subtotal_price: Some(subtotal),
         total_tax: Some(tax),
         total_discounts: Some(Decimal::ZERO),
@@ -681,6 +686,7 @@ fn build(rng: &mut Rng, index: u64, scenario: Scenario, now: DateTime<Utc>, shop
         return_status: None,
         refunds: Vec::new(),
         custom_stages: Vec::new(),
+        pending_events: Vec::new(),
     };
     let all_items: Vec<u64> = o.line_items.iter().map(|li| li.id).collect();
     let carrier = rng.pick(country.carriers);
@@ -949,6 +955,7 @@ fn work_order(
                 quantity: li.quantity,
             })
             .collect(),
+        updated_at: None,
     }
 }
 
@@ -1169,6 +1176,7 @@ fn after_delivery(
             return_reason: Some(rng.pick(&reasons).to_string()),
         }],
         tracking: Vec::new(),
+        updated_at: None,
     };
     let mut last = requested;
     if matches!(state, ReturnState::Open | ReturnState::Closed) {

@@ -8,14 +8,14 @@
 //! Importing the same file twice gives the same store: upserts are keyed
 //! and equal `updated_at` re-applies the same content.
 
-use std::collections::VecDeque;
 use std::io::BufRead;
 
 use thiserror::Error;
 use tokio::sync::mpsc;
 
 use crate::order::Order;
-use crate::store::{PendingWrite, Store, StoreError};
+use crate::order::merge::Change;
+use crate::store::{Store, StoreError};
 
 /// Orders per store write.
 const BATCH: usize = 2_000;
@@ -52,14 +52,16 @@ pub struct ImportReport {
     pub applied: usize,
     /// Orders skipped because the store has a newer version.
     pub stale: usize,
+    /// Orders the store already had exactly so.
+    pub unchanged: usize,
     /// Lines that failed, in all.
     pub failed: usize,
     /// The first failures, with reasons.
     pub errors: Vec<LineError>,
 }
 
+/// What a batch of lines held besides its orders.
 struct Batch {
-    orders: Vec<Order>,
     errors: Vec<LineError>,
     lines: usize,
     bytes: u64,
@@ -76,41 +78,27 @@ pub async fn import<R>(
 where
     R: BufRead + Send + 'static,
 {
-    let (tx, mut rx) = mpsc::channel::<Batch>(IN_FLIGHT);
+    let (tx, rx) = mpsc::channel::<(Vec<Change>, Batch)>(IN_FLIGHT);
     let shop = default_shop.to_string();
     let parser = tokio::task::spawn_blocking(move || parse(input, &shop, tx));
 
     let mut report = ImportReport::default();
-    let mut in_flight: VecDeque<PendingWrite> = VecDeque::new();
-    while let Some(batch) = rx.recv().await {
-        report.lines = batch.lines;
-        report.failed += batch.errors.len();
-        let room = KEEP_ERRORS.saturating_sub(report.errors.len());
-        report.errors.extend(batch.errors.into_iter().take(room));
-        if !batch.orders.is_empty() {
-            in_flight.push_back(store.submit(batch.orders).await?);
-        }
-        if in_flight.len() >= IN_FLIGHT
-            && let Some(w) = in_flight.pop_front()
-        {
-            add(&mut report, w).await?;
-        }
-        progress(batch.bytes);
-    }
-    while let Some(w) = in_flight.pop_front() {
-        add(&mut report, w).await?;
-    }
+    let written = store
+        .apply_stream(rx, IN_FLIGHT, |_, batch| {
+            report.lines = batch.lines;
+            report.failed += batch.errors.len();
+            let room = KEEP_ERRORS.saturating_sub(report.errors.len());
+            report.errors.extend(batch.errors.into_iter().take(room));
+            progress(batch.bytes);
+        })
+        .await?;
+    report.applied = written.applied;
+    report.stale = written.stale;
+    report.unchanged = written.unchanged;
     parser
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
     Ok(report)
-}
-
-async fn add(report: &mut ImportReport, w: PendingWrite) -> Result<(), StoreError> {
-    let r = w.committed().await?;
-    report.applied += r.applied;
-    report.stale += r.stale;
-    Ok(())
 }
 
 /// Parses one line into a valid order.
@@ -129,13 +117,13 @@ pub fn parse_line(line: &[u8], default_shop: &str) -> Result<Order, String> {
 fn parse<R: BufRead>(
     mut input: R,
     default_shop: &str,
-    tx: mpsc::Sender<Batch>,
+    tx: mpsc::Sender<(Vec<Change>, Batch)>,
 ) -> Result<(), std::io::Error> {
     let mut line_no = 0usize;
     let mut bytes = 0u64;
     let mut buf = Vec::with_capacity(4096);
+    let mut orders = Vec::with_capacity(BATCH);
     let mut batch = Batch {
-        orders: Vec::with_capacity(BATCH),
         errors: Vec::new(),
         lines: 0,
         bytes: 0,
@@ -156,39 +144,42 @@ fn parse<R: BufRead>(
             });
         } else if !line.is_empty() {
             match parse_line(line, default_shop) {
-                Ok(o) => batch.orders.push(o),
+                Ok(o) => orders.push(Change::Replace(o)),
                 Err(reason) => batch.errors.push(LineError {
                     line: line_no,
                     reason,
                 }),
             }
         }
-        if batch.orders.len() >= BATCH {
+        if orders.len() >= BATCH {
             batch.lines = line_no;
             batch.bytes = bytes;
             let full = std::mem::replace(
                 &mut batch,
                 Batch {
-                    orders: Vec::with_capacity(BATCH),
                     errors: Vec::new(),
                     lines: 0,
                     bytes: 0,
                 },
             );
-            if tx.blocking_send(full).is_err() {
+            let full_orders = std::mem::replace(&mut orders, Vec::with_capacity(BATCH));
+            if tx.blocking_send((full_orders, full)).is_err() {
                 return Ok(()); // the importer stopped (store error); it reports why
             }
         }
     }
     batch.lines = line_no;
     batch.bytes = bytes;
-    let _ = tx.blocking_send(batch);
+    let _ = tx.blocking_send((orders, batch));
     Ok(())
 }
 
 /// Reads one line into `buf`, keeping at most [`MAX_LINE_BYTES`] of it.
 /// Returns the bytes consumed and whether the line was cut.
-fn read_line<R: BufRead>(input: &mut R, buf: &mut Vec<u8>) -> std::io::Result<(usize, bool)> {
+pub(crate) fn read_line<R: BufRead>(
+    input: &mut R,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<(usize, bool)> {
     let mut consumed = 0;
     let mut too_long = false;
     loop {

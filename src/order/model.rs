@@ -38,9 +38,26 @@ pub struct Order {
     pub email: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
-    /// ISO 4217 code of the money fields.
+    /// ISO 4217 code of the money fields: the currency the shopper paid
+    /// in (Shopify's presentment currency), which can differ from the
+    /// shop's.
     #[serde(default, deserialize_with = "nullable")]
     pub currency: String,
+    /// The shop's own currency, when it differs from `currency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shop_currency: Option<String>,
+    /// The total in the shop's currency, when that differs (for staff).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shop_total_price: Option<Decimal>,
+    /// The language the shopper checked out in (`sv`, `de-DE`), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_locale: Option<String>,
+    /// The shipping method's name ("Standard", "PostNord Varubrev").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_method: Option<String>,
+    /// What shipping cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_shipping: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subtotal_price: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -106,6 +123,17 @@ pub struct Order {
     /// Merchant-defined steps before shipping, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub custom_stages: Vec<CustomStage>,
+    /// Carrier scans that arrived before their shipment did (ours): they
+    /// join it when it arrives.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_events: Vec<PendingEvent>,
+}
+
+/// A carrier scan waiting for its shipment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingEvent {
+    pub fulfillment_id: u64,
+    pub event: TrackingEvent,
 }
 
 /// The buyer, as far as a status page needs.
@@ -182,6 +210,9 @@ pub struct FulfillmentOrder {
     pub fulfillment_holds: Vec<FulfillmentHold>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub line_items: Vec<FulfillmentOrderLineItem>,
+    /// When Shopify last changed it (decides between two versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 /// A warehouse, shop or fulfillment service location.
@@ -313,6 +344,11 @@ pub struct Return {
     /// Return shipping labels and their tracking.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tracking: Vec<ReturnTracking>,
+    /// When the status held here was set (ours: from Shopify's trigger
+    /// time, or when a snapshot of the order was read). Decides between
+    /// two versions of a return.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 /// An item being returned, with the shopper's reason.

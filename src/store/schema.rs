@@ -33,6 +33,9 @@ pub struct Fields {
     pub created_at: Field,
     pub updated_at: Field,
     pub order: Field,
+    /// Ids of an order's parts (`fo:ID`, `f:ID`, `r:ID`), for webhooks
+    /// that name a fulfillment order or a return but not its order.
+    pub parts: Field,
 }
 
 /// Builds the schema; the field names are the on-disk contract.
@@ -53,6 +56,7 @@ pub fn schema() -> (Schema, Fields) {
         created_at: b.add_date_field("created_at", INDEXED | FAST),
         updated_at: b.add_date_field("updated_at", INDEXED | FAST),
         order: b.add_bytes_field("order", STORED),
+        parts: b.add_text_field("parts", STRING),
     };
     (b.build(), fields)
 }
@@ -76,6 +80,24 @@ pub fn normalize_tracking(s: &str) -> String {
         .filter(|c| !c.is_whitespace())
         .flat_map(char::to_uppercase)
         .collect()
+}
+
+/// A kind of order part whose id webhooks may name alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    FulfillmentOrder,
+    Fulfillment,
+    Return,
+}
+
+/// The `parts` term of a part id.
+pub fn part_term(kind: Part, id: u64) -> String {
+    let prefix = match kind {
+        Part::FulfillmentOrder => "fo",
+        Part::Fulfillment => "f",
+        Part::Return => "r",
+    };
+    format!("{prefix}:{id}")
 }
 
 pub fn to_tantivy_date(t: chrono::DateTime<chrono::Utc>) -> TDateTime {
@@ -134,6 +156,15 @@ pub fn document(f: &Fields, order: &Order) -> Result<TantivyDocument, serde_json
                 doc.add_text(f.tracking, normalize_tracking(n));
             }
         }
+    }
+    for fo in &order.fulfillment_orders {
+        doc.add_text(f.parts, part_term(Part::FulfillmentOrder, fo.id));
+    }
+    for ship in &order.fulfillments {
+        doc.add_text(f.parts, part_term(Part::Fulfillment, ship.id));
+    }
+    for r in &order.returns {
+        doc.add_text(f.parts, part_term(Part::Return, r.id));
     }
     doc.add_text(f.all, all.join(" \n "));
     doc.add_bytes(f.order, &serde_json::to_vec(order)?);

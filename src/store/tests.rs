@@ -33,7 +33,8 @@ async fn an_acknowledged_upsert_is_readable_at_once() {
         r,
         WriteReport {
             applied: 1,
-            stale: 0
+            stale: 0,
+            ..WriteReport::default()
         }
     );
     assert_eq!(store.get(&o.key()).expect("get"), Some(o.clone()));
@@ -78,7 +79,8 @@ async fn the_newest_updated_at_wins() {
         r,
         WriteReport {
             applied: 0,
-            stale: 1
+            stale: 1,
+            ..WriteReport::default()
         }
     );
     assert_eq!(store.get(&newer.key()).expect("get"), Some(newer.clone()));
@@ -94,7 +96,8 @@ async fn the_newest_updated_at_wins() {
         r,
         WriteReport {
             applied: 1,
-            stale: 1
+            stale: 1,
+            ..WriteReport::default()
         }
     );
     assert_eq!(store2.get(&newer.key()).expect("get"), Some(newer.clone()));

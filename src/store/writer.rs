@@ -7,22 +7,29 @@
 //! group. So an acknowledged write is durable and visible to the next
 //! read, and a burst of writers pays for one commit, not one each.
 //!
-//! Last writer wins by `updated_at`: an upsert whose order is older than
-//! the stored one is skipped and reported as stale.
+//! Every change goes through [`crate::order::merge::apply`] with the
+//! stored version of its order (or, for a plain replace, is judged by the
+//! stored `updated_at` alone, which needs no document read): as the only
+//! writer, the thread sees every change to an order in turn, so two merges
+//! of one order can never interleave and lose each other's part.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use tantivy::{IndexReader, IndexWriter, Term};
+use tantivy::{IndexReader, IndexWriter, Searcher, Term};
 use tokio::sync::{mpsc, oneshot};
 
 use super::schema::{Fields, document};
-use super::{StoreError, WriteReport, find_doc, stored_updated_at};
+use super::{StoreError, WriteReport, find_doc, load, stored_updated_at};
 use crate::order::Order;
+use crate::order::merge::{self, Change, Merged};
 
 /// How many commands one commit may group. Bounds the latency one writer
 /// adds to the others.
 const MAX_GROUP: usize = 64;
+/// How many changes one commit may group (the group's orders are held in
+/// memory until the commit).
+const MAX_GROUP_CHANGES: usize = 10_000;
 
 /// A change for the writer thread, with where to send the result.
 #[derive(Debug)]
@@ -34,7 +41,8 @@ pub struct Command {
 /// What to change.
 #[derive(Debug)]
 pub enum Op {
-    Upsert(Vec<Order>),
+    /// Changes to orders, applied in order.
+    Apply(Vec<Change>),
     Delete(Vec<String>),
     /// Every order of a shop (Shopify's `shop/redact`).
     DeleteShop(String),
@@ -43,8 +51,18 @@ pub enum Op {
 /// A key's state within the group being applied (not yet visible to the
 /// searcher).
 enum Pending {
-    Written(Option<DateTime<Utc>>),
+    Written(Arc<Order>),
     Deleted,
+}
+
+impl Op {
+    fn changes(&self) -> usize {
+        match self {
+            Op::Apply(c) => c.len(),
+            Op::Delete(k) => k.len(),
+            Op::DeleteShop(_) => 1,
+        }
+    }
 }
 
 /// Makes a fresh `IndexWriter` (at start, and after a failed write).
@@ -66,10 +84,14 @@ pub fn run(
 ) {
     let mut writer = Some(writer);
     while let Some(first) = rx.blocking_recv() {
+        let mut size = first.op.changes();
         let mut group = vec![first];
-        while group.len() < MAX_GROUP {
+        while group.len() < MAX_GROUP && size < MAX_GROUP_CHANGES {
             match rx.try_recv() {
-                Ok(cmd) => group.push(cmd),
+                Ok(cmd) => {
+                    size += cmd.op.changes();
+                    group.push(cmd);
+                }
                 Err(_) => break,
             }
         }
@@ -91,7 +113,7 @@ pub fn run(
         let Some(w) = writer.as_mut() else {
             continue;
         };
-        let result = apply(w, &reader, &fields, &group).and_then(|reports| {
+        let result = apply(w, &reader, &fields, &mut group).and_then(|reports| {
             let started = std::time::Instant::now();
             w.commit().map_err(StoreError::write)?;
             reader.reload().map_err(StoreError::write)?;
@@ -138,37 +160,43 @@ fn apply(
     writer: &mut IndexWriter,
     reader: &IndexReader,
     fields: &Fields,
-    group: &[Command],
+    group: &mut [Command],
 ) -> Result<Vec<WriteReport>, StoreError> {
     let searcher = reader.searcher();
     let mut pending: HashMap<String, Pending> = HashMap::new();
     let mut reports = Vec::with_capacity(group.len());
-    for cmd in group {
+    for cmd in group.iter_mut() {
         let mut report = WriteReport::default();
-        match &cmd.op {
-            Op::Upsert(orders) => {
-                for order in orders {
-                    let key = order.key();
-                    let current = match pending.get(&key) {
-                        Some(Pending::Written(v)) => Some(*v),
-                        Some(Pending::Deleted) => None,
-                        None => find_doc(&searcher, fields, &key)
-                            .map(|addr| stored_updated_at(&searcher, fields, addr)),
+        match &mut cmd.op {
+            Op::Apply(changes) => {
+                for change in std::mem::take(changes) {
+                    let key = change.key();
+                    let outcome = if change.is_replace() {
+                        replace(&searcher, fields, &pending, &key, change)?
+                    } else {
+                        let stored = match pending.get(&key) {
+                            Some(Pending::Written(o)) => Some(Arc::clone(o)),
+                            Some(Pending::Deleted) => None,
+                            None => match find_doc(&searcher, fields, &key) {
+                                Some(addr) => Some(Arc::new(load(&searcher, fields, addr)?)),
+                                None => None,
+                            },
+                        };
+                        merge::apply(stored.as_deref(), change)
                     };
-                    // Equal times re-apply (idempotent re-imports); only an
-                    // older version than the stored one is stale.
-                    if let Some(Some(stored)) = current
-                        && order.updated_at.is_none_or(|new| new < stored)
-                    {
-                        report.stale += 1;
-                        continue;
+                    match outcome {
+                        Merged::Write(order) => {
+                            let doc = document(fields, &order)
+                                .map_err(|e| StoreError::Encode(e.to_string()))?;
+                            writer.delete_term(Term::from_field_text(fields.key, &key));
+                            writer.add_document(doc).map_err(StoreError::write)?;
+                            pending.insert(key, Pending::Written(Arc::from(order)));
+                            report.applied += 1;
+                        }
+                        Merged::Stale => report.stale += 1,
+                        Merged::Unchanged => report.unchanged += 1,
+                        Merged::UnknownOrder => report.unknown += 1,
                     }
-                    let doc =
-                        document(fields, order).map_err(|e| StoreError::Encode(e.to_string()))?;
-                    writer.delete_term(Term::from_field_text(fields.key, &key));
-                    writer.add_document(doc).map_err(StoreError::write)?;
-                    pending.insert(key, Pending::Written(order.updated_at));
-                    report.applied += 1;
                 }
             }
             Op::DeleteShop(shop) => {
@@ -184,7 +212,7 @@ fn apply(
                 }
             }
             Op::Delete(keys) => {
-                for key in keys {
+                for key in keys.iter() {
                     let exists = match pending.get(key) {
                         Some(Pending::Written(_)) => true,
                         Some(Pending::Deleted) => false,
@@ -201,4 +229,34 @@ fn apply(
         reports.push(report);
     }
     Ok(reports)
+}
+
+/// A replace: an older version than the stored one is stale, which the
+/// stored `updated_at` (a fast field) tells without reading the order;
+/// otherwise it is merged with the stored order to keep what is ours.
+fn replace(
+    searcher: &Searcher,
+    fields: &Fields,
+    pending: &HashMap<String, Pending>,
+    key: &str,
+    change: Change,
+) -> Result<Merged, StoreError> {
+    let stored = match pending.get(key) {
+        Some(Pending::Written(o)) => Some(Arc::clone(o)),
+        Some(Pending::Deleted) => None,
+        None => match find_doc(searcher, fields, key) {
+            None => None,
+            Some(addr) => {
+                let stored_at = stored_updated_at(searcher, fields, addr);
+                let incoming = change.order().and_then(|o| o.updated_at);
+                if matches!((incoming, stored_at), (Some(new), Some(old)) if new < old)
+                    || (incoming.is_none() && stored_at.is_some())
+                {
+                    return Ok(Merged::Stale);
+                }
+                Some(Arc::new(load(searcher, fields, addr)?))
+            }
+        },
+    };
+    Ok(merge::apply(stored.as_deref(), change))
 }

@@ -11,6 +11,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{ShopHeader, request_context};
+use crate::order::MAX_ORDER_REF_LEN;
 use crate::web::AppState;
 
 /// Page-wide messages of the lookup form.
@@ -52,7 +53,7 @@ pub fn LookupPage() -> impl IntoView {
         && let Some(order) = use_query_map().read_untracked().get("order")
     {
         // `/?order=1001` from a store's "Track my order" link.
-        form.order = order.chars().take(32).collect();
+        form.order = order.chars().take(MAX_ORDER_REF_LEN).collect();
     }
     let title = format!("{} · {}", cx.i18n.t("lookup.title"), state.config.shop.name);
     view! {
@@ -137,11 +138,11 @@ pub fn LookupFormView(form: LookupForm, #[prop(optional)] target_top: bool) -> i
                     id="order"
                     name="order"
                     type="text"
-                    inputmode="numeric"
                     autocomplete="off"
+                    autocapitalize="characters"
                     placeholder="#1001"
                     required
-                    maxlength="32"
+                    maxlength=MAX_ORDER_REF_LEN.to_string()
                     value=form.order.clone()
                     aria-invalid=form.order_error.map(|_| "true")
                     aria-describedby=order_describedby

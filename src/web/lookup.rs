@@ -20,12 +20,11 @@ use leptos::prelude::provide_context;
 
 use super::{AppState, render_page};
 use crate::links::LinkClaims;
-use crate::order::{MAX_EMAIL_LEN, normalize_order_number};
+use crate::order::{MAX_EMAIL_LEN, MAX_ORDER_REF_LEN, normalize_order_number};
 use crate::ui::{LookupForm, LookupNotice};
 
 /// Largest form body we read; two short fields need far less.
 pub const MAX_FORM_BYTES: usize = 4 * 1024;
-const MAX_ORDER_LEN: usize = 32;
 
 /// `POST /`.
 pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
@@ -105,7 +104,7 @@ fn parse_form(bytes: &[u8]) -> LookupForm {
     for (k, v) in form_urlencoded::parse(bytes) {
         match k.as_ref() {
             "order" if !seen_order => {
-                form.order = v.chars().take(MAX_ORDER_LEN).collect();
+                form.order = v.chars().take(MAX_ORDER_REF_LEN).collect();
                 seen_order = true;
             }
             "email" if !seen_email => {
@@ -194,7 +193,7 @@ mod tests {
         fn no_form_body_makes_the_lookup_panic(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
             let mut f = parse_form(&body);
             let n = check(&mut f);
-            proptest::prop_assert!(f.order.chars().count() <= MAX_ORDER_LEN);
+            proptest::prop_assert!(f.order.chars().count() <= MAX_ORDER_REF_LEN);
             if n.is_some() {
                 proptest::prop_assert!(f.order_error.is_none() && f.email_error.is_none());
             }
@@ -215,6 +214,6 @@ mod tests {
     fn overlong_fields_are_cut_not_rejected_wholesale() {
         let long = "1".repeat(100);
         let f = parse_form(format!("order={long}").as_bytes());
-        assert_eq!(f.order.len(), MAX_ORDER_LEN);
+        assert_eq!(f.order.len(), MAX_ORDER_REF_LEN);
     }
 }

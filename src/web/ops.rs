@@ -17,15 +17,13 @@
 //!   pattern (`/status/{token}`), so no token, email or address reaches a
 //!   log.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
@@ -46,6 +44,8 @@ pub struct Metrics {
     pub webhooks: IntCounterVec,
     orders: IntGauge,
     sync_lag: prometheus::GaugeVec,
+    api_version_mismatch: prometheus::IntGaugeVec,
+    dead_letters: IntGauge,
     commits: IntGauge,
     commit_seconds: prometheus::Gauge,
 }
@@ -85,6 +85,17 @@ impl Metrics {
             ),
             &["shop"],
         )?;
+        let api_version_mismatch = prometheus::IntGaugeVec::new(
+            Opts::new(
+                "shopify_api_version_mismatch",
+                "1 when Shopify answered with another Admin API version than the configured one (it is no longer supported), per shop",
+            ),
+            &["shop"],
+        )?;
+        let dead_letters = IntGauge::new(
+            "webhook_dead_letters",
+            "Webhook deliveries kept because they could not be applied (see `order-status webhooks replay`)",
+        )?;
         let commits = IntGauge::new("store_commits_total", "Index commits since start")?;
         let commit_seconds = prometheus::Gauge::new(
             "store_commit_seconds_total",
@@ -99,6 +110,8 @@ impl Metrics {
             Box::new(webhooks.clone()),
             Box::new(orders.clone()),
             Box::new(sync_lag.clone()),
+            Box::new(api_version_mismatch.clone()),
+            Box::new(dead_letters.clone()),
             Box::new(commits.clone()),
             Box::new(commit_seconds.clone()),
         ] {
@@ -114,6 +127,8 @@ impl Metrics {
             webhooks,
             orders,
             sync_lag,
+            api_version_mismatch,
+            dead_letters,
             commits,
             commit_seconds,
         })
@@ -125,36 +140,7 @@ impl Metrics {
     }
 }
 
-/// When each shop last synced, written by the background sync.
-#[derive(Debug, Default, Clone)]
-pub struct SyncStatus {
-    inner: Arc<Mutex<HashMap<String, ShopSync>>>,
-}
-
-/// One shop's sync state.
-#[derive(Debug, Default, Clone)]
-pub struct ShopSync {
-    pub last_success: Option<DateTime<Utc>>,
-    pub last_error: Option<String>,
-}
-
-impl SyncStatus {
-    pub fn succeeded(&self, shop: &str, at: DateTime<Utc>) {
-        let mut m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let e = m.entry(shop.to_string()).or_default();
-        e.last_success = Some(at);
-        e.last_error = None;
-    }
-
-    pub fn failed(&self, shop: &str, error: String) {
-        let mut m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        m.entry(shop.to_string()).or_default().last_error = Some(error);
-    }
-
-    pub fn snapshot(&self) -> HashMap<String, ShopSync> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-}
+pub use crate::ingest::shopify::SyncStatus;
 
 /// `GET /healthz`.
 pub async fn healthz() -> &'static str {
@@ -175,11 +161,15 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         .iter()
         .map(|s| {
             let st = syncs.get(&s.domain).cloned().unwrap_or_default();
+            let version = st.version.as_ref();
             serde_json::json!({
                 "shop": s.domain,
-                "syncs": s.access_token.is_some(),
+                "syncs": s.credentials.is_some(),
                 "last_sync_age_seconds": st.last_success.map(|t| (now - t).num_seconds()),
                 "last_sync_error": st.last_error,
+                "api_version": s.api_version,
+                "api_version_answered": version.and_then(|v| v.answered.clone()),
+                "api_version_mismatch": version.is_some_and(|v| v.mismatch()),
             })
         })
         .collect();
@@ -246,7 +236,14 @@ pub async fn metrics(State(state): State<AppState>, req: Request) -> Response {
                 .with_label_values(&[shop.as_str()])
                 .set((now - t).num_milliseconds() as f64 / 1000.0);
         }
+        if let Some(v) = &s.version {
+            m.api_version_mismatch
+                .with_label_values(&[shop.as_str()])
+                .set(i64::from(v.mismatch()));
+        }
     }
+    m.dead_letters
+        .set(i64::try_from(state.dead_letters.count()).unwrap_or(i64::MAX));
     let mut out = Vec::new();
     if let Err(e) = TextEncoder::new().encode(&m.registry.gather(), &mut out) {
         tracing::error!(error = %e, "metrics encoding failed");

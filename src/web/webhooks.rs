@@ -1,12 +1,18 @@
 //! `POST /webhooks/shopify`: Shopify's pushed changes.
 //!
 //! The HMAC in `X-Shopify-Hmac-Sha256` (base64 HMAC-SHA256 of the raw body
-//! under the shop's webhook secret; two secrets may be configured while
-//! rotating) is checked in constant time before the body is even parsed:
-//! 401 otherwise, nothing applied. A webhook already applied (same
-//! `X-Shopify-Event-Id`) is answered 200 and skipped. The answer is 200 only
-//! once the change is committed; a store failure is a 503 so Shopify
-//! retries; a body that is not what its topic promises is a 400.
+//! under the shop's webhook secret, or its app's client secret; two may be
+//! configured while rotating) is checked in constant time before the body
+//! is even parsed. A shop that is not configured gets the very answer a
+//! bad signature gets, after the same work, so the endpoint does not tell
+//! which shops exist. A delivery applied before (same shop, topic and
+//! `X-Shopify-Event-Id`) is answered 200 and skipped.
+//!
+//! The answer is 200 once the change is committed, 503 when the store
+//! cannot take it (Shopify retries), and 200 as well for a delivery that
+//! verifies but cannot be applied: it is kept whole as a dead letter
+//! (`order-status webhooks replay`), because a non-2xx answer makes
+//! Shopify retry it for hours and then drop the subscription.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -14,44 +20,59 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::AppState;
 use crate::config::ShopifyShop;
-use crate::ingest::shopify::webhooks::{Outcome, TOPICS, WebhookError};
+use crate::ingest::shopify::deadletter::DeadLetter;
+use crate::ingest::shopify::sync;
+use crate::ingest::shopify::webhooks::{Delivery, Plan, TOPICS, plan};
+use crate::store::StoreError;
 
 /// Largest webhook body accepted (orders with hundreds of lines fit).
 pub const MAX_WEBHOOK_BYTES: usize = 2 * 1024 * 1024;
 
-fn json(status: StatusCode, body: String) -> Response {
+fn json(status: StatusCode, body: serde_json::Value) -> Response {
     (
         status,
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        body,
+        body.to_string(),
     )
         .into_response()
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
-    json(status, serde_json::json!({ "error": message }).to_string())
+fn outcome(name: &'static str) -> (Response, &'static str) {
+    (
+        json(StatusCode::OK, serde_json::json!({ "outcome": name })),
+        name,
+    )
 }
 
 /// Whether `signature` (base64, as Shopify sends it) signs `body` under
 /// one of the shop's secrets. Constant time per secret.
 pub fn verify_webhook(shop: &ShopifyShop, body: &[u8], signature: &str) -> bool {
-    let Ok(given) = STANDARD.decode(signature.trim()) else {
-        return false;
-    };
-    shop.webhook_secrets.iter().any(|secret| {
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-            .expect("HMAC takes keys of any length");
+    signed_by(
+        shop.webhook_secrets.iter().map(String::as_bytes),
+        body,
+        signature,
+    )
+}
+
+fn signed_by<'a>(secrets: impl Iterator<Item = &'a [u8]>, body: &[u8], signature: &str) -> bool {
+    let given = STANDARD.decode(signature.trim()).unwrap_or_default();
+    let mut ok = false;
+    for secret in secrets {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
         mac.update(body);
-        mac.verify_slice(&given).is_ok()
-    })
+        ok |= mac.verify_slice(&given).is_ok();
+    }
+    ok
 }
 
 /// `POST /webhooks/shopify`, counted by topic and outcome.
@@ -78,70 +99,179 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8]) -> (Response
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
+            .filter(|v| !v.is_empty())
     };
     let (Some(topic), Some(domain)) = (text("x-shopify-topic"), text("x-shopify-shop-domain"))
     else {
         let msg = "X-Shopify-Topic and X-Shopify-Shop-Domain are required";
-        return (error(StatusCode::BAD_REQUEST, msg), "bad_request");
-    };
-    let Some(shop) = state.config.shopify_shop(domain) else {
-        tracing::info!(shop = domain, "webhook for a shop that is not configured");
         return (
-            error(StatusCode::UNAUTHORIZED, "unknown shop"),
-            "unknown_shop",
+            json(StatusCode::BAD_REQUEST, serde_json::json!({ "error": msg })),
+            "bad_request",
         );
     };
-    let signed = text("x-shopify-hmac-sha256").is_some_and(|sig| verify_webhook(shop, body, sig));
-    if !signed {
-        tracing::warn!(shop = %shop.domain, topic, "webhook with a bad signature refused");
+    let signature = text("x-shopify-hmac-sha256").unwrap_or("");
+    let shop = state.config.shopify_shop(domain);
+    let signed = match shop {
+        Some(shop) => verify_webhook(shop, body, signature),
+        None => {
+            // The same work and the same answer as a bad signature.
+            let _ = signed_by(
+                std::iter::once(&b"not-a-configured-shop"[..]),
+                body,
+                signature,
+            );
+            false
+        }
+    };
+    let Some(shop) = shop.filter(|_| signed) else {
+        tracing::warn!(
+            topic,
+            "webhook refused: bad signature or shop not configured"
+        );
         return (
-            error(StatusCode::UNAUTHORIZED, "bad signature"),
+            json(
+                StatusCode::UNAUTHORIZED,
+                serde_json::json!({ "error": "bad signature" }),
+            ),
             "bad_signature",
         );
-    }
+    };
     let event_id = text("x-shopify-event-id").or_else(|| text("x-shopify-webhook-id"));
     if let Some(id) = event_id
-        && state.webhooks.is_duplicate(id)
+        && state.seen_deliveries.contains(&shop.domain, topic, id)
     {
-        let res = json(StatusCode::OK, "{\"outcome\":\"duplicate\"}".into());
-        return (res, "duplicate");
+        return outcome("duplicate");
     }
-    match state
-        .webhooks
-        .apply(&state.store, &shop.domain, topic, body)
-        .await
-    {
-        Ok(outcome) => {
+    let triggered_at = text("x-shopify-triggered-at")
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.to_utc());
+    let delivery = Delivery {
+        shop: &shop.domain,
+        topic,
+        body,
+        triggered_at,
+    };
+    let result = match plan(&state.store, &delivery) {
+        Ok(p) => apply(state, &delivery, event_id, p).await,
+        Err(unusable) => dead_letter(state, &delivery, event_id, &unusable.0),
+    };
+    match result {
+        Ok(name) => {
             if let Some(id) = event_id {
-                state.webhooks.remember(id);
+                state
+                    .seen_deliveries
+                    .remember(&shop.domain, topic, id, Utc::now());
             }
-            let name = match outcome {
-                Outcome::Applied => "applied",
-                Outcome::Unchanged => "unchanged",
-                Outcome::UnknownOrder => "unknown_order",
-                Outcome::Ignored => "ignored",
-                Outcome::Deleted(_) => "deleted",
-            };
             tracing::info!(shop = %shop.domain, topic, outcome = name, "webhook");
-            (
-                json(StatusCode::OK, format!("{{\"outcome\":\"{name}\"}}")),
-                name,
-            )
+            outcome(name)
         }
-        Err(WebhookError::Malformed { topic, reason }) => {
-            tracing::warn!(shop = %shop.domain, %topic, %reason, "malformed webhook body");
-            let msg = format!("malformed {topic} body: {reason}");
-            (error(StatusCode::BAD_REQUEST, &msg), "malformed")
-        }
-        Err(WebhookError::Store(e)) => {
-            tracing::error!(shop = %shop.domain, topic, error = %e, "webhook not applied, store unavailable");
-            let mut res = error(
+        Err(e) => {
+            tracing::error!(shop = %shop.domain, topic, error = %e, "webhook not applied: the store is unavailable");
+            let mut res = json(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "store unavailable, retry later",
+                serde_json::json!({ "error": "store unavailable, retry later" }),
             );
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
             (res, "store_unavailable")
         }
+    }
+}
+
+async fn apply(
+    state: &AppState,
+    d: &Delivery<'_>,
+    event_id: Option<&str>,
+    plan: Plan,
+) -> Result<&'static str, StoreError> {
+    match plan {
+        Plan::Apply(change) => {
+            let key = change.key();
+            let r = state.store.apply(vec![*change]).await?;
+            Ok(if r.applied > 0 {
+                "applied"
+            } else if r.stale > 0 {
+                "stale"
+            } else if r.unknown > 0 {
+                // A part of an order we do not have yet: read the whole
+                // order from Shopify, or keep the delivery for later.
+                let id = key.rsplit('/').next().and_then(|s| s.parse().ok());
+                match id {
+                    Some(id) if refetch(state, d.shop, id) => "refetching",
+                    _ => dead_letter(
+                        state,
+                        d,
+                        event_id,
+                        "the order is not in the store and there are no API credentials to fetch it",
+                    )?,
+                }
+            } else {
+                "unchanged"
+            })
+        }
+        Plan::Delete(keys) => {
+            state.store.delete(keys).await?;
+            Ok("deleted")
+        }
+        Plan::DeleteShop => {
+            state.store.delete_shop(d.shop).await?;
+            Ok("deleted")
+        }
+        Plan::Refetch(order_id) => Ok(if refetch(state, d.shop, order_id) {
+            "refetching"
+        } else {
+            // Without credentials, the `orders/updated` that Shopify sends
+            // with every edit carries the new order.
+            "ignored"
+        }),
+        Plan::Ignore => Ok("ignored"),
+    }
+}
+
+/// Reads an order again in the background; false without API access.
+fn refetch(state: &AppState, shop: &str, order_id: u64) -> bool {
+    let Some(api) = state.shopify.get(shop).cloned() else {
+        return false;
+    };
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        let gid = format!("gid://shopify/Order/{order_id}");
+        if let Err(e) = sync::refetch(&store, &api, &gid).await {
+            tracing::warn!(shop = %api.domain(), error = %e, "reading an order again after a webhook failed; the next sync brings it");
+        }
+    });
+    true
+}
+
+/// Keeps a delivery that cannot be applied. Only a failure to keep it is
+/// an error (then Shopify must retry: 503).
+fn dead_letter(
+    state: &AppState,
+    d: &Delivery<'_>,
+    event_id: Option<&str>,
+    reason: &str,
+) -> Result<&'static str, StoreError> {
+    let letter = DeadLetter {
+        shop: d.shop.to_string(),
+        topic: d.topic.to_string(),
+        event_id: event_id.map(str::to_string),
+        triggered_at: d.triggered_at,
+        received_at: Utc::now(),
+        reason: reason.to_string(),
+        body: String::from_utf8_lossy(d.body).into_owned(),
+    };
+    match state.dead_letters.keep(&letter) {
+        Ok(path) => {
+            tracing::warn!(
+                shop = d.shop,
+                topic = d.topic,
+                event_id,
+                reason,
+                file = %path.display(),
+                "webhook kept as a dead letter (replay with `order-status webhooks replay`)"
+            );
+            Ok("dead_letter")
+        }
+        Err(e) => Err(StoreError::Write(format!("cannot keep a dead letter: {e}"))),
     }
 }

@@ -187,3 +187,5 @@ pub fn client() -> reqwest::Client {
         .build()
         .expect("client")
 }
+
+pub mod fake_shopify;

@@ -1,10 +1,14 @@
-//! The GraphQL Admin API's order shape, and its mapping to [`Order`].
+//! The GraphQL Admin API's order shape: the queries we send and the
+//! mapping of their answers to [`Order`].
 //!
-//! Field names here are GraphQL's (camelCase); the mapping keeps every
-//! status verbatim (`displayFinancialStatus` -> `financial_status`, ...).
-//! Unknown fields are ignored and unknown enum values kept, like
-//! everywhere else. Connections carry their `pageInfo`, so the sync can
-//! tell a complete list from a truncated one and page the rest.
+//! Every query here fits Shopify's 1,000-point limit on requested cost
+//! (a test computes each one's cost with [`super::cost`]): the order page
+//! asks for the first few of each nested list, and whatever comes back
+//! truncated (a connection's `hasNextPage`, or a plain list that came back
+//! full) is completed by follow-up queries on the part itself. Field names
+//! are GraphQL's (camelCase); statuses are kept verbatim. Amounts are the
+//! shopper's (`presentmentMoney`), with the shop's own total kept for
+//! staff when the currencies differ.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -12,181 +16,259 @@ use serde::Deserialize;
 
 use crate::order::*;
 
-/// How many orders one page asks for.
-pub const ORDERS_PER_PAGE: u32 = 25;
+/// First page sizes of the lists nested in an order page.
+pub mod first {
+    pub const LINE_ITEMS: u32 = 10;
+    pub const FULFILLMENT_ORDERS: u32 = 2;
+    pub const FULFILLMENT_ORDER_LINES: u32 = 5;
+    pub const SHIPMENTS: u32 = 2;
+    pub const TRACKING: u32 = 2;
+    pub const SHIPMENT_LINES: u32 = 5;
+    pub const EVENTS: u32 = 5;
+    pub const RETURNS: u32 = 1;
+    pub const RETURN_LINES: u32 = 3;
+    pub const RETURN_SHIPMENTS: u32 = 1;
+    pub const REFUNDS: u32 = 2;
+}
 
-/// Everything the model needs of an order. Nested lists ask for a first
-/// page; `sync` pages the rest of any that come back truncated.
-pub const ORDER_FIELDS: &str = r#"
-fragment OrderFields on Order {
-  id legacyResourceId name email phone currencyCode
-  subtotalPriceSet { shopMoney { amount } }
-  totalTaxSet { shopMoney { amount } }
-  totalDiscountsSet { shopMoney { amount } }
-  totalPriceSet { shopMoney { amount } }
-  createdAt processedAt updatedAt closedAt cancelledAt cancelReason
-  tags
-  customer { firstName lastName }
-  shippingAddress { name address1 address2 city province zip country countryCodeV2 phone }
-  displayFinancialStatus displayFulfillmentStatus returnStatus
-  lineItems(first: 50) {
-    pageInfo { hasNextPage endCursor }
-    nodes { ...LineItemFields }
-  }
-  fulfillmentOrders(first: 10) {
-    nodes {
-      id status fulfillAt
-      assignedLocation { name location { legacyResourceId } }
-      fulfillmentHolds { reason reasonNotes }
-      lineItems(first: 50) {
-        pageInfo { hasNextPage endCursor }
-        nodes { totalQuantity lineItem { id } }
-      }
-    }
-  }
-  fulfillments(first: 20) {
-    id name status displayStatus createdAt updatedAt
-    estimatedDeliveryAt inTransitAt deliveredAt
-    location { name legacyResourceId }
-    trackingInfo(first: 5) { company number url }
-    fulfillmentLineItems(first: 50) {
-      pageInfo { hasNextPage endCursor }
-      nodes { quantity lineItem { id title variantTitle } }
-    }
-    events(first: 50) {
-      pageInfo { hasNextPage endCursor }
-      nodes { ...EventFields }
-    }
-  }
-  returns(first: 10) {
-    nodes {
-      id name status createdAt closedAt
-      returnLineItems(first: 50) {
-        pageInfo { hasNextPage endCursor }
-        nodes {
-          ... on ReturnLineItem {
-            quantity returnReason
-            fulfillmentLineItem { lineItem { id title } }
-          }
-        }
-      }
-      reverseFulfillmentOrders(first: 5) {
-        nodes {
-          reverseDeliveries(first: 5) {
-            nodes {
-              deliverable {
-                ... on ReverseDeliveryShippingDeliverable { tracking { carrierName number url } }
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-  refunds(first: 20) {
-    id createdAt note
-    totalRefundedSet { shopMoney { amount } }
-  }
-}
-fragment LineItemFields on LineItem {
-  id title variantTitle sku quantity currentQuantity requiresShipping
-  originalUnitPriceSet { shopMoney { amount } }
-  image { url }
-}
-fragment EventFields on FulfillmentEvent {
-  id status happenedAt message city province country estimatedDeliveryAt
-}
-"#;
+const MONEY: &str = "shopMoney { amount currencyCode } presentmentMoney { amount currencyCode }";
+const LINE_ITEM: &str = "id title variantTitle sku quantity currentQuantity requiresShipping originalUnitPriceSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } } image { url }";
+const EVENT: &str = "id status happenedAt message city province country estimatedDeliveryAt";
+const REFUND: &str = "id createdAt note totalRefundedSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }";
+const RETURN_LINE: &str = "quantity returnReasonDefinition { handle } ... on ReturnLineItem { fulfillmentLineItem { lineItem { id title } } }";
+const PAGE: &str = "pageInfo { hasNextPage endCursor }";
 
-/// A page of orders updated since a time, oldest update first.
-pub fn orders_query() -> String {
+fn fulfillment_order_fields() -> String {
     format!(
-        "query Orders($first: Int!, $after: String, $query: String) {{\n  orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {{\n    pageInfo {{ hasNextPage endCursor }}\n    nodes {{ ...OrderFields }}\n  }}\n}}\n{ORDER_FIELDS}"
+        "id status fulfillAt updatedAt assignedLocation {{ name location {{ legacyResourceId }} }} \
+         fulfillmentHolds {{ reason reasonNotes }} \
+         lineItems(first: {n}) {{ {PAGE} nodes {{ totalQuantity lineItem {{ id }} }} }}",
+        n = first::FULFILLMENT_ORDER_LINES
     )
 }
 
-/// The rest of an order's line items.
-pub const MORE_LINE_ITEMS: &str = r#"
-query MoreLineItems($id: ID!, $after: String) {
-  node(id: $id) {
-    ... on Order {
-      lineItems(first: 100, after: $after) {
-        pageInfo { hasNextPage endCursor }
-        nodes { ...LineItemFields }
-      }
-    }
-  }
+fn shipment_fields() -> String {
+    format!(
+        "id name status displayStatus createdAt updatedAt estimatedDeliveryAt inTransitAt deliveredAt \
+         location {{ name legacyResourceId }} \
+         trackingInfo(first: {t}) {{ company number url }} \
+         fulfillmentLineItems(first: {l}) {{ {PAGE} nodes {{ quantity lineItem {{ id title variantTitle }} }} }} \
+         events(first: {e}) {{ {PAGE} nodes {{ {EVENT} }} }}",
+        t = first::TRACKING,
+        l = first::SHIPMENT_LINES,
+        e = first::EVENTS
+    )
 }
-fragment LineItemFields on LineItem {
-  id title variantTitle sku quantity currentQuantity requiresShipping
-  originalUnitPriceSet { shopMoney { amount } }
-  image { url }
-}
-"#;
 
-/// The rest of a fulfillment's line items.
-pub const MORE_FULFILLMENT_LINE_ITEMS: &str = r#"
-query MoreFulfillmentLineItems($id: ID!, $after: String) {
-  node(id: $id) {
-    ... on Fulfillment {
-      fulfillmentLineItems(first: 100, after: $after) {
-        pageInfo { hasNextPage endCursor }
-        nodes { quantity lineItem { id title variantTitle } }
-      }
-    }
-  }
+fn return_fields() -> String {
+    format!(
+        "id name status createdAt closedAt \
+         returnLineItems(first: {l}) {{ {PAGE} nodes {{ {RETURN_LINE} }} }} \
+         reverseFulfillmentOrders(first: {s}) {{ {PAGE} nodes {{ reverseDeliveries(first: {s}) {{ {PAGE} nodes {{ deliverable {{ ... on ReverseDeliveryShippingDeliverable {{ tracking {{ carrierName number url }} }} }} }} }} }} }}",
+        l = first::RETURN_LINES,
+        s = first::RETURN_SHIPMENTS
+    )
 }
-"#;
 
-/// The rest of a fulfillment order's line items.
-pub const MORE_FULFILLMENT_ORDER_LINE_ITEMS: &str = r#"
-query MoreFulfillmentOrderLineItems($id: ID!, $after: String) {
-  node(id: $id) {
-    ... on FulfillmentOrder {
-      lineItems(first: 100, after: $after) {
-        pageInfo { hasNextPage endCursor }
-        nodes { totalQuantity lineItem { id } }
-      }
-    }
-  }
+/// The order-level fields, also what a bulk operation reads of an order.
+fn order_scalars() -> String {
+    format!(
+        "id legacyResourceId name email phone customerLocale currencyCode presentmentCurrencyCode \
+         subtotalPriceSet {{ {MONEY} }} totalPriceSet {{ {MONEY} }} totalTaxSet {{ {MONEY} }} \
+         totalDiscountsSet {{ {MONEY} }} totalShippingPriceSet {{ {MONEY} }} \
+         createdAt processedAt updatedAt closedAt cancelledAt cancelReason tags \
+         customer {{ firstName lastName locale }} \
+         shippingAddress {{ name address1 address2 city province zip country countryCodeV2 phone }} \
+         shippingLine {{ title }} \
+         displayFinancialStatus displayFulfillmentStatus returnStatus"
+    )
 }
-"#;
 
-/// The rest of a return's line items.
-pub const MORE_RETURN_LINE_ITEMS: &str = r#"
-query MoreReturnLineItems($id: ID!, $after: String) {
-  node(id: $id) {
-    ... on Return {
-      returnLineItems(first: 100, after: $after) {
-        pageInfo { hasNextPage endCursor }
-        nodes {
-          ... on ReturnLineItem {
-            quantity returnReason
-            fulfillmentLineItem { lineItem { id title } }
-          }
+/// Everything the model needs of an order, with the first page of each
+/// nested list.
+pub fn order_fragment() -> String {
+    format!(
+        "fragment OrderFields on Order {{ {scalars} \
+         lineItems(first: {li}) {{ {PAGE} nodes {{ {LINE_ITEM} }} }} \
+         fulfillmentOrders(first: {fo}) {{ {PAGE} nodes {{ {fof} }} }} \
+         fulfillments(first: {sh}) {{ {shf} }} \
+         returns(first: {r}) {{ {PAGE} nodes {{ {rf} }} }} \
+         refunds(first: {rf_n}) {{ {REFUND} }} }}",
+        scalars = order_scalars(),
+        li = first::LINE_ITEMS,
+        fo = first::FULFILLMENT_ORDERS,
+        fof = fulfillment_order_fields(),
+        sh = first::SHIPMENTS,
+        shf = shipment_fields(),
+        r = first::RETURNS,
+        rf = return_fields(),
+        rf_n = first::REFUNDS,
+    )
+}
+
+/// A page of orders matching `$query`, oldest update first.
+pub fn orders_query() -> String {
+    format!(
+        "query Orders($first: Int!, $after: String, $query: String) {{ \
+         orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {{ {PAGE} nodes {{ ...OrderFields }} }} }} {}",
+        order_fragment()
+    )
+}
+
+/// One order by its gid (a refetch after `orders/edited`, or for a
+/// webhook about an order we do not have yet).
+pub fn order_query() -> String {
+    format!(
+        "query Order($id: ID!) {{ node(id: $id) {{ ...OrderFields }} }} {}",
+        order_fragment()
+    )
+}
+
+/// A follow-up query: `$id` is the part's gid, `$after` the cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowUp {
+    LineItems,
+    FulfillmentOrders,
+    FulfillmentOrderLines,
+    /// Every shipment id of an order (a plain list: no cursor).
+    ShipmentIds,
+    /// One shipment, whole.
+    Shipment,
+    /// Every tracking number of a shipment (a plain list).
+    Tracking,
+    ShipmentLines,
+    Events,
+    Returns,
+    ReturnLines,
+    ReturnShipments,
+    /// Every refund of an order (a plain list).
+    Refunds,
+}
+
+impl FollowUp {
+    /// Every follow-up, for the cost test.
+    pub const ALL: [FollowUp; 12] = [
+        FollowUp::LineItems,
+        FollowUp::FulfillmentOrders,
+        FollowUp::FulfillmentOrderLines,
+        FollowUp::ShipmentIds,
+        FollowUp::Shipment,
+        FollowUp::Tracking,
+        FollowUp::ShipmentLines,
+        FollowUp::Events,
+        FollowUp::Returns,
+        FollowUp::ReturnLines,
+        FollowUp::ReturnShipments,
+        FollowUp::Refunds,
+    ];
+
+    /// The field of the node the answer is under.
+    pub fn field(self) -> &'static str {
+        match self {
+            FollowUp::LineItems | FollowUp::FulfillmentOrderLines => "lineItems",
+            FollowUp::FulfillmentOrders => "fulfillmentOrders",
+            FollowUp::ShipmentIds => "fulfillments",
+            FollowUp::Shipment => "",
+            FollowUp::Tracking => "trackingInfo",
+            FollowUp::ShipmentLines => "fulfillmentLineItems",
+            FollowUp::Events => "events",
+            FollowUp::Returns => "returns",
+            FollowUp::ReturnLines => "returnLineItems",
+            FollowUp::ReturnShipments => "reverseFulfillmentOrders",
+            FollowUp::Refunds => "refunds",
         }
-      }
     }
-  }
-}
-"#;
 
-/// The rest of a fulfillment's carrier events.
-pub const MORE_EVENTS: &str = r#"
-query MoreEvents($id: ID!, $after: String) {
-  node(id: $id) {
-    ... on Fulfillment {
-      events(first: 100, after: $after) {
-        pageInfo { hasNextPage endCursor }
-        nodes { ...EventFields }
-      }
+    /// The query text.
+    pub fn query(self) -> String {
+        let (on, body) = match self {
+            FollowUp::LineItems => (
+                "Order",
+                format!(
+                    "lineItems(first: 100, after: $after) {{ {PAGE} nodes {{ {LINE_ITEM} }} }}"
+                ),
+            ),
+            FollowUp::FulfillmentOrders => (
+                "Order",
+                format!(
+                    "fulfillmentOrders(first: 10, after: $after) {{ {PAGE} nodes {{ {} }} }}",
+                    fulfillment_order_fields()
+                ),
+            ),
+            FollowUp::FulfillmentOrderLines => (
+                "FulfillmentOrder",
+                format!(
+                    "lineItems(first: 100, after: $after) {{ {PAGE} nodes {{ totalQuantity lineItem {{ id }} }} }}"
+                ),
+            ),
+            FollowUp::ShipmentIds => ("Order", "fulfillments(first: 250) { id }".to_string()),
+            FollowUp::Shipment => ("Fulfillment", shipment_fields()),
+            FollowUp::Tracking => (
+                "Fulfillment",
+                "trackingInfo(first: 250) { company number url }".to_string(),
+            ),
+            FollowUp::ShipmentLines => (
+                "Fulfillment",
+                format!(
+                    "fulfillmentLineItems(first: 100, after: $after) {{ {PAGE} nodes {{ quantity lineItem {{ id title variantTitle }} }} }}"
+                ),
+            ),
+            FollowUp::Events => (
+                "Fulfillment",
+                format!("events(first: 100, after: $after) {{ {PAGE} nodes {{ {EVENT} }} }}"),
+            ),
+            FollowUp::Returns => (
+                "Order",
+                format!(
+                    "returns(first: 5, after: $after) {{ {PAGE} nodes {{ {} }} }}",
+                    return_fields()
+                ),
+            ),
+            FollowUp::ReturnLines => (
+                "Return",
+                format!(
+                    "returnLineItems(first: 50, after: $after) {{ {PAGE} nodes {{ {RETURN_LINE} }} }}"
+                ),
+            ),
+            FollowUp::ReturnShipments => (
+                "Return",
+                format!(
+                    "reverseFulfillmentOrders(first: 10) {{ {PAGE} nodes {{ reverseDeliveries(first: 10) {{ {PAGE} nodes {{ deliverable {{ ... on ReverseDeliveryShippingDeliverable {{ tracking {{ carrierName number url }} }} }} }} }} }} }}"
+                ),
+            ),
+            FollowUp::Refunds => ("Order", format!("refunds(first: 100) {{ {REFUND} }}")),
+        };
+        let uses_after = body.contains("$after");
+        let vars = if uses_after {
+            "$id: ID!, $after: String"
+        } else {
+            "$id: ID!"
+        };
+        format!("query FollowUp({vars}) {{ node(id: $id) {{ ... on {on} {{ {body} }} }} }}")
     }
-  }
 }
-fragment EventFields on FulfillmentEvent {
-  id status happenedAt message city province country estimatedDeliveryAt
+
+/// The bulk operation's query: every order matching `search`, with the
+/// five connections a bulk query may have: orders, their line items, each
+/// shipment's lines and scans, and the ids of their returns. Fulfillment
+/// orders (whose lines would be a third level) and returns' lines are read
+/// afterwards for the orders that have open work or returns at all.
+pub fn bulk_orders_query(search: Option<&str>) -> String {
+    let filter = search
+        .map(|s| format!("(query: {})", serde_json::Value::from(s)))
+        .unwrap_or_default();
+    format!(
+        "{{ orders{filter} {{ edges {{ node {{ {scalars} \
+         lineItems {{ edges {{ node {{ {LINE_ITEM} }} }} }} \
+         returns {{ edges {{ node {{ id }} }} }} \
+         fulfillments {{ id name status displayStatus createdAt updatedAt estimatedDeliveryAt inTransitAt deliveredAt \
+           location {{ name legacyResourceId }} trackingInfo {{ company number url }} \
+           fulfillmentLineItems {{ edges {{ node {{ id quantity lineItem {{ id title variantTitle }} }} }} }} \
+           events {{ edges {{ node {{ {EVENT} }} }} }} }} \
+         refunds {{ {REFUND} }} }} }} }} }}",
+        scalars = order_scalars()
+    )
 }
-"#;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -220,15 +302,33 @@ impl<T> Default for Connection<T> {
 #[serde(rename_all = "camelCase")]
 pub struct MoneyBag {
     pub shop_money: Option<Money>,
+    pub presentment_money: Option<Money>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Money {
     pub amount: Option<Decimal>,
+    #[serde(default)]
+    pub currency_code: Option<String>,
+}
+
+impl MoneyBag {
+    /// What the shopper paid (the presentment amount), else the shop's.
+    fn shopper(&self) -> Option<Decimal> {
+        self.presentment_money
+            .as_ref()
+            .and_then(|m| m.amount)
+            .or_else(|| self.shop_money.as_ref().and_then(|m| m.amount))
+    }
+
+    fn shop(&self) -> Option<Decimal> {
+        self.shop_money.as_ref().and_then(|m| m.amount)
+    }
 }
 
 fn amount(m: &Option<MoneyBag>) -> Option<Decimal> {
-    m.as_ref()?.shop_money.as_ref()?.amount
+    m.as_ref()?.shopper()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -244,7 +344,11 @@ pub struct GqlOrder {
     #[serde(default)]
     pub phone: Option<String>,
     #[serde(default)]
+    pub customer_locale: Option<String>,
+    #[serde(default)]
     pub currency_code: Option<String>,
+    #[serde(default)]
+    pub presentment_currency_code: Option<String>,
     #[serde(default)]
     pub subtotal_price_set: Option<MoneyBag>,
     #[serde(default)]
@@ -253,6 +357,8 @@ pub struct GqlOrder {
     pub total_discounts_set: Option<MoneyBag>,
     #[serde(default)]
     pub total_price_set: Option<MoneyBag>,
+    #[serde(default)]
+    pub total_shipping_price_set: Option<MoneyBag>,
     #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
     #[serde(default)]
@@ -265,28 +371,47 @@ pub struct GqlOrder {
     pub cancelled_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub cancel_reason: Option<CancelReason>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_list")]
     pub tags: Vec<String>,
     #[serde(default)]
     pub customer: Option<GqlCustomer>,
     #[serde(default)]
     pub shipping_address: Option<GqlAddress>,
     #[serde(default)]
+    pub shipping_line: Option<GqlShippingLine>,
+    #[serde(default)]
     pub display_financial_status: Option<FinancialStatus>,
     #[serde(default)]
     pub display_fulfillment_status: Option<FulfillmentStatus>,
     #[serde(default)]
     pub return_status: Option<ReturnStatus>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub line_items: Connection<GqlLineItem>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub fulfillment_orders: Connection<GqlFulfillmentOrder>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_list")]
     pub fulfillments: Vec<GqlFulfillment>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub returns: Connection<GqlReturn>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_list")]
     pub refunds: Vec<GqlRefund>,
+}
+
+/// `null` where a list or connection was expected reads as empty.
+fn null_list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -294,6 +419,14 @@ pub struct GqlOrder {
 pub struct GqlCustomer {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
+    #[serde(default)]
+    pub locale: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GqlShippingLine {
+    pub title: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -316,13 +449,13 @@ pub struct GqlAddress {
 pub struct GqlLineItem {
     pub id: String,
     #[serde(default)]
-    pub title: String,
+    pub title: Option<String>,
     #[serde(default)]
     pub variant_title: Option<String>,
     #[serde(default)]
     pub sku: Option<String>,
     #[serde(default)]
-    pub quantity: u32,
+    pub quantity: Option<u32>,
     #[serde(default)]
     pub current_quantity: Option<u32>,
     #[serde(default)]
@@ -346,10 +479,12 @@ pub struct GqlFulfillmentOrder {
     #[serde(default)]
     pub fulfill_at: Option<DateTime<Utc>>,
     #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(default)]
     pub assigned_location: Option<GqlAssignedLocation>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_list")]
     pub fulfillment_holds: Vec<GqlHold>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub line_items: Connection<GqlFoLineItem>,
 }
 
@@ -377,7 +512,7 @@ pub struct GqlHold {
 #[serde(rename_all = "camelCase")]
 pub struct GqlFoLineItem {
     #[serde(default)]
-    pub total_quantity: u32,
+    pub total_quantity: Option<u32>,
     pub line_item: Option<GqlIdRef>,
 }
 
@@ -413,11 +548,11 @@ pub struct GqlFulfillment {
     pub delivered_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub location: Option<GqlLocation>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_list")]
     pub tracking_info: Vec<GqlTracking>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub fulfillment_line_items: Connection<GqlFulfillmentLineItem>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub events: Connection<GqlEvent>,
 }
 
@@ -439,7 +574,7 @@ pub struct GqlTracking {
 #[serde(rename_all = "camelCase")]
 pub struct GqlFulfillmentLineItem {
     #[serde(default)]
-    pub quantity: u32,
+    pub quantity: Option<u32>,
     pub line_item: Option<GqlIdRef>,
 }
 
@@ -473,9 +608,9 @@ pub struct GqlReturn {
     pub created_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub closed_at: Option<DateTime<Utc>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub return_line_items: Connection<GqlReturnLineItem>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub reverse_fulfillment_orders: Connection<GqlReverseFulfillmentOrder>,
 }
 
@@ -483,17 +618,22 @@ pub struct GqlReturn {
 #[serde(rename_all = "camelCase")]
 pub struct GqlReturnLineItem {
     #[serde(default)]
-    pub quantity: u32,
+    pub quantity: Option<u32>,
     #[serde(default)]
-    pub return_reason: Option<String>,
+    pub return_reason_definition: Option<GqlReasonDefinition>,
     #[serde(default)]
     pub fulfillment_line_item: Option<GqlFulfillmentLineItem>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
+pub struct GqlReasonDefinition {
+    pub handle: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GqlReverseFulfillmentOrder {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub reverse_deliveries: Connection<GqlReverseDelivery>,
 }
 
@@ -536,8 +676,20 @@ pub fn legacy_id(gid: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// The resource type of a gid (`gid://shopify/Order/123` -> `Order`).
+pub fn gid_type(gid: &str) -> Option<&str> {
+    let rest = gid.strip_prefix("gid://shopify/")?;
+    rest.split('/').next()
+}
+
 fn location_id(s: &Option<String>) -> Option<u64> {
     s.as_deref().and_then(|s| s.parse().ok())
+}
+
+/// A return reason handle as the model keeps it (`size-too-small` ->
+/// `SIZE_TOO_SMALL`, matching the older enum's spelling).
+fn reason(handle: &str) -> String {
+    handle.trim().to_ascii_uppercase().replace(['-', ' '], "_")
 }
 
 impl GqlOrder {
@@ -548,151 +700,42 @@ impl GqlOrder {
             .as_deref()
             .and_then(|s| s.parse().ok())
             .unwrap_or_else(|| legacy_id(&self.id));
+        let shop_currency = self.currency_code.clone();
+        let currency = self
+            .presentment_currency_code
+            .clone()
+            .or_else(|| self.currency_code.clone())
+            .unwrap_or_default();
+        let differs = shop_currency.as_deref().is_some_and(|s| s != currency);
         let line_items = self.line_items.nodes.into_iter().map(line_item).collect();
         let fulfillment_orders = self
             .fulfillment_orders
             .nodes
             .into_iter()
-            .map(|fo| FulfillmentOrder {
-                id: legacy_id(&fo.id),
-                status: fo.status,
-                fulfill_at: fo.fulfill_at,
-                assigned_location: fo.assigned_location.map(|l| Location {
-                    location_id: l.location.and_then(|r| location_id(&r.legacy_resource_id)),
-                    name: l.name,
-                    city: None,
-                    country_code: None,
-                }),
-                fulfillment_holds: fo
-                    .fulfillment_holds
-                    .into_iter()
-                    .map(|h| FulfillmentHold {
-                        reason: h.reason,
-                        reason_notes: h.reason_notes,
-                    })
-                    .collect(),
-                line_items: fo
-                    .line_items
-                    .nodes
-                    .into_iter()
-                    .map(|l| FulfillmentOrderLineItem {
-                        line_item_id: l.line_item.map(|r| legacy_id(&r.id)).unwrap_or(0),
-                        quantity: l.total_quantity,
-                    })
-                    .collect(),
-            })
+            .map(fulfillment_order)
             .collect();
-        let fulfillments = self
-            .fulfillments
-            .into_iter()
-            .map(|f| Fulfillment {
-                id: legacy_id(&f.id),
-                name: f.name,
-                status: f.status,
-                shipment_status: None,
-                display_status: f.display_status,
-                location_id: f
-                    .location
-                    .as_ref()
-                    .and_then(|l| location_id(&l.legacy_resource_id)),
-                location_name: f.location.and_then(|l| l.name),
-                tracking_company: f.tracking_info.iter().find_map(|t| t.company.clone()),
-                tracking_numbers: f
-                    .tracking_info
-                    .iter()
-                    .filter_map(|t| t.number.clone())
-                    .collect(),
-                tracking_urls: f
-                    .tracking_info
-                    .iter()
-                    .filter_map(|t| t.url.clone())
-                    .collect(),
-                estimated_delivery_at: f.estimated_delivery_at,
-                in_transit_at: f.in_transit_at,
-                delivered_at: f.delivered_at,
-                created_at: f.created_at,
-                updated_at: f.updated_at,
-                line_items: f
-                    .fulfillment_line_items
-                    .nodes
-                    .into_iter()
-                    .filter_map(|l| {
-                        let li = l.line_item?;
-                        Some(ShippedItem {
-                            id: legacy_id(&li.id),
-                            title: li.title.unwrap_or_default(),
-                            variant_title: li.variant_title,
-                            quantity: l.quantity,
-                        })
-                    })
-                    .collect(),
-                events: f.events.nodes.into_iter().map(event).collect(),
-            })
-            .collect();
-        let returns = self
-            .returns
-            .nodes
-            .into_iter()
-            .map(|r| Return {
-                id: legacy_id(&r.id),
-                name: r.name,
-                status: r.status,
-                created_at: r.created_at,
-                closed_at: r.closed_at,
-                line_items: r
-                    .return_line_items
-                    .nodes
-                    .into_iter()
-                    .map(|l| {
-                        let li = l.fulfillment_line_item.and_then(|f| f.line_item);
-                        ReturnItem {
-                            line_item_id: li.as_ref().map(|r| legacy_id(&r.id)).unwrap_or(0),
-                            title: li.and_then(|r| r.title).unwrap_or_default(),
-                            quantity: l.quantity,
-                            return_reason: l.return_reason,
-                        }
-                    })
-                    .collect(),
-                tracking: r
-                    .reverse_fulfillment_orders
-                    .nodes
-                    .into_iter()
-                    .flat_map(|rfo| rfo.reverse_deliveries.nodes)
-                    .filter_map(|d| d.deliverable?.tracking)
-                    .map(|t| ReturnTracking {
-                        company: t.carrier_name,
-                        number: t.number,
-                        url: t.url,
-                    })
-                    .collect(),
-            })
-            .collect();
-        let refunds = self
-            .refunds
-            .into_iter()
-            .map(|r| Refund {
-                id: legacy_id(&r.id),
-                created_at: r.created_at,
-                processed_at: r.created_at,
-                note: r.note,
-                transactions: amount(&r.total_refunded_set)
-                    .map(|a| Transaction {
-                        amount: a,
-                        kind: "refund".into(),
-                        status: "success".into(),
-                    })
-                    .into_iter()
-                    .collect(),
-            })
-            .collect();
+        let fulfillments = self.fulfillments.into_iter().map(fulfillment).collect();
+        let returns = self.returns.nodes.into_iter().map(gql_return).collect();
+        let refunds = self.refunds.into_iter().map(refund).collect();
         Order {
             shop: shop.to_string(),
             id,
-            order_number: crate::order::normalize_order_number(&self.name).unwrap_or(0),
+            order_number: crate::order::order_number_in_name(&self.name).unwrap_or(0),
             name: self.name,
             email: self.email.unwrap_or_default(),
             phone: self.phone,
-            currency: self.currency_code.unwrap_or_default(),
+            shop_total_price: if differs {
+                self.total_price_set.as_ref().and_then(MoneyBag::shop)
+            } else {
+                None
+            },
+            shop_currency: shop_currency.filter(|_| differs),
+            currency,
+            customer_locale: self
+                .customer_locale
+                .or_else(|| self.customer.as_ref().and_then(|c| c.locale.clone())),
+            shipping_method: self.shipping_line.and_then(|s| s.title),
+            total_shipping: amount(&self.total_shipping_price_set),
             subtotal_price: amount(&self.subtotal_price_set),
             total_tax: amount(&self.total_tax_set),
             total_discounts: amount(&self.total_discounts_set),
@@ -728,7 +771,160 @@ impl GqlOrder {
             return_status: self.return_status,
             refunds,
             custom_stages: Vec::new(),
+            pending_events: Vec::new(),
         }
+    }
+}
+
+/// A fulfillment order in our model.
+pub fn fulfillment_order(fo: GqlFulfillmentOrder) -> FulfillmentOrder {
+    FulfillmentOrder {
+        id: legacy_id(&fo.id),
+        status: fo.status,
+        fulfill_at: fo.fulfill_at,
+        assigned_location: fo.assigned_location.map(|l| Location {
+            location_id: l.location.and_then(|r| location_id(&r.legacy_resource_id)),
+            name: l.name,
+            city: None,
+            country_code: None,
+        }),
+        fulfillment_holds: fo
+            .fulfillment_holds
+            .into_iter()
+            .map(|h| FulfillmentHold {
+                reason: h.reason,
+                reason_notes: h.reason_notes,
+            })
+            .collect(),
+        line_items: fo.line_items.nodes.into_iter().map(fo_line).collect(),
+        updated_at: fo.updated_at,
+    }
+}
+
+/// A fulfillment order's line in our model.
+pub fn fo_line(l: GqlFoLineItem) -> FulfillmentOrderLineItem {
+    FulfillmentOrderLineItem {
+        line_item_id: l.line_item.map(|r| legacy_id(&r.id)).unwrap_or(0),
+        quantity: l.total_quantity.unwrap_or(0),
+    }
+}
+
+/// A shipment in our model.
+pub fn fulfillment(f: GqlFulfillment) -> Fulfillment {
+    Fulfillment {
+        id: legacy_id(&f.id),
+        name: f.name,
+        status: f.status,
+        shipment_status: None,
+        display_status: f.display_status,
+        location_id: f
+            .location
+            .as_ref()
+            .and_then(|l| location_id(&l.legacy_resource_id)),
+        location_name: f.location.and_then(|l| l.name),
+        tracking_company: f.tracking_info.iter().find_map(|t| t.company.clone()),
+        tracking_numbers: f
+            .tracking_info
+            .iter()
+            .filter_map(|t| t.number.clone())
+            .collect(),
+        tracking_urls: f
+            .tracking_info
+            .iter()
+            .filter_map(|t| t.url.clone())
+            .collect(),
+        estimated_delivery_at: f.estimated_delivery_at,
+        in_transit_at: f.in_transit_at,
+        delivered_at: f.delivered_at,
+        created_at: f.created_at,
+        updated_at: f.updated_at,
+        line_items: f
+            .fulfillment_line_items
+            .nodes
+            .into_iter()
+            .filter_map(shipped_item)
+            .collect(),
+        events: f.events.nodes.into_iter().map(event).collect(),
+    }
+}
+
+/// A shipment's line in our model.
+pub fn shipped_item(l: GqlFulfillmentLineItem) -> Option<ShippedItem> {
+    let li = l.line_item?;
+    Some(ShippedItem {
+        id: legacy_id(&li.id),
+        title: li.title.unwrap_or_default(),
+        variant_title: li.variant_title,
+        quantity: l.quantity.unwrap_or(0),
+    })
+}
+
+/// A return in our model (its `updated_at` is set by whoever knows when
+/// it was read).
+pub fn gql_return(r: GqlReturn) -> Return {
+    Return {
+        id: legacy_id(&r.id),
+        name: r.name,
+        status: r.status,
+        created_at: r.created_at,
+        closed_at: r.closed_at,
+        line_items: r
+            .return_line_items
+            .nodes
+            .into_iter()
+            .map(return_item)
+            .collect(),
+        tracking: r
+            .reverse_fulfillment_orders
+            .nodes
+            .into_iter()
+            .flat_map(|rfo| rfo.reverse_deliveries.nodes)
+            .filter_map(|d| d.deliverable?.tracking)
+            .map(return_tracking)
+            .collect(),
+        updated_at: None,
+    }
+}
+
+/// A returned line in our model.
+pub fn return_item(l: GqlReturnLineItem) -> ReturnItem {
+    let li = l.fulfillment_line_item.and_then(|f| f.line_item);
+    ReturnItem {
+        line_item_id: li.as_ref().map(|r| legacy_id(&r.id)).unwrap_or(0),
+        title: li.and_then(|r| r.title).unwrap_or_default(),
+        quantity: l.quantity.unwrap_or(0),
+        return_reason: l
+            .return_reason_definition
+            .and_then(|d| d.handle)
+            .map(|h| reason(&h)),
+    }
+}
+
+/// A return parcel's tracking in our model.
+pub fn return_tracking(t: GqlReverseTracking) -> ReturnTracking {
+    ReturnTracking {
+        company: t.carrier_name,
+        number: t.number,
+        url: t.url,
+    }
+}
+
+/// A refund in our model: one successful refund transaction of what the
+/// shopper gets back.
+pub fn refund(r: GqlRefund) -> Refund {
+    Refund {
+        id: legacy_id(&r.id),
+        created_at: r.created_at,
+        processed_at: r.created_at,
+        note: r.note,
+        transactions: amount(&r.total_refunded_set)
+            .map(|a| Transaction {
+                amount: a,
+                kind: "refund".into(),
+                status: "success".into(),
+            })
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -750,10 +946,10 @@ pub fn event(e: GqlEvent) -> TrackingEvent {
 pub fn line_item(li: GqlLineItem) -> LineItem {
     LineItem {
         id: legacy_id(&li.id),
-        title: li.title,
+        title: li.title.unwrap_or_default(),
         variant_title: li.variant_title,
         sku: li.sku.filter(|s| !s.is_empty()),
-        quantity: li.quantity,
+        quantity: li.quantity.unwrap_or(0),
         current_quantity: li.current_quantity,
         price: amount(&li.original_unit_price_set),
         image_url: li.image.and_then(|i| i.url),
@@ -763,22 +959,74 @@ pub fn line_item(li: GqlLineItem) -> LineItem {
 
 #[cfg(test)]
 mod tests {
+    use super::super::cost::{MAX_QUERY_COST, Schema, parse_query};
     use super::*;
     use serde_json::json;
 
+    fn money(shop: &str, presentment: &str) -> serde_json::Value {
+        json!({"shopMoney": {"amount": shop, "currencyCode": "SEK"},
+               "presentmentMoney": {"amount": presentment, "currencyCode": "EUR"}})
+    }
+
     #[test]
-    fn a_graphql_order_maps_with_its_statuses_verbatim() {
+    fn every_query_the_client_sends_fits_shopifys_cost_limit() {
+        let schema = Schema::admin().expect("schema");
+        let cost = |q: &str, vars: serde_json::Value| {
+            let doc = parse_query(q).unwrap_or_else(|e| panic!("{e}\n{q}"));
+            schema
+                .requested_cost(&doc, &vars)
+                .unwrap_or_else(|e| panic!("{e}\n{q}"))
+        };
+        // The order page at the largest size the sync may use.
+        let page = cost(
+            &orders_query(),
+            json!({"first": super::super::sync::MAX_PAGE_SIZE}),
+        );
+        assert!(page <= MAX_QUERY_COST, "orders page: {page}");
+        assert!(
+            cost(
+                &orders_query(),
+                json!({"first": super::super::sync::MAX_PAGE_SIZE + 1})
+            ) > MAX_QUERY_COST,
+            "the page size is the largest that fits"
+        );
+        assert!(cost(&order_query(), json!({"id": "gid://shopify/Order/1"})) <= MAX_QUERY_COST);
+        for f in FollowUp::ALL {
+            let c = cost(
+                &f.query(),
+                json!({"id": "gid://shopify/Order/1", "after": "x"}),
+            );
+            assert!(c <= MAX_QUERY_COST, "{f:?}: {c}");
+        }
+    }
+
+    #[test]
+    fn the_bulk_query_keeps_shopifys_bulk_restrictions() {
+        let schema = Schema::admin().expect("schema");
+        let q = bulk_orders_query(Some("updated_at:>='2026-01-01T00:00:00Z'"));
+        let shape = schema
+            .check_bulk_query(&parse_query(&q).expect("parses"))
+            .expect("a valid bulk query");
+        assert_eq!((shape.connections, shape.depth), (5, 2));
+    }
+
+    #[test]
+    fn a_graphql_order_maps_in_the_shoppers_currency() {
         let v = json!({
             "id": "gid://shopify/Order/450789469", "legacyResourceId": "450789469",
-            "name": "#1001", "email": "bob@example.com", "currencyCode": "USD",
-            "totalPriceSet": {"shopMoney": {"amount": "598.94", "currencyCode": "USD"}},
+            "name": "FK-1001-SE", "email": "bob@example.com",
+            "currencyCode": "SEK", "presentmentCurrencyCode": "EUR", "customerLocale": "de",
+            "totalPriceSet": money("6890.00", "598.94"),
+            "totalShippingPriceSet": money("49.00", "4.50"),
+            "shippingLine": {"title": "DHL Express"},
             "updatedAt": "2026-11-20T10:00:00Z",
             "displayFinancialStatus": "PARTIALLY_REFUNDED", "displayFulfillmentStatus": "PARTIALLY_FULFILLED",
             "returnStatus": "IN_PROGRESS", "cancelReason": null, "tags": ["vip"],
             "lineItems": {"pageInfo": {"hasNextPage": false}, "nodes": [
                 {"id": "gid://shopify/LineItem/1", "title": "Mug", "quantity": 2,
-                 "originalUnitPriceSet": {"shopMoney": {"amount": "12.50"}}, "someNewField": 1}]},
+                 "originalUnitPriceSet": money("143.00", "12.50"), "someNewField": 1}]},
             "fulfillmentOrders": {"nodes": [{"id": "gid://shopify/FulfillmentOrder/7", "status": "ON_HOLD",
+                "updatedAt": "2026-11-20T09:00:00Z",
                 "fulfillmentHolds": [{"reason": "AWAITING_PAYMENT"}],
                 "lineItems": {"nodes": [{"totalQuantity": 1, "lineItem": {"id": "gid://shopify/LineItem/1"}}]}}]},
             "fulfillments": [{"id": "gid://shopify/Fulfillment/9", "status": "SUCCESS", "displayStatus": "IN_TRANSIT",
@@ -787,20 +1035,25 @@ mod tests {
                 "events": {"pageInfo": {"hasNextPage": false}, "nodes": [
                     {"id": "gid://shopify/FulfillmentEvent/3", "status": "IN_TRANSIT", "happenedAt": "2026-11-20T09:00:00Z"}]}}],
             "returns": {"nodes": [{"id": "gid://shopify/Return/5", "name": "#1001-R1", "status": "OPEN",
-                "returnLineItems": {"nodes": [{"quantity": 1, "returnReason": "DEFECTIVE",
+                "returnLineItems": {"nodes": [{"quantity": 1, "returnReasonDefinition": {"handle": "defective"},
                     "fulfillmentLineItem": {"lineItem": {"id": "gid://shopify/LineItem/1", "title": "Mug"}}}]},
                 "reverseFulfillmentOrders": {"nodes": [{"reverseDeliveries": {"nodes": [{"deliverable":
                     {"tracking": {"carrierName": "PostNord", "number": "RT1", "url": null}}}]}}]}}]},
             "refunds": [{"id": "gid://shopify/Refund/8", "note": "broken",
-                "totalRefundedSet": {"shopMoney": {"amount": "12.50"}}}]
+                "totalRefundedSet": money("143.00", "12.50")}]
         });
         let g: GqlOrder = serde_json::from_value(v).expect("graphql order");
         let o = g.into_order("s.example");
         assert_eq!((o.id, o.order_number), (450789469, 1001));
-        assert_eq!(o.financial_status, FinancialStatus::PartiallyRefunded);
-        assert_eq!(o.fulfillment_status, FulfillmentStatus::PartiallyFulfilled);
-        assert_eq!(o.return_status(), ReturnStatus::InProgress);
+        assert_eq!(o.currency, "EUR", "what the shopper paid in");
+        assert_eq!(o.total_price, Some(Decimal::new(59894, 2)));
+        assert_eq!(o.shop_currency.as_deref(), Some("SEK"));
+        assert_eq!(o.shop_total_price, Some(Decimal::new(689000, 2)));
         assert_eq!(o.line_items[0].price, Some(Decimal::new(1250, 2)));
+        assert_eq!(o.refunded_amount(), Decimal::new(1250, 2));
+        assert_eq!(o.customer_locale.as_deref(), Some("de"));
+        assert_eq!(o.shipping_method.as_deref(), Some("DHL Express"));
+        assert_eq!(o.financial_status, FinancialStatus::PartiallyRefunded);
         assert_eq!(
             o.fulfillment_orders[0].fulfillment_holds[0].reason,
             HoldReason::AwaitingPayment
@@ -809,11 +1062,21 @@ mod tests {
             o.fulfillments[0].display_status(),
             FulfillmentDisplayStatus::InTransit
         );
-        assert_eq!(o.fulfillments[0].tracking_numbers, vec!["1Z1".to_string()]);
-        assert_eq!(o.fulfillments[0].events[0].id, 3);
+        assert_eq!(
+            o.returns[0].line_items[0].return_reason.as_deref(),
+            Some("DEFECTIVE")
+        );
         assert_eq!(o.returns[0].tracking[0].number.as_deref(), Some("RT1"));
-        assert_eq!(o.refunded_amount(), Decimal::new(1250, 2));
-        assert_eq!(o.total_price, Some(Decimal::new(59894, 2)));
+    }
+
+    #[test]
+    fn nulls_where_lists_were_expected_read_as_empty() {
+        let g: GqlOrder = serde_json::from_value(json!({
+            "id": "gid://shopify/Order/1", "name": "#1", "tags": null, "lineItems": null,
+            "fulfillments": null, "refunds": null, "returns": null, "fulfillmentOrders": null
+        }))
+        .expect("nulls tolerated");
+        assert!(g.into_order("s").line_items.is_empty());
     }
 
     #[test]
@@ -821,5 +1084,10 @@ mod tests {
         assert_eq!(legacy_id("gid://shopify/Order/123"), 123);
         assert_eq!(legacy_id("gid://shopify/LineItem/9?x=1"), 9);
         assert_eq!(legacy_id("nonsense"), 0);
+        assert_eq!(
+            gid_type("gid://shopify/FulfillmentEvent/5"),
+            Some("FulfillmentEvent")
+        );
+        assert_eq!(gid_type("nope"), None);
     }
 }

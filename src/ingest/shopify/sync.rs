@@ -1,84 +1,88 @@
-//! Backfill and reconciliation through the GraphQL Admin API.
+//! Keeping the store in step with Shopify through the Admin API.
 //!
-//! `sync` pages through `orders` sorted by `UPDATED_AT` and filtered by
-//! `updated_at:>=SINCE`, pages any nested list that came back truncated
-//! (line items, carrier events), and upserts each page (newest
-//! `updated_at` wins, so replays and overlaps are harmless). After every
-//! committed page it writes a checkpoint (`<data dir>/sync/<shop>.json`:
-//! the `since` of the run and the cursor reached), so an interrupted sync
-//! resumes where it stopped; a finished run moves `since` to the newest
-//! update it saw.
+//! A run starts where the last one stopped (`<data dir>/sync/<shop>.json`):
 //!
-//! Shopify limits GraphQL by query cost: a bucket that refills at
-//! `restoreRate` points a second. The client reads
-//! `extensions.cost.throttleStatus` after every call and waits before a
-//! call the bucket cannot pay for; it backs off with jitter on `THROTTLED`
-//! errors, 429 (honouring `Retry-After`) and 5xx, and gives up at once
-//! with a clear error on 401 (bad token) and 403 (missing scope).
+//! 1. A large gap (the first run, or a last run longer ago than the shop's
+//!    `bulk_after`) goes through a bulk operation ([`super::bulk`]), with
+//!    no cost limit; its id is checkpointed, so a restart resumes it.
+//! 2. Orders the bulk file could not complete (open fulfillment orders,
+//!    returns) are read again one by one; the list is checkpointed too.
+//! 3. Then pages of `orders` sorted by `UPDATED_AT` since the last run,
+//!    each page sized to fit Shopify's 1,000-point limit, every truncated
+//!    nested list completed by follow-up queries, each page committed and
+//!    checkpointed (cursor) before the next.
+//!
+//! Every order goes to the store as a snapshot as of the time it was read,
+//! merged part by part like every other channel (see
+//! [`crate::order::merge`]). A field the app may not read (a missing
+//! scope) stops the run with the scope named: a silent gap would show
+//! shoppers a wrong page.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use thiserror::Error;
 
+use super::bulk::{self, BulkError, BulkRun};
+use super::client::{ApiError, ShopApi};
 use super::graphql::{
-    Connection, GqlOrder, MORE_EVENTS, MORE_FULFILLMENT_LINE_ITEMS,
-    MORE_FULFILLMENT_ORDER_LINE_ITEMS, MORE_LINE_ITEMS, MORE_RETURN_LINE_ITEMS, ORDERS_PER_PAGE,
-    orders_query,
+    Connection, FollowUp, GqlFulfillment, GqlOrder, GqlTracking, first, gid_type, legacy_id,
+    order_query, orders_query,
 };
-use crate::config::ShopifyShop;
-use crate::store::{Store, StoreError};
+use crate::order::merge::{Change, Completeness};
+use crate::store::{Part, Store, StoreError, WriteReport};
+
+/// The largest order page whose requested cost fits 1,000 points (a test
+/// in `graphql` proves it fits and that one more would not).
+pub const MAX_PAGE_SIZE: u32 = 5;
 
 /// Why a sync stopped.
 #[derive(Debug, Error)]
 pub enum SyncError {
-    #[error("{shop}: no access token configured (ORDER_STATUS_SHOPIFY_ACCESS_TOKEN)")]
-    NoToken { shop: String },
-    #[error(
-        "{shop}: Shopify refused the access token (401); check ORDER_STATUS_SHOPIFY_ACCESS_TOKEN"
-    )]
-    Unauthorized { shop: String },
-    #[error(
-        "{shop}: access denied (403): the app needs the read_orders scope (and read_all_orders for orders older than 60 days): {detail}"
-    )]
-    Forbidden { shop: String, detail: String },
-    #[error("{shop}: Shopify answered with an error: {detail}")]
-    Api { shop: String, detail: String },
-    #[error("{shop}: gave up after {attempts} attempts: {last}")]
-    GaveUp {
-        shop: String,
-        attempts: u32,
-        last: String,
-    },
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error(transparent)]
+    Bulk(#[from] BulkError),
     #[error("sync checkpoint {path}: {reason}")]
     Checkpoint { path: PathBuf, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// Knobs, mostly for tests (a fake Shopify needs no real back-off).
+/// When to use a bulk operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkMode {
+    /// For the first run and gaps over the shop's `bulk_after`.
+    Auto,
+    /// Never (page through the API).
+    Never,
+    /// Always (e.g. `reindex --from-shopify`).
+    Always,
+}
+
+/// Knobs, mostly for tests.
 #[derive(Debug, Clone, Copy)]
 pub struct SyncOptions {
-    /// First back-off step; doubles per retry.
-    pub backoff: Duration,
-    /// Longest single wait.
-    pub max_wait: Duration,
-    /// Attempts per call before giving up.
-    pub attempts: u32,
-    /// Orders a page.
+    /// Orders a page (at most [`MAX_PAGE_SIZE`]).
     pub page_size: u32,
+    pub bulk: BulkMode,
+    /// First wait between polls of a bulk operation; doubles up to
+    /// `poll_longest`.
+    pub poll_first: Duration,
+    pub poll_longest: Duration,
 }
 
 impl Default for SyncOptions {
     fn default() -> Self {
         SyncOptions {
-            backoff: Duration::from_millis(500),
-            max_wait: Duration::from_secs(60),
-            attempts: 8,
-            page_size: ORDERS_PER_PAGE,
+            page_size: MAX_PAGE_SIZE,
+            bulk: BulkMode::Auto,
+            poll_first: Duration::from_secs(2),
+            poll_longest: Duration::from_secs(60),
         }
     }
 }
@@ -87,16 +91,22 @@ impl Default for SyncOptions {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncReport {
     pub pages: usize,
+    /// Orders read, by paging and from a bulk file.
     pub orders: usize,
-    pub applied: usize,
-    pub stale: usize,
-    /// Calls repeated after a throttle, 429 or 5xx.
+    pub written: WriteReport,
+    /// Orders that came through a bulk operation.
+    pub bulk_orders: u64,
+    /// Orders read again one by one.
+    pub refetched: usize,
+    /// Calls repeated after a 429, 5xx or network error.
     pub retries: usize,
+    /// `THROTTLED` answers.
+    pub throttled: usize,
     /// The `since` the next run will start from.
     pub next_since: Option<DateTime<Utc>>,
 }
 
-/// Where a shop's sync stands, saved after every page.
+/// Where a shop's sync stands, saved after every step.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checkpoint {
     /// The `updated_at` bound of the run in progress (or of the next run).
@@ -107,6 +117,12 @@ pub struct Checkpoint {
     pub newest: Option<DateTime<Utc>>,
     /// When a run last finished.
     pub finished_at: Option<DateTime<Utc>>,
+    /// A bulk operation started and not yet imported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulk: Option<BulkRun>,
+    /// Orders (gids) still to be read again after a bulk import.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refetch: Vec<String>,
 }
 
 /// The checkpoint file of a shop.
@@ -147,273 +163,6 @@ fn save_checkpoint(data_dir: &Path, shop: &str, cp: &Checkpoint) -> Result<(), S
 /// newest one seen is fetched again rather than missed.
 const OVERLAP: chrono::Duration = chrono::Duration::seconds(1);
 
-/// The cost bucket as Shopify last reported it.
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    available: f64,
-    restore_rate: f64,
-    seen: std::time::Instant,
-}
-
-/// A GraphQL Admin API client for one shop.
-#[derive(Debug)]
-pub struct Client {
-    http: reqwest::Client,
-    shop: ShopifyShop,
-    token: String,
-    options: SyncOptions,
-    bucket: Option<Bucket>,
-    /// Cost of the last call, the estimate for the next.
-    last_cost: f64,
-    pub retries: usize,
-}
-
-impl Client {
-    pub fn new(shop: &ShopifyShop, options: SyncOptions) -> Result<Client, SyncError> {
-        let token = shop
-            .access_token
-            .clone()
-            .ok_or_else(|| SyncError::NoToken {
-                shop: shop.domain.clone(),
-            })?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .user_agent(concat!("order-status/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| SyncError::Api {
-                shop: shop.domain.clone(),
-                detail: e.to_string(),
-            })?;
-        Ok(Client {
-            http,
-            shop: shop.clone(),
-            token,
-            options,
-            bucket: None,
-            last_cost: 50.0,
-            retries: 0,
-        })
-    }
-
-    fn url(&self) -> String {
-        format!(
-            "{}/admin/api/{}/graphql.json",
-            self.shop.api_base, self.shop.api_version
-        )
-    }
-
-    fn backoff(&self, attempt: u32) -> Duration {
-        let base = self.options.backoff.saturating_mul(1u32 << attempt.min(10));
-        // Up to half again, so many clients do not retry in step.
-        let mut r = [0u8; 2];
-        let _ = getrandom::fill(&mut r);
-        let jitter = f64::from(u16::from_le_bytes(r)) / f64::from(u16::MAX) * 0.5;
-        base.mul_f64(1.0 + jitter).min(self.options.max_wait)
-    }
-
-    /// Waits until the bucket can pay for a call like the last one.
-    async fn wait_for_budget(&self) {
-        if let Some(b) = self.bucket {
-            let refilled = b.available + b.seen.elapsed().as_secs_f64() * b.restore_rate;
-            if refilled < self.last_cost && b.restore_rate > 0.0 {
-                let secs = (self.last_cost - refilled) / b.restore_rate;
-                let wait = Duration::from_secs_f64(secs).min(self.options.max_wait);
-                tracing::debug!(?wait, "waiting for the GraphQL cost bucket");
-                tokio::time::sleep(wait).await;
-            }
-        }
-    }
-
-    fn note_cost(&mut self, body: &Value) {
-        let cost = &body["extensions"]["cost"];
-        if let Some(c) = cost["actualQueryCost"]
-            .as_f64()
-            .or_else(|| cost["requestedQueryCost"].as_f64())
-        {
-            self.last_cost = c.max(1.0);
-        }
-        let t = &cost["throttleStatus"];
-        if let (Some(available), Some(rate)) =
-            (t["currentlyAvailable"].as_f64(), t["restoreRate"].as_f64())
-        {
-            self.bucket = Some(Bucket {
-                available,
-                restore_rate: rate,
-                seen: std::time::Instant::now(),
-            });
-        }
-    }
-
-    /// One GraphQL call, with throttling, retries and clear failures.
-    pub async fn call(&mut self, query: &str, variables: Value) -> Result<Value, SyncError> {
-        let shop = self.shop.domain.clone();
-        let mut last = String::new();
-        for attempt in 0..self.options.attempts {
-            if attempt > 0 {
-                self.retries += 1;
-            }
-            self.wait_for_budget().await;
-            let sent = self
-                .http
-                .post(self.url())
-                .header("X-Shopify-Access-Token", &self.token)
-                .json(&json!({ "query": query, "variables": variables }))
-                .send()
-                .await;
-            let res = match sent {
-                Ok(r) => r,
-                Err(e) => {
-                    last = format!("network error: {e}");
-                    tokio::time::sleep(self.backoff(attempt)).await;
-                    continue;
-                }
-            };
-            let status = res.status();
-            match status.as_u16() {
-                401 => return Err(SyncError::Unauthorized { shop }),
-                403 => {
-                    let detail = res.text().await.unwrap_or_default();
-                    return Err(SyncError::Forbidden {
-                        shop,
-                        detail: detail.chars().take(300).collect(),
-                    });
-                }
-                429 => {
-                    let wait = res
-                        .headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<f64>().ok())
-                        .map(Duration::from_secs_f64)
-                        .unwrap_or_else(|| self.backoff(attempt))
-                        .min(self.options.max_wait);
-                    last = "429 Too Many Requests".into();
-                    tokio::time::sleep(wait).await;
-                    continue;
-                }
-                s if s >= 500 => {
-                    last = format!("HTTP {s}");
-                    tokio::time::sleep(self.backoff(attempt)).await;
-                    continue;
-                }
-                s if !(200..300).contains(&s) => {
-                    let text = res.text().await.unwrap_or_default();
-                    return Err(SyncError::Api {
-                        shop,
-                        detail: format!("HTTP {s}: {}", text.chars().take(300).collect::<String>()),
-                    });
-                }
-                _ => {}
-            }
-            let body: Value = match res.json().await {
-                Ok(v) => v,
-                Err(e) => {
-                    last = format!("unreadable response: {e}");
-                    tokio::time::sleep(self.backoff(attempt)).await;
-                    continue;
-                }
-            };
-            self.note_cost(&body);
-            if let Some(errors) = body["errors"].as_array().filter(|e| !e.is_empty()) {
-                let code = |c: &str| errors.iter().any(|e| e["extensions"]["code"] == c);
-                if code("THROTTLED") {
-                    last = "THROTTLED".into();
-                    self.wait_for_budget().await;
-                    tokio::time::sleep(self.backoff(attempt)).await;
-                    continue;
-                }
-                let messages: Vec<String> = errors
-                    .iter()
-                    .filter_map(|e| e["message"].as_str().map(str::to_string))
-                    .collect();
-                if code("ACCESS_DENIED") {
-                    return Err(SyncError::Forbidden {
-                        shop,
-                        detail: messages.join("; "),
-                    });
-                }
-                if body["data"].is_null() {
-                    return Err(SyncError::Api {
-                        shop,
-                        detail: messages.join("; "),
-                    });
-                }
-                tracing::warn!(shop = %shop, errors = %messages.join("; "), "partial GraphQL errors");
-            }
-            return Ok(body["data"].clone());
-        }
-        Err(SyncError::GaveUp {
-            shop,
-            attempts: self.options.attempts,
-            last,
-        })
-    }
-
-    /// Pages the rest of one nested connection of node `id`.
-    async fn page_rest<T: serde::de::DeserializeOwned>(
-        &mut self,
-        query: &str,
-        id: &str,
-        field: &str,
-        list: &mut Connection<T>,
-    ) -> Result<(), SyncError> {
-        let mut page = list.page_info.clone();
-        while page.has_next_page && page.end_cursor.is_some() {
-            let data = self
-                .call(query, json!({ "id": id, "after": page.end_cursor }))
-                .await?;
-            let more: Connection<T> =
-                serde_json::from_value(data["node"][field].clone()).map_err(|e| self.api(e))?;
-            list.nodes.extend(more.nodes);
-            page = more.page_info;
-        }
-        list.page_info = page;
-        Ok(())
-    }
-
-    /// Pages what the first page of an order's nested connections left
-    /// out: line items, each fulfillment order's and shipment's items, each
-    /// shipment's carrier events, each return's items.
-    async fn complete(&mut self, order: &mut GqlOrder) -> Result<(), SyncError> {
-        let id = order.id.clone();
-        self.page_rest(MORE_LINE_ITEMS, &id, "lineItems", &mut order.line_items)
-            .await?;
-        for fo in &mut order.fulfillment_orders.nodes {
-            let id = fo.id.clone();
-            let query = MORE_FULFILLMENT_ORDER_LINE_ITEMS;
-            self.page_rest(query, &id, "lineItems", &mut fo.line_items)
-                .await?;
-        }
-        for f in &mut order.fulfillments {
-            let id = f.id.clone();
-            self.page_rest(MORE_EVENTS, &id, "events", &mut f.events)
-                .await?;
-            let query = MORE_FULFILLMENT_LINE_ITEMS;
-            self.page_rest(
-                query,
-                &id,
-                "fulfillmentLineItems",
-                &mut f.fulfillment_line_items,
-            )
-            .await?;
-        }
-        for r in &mut order.returns.nodes {
-            let id = r.id.clone();
-            let query = MORE_RETURN_LINE_ITEMS;
-            self.page_rest(query, &id, "returnLineItems", &mut r.return_line_items)
-                .await?;
-        }
-        Ok(())
-    }
-
-    fn api(&self, e: serde_json::Error) -> SyncError {
-        SyncError::Api {
-            shop: self.shop.domain.clone(),
-            detail: format!("unexpected response shape: {e}"),
-        }
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct OrdersPage {
@@ -421,20 +170,19 @@ struct OrdersPage {
     nodes: Vec<GqlOrder>,
 }
 
-/// Syncs one shop: from `since` if given, else from where the last run
-/// stopped (resuming a run cut short), else everything.
+/// Syncs one shop: from `since` if given (a new run), else from where the
+/// last run stopped (resuming one cut short), else everything.
 pub async fn sync_shop(
     store: &Store,
     data_dir: &Path,
-    shop: &ShopifyShop,
+    api: &ShopApi,
     since: Option<DateTime<Utc>>,
     options: SyncOptions,
     mut progress: impl FnMut(&SyncReport),
 ) -> Result<SyncReport, SyncError> {
-    let mut client = Client::new(shop, options)?;
-    let mut cp = load_checkpoint(data_dir, &shop.domain)?;
+    let domain = api.domain().to_string();
+    let mut cp = load_checkpoint(data_dir, &domain)?;
     if let Some(s) = since {
-        // An explicit start is a new run.
         cp = Checkpoint {
             since: Some(s),
             finished_at: cp.finished_at,
@@ -442,46 +190,119 @@ pub async fn sync_shop(
         };
     }
     let mut report = SyncReport::default();
+
+    // 1. A bulk operation for a large gap, or one already under way.
+    if cp.bulk.is_none() && cp.cursor.is_none() && cp.refetch.is_empty() {
+        let gap_is_large = cp
+            .since
+            .is_none_or(|s| (Utc::now() - s).to_std().unwrap_or_default() > api.shop().bulk_after);
+        let use_bulk = match options.bulk {
+            BulkMode::Always => true,
+            BulkMode::Never => false,
+            BulkMode::Auto => gap_is_large,
+        };
+        if use_bulk {
+            cp.bulk = Some(bulk::start(api, cp.since).await?);
+            save_checkpoint(data_dir, &domain, &cp)?;
+        }
+    }
+    if let Some(run) = cp.bulk.clone() {
+        let done = bulk::wait(api, &run.id, options.poll_first, options.poll_longest).await?;
+        let url = match done.status.as_str() {
+            "COMPLETED" => done.url.clone(),
+            _ => done.partial_url.clone(),
+        };
+        if let Some(url) = url {
+            let imported = bulk::import_url(store, api, &url, run.started_at, run.imported, |n| {
+                if let Some(b) = cp.bulk.as_mut() {
+                    b.imported = n;
+                }
+                // Progress is best effort: the imports are idempotent.
+                let _ = save_checkpoint(data_dir, &domain, &cp);
+            })
+            .await?;
+            report.bulk_orders += imported.orders.saturating_sub(run.imported);
+            report.orders += imported.orders.saturating_sub(run.imported) as usize;
+            report.written += imported.report;
+            cp.refetch.extend(imported.refetch);
+        }
+        cp.bulk = None;
+        if done.status != "COMPLETED" {
+            save_checkpoint(data_dir, &domain, &cp)?;
+            return Err(BulkError::Ended {
+                shop: domain,
+                status: done.status,
+                code: done.error_code,
+            }
+            .into());
+        }
+        // What changed while the operation ran is paged next.
+        cp.since = Some(run.started_at - OVERLAP);
+        cp.cursor = None;
+        cp.newest = None;
+        save_checkpoint(data_dir, &domain, &cp)?;
+        progress(&report);
+    }
+
+    // 2. Orders the bulk file could not complete.
+    let mut since_saved = 0;
+    while let Some(gid) = cp.refetch.first().cloned() {
+        report.written += refetch(store, api, &gid).await?;
+        report.refetched += 1;
+        cp.refetch.remove(0);
+        since_saved += 1;
+        if since_saved >= 25 || cp.refetch.is_empty() {
+            save_checkpoint(data_dir, &domain, &cp)?;
+            since_saved = 0;
+            progress(&report);
+        }
+    }
+
+    // 3. Pages of what changed since.
     let query = orders_query();
+    let page_size = options.page_size.clamp(1, MAX_PAGE_SIZE);
     loop {
-        let filter = cp.since.map(|s| {
-            format!(
-                "updated_at:>='{}'",
-                s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            )
-        });
-        let data = client
+        let filter = cp.since.map(bulk::updated_since);
+        let as_of = Utc::now();
+        let data = api
             .call(
                 &query,
-                json!({ "first": options.page_size, "after": cp.cursor, "query": filter }),
+                json!({ "first": page_size, "after": cp.cursor, "query": filter }),
             )
             .await?;
         let page: OrdersPage =
-            serde_json::from_value(data["orders"].clone()).map_err(|e| client.api(e))?;
-        let mut orders = Vec::with_capacity(page.nodes.len());
+            serde_json::from_value(data["orders"].clone()).map_err(|e| shape(&domain, e))?;
+        let mut changes = Vec::with_capacity(page.nodes.len());
+        let mut newest = None;
         for mut g in page.nodes {
-            client.complete(&mut g).await?;
-            let o = g.into_order(&shop.domain);
-            match o.clone().validated(&shop.domain) {
-                Ok(o) => orders.push(o),
+            complete(api, &mut g).await?;
+            let o = g.into_order(&domain);
+            let id = o.id;
+            match o.validated(&domain) {
+                Ok(o) => {
+                    newest = newest.max(o.updated_at);
+                    changes.push(Change::Snapshot {
+                        order: o,
+                        as_of,
+                        complete: Completeness::FULL,
+                    });
+                }
                 Err(e) => {
-                    tracing::warn!(shop = %shop.domain, order = o.id, error = %e, "skipping an order Shopify sent")
+                    tracing::warn!(shop = %domain, order = id, error = %e, "skipping an order Shopify sent")
                 }
             }
         }
         report.pages += 1;
-        report.orders += orders.len();
-        let newest = orders.iter().filter_map(|o| o.updated_at).max();
-        if !orders.is_empty() {
-            let r = store.upsert(orders).await?;
-            report.applied += r.applied;
-            report.stale += r.stale;
+        report.orders += changes.len();
+        if !changes.is_empty() {
+            report.written += store.apply(changes).await?;
         }
         cp.newest = cp.newest.max(newest);
-        report.retries = client.retries;
+        report.retries = api.retries();
+        report.throttled = api.throttled();
         if page.page_info.has_next_page && page.page_info.end_cursor.is_some() {
             cp.cursor = page.page_info.end_cursor;
-            save_checkpoint(data_dir, &shop.domain, &cp)?;
+            save_checkpoint(data_dir, &domain, &cp)?;
             progress(&report);
             continue;
         }
@@ -489,13 +310,192 @@ pub async fn sync_shop(
         let next = cp.newest.map(|n| n - OVERLAP).or(cp.since);
         cp = Checkpoint {
             since: next,
-            cursor: None,
-            newest: None,
             finished_at: Some(Utc::now()),
+            ..Checkpoint::default()
         };
-        save_checkpoint(data_dir, &shop.domain, &cp)?;
+        save_checkpoint(data_dir, &domain, &cp)?;
         report.next_since = next;
         progress(&report);
         return Ok(report);
     }
+}
+
+fn shape(shop: &str, e: serde_json::Error) -> ApiError {
+    ApiError::Shape {
+        shop: shop.to_string(),
+        detail: e.to_string(),
+    }
+}
+
+/// Reads one order (by its gid, or the gid of one of its shipments) again
+/// through the API, whole, and applies it. An order Shopify no longer has
+/// changes nothing.
+pub async fn refetch(store: &Store, api: &ShopApi, gid: &str) -> Result<WriteReport, SyncError> {
+    let order_gid = match gid_type(gid) {
+        Some("Order") => gid.to_string(),
+        Some("Fulfillment") => match store.find_by_part(Part::Fulfillment, legacy_id(gid)) {
+            Some(key) => match key.rsplit_once('/') {
+                Some((_, id)) => format!("gid://shopify/Order/{id}"),
+                None => return Ok(WriteReport::default()),
+            },
+            None => return Ok(WriteReport::default()),
+        },
+        _ => return Ok(WriteReport::default()),
+    };
+    let as_of = Utc::now();
+    let data = api.call(&order_query(), json!({ "id": order_gid })).await?;
+    if data["node"].is_null() {
+        tracing::debug!(shop = %api.domain(), "an order to read again is gone from Shopify");
+        return Ok(WriteReport::default());
+    }
+    let mut g: GqlOrder =
+        serde_json::from_value(data["node"].clone()).map_err(|e| shape(api.domain(), e))?;
+    complete(api, &mut g).await?;
+    let domain = api.domain().to_string();
+    match g.into_order(&domain).validated(&domain) {
+        Ok(order) => Ok(store
+            .apply(vec![Change::Snapshot {
+                order,
+                as_of,
+                complete: Completeness::FULL,
+            }])
+            .await?),
+        Err(e) => {
+            tracing::warn!(shop = %domain, error = %e, "an order Shopify sent is unusable");
+            Ok(WriteReport::default())
+        }
+    }
+}
+
+/// One follow-up call: the node's `field` (or the node itself).
+async fn follow_up(
+    api: &ShopApi,
+    f: FollowUp,
+    id: &str,
+    after: Option<&str>,
+) -> Result<Value, ApiError> {
+    let vars = match after {
+        Some(a) => json!({ "id": id, "after": a }),
+        None => json!({ "id": id }),
+    };
+    let data = api.call(&f.query(), vars).await?;
+    let node = data["node"].clone();
+    Ok(if f.field().is_empty() {
+        node
+    } else {
+        node[f.field()].clone()
+    })
+}
+
+/// Pages the rest of one nested connection of node `id`.
+async fn page_rest<T: DeserializeOwned>(
+    api: &ShopApi,
+    f: FollowUp,
+    id: &str,
+    list: &mut Connection<T>,
+) -> Result<(), ApiError> {
+    while list.page_info.has_next_page {
+        let Some(after) = list.page_info.end_cursor.clone() else {
+            break;
+        };
+        let v = follow_up(api, f, id, Some(&after)).await?;
+        if v.is_null() {
+            break; // the part is gone
+        }
+        let more: Connection<T> = serde_json::from_value(v).map_err(|e| shape(api.domain(), e))?;
+        list.nodes.extend(more.nodes);
+        list.page_info = more.page_info;
+    }
+    Ok(())
+}
+
+/// Completes what an order page left out: the rest of every connection
+/// (line items, fulfillment orders and their lines, shipments' lines and
+/// scans, returns and their lines and parcels) and of every plain list
+/// that came back full (shipments, tracking numbers, refunds), which have
+/// no cursor and are read again whole.
+pub async fn complete(api: &ShopApi, o: &mut GqlOrder) -> Result<(), ApiError> {
+    let id = o.id.clone();
+    page_rest(api, FollowUp::LineItems, &id, &mut o.line_items).await?;
+    page_rest(
+        api,
+        FollowUp::FulfillmentOrders,
+        &id,
+        &mut o.fulfillment_orders,
+    )
+    .await?;
+    for fo in &mut o.fulfillment_orders.nodes {
+        let fo_id = fo.id.clone();
+        page_rest(
+            api,
+            FollowUp::FulfillmentOrderLines,
+            &fo_id,
+            &mut fo.line_items,
+        )
+        .await?;
+    }
+    if o.fulfillments.len() >= first::SHIPMENTS as usize {
+        let ids = follow_up(api, FollowUp::ShipmentIds, &id, None).await?;
+        let ids: Vec<String> = ids
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| f["id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for sid in ids {
+            if o.fulfillments.iter().any(|f| f.id == sid) {
+                continue;
+            }
+            let v = follow_up(api, FollowUp::Shipment, &sid, None).await?;
+            if !v.is_null() {
+                let f: GqlFulfillment =
+                    serde_json::from_value(v).map_err(|e| shape(api.domain(), e))?;
+                o.fulfillments.push(f);
+            }
+        }
+    }
+    for f in &mut o.fulfillments {
+        let fid = f.id.clone();
+        if f.tracking_info.len() >= first::TRACKING as usize {
+            let v = follow_up(api, FollowUp::Tracking, &fid, None).await?;
+            if !v.is_null() {
+                f.tracking_info = serde_json::from_value::<Vec<GqlTracking>>(v)
+                    .map_err(|e| shape(api.domain(), e))?;
+            }
+        }
+        page_rest(
+            api,
+            FollowUp::ShipmentLines,
+            &fid,
+            &mut f.fulfillment_line_items,
+        )
+        .await?;
+        page_rest(api, FollowUp::Events, &fid, &mut f.events).await?;
+    }
+    page_rest(api, FollowUp::Returns, &id, &mut o.returns).await?;
+    for r in &mut o.returns.nodes {
+        let rid = r.id.clone();
+        page_rest(api, FollowUp::ReturnLines, &rid, &mut r.return_line_items).await?;
+        let more_parcels = r.reverse_fulfillment_orders.page_info.has_next_page
+            || r.reverse_fulfillment_orders
+                .nodes
+                .iter()
+                .any(|rfo| rfo.reverse_deliveries.page_info.has_next_page);
+        if more_parcels {
+            let v = follow_up(api, FollowUp::ReturnShipments, &rid, None).await?;
+            if !v.is_null() {
+                r.reverse_fulfillment_orders =
+                    serde_json::from_value(v).map_err(|e| shape(api.domain(), e))?;
+            }
+        }
+    }
+    if o.refunds.len() >= first::REFUNDS as usize {
+        let v = follow_up(api, FollowUp::Refunds, &id, None).await?;
+        if !v.is_null() {
+            o.refunds = serde_json::from_value(v).map_err(|e| shape(api.domain(), e))?;
+        }
+    }
+    Ok(())
 }

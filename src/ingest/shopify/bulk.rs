@@ -1,0 +1,484 @@
+//! Backfill with a bulk operation: Shopify runs one big query on its side
+//! and hands back a JSONL file, with no cost limit and no paging.
+//!
+//! The life of one: `bulkOperationRunQuery` starts it (its id is
+//! checkpointed at once, so a restart picks the same operation up instead
+//! of starting another), `bulkOperation(id:)` is polled with back-off
+//! until it is COMPLETED (or FAILED, CANCELED, EXPIRED), and the file at
+//! its `url` is streamed: never held whole, read line by line on a
+//! blocking thread while it downloads. Each line is one object; nested
+//! objects name their parent in `__parentId` and, with `groupObjects`,
+//! follow it, so an order is complete when the next order starts. Orders
+//! go to the store as snapshots in batches, with the same merge as every
+//! other channel, and the count of orders committed is checkpointed so an
+//! interrupted import skips what it already did.
+//!
+//! A bulk query may have five connections, nested two deep, so it cannot
+//! bring fulfillment orders with their lines, nor returns with theirs; it
+//! brings the ids of returns, and the orders that have any, or that still
+//! have work open (not fulfilled, not cancelled, not archived), are
+//! listed for a refetch through the normal API afterwards. A line whose
+//! parent never came (grouping not kept) does the same for its order.
+
+use std::collections::HashSet;
+use std::io::{BufReader, Read};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::client::{ApiError, ShopApi};
+use super::graphql::{
+    GqlEvent, GqlFulfillmentLineItem, GqlLineItem, GqlOrder, bulk_orders_query, gid_type,
+};
+use crate::order::FulfillmentStatus;
+use crate::order::merge::{Change, Completeness};
+use crate::store::{Store, StoreError, WriteReport};
+
+/// Orders per store write.
+const BATCH: usize = 2_000;
+/// Batches queued at the store at once.
+const IN_FLIGHT: usize = 4;
+/// Longest JSONL line read (an order with hundreds of lines fits).
+const MAX_LINE: usize = 8 << 20;
+
+/// A bulk operation in progress, as checkpointed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkRun {
+    /// Shopify's id of the operation.
+    pub id: String,
+    /// The `updated_at` bound it was started with (`None`: everything).
+    pub since: Option<DateTime<Utc>>,
+    /// When it was started: what the file says is as of then at least.
+    pub started_at: DateTime<Utc>,
+    /// Orders of its file already committed.
+    #[serde(default)]
+    pub imported: u64,
+}
+
+/// How an operation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    pub status: String,
+    pub error_code: Option<String>,
+    pub url: Option<String>,
+    pub partial_url: Option<String>,
+    pub objects: u64,
+}
+
+/// What importing a file did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Imported {
+    pub orders: u64,
+    pub report: WriteReport,
+    /// Order gids to read again through the normal API.
+    pub refetch: Vec<String>,
+    /// Lines that could not be read (kept out, counted, logged).
+    pub bad_lines: u64,
+}
+
+/// Why a bulk operation did not bring the data.
+#[derive(Debug, thiserror::Error)]
+pub enum BulkError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("{shop}: Shopify would not start the bulk operation: {detail}")]
+    Refused { shop: String, detail: String },
+    #[error("{shop}: the bulk operation ended {status}{}", .code.as_ref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    Ended {
+        shop: String,
+        status: String,
+        code: Option<String>,
+    },
+    #[error("{shop}: cannot download the bulk operation's result: {detail}")]
+    Download { shop: String, detail: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+const RUN: &str = "mutation Run($query: String!) { bulkOperationRunQuery(query: $query, groupObjects: true) { bulkOperation { id status createdAt } userErrors { field message code } } }";
+const POLL: &str = "query Poll($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount url partialDataUrl createdAt completedAt } }";
+
+/// The search string for orders updated at or after `since`.
+pub fn updated_since(since: DateTime<Utc>) -> String {
+    format!(
+        "updated_at:>='{}'",
+        since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )
+}
+
+/// Starts a bulk operation for the orders updated since `since`.
+pub async fn start(api: &ShopApi, since: Option<DateTime<Utc>>) -> Result<BulkRun, BulkError> {
+    let search = since.map(updated_since);
+    let query = bulk_orders_query(search.as_deref());
+    let data = api.call(RUN, json!({ "query": query })).await?;
+    let payload = &data["bulkOperationRunQuery"];
+    if let Some(errors) = payload["userErrors"].as_array().filter(|e| !e.is_empty()) {
+        let detail = errors
+            .iter()
+            .filter_map(|e| e["message"].as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(BulkError::Refused {
+            shop: api.domain().to_string(),
+            detail,
+        });
+    }
+    let op = &payload["bulkOperation"];
+    let id = op["id"].as_str().ok_or_else(|| BulkError::Refused {
+        shop: api.domain().to_string(),
+        detail: "no operation id in the answer".into(),
+    })?;
+    let started_at = op["createdAt"]
+        .as_str()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map_or_else(Utc::now, |t| t.to_utc());
+    tracing::info!(shop = %api.domain(), operation = id, "bulk operation started");
+    Ok(BulkRun {
+        id: id.to_string(),
+        since,
+        started_at,
+        imported: 0,
+    })
+}
+
+/// Polls until the operation is no longer running; waits `first`, then
+/// twice as long each time, up to `longest`.
+pub async fn wait(
+    api: &ShopApi,
+    id: &str,
+    first: Duration,
+    longest: Duration,
+) -> Result<Finished, BulkError> {
+    let mut pause = first;
+    loop {
+        let data = api.call(POLL, json!({ "id": id })).await?;
+        let op = &data["bulkOperation"];
+        if op.is_null() {
+            return Err(BulkError::Ended {
+                shop: api.domain().to_string(),
+                status: "unknown to Shopify".into(),
+                code: None,
+            });
+        }
+        let status = op["status"].as_str().unwrap_or("").to_string();
+        if !matches!(status.as_str(), "CREATED" | "RUNNING" | "CANCELING") {
+            let text = |f: &str| op[f].as_str().map(str::to_string);
+            return Ok(Finished {
+                status,
+                error_code: text("errorCode"),
+                url: text("url"),
+                partial_url: text("partialDataUrl"),
+                objects: op["objectCount"]
+                    .as_u64()
+                    .or_else(|| op["objectCount"].as_str().and_then(|s| s.parse().ok()))
+                    .unwrap_or(0),
+            });
+        }
+        tracing::debug!(shop = %api.domain(), operation = id, %status, "bulk operation still running");
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(longest);
+    }
+}
+
+/// Streams the file at `url` into the store: every order as a snapshot as
+/// of `as_of`, skipping the first `skip` orders (already committed by an
+/// interrupted import). `committed` gets the running count of orders
+/// committed after each batch.
+pub async fn import_url(
+    store: &Store,
+    api: &ShopApi,
+    url: &str,
+    as_of: DateTime<Utc>,
+    skip: u64,
+    committed: impl FnMut(u64),
+) -> Result<Imported, BulkError> {
+    let shop = api.domain().to_string();
+    let download = |detail: String| BulkError::Download {
+        shop: shop.clone(),
+        detail,
+    };
+    let res = api
+        .http()
+        .get(url)
+        .timeout(Duration::from_secs(24 * 3600))
+        .send()
+        .await
+        .map_err(|e| download(e.without_url().to_string()))?;
+    if !res.status().is_success() {
+        return Err(download(format!("HTTP {}", res.status().as_u16())));
+    }
+    let (tx, rx) = mpsc::channel::<std::io::Result<bytes::Bytes>>(16);
+    let mut body = res.bytes_stream();
+    let pump = tokio::spawn(async move {
+        while let Some(chunk) = body.next().await {
+            let item = chunk.map_err(|e| std::io::Error::other(e.without_url().to_string()));
+            let failed = item.is_err();
+            if tx.send(item).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    let reader = ChannelReader {
+        rx,
+        current: bytes::Bytes::new(),
+    };
+    let result = import_reader(store, reader, &shop, as_of, skip, committed).await;
+    pump.abort();
+    result
+}
+
+/// [`import_url`]'s work on any reader of a JSONL file (also used by the
+/// benchmark, on a local file).
+pub async fn import_reader<R: Read + Send + 'static>(
+    store: &Store,
+    reader: R,
+    shop: &str,
+    as_of: DateTime<Utc>,
+    skip: u64,
+    mut committed: impl FnMut(u64),
+) -> Result<Imported, BulkError> {
+    let (tx, rx) = mpsc::channel::<(Vec<Change>, Parsed)>(IN_FLIGHT);
+    let shop_owned = shop.to_string();
+    let parser = tokio::task::spawn_blocking(move || {
+        parse(
+            BufReader::with_capacity(1 << 20, reader),
+            &shop_owned,
+            as_of,
+            skip,
+            tx,
+        )
+    });
+    let mut done = Imported::default();
+    let mut orders = skip;
+    let report = store
+        .apply_stream(rx, IN_FLIGHT, |_, p: Parsed| {
+            orders += p.orders;
+            done.refetch.extend(p.refetch);
+            done.bad_lines += p.bad_lines;
+            committed(orders);
+        })
+        .await?;
+    let parsed = parser.await.map_err(|e| BulkError::Download {
+        shop: shop.to_string(),
+        detail: e.to_string(),
+    })?;
+    if let Err(e) = parsed {
+        return Err(BulkError::Download {
+            shop: shop.to_string(),
+            detail: e.to_string(),
+        });
+    }
+    done.orders = orders;
+    done.report = report;
+    if done.bad_lines > 0 {
+        tracing::warn!(
+            shop,
+            lines = done.bad_lines,
+            "bulk result lines that could not be read were left out"
+        );
+    }
+    Ok(done)
+}
+
+/// What a batch of parsed lines held besides its changes.
+#[derive(Debug, Default)]
+struct Parsed {
+    orders: u64,
+    refetch: Vec<String>,
+    bad_lines: u64,
+}
+
+/// A child line's place in its order.
+enum Child {
+    LineItem(GqlLineItem),
+    /// A return, by id only.
+    Return,
+    ShipmentLine(GqlFulfillmentLineItem),
+    Event(GqlEvent),
+}
+
+/// The order being put together from its lines.
+struct Building {
+    order: GqlOrder,
+    has_returns: bool,
+}
+
+impl Building {
+    /// Adds a child whose parent is this order or one of its shipments;
+    /// false when the parent is not here.
+    fn adopt(&mut self, parent: &str, child: Child) -> bool {
+        if parent == self.order.id {
+            match child {
+                Child::LineItem(li) => self.order.line_items.nodes.push(li),
+                Child::Return => self.has_returns = true,
+                Child::ShipmentLine(_) | Child::Event(_) => return false,
+            }
+            return true;
+        }
+        let Some(f) = self.order.fulfillments.iter_mut().find(|f| f.id == parent) else {
+            return false;
+        };
+        match child {
+            Child::ShipmentLine(l) => f.fulfillment_line_items.nodes.push(l),
+            Child::Event(e) => f.events.nodes.push(e),
+            Child::LineItem(_) | Child::Return => return false,
+        }
+        true
+    }
+
+    /// Whether the normal API must complete it: a bulk query cannot bring
+    /// fulfillment orders or returns whole.
+    fn needs_refetch(&self) -> bool {
+        let o = &self.order;
+        let done = matches!(
+            o.display_fulfillment_status,
+            Some(FulfillmentStatus::Fulfilled | FulfillmentStatus::FulfillmentNotRequired)
+        );
+        let open_work = !done && o.cancelled_at.is_none() && o.closed_at.is_none();
+        open_work || self.has_returns
+    }
+}
+
+fn parse<R: std::io::BufRead>(
+    mut input: R,
+    shop: &str,
+    as_of: DateTime<Utc>,
+    skip: u64,
+    tx: mpsc::Sender<(Vec<Change>, Parsed)>,
+) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(8192);
+    let mut changes = Vec::with_capacity(BATCH);
+    let mut meta = Parsed::default();
+    let mut current: Option<Building> = None;
+    let mut roots = 0u64;
+    let mut orphaned: HashSet<String> = HashSet::new();
+    let complete = Completeness {
+        fulfillment_orders: false,
+        returns: false,
+    };
+    let finish = |b: Building, changes: &mut Vec<Change>, meta: &mut Parsed, roots: u64| {
+        if roots <= skip {
+            return;
+        }
+        if b.needs_refetch() {
+            meta.refetch.push(b.order.id.clone());
+        }
+        let order = b.order.into_order(shop);
+        match order.validated(shop) {
+            Ok(order) => changes.push(Change::Snapshot {
+                order,
+                as_of,
+                complete,
+            }),
+            Err(e) => {
+                tracing::warn!(shop, error = %e, "an order in the bulk result is unusable; left out");
+                meta.bad_lines += 1;
+            }
+        }
+        meta.orders += 1;
+    };
+    loop {
+        buf.clear();
+        let (n, too_long) = crate::ingest::ndjson::read_line(&mut input, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let line = buf.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        if too_long || line.len() > MAX_LINE {
+            meta.bad_lines += 1;
+            continue;
+        }
+        let Ok(value) = serde_json::from_slice::<Value>(line) else {
+            meta.bad_lines += 1;
+            continue;
+        };
+        let id = value["id"].as_str().unwrap_or("");
+        let parent = value["__parentId"].as_str().map(str::to_string);
+        match (gid_type(id), parent) {
+            (Some("Order"), None) => {
+                let Ok(order) = serde_json::from_value::<GqlOrder>(value) else {
+                    meta.bad_lines += 1;
+                    continue;
+                };
+                if let Some(done) = current.take() {
+                    finish(done, &mut changes, &mut meta, roots);
+                }
+                roots += 1;
+                current = Some(Building {
+                    order,
+                    has_returns: false,
+                });
+            }
+            (kind, Some(parent)) => {
+                let child = match kind {
+                    Some("LineItem") => serde_json::from_value(value).map(Child::LineItem),
+                    Some("Return") => Ok(Child::Return),
+                    Some("FulfillmentLineItem") => {
+                        serde_json::from_value(value).map(Child::ShipmentLine)
+                    }
+                    Some("FulfillmentEvent") => serde_json::from_value(value).map(Child::Event),
+                    _ => {
+                        meta.bad_lines += 1;
+                        continue;
+                    }
+                };
+                let Ok(child) = child else {
+                    meta.bad_lines += 1;
+                    continue;
+                };
+                let adopted = match current.as_mut() {
+                    Some(b) => b.adopt(&parent, child),
+                    None => false,
+                };
+                if !adopted && orphaned.insert(parent.clone()) {
+                    // Its order went by already (or never came): read that
+                    // order again through the API.
+                    meta.refetch.push(parent);
+                }
+            }
+            _ => meta.bad_lines += 1,
+        }
+        if changes.len() >= BATCH {
+            let batch = std::mem::replace(&mut changes, Vec::with_capacity(BATCH));
+            if tx
+                .blocking_send((batch, std::mem::take(&mut meta)))
+                .is_err()
+            {
+                return Ok(()); // the store stopped; the importer says why
+            }
+        }
+    }
+    if let Some(done) = current.take() {
+        finish(done, &mut changes, &mut meta, roots);
+    }
+    let _ = tx.blocking_send((changes, meta));
+    Ok(())
+}
+
+/// A `Read` over byte chunks arriving from the download task.
+struct ChannelReader {
+    rx: mpsc::Receiver<std::io::Result<bytes::Bytes>>,
+    current: bytes::Bytes,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(b)) => self.current = b,
+                Some(Err(e)) => return Err(e),
+                None => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.current.len());
+        out[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
