@@ -30,6 +30,13 @@ pub const SEED_ORDERS: u64 = 3_000;
 /// The seed of the built-in demo, so every new install shows the same orders.
 pub const SEED: u64 = 42;
 
+/// The store's tuning for commands that write many orders at once
+/// (`import`, `sync`): more indexing threads and memory than a server.
+pub const BATCH_STORE_OPTIONS: StoreOptions = StoreOptions {
+    writer_threads: 2,
+    writer_memory: 128 << 20,
+};
+
 /// `order-status serve`: seed demo data into an empty store if configured
 /// to, then serve until Ctrl-C / SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
@@ -200,7 +207,7 @@ async fn sync_with(
     bulk: BulkMode,
 ) -> anyhow::Result<bool> {
     let apis = shops_with_api(config, only)?;
-    let store = Store::open(&config.data_dir, StoreOptions::default())?;
+    let store = Store::open(&config.data_dir, BATCH_STORE_OPTIONS)?;
     let mut all_ok = true;
     for api in apis {
         let domain = api.domain().to_string();
@@ -391,13 +398,7 @@ pub async fn seed_demo(
 pub async fn import(config: &Config, file: &Path) -> anyhow::Result<bool> {
     let f = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let store = Store::open(
-        &config.data_dir,
-        StoreOptions {
-            writer_threads: 2,
-            writer_memory: 128 << 20,
-        },
-    )?;
+    let store = Store::open(&config.data_dir, BATCH_STORE_OPTIONS)?;
     // indicatif draws nothing when stderr is not a terminal.
     let bar = ProgressBar::new(len).with_style(
         ProgressStyle::with_template(

@@ -987,6 +987,45 @@ mod tests {
     }
 
     #[test]
+    fn shopify_credentials_are_a_token_or_a_client_id_and_secret() {
+        let load = |pairs: &[(&str, &str)]| {
+            let mut all = vec![("ORDER_STATUS_SHOPIFY_SHOP", "x.myshopify.com")];
+            all.extend_from_slice(pairs);
+            Config::load(None, env(&all))
+        };
+        let c = load(&[
+            ("ORDER_STATUS_SHOPIFY_CLIENT_ID", "id-123"),
+            ("ORDER_STATUS_SHOPIFY_CLIENT_SECRET", "client-secret-abc"),
+        ])
+        .expect("client credentials");
+        let s = &c.shopify[0];
+        assert!(matches!(
+            s.credentials,
+            Credentials::ClientCredentials { .. }
+        ));
+        assert_eq!(
+            s.webhook_secrets,
+            vec!["client-secret-abc".to_string()],
+            "a Dev Dashboard app signs webhooks with its client secret"
+        );
+        assert!(!format!("{c:?}").contains("client-secret-abc"));
+        assert_eq!(s.bulk_after, DEFAULT_BULK_AFTER);
+        let e = load(&[
+            ("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN", "shpat_x"),
+            ("ORDER_STATUS_SHOPIFY_CLIENT_ID", "id-123"),
+            ("ORDER_STATUS_SHOPIFY_CLIENT_SECRET", "s"),
+        ])
+        .expect_err("both");
+        assert!(e.to_string().contains("not both"), "{e}");
+        let e = load(&[("ORDER_STATUS_SHOPIFY_CLIENT_ID", "id-123")]).expect_err("half");
+        assert!(e.to_string().contains("client secret"), "{e}");
+        let c = load(&[("ORDER_STATUS_SHOPIFY_BULK_AFTER", "2d")]).expect("bulk_after");
+        assert_eq!(c.shopify[0].bulk_after.as_secs(), 2 * 86_400);
+        assert_eq!(c.shopify[0].credentials, Credentials::None);
+        assert!(load(&[("ORDER_STATUS_SHOPIFY_BULK_AFTER", "soon")]).is_err());
+    }
+
+    #[test]
     fn addresses() {
         assert_eq!(
             parse_addr("8080").expect("port").to_string(),

@@ -394,7 +394,7 @@ impl Store {
     pub fn lookup(&self, order_number: u64, email: &str) -> Result<Option<Order>, StoreError> {
         let searcher = self.reader.searcher();
         let term = lookup_term(order_number, &normalize_email(email));
-        let addrs = docs_with_term(&searcher, Term::from_field_text(self.fields.lookup, &term));
+        let addrs = docs_with_term(&searcher, Term::from_field_bytes(self.fields.lookup, &term));
         if addrs.is_empty() {
             if let Some(any) = some_doc(&searcher, &term) {
                 let _ = std::hint::black_box(load(&searcher, &self.fields, any));
@@ -469,12 +469,12 @@ fn manual_reader(index: &Index) -> tantivy::Result<IndexReader> {
 /// A live document picked by `seed` (a lookup term, so a different one
 /// each time, as a real hit would be: reading the same, cached, document
 /// on every miss would make misses measurably faster than hits).
-fn some_doc(searcher: &Searcher, seed: &str) -> Option<DocAddress> {
+fn some_doc(searcher: &Searcher, seed: &[u8]) -> Option<DocAddress> {
     let total = searcher.num_docs();
     if total == 0 {
         return None;
     }
-    let h = seed.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+    let h = seed.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
     let mut target = h % total;

@@ -568,7 +568,7 @@ async fn an_ungrouped_bulk_file_still_ends_complete() {
         done.url.as_deref().expect("url"),
         now(),
         0,
-        |_| {},
+        |_, _| {},
     )
     .await
     .expect("import");

@@ -7,7 +7,9 @@
 //! store in blocks).
 
 use sha2::{Digest, Sha256};
-use tantivy::schema::{FAST, Field, INDEXED, STORED, STRING, Schema, TEXT};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
 use tantivy::{DateTime as TDateTime, TantivyDocument};
 
 use crate::order::{Order, normalize_email};
@@ -23,7 +25,6 @@ pub struct Fields {
     pub lookup: Field,
     pub shop: Field,
     pub number: Field,
-    pub email: Field,
     pub tracking: Field,
     pub all: Field,
     pub financial: Field,
@@ -43,12 +44,21 @@ pub fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let fields = Fields {
         key: b.add_text_field("key", STRING),
-        lookup: b.add_text_field("lookup", STRING),
+        lookup: b.add_bytes_field("lookup", INDEXED),
         shop: b.add_text_field("shop", STRING),
         number: b.add_text_field("number", STRING),
-        email: b.add_text_field("email", STRING),
         tracking: b.add_text_field("tracking", STRING),
-        all: b.add_text_field("all", TEXT),
+        // Words with their frequencies (for ranking) but no positions:
+        // staff search has no phrase queries, and positions are a good
+        // part of what indexing and merging write.
+        all: b.add_text_field(
+            "all",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("default")
+                    .set_index_option(IndexRecordOption::WithFreqs),
+            ),
+        ),
         financial: b.add_text_field("financial", STRING),
         fulfillment: b.add_text_field("fulfillment", STRING),
         return_status: b.add_text_field("return_status", STRING),
@@ -61,17 +71,19 @@ pub fn schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
+/// Bytes of the SHA-256 kept as the `lookup` term: 128 bits, no collision
+/// in any shop's lifetime, and half the term dictionary of the whole digest
+/// (random terms are the dearest part of indexing and merging).
+const LOOKUP_BYTES: usize = 16;
+
 /// The `lookup` term of an order number and an (already normalised) email:
 /// a SHA-256 of the pair, so the term dictionary walk a lookup does looks
 /// the same whatever email is tried (and the index holds no readable pair).
-pub fn lookup_term(order_number: u64, email: &str) -> String {
+pub fn lookup_term(order_number: u64, email: &str) -> [u8; LOOKUP_BYTES] {
     let digest = Sha256::digest(format!("{order_number}{LOOKUP_SEPARATOR}{email}").as_bytes());
-    let mut hex = String::with_capacity(64);
-    for b in digest {
-        hex.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        hex.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
-    }
-    hex
+    let mut term = [0u8; LOOKUP_BYTES];
+    term.copy_from_slice(&digest[..LOOKUP_BYTES]);
+    term
 }
 
 /// Tracking numbers compare case-insensitively and without spaces.
@@ -109,10 +121,9 @@ pub fn document(f: &Fields, order: &Order) -> Result<TantivyDocument, serde_json
     let mut doc = TantivyDocument::new();
     let email = normalize_email(&order.email);
     doc.add_text(f.key, order.key());
-    doc.add_text(f.lookup, lookup_term(order.order_number, &email));
+    doc.add_bytes(f.lookup, &lookup_term(order.order_number, &email));
     doc.add_text(f.shop, &order.shop);
     doc.add_text(f.number, order.order_number.to_string());
-    doc.add_text(f.email, &email);
     doc.add_text(f.financial, order.financial_status.as_str());
     doc.add_text(f.fulfillment, order.fulfillment_status.as_str());
     doc.add_text(f.return_status, order.return_status().as_str());

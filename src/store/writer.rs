@@ -171,14 +171,20 @@ fn apply(
             Op::Apply(changes) => {
                 for change in std::mem::take(changes) {
                     let key = change.key();
+                    // Whether a version of the order is in the index (or
+                    // written earlier in this group) and must be deleted.
+                    let mut indexed = matches!(pending.get(&key), Some(Pending::Written(_)));
                     let outcome = if change.is_replace() {
-                        replace(&searcher, fields, &pending, &key, change)?
+                        replace(&searcher, fields, &pending, &key, change, &mut indexed)?
                     } else {
                         let stored = match pending.get(&key) {
                             Some(Pending::Written(o)) => Some(Arc::clone(o)),
                             Some(Pending::Deleted) => None,
                             None => match find_doc(&searcher, fields, &key) {
-                                Some(addr) => Some(Arc::new(load(&searcher, fields, addr)?)),
+                                Some(addr) => {
+                                    indexed = true;
+                                    Some(Arc::new(load(&searcher, fields, addr)?))
+                                }
                                 None => None,
                             },
                         };
@@ -188,7 +194,11 @@ fn apply(
                         Merged::Write(order) => {
                             let doc = document(fields, &order)
                                 .map_err(|e| StoreError::Encode(e.to_string()))?;
-                            writer.delete_term(Term::from_field_text(fields.key, &key));
+                            // A new order has nothing to delete; deleting
+                            // anyway costs every commit a term lookup.
+                            if indexed || matches!(pending.get(&key), Some(Pending::Deleted)) {
+                                writer.delete_term(Term::from_field_text(fields.key, &key));
+                            }
                             writer.add_document(doc).map_err(StoreError::write)?;
                             pending.insert(key, Pending::Written(Arc::from(order)));
                             report.applied += 1;
@@ -240,6 +250,7 @@ fn replace(
     pending: &HashMap<String, Pending>,
     key: &str,
     change: Change,
+    indexed: &mut bool,
 ) -> Result<Merged, StoreError> {
     let stored = match pending.get(key) {
         Some(Pending::Written(o)) => Some(Arc::clone(o)),
@@ -247,6 +258,7 @@ fn replace(
         None => match find_doc(searcher, fields, key) {
             None => None,
             Some(addr) => {
+                *indexed = true;
                 let stored_at = stored_updated_at(searcher, fields, addr);
                 let incoming = change.order().and_then(|o| o.updated_at);
                 if matches!((incoming, stored_at), (Some(new), Some(old)) if new < old)

@@ -910,6 +910,10 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
                 {row(i.t("staff.tax"), money(o.total_tax))}
                 {row(i.t("staff.total"), money(o.total_price))}
                 {row(i.t("staff.refunded"), Some(i.money(o.refunded_amount(), &o.currency)))}
+                {row(
+                    i.t("staff.total_shop_currency"),
+                    o.shop_total_price.zip(o.shop_currency.as_deref()).map(|(d, c)| i.money(d, c)),
+                )}
             </dl>
         </section>
         <section class="card" aria-labelledby="statuses-title">

@@ -342,6 +342,43 @@ impl Shop {
     }
 }
 
+/// The JSONL lines Shopify's bulk operation writes for `query`, one order
+/// at a time (for benchmarks that need a large result file).
+pub struct BulkFile {
+    shop: Shop,
+    query: Document,
+}
+
+impl BulkFile {
+    pub fn new(query: &str) -> BulkFile {
+        let rules = Rules::default();
+        BulkFile {
+            shop: Shop {
+                bucket: rules.bucket_max,
+                rules,
+                schema: Schema::admin().expect("schema"),
+                base: String::new(),
+                orders: Vec::new(),
+                bucket_at: Instant::now(),
+                tokens: HashMap::new(),
+                next_token: 0,
+                bulks: Vec::new(),
+                blips: VecDeque::new(),
+                counters: Counters::default(),
+                break_after_pages: None,
+            },
+            query: cost::parse_query(query).expect("a bulk query"),
+        }
+    }
+
+    /// The lines of one order (grouped: the order, then its children).
+    pub fn lines(&mut self, order: Value) -> Vec<String> {
+        self.shop.orders = vec![order];
+        let doc = self.query.clone();
+        Exec::new(&mut self.shop, &Value::Null, true).bulk_lines(&doc, true)
+    }
+}
+
 fn gql_error(message: String, code: &str, extra: Value) -> Value {
     let mut ext = json!({"code": code});
     if let (Some(e), Some(x)) = (ext.as_object_mut(), extra.as_object()) {

@@ -27,7 +27,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::client::{ApiError, ShopApi};
@@ -99,8 +99,10 @@ pub enum BulkError {
     Store(#[from] StoreError),
 }
 
-const RUN: &str = "mutation Run($query: String!) { bulkOperationRunQuery(query: $query, groupObjects: true) { bulkOperation { id status createdAt } userErrors { field message code } } }";
-const POLL: &str = "query Poll($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount url partialDataUrl createdAt completedAt } }";
+/// Starts a bulk operation.
+pub const RUN: &str = "mutation Run($query: String!) { bulkOperationRunQuery(query: $query, groupObjects: true) { bulkOperation { id status createdAt } userErrors { field message code } } }";
+/// Polls one.
+pub const POLL: &str = "query Poll($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount url partialDataUrl createdAt completedAt } }";
 
 /// The search string for orders updated at or after `since`.
 pub fn updated_since(since: DateTime<Utc>) -> String {
@@ -186,15 +188,16 @@ pub async fn wait(
 
 /// Streams the file at `url` into the store: every order as a snapshot as
 /// of `as_of`, skipping the first `skip` orders (already committed by an
-/// interrupted import). `committed` gets the running count of orders
-/// committed after each batch.
+/// interrupted import). After each batch is committed, `committed` gets
+/// the running count of orders committed and the orders of that batch to
+/// read again, so both can be checkpointed together.
 pub async fn import_url(
     store: &Store,
     api: &ShopApi,
     url: &str,
     as_of: DateTime<Utc>,
     skip: u64,
-    committed: impl FnMut(u64),
+    committed: impl FnMut(u64, &[String]),
 ) -> Result<Imported, BulkError> {
     let shop = api.domain().to_string();
     let download = |detail: String| BulkError::Download {
@@ -239,7 +242,7 @@ pub async fn import_reader<R: Read + Send + 'static>(
     shop: &str,
     as_of: DateTime<Utc>,
     skip: u64,
-    mut committed: impl FnMut(u64),
+    mut committed: impl FnMut(u64, &[String]),
 ) -> Result<Imported, BulkError> {
     let (tx, rx) = mpsc::channel::<(Vec<Change>, Parsed)>(IN_FLIGHT);
     let shop_owned = shop.to_string();
@@ -257,9 +260,9 @@ pub async fn import_reader<R: Read + Send + 'static>(
     let report = store
         .apply_stream(rx, IN_FLIGHT, |_, p: Parsed| {
             orders += p.orders;
+            committed(orders, &p.refetch);
             done.refetch.extend(p.refetch);
             done.bad_lines += p.bad_lines;
-            committed(orders);
         })
         .await?;
     let parsed = parser.await.map_err(|e| BulkError::Download {
@@ -290,6 +293,42 @@ struct Parsed {
     orders: u64,
     refetch: Vec<String>,
     bad_lines: u64,
+}
+
+/// The two fields that say what a line is.
+#[derive(Deserialize)]
+struct Head<'a> {
+    #[serde(borrow, default)]
+    id: Option<&'a str>,
+    #[serde(rename = "__parentId", borrow, default)]
+    parent: Option<&'a str>,
+}
+
+const PARENT: &[u8] = b"\"__parentId\":\"";
+const ID: &[u8] = b"\"id\":\"gid://shopify/";
+
+/// The id and parent of a child line found by looking, not parsing; `None`
+/// when the line is not laid out as expected (then it is parsed).
+fn quick_head(line: &[u8], parent_at: usize) -> Option<Head<'_>> {
+    let string_at = |start: usize| -> Option<&str> {
+        let rest = line.get(start..)?;
+        let end = memchr::memchr2(b'"', b'\\', rest)?;
+        if rest.get(end) != Some(&b'"') {
+            return None; // an escape: let the parser read it
+        }
+        std::str::from_utf8(&rest[..end]).ok()
+    };
+    let parent = string_at(parent_at + PARENT.len())?;
+    let id_at = memchr::memmem::find(line, ID)?;
+    let id = string_at(id_at + ID.len() - "gid://shopify/".len())?;
+    let known = matches!(
+        gid_type(id),
+        Some("LineItem" | "Return" | "FulfillmentLineItem" | "FulfillmentEvent")
+    );
+    known.then_some(Head {
+        id: Some(id),
+        parent: Some(parent),
+    })
 }
 
 /// A child line's place in its order.
@@ -395,15 +434,31 @@ fn parse<R: std::io::BufRead>(
             meta.bad_lines += 1;
             continue;
         }
-        let Ok(value) = serde_json::from_slice::<Value>(line) else {
-            meta.bad_lines += 1;
-            continue;
+        // What a line is (its id's type) and whose child: a line without
+        // `__parentId` is an order; a child is known by a quick look for
+        // its id and parent (each child's selection has no object with an
+        // id before its own), else by a parse of just those two fields;
+        // then one typed parse.
+        let head = match memchr::memmem::find(line, PARENT) {
+            None => Head {
+                id: Some("gid://shopify/Order/"),
+                parent: None,
+            },
+            Some(at) => match quick_head(line, at) {
+                Some(h) => h,
+                None => match serde_json::from_slice::<Head<'_>>(line) {
+                    Ok(h) => h,
+                    Err(_) => {
+                        meta.bad_lines += 1;
+                        continue;
+                    }
+                },
+            },
         };
-        let id = value["id"].as_str().unwrap_or("");
-        let parent = value["__parentId"].as_str().map(str::to_string);
-        match (gid_type(id), parent) {
+        let parent = head.parent.map(str::to_string);
+        match (head.id.and_then(gid_type), parent) {
             (Some("Order"), None) => {
-                let Ok(order) = serde_json::from_value::<GqlOrder>(value) else {
+                let Ok(order) = serde_json::from_slice::<GqlOrder>(line) else {
                     meta.bad_lines += 1;
                     continue;
                 };
@@ -418,12 +473,12 @@ fn parse<R: std::io::BufRead>(
             }
             (kind, Some(parent)) => {
                 let child = match kind {
-                    Some("LineItem") => serde_json::from_value(value).map(Child::LineItem),
+                    Some("LineItem") => serde_json::from_slice(line).map(Child::LineItem),
                     Some("Return") => Ok(Child::Return),
                     Some("FulfillmentLineItem") => {
-                        serde_json::from_value(value).map(Child::ShipmentLine)
+                        serde_json::from_slice(line).map(Child::ShipmentLine)
                     }
-                    Some("FulfillmentEvent") => serde_json::from_value(value).map(Child::Event),
+                    Some("FulfillmentEvent") => serde_json::from_slice(line).map(Child::Event),
                     _ => {
                         meta.bad_lines += 1;
                         continue;
@@ -480,5 +535,31 @@ impl Read for ChannelReader {
         let n = out.len().min(self.current.len());
         out[..n].copy_from_slice(&self.current.split_to(n));
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_child_is_known_at_a_glance_in_either_key_order() {
+        for line in [
+            &br#"{"id":"gid://shopify/FulfillmentLineItem/7","quantity":1,"lineItem":{"id":"gid://shopify/LineItem/3"},"__parentId":"gid://shopify/Fulfillment/9"}"#[..],
+            br#"{"__parentId":"gid://shopify/Fulfillment/9","id":"gid://shopify/FulfillmentLineItem/7","lineItem":{"id":"gid://shopify/LineItem/3"},"quantity":1}"#,
+        ] {
+            let at = memchr::memmem::find(line, PARENT).expect("a child");
+            let h = quick_head(line, at).expect("known");
+            assert_eq!(h.id, Some("gid://shopify/FulfillmentLineItem/7"));
+            assert_eq!(h.parent, Some("gid://shopify/Fulfillment/9"));
+        }
+        // Anything else is left to the parser.
+        let odd = br#"{"__parentId":"gid://shopify/Order/1","id":"gid://shopify/Refund/2"}"#;
+        let at = memchr::memmem::find(odd, PARENT).expect("a child");
+        assert!(quick_head(odd, at).is_none());
+        let escaped =
+            br#"{"__parentId":"gid:\/\/shopify\/Order\/1","id":"gid://shopify/LineItem/2"}"#;
+        let at = memchr::memmem::find(escaped, PARENT).expect("a child");
+        assert!(quick_head(escaped, at).is_none());
     }
 }

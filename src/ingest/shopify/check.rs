@@ -131,8 +131,10 @@ impl Report {
     }
 }
 
-const SCOPES: &str = "query Scopes { currentAppInstallation { accessScopes { handle } } }";
-const RECENT: &str = "query Recent { orders(first: 5, reverse: true, sortKey: CREATED_AT) { nodes { id email customer { firstName lastName } } } }";
+/// The granted scopes.
+pub const SCOPES: &str = "query Scopes { currentAppInstallation { accessScopes { handle } } }";
+/// Whether protected customer data comes back.
+pub const RECENT: &str = "query Recent { orders(first: 5, reverse: true, sortKey: CREATED_AT) { nodes { id email customer { firstName lastName } } } }";
 
 /// Checks one shop.
 pub async fn check(api: &ShopApi) -> Result<Report, ApiError> {

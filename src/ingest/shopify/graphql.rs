@@ -31,10 +31,14 @@ pub mod first {
     pub const REFUNDS: u32 = 2;
 }
 
-const MONEY: &str = "shopMoney { amount currencyCode } presentmentMoney { amount currencyCode }";
-const LINE_ITEM: &str = "id title variantTitle sku quantity currentQuantity requiresShipping originalUnitPriceSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } } image { url }";
+/// What the shopper paid: the presentment amount (the currency is the
+/// order's `presentmentCurrencyCode`).
+const MONEY: &str = "presentmentMoney { amount }";
+/// The total in both currencies (staff see the shop's when it differs).
+const BOTH_MONEYS: &str = "shopMoney { amount } presentmentMoney { amount }";
+const LINE_ITEM: &str = "id title variantTitle sku quantity currentQuantity requiresShipping originalUnitPriceSet { presentmentMoney { amount } } image { url }";
 const EVENT: &str = "id status happenedAt message city province country estimatedDeliveryAt";
-const REFUND: &str = "id createdAt note totalRefundedSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }";
+const REFUND: &str = "id createdAt note totalRefundedSet { presentmentMoney { amount } }";
 const RETURN_LINE: &str = "quantity returnReasonDefinition { handle } ... on ReturnLineItem { fulfillmentLineItem { lineItem { id title } } }";
 const PAGE: &str = "pageInfo { hasNextPage endCursor }";
 
@@ -74,7 +78,7 @@ fn return_fields() -> String {
 fn order_scalars() -> String {
     format!(
         "id legacyResourceId name email phone customerLocale currencyCode presentmentCurrencyCode \
-         subtotalPriceSet {{ {MONEY} }} totalPriceSet {{ {MONEY} }} totalTaxSet {{ {MONEY} }} \
+         subtotalPriceSet {{ {MONEY} }} totalPriceSet {{ {BOTH_MONEYS} }} totalTaxSet {{ {MONEY} }} \
          totalDiscountsSet {{ {MONEY} }} totalShippingPriceSet {{ {MONEY} }} \
          createdAt processedAt updatedAt closedAt cancelledAt cancelReason tags \
          customer {{ firstName lastName locale }} \
@@ -997,6 +1001,19 @@ mod tests {
                 json!({"id": "gid://shopify/Order/1", "after": "x"}),
             );
             assert!(c <= MAX_QUERY_COST, "{f:?}: {c}");
+        }
+        // The bulk operation's start and polls, and `shopify check`.
+        for q in [
+            super::super::bulk::RUN,
+            super::super::bulk::POLL,
+            super::super::check::SCOPES,
+            super::super::check::RECENT,
+        ] {
+            let c = cost(
+                q,
+                json!({"id": "gid://shopify/BulkOperation/1", "query": "{}"}),
+            );
+            assert!(c <= MAX_QUERY_COST, "{q}: {c}");
         }
     }
 

@@ -213,18 +213,25 @@ pub async fn sync_shop(
             _ => done.partial_url.clone(),
         };
         if let Some(url) = url {
-            let imported = bulk::import_url(store, api, &url, run.started_at, run.imported, |n| {
-                if let Some(b) = cp.bulk.as_mut() {
-                    b.imported = n;
-                }
-                // Progress is best effort: the imports are idempotent.
-                let _ = save_checkpoint(data_dir, &domain, &cp);
-            })
+            let imported = bulk::import_url(
+                store,
+                api,
+                &url,
+                run.started_at,
+                run.imported,
+                |n, refetch| {
+                    if let Some(b) = cp.bulk.as_mut() {
+                        b.imported = n;
+                    }
+                    cp.refetch.extend_from_slice(refetch);
+                    // Progress is best effort: the imports are idempotent.
+                    let _ = save_checkpoint(data_dir, &domain, &cp);
+                },
+            )
             .await?;
             report.bulk_orders += imported.orders.saturating_sub(run.imported);
             report.orders += imported.orders.saturating_sub(run.imported) as usize;
             report.written += imported.report;
-            cp.refetch.extend(imported.refetch);
         }
         cp.bulk = None;
         if done.status != "COMPLETED" {
