@@ -40,6 +40,8 @@ pub const BATCH_STORE_OPTIONS: StoreOptions = StoreOptions {
 /// `order-status serve`: seed demo data into an empty store if configured
 /// to, then serve until Ctrl-C / SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    // Before anything opens files: sockets and index segments share it.
+    let open_files = web::raise_open_file_limit();
     let store = Store::open(&config.data_dir, StoreOptions::default())?;
     if config.seed_demo && store.count() == 0 {
         let samples = seed_demo(&store, &config.shop.domain, Utc::now()).await?;
@@ -69,6 +71,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         })?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, orders = store.count(), "serving");
+    if config.public_url.is_none() && !addr.ip().is_loopback() {
+        tracing::warn!(
+            "public_url is not set: links the site hands out (shared by staff, in emails) will point at {addr}; set ORDER_STATUS_PUBLIC_URL to the address shoppers use"
+        );
+    }
     println!("order-status is listening on http://{addr}/");
     let sync_status = SyncStatus::default();
     for shop in &config.shopify {
@@ -82,7 +89,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let apis = Apis::new(&config, CallOptions::default())?;
     let syncing = spawn_background_sync(&config, &store, &apis, &sync_status);
     let state = AppState::new(config, store.clone(), apis, sync_status)?;
-    web::serve(listener, state, shutdown_signal()).await?;
+    web::serve(listener, state, open_files, shutdown_signal()).await?;
     if let Some(task) = syncing {
         task.abort();
         let _ = task.await;
@@ -531,25 +538,44 @@ pub fn link_snippet(config: &Config, shop: Option<&str>, days: u32) -> anyhow::R
     Ok(())
 }
 
-/// `order-status staff add NAME`: the password comes from standard input
-/// (asked twice, without echo, on a terminal).
-pub fn staff_add(config: &Config, name: &str) -> anyhow::Result<()> {
-    let mut accounts = Accounts::load(&config.data_dir)?;
-    let password = if std::io::stdin().is_terminal() {
+/// A password from standard input: asked twice, without echo, on a
+/// terminal; one line otherwise.
+fn read_password(name: &str) -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password(format!("Password for {name}: "))?;
         let again = rpassword::prompt_password("Again: ")?;
         anyhow::ensure!(
             first == again,
             "the two passwords differ; nothing was changed"
         );
-        first
+        Ok(first)
     } else {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line)?;
-        line.trim_end_matches(['\n', '\r']).to_string()
-    };
+        Ok(line.trim_end_matches(['\n', '\r']).to_string())
+    }
+}
+
+/// `order-status staff add NAME`.
+pub fn staff_add(config: &Config, name: &str) -> anyhow::Result<()> {
+    let mut accounts = Accounts::load(&config.data_dir)?;
+    let password = read_password(name)?;
     accounts.add(name, &password)?;
     println!("Added staff account {name}.");
+    Ok(())
+}
+
+/// `order-status staff passwd NAME`: a new password; every session of the
+/// account ends.
+pub fn staff_passwd(config: &Config, name: &str) -> anyhow::Result<()> {
+    let mut accounts = Accounts::load(&config.data_dir)?;
+    anyhow::ensure!(
+        accounts.exists(name),
+        "there is no staff account called {name}"
+    );
+    let password = read_password(name)?;
+    accounts.set_password(name, &password)?;
+    println!("Changed the password of {name}; their sessions have ended.");
     Ok(())
 }
 

@@ -75,7 +75,24 @@ pub struct Config {
     /// How often `serve` reconciles with Shopify (webhooks can be lost).
     pub sync_interval: std::time::Duration,
     /// Bearer token that lets non-loopback clients read `/metrics`.
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<Secret>,
+}
+
+/// A secret setting: its `Debug` says only that it is there.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for comparing; never for logging.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 /// How the site authenticates to a shop's Admin API.
@@ -175,6 +192,17 @@ pub struct Limits {
     /// Failed lookups of one order number (from any IP) before it is
     /// locked, and for how long.
     pub order_failures: FailureSpec,
+    /// Connections open at once in all (0: three quarters of the open-file
+    /// limit).
+    pub connections: usize,
+    /// Connections open at once from one client address (trusted proxies
+    /// are exempt).
+    pub connections_per_client: usize,
+    /// How long a new connection may take to send its first byte.
+    pub first_byte_timeout: std::time::Duration,
+    /// How long a connection may sit with nothing in flight and no bytes
+    /// moving.
+    pub idle_timeout: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -186,6 +214,10 @@ impl Default for Limits {
             login: spec("5/m:3"),
             api: spec("6000/m:600"),
             order_failures: FailureSpec::parse("5/15m").expect("valid built-in lock"),
+            connections: 0,
+            connections_per_client: 64,
+            first_byte_timeout: std::time::Duration::from_secs(10),
+            idle_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -373,6 +405,10 @@ struct FileLimits {
     login: Option<String>,
     api: Option<String>,
     order_failures: Option<String>,
+    connections: Option<u64>,
+    connections_per_client: Option<u64>,
+    first_byte_timeout: Option<String>,
+    idle_timeout: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -457,6 +493,14 @@ impl Config {
                 login: var("ORDER_STATUS_LIMIT_LOGIN"),
                 api: var("ORDER_STATUS_LIMIT_API"),
                 order_failures: var("ORDER_STATUS_LIMIT_ORDER_FAILURES"),
+                connections: var("ORDER_STATUS_LIMIT_CONNECTIONS")
+                    .map(|v| parse_count("ORDER_STATUS_LIMIT_CONNECTIONS", &v))
+                    .transpose()?,
+                connections_per_client: var("ORDER_STATUS_LIMIT_CONNECTIONS_PER_CLIENT")
+                    .map(|v| parse_count("ORDER_STATUS_LIMIT_CONNECTIONS_PER_CLIENT", &v))
+                    .transpose()?,
+                first_byte_timeout: var("ORDER_STATUS_LIMIT_FIRST_BYTE_TIMEOUT"),
+                idle_timeout: var("ORDER_STATUS_LIMIT_IDLE_TIMEOUT"),
             },
             shop: FileShop {
                 name: var("ORDER_STATUS_SHOP_NAME"),
@@ -533,7 +577,7 @@ impl Config {
                     reason: "must be at least 16 characters".into(),
                 });
             }
-            self.metrics_token = Some(t);
+            self.metrics_token = Some(Secret(t));
         }
         for shop in f.shopify {
             self.add_shopify(shop)?;
@@ -562,6 +606,37 @@ impl Config {
                     reason: format!("{v:?} is not a count and window such as 5/15m"),
                 })?;
         }
+        if let Some(n) = l.connections {
+            self.limits.connections = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(n) = l.connections_per_client {
+            if n == 0 {
+                return Err(ConfigError::Invalid {
+                    name: "limits.connections_per_client".into(),
+                    reason: "must be at least 1".into(),
+                });
+            }
+            self.limits.connections_per_client = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        let timeout = |name: &str, v: Option<String>, into: &mut std::time::Duration| {
+            if let Some(v) = v {
+                *into = parse_period(v.trim()).ok_or_else(|| ConfigError::Invalid {
+                    name: format!("limits.{name}"),
+                    reason: format!("{v:?} is not a period such as 10s or 2m"),
+                })?;
+            }
+            Ok::<(), ConfigError>(())
+        };
+        timeout(
+            "first_byte_timeout",
+            l.first_byte_timeout,
+            &mut self.limits.first_byte_timeout,
+        )?;
+        timeout(
+            "idle_timeout",
+            l.idle_timeout,
+            &mut self.limits.idle_timeout,
+        )?;
         if let Some(keys) = f.link_keys {
             self.link_keys = keys
                 .iter()
@@ -793,6 +868,13 @@ fn parse_public_url(s: &str) -> Result<String, ConfigError> {
     }
 }
 
+fn parse_count(name: &str, v: &str) -> Result<u64, ConfigError> {
+    v.trim().parse().map_err(|_| ConfigError::Invalid {
+        name: name.into(),
+        reason: format!("{v:?} is not a whole number"),
+    })
+}
+
 fn parse_bool(name: &str, v: &str) -> Result<bool, ConfigError> {
     match v.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
@@ -898,6 +980,12 @@ mod tests {
             !format!("{c:?}").contains("0123456789abcdefXYZ"),
             "secrets stay out of Debug"
         );
+        let c = Config::load(
+            None,
+            env(&[("ORDER_STATUS_METRICS_TOKEN", "a-long-metrics-token-secret")]),
+        )
+        .expect("load");
+        assert!(!format!("{c:?}").contains("a-long-metrics-token-secret"));
         let e =
             Config::load(None, env(&[("ORDER_STATUS_LINK_KEYS", "k1=tiny1")])).expect_err("short");
         assert!(!e.to_string().contains("tiny1"), "{e}");

@@ -8,6 +8,7 @@ pub mod config;
 pub mod files;
 pub mod ingest;
 pub mod links;
+pub mod logsafe;
 pub mod order;
 pub mod staff;
 pub mod store;

@@ -271,8 +271,10 @@ fn mac(key: &LinkKey, payload: &[u8]) -> HmacSha256 {
     m
 }
 
+/// Lower-case hex only: one spelling per link (an upper-case MAC would be
+/// a second URL for the same link).
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() != 64 {
+    if s.len() != 64 || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return None;
     }
     (0..s.len())
@@ -377,6 +379,20 @@ mod tests {
             t.rsplit('.').next().expect("mac")
         );
         assert_eq!(l.verify(&forged, now()), Err(LinkError::BadSignature));
+    }
+
+    #[test]
+    fn only_the_lower_case_mac_verifies() {
+        let l = links("k1", "0123456789abcdef0123");
+        let t = l.sign(&claims());
+        let (p, mac) = t.rsplit_once('.').expect("dot");
+        assert!(
+            mac.bytes().any(|b| b.is_ascii_alphabetic()),
+            "a mac with letters"
+        );
+        let upper = format!("{p}.{}", mac.to_ascii_uppercase());
+        assert_eq!(l.verify(&upper, now()), Err(LinkError::Malformed));
+        assert!(l.verify(&t, now()).is_ok());
     }
 
     #[test]

@@ -136,6 +136,9 @@ enum WebhooksCommand {
 enum StaffCommand {
     /// Add an account; the password is read from standard input.
     Add { name: String },
+    /// Set a new password (read from standard input); every session of the
+    /// account ends.
+    Passwd { name: String },
     /// Remove an account (its sessions end at once).
     Remove { name: String },
     /// List the accounts.
@@ -227,6 +230,7 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Command::Staff { action } => match action {
             StaffCommand::Add { name } => cli::staff_add(&config, &name)?,
+            StaffCommand::Passwd { name } => cli::staff_passwd(&config, &name)?,
             StaffCommand::Remove { name } => cli::staff_remove(&config, &name)?,
             StaffCommand::List => cli::staff_list(&config)?,
         },

@@ -1,25 +1,28 @@
 //! Staff accounts and their sign-in sessions.
 //!
-//! Accounts live in `<data dir>/staff.json` (mode 0600): a name and an
-//! argon2id hash per person, managed with `order-status staff add|remove|
-//! list`. A session is a signed cookie value, not server state:
+//! Accounts live in `<data dir>/staff.json` (mode 0600): a name, an
+//! argon2id hash and a session epoch per person, managed with
+//! `order-status staff add|passwd|remove|list`. A session is a cookie
+//! signed with the key in `<data dir>/session-key` (0600), through
+//! axum-extra's signed cookie jar; its value says who, until when, and the
+//! account's session epoch when it was made:
 //!
 //! ```text
-//! v1.<name>.<expires_unix>.<hex HMAC-SHA256(session key, "v1.<name>.<expires>")>
+//! <epoch>.<expires_unix>.<name>
 //! ```
 //!
-//! The session key is generated once into `<data dir>/session-key` (0600).
-//! Every request re-checks that the account still exists, so removing a
-//! person ends their sessions; rotating the key file ends everyone's.
+//! Every request re-reads the account: a session of a removed account, or
+//! one older than the account's epoch, is no session. Signing out, changing
+//! the password and removing the account bump or drop the epoch, so each
+//! ends every session of that person at once; rotating the key file ends
+//! everyone's.
 
 use std::path::{Path, PathBuf};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use thiserror::Error;
 
 use crate::files::write_private;
@@ -55,6 +58,9 @@ pub struct Account {
     /// PHC string of an argon2id hash.
     hash: String,
     pub created_at: DateTime<Utc>,
+    /// Sessions made before this epoch have ended.
+    #[serde(default)]
+    pub session_epoch: u32,
 }
 
 /// The accounts file.
@@ -93,6 +99,38 @@ impl Accounts {
         self.list.iter().any(|a| a.name == name)
     }
 
+    /// The account called `name`.
+    pub fn get(&self, name: &str) -> Option<&Account> {
+        self.list.iter().find(|a| a.name == name)
+    }
+
+    /// Ends every session of `name` (sign-out) and saves the file.
+    pub fn end_sessions(&mut self, name: &str) -> Result<(), StaffError> {
+        let a = self
+            .list
+            .iter_mut()
+            .find(|a| a.name == name)
+            .ok_or_else(|| StaffError::NoSuchAccount(name.to_string()))?;
+        a.session_epoch = a.session_epoch.saturating_add(1);
+        self.save()
+    }
+
+    /// Sets a new password, ending every session of the account.
+    pub fn set_password(&mut self, name: &str, password: &str) -> Result<(), StaffError> {
+        if password.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(StaffError::WeakPassword);
+        }
+        let hash = hash_password(password)?;
+        let a = self
+            .list
+            .iter_mut()
+            .find(|a| a.name == name)
+            .ok_or_else(|| StaffError::NoSuchAccount(name.to_string()))?;
+        a.hash = hash;
+        a.session_epoch = a.session_epoch.saturating_add(1);
+        self.save()
+    }
+
     /// Adds an account and saves the file.
     pub fn add(&mut self, name: &str, password: &str) -> Result<(), StaffError> {
         check_name(name)?;
@@ -107,6 +145,7 @@ impl Accounts {
             name: name.to_string(),
             hash,
             created_at: Utc::now(),
+            session_epoch: 0,
         });
         self.save()
     }
@@ -177,10 +216,46 @@ fn hash_password(password: &str) -> Result<String, StaffError> {
         .map_err(|e| StaffError::Hash(e.to_string()))
 }
 
-/// Signs and reads session cookie values.
+/// A signed-in person, as the session cookie says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub name: String,
+    pub epoch: u32,
+    pub expires: DateTime<Utc>,
+}
+
+impl Session {
+    /// The cookie value (signed by the jar): `epoch.expires.name`. The
+    /// name goes last, so names with dots in them read back whole.
+    pub fn value(&self) -> String {
+        format!("{}.{}.{}", self.epoch, self.expires.timestamp(), self.name)
+    }
+
+    /// Reads a cookie value (already verified by the jar).
+    pub fn parse(value: &str) -> Option<Session> {
+        let mut parts = value.splitn(3, '.');
+        let epoch = parts.next()?.parse().ok()?;
+        let expires = DateTime::from_timestamp(parts.next()?.parse().ok()?, 0)?;
+        let name = parts.next()?;
+        check_name(name).ok()?;
+        Some(Session {
+            name: name.to_string(),
+            epoch,
+            expires,
+        })
+    }
+
+    /// Whether this session still stands: not expired, and made at or
+    /// after the account's current session epoch.
+    pub fn is_valid(&self, account: &Account, now: DateTime<Utc>) -> bool {
+        self.expires > now && self.name == account.name && self.epoch >= account.session_epoch
+    }
+}
+
+/// The key session cookies are signed with.
 #[derive(Clone)]
 pub struct Sessions {
-    key: Vec<u8>,
+    key: axum_extra::extract::cookie::Key,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -197,7 +272,7 @@ impl Sessions {
             path: path.clone(),
             reason: e.to_string(),
         };
-        let key = match std::fs::read(&path) {
+        let secret = match std::fs::read(&path) {
             Ok(k) if k.len() >= 32 => k,
             Ok(_) => {
                 return Err(StaffError::File {
@@ -214,59 +289,25 @@ impl Sessions {
             }
             Err(e) => return Err(file_err(e)),
         };
-        Ok(Sessions { key })
+        Ok(Sessions::with_key(&secret))
     }
 
-    /// A session with a given key (tests).
-    pub fn with_key(key: &[u8]) -> Sessions {
-        Sessions { key: key.to_vec() }
-    }
-
-    /// The cookie value for `name` until `expires`.
-    pub fn sign(&self, name: &str, expires: DateTime<Utc>) -> String {
-        let body = format!("v1.{name}.{}", expires.timestamp());
-        let mac = self.mac(&body).finalize().into_bytes();
-        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{body}.{hex}")
-    }
-
-    /// The staff name a cookie value stands for, if signed by us and not
-    /// expired at `now`.
-    pub fn verify(&self, value: &str, now: DateTime<Utc>) -> Option<String> {
-        if value.len() > 200 {
-            return None;
+    /// Sessions signed with a key derived from `secret` (32 bytes or more).
+    pub fn with_key(secret: &[u8]) -> Sessions {
+        Sessions {
+            key: axum_extra::extract::cookie::Key::derive_from(secret),
         }
-        let (body, mac_hex) = value.rsplit_once('.')?;
-        let mut parts = body.split('.');
-        let (Some("v1"), Some(name), Some(exp), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return None;
-        };
-        if mac_hex.len() != 64 {
-            return None;
-        }
-        let given: Vec<u8> = (0..64)
-            .step_by(2)
-            .map(|i| u8::from_str_radix(mac_hex.get(i..i + 2)?, 16).ok())
-            .collect::<Option<_>>()?;
-        self.mac(body).verify_slice(&given).ok()?;
-        let expires = DateTime::from_timestamp(exp.parse().ok()?, 0)?;
-        (expires > now && check_name(name).is_ok()).then(|| name.to_string())
     }
 
-    fn mac(&self, body: &str) -> Hmac<Sha256> {
-        let mut m =
-            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
-        m.update(body.as_bytes());
-        m
+    /// The signing key, for the cookie jar.
+    pub fn key(&self) -> &axum_extra::extract::cookie::Key {
+        &self.key
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Duration;
 
     #[test]
     fn accounts_add_verify_remove_and_persist() {
@@ -315,24 +356,46 @@ mod tests {
     }
 
     #[test]
-    fn sessions_sign_verify_expire_and_resist_tampering() {
-        let s = Sessions::with_key(b"0123456789abcdef0123456789abcdef");
+    fn session_values_read_back_with_dots_in_names_and_follow_the_epoch() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut a = Accounts::load(dir.path()).expect("load");
+        a.add("anna.berg", "correct horse battery")
+            .expect("a dotted name");
         let now = Utc::now();
-        let v = s.sign("maria", now + Duration::hours(1));
-        assert_eq!(s.verify(&v, now).as_deref(), Some("maria"));
-        assert_eq!(s.verify(&v, now + Duration::hours(2)), None, "expired");
-        let forged = v.replacen("maria", "admin", 1);
-        assert_eq!(s.verify(&forged, now), None);
-        let other = Sessions::with_key(b"another key, 32 bytes long......");
-        assert_eq!(other.verify(&v, now), None);
+        let s = Session {
+            name: "anna.berg".into(),
+            epoch: 0,
+            expires: DateTime::from_timestamp(now.timestamp() + 3600, 0).expect("time"),
+        };
+        let back = Session::parse(&s.value()).expect("reads back");
+        assert_eq!(back, s);
+        let account = a.get("anna.berg").expect("account").clone();
+        assert!(back.is_valid(&account, now));
+        assert!(
+            !back.is_valid(&account, now + chrono::Duration::hours(2)),
+            "expired"
+        );
+        a.end_sessions("anna.berg").expect("sign out");
+        let account = a.get("anna.berg").expect("account").clone();
+        assert!(!back.is_valid(&account, now), "signed out everywhere");
+        a.set_password("anna.berg", "another long password")
+            .expect("passwd");
+        assert!(a.get("anna.berg").expect("account").session_epoch == 2);
+        assert!(
+            Accounts::load(dir.path())
+                .expect("reload")
+                .verify("anna.berg", "another long password")
+        );
         for junk in [
             "",
-            "v1",
-            "v1.a.b.c",
-            "v1.maria.99999999999.zz",
-            &"x".repeat(500),
+            "x",
+            "1.2",
+            "1.2.",
+            "a.1.name",
+            "1.99999999999999999999.n",
+            "1.5.bad name",
         ] {
-            assert_eq!(s.verify(junk, now), None, "{junk}");
+            assert_eq!(Session::parse(junk), None, "{junk}");
         }
     }
 
@@ -341,7 +404,6 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let a = Sessions::open(dir.path()).expect("create");
         let b = Sessions::open(dir.path()).expect("load");
-        let v = a.sign("x", Utc::now() + chrono::Duration::minutes(5));
-        assert!(b.verify(&v, Utc::now()).is_some());
+        assert_eq!(a.key().master(), b.key().master());
     }
 }

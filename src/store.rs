@@ -521,7 +521,7 @@ fn load(searcher: &Searcher, fields: &Fields, addr: DocAddress) -> Result<Order,
         .get_first(fields.order)
         .and_then(|v| v.as_bytes())
         .ok_or_else(|| StoreError::Corrupt("document without an order".into()))?;
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(crate::logsafe::json_error(&e)))
 }
 
 #[cfg(test)]

@@ -122,16 +122,17 @@ pub fn ShopHeader() -> impl IntoView {
 }
 
 /// Links to this page in every language (`?lang=` sticks via a cookie).
+/// The links are the query alone, relative to the page: echoing the path
+/// would turn a request for `//evil.example` into a link off-site.
 #[component]
 fn LanguageSwitch() -> impl IntoView {
     let cx = request_context();
     let current = cx.i18n.lang;
-    let path = cx.path.split('?').next().unwrap_or("/").to_string();
     let links = Lang::ALL
         .iter()
         .map(|lang| {
             let name = I18n::new(*lang, cx.i18n.tz, cx.i18n.catalog()).t("meta.name");
-            let href = format!("{path}?lang={}", lang.code());
+            let href = format!("?lang={}", lang.code());
             let is_current = *lang == current;
             view! {
                 <li>

@@ -51,6 +51,7 @@ pub use assets::Assets;
 pub use ops::{Metrics, SyncStatus};
 pub use protect::Limiters;
 pub use render::render_page;
+pub use server::raise_open_file_limit;
 
 /// Everything a request handler may need; cheap to clone.
 #[derive(Clone, Debug)]
@@ -153,35 +154,37 @@ impl AppState {
     }
 }
 
-/// The order a status link opens, if the link is valid now. Why a link
-/// fails is logged at debug level (never the token itself) and not told to
-/// the visitor: every failure looks the same from outside.
+/// The order a status link opens, if the link is valid now (`Ok(None)`
+/// when it is not). Why a link fails is logged at debug level (never the
+/// token itself) and not told to the visitor: every failure looks the same
+/// from outside. A store that cannot be read is an error, not an invalid
+/// link: the visitor should try again, not be told the link is dead.
 pub fn open_status_link(
     state: &AppState,
     token: &str,
     now: chrono::DateTime<chrono::Utc>,
-) -> Option<(Order, LinkClaims)> {
+) -> Result<Option<(Order, LinkClaims)>, crate::store::StoreError> {
     let claims = match state.links.verify(token, now) {
         Ok(c) => c,
         Err(e) => {
             tracing::debug!(reason = %e, "status link refused");
-            return None;
+            return Ok(None);
         }
     };
     let key = claims.order_key();
     if let Err(e) = links::check_epoch(&claims, state.epochs.get(&key)) {
         tracing::debug!(reason = %e, "status link refused");
-        return None;
+        return Ok(None);
     }
     match state.store.get(&key) {
-        Ok(Some(order)) => Some((order, claims)),
+        Ok(Some(order)) => Ok(Some((order, claims))),
         Ok(None) => {
             tracing::debug!("status link for an order that is gone");
-            None
+            Ok(None)
         }
         Err(e) => {
             tracing::error!(error = %e, "store read failed");
-            None
+            Err(e)
         }
     }
 }
@@ -258,10 +261,20 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// 413 for bodies over the limit of their route: 2 MiB for webhooks,
-/// 64 KiB anywhere else. A declared length is checked up front; a streamed
-/// body is cut off at the limit while it is read.
+/// Longest request target (path and query) answered normally; a longer one
+/// gets 414 here, with the security headers (hyper's own 414, for targets
+/// past its buffer, carries none, and no body).
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// 414 for request targets over [`MAX_URI_BYTES`]; 413 for bodies over the
+/// limit of their route: 2 MiB for webhooks, 64 KiB anywhere else. A
+/// declared length is checked up front; a streamed body is cut off at the
+/// limit while it is read.
 async fn limit_body(req: Request, next: middleware::Next) -> Response {
+    let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if target > MAX_URI_BYTES {
+        return (StatusCode::URI_TOO_LONG, "The address is too long.").into_response();
+    }
     let limit = if req.uri().path().starts_with("/webhooks/") {
         webhooks::MAX_WEBHOOK_BYTES
     } else {
@@ -288,7 +301,9 @@ async fn static_or_not_found(State(state): State<AppState>, req: Request) -> Res
     if matches!(*req.method(), Method::GET | Method::HEAD) {
         let (parts, body) = req.into_parts();
         let probe = Request::from_parts(parts.clone(), Body::empty());
-        let files = ServeDir::new(&state.config.public_dir);
+        // No index.html and no directory redirects: `GET //.` must not
+        // answer with a redirect to `//./` (another host, to a browser).
+        let files = ServeDir::new(&state.config.public_dir).append_index_html_on_directories(false);
         match files.oneshot(probe).await {
             Ok(res) if res.status() != StatusCode::NOT_FOUND => {
                 let mut res = res.into_response();
@@ -317,9 +332,21 @@ async fn static_or_not_found(State(state): State<AppState>, req: Request) -> Res
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
+    open_files: u64,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), ServeError> {
     state.limiters.spawn_pruner();
-    server::run(listener, router(state), shutdown).await?;
+    let limits = server::ConnLimits::new(
+        &state.config.limits,
+        &state.config.trusted_proxies,
+        open_files,
+    );
+    tracing::info!(
+        connections = limits.total,
+        per_client = limits.per_client,
+        open_files,
+        "connection limits"
+    );
+    server::run(listener, router(state), limits, shutdown).await?;
     Ok(())
 }

@@ -9,6 +9,11 @@ use order_status::ingest::demo::Scenario;
 
 /// A client with a cookie jar, signed in as the demo account.
 async fn signed_in(server: &Server) -> reqwest::Client {
+    signed_in_as(server, DEMO_STAFF.0, DEMO_STAFF.1).await.0
+}
+
+/// A client signed in as `name`, and its raw session cookie.
+async fn signed_in_as(server: &Server, name: &str, password: &str) -> (reqwest::Client, String) {
     let c = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -18,8 +23,8 @@ async fn signed_in(server: &Server) -> reqwest::Client {
         .post(server.url("/staff/login"))
         .header("accept", "text/html")
         .form(&[
-            ("name", DEMO_STAFF.0),
-            ("password", DEMO_STAFF.1),
+            ("name", name),
+            ("password", password),
             ("next", "/staff?q=x"),
         ])
         .send()
@@ -27,7 +32,27 @@ async fn signed_in(server: &Server) -> reqwest::Client {
         .expect("login");
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/staff?q=x");
-    c
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("name=value")
+        .to_string();
+    (c, cookie)
+}
+
+/// A GET of `/staff` with exactly this cookie header.
+async fn with_cookie(server: &Server, cookie: &str) -> u16 {
+    client()
+        .get(server.url("/staff"))
+        .header("cookie", cookie)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("get")
+        .status()
+        .as_u16()
 }
 
 async fn get(c: &reqwest::Client, url: String) -> (u16, String) {
@@ -146,25 +171,32 @@ async fn the_cookie_is_secure_over_https() {
 
 #[tokio::test]
 async fn sessions_expire_end_on_sign_out_and_on_account_removal() {
-    use order_status::staff::Sessions;
+    use axum_extra::extract::cookie::{Cookie, SignedCookieJar};
+    use order_status::staff::{Session, Sessions};
     let server = Server::start(&[]);
     let data = server.dir.path().join("data");
     let sessions = Sessions::open(&data).expect("session key");
-    let expired = sessions.sign(
-        DEMO_STAFF.0,
-        chrono::Utc::now() - chrono::Duration::seconds(1),
-    );
+    let expired = Session {
+        name: DEMO_STAFF.0.into(),
+        epoch: 0,
+        expires: chrono::Utc::now() - chrono::Duration::seconds(1),
+    };
+    let jar = SignedCookieJar::new(sessions.key().clone())
+        .add(Cookie::new("staff_session", expired.value()));
+    let signed = jar.get("staff_session").expect("cookie");
     let res = client()
         .get(server.url("/staff"))
-        .header("cookie", format!("staff_session={expired}"))
+        .header("cookie", format!("staff_session={}", signed.value()))
         .header("accept", "text/html")
         .send()
         .await
         .expect("get");
     assert_eq!(res.status(), 303, "an expired session is no session");
 
-    let c = signed_in(&server).await;
+    let (c, cookie) = signed_in_as(&server, DEMO_STAFF.0, DEMO_STAFF.1).await;
+    let (_, other_device) = signed_in_as(&server, DEMO_STAFF.0, DEMO_STAFF.1).await;
     assert_eq!(get(&c, server.url("/staff")).await.0, 200);
+    assert_eq!(with_cookie(&server, &other_device).await, 200);
     let res = c
         .post(server.url("/staff/logout"))
         .send()
@@ -178,8 +210,41 @@ async fn sessions_expire_end_on_sign_out_and_on_account_removal() {
             .contains("Max-Age=0")
     );
     assert_eq!(get(&c, server.url("/staff")).await.0, 303, "signed out");
+    assert_eq!(
+        with_cookie(&server, &cookie).await,
+        303,
+        "the old cookie no longer works"
+    );
+    assert_eq!(
+        with_cookie(&server, &other_device).await,
+        303,
+        "nor the other device's"
+    );
 
-    let c = signed_in(&server).await;
+    // A new password ends every session too.
+    let (_, cookie) = signed_in_as(&server, DEMO_STAFF.0, DEMO_STAFF.1).await;
+    let mut passwd = std::process::Command::new(env!("CARGO_BIN_EXE_order-status"))
+        .args(["staff", "passwd", DEMO_STAFF.0, "--data-dir"])
+        .arg(&data)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    {
+        use std::io::Write;
+        let mut stdin = passwd.stdin.take().expect("stdin");
+        stdin.write_all(b"a brand new password\n").expect("write");
+    }
+    assert!(passwd.wait().expect("waits").success());
+    assert_eq!(
+        with_cookie(&server, &cookie).await,
+        303,
+        "a password change signs out"
+    );
+    let (_, cookie) = signed_in_as(&server, DEMO_STAFF.0, "a brand new password").await;
+    assert_eq!(with_cookie(&server, &cookie).await, 200);
+
+    let (c, _) = signed_in_as(&server, DEMO_STAFF.0, "a brand new password").await;
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_order-status"))
         .args(["staff", "remove", DEMO_STAFF.0, "--data-dir"])
         .arg(&data)
@@ -191,6 +256,30 @@ async fn sessions_expire_end_on_sign_out_and_on_account_removal() {
         303,
         "a removed account's session ends"
     );
+}
+
+#[tokio::test]
+async fn names_with_dots_stay_signed_in() {
+    let server = Server::start(&[]);
+    let mut add = std::process::Command::new(env!("CARGO_BIN_EXE_order-status"))
+        .args(["staff", "add", "anna.berg", "--data-dir"])
+        .arg(server.dir.path().join("data"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    {
+        use std::io::Write;
+        let mut stdin = add.stdin.take().expect("stdin");
+        stdin.write_all(b"long enough password\n").expect("write");
+    }
+    assert!(add.wait().expect("waits").success());
+    let (c, cookie) = signed_in_as(&server, "anna.berg", "long enough password").await;
+    assert_eq!(get(&c, server.url("/staff")).await.0, 200);
+    assert_eq!(with_cookie(&server, &cookie).await, 200);
+    // A cookie we did not sign is no session.
+    let forged = cookie.replacen("anna.berg", "demo", 1);
+    assert_eq!(with_cookie(&server, &forged).await, 303);
 }
 
 #[tokio::test]

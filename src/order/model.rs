@@ -457,9 +457,13 @@ impl Order {
         }
     }
 
-    /// Total refunded: the sum of successful refund transactions.
-    pub fn refunded_amount(&self) -> Decimal {
-        self.refunds.iter().map(Refund::amount).sum()
+    /// Total refunded: the sum of successful refund transactions; `None`
+    /// when the amounts are impossible (the sum overflows), which pages
+    /// show as "unavailable" instead of a wrong number.
+    pub fn refunded_amount(&self) -> Option<Decimal> {
+        self.refunds
+            .iter()
+            .try_fold(Decimal::ZERO, |sum, r| sum.checked_add(r.amount()?))
     }
 
     /// Open, archived (closed) or cancelled: the staff filter.
@@ -495,14 +499,13 @@ impl OrderState {
 }
 
 impl Refund {
-    /// Money actually returned by this refund.
-    pub fn amount(&self) -> Decimal {
+    /// Money actually returned by this refund (`None`: an impossible sum).
+    pub fn amount(&self) -> Option<Decimal> {
         self.transactions
             .iter()
             .filter(|t| t.kind.eq_ignore_ascii_case("refund"))
             .filter(|t| t.status.is_empty() || t.status.eq_ignore_ascii_case("success"))
-            .map(|t| t.amount)
-            .sum()
+            .try_fold(Decimal::ZERO, |sum, t| sum.checked_add(t.amount))
     }
 
     /// When the refund happened.

@@ -26,6 +26,15 @@ use chrono_tz::Tz;
 
 use super::model::*;
 
+/// Whether a URL from outside (a carrier's tracking link) is a web link:
+/// only those may become links anywhere a shopper sees them (`javascript:`
+/// and `data:` URLs would run in the shop's page or a storefront's).
+pub fn is_web_url(u: &str) -> bool {
+    let lower = u.trim_start().to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://"))
+        && !u.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
 /// A step on the shopper's timeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum StepKind {
@@ -361,7 +370,7 @@ fn packages(order: &Order) -> Vec<Package> {
                 problem,
                 carrier: f.tracking_company.clone(),
                 tracking_number: f.tracking_numbers.first().cloned(),
-                tracking_url: f.tracking_urls.first().cloned(),
+                tracking_url: f.tracking_urls.first().filter(|u| is_web_url(u)).cloned(),
                 location_name: f.location_name.clone(),
                 shipped_at: f.created_at,
                 estimated_delivery: f.estimated_delivery(),
@@ -462,7 +471,10 @@ fn headline(
             FinancialStatus::Refunded => RefundState::Refunded,
             FinancialStatus::PartiallyRefunded => RefundState::PartiallyRefunded,
             FinancialStatus::Voided | FinancialStatus::Expired => RefundState::Voided,
-            _ if order.refunded_amount() > rust_decimal::Decimal::ZERO => {
+            _ if order
+                .refunded_amount()
+                .is_none_or(|a| a > rust_decimal::Decimal::ZERO) =>
+            {
                 RefundState::PartiallyRefunded
             }
             _ => RefundState::NotRefunded,

@@ -74,8 +74,8 @@ pub fn if_needed(
             let Some(bytes) = d.get_first(order_field).and_then(|v| v.as_bytes()) else {
                 continue;
             };
-            let order: Order =
-                serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let order: Order = serde_json::from_slice(bytes)
+                .map_err(|e| StoreError::Corrupt(crate::logsafe::json_error(&e)))?;
             let doc = document(fields, &order).map_err(|e| StoreError::Encode(e.to_string()))?;
             writer.add_document(doc).map_err(|e| err(e.to_string()))?;
             n += 1;

@@ -234,6 +234,14 @@ impl I18n {
 
     /// Money in the order's currency, written the local way:
     /// "$1,234.50", "1 234,50 kr", "€95.00", "95,00 €".
+    /// An amount that may be unknown (an impossible sum): "unavailable".
+    pub fn money_or_unavailable(&self, amount: Option<Decimal>, currency: &str) -> String {
+        match amount {
+            Some(a) => self.money(a, currency),
+            None => self.t("payment.unavailable"),
+        }
+    }
+
     pub fn money(&self, amount: Decimal, currency: &str) -> String {
         let amount = amount.round_dp(2);
         let negative = amount.is_sign_negative() && !amount.is_zero();

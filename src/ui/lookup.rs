@@ -21,6 +21,8 @@ pub enum LookupNotice {
     NotFound,
     /// A status link that is malformed, tampered with, expired or revoked.
     LinkInvalid,
+    /// The order store cannot be read right now: try again shortly.
+    Unavailable,
     /// Too many attempts from this client: try again in this many seconds.
     RateLimited(u64),
     /// The same, with [`WAIT_MARKER`] where the time goes: rendered once
@@ -91,6 +93,7 @@ pub fn LookupFormView(form: LookupForm, #[prop(optional)] target_top: bool) -> i
         let text = match n {
             LookupNotice::NotFound => t("lookup.not_found"),
             LookupNotice::LinkInvalid => t("lookup.link_invalid"),
+            LookupNotice::Unavailable => t("lookup.unavailable"),
             LookupNotice::RateLimited(secs) => cx
                 .i18n
                 .tf("lookup.rate_limited", &[("wait", &cx.i18n.duration(secs))]),

@@ -870,7 +870,7 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
         .map(|r| {
             view! {
                 <li>
-                    {i.money(r.amount(), &o.currency)} " · " {stamp(i, r.at()).unwrap_or_default()}
+                     {i.money_or_unavailable(r.amount(), &o.currency)} " · " {stamp(i, r.at()).unwrap_or_default()}
                     {r.note.clone().map(|n| view! { <br />{i.tf("staff.refund_note", &[("note", &n)])} })}
                 </li>
             }
@@ -909,7 +909,7 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
                 {row(i.t("staff.discounts"), money(o.total_discounts))}
                 {row(i.t("staff.tax"), money(o.total_tax))}
                 {row(i.t("staff.total"), money(o.total_price))}
-                {row(i.t("staff.refunded"), Some(i.money(o.refunded_amount(), &o.currency)))}
+                {row(i.t("staff.refunded"), Some(i.money_or_unavailable(o.refunded_amount(), &o.currency)))}
                 {row(
                     i.t("staff.total_shop_currency"),
                     o.shop_total_price.zip(o.shop_currency.as_deref()).map(|(d, c)| i.money(d, c)),

@@ -32,18 +32,31 @@ pub fn StatusPage() -> impl IntoView {
         .unwrap_or_default();
     let now = Utc::now();
     match open_status_link(&state, &token, now) {
-        Some((order, claims)) => {
+        Ok(Some((order, claims))) => {
             state.metrics.status_views.inc();
             let link = format!("{}/status/{}", cx.base_url, token);
             let expires = cx.i18n.long_date(cx.i18n.local_date(claims.expires));
             view! { <OrderStatus order=order link=link expires=expires /> }.into_any()
         }
-        None => {
+        found => {
+            let (status, notice) = match found {
+                Err(_) => (
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    LookupNotice::Unavailable,
+                ),
+                _ => (axum::http::StatusCode::NOT_FOUND, LookupNotice::LinkInvalid),
+            };
             if let Some(res) = use_context::<ResponseOptions>() {
-                res.set_status(axum::http::StatusCode::NOT_FOUND);
+                res.set_status(status);
+                if status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
+                    res.insert_header(
+                        axum::http::header::RETRY_AFTER,
+                        axum::http::HeaderValue::from_static("30"),
+                    );
+                }
             }
             let form = LookupForm {
-                notice: Some(LookupNotice::LinkInvalid),
+                notice: Some(notice),
                 ..LookupForm::default()
             };
             view! {
@@ -272,7 +285,7 @@ fn package_card(i: &I18n, p: &Package) -> impl IntoView + use<> {
         }
     });
     let tracking = p.tracking_number.clone().map(|n| {
-        let link = match p.tracking_url.clone().filter(|u| is_web_url(u)) {
+        let link = match p.tracking_url.clone() {
             Some(url) => view! {
                 <a href=url rel="noopener noreferrer" target="_blank">{n}</a>
             }
@@ -350,12 +363,6 @@ fn package_card(i: &I18n, p: &Package) -> impl IntoView + use<> {
     }
 }
 
-/// Only http(s) links become clickable (a carrier URL is data from outside).
-fn is_web_url(u: &str) -> bool {
-    let lower = u.trim_start().to_ascii_lowercase();
-    lower.starts_with("https://") || lower.starts_with("http://")
-}
-
 fn item_row(
     i: &I18n,
     title: &str,
@@ -416,7 +423,7 @@ fn waiting_section(i: &I18n, t: &Timeline) -> Option<impl IntoView + use<>> {
 }
 
 fn payment_section(i: &I18n, order: &Order) -> impl IntoView + use<> {
-    let refunded = i.money(order.refunded_amount(), &order.currency);
+    let refunded = i.money_or_unavailable(order.refunded_amount(), &order.currency);
     let status = order.financial_status.as_str();
     let text = i.enum_text("payment", status, &[("amount", &refunded)]);
     let total = order
@@ -472,9 +479,9 @@ fn returns_section(i: &I18n, order: &Order) -> Option<impl IntoView + use<>> {
     let refunds = order
         .refunds
         .iter()
-        .filter(|r| !r.amount().is_zero())
+        .filter(|r| r.amount().is_none_or(|a| !a.is_zero()))
         .map(|r| {
-            let amount = i.money(r.amount(), &order.currency);
+            let amount = i.money_or_unavailable(r.amount(), &order.currency);
             let date = r.at().map(|t| i.date(i.local_date(t))).unwrap_or_default();
             view! { <li>{i.tf("returns.refund", &[("amount", &amount), ("date", &date)])}</li> }
         })
@@ -527,9 +534,11 @@ mod tests {
 
     #[test]
     fn only_web_urls_are_links() {
+        use crate::order::timeline::is_web_url;
         assert!(is_web_url("https://track.example/1"));
         assert!(!is_web_url("javascript:alert(1)"));
         assert!(!is_web_url("data:text/html,x"));
+        assert!(!is_web_url("https://a b"));
     }
 
     #[test]

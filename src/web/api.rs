@@ -86,7 +86,8 @@ struct PaymentView {
     text: String,
     currency: String,
     total: Option<String>,
-    refunded: String,
+    /// `null` when the refunds add up to an impossible amount.
+    refunded: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -98,7 +99,7 @@ struct ReturnView {
 
 #[derive(Serialize)]
 struct RefundView {
-    amount: String,
+    amount: Option<String>,
     at: Option<DateTime<Utc>>,
 }
 
@@ -164,7 +165,7 @@ fn package(i: &I18n, p: &Package) -> PackageView {
 
 fn view(i: &I18n, order: &Order, expires: DateTime<Utc>) -> StatusView {
     let t = Timeline::of(order, Utc::now(), i.tz);
-    let refunded = i.money(order.refunded_amount(), &order.currency);
+    let refunded = i.money_or_unavailable(order.refunded_amount(), &order.currency);
     StatusView {
         order: order.name.clone(),
         placed_at: order.processed_at.or(order.created_at),
@@ -210,7 +211,7 @@ fn view(i: &I18n, order: &Order, expires: DateTime<Utc>) -> StatusView {
             ),
             currency: order.currency.clone(),
             total: order.total_price.map(|d| d.to_string()),
-            refunded: order.refunded_amount().to_string(),
+            refunded: order.refunded_amount().map(|a| a.to_string()),
         },
         returns: order
             .returns
@@ -233,7 +234,7 @@ fn view(i: &I18n, order: &Order, expires: DateTime<Utc>) -> StatusView {
             .refunds
             .iter()
             .map(|r| RefundView {
-                amount: r.amount().to_string(),
+                amount: r.amount().map(|a| a.to_string()),
                 at: r.at(),
             })
             .collect(),
@@ -250,16 +251,22 @@ pub async fn status(
     let (lang, _) = super::render::choose_lang(&req);
     let i = I18n::new(lang, state.config.shop.timezone, state.catalog.clone());
     let mut res = match open_status_link(&state, &token, Utc::now()) {
-        Some((order, claims)) => match serde_json::to_string(&view(&i, &order, claims.expires)) {
+        Ok(Some((order, claims))) => match serde_json::to_string(&view(&i, &order, claims.expires)) {
             Ok(body) => (StatusCode::OK, body).into_response(),
             Err(e) => {
                 tracing::error!(error = %e, "status JSON failed");
                 StatusCode::INTERNAL_SERVER_ERROR.into_response()
             }
         },
-        None => (
+        Ok(None) => (
             StatusCode::NOT_FOUND,
             "{\"error\":\"not_found\",\"message\":\"This link has expired or is not valid.\"}",
+        )
+            .into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, HeaderValue::from_static("30"))],
+            "{\"error\":\"unavailable\",\"message\":\"Order status is unavailable right now; try again shortly.\"}",
         )
             .into_response(),
     };

@@ -87,12 +87,22 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
     *get.method_mut() = Method::GET;
     let mut res = render_page(state, get, move || provide_context(form.clone())).await;
     *res.status_mut() = status;
+    // The page holds what was typed, the email too: never kept by a cache.
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
 
 fn see_other(location: &str) -> Response {
     match HeaderValue::from_str(location) {
-        Ok(v) => (StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response(),
+        Ok(v) => (
+            StatusCode::SEE_OTHER,
+            [
+                (header::LOCATION, v),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ],
+        )
+            .into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }

@@ -147,8 +147,31 @@ pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// `GET /readyz`.
-pub async fn readyz(State(state): State<AppState>) -> Response {
+/// Whether a request may see operational detail: from this host itself
+/// (not through a proxy), or carrying the metrics token.
+fn is_operator(state: &AppState, req: &Request) -> bool {
+    let local = req
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| state.limiters.client_ip.client(c.0.ip(), req.headers()))
+        .is_some_and(|who| who.is_local());
+    let token_ok = state.config.metrics_token.as_ref().is_some_and(|token| {
+        req.headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| {
+                use subtle::ConstantTimeEq;
+                given.as_bytes().ct_eq(token.expose().as_bytes()).into()
+            })
+    });
+    local || token_ok
+}
+
+/// `GET /readyz`: ready or not for anyone (load balancers); the store's
+/// size and each shop's sync and API version only for operators.
+pub async fn readyz(State(state): State<AppState>, req: Request) -> Response {
+    let detail = is_operator(&state, &req);
     let store_ok = state.store.search(&crate::store::SearchQuery {
         per_page: 1,
         ..Default::default()
@@ -186,8 +209,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             )
         }
     };
-    let body =
-        serde_json::json!({"ready": status == StatusCode::OK, "store": store, "shops": shops});
+    let body = if detail {
+        serde_json::json!({"ready": status == StatusCode::OK, "store": store, "shops": shops})
+    } else {
+        serde_json::json!({"ready": status == StatusCode::OK})
+    };
     (
         status,
         [
@@ -202,25 +228,10 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// `GET /metrics`: for loopback clients, or with the configured token.
+/// `GET /metrics`: for loopback clients (not through a proxy), or with the
+/// configured token.
 pub async fn metrics(State(state): State<AppState>, req: Request) -> Response {
-    let loopback = req
-        .extensions()
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| state.limiters.client_ip.client(c.0.ip(), req.headers()))
-        .is_some_and(|ip| ip.is_loopback());
-    let token_ok = state.config.metrics_token.as_ref().is_some_and(|token| {
-        req.headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|given| {
-                use subtle::ConstantTimeEq;
-                given.as_bytes().ct_eq(token.as_bytes()).into()
-            })
-    });
-    let allowed = loopback || token_ok;
-    if !allowed {
+    if !is_operator(&state, &req) {
         return (StatusCode::NOT_FOUND, "Not found").into_response();
     }
     let m = &state.metrics;
@@ -273,8 +284,17 @@ fn request_id(req: &Request) -> String {
         .map(str::to_string)
         .unwrap_or_else(|| {
             let mut raw = [0u8; 8];
-            let _ = getrandom::fill(&mut raw);
-            raw.iter().map(|b| format!("{b:02x}")).collect()
+            match getrandom::fill(&mut raw) {
+                Ok(()) => raw.iter().map(|b| format!("{b:02x}")).collect(),
+                // No randomness (should not happen): still unique enough to
+                // tell requests apart in the log, never all zeros.
+                Err(_) => format!(
+                    "t{:x}",
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_nanos())
+                ),
+            }
         })
 }
 

@@ -3,8 +3,10 @@
 //!
 //! - **Client IP**: the peer address; behind configured trusted proxies,
 //!   the rightmost `X-Forwarded-For` address that is not a trusted proxy
-//!   (the leftmost is whatever the client wrote). IPv6 clients are keyed by
-//!   their /64, since one host gets a whole /64 to rotate through.
+//!   (the leftmost is whatever the client wrote). A hop that does not parse
+//!   makes the client unidentified (one shared, strict bucket), never the
+//!   proxy itself. IPv6 clients are keyed by their /64, since one host gets
+//!   a whole /64 to rotate through.
 //! - **Rate limits** (tower-governor, per client IP): every request, lookup
 //!   posts, staff sign-in posts, and webhooks/API, each with its own
 //!   configurable budget. Over budget is 429 with `Retry-After`: browsers
@@ -46,9 +48,42 @@ use crate::config::{Cidr, Config, FailureSpec, RateSpec};
 use crate::ui::i18n::{I18n, Lang};
 use crate::ui::{LookupForm, LookupNotice, WAIT_MARKER};
 
-/// The rate-limit key of a client: its address, IPv6 cut to the /64.
+/// The rate-limit key of a client: its address, IPv6 cut to the /64, or
+/// "unidentified" when a proxy passed on a forwarding header that does not
+/// parse (all such requests share one budget).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ClientKey(IpAddr);
+pub enum ClientKey {
+    Ip(IpAddr),
+    Unidentified,
+}
+
+/// Who sent a request, as far as can be told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Client {
+    /// A client talking to us directly (no proxy between).
+    Direct(IpAddr),
+    /// A client behind one of our trusted proxies.
+    Proxied(IpAddr),
+    /// Behind a trusted proxy, with a forwarding header that does not say
+    /// who (garbage, or only proxies).
+    Unidentified,
+}
+
+impl Client {
+    /// Whether the request comes from this host itself, not through a
+    /// proxy (loopback behind a proxy is the proxy, not the client).
+    pub fn is_local(self) -> bool {
+        matches!(self, Client::Direct(ip) if ip.is_loopback())
+    }
+
+    /// The client's address, when known.
+    pub fn ip(self) -> Option<IpAddr> {
+        match self {
+            Client::Direct(ip) | Client::Proxied(ip) => Some(ip),
+            Client::Unidentified => None,
+        }
+    }
+}
 
 /// Finds the client behind a request (see the module doc).
 #[derive(Clone, Debug)]
@@ -63,30 +98,44 @@ impl ClientIp {
         }
     }
 
-    fn is_trusted(&self, ip: IpAddr) -> bool {
+    /// Whether `ip` is one of the trusted proxies.
+    pub fn is_trusted(&self, ip: IpAddr) -> bool {
         self.trusted.iter().any(|c| c.contains(ip))
     }
 
-    /// The client's address given the TCP peer and the request headers.
-    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+    /// The client of a request given the TCP peer and its headers.
+    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> Client {
         if !self.is_trusted(peer) {
-            return peer;
+            return Client::Direct(peer);
         }
-        // Walk right to left through every X-Forwarded-For header: the
-        // first address not ours is the client as our proxies saw it.
-        let hops: Vec<IpAddr> = headers
+        let mut values = headers
             .get_all("x-forwarded-for")
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .map(|s| s.parse::<IpAddr>().ok())
-            .collect::<Option<Vec<_>>>()
-            .unwrap_or_default();
-        hops.into_iter()
+            .map(|v| v.to_str().ok())
+            .peekable();
+        if values.peek().is_none() {
+            // A trusted proxy's own request (a health check, say).
+            return Client::Direct(peer);
+        }
+        let Some(values) = values.collect::<Option<Vec<&str>>>() else {
+            return Client::Unidentified;
+        };
+        // Walk right to left through every hop: the first address that is
+        // not one of our proxies is the client as our proxies saw it; a hop
+        // that does not parse is where the trustworthy part ends.
+        for hop in values
+            .iter()
             .rev()
-            .find(|ip| !self.is_trusted(*ip))
-            .unwrap_or(peer)
+            .flat_map(|v| v.rsplit(','))
+            .map(str::trim)
+        {
+            match hop.parse::<IpAddr>() {
+                Ok(ip) if self.is_trusted(ip) => continue,
+                Ok(ip) => return Client::Proxied(ip),
+                Err(_) => return Client::Unidentified,
+            }
+        }
+        Client::Unidentified
     }
 
     /// The limiter key of a request.
@@ -95,7 +144,10 @@ impl ClientIp {
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip())?;
-        Some(key(self.client(peer, req.headers())))
+        Some(match self.client(peer, req.headers()).ip() {
+            Some(ip) => key(ip),
+            None => ClientKey::Unidentified,
+        })
     }
 }
 
@@ -103,13 +155,13 @@ impl ClientIp {
 fn key(ip: IpAddr) -> ClientKey {
     match ip {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => ClientKey(IpAddr::V4(v4)),
+            Some(v4) => ClientKey::Ip(IpAddr::V4(v4)),
             None => {
                 let net = u128::from(v6) & (u128::MAX << 64);
-                ClientKey(IpAddr::V6(Ipv6Addr::from(net)))
+                ClientKey::Ip(IpAddr::V6(Ipv6Addr::from(net)))
             }
         },
-        v4 => ClientKey(v4),
+        v4 => ClientKey::Ip(v4),
     }
 }
 
@@ -320,10 +372,23 @@ pub async fn too_many_requests(state: AppState, req: Request, after: u64, json: 
                 let page = Request::from_parts(parts, Body::empty());
                 let res =
                     render_page(state.clone(), page, move || provide_context(form.clone())).await;
+                let ok = res.status().is_success();
                 let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
                     .await
                     .unwrap_or_default();
                 let html = String::from_utf8_lossy(&bytes).into_owned();
+                if !ok || !html.contains(WAIT_MARKER) {
+                    // Kept only when it rendered right; a plain answer now,
+                    // another try next time.
+                    tracing::error!("the rate-limit page did not render; answering in plain text");
+                    let mut res = (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "Too many requests. Please wait a little and try again.",
+                    )
+                        .into_response();
+                    res.headers_mut().insert(header::RETRY_AFTER, after.into());
+                    return res;
+                }
                 state.limiters.pages_cache.set_rate_limited(lang, html)
             }
         };
@@ -432,7 +497,11 @@ pub async fn same_origin_posts(
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let path = req.uri().path();
     let exempt = path.starts_with("/webhooks/") || path.starts_with("/api/");
-    if unsafe_method && !exempt && !same_origin(&state, req.headers()) {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if unsafe_method && !exempt && !same_origin(&state, req.headers(), peer) {
         tracing::info!(path = %loggable_path(path), "cross-site form post refused");
         return (
             StatusCode::FORBIDDEN,
@@ -451,7 +520,7 @@ pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
+fn same_origin(state: &AppState, headers: &HeaderMap, peer: Option<IpAddr>) -> bool {
     let text = |name| {
         headers
             .get(name)
@@ -471,16 +540,27 @@ fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
     if origin == "null" {
         return false;
     }
-    let host = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"));
-    let ours_by_host = host.is_some_and(|h| Some(h) == text("host"));
-    let ours_by_config = state
-        .config
-        .public_url
-        .as_deref()
-        .is_some_and(|u| u.eq_ignore_ascii_case(origin));
-    ours_by_host || ours_by_config
+    // With a public URL, the origin must be exactly its scheme and host.
+    if let Some(public) = state.config.public_url.as_deref() {
+        return origin_of(public).eq_ignore_ascii_case(origin);
+    }
+    // Without one: this host, over the scheme the request came in on
+    // (https when a trusted proxy says so).
+    let https = text("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"))
+        && peer.is_some_and(|ip| state.limiters.client_ip.is_trusted(ip));
+    let scheme = if https { "https://" } else { "http://" };
+    origin
+        .strip_prefix(scheme)
+        .is_some_and(|h| Some(h) == text("host"))
+}
+
+/// `https://host[:port]` of a base URL.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(i) => &url[..after_scheme + i],
+        None => url,
+    }
 }
 
 #[cfg(test)]
@@ -504,7 +584,7 @@ mod tests {
         let c = ClientIp::new(vec![]);
         assert_eq!(
             c.client(ip("203.0.113.9"), &headers(&["1.2.3.4"])),
-            ip("203.0.113.9")
+            Client::Direct(ip("203.0.113.9"))
         );
     }
 
@@ -513,25 +593,47 @@ mod tests {
         let c = ClientIp::new(vec![Cidr::parse("10.0.0.0/8").expect("cidr")]);
         // The client wrote "6.6.6.6" itself; our proxy appended the real peer.
         let h = headers(&["6.6.6.6, 198.51.100.7, 10.0.0.2"]);
-        assert_eq!(c.client(ip("10.0.0.1"), &h), ip("198.51.100.7"));
+        assert_eq!(
+            c.client(ip("10.0.0.1"), &h),
+            Client::Proxied(ip("198.51.100.7"))
+        );
         // Split over two headers, the same.
         let h = headers(&["6.6.6.6", "198.51.100.7"]);
-        assert_eq!(c.client(ip("10.0.0.1"), &h), ip("198.51.100.7"));
-        // Only proxies in the chain: the peer.
+        assert_eq!(
+            c.client(ip("10.0.0.1"), &h),
+            Client::Proxied(ip("198.51.100.7"))
+        );
+        // Only proxies in the chain: nobody to name.
         assert_eq!(
             c.client(ip("10.0.0.1"), &headers(&["10.0.0.5"])),
-            ip("10.0.0.1")
+            Client::Unidentified
         );
-        // Garbage in the header is not believed at all.
+        // A garbage hop never makes the proxy the client.
+        for garbage in ["garbage, 10.0.0.9", "1.2.3.4, nonsense", "garbage"] {
+            let who = c.client(ip("10.0.0.1"), &headers(&[garbage]));
+            assert_eq!(who, Client::Unidentified, "{garbage}");
+            assert!(!who.is_local());
+        }
+        // A real client written after the garbage is believed.
         assert_eq!(
-            c.client(ip("10.0.0.1"), &headers(&["1.2.3.4, nonsense"])),
-            ip("10.0.0.1")
+            c.client(ip("10.0.0.1"), &headers(&["garbage, 203.0.113.9"])),
+            Client::Proxied(ip("203.0.113.9"))
         );
         // A request not from a proxy: its header is ignored.
         assert_eq!(
             c.client(ip("198.51.100.1"), &headers(&["1.1.1.1"])),
-            ip("198.51.100.1")
+            Client::Direct(ip("198.51.100.1"))
         );
+        // Loopback through a proxy on loopback is not local.
+        let local = ClientIp::new(vec![Cidr::parse("127.0.0.1").expect("cidr")]);
+        let via = local.client(ip("127.0.0.1"), &headers(&["garbage, 127.0.0.1"]));
+        assert!(!via.is_local(), "{via:?}");
+        assert!(
+            !local
+                .client(ip("127.0.0.1"), &headers(&["203.0.113.9"]))
+                .is_local()
+        );
+        assert!(local.client(ip("127.0.0.1"), &headers(&[])).is_local());
     }
 
     #[test]

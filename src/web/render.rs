@@ -113,25 +113,37 @@ pub(crate) fn choose_lang(req: &Request) -> (Lang, bool) {
     (accepted.unwrap_or(Lang::En), false)
 }
 
-/// The configured public URL, else `http://<Host>` when the Host header
-/// is a plain host name, else the listen address.
+/// The base of links the site hands out: the configured public URL; else,
+/// for a site reached on this machine (the demo), the Host it was reached
+/// by; else the listen address. Without `public_url` a Host header is not
+/// believed: anyone can write one, and a link shared with a customer must
+/// not point at a host an attacker chose.
 pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(u) = &state.config.public_url {
         return u.clone();
     }
+    let addr = state.config.addr.to_string();
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.len() <= 255
-                && h.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
-        });
+        .filter(|h| *h == addr || is_loopback_host(h));
     match host {
         Some(h) => format!("http://{h}"),
-        None => format!("http://{}", state.config.addr),
+        None => format!("http://{addr}"),
     }
+}
+
+/// `localhost`, `127.x.y.z` or `[::1]`, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((n, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty() => n,
+        _ => host,
+    };
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn html_only<IV>(
@@ -146,4 +158,30 @@ where
         let html = app.to_html_stream_in_order().collect::<String>().await;
         Box::pin(once(async move { html })) as PinnedStream<String>
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_this_machines_names_are_loopback_hosts() {
+        for h in [
+            "localhost",
+            "localhost:3000",
+            "127.0.0.1:3000",
+            "127.1.2.3",
+            "[::1]:80",
+            "[::1]",
+        ] {
+            assert!(super::is_loopback_host(h), "{h}");
+        }
+        for h in [
+            "evil.example",
+            "evil.example:3000",
+            "localhost.evil.example",
+            "10.0.0.1:3000",
+            "",
+        ] {
+            assert!(!super::is_loopback_host(h), "{h}");
+        }
+    }
 }

@@ -3,22 +3,25 @@
 //! (share a link, revoke links). The pages themselves are in `ui::staff`.
 //!
 //! Without a valid session a browser is sent to the sign-in page (and back
-//! afterwards); anything else gets 401. The session cookie is HttpOnly,
+//! afterwards); anything else gets 401. The session cookie (see
+//! [`crate::staff`]) is signed by axum-extra's cookie jar, HttpOnly,
 //! SameSite=Strict, Secure when the site is served over https, scoped to
-//! `/staff` and valid for [`SESSION_HOURS`].
+//! `/staff` and valid for [`SESSION_HOURS`]. Signing out ends every
+//! session of the account, on every device.
 
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, SameSite, SignedCookieJar};
 use chrono::{Duration, Utc};
 use leptos::prelude::provide_context;
 
 use super::{AppState, render_page};
 use crate::links::LinkClaims;
 use crate::order::order_key;
-use crate::staff::Accounts;
+use crate::staff::{Accounts, Session};
 use crate::ui::staff::{LoginForm, OrderAction, StaffSession, is_staff_path};
 
 /// The session cookie's name.
@@ -33,23 +36,25 @@ fn is_gated(path: &str) -> bool {
     (path == "/staff" || path.starts_with("/staff/")) && path != "/staff/login"
 }
 
-/// The signed-in person of a request, if any: a valid cookie for an
-/// account that still exists.
+/// The signed-in person of a request, if any: a cookie we signed, not
+/// expired, for an account that still exists and has not ended its
+/// sessions since.
 fn session_of(state: &AppState, headers: &HeaderMap) -> Option<String> {
-    let value = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| {
-            c.trim()
-                .strip_prefix(&format!("{SESSION_COOKIE}="))
-                .map(str::to_string)
-        })?;
-    let name = state.sessions.verify(&value, Utc::now())?;
-    // Re-read the accounts: removing someone ends their sessions at once.
-    let accounts = Accounts::load(&state.config.data_dir).ok()?;
-    accounts.exists(&name).then_some(name)
+    let jar = SignedCookieJar::from_headers(headers, state.sessions.key().clone());
+    let session = Session::parse(jar.get(SESSION_COOKIE)?.value())?;
+    // Re-read the accounts: removing someone, or their signing out
+    // elsewhere, ends this session at once.
+    let accounts = match Accounts::load(&state.config.data_dir) {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the staff accounts; nobody is signed in until it can be read");
+            return None;
+        }
+    };
+    let account = accounts.get(&session.name)?;
+    session
+        .is_valid(account, Utc::now())
+        .then(|| session.name.clone())
 }
 
 /// Lets only signed-in staff through to `/staff` (but the sign-in page).
@@ -95,27 +100,32 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|a| a.contains("text/html"))
 }
 
-fn see_other(location: &str, cookie: Option<String>) -> Response {
+fn see_other(location: &str, jar: Option<SignedCookieJar>) -> Response {
     let mut res = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(location) {
         res.headers_mut().insert(header::LOCATION, v);
     }
-    if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
-        res.headers_mut().insert(header::SET_COOKIE, c);
+    match jar {
+        Some(jar) => (jar, res).into_response(),
+        None => res,
     }
-    res
 }
 
-fn cookie(state: &AppState, value: &str, max_age: i64) -> String {
+/// The session cookie with its attributes (an empty value with Max-Age 0
+/// removes it).
+fn session_cookie(state: &AppState, value: String, max_age: Duration) -> Cookie<'static> {
     let secure = state
         .config
         .public_url
         .as_deref()
         .is_some_and(|u| u.starts_with("https://"));
-    format!(
-        "{SESSION_COOKIE}={value}; Path=/staff; Max-Age={max_age}; HttpOnly; SameSite=Strict{}",
-        if secure { "; Secure" } else { "" }
-    )
+    Cookie::build((SESSION_COOKIE, value))
+        .path("/staff")
+        .max_age(cookie::time::Duration::seconds(max_age.num_seconds()))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .build()
 }
 
 async fn form(
@@ -167,16 +177,25 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
     let ok = tokio::task::spawn_blocking(move || accounts.verify(&who, &password))
         .await
         .unwrap_or(false);
-    if ok {
+    let epoch = accounts_epoch(&state, &name);
+    if let (true, Some(epoch)) = (ok, epoch) {
         tracing::info!(staff = %name, "staff signed in");
-        let expires = Utc::now() + Duration::hours(SESSION_HOURS);
-        let value = state.sessions.sign(&name, expires);
+        let session = Session {
+            name: name.clone(),
+            epoch,
+            expires: Utc::now() + Duration::hours(SESSION_HOURS),
+        };
         let to = if is_staff_path(&next) {
             next.as_str()
         } else {
             "/staff"
         };
-        return see_other(to, Some(cookie(&state, &value, SESSION_HOURS * 3600)));
+        let jar = SignedCookieJar::new(state.sessions.key().clone()).add(session_cookie(
+            &state,
+            session.value(),
+            Duration::hours(SESSION_HOURS),
+        ));
+        return see_other(to, Some(jar));
     }
     tracing::info!("staff sign-in refused");
     parts.method = Method::GET;
@@ -191,9 +210,35 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
     res
 }
 
-/// `POST /staff/logout`.
-pub async fn logout(State(state): State<AppState>) -> Response {
-    see_other("/staff/login", Some(cookie(&state, "", 0)))
+/// The current session epoch of an account.
+fn accounts_epoch(state: &AppState, name: &str) -> Option<u32> {
+    Accounts::load(&state.config.data_dir)
+        .ok()?
+        .get(name)
+        .map(|a| a.session_epoch)
+}
+
+/// `POST /staff/logout`: ends every session of the account (this browser
+/// and any other), and removes the cookie.
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(name) = session_of(&state, &headers) {
+        let ended = Accounts::load(&state.config.data_dir).and_then(|mut a| a.end_sessions(&name));
+        match ended {
+            Ok(()) => tracing::info!(staff = %name, "staff signed out"),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot end the staff sessions");
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Signing out failed; your session may still be open. Try again.",
+                )
+                    .into_response();
+            }
+        }
+    }
+    // A removal only goes out for a cookie the request carried.
+    let jar = SignedCookieJar::from_headers(&headers, state.sessions.key().clone())
+        .remove(session_cookie(&state, String::new(), Duration::zero()));
+    see_other("/staff/login", Some(jar))
 }
 
 /// `POST /staff/orders/{shop}/{id}/share`: a fresh link for the customer.
@@ -251,8 +296,18 @@ pub async fn revoke(
 ) -> Response {
     let (parts, _) = req.into_parts();
     let key = order_key(&shop, id);
-    if !matches!(state.store.get(&key), Ok(Some(_))) {
-        return (StatusCode::NOT_FOUND, "There is no such order.").into_response();
+    match state.store.get(&key) {
+        Ok(Some(_)) => {}
+        Ok(None) => return (StatusCode::NOT_FOUND, "There is no such order.").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "order read failed");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, HeaderValue::from_static("30"))],
+                "The order cannot be read right now; nothing changed. Try again.",
+            )
+                .into_response();
+        }
     }
     if let Err(e) = state.epochs.bump(&key) {
         tracing::error!(error = %e, "cannot revoke links");

@@ -1269,7 +1269,7 @@ pub fn graphql_order(o: &Order) -> Value {
     let refunds: Vec<Value> = o
         .refunds
         .iter()
-        .map(|r| json!({"id": gid("Refund", r.id), "createdAt": t(r.at()), "note": r.note, "totalRefundedSet": m(Some(r.amount()))}))
+        .map(|r| json!({"id": gid("Refund", r.id), "createdAt": t(r.at()), "note": r.note, "totalRefundedSet": m(r.amount())}))
         .collect();
     let mut v = json!({
         "id": gid("Order", o.id), "legacyResourceId": o.id.to_string(), "name": o.name,

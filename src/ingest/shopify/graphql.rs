@@ -1067,7 +1067,7 @@ mod tests {
         assert_eq!(o.shop_currency.as_deref(), Some("SEK"));
         assert_eq!(o.shop_total_price, Some(Decimal::new(689000, 2)));
         assert_eq!(o.line_items[0].price, Some(Decimal::new(1250, 2)));
-        assert_eq!(o.refunded_amount(), Decimal::new(1250, 2));
+        assert_eq!(o.refunded_amount(), Some(Decimal::new(1250, 2)));
         assert_eq!(o.customer_locale.as_deref(), Some("de"));
         assert_eq!(o.shipping_method.as_deref(), Some("DHL Express"));
         assert_eq!(o.financial_status, FinancialStatus::PartiallyRefunded);

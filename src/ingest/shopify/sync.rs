@@ -330,7 +330,7 @@ pub async fn sync_shop(
 fn shape(shop: &str, e: serde_json::Error) -> ApiError {
     ApiError::Shape {
         shop: shop.to_string(),
-        detail: e.to_string(),
+        detail: crate::logsafe::json_error(&e),
     }
 }
 

@@ -101,20 +101,7 @@ fn unusable(topic: &str, what: &str) -> Unusable {
 
 /// A serde error, described by its kind and place only.
 fn serde_reason(topic: &str, e: &serde_json::Error) -> Unusable {
-    let kind = match e.classify() {
-        serde_json::error::Category::Io => "unreadable",
-        serde_json::error::Category::Syntax => "not valid JSON",
-        serde_json::error::Category::Data => "a field has a value of the wrong kind",
-        serde_json::error::Category::Eof => "cut short",
-    };
-    if e.line() == 0 {
-        return Unusable(format!("{topic}: {kind}"));
-    }
-    Unusable(format!(
-        "{topic}: {kind} (line {}, column {})",
-        e.line(),
-        e.column()
-    ))
+    Unusable(format!("{topic}: {}", crate::logsafe::json_error(e)))
 }
 
 /// Works out what a webhook changes. Needs the store only to find the
@@ -642,7 +629,10 @@ mod sample_tests {
             o.fulfillments[0].display_status(),
             FulfillmentDisplayStatus::Failure
         );
-        assert_eq!(o.refunded_amount(), rust_decimal::Decimal::new(20900, 2));
+        assert_eq!(
+            o.refunded_amount(),
+            Some(rust_decimal::Decimal::new(20900, 2))
+        );
         assert_eq!(
             o.validated("jsmith.myshopify.com")
                 .expect("valid")
