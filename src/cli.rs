@@ -76,7 +76,6 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             "public_url is not set: links the site hands out (shared by staff, in emails) will point at {addr}; set ORDER_STATUS_PUBLIC_URL to the address shoppers use"
         );
     }
-    println!("order-status is listening on http://{addr}/");
     let sync_status = SyncStatus::default();
     for shop in &config.shopify {
         // Resume readiness reporting from the last finished sync on disk.
@@ -89,6 +88,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let apis = Apis::new(&config, CallOptions::default())?;
     let syncing = spawn_background_sync(&config, &store, &apis, &sync_status);
     let state = AppState::new(config, store.clone(), apis, sync_status)?;
+    // Said once everything the site needs (keys, translations) is ready,
+    // so whoever waits for this line may use the data dir's files.
+    println!("order-status is listening on http://{addr}/");
     web::serve(listener, state, open_files, shutdown_signal()).await?;
     if let Some(task) = syncing {
         task.abort();

@@ -305,6 +305,11 @@ async fn static_or_not_found(State(state): State<AppState>, req: Request) -> Res
         // answer with a redirect to `//./` (another host, to a browser).
         let files = ServeDir::new(&state.config.public_dir).append_index_html_on_directories(false);
         match files.oneshot(probe).await {
+            // A path the file system cannot take (a NUL byte, say) comes
+            // back as ServeDir's 500: for a visitor that is just "not here".
+            Ok(res) if res.status().is_server_error() => {
+                tracing::debug!(status = %res.status(), "static file lookup failed; answering 404");
+            }
             Ok(res) if res.status() != StatusCode::NOT_FOUND => {
                 let mut res = res.into_response();
                 // Versioned links (`?v=<hash>`) never change; the rest may.

@@ -120,14 +120,16 @@ async fn sample_orders_apply_and_show() {
 async fn bad_signatures_apply_nothing_and_rotation_works() {
     let server = start();
     let body = sample("rest_order_create_pending.json", "order");
+    let mut refusal = None;
     for sig in [
         "",
         "not base64!",
         &sign("wrong-secret", &body),
         &sign(SECRET, b"another body"),
     ] {
-        let (code, _) = post(&server, "orders/create", &body, sig, "x").await;
+        let (code, text) = post(&server, "orders/create", &body, sig, "x").await;
         assert_eq!(code, 401, "{sig}");
+        refusal = Some(text);
     }
     assert_eq!(page(&server, 1073459983).await.0, 404, "nothing applied");
     let (code, _) = post(
@@ -151,6 +153,9 @@ async fn bad_signatures_apply_nothing_and_rotation_works() {
         .await
         .expect("post");
     assert_eq!(res.status(), 401, "a shop we do not serve");
+    // Answered exactly like a bad signature: which shops are configured
+    // is not for strangers to learn.
+    assert_eq!(Some(res.text().await.expect("body")), refusal);
 }
 
 #[tokio::test]

@@ -48,8 +48,12 @@ use crate::config::{Cidr, Limits};
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long requests in flight get to finish once shutdown begins.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(8);
-/// How long a connection asked to close (idle, or shutting down) may take.
+/// How long a connection asked to close at shutdown may take.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an idle connection asked to close may take: nothing is in
+/// flight, so this only covers HTTP/2's GOAWAY round trip, which a peer
+/// that never answers would otherwise stretch to the full close timeout.
+const IDLE_CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// HTTP/2 streams one connection may have open at once.
 pub const H2_MAX_STREAMS: u32 = 64;
 /// HTTP/2 keep-alive pings: how often on a quiet connection, and how long
@@ -367,7 +371,8 @@ async fn serve_one(
     let conn = builder.serve_connection(TokioIo::new(tracked), service);
     let mut conn = std::pin::pin!(conn);
     let tick = (limits.idle / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
-    let mut closing: Option<Instant> = None;
+    // When the connection was asked to close, and how long it then gets.
+    let mut closing: Option<(Instant, Duration)> = None;
     loop {
         tokio::select! {
             res = conn.as_mut() => {
@@ -379,19 +384,19 @@ async fn serve_one(
             changed = stop.changed(), if closing.is_none() => {
                 if changed.is_ok() {
                     conn.as_mut().graceful_shutdown();
-                    closing = Some(Instant::now());
+                    closing = Some((Instant::now(), CLOSE_TIMEOUT));
                 }
             }
             () = tokio::time::sleep(tick) => {
                 match closing {
-                    Some(since) if since.elapsed() >= CLOSE_TIMEOUT => return,
+                    Some((since, grace)) if since.elapsed() >= grace => return,
                     Some(_) => {}
                     None => {
                         let idle = activity.in_flight.load(Ordering::Acquire) == 0
                             && activity.idle_for() >= limits.idle;
                         if idle {
                             conn.as_mut().graceful_shutdown();
-                            closing = Some(Instant::now());
+                            closing = Some((Instant::now(), IDLE_CLOSE_GRACE));
                         }
                     }
                 }

@@ -66,8 +66,33 @@ impl Server {
         Self::spawn(tempfile::tempdir().expect("tempdir"), data, env)
     }
 
+    /// Starts the server through `wrapper` (a program that execs the
+    /// command it is given, such as `prlimit --nofile=256:4096`).
+    pub fn start_wrapped(wrapper: &[&str], env: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("data");
+        Self::spawn_with(wrapper, dir, &data, env)
+    }
+
     fn spawn(dir: tempfile::TempDir, data: &std::path::Path, env: &[(&str, &str)]) -> Server {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_order-status"));
+        Self::spawn_with(&[], dir, data, env)
+    }
+
+    fn spawn_with(
+        wrapper: &[&str],
+        dir: tempfile::TempDir,
+        data: &std::path::Path,
+        env: &[(&str, &str)],
+    ) -> Server {
+        let bin = env!("CARGO_BIN_EXE_order-status");
+        let mut cmd = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
         cmd.arg("serve")
             .args(["--addr", "127.0.0.1:0", "--data-dir"])
             .arg(data)
@@ -137,6 +162,13 @@ impl Server {
             std::thread::sleep(Duration::from_millis(20));
         }
         None
+    }
+
+    /// Stops this server and hands back its directory (data in `data/`).
+    pub fn stop(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"))
     }
 
     /// Stops this server and starts a new one on the same data dir.
