@@ -6,10 +6,12 @@
 pub mod cli;
 pub mod config;
 pub mod files;
+pub mod i18n;
 pub mod ingest;
 pub mod links;
 pub mod logsafe;
 pub mod order;
+pub mod shopper;
 pub mod staff;
 pub mod store;
 pub mod ui;

@@ -1,112 +1,112 @@
-//! The Leptos pages, rendered on the server only (no WASM): the shell,
-//! the router and the pages. Every page is plain HTML that works with
-//! JavaScript switched off; forms are ordinary `<form>`s posting to the
-//! page's own URL (see `web::lookup`), not server functions: a no-JS
-//! server-function form redirects back and can carry its state only in the
-//! URL, and a lookup's state includes the email, which never goes in a URL.
+//! The Leptos pages, rendered on the server only (no WASM), to one HTML
+//! string each. Every page is plain HTML that works with JavaScript
+//! switched off; forms are ordinary `<form>`s posting to the page's own URL
+//! (see `web::lookup`), not server functions: a no-JS server-function form
+//! redirects back and can carry its state only in the URL, and a lookup's
+//! state includes the email, which never goes in a URL.
 //!
-//! Pages read what they need from [`AppState`] and [`RequestContext`]
-//! (both provided as context by `web::render`); the store answers in
-//! microseconds, so pages read it directly instead of through async
-//! resources and the whole page is rendered in one go.
+//! Components only render what they are given: each page is a function of
+//! plain data (a [`crate::shopper::ShopperView`], a form, search results)
+//! that the handlers in `web` load, plus the [`Chrome`] of the request (the
+//! language, the shop's name and logo, asset URLs). Nothing here reads the
+//! store, counts metrics or knows about HTTP, so the same pages render in a
+//! unit test, a snapshot, or (coming) an email.
 
-pub mod i18n;
 mod lookup;
 pub mod staff;
 mod status;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
 
-use crate::web::AppState;
-use i18n::{I18n, Lang};
+use crate::i18n::{I18n, Lang};
 
-pub use lookup::{LookupForm, LookupNotice, LookupPage, WAIT_MARKER};
-pub use status::{StatusPage, mask_email};
+pub use lookup::{LookupForm, LookupNotice, WAIT_MARKER, embed_page, lookup_page};
+pub use status::{link_invalid_page, status_page};
 
-/// What the pages need to know about the request being answered.
+/// What every page knows about the request and the shop: given by the
+/// handler, provided to the components while the page renders.
 #[derive(Clone, Debug)]
-pub struct RequestContext {
+pub struct Chrome {
     pub i18n: I18n,
-    /// `https://track.example.com`: where links to this site point.
-    pub base_url: String,
-    /// The request's path and query, for the language switch.
-    pub path: String,
+    pub shop_name: String,
+    pub logo_url: Option<String>,
+    pub support_email: Option<String>,
+    /// `/style/main.css?v=...`, `/style/theme.css?v=...`, `/share.js?v=...`.
+    pub css_href: String,
+    pub theme_href: String,
+    pub share_js_href: String,
 }
 
-/// The request context `web::render` provides to every page.
-pub fn request_context() -> RequestContext {
-    expect_context::<RequestContext>()
+/// A page: its `<title>`, whether it is private (an order or the staff
+/// console: never cached, never indexed), and what goes in `<body>`.
+pub struct Page {
+    pub title: String,
+    pub private: bool,
+    pub body: AnyView,
 }
 
-/// Marks the page being rendered as private: never cached, never indexed
-/// (order pages and the staff console).
-pub(crate) fn private_page() {
-    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-        res.insert_header(
-            axum::http::header::CACHE_CONTROL,
-            axum::http::HeaderValue::from_static("no-store"),
-        );
-        res.insert_header(
-            axum::http::HeaderName::from_static("x-robots-tag"),
-            axum::http::HeaderValue::from_static("noindex, nofollow"),
-        );
+impl std::fmt::Debug for Page {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Page")
+            .field("title", &self.title)
+            .field("private", &self.private)
+            .finish_non_exhaustive()
     }
 }
 
-/// The HTML document around every page.
-pub fn shell(_options: LeptosOptions) -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let cx = request_context();
-    let css = state.assets.css_href.clone();
-    let theme = state.assets.theme_href.clone();
-    view! {
-        <!DOCTYPE html>
-        <html lang=cx.i18n.lang.code()>
-            <head>
-                <meta charset="utf-8" />
-                <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <meta name="color-scheme" content="light dark" />
-                <link rel="stylesheet" href=css />
-                <link rel="stylesheet" href=theme />
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <MetaTags />
-            </head>
-            <body>
-                <App />
-            </body>
-        </html>
-    }
+/// A rendered page.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub html: String,
+    pub private: bool,
 }
 
-/// The routes of the site.
-#[component]
-pub fn App() -> impl IntoView {
-    provide_meta_context();
-    view! {
-        <Router>
-            <Routes fallback=NotFound>
-                <Route path=path!("/") view=LookupPage />
-                <Route path=path!("/status/:token") view=StatusPage />
-                <Route path=path!("/embed") view=lookup::EmbedPage />
-                <Route path=path!("/staff") view=staff::StaffSearchPage />
-                <Route path=path!("/staff/login") view=staff::StaffLoginPage />
-                <Route path=path!("/staff/orders/:shop/:id") view=staff::StaffOrderPage />
-            </Routes>
-        </Router>
-    }
+/// The chrome of the page being rendered.
+pub fn chrome() -> Chrome {
+    expect_context::<Chrome>()
+}
+
+/// Renders `page` (called with `chrome` in context) into a complete HTML
+/// document.
+pub fn render(chrome: Chrome, page: impl FnOnce() -> Page) -> Rendered {
+    let owner = Owner::new();
+    owner.with(move || {
+        provide_context(chrome.clone());
+        let Page {
+            title,
+            private,
+            body,
+        } = page();
+        let robots = private.then(|| view! { <meta name="robots" content="noindex" /> });
+        let css = chrome.css_href.clone();
+        let theme = chrome.theme_href.clone();
+        let html = view! {
+            <!DOCTYPE html>
+            <html lang=chrome.i18n.lang.code()>
+                <head>
+                    <meta charset="utf-8" />
+                    <meta name="viewport" content="width=device-width, initial-scale=1" />
+                    <meta name="color-scheme" content="light dark" />
+                    <link rel="stylesheet" href=css />
+                    <link rel="stylesheet" href=theme />
+                    <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                    {robots}
+                    <title>{title}</title>
+                </head>
+                <body>{body}</body>
+            </html>
+        }
+        .to_html();
+        Rendered { html, private }
+    })
 }
 
 /// The shop's header: logo or name linking home, and the language switch.
 #[component]
 pub fn ShopHeader() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let cx = request_context();
-    let shop = &state.config.shop;
-    let name = shop.name.clone();
-    let logo = shop.logo_url.clone().map(|src| {
+    let cx = chrome();
+    let name = cx.shop_name.clone();
+    let logo = cx.logo_url.clone().map(|src| {
         view! { <img class="logo" src=src alt="" width="32" height="32" /> }
     });
     view! {
@@ -126,7 +126,7 @@ pub fn ShopHeader() -> impl IntoView {
 /// would turn a request for `//evil.example` into a link off-site.
 #[component]
 fn LanguageSwitch() -> impl IntoView {
-    let cx = request_context();
+    let cx = chrome();
     let current = cx.i18n.lang;
     let links = Lang::ALL
         .iter()
@@ -156,18 +156,36 @@ fn LanguageSwitch() -> impl IntoView {
 }
 
 /// Any path we do not serve.
-#[component]
-fn NotFound() -> impl IntoView {
-    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-        res.set_status(axum::http::StatusCode::NOT_FOUND);
+pub fn not_found_page() -> Page {
+    let i = chrome().i18n;
+    Page {
+        title: i.t("site.not_found_title"),
+        private: false,
+        body: view! {
+            <ShopHeader />
+            <main id="main" class="page">
+                <h1>{i.t("site.not_found_title")}</h1>
+                <p>{i.t("site.not_found_body")} " " <a href="/">{i.t("site.look_up")}</a></p>
+            </main>
+        }
+        .into_any(),
     }
-    let cx = request_context();
-    view! {
-        <Title text=cx.i18n.t("site.not_found_title") />
-        <ShopHeader />
-        <main id="main" class="page">
-            <h1>{cx.i18n.t("site.not_found_title")}</h1>
-            <p>{cx.i18n.t("site.not_found_body")} " " <a href="/">{cx.i18n.t("site.look_up")}</a></p>
-        </main>
+}
+
+/// The store cannot be read right now: try again shortly.
+pub fn retry_page() -> Page {
+    let i = chrome().i18n;
+    Page {
+        title: i.t("site.unavailable_title"),
+        private: true,
+        body: view! {
+            <ShopHeader />
+            <main id="main" class="page">
+                <h1>{i.t("site.unavailable_title")}</h1>
+                <p role="alert">{i.t("lookup.unavailable")}</p>
+                <p><a href="">{i.t("site.try_again")}</a></p>
+            </main>
+        }
+        .into_any(),
     }
 }

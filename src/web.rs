@@ -1,19 +1,23 @@
 //! The HTTP side: `AppState`, the axum router, and serving.
 //!
-//! One [`AppState`] is built at start-up and handed both to
-//! `leptos_routes_with_context` (so pages get it as context) and to the
-//! plain axum handlers. Pages are Leptos routes; everything that is not a
-//! page (the stylesheet, static files, later webhooks and the JSON API)
-//! is an axum handler here.
+//! One [`AppState`] is built at start-up and given to every handler.
+//! Handlers extract what they need ([`render::Visitor`], forms and queries
+//! through [`extract`], the staff session), load data from the store, and
+//! hand it to a page of `ui` as plain values, or answer JSON; failures are
+//! [`error::WebError`]s, mapped to one answer each in [`error`]. The
+//! protections are in [`protect`], connection handling in `server`.
 
 mod api;
 mod assets;
+pub mod error;
+mod extract;
 mod lookup;
 pub mod ops;
 pub mod protect;
 mod render;
 mod server;
 mod staff;
+mod status;
 mod webhooks;
 
 use std::sync::Arc;
@@ -21,14 +25,12 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::FromRef;
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use error::WebError;
 use thiserror::Error;
 use tower::ServiceExt;
 use tower_http::CompressionLevel;
@@ -38,25 +40,24 @@ use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::config::Config;
+use crate::i18n::Catalog;
 use crate::ingest::shopify::Apis;
 use crate::ingest::shopify::deadletter::{DeadLetters, SeenDeliveries};
 use crate::links::{self, LinkClaims, LinkError, LinkKey, Links};
 use crate::order::Order;
 use crate::staff::Sessions;
 use crate::store::{LinkEpochs, Store};
-use crate::ui::App;
-use crate::ui::i18n::Catalog;
 
 pub use assets::Assets;
 pub use ops::{Metrics, SyncStatus};
 pub use protect::Limiters;
-pub use render::render_page;
+pub use render::Visitor;
 pub use server::raise_open_file_limit;
+pub use staff::StaffSession;
 
 /// Everything a request handler may need; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    pub leptos_options: LeptosOptions,
     pub store: Store,
     pub config: Arc<Config>,
     pub assets: Arc<Assets>,
@@ -73,12 +74,6 @@ pub struct AppState {
     pub dead_letters: DeadLetters,
     pub metrics: Metrics,
     pub sync_status: SyncStatus,
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
 }
 
 /// Why the server could not run.
@@ -128,15 +123,7 @@ impl AppState {
         let sessions = Sessions::open(&config.data_dir)?;
         let epochs = LinkEpochs::open(&config.data_dir)?;
         let seen_deliveries = SeenDeliveries::open(&config.data_dir, chrono::Utc::now())?;
-        // site_root is where leptos_axum serves static files from: our
-        // public/ dir, never the default "." (that would serve the source).
-        let leptos_options = LeptosOptions::builder()
-            .output_name("order-status")
-            .site_root(config.public_dir.to_string_lossy().to_string())
-            .site_addr(config.addr)
-            .build();
         Ok(AppState {
-            leptos_options,
             store,
             assets: Arc::new(Assets::new(&config)),
             limiters: Limiters::new(&config),
@@ -191,6 +178,8 @@ pub fn open_status_link(
 
 /// Largest request body anywhere but the webhooks.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest form body (lookup, sign-in, share): short fields need far less.
+pub const MAX_FORM_BYTES: usize = 4 * 1024;
 /// Longest a request may take, body included, before it gets a 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -199,8 +188,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// then the rate-limit explainer, the per-IP page budget, the same-origin
 /// rule for posts, body size and time limits, and per-route budgets.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
     let limits = &state.limiters;
+    let form_limit = axum::extract::DefaultBodyLimit::max(MAX_FORM_BYTES);
     Router::new()
         .route("/style/main.css", get(assets::stylesheet))
         .route("/style/theme.css", get(assets::theme))
@@ -209,13 +198,25 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route(
             "/",
-            post(lookup::submit).layer(protect::layer(&limits.lookup)),
+            get(lookup::page).merge(
+                post(lookup::submit)
+                    .layer::<_, std::convert::Infallible>(form_limit)
+                    .layer(protect::layer(&limits.lookup)),
+            ),
         )
+        .route("/embed", get(lookup::embed))
+        .route("/status/{token}", get(status::page))
+        .route("/staff", get(staff::search))
         .route(
             "/staff/login",
-            post(staff::login).layer(protect::layer(&limits.login)),
+            get(staff::login_page).merge(
+                post(staff::login)
+                    .layer::<_, std::convert::Infallible>(form_limit)
+                    .layer(protect::layer(&limits.login)),
+            ),
         )
         .route("/staff/logout", post(staff::logout))
+        .route("/staff/orders/{shop}/{id}", get(staff::order_page))
         .route(
             "/api/v1/status/{token}",
             get(api::status).layer(protect::layer(&limits.api)),
@@ -224,10 +225,16 @@ pub fn router(state: AppState) -> Router {
             "/webhooks/shopify",
             post(webhooks::shopify).layer(protect::layer(&limits.api)),
         )
-        .route("/staff/orders/{shop}/{id}/share", post(staff::share))
+        .route(
+            "/staff/orders/{shop}/{id}/share",
+            post(staff::share).layer(form_limit),
+        )
         .route("/staff/orders/{shop}/{id}/revoke", post(staff::revoke))
-        .leptos_routes_with_handler(routes, get(render::page))
         .fallback(static_or_not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            error::error_pages,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -298,38 +305,67 @@ async fn limit_body(req: Request, next: middleware::Next) -> Response {
 
 /// Files from `public/` at the site root; anything else is the 404 page.
 async fn static_or_not_found(State(state): State<AppState>, req: Request) -> Response {
-    if matches!(*req.method(), Method::GET | Method::HEAD) {
-        let (parts, body) = req.into_parts();
-        let probe = Request::from_parts(parts.clone(), Body::empty());
-        // No index.html and no directory redirects: `GET //.` must not
-        // answer with a redirect to `//./` (another host, to a browser).
-        let files = ServeDir::new(&state.config.public_dir).append_index_html_on_directories(false);
-        match files.oneshot(probe).await {
-            // A path the file system cannot take (a NUL byte, say) comes
-            // back as ServeDir's 500: for a visitor that is just "not here".
-            Ok(res) if res.status().is_server_error() => {
-                tracing::debug!(status = %res.status(), "static file lookup failed; answering 404");
-            }
-            Ok(res) if res.status() != StatusCode::NOT_FOUND => {
-                let mut res = res.into_response();
-                // Versioned links (`?v=<hash>`) never change; the rest may.
-                let cache = if parts.uri.query().is_some_and(|q| q.starts_with("v=")) {
-                    "public, max-age=31536000, immutable"
-                } else {
-                    "public, max-age=3600"
-                };
-                res.headers_mut().insert(
-                    axum::http::header::CACHE_CONTROL,
-                    axum::http::HeaderValue::from_static(cache),
-                );
-                return res;
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "static file error"),
-        }
-        return render_page(state, Request::from_parts(parts, body), || {}).await;
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return WebError::NotFound.into_response();
     }
-    StatusCode::NOT_FOUND.into_response()
+    let versioned = req.uri().query().is_some_and(|q| q.starts_with("v="));
+    // No index.html and no directory redirects: `GET //.` must not
+    // answer with a redirect to `//./` (another host, to a browser).
+    let files = ServeDir::new(&state.config.public_dir).append_index_html_on_directories(false);
+    match files.oneshot(req).await {
+        // A path the file system cannot take (a NUL byte, say) comes back
+        // as ServeDir's 500: for a visitor that is just "not here".
+        Ok(res) if res.status().is_server_error() => {
+            tracing::debug!(status = %res.status(), "static file lookup failed; answering 404");
+        }
+        Ok(res) if res.status() != StatusCode::NOT_FOUND => {
+            let mut res = res.into_response();
+            // Versioned links (`?v=<hash>`) never change; the rest may.
+            let cache = if versioned {
+                "public, max-age=31536000, immutable"
+            } else {
+                "public, max-age=3600"
+            };
+            res.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static(cache),
+            );
+            return res;
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "static file error"),
+    }
+    WebError::NotFound.into_response()
+}
+
+/// `303 See Other` to `location` (never cached): where a form post leads.
+pub(crate) fn see_other(location: &str) -> Response {
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    let h = res.headers_mut();
+    match axum::http::HeaderValue::from_str(location) {
+        Ok(v) => {
+            h.insert(axum::http::header::LOCATION, v);
+        }
+        Err(_) => {
+            h.insert(
+                axum::http::header::LOCATION,
+                axum::http::HeaderValue::from_static("/"),
+            );
+        }
+    }
+    h.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
+/// Whether a client asks for JSON rather than a page.
+pub(crate) fn wants_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
 }
 
 /// Listens on `listener` and serves until `shutdown` resolves; then stops

@@ -136,7 +136,7 @@ async fn empty_and_malformed_input_get_field_messages() {
     assert!(!html.contains("<script>x</script>"));
     assert!(!html.contains("<img src=x>"));
 
-    // A body that is not a form at all.
+    // A body that is not a form at all: a 4xx that says so.
     let res = client()
         .post(server.url("/"))
         .header("content-type", "application/json")
@@ -144,7 +144,13 @@ async fn empty_and_malformed_input_get_field_messages() {
         .send()
         .await
         .expect("post");
-    assert_eq!(res.status(), 422);
+    assert_eq!(res.status(), 400);
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("could not be read")
+    );
 }
 
 #[tokio::test]

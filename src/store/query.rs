@@ -18,7 +18,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TokenStream;
 use tantivy::{DocAddress, Order as SortOrder, Searcher, Term};
 
-use super::schema::{Fields, normalize_tracking, to_tantivy_date};
+use super::schema::{Fields, SearchField, normalize_tracking, searchable, to_tantivy_date};
 use super::{StoreError, load};
 use crate::order::{
     FinancialStatus, FulfillmentStatus, Order, OrderState, ReturnStatus, normalize_order_number,
@@ -30,6 +30,8 @@ const MAX_TOKENS: usize = 8;
 const MIN_PREFIX_CHARS: usize = 3;
 /// Shortest word also matched with one typo.
 const MIN_FUZZY_CHARS: usize = 5;
+/// Longest token the `all` field keeps (tantivy's default tokenizer).
+const MAX_TOKEN_BYTES: usize = 40;
 /// Largest page size.
 pub const MAX_PER_PAGE: usize = 100;
 
@@ -126,6 +128,70 @@ pub(super) fn search(
         .map(|a| load(searcher, f, a))
         .collect::<Result<_, _>>()?;
     Ok(SearchResults { total, hits })
+}
+
+/// Which groups of `order`'s values the words of `text` match, by the
+/// rules the search itself uses (see [`token_query`]): for staff, "matched
+/// in: email, product".
+pub fn matched_fields(order: &Order, text: &str) -> Vec<SearchField> {
+    let mut words: Vec<String> = tokens(text).collect();
+    words.sort();
+    words.dedup();
+    words.truncate(MAX_TOKENS);
+    let mut found: Vec<SearchField> = Vec::new();
+    if words.is_empty() {
+        return found;
+    }
+    let number = order.order_number.to_string();
+    let customer = order.customer_name();
+    searchable(order, &number, customer.as_deref(), |field, value| {
+        if !found.contains(&field)
+            && tokens(value).any(|t| words.iter().any(|w| word_matches(w, &t)))
+        {
+            found.push(field);
+        }
+    });
+    found.sort();
+    found
+}
+
+/// Text as the `all` field's tokenizer cuts it: runs of letters and
+/// digits, lower-cased, over-long ones dropped.
+fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_BYTES)
+        .map(str::to_lowercase)
+}
+
+/// Whether a typed word finds an indexed token: the three ways of
+/// [`token_query`].
+fn word_matches(word: &str, token: &str) -> bool {
+    let chars = word.chars().count();
+    token == word
+        || (chars >= MIN_PREFIX_CHARS && token.starts_with(word))
+        || (chars >= MIN_FUZZY_CHARS
+            && !word.bytes().any(|b| b.is_ascii_digit())
+            && one_edit_apart(token, word))
+}
+
+/// At most one insertion, deletion, substitution or swap of neighbours
+/// (tantivy's fuzzy distance 1 with transpositions).
+fn one_edit_apart(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (&a[prefix..], &b[prefix..]);
+    match ra.len().cmp(&rb.len()) {
+        std::cmp::Ordering::Equal => {
+            ra.is_empty()
+                || ra[1..] == rb[1..]
+                || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
+        }
+        std::cmp::Ordering::Greater => ra[1..] == *rb,
+        std::cmp::Ordering::Less => *ra == rb[1..],
+    }
 }
 
 /// One typed word: the exact token (ranked highest), a token it is the
@@ -251,4 +317,52 @@ fn build(searcher: &Searcher, f: &Fields, q: &SearchQuery) -> Result<Box<dyn Que
         return Ok(Box::new(AllQuery));
     }
     Ok(Box::new(BooleanQuery::new(clauses)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_edit_includes_swaps() {
+        assert!(one_edit_apart("lindqvist", "lindqvst"));
+        assert!(one_edit_apart("nilsson", "nilson"));
+        assert!(one_edit_apart("nilsson", "nislson"));
+        assert!(one_edit_apart("abc", "abd"));
+        assert!(!one_edit_apart("nilsson", "olsson"));
+        assert!(!one_edit_apart("abcd", "badc"));
+    }
+
+    #[test]
+    fn words_match_like_the_search() {
+        assert!(word_matches("lindq", "lindqvist"), "prefix of 3+");
+        assert!(!word_matches("li", "lindqvist"), "too short for a prefix");
+        assert!(word_matches("lindqvst", "lindqvist"), "one typo at 5+");
+        assert!(!word_matches("abd", "abc"), "short words need exact");
+        assert!(!word_matches("12346", "12345"), "numbers need exact");
+    }
+}
+
+#[cfg(test)]
+mod match_tests {
+    use super::*;
+
+    #[test]
+    fn one_edit_includes_swaps() {
+        assert!(one_edit_apart("lindqvist", "lindqvst"));
+        assert!(one_edit_apart("nilsson", "nilson"));
+        assert!(one_edit_apart("nilsson", "nislson"));
+        assert!(one_edit_apart("abc", "abd"));
+        assert!(!one_edit_apart("nilsson", "olsson"));
+        assert!(!one_edit_apart("abcd", "badc"));
+    }
+
+    #[test]
+    fn words_match_like_the_search() {
+        assert!(word_matches("lindq", "lindqvist"), "prefix of 3+");
+        assert!(!word_matches("li", "lindqvist"), "too short for a prefix");
+        assert!(word_matches("lindqvst", "lindqvist"), "one typo at 5+");
+        assert!(!word_matches("abd", "abc"), "short words need exact");
+        assert!(!word_matches("12346", "12345"), "numbers need exact");
+    }
 }

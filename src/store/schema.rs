@@ -135,35 +135,18 @@ pub fn document(f: &Fields, order: &Order) -> Result<TantivyDocument, serde_json
         doc.add_date(f.updated_at, to_tantivy_date(t));
     }
 
-    let mut all = Vec::<&str>::new();
     let number = order.order_number.to_string();
-    all.extend([order.name.as_str(), number.as_str(), order.email.as_str()]);
     let name = order.customer_name();
-    all.extend(name.as_deref());
-    all.extend(order.phone.as_deref());
-    if let Some(a) = &order.shipping_address {
-        all.extend(a.name.as_deref());
-        all.extend(a.city.as_deref());
-        all.extend(a.country.as_deref());
-    }
-    for li in &order.line_items {
-        all.push(&li.title);
-        all.extend(li.variant_title.as_deref());
-        all.extend(li.sku.as_deref());
-    }
-    for t in &order.tags {
-        all.push(t);
-    }
+    let mut all = Vec::<&str>::new();
+    searchable(order, &number, name.as_deref(), |_, v| all.push(v));
     for f_ in &order.fulfillments {
         for n in &f_.tracking_numbers {
-            all.push(n);
             doc.add_text(f.tracking, normalize_tracking(n));
         }
     }
     for r in &order.returns {
         for t in &r.tracking {
             if let Some(n) = &t.number {
-                all.push(n);
                 doc.add_text(f.tracking, normalize_tracking(n));
             }
         }
@@ -180,4 +163,86 @@ pub fn document(f: &Fields, order: &Order) -> Result<TantivyDocument, serde_json
     doc.add_text(f.all, all.join(" \n "));
     doc.add_bytes(f.order, &serde_json::to_vec(order)?);
     Ok(doc)
+}
+
+/// Where a staff search found its words: the groups of values the `all`
+/// field is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SearchField {
+    Number,
+    Email,
+    Customer,
+    Phone,
+    Place,
+    Product,
+    Sku,
+    Tags,
+    Tracking,
+}
+
+impl SearchField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SearchField::Number => "number",
+            SearchField::Email => "email",
+            SearchField::Customer => "customer",
+            SearchField::Phone => "phone",
+            SearchField::Place => "place",
+            SearchField::Product => "product",
+            SearchField::Sku => "sku",
+            SearchField::Tags => "tags",
+            SearchField::Tracking => "tracking",
+        }
+    }
+}
+
+/// Every value staff search looks in, with its group: the one list both
+/// the index (`all`) and [`super::query::matched_fields`] are built from.
+/// `number` and `customer` are the order number and customer name, which
+/// the caller owns.
+pub(crate) fn searchable<'a>(
+    order: &'a Order,
+    number: &'a str,
+    customer: Option<&'a str>,
+    mut add: impl FnMut(SearchField, &'a str),
+) {
+    add(SearchField::Number, &order.name);
+    add(SearchField::Number, number);
+    add(SearchField::Email, &order.email);
+    if let Some(c) = customer {
+        add(SearchField::Customer, c);
+    }
+    if let Some(p) = &order.phone {
+        add(SearchField::Phone, p);
+    }
+    if let Some(a) = &order.shipping_address {
+        if let Some(n) = &a.name {
+            add(SearchField::Customer, n);
+        }
+        for place in [&a.city, &a.country].into_iter().flatten() {
+            add(SearchField::Place, place);
+        }
+    }
+    for li in &order.line_items {
+        add(SearchField::Product, &li.title);
+        if let Some(v) = &li.variant_title {
+            add(SearchField::Product, v);
+        }
+        if let Some(sku) = &li.sku {
+            add(SearchField::Sku, sku);
+        }
+    }
+    for t in &order.tags {
+        add(SearchField::Tags, t);
+    }
+    for f in &order.fulfillments {
+        for n in &f.tracking_numbers {
+            add(SearchField::Tracking, n);
+        }
+    }
+    for r in &order.returns {
+        for n in r.tracking.iter().filter_map(|t| t.number.as_deref()) {
+            add(SearchField::Tracking, n);
+        }
+    }
 }

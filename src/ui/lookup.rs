@@ -2,17 +2,14 @@
 //! number and the email used at checkout. The same form appears on the
 //! "link not valid" page.
 //!
-//! The page shows what the POST handler (`web::lookup`) left in context:
-//! the values typed, a message per field, or the one "not found" message
-//! that a wrong email and an unknown order number share.
+//! The page shows the form it is given (by `web::lookup`): the values
+//! typed, a message per field, or the one "not found" message that a wrong
+//! email and an unknown order number share.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
-use super::{ShopHeader, request_context};
+use super::{Page, ShopHeader, chrome};
 use crate::order::MAX_ORDER_REF_LEN;
-use crate::web::AppState;
 
 /// Page-wide messages of the lookup form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,48 +43,46 @@ pub struct LookupForm {
 }
 
 /// `/`: find an order by number and email.
-#[component]
-pub fn LookupPage() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let cx = request_context();
-    let mut form = use_context::<LookupForm>().unwrap_or_default();
-    if form.order.is_empty()
-        && let Some(order) = use_query_map().read_untracked().get("order")
-    {
-        // `/?order=1001` from a store's "Track my order" link.
-        form.order = order.chars().take(MAX_ORDER_REF_LEN).collect();
-    }
-    let title = format!("{} · {}", cx.i18n.t("lookup.title"), state.config.shop.name);
-    view! {
-        <Title text=title />
-        <ShopHeader />
-        <main id="main" class="page lookup">
-            <h1>{cx.i18n.t("lookup.title")}</h1>
-            <p class="lede">{cx.i18n.t("lookup.lede")}</p>
-            <LookupFormView form=form />
-        </main>
+pub fn lookup_page(form: LookupForm) -> Page {
+    let i = chrome().i18n;
+    let cx = chrome();
+    Page {
+        title: format!("{} · {}", i.t("lookup.title"), cx.shop_name),
+        private: false,
+        body: view! {
+            <ShopHeader />
+            <main id="main" class="page lookup">
+                <h1>{i.t("lookup.title")}</h1>
+                <p class="lede">{i.t("lookup.lede")}</p>
+                <LookupFormView form=form />
+            </main>
+        }
+        .into_any(),
     }
 }
 
 /// `/embed`: just the form, for merchants to frame in their own pages (the
 /// origins allowed to frame it are configured). The form opens the status
 /// page in the whole window, since the status page itself is never framed.
-#[component]
-pub fn EmbedPage() -> impl IntoView {
-    let cx = request_context();
-    view! {
-        <Title text=cx.i18n.t("lookup.title") />
-        <main id="main" class="page embed">
-            <h1>{cx.i18n.t("lookup.title")}</h1>
-            <LookupFormView form=LookupForm::default() target_top=true />
-        </main>
+pub fn embed_page() -> Page {
+    let i = chrome().i18n;
+    Page {
+        title: i.t("lookup.title"),
+        private: false,
+        body: view! {
+            <main id="main" class="page embed">
+                <h1>{i.t("lookup.title")}</h1>
+                <LookupFormView form=LookupForm::default() target_top=true />
+            </main>
+        }
+        .into_any(),
     }
 }
 
 /// The form itself, with its messages.
 #[component]
 pub fn LookupFormView(form: LookupForm, #[prop(optional)] target_top: bool) -> impl IntoView {
-    let cx = request_context();
+    let cx = chrome();
     let t = |k: &str| cx.i18n.t(k);
     let notice = form.notice.map(|n| {
         let text = match n {

@@ -2,113 +2,81 @@
 //!
 //! Top to bottom: the headline and step indicator, a cancellation banner
 //! when cancelled, a card per package, items not shipped yet, payment,
-//! returns and refunds, help, and a box with the page's own link. Only
-//! what a shopper needs: city and country at most, the email masked, no
-//! street, phone or card. An invalid link gets a 404 with the lookup form.
+//! returns and refunds, help, and a box with the page's own link. It
+//! renders a [`ShopperView`], which holds the privacy rules; an invalid
+//! link gets the lookup form instead (`link_invalid_page`).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use leptos_axum::ResponseOptions;
-use leptos_meta::{Meta, Title};
-use leptos_router::hooks::use_params_map;
 
-use super::i18n::I18n;
 use super::lookup::{LookupForm, LookupFormView, LookupNotice};
-use super::{ShopHeader, private_page, request_context};
-use crate::order::timeline::{Package, Step, StepKind, StepStatus, Timeline, WaitReason};
-use crate::order::{CancelReason, FinancialStatus, Order};
-use crate::web::{AppState, open_status_link};
+use super::{Page, ShopHeader, chrome};
+use crate::i18n::I18n;
+use crate::order::timeline::{Package, Step, StepKind, StepStatus, Timeline};
+use crate::shopper::{Cancellation, Payment, RefundLine, ReturnView, ShopperView};
 
-/// `/status/{token}`.
-#[component]
-pub fn StatusPage() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let cx = request_context();
-    // An order page is private to whoever holds the link.
-    private_page();
-    let token = use_params_map()
-        .read_untracked()
-        .get("token")
-        .unwrap_or_default();
-    let now = Utc::now();
-    match open_status_link(&state, &token, now) {
-        Ok(Some((order, claims))) => {
-            state.metrics.status_views.inc();
-            let link = format!("{}/status/{}", cx.base_url, token);
-            let expires = cx.i18n.long_date(cx.i18n.local_date(claims.expires));
-            view! { <OrderStatus order=order link=link expires=expires /> }.into_any()
+/// The page of one order, opened by a valid link (`link`, valid until
+/// `expires`).
+pub fn status_page(view: ShopperView, link: String, expires: DateTime<Utc>) -> Page {
+    let cx = chrome();
+    let i = cx.i18n.clone();
+    let title = format!(
+        "{} · {}",
+        i.tf("status.title", &[("name", &view.name)]),
+        cx.shop_name
+    );
+    let expires = i.long_date(i.local_date(expires));
+    let share_js = cx.share_js_href.clone();
+    Page {
+        title,
+        private: true,
+        body: view! {
+            <ShopHeader />
+            <main id="main" class="page status">
+                <ShopperSections view=view preview=false />
+                <section class="card share" aria-labelledby="share-title">
+                    <h2 id="share-title">{i.t("share.title")}</h2>
+                    <p>{i.tf("share.body", &[("date", &expires)])}</p>
+                    <label for="share-link">{i.t("share.label")}</label>
+                    <div class="share-row">
+                        <input id="share-link" type="text" readonly value=link />
+                        <button
+                            type="button"
+                            class="copy"
+                            hidden
+                            data-copy="share-link"
+                            data-copied=i.t("share.copied")
+                        >
+                            {i.t("share.copy")}
+                        </button>
+                    </div>
+                </section>
+            </main>
+            <script src=share_js defer></script>
         }
-        found => {
-            let (status, notice) = match found {
-                Err(_) => (
-                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                    LookupNotice::Unavailable,
-                ),
-                _ => (axum::http::StatusCode::NOT_FOUND, LookupNotice::LinkInvalid),
-            };
-            if let Some(res) = use_context::<ResponseOptions>() {
-                res.set_status(status);
-                if status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
-                    res.insert_header(
-                        axum::http::header::RETRY_AFTER,
-                        axum::http::HeaderValue::from_static("30"),
-                    );
-                }
-            }
-            let form = LookupForm {
-                notice: Some(notice),
-                ..LookupForm::default()
-            };
-            view! {
-                <Title text=cx.i18n.t("lookup.title") />
-                <Meta name="robots" content="noindex" />
-                <ShopHeader />
-                <main id="main" class="page lookup">
-                    <h1>{cx.i18n.t("lookup.title")}</h1>
-                    <LookupFormView form=form />
-                </main>
-            }
-            .into_any()
-        }
+        .into_any(),
     }
 }
 
-/// The page of one order.
-#[component]
-fn OrderStatus(order: Order, link: String, expires: String) -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let i = request_context().i18n;
-    let title = format!(
-        "{} · {}",
-        i.tf("status.title", &[("name", &order.name)]),
-        state.config.shop.name
-    );
-    let share_js = state.assets.share_js_href.clone();
-    view! {
-        <Title text=title />
-        <Meta name="robots" content="noindex" />
-        <ShopHeader />
-        <main id="main" class="page status">
-            <ShopperSections order=order preview=false />
-            <section class="card share" aria-labelledby="share-title">
-                <h2 id="share-title">{i.t("share.title")}</h2>
-                <p>{i.tf("share.body", &[("date", &expires)])}</p>
-                <label for="share-link">{i.t("share.label")}</label>
-                <div class="share-row">
-                    <input id="share-link" type="text" readonly value=link />
-                    <button
-                        type="button"
-                        class="copy"
-                        hidden
-                        data-copy="share-link"
-                        data-copied=i.t("share.copied")
-                    >
-                        {i.t("share.copy")}
-                    </button>
-                </div>
-            </section>
-        </main>
-        <script src=share_js defer></script>
+/// A link that is malformed, tampered with, expired or revoked: the lookup
+/// form, with the one message every such link gets.
+pub fn link_invalid_page() -> Page {
+    let i = chrome().i18n;
+    let form = LookupForm {
+        notice: Some(LookupNotice::LinkInvalid),
+        ..LookupForm::default()
+    };
+    Page {
+        title: i.t("lookup.title"),
+        private: true,
+        body: view! {
+            <ShopHeader />
+            <main id="main" class="page lookup">
+                <h1>{i.t("lookup.title")}</h1>
+                <LookupFormView form=form />
+            </main>
+        }
+        .into_any(),
     }
 }
 
@@ -116,43 +84,40 @@ fn OrderStatus(order: Order, link: String, expires: String) -> impl IntoView {
 /// help?". Also the staff console's preview (`preview`: the order title is
 /// a second-level heading there, under the staff page's own).
 #[component]
-pub(crate) fn ShopperSections(order: Order, preview: bool) -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let i = request_context().i18n;
-    let timeline = Timeline::of(&order, Utc::now(), i.tz);
+pub(crate) fn ShopperSections(view: ShopperView, preview: bool) -> impl IntoView {
+    let cx = chrome();
+    let i = cx.i18n.clone();
+    let timeline = &view.timeline;
     let headline = i.headline(&timeline.headline);
     let detail = i
         .headline_detail(&timeline.headline)
         .map(|d| view! { <p class="detail">{d}</p> });
-    let placed = order
-        .processed_at
-        .or(order.created_at)
+    let placed = view
+        .placed_at
         .map(|t| i.tf("status.placed", &[("date", &i.long_date(i.local_date(t)))]));
-    let order_title = i.tf("status.title", &[("name", &order.name)]);
+    let order_title = i.tf("status.title", &[("name", &view.name)]);
     let heading = if preview {
         view! { <h2 id="order-title">{order_title}</h2> }.into_any()
     } else {
         view! { <h1 id="order-title">{order_title}</h1> }.into_any()
     };
-    let cancelled = order
-        .cancelled_at
-        .is_some()
-        .then(|| cancel_banner(&i, &order));
-    let to = destination(&order).map(|place| {
+    let cancelled = view.cancellation.as_ref().map(|c| cancel_banner(&i, c));
+    let to = view.destination.clone().map(|place| {
         view! { <p class="meta">{i.tf("status.shipping_to", &[("place", &place)])}</p> }
     });
-    let email = (!order.email.is_empty()).then(|| {
-        view! { <p class="meta">{i.tf("status.email", &[("email", &mask_email(&order.email))])}</p> }
+    let email = view.masked_email.clone().map(|masked| {
+        view! { <p class="meta">{i.tf("status.email", &[("email", &masked)])}</p> }
     });
     let packages = timeline
         .packages
         .iter()
         .map(|p| package_card(&i, p))
         .collect_view();
-    let waiting = waiting_section(&i, &timeline);
-    let payment = payment_section(&i, &order);
-    let returns = returns_section(&i, &order);
-    let help = help_section(&i, &state, &order);
+    let waiting = waiting_section(&i, timeline);
+    let payment = payment_section(&i, &view.payment);
+    let returns = returns_section(&i, &view.returns, &view.refunds, &view.payment.currency);
+    let help = help_section(&i, cx.support_email.as_deref(), &view.name);
+    let steps = timeline.steps.clone();
     view! {
         <section class="summary" aria-labelledby="order-title">
             {heading}
@@ -160,7 +125,7 @@ pub(crate) fn ShopperSections(order: Order, preview: bool) -> impl IntoView {
             <p class="headline">{headline}</p>
             {detail}
             {cancelled}
-            <Steps steps=timeline.steps.clone() />
+            <Steps steps=steps />
             {to}
             {email}
         </section>
@@ -175,8 +140,7 @@ pub(crate) fn ShopperSections(order: Order, preview: bool) -> impl IntoView {
 /// The step indicator, as an ordered list.
 #[component]
 fn Steps(steps: Vec<Step>) -> impl IntoView {
-    let cx = request_context();
-    let i = cx.i18n;
+    let i = chrome().i18n;
     let items = steps
         .into_iter()
         .map(|s| {
@@ -216,48 +180,18 @@ fn step_key(k: StepKind) -> &'static str {
     }
 }
 
-fn cancel_banner(i: &I18n, order: &Order) -> impl IntoView + use<> {
-    let reason = order.cancel_reason.as_ref().map(|r| {
-        let r = match r {
-            CancelReason::Unknown(_) => CancelReason::Other,
-            other => other.clone(),
-        };
-        i.t(&format!("cancel.{}", r.as_str()))
-    });
-    let refund = i.t(match order.financial_status {
-        FinancialStatus::Refunded => "cancel.refunded",
-        FinancialStatus::PartiallyRefunded => "cancel.partly_refunded",
-        FinancialStatus::Voided | FinancialStatus::Expired => "cancel.voided",
-        _ => "cancel.not_refunded",
-    });
+fn cancel_banner(i: &I18n, c: &Cancellation) -> impl IntoView + use<> {
+    let reason = c
+        .reason
+        .as_ref()
+        .map(|r| i.t(&format!("cancel.{}", r.as_str())));
+    let refund = i.t(&format!("cancel.{}", c.money.as_str()));
     view! {
         <div class="banner cancelled" role="status">
             <p class="banner-title">{i.t("cancel.title")}</p>
             {reason.map(|r| view! { <p>{r}</p> })}
             <p>{refund}</p>
         </div>
-    }
-}
-
-/// "Göteborg, Sweden": as precise as a shopper page gets.
-fn destination(order: &Order) -> Option<String> {
-    let a = order.shipping_address.as_ref()?;
-    let parts: Vec<&str> = [a.city.as_deref(), a.country.as_deref()]
-        .into_iter()
-        .flatten()
-        .filter(|s| !s.trim().is_empty())
-        .collect();
-    (!parts.is_empty()).then(|| parts.join(", "))
-}
-
-/// `anna.lindqvist@example.se` -> `a***@example.se`.
-pub fn mask_email(email: &str) -> String {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            let first: String = local.chars().take(1).collect();
-            format!("{first}***@{domain}")
-        }
-        None => "***".into(),
     }
 }
 
@@ -391,20 +325,7 @@ fn waiting_section(i: &I18n, t: &Timeline) -> Option<impl IntoView + use<>> {
         .waiting
         .iter()
         .map(|w| {
-            let why = match &w.reason {
-                WaitReason::Preparing => i.t("waiting.preparing"),
-                WaitReason::AwaitingPayment => i.t("waiting.awaiting_payment"),
-                WaitReason::Stage(s) => i.tf("waiting.stage", &[("stage", s)]),
-                WaitReason::OnHold(r) => {
-                    let reason = i.enum_text("hold", r.as_str(), &[]);
-                    i.tf("waiting.on_hold", &[("reason", &reason)])
-                }
-                WaitReason::Scheduled(Some(d)) => {
-                    i.tf("waiting.scheduled", &[("date", &i.date(*d))])
-                }
-                WaitReason::Scheduled(None) => i.t("waiting.scheduled_undated"),
-                WaitReason::Cancelled => i.t("waiting.cancelled"),
-            };
+            let why = i.wait_reason(&w.reason);
             item_row(
                 i,
                 &w.title,
@@ -422,13 +343,12 @@ fn waiting_section(i: &I18n, t: &Timeline) -> Option<impl IntoView + use<>> {
     })
 }
 
-fn payment_section(i: &I18n, order: &Order) -> impl IntoView + use<> {
-    let refunded = i.money_or_unavailable(order.refunded_amount(), &order.currency);
-    let status = order.financial_status.as_str();
-    let text = i.enum_text("payment", status, &[("amount", &refunded)]);
-    let total = order
-        .total_price
-        .map(|t| view! { <p class="meta">{i.tf("payment.total", &[("amount", &i.money(t, &order.currency))])}</p> });
+fn payment_section(i: &I18n, p: &Payment) -> impl IntoView + use<> {
+    let refunded = i.money_or_unavailable(p.refunded, &p.currency);
+    let text = i.enum_text("payment", p.status.as_str(), &[("amount", &refunded)]);
+    let total = p
+        .total
+        .map(|t| view! { <p class="meta">{i.tf("payment.total", &[("amount", &i.money(t, &p.currency))])}</p> });
     view! {
         <section class="card payment" aria-labelledby="payment-title">
             <h2 id="payment-title">{i.t("payment.title")}</h2>
@@ -438,37 +358,39 @@ fn payment_section(i: &I18n, order: &Order) -> impl IntoView + use<> {
     }
 }
 
-fn returns_section(i: &I18n, order: &Order) -> Option<impl IntoView + use<>> {
-    if order.returns.is_empty() && order.refunds.is_empty() {
+fn returns_section(
+    i: &I18n,
+    returns: &[ReturnView],
+    refunds: &[RefundLine],
+    currency: &str,
+) -> Option<impl IntoView + use<>> {
+    if returns.is_empty() && refunds.is_empty() {
         return None;
     }
-    let returns = order
-        .returns
+    let returns = returns
         .iter()
         .map(|r| {
-            let name = r.name.clone().unwrap_or_else(|| order.name.clone());
             let state = i.enum_text("returns", r.status.as_str(), &[]);
             let items = r
-                .line_items
+                .items
                 .iter()
                 .map(|it| item_row(i, &it.title, None, it.quantity, None))
                 .collect_view();
             let tracking = r
                 .tracking
                 .iter()
-                .filter_map(|t| {
-                    let number = t.number.clone()?;
-                    let carrier = t.company.clone().unwrap_or_default();
-                    Some(view! {
+                .map(|t| {
+                    let carrier = t.carrier.clone().unwrap_or_default();
+                    view! {
                         <p class="meta">
-                            {i.tf("returns.tracking", &[("carrier", &carrier), ("number", &number)])}
+                            {i.tf("returns.tracking", &[("carrier", &carrier), ("number", &t.number)])}
                         </p>
-                    })
+                    }
                 })
                 .collect_view();
             view! {
                 <div class="return">
-                    <h3>{i.tf("returns.return", &[("name", &name)])}</h3>
+                    <h3>{i.tf("returns.return", &[("name", &r.name)])}</h3>
                     <p><span class="badge info">{state}</span></p>
                     <ul class="items">{items}</ul>
                     {tracking}
@@ -476,13 +398,11 @@ fn returns_section(i: &I18n, order: &Order) -> Option<impl IntoView + use<>> {
             }
         })
         .collect_view();
-    let refunds = order
-        .refunds
+    let refunds = refunds
         .iter()
-        .filter(|r| r.amount().is_none_or(|a| !a.is_zero()))
         .map(|r| {
-            let amount = i.money_or_unavailable(r.amount(), &order.currency);
-            let date = r.at().map(|t| i.date(i.local_date(t))).unwrap_or_default();
+            let amount = i.money_or_unavailable(r.amount, currency);
+            let date = r.at.map(|t| i.date(i.local_date(t))).unwrap_or_default();
             view! { <li>{i.tf("returns.refund", &[("amount", &amount), ("date", &date)])}</li> }
         })
         .collect_view();
@@ -495,9 +415,9 @@ fn returns_section(i: &I18n, order: &Order) -> Option<impl IntoView + use<>> {
     })
 }
 
-fn help_section(i: &I18n, state: &AppState, order: &Order) -> Option<impl IntoView + use<>> {
-    let email = state.config.shop.support_email.clone()?;
-    let subject = i.tf("help.subject", &[("name", &order.name)]);
+fn help_section(i: &I18n, email: Option<&str>, name: &str) -> Option<impl IntoView + use<>> {
+    let email = email?.to_string();
+    let subject = i.tf("help.subject", &[("name", name)]);
     let href = format!("mailto:{email}?subject={}", percent_encode(&subject));
     Some(view! {
         <section class="card help" aria-labelledby="help-title">
@@ -524,13 +444,6 @@ pub fn percent_encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn emails_are_masked() {
-        assert_eq!(mask_email("anna.lindqvist@example.se"), "a***@example.se");
-        assert_eq!(mask_email("x@y.z"), "x***@y.z");
-        assert_eq!(mask_email("nonsense"), "***");
-    }
 
     #[test]
     fn only_web_urls_are_links() {

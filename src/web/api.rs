@@ -3,16 +3,20 @@
 //! same facts and the same privacy (no address, phone or payment details),
 //! texts in the language asked for (`?lang=` or `Accept-Language`).
 
-use axum::extract::{Path, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::error::WebError;
+use super::render::Visitor;
 use super::{AppState, open_status_link};
-use crate::order::Order;
-use crate::order::timeline::{Package, Step, StepKind, StepStatus, Timeline, WaitReason};
-use crate::ui::i18n::I18n;
+use crate::i18n::I18n;
+use crate::order::timeline::{Package, Step, StepKind, StepStatus, WaitReason};
+use crate::shopper::ShopperView;
 
 #[derive(Serialize)]
 struct StatusView {
@@ -24,7 +28,7 @@ struct StatusView {
     cancelled: bool,
     cancel_reason: Option<String>,
     shipping_to: Option<String>,
-    email: String,
+    email: Option<String>,
     packages: Vec<PackageView>,
     not_shipped: Vec<WaitingView>,
     payment: PaymentView,
@@ -78,6 +82,7 @@ struct WaitingView {
     variant: Option<String>,
     quantity: u32,
     reason: String,
+    reason_text: String,
 }
 
 #[derive(Serialize)]
@@ -92,9 +97,17 @@ struct PaymentView {
 
 #[derive(Serialize)]
 struct ReturnView {
-    name: Option<String>,
+    name: String,
     status: String,
+    status_text: String,
     items: Vec<ItemView>,
+    tracking: Vec<TrackingView>,
+}
+
+#[derive(Serialize)]
+struct TrackingView {
+    carrier: Option<String>,
+    number: String,
 }
 
 #[derive(Serialize)]
@@ -163,25 +176,24 @@ fn package(i: &I18n, p: &Package) -> PackageView {
     }
 }
 
-fn view(i: &I18n, order: &Order, expires: DateTime<Utc>) -> StatusView {
-    let t = Timeline::of(order, Utc::now(), i.tz);
-    let refunded = i.money_or_unavailable(order.refunded_amount(), &order.currency);
+fn view(i: &I18n, v: &ShopperView, expires: DateTime<Utc>) -> StatusView {
+    let t = &v.timeline;
+    let p = &v.payment;
+    let refunded = i.money_or_unavailable(p.refunded, &p.currency);
     StatusView {
-        order: order.name.clone(),
-        placed_at: order.processed_at.or(order.created_at),
+        order: v.name.clone(),
+        placed_at: v.placed_at,
         headline: i.headline(&t.headline),
         current_step: step_name(t.current),
         steps: t.steps.iter().map(step).collect(),
-        cancelled: order.cancelled_at.is_some(),
-        cancel_reason: order.cancel_reason.as_ref().map(|r| r.as_str().to_string()),
-        shipping_to: order.shipping_address.as_ref().map(|a| {
-            [a.city.as_deref(), a.country.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(", ")
-        }),
-        email: crate::ui::mask_email(&order.email),
+        cancelled: v.cancellation.is_some(),
+        cancel_reason: v
+            .cancellation
+            .as_ref()
+            .and_then(|c| c.reason.as_ref())
+            .map(|r| r.as_str().to_string()),
+        shipping_to: v.destination.clone(),
+        email: v.masked_email.clone(),
         packages: t.packages.iter().map(|p| package(i, p)).collect(),
         not_shipped: t
             .waiting
@@ -200,27 +212,25 @@ fn view(i: &I18n, order: &Order, expires: DateTime<Utc>) -> StatusView {
                     }
                     WaitReason::Cancelled => "cancelled".into(),
                 },
+                reason_text: i.wait_reason(&w.reason),
             })
             .collect(),
         payment: PaymentView {
-            status: order.financial_status.as_str().to_string(),
-            text: i.enum_text(
-                "payment",
-                order.financial_status.as_str(),
-                &[("amount", &refunded)],
-            ),
-            currency: order.currency.clone(),
-            total: order.total_price.map(|d| d.to_string()),
-            refunded: order.refunded_amount().map(|a| a.to_string()),
+            status: p.status.as_str().to_string(),
+            text: i.enum_text("payment", p.status.as_str(), &[("amount", &refunded)]),
+            currency: p.currency.clone(),
+            total: p.total.map(|d| d.to_string()),
+            refunded: p.refunded.map(|a| a.to_string()),
         },
-        returns: order
+        returns: v
             .returns
             .iter()
             .map(|r| ReturnView {
                 name: r.name.clone(),
                 status: r.status.as_str().to_string(),
+                status_text: i.enum_text("returns", r.status.as_str(), &[]),
                 items: r
-                    .line_items
+                    .items
                     .iter()
                     .map(|it| ItemView {
                         title: it.title.clone(),
@@ -228,58 +238,48 @@ fn view(i: &I18n, order: &Order, expires: DateTime<Utc>) -> StatusView {
                         quantity: it.quantity,
                     })
                     .collect(),
+                tracking: r
+                    .tracking
+                    .iter()
+                    .map(|t| TrackingView {
+                        carrier: t.carrier.clone(),
+                        number: t.number.clone(),
+                    })
+                    .collect(),
             })
             .collect(),
-        refunds: order
+        refunds: v
             .refunds
             .iter()
             .map(|r| RefundView {
-                amount: r.amount().map(|a| a.to_string()),
-                at: r.at(),
+                amount: r.amount.map(|a| a.to_string()),
+                at: r.at,
             })
             .collect(),
         link_expires_at: expires,
     }
 }
 
-/// `GET /api/v1/status/{token}`.
+/// `GET /api/v1/status/{token}`. Failures are JSON (see `web::error`).
 pub async fn status(
     State(state): State<AppState>,
-    Path(token): Path<String>,
-    req: Request,
-) -> Response {
-    let (lang, _) = super::render::choose_lang(&req);
-    let i = I18n::new(lang, state.config.shop.timezone, state.catalog.clone());
-    let mut res = match open_status_link(&state, &token, Utc::now()) {
-        Ok(Some((order, claims))) => match serde_json::to_string(&view(&i, &order, claims.expires)) {
-            Ok(body) => (StatusCode::OK, body).into_response(),
-            Err(e) => {
-                tracing::error!(error = %e, "status JSON failed");
-                StatusCode::INTERNAL_SERVER_ERROR.into_response()
-            }
-        },
-        Ok(None) => (
-            StatusCode::NOT_FOUND,
-            "{\"error\":\"not_found\",\"message\":\"This link has expired or is not valid.\"}",
-        )
-            .into_response(),
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::RETRY_AFTER, HeaderValue::from_static("30"))],
-            "{\"error\":\"unavailable\",\"message\":\"Order status is unavailable right now; try again shortly.\"}",
-        )
-            .into_response(),
+    visitor: Visitor,
+    token: Result<Path<String>, PathRejection>,
+) -> Result<Response, WebError> {
+    let token = token.map(|Path(t)| t).map_err(|_| WebError::NotFound)?;
+    let i = visitor.i18n(&state);
+    let now = Utc::now();
+    let Some((order, claims)) = open_status_link(&state, &token, now)? else {
+        return Err(WebError::NotFound);
     };
+    let shopper = ShopperView::of(&order, now, i.tz);
+    let mut res = Json(view(&i, &shopper, claims.expires)).into_response();
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
     );
     h.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
-    res
+    Ok(res)
 }

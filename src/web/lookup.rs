@@ -9,33 +9,69 @@
 //! failures (see `protect::OrderLock`) gets that same answer, right pair or
 //! not, and takes the same work.
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use std::time::Instant;
 
 use chrono::{Duration, Utc};
-use leptos::prelude::provide_context;
 
-use super::{AppState, render_page};
+use super::AppState;
+use super::error::WebError;
+use super::extract::{WebForm, WebQuery};
+use super::render::{Visitor, html};
 use crate::links::LinkClaims;
 use crate::order::{MAX_EMAIL_LEN, MAX_ORDER_REF_LEN, normalize_order_number};
 use crate::ui::{LookupForm, LookupNotice};
 
-/// Largest form body we read; two short fields need far less.
-pub const MAX_FORM_BYTES: usize = 4 * 1024;
+/// The lookup form's fields; anything else sent is ignored.
+#[derive(Debug, Default, Deserialize)]
+pub struct LookupInput {
+    #[serde(default)]
+    pub order: String,
+    #[serde(default)]
+    pub email: String,
+}
+
+/// `?order=1001` on `/`, from a store's "Track my order" link.
+#[derive(Debug, Default, Deserialize)]
+pub struct Prefill {
+    pub order: Option<String>,
+}
+
+/// `GET /`: the lookup form, the order number filled in from `?order=`.
+pub async fn page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    WebQuery(prefill): WebQuery<Prefill>,
+) -> Response {
+    let form = LookupForm {
+        order: prefill
+            .order
+            .unwrap_or_default()
+            .chars()
+            .take(MAX_ORDER_REF_LEN)
+            .collect(),
+        ..LookupForm::default()
+    };
+    html(&state, &visitor, StatusCode::OK, || {
+        crate::ui::lookup_page(form)
+    })
+}
+
+/// `GET /embed`: the form alone, for framing.
+pub async fn embed(State(state): State<AppState>, visitor: Visitor) -> Response {
+    html(&state, &visitor, StatusCode::OK, crate::ui::embed_page)
+}
 
 /// `POST /`.
-pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
-        Ok(b) => b,
-        Err(_) => {
-            return (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.").into_response();
-        }
-    };
-    let mut form = parse_form(&bytes);
+pub async fn submit(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    WebForm(input): WebForm<LookupInput>,
+) -> Result<Response, WebError> {
+    let mut form = prepare(input);
     let number = check(&mut form);
     let status = match number {
         None => {
@@ -47,18 +83,7 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
             let lock = &state.limiters.order_lock;
             let locked = lock.is_locked(number, now);
             // Always look up, locked or not: the same work either way.
-            let found = match state.store.lookup(number, &form.email) {
-                Ok(found) => found,
-                Err(e) => {
-                    tracing::error!(error = %e, "lookup failed");
-                    return (
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        [(header::RETRY_AFTER, HeaderValue::from_static("30"))],
-                        "Order lookup is unavailable right now. Please try again in a minute.",
-                    )
-                        .into_response();
-                }
-            };
+            let found = state.store.lookup(number, &form.email)?;
             match found {
                 Some(order) if !locked => {
                     let key = order.key();
@@ -71,7 +96,7 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
                     };
                     let token = state.links.sign(&claims);
                     state.metrics.lookup("found");
-                    return see_other(&format!("/status/{token}"));
+                    return Ok(super::see_other(&format!("/status/{token}")));
                 }
                 _ => {
                     lock.record_failure(number, now);
@@ -82,51 +107,24 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
             }
         }
     };
-    // Re-render `/` as a GET of the same URL, with the form in context.
-    let mut get = Request::from_parts(parts, Body::empty());
-    *get.method_mut() = Method::GET;
-    let mut res = render_page(state, get, move || provide_context(form.clone())).await;
-    *res.status_mut() = status;
+    let mut res = html(&state, &visitor, status, || crate::ui::lookup_page(form));
     // The page holds what was typed, the email too: never kept by a cache.
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
+    Ok(res.into_response())
 }
 
-fn see_other(location: &str) -> Response {
-    match HeaderValue::from_str(location) {
-        Ok(v) => (
-            StatusCode::SEE_OTHER,
-            [
-                (header::LOCATION, v),
-                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            ],
-        )
-            .into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+/// The two fields, trimmed and cut to their maximum length.
+fn prepare(input: LookupInput) -> LookupForm {
+    LookupForm {
+        order: cut(&input.order, MAX_ORDER_REF_LEN),
+        email: cut(&input.email, MAX_EMAIL_LEN + 1),
+        ..LookupForm::default()
     }
 }
 
-/// The two fields, cut to their maximum length; other fields are ignored.
-fn parse_form(bytes: &[u8]) -> LookupForm {
-    let mut form = LookupForm::default();
-    let (mut seen_order, mut seen_email) = (false, false);
-    for (k, v) in form_urlencoded::parse(bytes) {
-        match k.as_ref() {
-            "order" if !seen_order => {
-                form.order = v.chars().take(MAX_ORDER_REF_LEN).collect();
-                seen_order = true;
-            }
-            "email" if !seen_email => {
-                form.email = v.chars().take(MAX_EMAIL_LEN + 1).collect();
-                seen_email = true;
-            }
-            _ => {}
-        }
-    }
-    form.order = form.order.trim().to_string();
-    form.email = form.email.trim().to_string();
-    form
+fn cut(s: &str, max: usize) -> String {
+    s.chars().take(max).collect::<String>().trim().to_string()
 }
 
 /// Sets the field messages; the order number when both fields are usable.
@@ -170,19 +168,26 @@ pub fn plausible_email(s: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn form(order: &str, email: &str) -> LookupForm {
+        prepare(LookupInput {
+            order: order.into(),
+            email: email.into(),
+        })
+    }
+
     #[test]
-    fn forms_parse_and_check() {
-        let mut f = parse_form(b"order=%231001&email=+Anna%40Example.se+&extra=1");
+    fn forms_are_prepared_and_checked() {
+        let mut f = form("#1001", " Anna@Example.se ");
         assert_eq!(f.order, "#1001");
         assert_eq!(f.email, "Anna@Example.se");
         assert_eq!(check(&mut f), Some(1001));
 
-        let mut f = parse_form(b"");
+        let mut f = form("", "");
         assert_eq!(check(&mut f), None);
         assert_eq!(f.order_error, Some("lookup.order_required"));
         assert_eq!(f.email_error, Some("lookup.email_required"));
 
-        let mut f = parse_form(b"order=abc&email=nope");
+        let mut f = form("abc", "nope");
         assert_eq!(check(&mut f), None);
         assert_eq!(f.order_error, Some("lookup.order_invalid"));
         assert_eq!(f.email_error, Some("lookup.email_invalid"));
@@ -200,30 +205,19 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn no_form_body_makes_the_lookup_panic(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
-            let mut f = parse_form(&body);
+        fn typed_text_never_panics(order in ".{0,64}", email in ".{0,300}") {
+            let mut f = form(&order, &email);
             let n = check(&mut f);
             proptest::prop_assert!(f.order.chars().count() <= MAX_ORDER_REF_LEN);
             if n.is_some() {
                 proptest::prop_assert!(f.order_error.is_none() && f.email_error.is_none());
             }
         }
-
-        #[test]
-        fn typed_text_never_panics(order in ".{0,64}", email in ".{0,300}") {
-            let body = form_urlencoded::Serializer::new(String::new())
-                .append_pair("order", &order)
-                .append_pair("email", &email)
-                .finish();
-            let mut f = parse_form(body.as_bytes());
-            let _ = check(&mut f);
-        }
     }
 
     #[test]
     fn overlong_fields_are_cut_not_rejected_wholesale() {
-        let long = "1".repeat(100);
-        let f = parse_form(format!("order={long}").as_bytes());
+        let f = form(&"1".repeat(100), "");
         assert_eq!(f.order.len(), MAX_ORDER_REF_LEN);
     }
 }

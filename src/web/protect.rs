@@ -37,15 +37,14 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::middleware::NoOpMiddleware;
-use leptos::prelude::provide_context;
 use tower_governor::GovernorError;
 use tower_governor::governor::{GovernorConfig, GovernorConfigBuilder};
 use tower_governor::key_extractor::KeyExtractor;
 
-use super::render::choose_lang;
-use super::{AppState, render_page};
+use super::AppState;
+use super::render::{Visitor, choose_lang};
 use crate::config::{Cidr, Config, FailureSpec, RateSpec};
-use crate::ui::i18n::{I18n, Lang};
+use crate::i18n::{I18n, Lang};
 use crate::ui::{LookupForm, LookupNotice, WAIT_MARKER};
 
 /// The rate-limit key of a client: its address, IPv6 cut to the /64, or
@@ -317,20 +316,12 @@ pub async fn explain_rate_limit(
     if is_lookup {
         state.metrics.lookup("rate_limited");
     }
-    let mut page = Request::new(Body::empty());
-    *page.headers_mut() = kept;
-    too_many_requests(state, page, after, json).await
+    too_many_requests(&state, &kept, after, json)
 }
 
 fn wants_json(req: &Request) -> bool {
     let path = req.uri().path();
-    path.starts_with("/api/")
-        || path.starts_with("/webhooks/")
-        || req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
+    path.starts_with("/api/") || path.starts_with("/webhooks/") || super::wants_json(req.headers())
 }
 
 /// Seconds until the client may retry, from a 429's headers.
@@ -346,38 +337,35 @@ fn retry_after(res: &Response) -> u64 {
 /// The response for a client over its budget. Browsers get the lookup
 /// page saying how long to wait, in their language; it is rendered once per
 /// language and reused, so refusing a flood stays cheap.
-pub async fn too_many_requests(state: AppState, req: Request, after: u64, json: bool) -> Response {
+pub fn too_many_requests(
+    state: &AppState,
+    headers: &HeaderMap,
+    after: u64,
+    json: bool,
+) -> Response {
     let mut res = if json {
         (
             StatusCode::TOO_MANY_REQUESTS,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            format!("{{\"error\":\"rate_limited\",\"retry_after\":{after}}}"),
+            axum::Json(serde_json::json!({"error": "rate_limited", "retry_after": after})),
         )
             .into_response()
     } else {
-        let (lang, _) = choose_lang(&req);
+        let (lang, _) = choose_lang(None, headers);
         let template = match state.limiters.pages_cache.rate_limited(lang) {
             Some(t) => t,
             None => {
-                let (mut parts, _) = req.into_parts();
-                parts.method = Method::GET;
-                parts.uri = axum::http::Uri::from_static("/");
                 let form = LookupForm {
                     notice: Some(LookupNotice::RateLimitedTemplate),
                     ..LookupForm::default()
                 };
-                let page = Request::from_parts(parts, Body::empty());
-                let res =
-                    render_page(state.clone(), page, move || provide_context(form.clone())).await;
-                let ok = res.status().is_success();
-                let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-                    .await
-                    .unwrap_or_default();
-                let html = String::from_utf8_lossy(&bytes).into_owned();
-                if !ok || !html.contains(WAIT_MARKER) {
+                let visitor = Visitor {
+                    lang,
+                    lang_from_query: false,
+                    base_url: String::new(),
+                };
+                let chrome = super::render::chrome(state, &visitor);
+                let html = crate::ui::render(chrome, || crate::ui::lookup_page(form)).html;
+                if !html.contains(WAIT_MARKER) {
                     // Kept only when it rendered right; a plain answer now,
                     // another try next time.
                     tracing::error!("the rate-limit page did not render; answering in plain text");

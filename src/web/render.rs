@@ -1,93 +1,124 @@
-//! Rendering a Leptos page into one complete HTML response.
+//! Turning a page from `ui` into a response, and what every page needs to
+//! know about its request.
 //!
-//! Pages are rendered in order to a single string: with no WASM there is
-//! nothing to hydrate, so the hydration scripts Leptos would append (inline
-//! `<script>`s that a strict CSP blocks) are dropped, and the response gets
-//! a `Content-Length` instead of chunked streaming. Every page response,
-//! GET, POST re-render or 404, goes through [`render_page`], which also
-//! works out the request's language and base URL for the pages.
+//! [`Visitor`] is an extractor: the visitor's language (`?lang=`, the
+//! `lang` cookie, `Accept-Language`) and the base URL of links the site
+//! hands out. [`html`] renders a page with the shop's [`Chrome`] to one
+//! complete HTML string: with no WASM there is nothing to hydrate, so no
+//! hydration scripts (which a strict CSP would block), and the response
+//! gets a `Content-Length` instead of chunked streaming. A language chosen
+//! with `?lang=` is remembered in a cookie; private pages (orders, staff)
+//! are `no-store` and `noindex`.
+
+use std::convert::Infallible;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
-use futures_util::stream::once;
-use leptos::prelude::*;
-use leptos_axum::handle_response_inner;
-use leptos_integration_utils::{BoxedFnOnce, PinnedFuture, PinnedStream};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::Response;
 
 use super::AppState;
-use crate::ui::i18n::{I18n, Lang};
-use crate::ui::staff::StaffSession;
-use crate::ui::{RequestContext, shell};
+use crate::i18n::{I18n, Lang};
+use crate::ui::{Chrome, Page};
 
 /// How long the language chosen with `?lang=` is remembered.
 const LANG_COOKIE_MAX_AGE: u32 = 365 * 24 * 3600;
 
-/// Renders the app for `req` (routing on its path), with `extra` context.
-pub async fn render_page(
-    state: AppState,
-    req: Request,
-    extra: impl Fn() + Clone + Send + 'static,
+/// Who is asking, as far as rendering cares.
+#[derive(Clone, Debug)]
+pub struct Visitor {
+    pub lang: Lang,
+    /// Whether the language came from `?lang=` (and so is remembered).
+    pub lang_from_query: bool,
+    /// `https://track.example.com`: where links to this site point.
+    pub base_url: String,
+}
+
+impl Visitor {
+    pub fn of(state: &AppState, parts: &Parts) -> Visitor {
+        let (lang, lang_from_query) = choose_lang(parts.uri.query(), &parts.headers);
+        Visitor {
+            lang,
+            lang_from_query,
+            base_url: base_url(state, &parts.headers),
+        }
+    }
+
+    /// The visitor's translations, with the shop's time zone.
+    pub fn i18n(&self, state: &AppState) -> I18n {
+        I18n::new(self.lang, state.config.shop.timezone, state.catalog.clone())
+    }
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Visitor, Infallible> {
+        Ok(Visitor::of(state, parts))
+    }
+}
+
+/// The shop's chrome for `visitor`.
+pub fn chrome(state: &AppState, visitor: &Visitor) -> Chrome {
+    let shop = &state.config.shop;
+    Chrome {
+        i18n: visitor.i18n(state),
+        shop_name: shop.name.clone(),
+        logo_url: shop.logo_url.clone(),
+        support_email: shop.support_email.clone(),
+        css_href: state.assets.css_href.clone(),
+        theme_href: state.assets.theme_href.clone(),
+        share_js_href: state.assets.share_js_href.clone(),
+    }
+}
+
+/// Renders `page` as a complete HTML response with `status`.
+pub fn html(
+    state: &AppState,
+    visitor: &Visitor,
+    status: StatusCode,
+    page: impl FnOnce() -> Page,
 ) -> Response {
-    let (lang, from_query) = choose_lang(&req);
-    let cx = RequestContext {
-        i18n: I18n::new(lang, state.config.shop.timezone, state.catalog.clone()),
-        base_url: base_url(&state, req.headers()),
-        path: req
-            .uri()
-            .path_and_query()
-            .map_or_else(|| "/".to_string(), |p| p.as_str().to_string()),
-    };
-    let options = state.leptos_options.clone();
-    let staff = req.extensions().get::<StaffSession>().cloned();
-    let context = move || {
-        provide_context(state.clone());
-        provide_context(cx.clone());
-        if let Some(s) = staff.clone() {
-            provide_context(s);
-        }
-        extra();
-    };
-    let res = handle_response_inner(context, move || shell(options), req, html_only).await;
-    let (mut parts, body) = res.into_parts();
-    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::error!(error = %e, "page rendering failed");
-            return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    };
-    let h = &mut parts.headers;
-    h.remove(header::TRANSFER_ENCODING);
-    h.insert(header::CONTENT_LENGTH, bytes.len().into());
+    let rendered = crate::ui::render(chrome(state, visitor), page);
+    let mut res = Response::new(Body::from(rendered.html));
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     h.insert(
         header::VARY,
         HeaderValue::from_static("Accept-Language, Cookie"),
     );
-    if from_query {
+    if rendered.private {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(
+            HeaderName::from_static("x-robots-tag"),
+            HeaderValue::from_static("noindex, nofollow"),
+        );
+    }
+    if visitor.lang_from_query {
         let cookie = format!(
             "lang={}; Path=/; Max-Age={LANG_COOKIE_MAX_AGE}; SameSite=Lax",
-            lang.code()
+            visitor.lang.code()
         );
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             h.append(header::SET_COOKIE, v);
         }
     }
-    Response::from_parts(parts, Body::from(bytes))
-}
-
-/// `GET` of any Leptos route.
-pub async fn page(State(state): State<AppState>, req: Request) -> Response {
-    render_page(state, req, || {}).await
+    res
 }
 
 /// `?lang=`, then the `lang` cookie, then `Accept-Language`, then English.
 /// The flag says whether the choice came from the query (and so should be
 /// remembered).
-pub(crate) fn choose_lang(req: &Request) -> (Lang, bool) {
-    let query = req.uri().query().unwrap_or("");
+pub(crate) fn choose_lang(query: Option<&str>, headers: &HeaderMap) -> (Lang, bool) {
+    let query = query.unwrap_or("");
     if let Some(lang) = query
         .split('&')
         .filter_map(|kv| kv.strip_prefix("lang="))
@@ -95,7 +126,6 @@ pub(crate) fn choose_lang(req: &Request) -> (Lang, bool) {
     {
         return (lang, true);
     }
-    let headers = req.headers();
     let cookie = headers
         .get_all(header::COOKIE)
         .iter()
@@ -144,20 +174,6 @@ fn is_loopback_host(host: &str) -> bool {
         || name
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
-}
-
-fn html_only<IV>(
-    app: IV,
-    _hydration_chunks: BoxedFnOnce<PinnedStream<String>>,
-    _supports_out_of_order: bool,
-) -> PinnedFuture<PinnedStream<String>>
-where
-    IV: IntoView + 'static,
-{
-    Box::pin(async move {
-        let html = app.to_html_stream_in_order().collect::<String>().await;
-        Box::pin(once(async move { html })) as PinnedStream<String>
-    })
 }
 
 #[cfg(test)]

@@ -221,3 +221,4 @@ pub fn client() -> reqwest::Client {
 }
 
 pub mod fake_shopify;
+pub mod inproc;

@@ -1,7 +1,7 @@
 //! Languages: translation files, choosing a language, and writing dates,
 //! days and money the local way.
 //!
-//! The texts live in `src/ui/locales/<code>.toml` (one file a language,
+//! The texts live in `src/i18n/locales/<code>.toml` (one file a language,
 //! compiled in), flattened to `section.key` and parsed once at start-up
 //! into a [`Catalog`]. A request's language is, in order: `?lang=` (which
 //! is then remembered in a `lang` cookie), the `lang` cookie, the best
@@ -18,7 +18,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
-use crate::order::timeline::{Day, Headline, Problem, RefundState};
+use crate::order::timeline::{Day, Headline, Problem, RefundState, WaitReason};
 
 /// A language the site speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,8 +84,8 @@ pub struct Catalog {
 }
 
 const SOURCES: [&str; 2] = [
-    include_str!("locales/en.toml"),
-    include_str!("locales/sv.toml"),
+    include_str!("i18n/locales/en.toml"),
+    include_str!("i18n/locales/sv.toml"),
 ];
 
 impl Catalog {
@@ -323,6 +323,24 @@ impl I18n {
             Headline::Returned { refunded: false } => self.t("headline.returned"),
             Headline::Refunded => self.t("headline.refunded"),
             Headline::NothingToShip => self.t("headline.nothing_to_ship"),
+        }
+    }
+
+    /// Why an item has not shipped yet, in a sentence.
+    pub fn wait_reason(&self, reason: &WaitReason) -> String {
+        match reason {
+            WaitReason::Preparing => self.t("waiting.preparing"),
+            WaitReason::AwaitingPayment => self.t("waiting.awaiting_payment"),
+            WaitReason::Stage(s) => self.tf("waiting.stage", &[("stage", s)]),
+            WaitReason::OnHold(r) => {
+                let reason = self.enum_text("hold", r.as_str(), &[]);
+                self.tf("waiting.on_hold", &[("reason", &reason)])
+            }
+            WaitReason::Scheduled(Some(d)) => {
+                self.tf("waiting.scheduled", &[("date", &self.date(*d))])
+            }
+            WaitReason::Scheduled(None) => self.t("waiting.scheduled_undated"),
+            WaitReason::Cancelled => self.t("waiting.cancelled"),
         }
     }
 

@@ -1,0 +1,103 @@
+//! The staff console's pages: sign-in, search, and an order's full detail
+//! with sharing and revoking of status links.
+//!
+//! Staff see everything a shopper does not (full address, phone, every
+//! raw status and timestamp), so these pages exist only behind a session
+//! (`web::staff` enforces it before a handler runs). Search is a plain GET
+//! form, so a search is a link that can be pasted to a colleague. Like
+//! every page here they render what the handlers give them.
+
+mod login;
+mod order;
+mod search;
+
+use leptos::prelude::*;
+
+use super::chrome;
+use crate::order::{Order, OrderState, ReturnStatus};
+
+pub use login::{LoginForm, login_page};
+pub use order::{OrderAction, order_not_found_page, order_page};
+pub use search::{SearchHit, SearchOutcome, SearchPage, search_page};
+
+/// Orders per result page.
+pub const PER_PAGE: usize = 20;
+/// Deepest result page offered.
+pub const MAX_PAGE: usize = 500;
+
+/// "PARTIALLY_FULFILLED" -> "Partially fulfilled": Shopify's words, which
+/// staff know from the Shopify admin.
+pub fn humanize(value: &str) -> String {
+    let lower = value.to_ascii_lowercase().replace('_', " ");
+    let mut chars = lower.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Where `next` may send a signed-in person: only our own staff pages.
+pub fn is_staff_path(p: &str) -> bool {
+    (p == "/staff" || p.starts_with("/staff/") || p.starts_with("/staff?"))
+        && !p.contains("//")
+        && !p.contains('\\')
+        && !p.bytes().any(|b| b.is_ascii_control())
+}
+
+/// The bar above every signed-in page: who is signed in, and sign-out.
+#[component]
+fn StaffBar(who: String) -> impl IntoView {
+    let i = chrome().i18n;
+    view! {
+        <div class="staff-bar">
+            <a href="/staff">{i.t("staff.title")}</a>
+            <span>{i.tf("staff.signed_in_as", &[("name", &who)])}</span>
+            <form method="post" action="/staff/logout">
+                <button type="submit" class="link-button">{i.t("staff.sign_out")}</button>
+            </form>
+        </div>
+    }
+}
+
+fn status_badges(order: &Order) -> impl IntoView + use<> {
+    let mut badges = vec![
+        ("info", humanize(order.financial_status.as_str())),
+        ("info", humanize(order.fulfillment_status.as_str())),
+    ];
+    let r = order.return_status();
+    if r != ReturnStatus::NoReturn {
+        badges.push(("warn", humanize(r.as_str())));
+    }
+    match order.state() {
+        OrderState::Cancelled => badges.push(("warn", humanize("CANCELLED"))),
+        OrderState::Archived => badges.push(("ok", humanize("ARCHIVED"))),
+        OrderState::Open => {}
+    }
+    badges
+        .into_iter()
+        .map(|(kind, text)| view! { <span class=format!("badge {kind}")>{text}</span> })
+        .collect_view()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_paths_stay_on_staff_pages() {
+        assert!(is_staff_path("/staff"));
+        assert!(is_staff_path("/staff?q=anna"));
+        assert!(is_staff_path("/staff/orders/s/1"));
+        assert!(!is_staff_path("https://evil.example/staff"));
+        assert!(!is_staff_path("//evil.example"));
+        assert!(!is_staff_path("/staff//evil"));
+        assert!(!is_staff_path("/staffx"));
+        assert!(!is_staff_path("/"));
+    }
+
+    #[test]
+    fn humanized_values() {
+        assert_eq!(humanize("PARTIALLY_FULFILLED"), "Partially fulfilled");
+        assert_eq!(humanize(""), "");
+    }
+}

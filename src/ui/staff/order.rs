@@ -1,0 +1,425 @@
+//! `/staff/orders/{shop}/{id}`: everything about one order, the share and
+//! revoke forms, and a preview of exactly what the shopper sees.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+
+use super::super::status::{ShopperSections, percent_encode};
+use super::super::{Chrome, Page, ShopHeader, chrome};
+use super::{StaffBar, humanize, status_badges};
+use crate::i18n::I18n;
+use crate::order::Order;
+use crate::shopper::ShopperView;
+
+/// The outcome of an action on the order page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrderAction {
+    Shared {
+        link: String,
+        expires: DateTime<Utc>,
+    },
+    Revoked,
+}
+
+/// `/staff/orders/{shop}/{id}`: everything about one order. `shopper` is
+/// what the shopper sees of it (the preview); `action` what a share or
+/// revoke just did.
+pub fn order_page(
+    who: String,
+    order: Order,
+    shopper: ShopperView,
+    action: Option<OrderAction>,
+) -> Page {
+    let cx = chrome();
+    let i = cx.i18n.clone();
+    let base = format!("/staff/orders/{}/{}", percent_encode(&order.shop), order.id);
+    let title = i.tf("staff.order_title", &[("name", &order.name)]);
+    let share = share_box(&i, &cx, &order, &base, action.as_ref()).into_any();
+    let details = details(&i, &order).into_any();
+    // Boxed: the preview's view type is deep enough to overflow the
+    // compiler's query depth when nested in the page's.
+    let preview = view! { <ShopperSections view=shopper preview=true /> }.into_any();
+    Page {
+        title: title.clone(),
+        private: true,
+        body: view! {
+            <ShopHeader />
+            <StaffBar who=who />
+            <main id="main" class="page wide staff">
+                <p><a href="/staff">{i.t("staff.back")}</a></p>
+                <h1>{title}</h1>
+                <p class="badges">{status_badges(&order)}</p>
+                <div class="columns">
+                    <div>{details}</div>
+                    <div>
+                        {share}
+                        <section class="card preview" aria-labelledby="preview-title">
+                            <h2 id="preview-title">{i.t("staff.preview")}</h2>
+                            {preview}
+                        </section>
+                    </div>
+                </div>
+            </main>
+        }
+        .into_any(),
+    }
+}
+
+/// An order id that is not in the store.
+pub fn order_not_found_page(who: String) -> Page {
+    let i = chrome().i18n;
+    Page {
+        title: i.t("staff.not_found"),
+        private: true,
+        body: view! {
+            <ShopHeader />
+            <StaffBar who=who />
+            <main id="main" class="page">
+                <h1>{i.t("staff.not_found")}</h1>
+                <p><a href="/staff">{i.t("staff.back")}</a></p>
+            </main>
+        }
+        .into_any(),
+    }
+}
+
+fn share_box(
+    i: &I18n,
+    cx: &Chrome,
+    order: &Order,
+    base: &str,
+    action: Option<&OrderAction>,
+) -> impl IntoView + use<> {
+    let result = match action {
+        Some(OrderAction::Shared { link, expires }) => {
+            let subject = i.tf("staff.mail_subject", &[("name", &order.name)]);
+            let body = i.tf(
+                "staff.mail_body",
+                &[
+                    ("name", &order.name),
+                    ("link", link),
+                    ("shop", &cx.shop_name),
+                ],
+            );
+            let mailto = format!(
+                "mailto:{}?subject={}&body={}",
+                percent_encode(&order.email),
+                percent_encode(&subject),
+                percent_encode(&body)
+            );
+            let until = i.long_date(i.local_date(*expires));
+            Some(
+                view! {
+                    <div class="share-result" role="status">
+                        <label for="share-link">{i.t("staff.link_label")}</label>
+                        <div class="share-row">
+                            <input id="share-link" type="text" readonly value=link.clone() />
+                            <button type="button" class="copy" hidden data-copy="share-link" data-copied=i.t("share.copied")>
+                                {i.t("share.copy")}
+                            </button>
+                        </div>
+                        <p class="meta">{i.tf("staff.link_expires", &[("date", &until)])}</p>
+                        <p><a href=mailto>{i.tf("staff.mail_customer", &[("email", &order.email)])}</a></p>
+                    </div>
+                }
+                .into_any(),
+            )
+        }
+        Some(OrderAction::Revoked) => {
+            Some(view! { <p class="notice ok" role="status">{i.t("staff.revoked")}</p> }.into_any())
+        }
+        None => None,
+    };
+    let share_js = cx.share_js_href.clone();
+    let days = [1u32, 7, 30, 90, 365]
+        .into_iter()
+        .map(|d| {
+            let label = if d == 1 {
+                i.t("staff.day")
+            } else {
+                i.tf("staff.days", &[("n", &d.to_string())])
+            };
+            view! { <option value=d.to_string() selected=d == 30>{label}</option> }
+        })
+        .collect_view();
+    view! {
+        <section class="card share" aria-labelledby="share-title">
+            <h2 id="share-title">{i.t("staff.share_title")}</h2>
+            <p>{i.t("staff.share_body")}</p>
+            <form method="post" action=format!("{base}/share") class="inline-form">
+                <label for="days">{i.t("staff.expiry")}</label>
+                <select id="days" name="days">{days}</select>
+                <button type="submit">{i.t("staff.create_link")}</button>
+            </form>
+            {result}
+            <h3>{i.t("staff.revoke_title")}</h3>
+            <p>{i.t("staff.revoke_body")}</p>
+            <form method="post" action=format!("{base}/revoke")>
+                <button type="submit" class="secondary">{i.t("staff.revoke_button")}</button>
+            </form>
+        </section>
+        <script src=share_js defer></script>
+    }
+}
+
+fn row(label: String, value: Option<String>) -> Option<impl IntoView + use<>> {
+    value.filter(|v| !v.is_empty()).map(|v| {
+        view! {
+            <dt>{label}</dt>
+            <dd>{v}</dd>
+        }
+    })
+}
+
+fn stamp(i: &I18n, t: Option<DateTime<Utc>>) -> Option<String> {
+    t.map(|t| {
+        format!(
+            "{} ({})",
+            i.date_time(t),
+            t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )
+    })
+}
+
+fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
+    let money = |d: Option<rust_decimal::Decimal>| d.map(|d| i.money(d, &o.currency));
+    let address = o.shipping_address.as_ref().map(|a| {
+        [
+            a.name.clone(),
+            a.address1.clone(),
+            a.address2.clone(),
+            [a.zip.clone(), a.city.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .into(),
+            a.province.clone(),
+            a.country.clone(),
+            a.phone.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .map(|line| view! { <span class="line">{line}</span> })
+        .collect_view()
+    });
+    let items = o
+        .line_items
+        .iter()
+        .map(|li| {
+            let title = match &li.variant_title {
+                Some(v) if !v.is_empty() => format!("{} ({v})", li.title),
+                _ => li.title.clone(),
+            };
+            view! {
+                <tr>
+                    <td>{title}</td>
+                    <td>{li.sku.clone().unwrap_or_default()}</td>
+                    <td class="num">{li.quantity.to_string()}</td>
+                    <td class="num">{money(li.price).unwrap_or_default()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let work = o
+        .fulfillment_orders
+        .iter()
+        .map(|fo| {
+            let location = fo
+                .assigned_location
+                .as_ref()
+                .and_then(|l| l.name.clone())
+                .unwrap_or_default();
+            let holds = fo
+                .fulfillment_holds
+                .iter()
+                .map(|h| {
+                    let text = match &h.reason_notes {
+                        Some(n) => format!("{} ({n})", humanize(h.reason.as_str())),
+                        None => humanize(h.reason.as_str()),
+                    };
+                    view! { <li>{i.tf("staff.hold", &[("reason", &text)])}</li> }
+                })
+                .collect_view();
+            let when = fo.fulfill_at.map(|t| {
+                view! { <li>{i.tf("staff.fulfill_at", &[("time", &i.date_time(t))])}</li> }
+            });
+            let lines: Vec<String> = fo
+                .line_items
+                .iter()
+                .map(|l| {
+                    let title = o
+                        .line_items
+                        .iter()
+                        .find(|li| li.id == l.line_item_id)
+                        .map_or("?", |li| li.title.as_str());
+                    format!("{} × {title}", l.quantity)
+                })
+                .collect();
+            view! {
+                <li>
+                    <strong>{humanize(fo.status.as_str())}</strong>
+                    " · " {location}
+                    <ul>{holds} {when} <li>{lines.join(", ")}</li></ul>
+                </li>
+            }
+        })
+        .collect_view();
+    let shipments = if o.fulfillments.is_empty() {
+        view! { <p>{i.t("staff.no_shipments")}</p> }.into_any()
+    } else {
+        o.fulfillments
+            .iter()
+            .map(|f| {
+                let events = f
+                    .events
+                    .iter()
+                    .map(|e| {
+                        let place = [e.city.clone(), e.province.clone(), e.country.clone()]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        view! {
+                            <li>
+                                {stamp(i, e.happened_at).unwrap_or_default()} " · "
+                                <strong>{humanize(e.status.as_str())}</strong>
+                                " " {place} " " {e.message.clone().unwrap_or_default()}
+                            </li>
+                        }
+                    })
+                    .collect_view();
+                let items: Vec<String> = f.line_items.iter().map(|l| format!("{} × {}", l.quantity, l.title)).collect();
+                view! {
+                    <div class="shipment">
+                        <h3>{f.name.clone().unwrap_or_else(|| f.id.to_string())} " · " {humanize(f.display_status().as_str())}</h3>
+                        <dl class="facts">
+                            {row(i.t("staff.location"), f.location_name.clone())}
+                            {row(i.t("staff.tracking"), Some(format!("{} {}", f.tracking_company.clone().unwrap_or_default(), f.tracking_numbers.join(", "))))}
+                            {row(i.t("package.eta"), stamp(i, f.estimated_delivery()))}
+                            {row(i.t("package.delivered"), stamp(i, f.delivered_time()))}
+                            {row(i.t("staff.created"), stamp(i, f.created_at))}
+                        </dl>
+                        <p>{items.join(", ")}</p>
+                        <h4>{i.t("staff.events")}</h4>
+                        <ol class="events">{events}</ol>
+                    </div>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    let returns = o
+        .returns
+        .iter()
+        .map(|r| {
+            let items: Vec<String> = r
+                .line_items
+                .iter()
+                .map(|l| match &l.return_reason {
+                    Some(reason) => format!("{} × {} ({})", l.quantity, l.title, humanize(reason)),
+                    None => format!("{} × {}", l.quantity, l.title),
+                })
+                .collect();
+            let tracking: Vec<String> = r
+                .tracking
+                .iter()
+                .map(|t| format!("{} {}", t.company.clone().unwrap_or_default(), t.number.clone().unwrap_or_default()))
+                .collect();
+            view! {
+                <li>
+                    <strong>{r.name.clone().unwrap_or_default()} " · " {humanize(r.status.as_str())}</strong>
+                    <br />{items.join(", ")}
+                    {(!tracking.is_empty()).then(|| view! { <br />{tracking.join(", ")} })}
+                    <br /><span class="meta">{stamp(i, r.created_at).unwrap_or_default()}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    let refunds = o
+        .refunds
+        .iter()
+        .map(|r| {
+            view! {
+                <li>
+                     {i.money_or_unavailable(r.amount(), &o.currency)} " · " {stamp(i, r.at()).unwrap_or_default()}
+                    {r.note.clone().map(|n| view! { <br />{i.tf("staff.refund_note", &[("note", &n)])} })}
+                </li>
+            }
+        })
+        .collect_view();
+    let stages = o
+        .custom_stages
+        .iter()
+        .map(|s| view! { <li>{s.name.clone()} " · " {stamp(i, Some(s.at)).unwrap_or_default()}</li> })
+        .collect_view();
+    view! {
+        <section class="card" aria-labelledby="customer-title">
+            <h2 id="customer-title">{i.t("staff.customer")}</h2>
+            <dl class="facts">
+                {row(i.t("staff.name"), o.customer_name())}
+                {row(i.t("staff.email"), Some(o.email.clone()))}
+                {row(i.t("staff.phone"), o.phone.clone())}
+                {row(i.t("staff.tags"), Some(o.tags.join(", ")))}
+            </dl>
+            <h3>{i.t("staff.shipping_address")}</h3>
+            <address>{address}</address>
+        </section>
+        <section class="card" aria-labelledby="items-title">
+            <h2 id="items-title">{i.t("staff.items")}</h2>
+            <table>
+                <thead><tr>
+                    <th scope="col">{i.t("staff.col_item")}</th>
+                    <th scope="col">{i.t("staff.col_sku")}</th>
+                    <th scope="col" class="num">{i.t("staff.col_qty")}</th>
+                    <th scope="col" class="num">{i.t("staff.col_price")}</th>
+                </tr></thead>
+                <tbody>{items}</tbody>
+            </table>
+            <dl class="facts">
+                {row(i.t("staff.subtotal"), money(o.subtotal_price))}
+                {row(i.t("staff.discounts"), money(o.total_discounts))}
+                {row(i.t("staff.tax"), money(o.total_tax))}
+                {row(i.t("staff.total"), money(o.total_price))}
+                {row(i.t("staff.refunded"), Some(i.money_or_unavailable(o.refunded_amount(), &o.currency)))}
+                {row(
+                    i.t("staff.total_shop_currency"),
+                    o.shop_total_price.zip(o.shop_currency.as_deref()).map(|(d, c)| i.money(d, c)),
+                )}
+            </dl>
+        </section>
+        <section class="card" aria-labelledby="statuses-title">
+            <h2 id="statuses-title">{i.t("staff.statuses")}</h2>
+            <dl class="facts">
+                {row(i.t("staff.financial_status"), Some(o.financial_status.as_str().to_string()))}
+                {row(i.t("staff.fulfillment_status"), Some(o.fulfillment_status.as_str().to_string()))}
+                {row(i.t("staff.return_status"), Some(o.return_status().as_str().to_string()))}
+                {row(i.t("staff.cancel_reason"), o.cancel_reason.as_ref().map(|r| r.as_str().to_string()))}
+            </dl>
+            <h3>{i.t("staff.fulfillment_orders")}</h3>
+            <ul>{work}</ul>
+            <h3>{i.t("staff.custom_stages")}</h3>
+            <ul>{stages}</ul>
+        </section>
+        <section class="card" aria-labelledby="shipments-title">
+            <h2 id="shipments-title">{i.t("staff.shipments")}</h2>
+            {shipments}
+        </section>
+        <section class="card" aria-labelledby="returns-staff-title">
+            <h2 id="returns-staff-title">{i.t("staff.returns_refunds")}</h2>
+            <ul>{returns}</ul>
+            <ul>{refunds}</ul>
+        </section>
+        <section class="card" aria-labelledby="times-title">
+            <h2 id="times-title">{i.t("staff.timestamps")}</h2>
+            <dl class="facts">
+                {row(i.t("staff.created"), stamp(i, o.created_at))}
+                {row(i.t("staff.processed"), stamp(i, o.processed_at))}
+                {row(i.t("staff.updated"), stamp(i, o.updated_at))}
+                {row(i.t("staff.closed"), stamp(i, o.closed_at))}
+                {row(i.t("staff.cancelled"), stamp(i, o.cancelled_at))}
+            </dl>
+        </section>
+    }
+}

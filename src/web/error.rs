@@ -1,0 +1,133 @@
+//! One error type for every handler, and one place that turns it into what
+//! the visitor sees.
+//!
+//! A handler returns `Result<_, WebError>`. [`WebError`]'s `IntoResponse`
+//! logs the internal detail (never shown) and answers with the status
+//! code and a [`Failure`] marker; the [`error_pages`] middleware, which has
+//! the state and the request, replaces a marked answer with the page for
+//! it: the friendly 404, the "try again shortly" page with `Retry-After`
+//! (503), or a 4xx with a message, in the visitor's language, and as JSON
+//! for the JSON API. So the same failure looks the same from every route.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::render::{Visitor, html};
+
+/// What went wrong while answering a request.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// The order store (or another file the site needs) cannot be read
+    /// or written right now: 503, try again shortly.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// Nothing here: the friendly 404.
+    #[error("not found")]
+    NotFound,
+    /// The request itself is wrong: a 4xx with a message for the visitor.
+    #[error("bad request ({status}): {message}")]
+    BadRequest {
+        status: StatusCode,
+        message: &'static str,
+    },
+}
+
+impl From<crate::store::StoreError> for WebError {
+    fn from(e: crate::store::StoreError) -> Self {
+        WebError::Unavailable(e.to_string())
+    }
+}
+
+impl From<crate::staff::StaffError> for WebError {
+    fn from(e: crate::staff::StaffError) -> Self {
+        WebError::Unavailable(e.to_string())
+    }
+}
+
+impl WebError {
+    /// A 4xx with a message.
+    pub fn bad_request(status: StatusCode, message: &'static str) -> WebError {
+        WebError::BadRequest { status, message }
+    }
+}
+
+/// How long a client should wait before retrying an unavailable store.
+pub const RETRY_AFTER_SECS: u64 = 30;
+
+/// The marker [`error_pages`] looks for.
+#[derive(Debug, Clone, Copy)]
+pub enum Failure {
+    NotFound,
+    Unavailable,
+    BadRequest(&'static str),
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, failure) = match &self {
+            WebError::Unavailable(detail) => {
+                tracing::error!(error = %detail, "answering 503");
+                (StatusCode::SERVICE_UNAVAILABLE, Failure::Unavailable)
+            }
+            WebError::NotFound => (StatusCode::NOT_FOUND, Failure::NotFound),
+            WebError::BadRequest { status, message } => (*status, Failure::BadRequest(message)),
+        };
+        let mut res = status.into_response();
+        res.extensions_mut().insert(failure);
+        res
+    }
+}
+
+/// Replaces an answer marked with a [`Failure`] by the page (or JSON) for
+/// it. Answers without the marker pass untouched.
+pub async fn error_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let json = api || super::wants_json(req.headers());
+    let (parts, body) = req.into_parts();
+    let visitor = Visitor::of(&state, &parts);
+    let res = next.run(Request::from_parts(parts, body)).await;
+    let Some(failure) = res.extensions().get::<Failure>().copied() else {
+        return res;
+    };
+    let status = res.status();
+    let mut out = if json {
+        let body = match failure {
+            Failure::NotFound => serde_json::json!({
+                "error": "not_found",
+                "message": "This link has expired or is not valid.",
+            }),
+            Failure::Unavailable => serde_json::json!({
+                "error": "unavailable",
+                "message": "Order status is unavailable right now; try again shortly.",
+            }),
+            Failure::BadRequest(message) => serde_json::json!({
+                "error": "bad_request",
+                "message": message,
+            }),
+        };
+        let mut res = (status, axum::Json(body)).into_response();
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if api {
+            res.headers_mut().insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            );
+        }
+        res
+    } else {
+        match failure {
+            Failure::NotFound => html(&state, &visitor, status, crate::ui::not_found_page),
+            Failure::Unavailable => html(&state, &visitor, status, crate::ui::retry_page),
+            Failure::BadRequest(message) => (status, message).into_response(),
+        }
+    };
+    if matches!(failure, Failure::Unavailable) {
+        out.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    }
+    out
+}

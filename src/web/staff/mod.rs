@@ -1,0 +1,227 @@
+//! The staff console's HTTP side: the session gate in front of every
+//! `/staff` page and the [`StaffSession`] extractor, sign-in and sign-out
+//! (here), search (`search`), an order and its two actions, share a link
+//! and revoke links (`order`). The pages themselves are in `ui::staff`.
+//!
+//! Without a valid session a browser is sent to the sign-in page (and back
+//! afterwards); anything else gets 401. The session cookie (see
+//! [`crate::staff`]) is signed by axum-extra's cookie jar, HttpOnly,
+//! SameSite=Strict, Secure when the site is served over https, scoped to
+//! `/staff` and valid for [`SESSION_HOURS`]. Signing out ends every
+//! session of the account, on every device.
+
+mod order;
+mod search;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, SameSite, SignedCookieJar};
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+
+use super::AppState;
+use super::error::WebError;
+use super::extract::{WebForm, WebQuery};
+use super::render::{Visitor, html};
+use crate::staff::{Accounts, Session};
+use crate::ui::staff::{LoginForm, is_staff_path};
+
+pub use order::{order_page, revoke, share};
+pub use search::search;
+
+/// The signed-in staff member, put in the request by [`require_staff`];
+/// as an extractor, a handler behind the gate gets it (or 401).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffSession {
+    pub name: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for StaffSession {
+    type Rejection = StatusCode;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<StaffSession, StatusCode> {
+        parts
+            .extensions
+            .get::<StaffSession>()
+            .cloned()
+            .ok_or(StatusCode::UNAUTHORIZED)
+    }
+}
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "staff_session";
+/// How long a sign-in lasts.
+pub const SESSION_HOURS: i64 = 12;
+
+fn is_gated(path: &str) -> bool {
+    (path == "/staff" || path.starts_with("/staff/")) && path != "/staff/login"
+}
+
+/// The signed-in person of a request, if any: a cookie we signed, not
+/// expired, for an account that still exists and has not ended its
+/// sessions since.
+fn session_of(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    let jar = SignedCookieJar::from_headers(headers, state.sessions.key().clone());
+    let session = Session::parse(jar.get(SESSION_COOKIE)?.value())?;
+    // Re-read the accounts: removing someone, or their signing out
+    // elsewhere, ends this session at once.
+    let accounts = match Accounts::load(&state.config.data_dir) {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the staff accounts; nobody is signed in until it can be read");
+            return None;
+        }
+    };
+    let account = accounts.get(&session.name)?;
+    session
+        .is_valid(account, Utc::now())
+        .then(|| session.name.clone())
+}
+
+/// Lets only signed-in staff through to `/staff` (but the sign-in page).
+pub async fn require_staff(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if !is_gated(req.uri().path()) {
+        return next.run(req).await;
+    }
+    match session_of(&state, req.headers()) {
+        Some(name) => {
+            req.extensions_mut().insert(StaffSession { name });
+            next.run(req).await
+        }
+        None if wants_html(req.headers()) && req.method() == Method::GET => {
+            let here = req
+                .uri()
+                .path_and_query()
+                .map_or("/staff", |p| p.as_str())
+                .to_string();
+            let next: String = form_urlencoded::byte_serialize(here.as_bytes()).collect();
+            super::see_other(&format!("/staff/login?next={next}"))
+        }
+        None if wants_html(req.headers()) => super::see_other("/staff/login"),
+        None => (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(serde_json::json!({"error": "unauthorized", "sign_in": "/staff/login"})),
+        )
+            .into_response(),
+    }
+}
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+}
+
+/// The session cookie with its attributes (an empty value with Max-Age 0
+/// removes it).
+fn session_cookie(state: &AppState, value: String, max_age: Duration) -> Cookie<'static> {
+    let secure = state
+        .config
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    Cookie::build((SESSION_COOKIE, value))
+        .path("/staff")
+        .max_age(cookie::time::Duration::seconds(max_age.num_seconds()))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .build()
+}
+
+/// `?next=` on the sign-in page.
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginQuery {
+    #[serde(default)]
+    next: String,
+}
+
+/// `GET /staff/login`.
+pub async fn login_page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    WebQuery(q): WebQuery<LoginQuery>,
+) -> Response {
+    html(&state, &visitor, StatusCode::OK, || {
+        crate::ui::staff::login_page(LoginForm::default(), &q.next)
+    })
+}
+
+/// The sign-in form's fields.
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginInput {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// `POST /staff/login`.
+pub async fn login(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    WebForm(input): WebForm<LoginInput>,
+) -> Result<Response, WebError> {
+    let name = input.name.trim().chars().take(64).collect::<String>();
+    let accounts = Accounts::load(&state.config.data_dir)?;
+    // argon2 is deliberately slow: keep it off the async workers.
+    let who = name.clone();
+    let password = input.password;
+    let (ok, accounts) = tokio::task::spawn_blocking(move || {
+        let ok = accounts.verify(&who, &password);
+        (ok, accounts)
+    })
+    .await
+    .map_err(|e| WebError::Unavailable(format!("sign-in check failed: {e}")))?;
+    let epoch = accounts.get(&name).map(|a| a.session_epoch);
+    if let (true, Some(epoch)) = (ok, epoch) {
+        tracing::info!(staff = %name, "staff signed in");
+        let session = Session {
+            name: name.clone(),
+            epoch,
+            expires: Utc::now() + Duration::hours(SESSION_HOURS),
+        };
+        let to = if is_staff_path(&input.next) {
+            input.next.as_str()
+        } else {
+            "/staff"
+        };
+        let jar = SignedCookieJar::new(state.sessions.key().clone()).add(session_cookie(
+            &state,
+            session.value(),
+            Duration::hours(SESSION_HOURS),
+        ));
+        return Ok((jar, super::see_other(to)).into_response());
+    }
+    tracing::info!("staff sign-in refused");
+    let form = LoginForm { name, failed: true };
+    Ok(html(&state, &visitor, StatusCode::UNAUTHORIZED, || {
+        crate::ui::staff::login_page(form, &input.next)
+    }))
+}
+
+/// `POST /staff/logout`: ends every session of the account (this browser
+/// and any other), and removes the cookie.
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    if let Some(name) = session_of(&state, &headers) {
+        Accounts::load(&state.config.data_dir).and_then(|mut a| a.end_sessions(&name))?;
+        tracing::info!(staff = %name, "staff signed out");
+    }
+    // A removal only goes out for a cookie the request carried.
+    let jar = SignedCookieJar::from_headers(&headers, state.sessions.key().clone())
+        .remove(session_cookie(&state, String::new(), Duration::zero()));
+    Ok((jar, super::see_other("/staff/login")).into_response())
+}

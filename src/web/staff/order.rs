@@ -1,0 +1,140 @@
+//! `/staff/orders/{shop}/{id}`: one order's page, and its two actions:
+//! share a fresh link with the customer, revoke every link issued so far.
+//! An action answers with the order page showing what it did.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+
+use super::StaffSession;
+use crate::links::LinkClaims;
+use crate::order::order_key;
+use crate::shopper::ShopperView;
+use crate::ui::staff::OrderAction;
+use crate::web::AppState;
+use crate::web::error::WebError;
+use crate::web::extract::WebForm;
+use crate::web::render::{Visitor, html};
+
+/// Longest a shared link may be valid.
+pub const MAX_SHARE_DAYS: i64 = 365;
+/// A shared link's validity when the form does not say.
+const DEFAULT_SHARE_DAYS: i64 = 30;
+
+/// `GET /staff/orders/{shop}/{id}`.
+pub async fn order_page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    staff: StaffSession,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Response, WebError> {
+    let Path((shop, id)) = path.map_err(|_| WebError::NotFound)?;
+    render(&state, &visitor, staff, &shop, &id, None)
+}
+
+/// The order page, with what an action did.
+fn render(
+    state: &AppState,
+    visitor: &Visitor,
+    staff: StaffSession,
+    shop: &str,
+    id: &str,
+    action: Option<OrderAction>,
+) -> Result<Response, WebError> {
+    let found = match id.parse::<u64>() {
+        Ok(id) => state.store.get(&order_key(shop, id))?,
+        Err(_) => None,
+    };
+    let Some(order) = found else {
+        return Ok(html(state, visitor, StatusCode::NOT_FOUND, || {
+            crate::ui::staff::order_not_found_page(staff.name)
+        }));
+    };
+    let shopper = ShopperView::of(&order, Utc::now(), state.config.shop.timezone);
+    Ok(html(state, visitor, StatusCode::OK, move || {
+        crate::ui::staff::order_page(staff.name, order, shopper, action)
+    }))
+}
+
+/// The share form.
+#[derive(Debug, Default, Deserialize)]
+pub struct ShareInput {
+    #[serde(default)]
+    days: String,
+}
+
+/// `POST /staff/orders/{shop}/{id}/share`: a fresh link for the customer.
+pub async fn share(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    staff: StaffSession,
+    path: Result<Path<(String, String)>, PathRejection>,
+    WebForm(input): WebForm<ShareInput>,
+) -> Result<Response, WebError> {
+    let Path((shop, id)) = path.map_err(|_| WebError::NotFound)?;
+    let id = id.parse::<u64>().map_err(|_| WebError::NotFound)?;
+    let key = order_key(&shop, id);
+    if state.store.get(&key)?.is_none() {
+        return Err(WebError::NotFound);
+    }
+    let days = input
+        .days
+        .trim()
+        .parse::<i64>()
+        .unwrap_or(DEFAULT_SHARE_DAYS)
+        .clamp(1, MAX_SHARE_DAYS);
+    let expires = Utc::now() + Duration::days(days);
+    let claims = LinkClaims {
+        shop: shop.clone(),
+        order_id: id,
+        expires,
+        epoch: state.epochs.get(&key),
+    };
+    let token = state.links.sign(&claims);
+    tracing::info!(staff = %staff.name, days, "status link shared");
+    state.metrics.links_shared.inc();
+    let action = OrderAction::Shared {
+        link: format!("{}/status/{token}", visitor.base_url),
+        expires,
+    };
+    render(
+        &state,
+        &visitor,
+        staff,
+        &shop,
+        &id.to_string(),
+        Some(action),
+    )
+}
+
+/// `POST /staff/orders/{shop}/{id}/revoke`: every link issued so far stops
+/// working.
+pub async fn revoke(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    staff: StaffSession,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Response, WebError> {
+    let Path((shop, id)) = path.map_err(|_| WebError::NotFound)?;
+    let id = id.parse::<u64>().map_err(|_| WebError::NotFound)?;
+    let key = order_key(&shop, id);
+    if state.store.get(&key)?.is_none() {
+        return Err(WebError::NotFound);
+    }
+    state
+        .epochs
+        .bump(&key)
+        .map_err(|e| WebError::Unavailable(format!("cannot revoke links: {e}")))?;
+    tracing::info!(staff = %staff.name, "status links revoked");
+    render(
+        &state,
+        &visitor,
+        staff,
+        &shop,
+        &id.to_string(),
+        Some(OrderAction::Revoked),
+    )
+}

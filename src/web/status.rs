@@ -1,0 +1,40 @@
+//! `GET /status/{token}`: the status page of the order a signed link
+//! opens. An invalid link (malformed, tampered with, expired, revoked, or
+//! for an order that is gone) gets the lookup form with one message, 404;
+//! a store that cannot be read gets the retry page, 503.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::Utc;
+
+use super::error::WebError;
+use super::render::{Visitor, html};
+use super::{AppState, open_status_link};
+use crate::shopper::ShopperView;
+
+/// `GET /status/{token}`.
+pub async fn page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    token: Result<Path<String>, PathRejection>,
+) -> Result<Response, WebError> {
+    let now = Utc::now();
+    // A token that is not even text (`%ff`) is just another invalid link.
+    let token = token.map(|Path(t)| t).unwrap_or_default();
+    let Some((order, claims)) = open_status_link(&state, &token, now)? else {
+        return Ok(html(
+            &state,
+            &visitor,
+            StatusCode::NOT_FOUND,
+            crate::ui::link_invalid_page,
+        ));
+    };
+    state.metrics.status_views.inc();
+    let view = ShopperView::of(&order, now, state.config.shop.timezone);
+    let link = format!("{}/status/{}", visitor.base_url, token);
+    Ok(html(&state, &visitor, StatusCode::OK, move || {
+        crate::ui::status_page(view, link, claims.expires)
+    }))
+}

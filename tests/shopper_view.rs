@@ -1,0 +1,97 @@
+//! The status page and the JSON API render one `ShopperView`: for every
+//! demo scenario, each fact the API gives a headless storefront is on the
+//! page too (in-process, through the whole router).
+
+mod common;
+
+use common::inproc::Site;
+use common::{demo_order, scenario_index};
+use order_status::ingest::demo::SCENARIOS;
+
+/// Text as it appears in HTML.
+fn escaped(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn has(html: &str, fact: &serde_json::Value, what: &str) {
+    if let Some(text) = fact.as_str() {
+        assert!(
+            html.contains(&escaped(text)),
+            "{what}: {text:?} is in the API but not on the page"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_page_and_the_api_show_the_same_facts_for_every_scenario() {
+    let site = Site::demo().await;
+    for scenario in SCENARIOS {
+        let order = demo_order(scenario_index(scenario));
+        let token = site.token(&order);
+        let (status, html) = site.get(&format!("/status/{token}")).await;
+        assert_eq!(status, 200, "{scenario:?}");
+        let (status, body) = site.get(&format!("/api/v1/status/{token}?lang=en")).await;
+        assert_eq!(status, 200, "{scenario:?}");
+        let api: serde_json::Value = serde_json::from_str(&body).expect("json");
+        let at = |what: &str| format!("{scenario:?} {what}");
+
+        has(&html, &api["order"], &at("order"));
+        has(&html, &api["headline"], &at("headline"));
+        has(&html, &api["shipping_to"], &at("shipping_to"));
+        has(&html, &api["email"], &at("email"));
+        has(&html, &api["payment"]["text"], &at("payment"));
+        let steps = api["steps"].as_array().expect("steps");
+        assert_eq!(
+            html.matches("class=\"step ").count(),
+            steps.len(),
+            "{}",
+            at("steps")
+        );
+        assert_eq!(
+            html.contains("class=\"banner cancelled\""),
+            api["cancelled"] == true,
+            "{}",
+            at("cancelled")
+        );
+        for p in api["packages"].as_array().expect("packages") {
+            for key in ["carrier", "tracking_number", "status_text"] {
+                has(&html, &p[key], &at(key));
+            }
+            if let Some(url) = p["tracking_url"].as_str() {
+                assert!(
+                    html.contains(&format!("href=\"{}\"", escaped(url))),
+                    "{}",
+                    at("url")
+                );
+            }
+            for item in p["items"].as_array().expect("items") {
+                has(&html, &item["title"], &at("package item"));
+            }
+        }
+        for w in api["not_shipped"].as_array().expect("not shipped") {
+            has(&html, &w["title"], &at("waiting item"));
+            has(&html, &w["reason_text"], &at("waiting reason"));
+        }
+        for r in api["returns"].as_array().expect("returns") {
+            has(&html, &r["name"], &at("return"));
+            has(&html, &r["status_text"], &at("return status"));
+            for t in r["tracking"].as_array().expect("tracking") {
+                has(&html, &t["number"], &at("return tracking"));
+            }
+        }
+        let refunds = api["refunds"].as_array().expect("refunds");
+        let on_page = html
+            .split("<ul class=\"refunds\">")
+            .nth(1)
+            .map_or(0, |rest| {
+                rest.split("</ul>")
+                    .next()
+                    .unwrap_or("")
+                    .matches("<li>")
+                    .count()
+            });
+        assert_eq!(on_page, refunds.len(), "{}", at("refunds"));
+    }
+}
