@@ -6,6 +6,7 @@
 
 pub mod merge;
 pub mod model;
+pub mod search;
 pub mod timeline;
 mod vocab;
 

@@ -33,10 +33,10 @@ use tantivy::{
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot};
 
+pub use crate::order::search::SearchField;
 pub use epochs::LinkEpochs;
 pub use query::{Filters, SearchQuery, SearchResults, Sort, matched_fields};
 pub use schema::Part;
-pub use schema::SearchField;
 use schema::{Fields, lookup_term, part_term};
 use writer::{Command, Op};
 

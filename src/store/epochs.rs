@@ -5,7 +5,6 @@
 //! (write to a temp file, fsync, rename) before a bump is acknowledged.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 
@@ -68,12 +67,10 @@ impl LinkEpochs {
 
     fn save(&self, map: &HashMap<String, u32>) -> Result<(), StoreError> {
         let err = |e: std::io::Error| StoreError::Write(format!("{}: {e}", self.path.display()));
-        let tmp = self.path.with_extension("json.tmp");
         let bytes = serde_json::to_vec(map).map_err(|e| StoreError::Encode(e.to_string()))?;
-        let mut f = std::fs::File::create(&tmp).map_err(err)?;
-        f.write_all(&bytes).map_err(err)?;
-        f.sync_all().map_err(err)?;
-        std::fs::rename(&tmp, &self.path).map_err(err)
+        // The epochs are no secret, but the same atomic write serves: a
+        // crash leaves the old revocations, never half a file.
+        crate::files::write_private(&self.path, &bytes).map_err(err)
     }
 }
 

@@ -18,8 +18,9 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TokenStream;
 use tantivy::{DocAddress, Order as SortOrder, Searcher, Term};
 
-use super::schema::{Fields, SearchField, normalize_tracking, searchable, to_tantivy_date};
+use super::schema::{Fields, normalize_tracking, to_tantivy_date};
 use super::{StoreError, load};
+use crate::order::search::{SearchField, searchable};
 use crate::order::{
     FinancialStatus, FulfillmentStatus, Order, OrderState, ReturnStatus, normalize_order_number,
 };

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use super::super::status::percent_encode;
 use super::super::{Page, ShopHeader, chrome};
 use super::{MAX_PAGE, PER_PAGE, StaffBar, humanize, status_badges};
+use crate::order::search::SearchField;
 use crate::order::{FinancialStatus, FulfillmentStatus, Order, ReturnStatus};
-use crate::store::SearchField;
 
 /// What the search page shows.
 #[derive(Clone, Debug)]
