@@ -17,6 +17,14 @@ use thiserror::Error;
 
 use crate::links::LinkKey;
 
+mod values;
+
+pub use values::{Cidr, FailureSpec, Limits, RateSpec, parse_addr};
+use values::{
+    list, parse_bool, parse_color, parse_count, parse_link_key, parse_origin, parse_period,
+    parse_public_url,
+};
+
 /// Why the configuration cannot be used.
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -177,160 +185,6 @@ pub const DEFAULT_API_VERSION: &str = "2026-10";
 
 /// Default for [`ShopifyShop::bulk_after`].
 pub const DEFAULT_BULK_AFTER: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
-
-/// Rate limits per client IP, and the per-order-number lock.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Limits {
-    /// Every request (pages, files), per IP.
-    pub pages: RateSpec,
-    /// Lookup form posts, per IP.
-    pub lookup: RateSpec,
-    /// Staff sign-in posts, per IP.
-    pub login: RateSpec,
-    /// Webhooks and the JSON API, per IP.
-    pub api: RateSpec,
-    /// Failed lookups of one order number (from any IP) before it is
-    /// locked, and for how long.
-    pub order_failures: FailureSpec,
-    /// Connections open at once in all (0: three quarters of the open-file
-    /// limit).
-    pub connections: usize,
-    /// Connections open at once from one client address (trusted proxies
-    /// are exempt).
-    pub connections_per_client: usize,
-    /// How long a new connection may take to send its first byte.
-    pub first_byte_timeout: std::time::Duration,
-    /// How long a connection may sit with nothing in flight and no bytes
-    /// moving.
-    pub idle_timeout: std::time::Duration,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        let spec = |s: &str| RateSpec::parse(s).expect("valid built-in limit");
-        Limits {
-            pages: spec("600/m:120"),
-            lookup: spec("10/m:5"),
-            login: spec("5/m:3"),
-            api: spec("6000/m:600"),
-            order_failures: FailureSpec::parse("5/15m").expect("valid built-in lock"),
-            connections: 0,
-            connections_per_client: 64,
-            first_byte_timeout: std::time::Duration::from_secs(10),
-            idle_timeout: std::time::Duration::from_secs(30),
-        }
-    }
-}
-
-/// "N per period, bursts of B": `10/m:5`, `100/s`, `30/10m:10`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateSpec {
-    pub count: u32,
-    pub period: std::time::Duration,
-    pub burst: u32,
-}
-
-impl RateSpec {
-    pub fn parse(s: &str) -> Option<RateSpec> {
-        let (rate, burst) = match s.trim().split_once(':') {
-            Some((r, b)) => (r, Some(b.trim().parse::<u32>().ok()?)),
-            None => (s.trim(), None),
-        };
-        let (count, period) = rate.split_once('/')?;
-        let count: u32 = count.trim().parse().ok().filter(|c| *c > 0)?;
-        let period = parse_period(period.trim())?;
-        Some(RateSpec {
-            count,
-            period,
-            burst: burst.unwrap_or(count).max(1),
-        })
-    }
-
-    /// Time to earn back one request.
-    pub fn replenish_every(&self) -> std::time::Duration {
-        (self.period / self.count).max(std::time::Duration::from_nanos(1))
-    }
-}
-
-/// "N failures within a window": `5/15m`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FailureSpec {
-    pub max: u32,
-    pub window: std::time::Duration,
-}
-
-impl FailureSpec {
-    pub fn parse(s: &str) -> Option<FailureSpec> {
-        let (max, window) = s.trim().split_once('/')?;
-        Some(FailureSpec {
-            max: max.trim().parse().ok().filter(|m| *m > 0)?,
-            window: parse_period(window.trim())?,
-        })
-    }
-}
-
-/// `s`, `m`, `h`, `d`, optionally with a count: `15m`, `10s`, `2d`.
-fn parse_period(s: &str) -> Option<std::time::Duration> {
-    let unit = s.chars().last()?;
-    let n = &s[..s.len() - unit.len_utf8()];
-    let n: u64 = if n.is_empty() { 1 } else { n.parse().ok()? };
-    let secs = match unit {
-        's' => 1,
-        'm' => 60,
-        'h' => 3600,
-        'd' => 86_400,
-        _ => return None,
-    };
-    Some(std::time::Duration::from_secs(n.checked_mul(secs)?)).filter(|d| !d.is_zero())
-}
-
-/// An IP network such as `10.0.0.0/8` or `::1/128` (a bare address is /32
-/// or /128).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Cidr {
-    addr: std::net::IpAddr,
-    prefix: u8,
-}
-
-impl Cidr {
-    pub fn parse(s: &str) -> Option<Cidr> {
-        let s = s.trim();
-        let (addr, prefix) = match s.split_once('/') {
-            Some((a, p)) => (
-                a.parse::<std::net::IpAddr>().ok()?,
-                Some(p.parse::<u8>().ok()?),
-            ),
-            None => (s.parse().ok()?, None),
-        };
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = prefix.unwrap_or(max);
-        (prefix <= max).then_some(Cidr { addr, prefix })
-    }
-
-    /// Whether `ip` is inside this network (IPv4-mapped IPv6 counts as IPv4).
-    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
-        use std::net::IpAddr;
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-            v4 => v4,
-        };
-        match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
-    }
-}
 
 impl Default for Config {
     fn default() -> Self {
@@ -792,111 +646,6 @@ impl Config {
         self.shopify
             .iter()
             .find(|s| s.domain.eq_ignore_ascii_case(domain))
-    }
-}
-
-/// Parses `host:port`, also `localhost:port` and a bare port.
-pub fn parse_addr(s: &str) -> Result<SocketAddr, ConfigError> {
-    let s = s.trim();
-    let invalid = || ConfigError::Invalid {
-        name: "addr".into(),
-        reason: format!("{s:?} is not an address such as 127.0.0.1:3000"),
-    };
-    if let Ok(port) = s.parse::<u16>() {
-        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
-    }
-    if let Some(port) = s.strip_prefix("localhost:") {
-        return port
-            .parse::<u16>()
-            .map(|p| SocketAddr::from(([127, 0, 0, 1], p)))
-            .map_err(|_| invalid());
-    }
-    s.parse().map_err(|_| invalid())
-}
-
-fn list(v: &str) -> Vec<String> {
-    v.split(',').map(str::to_string).collect()
-}
-
-/// `https://shop.example.com` (scheme, host, optional port; no path).
-fn parse_origin(s: &str) -> Result<String, ConfigError> {
-    let s = s.trim().trim_end_matches('/');
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"));
-    let ok = rest.is_some_and(|r| {
-        !r.is_empty()
-            && r.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
-    });
-    if ok {
-        Ok(s.to_ascii_lowercase())
-    } else {
-        Err(ConfigError::Invalid {
-            name: "embed_origins".into(),
-            reason: format!("{s:?} is not an origin such as https://shop.example.com"),
-        })
-    }
-}
-
-/// `ID=SECRET`; the secret is never echoed in errors.
-fn parse_link_key(s: &str) -> Result<LinkKey, ConfigError> {
-    let invalid = |reason: String| ConfigError::Invalid {
-        name: "link_keys".into(),
-        reason,
-    };
-    let (id, secret) = s
-        .trim()
-        .split_once('=')
-        .ok_or_else(|| invalid("each key is ID=SECRET".into()))?;
-    LinkKey::new(id.trim(), secret.trim().as_bytes()).map_err(|e| invalid(e.to_string()))
-}
-
-/// An http(s) base URL without a trailing slash.
-fn parse_public_url(s: &str) -> Result<String, ConfigError> {
-    let s = s.trim().trim_end_matches('/');
-    let ok = (s.starts_with("https://") || s.starts_with("http://"))
-        && s.len() > 8
-        && !s.contains(char::is_whitespace);
-    if ok {
-        Ok(s.to_string())
-    } else {
-        Err(ConfigError::Invalid {
-            name: "public_url".into(),
-            reason: format!("{s:?} is not a base URL such as https://track.example.com"),
-        })
-    }
-}
-
-fn parse_count(name: &str, v: &str) -> Result<u64, ConfigError> {
-    v.trim().parse().map_err(|_| ConfigError::Invalid {
-        name: name.into(),
-        reason: format!("{v:?} is not a whole number"),
-    })
-}
-
-fn parse_bool(name: &str, v: &str) -> Result<bool, ConfigError> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" => Ok(false),
-        _ => Err(ConfigError::Invalid {
-            name: name.into(),
-            reason: format!("{v:?} is not true or false"),
-        }),
-    }
-}
-
-/// Only `#rgb` / `#rrggbb` colours: the value goes into a style attribute.
-fn parse_color(v: &str) -> Result<String, ConfigError> {
-    let v = v.trim();
-    let hex = v.strip_prefix('#').unwrap_or("");
-    if (hex.len() == 3 || hex.len() == 6) && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        Ok(v.to_ascii_lowercase())
-    } else {
-        Err(ConfigError::Invalid {
-            name: "accent_color".into(),
-            reason: format!("{v:?} is not a colour such as #1f6f5c"),
-        })
     }
 }
 

@@ -17,13 +17,16 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
 use super::AppState;
 use crate::i18n::{I18n, Lang};
 use crate::ui::{Chrome, Page};
 
-/// How long the language chosen with `?lang=` is remembered.
-const LANG_COOKIE_MAX_AGE: u32 = 365 * 24 * 3600;
+/// The language chosen with `?lang=`, remembered.
+const LANG_COOKIE: &str = "lang";
+/// How long the chosen language is remembered.
+const LANG_COOKIE_MAX_AGE: i64 = 365 * 24 * 3600;
 
 /// Who is asking, as far as rendering cares.
 #[derive(Clone, Debug)]
@@ -103,11 +106,13 @@ pub fn html(
         );
     }
     if visitor.lang_from_query {
-        let cookie = format!(
-            "lang={}; Path=/; Max-Age={LANG_COOKIE_MAX_AGE}; SameSite=Lax",
-            visitor.lang.code()
-        );
-        if let Ok(v) = HeaderValue::from_str(&cookie) {
+        // A preference, not a secret: a plain cookie, readable by the page.
+        let cookie = Cookie::build((LANG_COOKIE, visitor.lang.code()))
+            .path("/")
+            .max_age(cookie::time::Duration::seconds(LANG_COOKIE_MAX_AGE))
+            .same_site(SameSite::Lax)
+            .build();
+        if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
             h.append(header::SET_COOKIE, v);
         }
     }
@@ -118,22 +123,16 @@ pub fn html(
 /// The flag says whether the choice came from the query (and so should be
 /// remembered).
 pub(crate) fn choose_lang(query: Option<&str>, headers: &HeaderMap) -> (Lang, bool) {
-    let query = query.unwrap_or("");
-    if let Some(lang) = query
-        .split('&')
-        .filter_map(|kv| kv.strip_prefix("lang="))
-        .find_map(Lang::from_code)
-    {
+    let asked = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .filter(|(k, _)| k == LANG_COOKIE)
+        .find_map(|(_, v)| Lang::from_code(&v));
+    if let Some(lang) = asked {
         return (lang, true);
     }
-    let cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().strip_prefix("lang="))
-        .find_map(Lang::from_code);
-    if let Some(lang) = cookie {
+    let remembered = CookieJar::from_headers(headers)
+        .get(LANG_COOKIE)
+        .and_then(|c| Lang::from_code(c.value()));
+    if let Some(lang) = remembered {
         return (lang, false);
     }
     let accepted = headers

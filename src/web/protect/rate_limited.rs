@@ -7,10 +7,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::web::AppState;
-use crate::web::render::{Visitor, choose_lang};
 use crate::i18n::{I18n, Lang};
 use crate::ui::{LookupForm, LookupNotice, WAIT_MARKER};
+use crate::web::AppState;
+use crate::web::render::{Visitor, choose_lang};
 
 /// Turns tower-governor's bare 429 into a page or JSON, with a sane
 /// `Retry-After` (at least one second). Sits outside the limiters.

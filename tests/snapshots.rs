@@ -1,0 +1,106 @@
+//! Snapshots of the rendered pages (insta), so a markup change is seen and
+//! reviewed, not accidental: the lookup page, the status page of a fixed
+//! set of demo orders, and a staff order page, in English and Swedish.
+//! Everything is fixed: the orders, "now", the time zone and the assets,
+//! so the HTML is the same on every run. Review changes with
+//! `cargo insta review` (or delete the `.snap` and rerun to accept).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use order_status::i18n::{Catalog, I18n, Lang};
+use order_status::ingest::demo::{self, SCENARIOS, Scenario};
+use order_status::shopper::ShopperView;
+use order_status::ui::{self, Chrome, LookupForm};
+
+const SHOP: &str = "demo.example";
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-20T12:00:00Z")
+        .expect("time")
+        .with_timezone(&Utc)
+}
+
+fn chrome(lang: Lang) -> Chrome {
+    let tz = chrono_tz::Europe::Stockholm;
+    Chrome {
+        i18n: I18n::new(lang, tz, Arc::new(Catalog::load().expect("catalog"))),
+        shop_name: "Demo Store".into(),
+        logo_url: None,
+        support_email: Some("support@demo.example".into()),
+        css_href: "/style/main.css?v=test".into(),
+        theme_href: "/style/theme.css?v=test".into(),
+        share_js_href: "/share.js?v=test".into(),
+    }
+}
+
+/// One element per line, so a snapshot diff points at what changed.
+fn pretty(html: &str) -> String {
+    html.replace("><", ">\n<")
+}
+
+fn order_of(scenario: Scenario) -> order_status::order::Order {
+    let index = SCENARIOS
+        .iter()
+        .position(|s| *s == scenario)
+        .expect("scenario listed") as u64;
+    demo::order(order_status::cli::SEED, index, now(), SHOP)
+}
+
+const SNAPSHOT_SCENARIOS: &[Scenario] = &[
+    Scenario::InTransit,
+    Scenario::SplitShipment,
+    Scenario::Delivered,
+    Scenario::DeliveryFailure,
+    Scenario::Returned,
+    Scenario::PartiallyRefunded,
+];
+
+#[test]
+fn lookup_pages() {
+    for lang in [Lang::En, Lang::Sv] {
+        let empty = ui::render(chrome(lang), || ui::lookup_page(LookupForm::default()));
+        insta::assert_snapshot!(format!("lookup_{}", lang.code()), pretty(&empty.html));
+        let wrong = LookupForm {
+            order: "abc".into(),
+            email: "nope".into(),
+            order_error: Some("lookup.order_invalid"),
+            email_error: Some("lookup.email_invalid"),
+            notice: None,
+        };
+        let wrong = ui::render(chrome(lang), || ui::lookup_page(wrong));
+        insta::assert_snapshot!(
+            format!("lookup_errors_{}", lang.code()),
+            pretty(&wrong.html)
+        );
+    }
+}
+
+#[test]
+fn status_pages() {
+    let tz = chrono_tz::Europe::Stockholm;
+    for scenario in SNAPSHOT_SCENARIOS {
+        let order = order_of(scenario.clone());
+        for lang in [Lang::En, Lang::Sv] {
+            let view = ShopperView::of(&order, now(), tz);
+            let link = "https://track.example/status/TOKEN".to_string();
+            let expires = now() + chrono::Duration::days(30);
+            let page = ui::render(chrome(lang), || ui::status_page(view, link, expires));
+            assert!(page.private);
+            let name = format!("status_{scenario:?}_{}", lang.code())
+                .to_lowercase()
+                .replace(|c: char| !c.is_ascii_alphanumeric(), "_");
+            insta::assert_snapshot!(name, pretty(&page.html));
+        }
+    }
+}
+
+#[test]
+fn staff_order_page() {
+    let order = order_of(Scenario::SplitShipment);
+    let view = ShopperView::of(&order, now(), chrono_tz::Europe::Stockholm);
+    let page = ui::render(chrome(Lang::En), || {
+        ui::staff::order_page("demo".into(), order, view, None)
+    });
+    insta::assert_snapshot!("staff_order_en", pretty(&page.html));
+}
