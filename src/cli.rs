@@ -37,30 +37,64 @@ pub const BATCH_STORE_OPTIONS: StoreOptions = StoreOptions {
     writer_memory: 128 << 20,
 };
 
+/// What a server that has started tells whoever started it.
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    /// The demo orders worth trying, when it seeded the demo just now.
+    pub samples: Vec<Order>,
+    /// The demo staff account it created, if it did.
+    pub demo_staff: Option<(&'static str, &'static str)>,
+}
+
 /// `order-status serve`: seed demo data into an empty store if configured
 /// to, then serve until Ctrl-C / SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let data_dir = config.data_dir.clone();
+    run(config, shutdown_signal(), move |s| {
+        if !s.samples.is_empty() {
+            println!(
+                "Seeded {SEED_ORDERS} demo orders into {}. Try one of these at http://{}/ :",
+                data_dir.display(),
+                s.addr
+            );
+            for o in &s.samples {
+                println!("  order {:<8} email {}", o.name, o.email);
+            }
+        }
+        if let Some((name, password)) = s.demo_staff {
+            println!(
+                "Staff console: http://{}/staff  name {name}  password {password}  (a demo account: remove it with `order-status staff remove {name}`)",
+                s.addr
+            );
+        }
+        println!("order-status is listening on http://{}/", s.addr);
+    })
+    .await
+}
+
+/// Everything `serve` does, until `shutdown` resolves: opens the store,
+/// seeds the demo if asked to, binds, starts the background sync, and
+/// serves. `started` is called once the site is ready for requests (keys
+/// and accounts on disk). Tests run servers in-process through this.
+pub async fn run(
+    config: Config,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    started: impl FnOnce(&Started),
+) -> anyhow::Result<()> {
     // Before anything opens files: sockets and index segments share it.
     let open_files = web::raise_open_file_limit();
     let store = Store::open(&config.data_dir, StoreOptions::default())?;
+    let mut samples = Vec::new();
+    let mut demo_staff = None;
     if config.seed_demo && store.count() == 0 {
-        let samples = seed_demo(&store, &config.shop.domain, Utc::now()).await?;
-        println!(
-            "Seeded {SEED_ORDERS} demo orders into {}. Try one of these at http://{}/ :",
-            config.data_dir.display(),
-            config.addr
-        );
-        for o in samples {
-            println!("  order {:<8} email {}", o.name, o.email);
-        }
+        samples = seed_demo(&store, &config.shop.domain, Utc::now()).await?;
         let mut accounts = Accounts::load(&config.data_dir)?;
         if accounts.all().is_empty() {
             let (name, password) = DEMO_STAFF;
             accounts.add(name, password)?;
-            println!(
-                "Staff console: http://{}/staff  name {name}  password {password}  (a demo account: remove it with `order-status staff remove {name}`)",
-                config.addr
-            );
+            demo_staff = Some(DEMO_STAFF);
         }
     }
     let listener = tokio::net::TcpListener::bind(config.addr)
@@ -88,10 +122,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let apis = Apis::new(&config, CallOptions::default())?;
     let syncing = spawn_background_sync(&config, &store, &apis, &sync_status);
     let state = AppState::new(config, store.clone(), apis, sync_status)?;
-    // Said once everything the site needs (keys, translations) is ready,
-    // so whoever waits for this line may use the data dir's files.
-    println!("order-status is listening on http://{addr}/");
-    web::serve(listener, state, open_files, shutdown_signal()).await?;
+    started(&Started {
+        addr,
+        samples,
+        demo_staff,
+    });
+    web::serve(listener, state, open_files, shutdown).await?;
     if let Some(task) = syncing {
         task.abort();
         let _ = task.await;

@@ -43,7 +43,7 @@ fn shopper() -> reqwest::Client {
 
 #[tokio::test]
 async fn one_client_holding_sockets_does_not_stop_others() {
-    let server = Server::start(&[
+    let server = Server::start_process(&[
         ("ORDER_STATUS_LIMIT_CONNECTIONS_PER_CLIENT", "40"),
         ("ORDER_STATUS_LIMIT_FIRST_BYTE_TIMEOUT", "3s"),
         ("ORDER_STATUS_LIMIT_IDLE_TIMEOUT", "3s"),
@@ -124,7 +124,7 @@ async fn one_client_holding_sockets_does_not_stop_others() {
 
 #[tokio::test]
 async fn silent_and_idle_connections_are_closed_on_time() {
-    let server = Server::start(&[
+    let server = Server::start_process(&[
         ("ORDER_STATUS_LIMIT_FIRST_BYTE_TIMEOUT", "1s"),
         ("ORDER_STATUS_LIMIT_IDLE_TIMEOUT", "2s"),
     ]);

@@ -51,7 +51,7 @@ fn random_ms(lo: u64, hi: u64) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_webhooks_survive_sigkill() {
-    let mut server = Server::start(&env());
+    let mut server = Server::start_process(&env());
     let acked: Arc<Mutex<HashSet<u64>>> = Arc::default();
     let next = Arc::new(std::sync::atomic::AtomicU64::new(1));
     for round in 0..10 {

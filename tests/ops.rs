@@ -109,7 +109,7 @@ async fn every_response_has_a_request_id() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_cleanly_and_quickly() {
-    let mut server = Server::start(&[]);
+    let mut server = Server::start_process(&[]);
     let (name, email) = server.samples[0].clone();
     let path = server.status_path(&name, &email).await;
     let status = tokio::task::block_in_place(|| server.terminate(Duration::from_secs(10)));
@@ -123,7 +123,7 @@ async fn sigterm_finishes_cleanly_and_quickly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_then_reindex_gives_the_same_orders() {
-    let server = Server::start(&[]);
+    let server = Server::start_process(&[]);
     let data = server.dir.path().join("data");
     let out = server.dir.path().join("export.ndjson");
     let bin = env!("CARGO_BIN_EXE_order-status");

@@ -6,7 +6,7 @@ use common::{Server, client};
 
 #[tokio::test]
 async fn first_start_seeds_demo_orders_and_serves_the_lookup_page() {
-    let server = Server::start(&[]);
+    let server = Server::start_process(&[]);
     assert_eq!(server.samples.len(), 3, "prints three orders to try");
     for (order, email) in &server.samples {
         assert!(order.starts_with('#'), "{order}");
@@ -55,7 +55,7 @@ async fn first_start_seeds_demo_orders_and_serves_the_lookup_page() {
 
 #[tokio::test]
 async fn public_files_are_served_and_unknown_paths_are_404_pages() {
-    let server = Server::start(&[("ORDER_STATUS_SHOP_NAME", "Fika & Co")]);
+    let server = Server::start_process(&[("ORDER_STATUS_SHOP_NAME", "Fika & Co")]);
     let robots = client()
         .get(server.url("/robots.txt"))
         .send()
@@ -90,7 +90,7 @@ async fn public_files_are_served_and_unknown_paths_are_404_pages() {
 
 #[tokio::test]
 async fn a_second_server_on_the_same_data_dir_fails_clearly() {
-    let first = Server::start(&[]);
+    let first = Server::start_process(&[]);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_order-status"))
         .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(first.dir.path().join("data"))
@@ -106,7 +106,7 @@ async fn a_second_server_on_the_same_data_dir_fails_clearly() {
 
 #[tokio::test]
 async fn pages_are_compressed_and_assets_cached() {
-    let server = Server::start(&[]);
+    let server = Server::start_process(&[]);
     let raw = client().get(server.url("/")).send().await.expect("get");
     assert!(
         raw.headers().get("content-encoding").is_none(),

@@ -760,12 +760,8 @@ async fn dead_letters_are_replayed_and_deliveries_stay_deduplicated_across_a_res
         200
     );
     let data = server.dir.path().join("data");
-    let mut server = server;
-    assert!(
-        server
-            .terminate(std::time::Duration::from_secs(10))
-            .is_some()
-    );
+    // Stopped cleanly: the replay needs the data dir to itself.
+    let dir = server.stop();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_order-status"))
         .args(["webhooks", "replay", "--data-dir"])
         .arg(&data)
@@ -780,12 +776,15 @@ async fn dead_letters_are_replayed_and_deliveries_stay_deduplicated_across_a_res
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(text.contains("Replayed 1 dead letters; 0 left"), "{text}");
-    let server = server.restart(&[
-        ("ORDER_STATUS_SEED_DEMO", "false"),
-        ("ORDER_STATUS_SHOPIFY_SHOP", SHOP),
-        ("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", SECRET),
-        ("ORDER_STATUS_LINK_KEYS", LINK_KEY),
-    ]);
+    let server = Server::start_in(
+        dir,
+        &[
+            ("ORDER_STATUS_SEED_DEMO", "false"),
+            ("ORDER_STATUS_SHOPIFY_SHOP", SHOP),
+            ("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", SECRET),
+            ("ORDER_STATUS_LINK_KEYS", LINK_KEY),
+        ],
+    );
     let v = view(&server, 1073459983).await;
     assert_eq!(
         v["packages"][0]["tracking_number"], "1Z001985YW99744790",

@@ -1,5 +1,9 @@
-//! Spawns the real `order-status` binary on port 0 in a temp data dir and
-//! talks to it over HTTP, as a user's browser would.
+//! A real server on port 0 in a temp data dir, talked to over HTTP as a
+//! user's browser would. By default it runs in this test process
+//! ([`Server::start`]: the same `cli::run` the binary runs, on its own
+//! runtime thread, without spawning and seeding through a new process);
+//! tests about the process itself (signals, crashes, file limits, what it
+//! prints) spawn the real binary ([`Server::start_process`]).
 
 #![allow(dead_code)]
 
@@ -7,9 +11,18 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A running server; killed on drop.
+/// How a test server runs.
+enum Backend {
+    Process(Child),
+    InProcess {
+        stop: Option<tokio::sync::oneshot::Sender<()>>,
+        thread: Option<std::thread::JoinHandle<()>>,
+    },
+}
+
+/// A running server; stopped on drop.
 pub struct Server {
-    child: Child,
+    backend: Backend,
     pub base: String,
     /// The (order, email) pairs the server printed on start.
     pub samples: Vec<(String, String)>,
@@ -44,21 +57,110 @@ pub fn scenario_index(s: &order_status::ingest::demo::Scenario) -> u64 {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.halt();
     }
 }
 
 impl Server {
-    /// Starts `order-status serve` on a fresh data dir with extra env vars.
+    /// Starts a server in this process on a fresh data dir, configured by
+    /// `env` (the `ORDER_STATUS_*` variables) on top of relaxed limits.
     pub fn start(env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         Self::start_in(dir, env)
     }
 
+    /// Starts a server in this process on the data dir in `dir/data`.
     pub fn start_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Server {
+        let mut vars: std::collections::HashMap<String, String> = RELAXED_LIMITS
+            .iter()
+            .chain(env)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        vars.insert("ORDER_STATUS_ADDR".into(), "127.0.0.1:0".into());
+        vars.insert(
+            "ORDER_STATUS_DATA_DIR".into(),
+            dir.path().join("data").display().to_string(),
+        );
+        vars.entry("ORDER_STATUS_PUBLIC_DIR".into())
+            .or_insert_with(|| concat!(env!("CARGO_MANIFEST_DIR"), "/public").to_string());
+        let mut config = order_status::config::Config::load(None, |k| vars.get(k).cloned())
+            .expect("test config");
+        config.data_dir = dir.path().join("data");
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let ready = ready_tx.clone();
+            let result = rt.block_on(order_status::cli::run(
+                config,
+                async move {
+                    let _ = stop_rx.await;
+                },
+                move |started| {
+                    let _ = ready.send(Ok(started.clone()));
+                },
+            ));
+            if let Err(e) = result {
+                let _ = ready_tx.send(Err(e.to_string()));
+            }
+        });
+        let started = ready_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("server started in time")
+            .expect("server starts");
+        Server {
+            backend: Backend::InProcess {
+                stop: Some(stop_tx),
+                thread: Some(thread),
+            },
+            base: format!("http://{}", started.addr),
+            samples: started
+                .samples
+                .iter()
+                .map(|o| (o.name.clone(), o.email.clone()))
+                .collect(),
+            dir,
+        }
+    }
+
+    /// Starts the real binary (`order-status serve`) on a fresh data dir.
+    pub fn start_process(env: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Self::start_process_in(dir, env)
+    }
+
+    /// Starts the real binary on the data dir in `dir/data`.
+    pub fn start_process_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Server {
         let data = dir.path().join("data");
         Self::spawn(dir, &data, env)
+    }
+
+    /// Whether this server is the real binary.
+    fn is_process(&self) -> bool {
+        matches!(self.backend, Backend::Process(_))
+    }
+
+    /// Stops the server: kills the process, or shuts the in-process one
+    /// down and waits for it (its data dir lock is released after).
+    fn halt(&mut self) {
+        match &mut self.backend {
+            Backend::Process(child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            Backend::InProcess { stop, thread } => {
+                if let Some(tx) = stop.take() {
+                    let _ = tx.send(());
+                }
+                if let Some(t) = thread.take() {
+                    let _ = t.join();
+                }
+            }
+        }
     }
 
     /// Starts a server on a data dir somewhere else (a special file system).
@@ -132,7 +234,7 @@ impl Server {
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         Server {
-            child,
+            backend: Backend::Process(child),
             base,
             samples,
             dir,
@@ -143,20 +245,26 @@ impl Server {
         format!("{}{}", self.base, path)
     }
 
-    /// The server's process id.
+    /// The server's process id (a server started with `start_process`).
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        match &self.backend {
+            Backend::Process(child) => child.id(),
+            Backend::InProcess { .. } => panic!("an in-process server has no pid"),
+        }
     }
 
     /// Sends SIGTERM and waits up to `timeout` for the process to exit;
     /// returns its exit status, or `None` if it did not exit in time.
     pub fn terminate(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let Backend::Process(child) = &mut self.backend else {
+            panic!("only a server started with start_process gets signals");
+        };
         let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args(["-TERM", &child.id().to_string()])
             .status();
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            if let Ok(Some(status)) = child.try_wait() {
                 return Some(status);
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -166,17 +274,21 @@ impl Server {
 
     /// Stops this server and hands back its directory (data in `data/`).
     pub fn stop(mut self) -> tempfile::TempDir {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.halt();
         std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"))
     }
 
-    /// Stops this server and starts a new one on the same data dir.
+    /// Stops this server (a process is killed, as by a crash) and starts a
+    /// new one of the same kind on the same data dir.
     pub fn restart(mut self, env: &[(&str, &str)]) -> Server {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let process = self.is_process();
+        self.halt();
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
-        Server::start_in(dir, env)
+        if process {
+            Server::start_process_in(dir, env)
+        } else {
+            Server::start_in(dir, env)
+        }
     }
 
     /// POSTs the lookup form.
