@@ -19,6 +19,10 @@ use chrono::{DateTime, Utc};
 use order_status::ingest::shopify::bulk;
 use order_status::store::Store;
 
+/// The binary's allocator, so the benchmark measures what `sync` runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn make_file(path: &Path, orders: u64, now: DateTime<Utc>) -> std::io::Result<()> {
     if path.exists() {
         return Ok(());

@@ -36,4 +36,8 @@ for line in sys.stdin:
   echo "served $n lookups and $n status pages"
 fi
 echo "after requests:  $(grep VmRSS /proc/$pid/status)"
+# Of which: the process's own memory, and index pages mapped from disk
+# (the page cache, shared and dropped under pressure).
+echo "                 $(grep RssAnon /proc/$pid/status)"
+echo "                 $(grep RssFile /proc/$pid/status)"
 echo "peak:            $(grep VmHWM /proc/$pid/status)"

@@ -8,6 +8,12 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use order_status::{cli, config::Config};
 
+/// mimalloc instead of the system allocator: importing and indexing
+/// allocate small objects at a high rate, and glibc's malloc spent about a
+/// fifth of a bulk import's time (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A self-hosted order status site for online stores.
 #[derive(Debug, Parser)]
 #[command(name = "order-status", version, about)]
