@@ -49,13 +49,14 @@ pub fn is_staff_path(p: &str) -> bool {
 fn StaffBar(who: String) -> impl IntoView {
     let i = chrome().i18n;
     view! {
-        <div class="staff-bar">
+        // A landmark, so nothing on the page sits outside one (axe `region`).
+        <nav class="staff-bar" aria-label=i.t("staff.title")>
             <a href="/staff">{i.t("staff.title")}</a>
             <span>{i.tf("staff.signed_in_as", &[("name", &who)])}</span>
             <form method="post" action="/staff/logout">
                 <button type="submit" class="link-button">{i.t("staff.sign_out")}</button>
             </form>
-        </div>
+        </nav>
     }
 }
 
