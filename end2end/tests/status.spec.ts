@@ -81,3 +81,23 @@ test.describe("on a phone", () => {
     await expect(page.locator(".headline")).toBeInViewport();
   });
 });
+
+test("printed, the page keeps the facts and drops the chrome", async ({ page }) => {
+  await openStatus(page, demo("splitShipment"));
+  await page.emulateMedia({ media: "print", colorScheme: "dark" });
+  await expect(page.locator(".headline")).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Package 1 of 2" })).toBeVisible();
+  await expect(page.locator("nav.lang")).toBeHidden();
+  await expect(page.locator("section.share")).toBeHidden();
+  // Black on white even when the screen is dark.
+  const colors = await page.evaluate(() => {
+    const s = getComputedStyle(document.body);
+    return [s.color, s.backgroundColor];
+  });
+  expect(colors).toEqual(["rgb(0, 0, 0)", "rgb(255, 255, 255)"]);
+  // A tracking link's address is written out after it.
+  const after = await page
+    .locator("#package-1 dd a")
+    .evaluate((a) => getComputedStyle(a, "::after").content);
+  expect(after).toContain("https://");
+});
