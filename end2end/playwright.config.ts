@@ -40,6 +40,8 @@ export default defineConfig({
       ORDER_STATUS_LIMIT_LOOKUP: "100000/s",
       ORDER_STATUS_LIMIT_LOGIN: "100000/s",
       ORDER_STATUS_LIMIT_ORDER_FAILURES: "100000/1m",
+      // So the pages show "Continue shopping" (and axe checks it).
+      ORDER_STATUS_SHOP_URL: "https://shop.example/",
     },
     cwd: "..",
     url: `http://127.0.0.1:${port}/`,

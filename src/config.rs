@@ -22,7 +22,7 @@ mod values;
 pub use values::{Cidr, FailureSpec, Limits, RateSpec, parse_addr};
 use values::{
     list, parse_bool, parse_color, parse_count, parse_link_key, parse_origin, parse_period,
-    parse_public_url,
+    parse_public_url, parse_web_url,
 };
 
 /// Why the configuration cannot be used.
@@ -51,6 +51,8 @@ pub struct ShopConfig {
     pub accent_color: String,
     /// Logo URL (absolute, or a path under `public/`).
     pub logo_url: Option<String>,
+    /// The shop's own site: where "Continue shopping" leads.
+    pub url: Option<String>,
 }
 
 /// The whole configuration.
@@ -209,6 +211,7 @@ impl Default for Config {
                 timezone: chrono_tz::Europe::Stockholm,
                 accent_color: "#1f6f5c".into(),
                 logo_url: None,
+                url: None,
             },
         }
     }
@@ -274,6 +277,7 @@ struct FileShop {
     timezone: Option<String>,
     accent_color: Option<String>,
     logo_url: Option<String>,
+    url: Option<String>,
 }
 
 /// The default config file, read when present.
@@ -363,6 +367,7 @@ impl Config {
                 timezone: var("ORDER_STATUS_TIMEZONE"),
                 accent_color: var("ORDER_STATUS_ACCENT_COLOR"),
                 logo_url: var("ORDER_STATUS_LOGO_URL"),
+                url: var("ORDER_STATUS_SHOP_URL"),
             },
         })?;
         Ok(c)
@@ -519,6 +524,11 @@ impl Config {
         }
         if let Some(v) = s.logo_url {
             self.shop.logo_url = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = s.url {
+            self.shop.url = (!v.trim().is_empty())
+                .then(|| parse_web_url("shop.url", &v))
+                .transpose()?;
         }
         Ok(())
     }
@@ -698,6 +708,27 @@ mod tests {
         assert!(e.to_string().contains("accent_color"), "{e}");
         let e = Config::load(None, env(&[("ORDER_STATUS_SEED_DEMO", "maybe")])).expect_err("bool");
         assert!(e.to_string().contains("ORDER_STATUS_SEED_DEMO"), "{e}");
+        for bad in [
+            "javascript:alert(1)",
+            "//shop.example",
+            "https://",
+            "https://a b",
+        ] {
+            let e = Config::load(None, env(&[("ORDER_STATUS_SHOP_URL", bad)])).expect_err(bad);
+            assert!(e.to_string().contains("shop.url"), "{e}");
+        }
+        let c = Config::load(
+            None,
+            env(&[(
+                "ORDER_STATUS_SHOP_URL",
+                " https://shop.example/collections/all ",
+            )]),
+        )
+        .expect("shop url");
+        assert_eq!(
+            c.shop.url.as_deref(),
+            Some("https://shop.example/collections/all")
+        );
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct Chrome {
     pub shop_name: String,
     pub logo_url: Option<String>,
     pub support_email: Option<String>,
+    /// The shop's own site ("Continue shopping").
+    pub shop_url: Option<String>,
     /// `/style/main.css?v=...`, `/style/theme.css?v=...`, `/share.js?v=...`.
     pub css_href: String,
     pub theme_href: String,

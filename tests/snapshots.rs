@@ -28,6 +28,7 @@ fn chrome(lang: Lang) -> Chrome {
         shop_name: "Demo Store".into(),
         logo_url: None,
         support_email: Some("support@demo.example".into()),
+        shop_url: None,
         css_href: "/style/main.css?v=test".into(),
         theme_href: "/style/theme.css?v=test".into(),
         share_js_href: "/share.js?v=test".into(),

@@ -101,3 +101,9 @@ test("printed, the page keeps the facts and drops the chrome", async ({ page }) 
     .evaluate((a) => getComputedStyle(a, "::after").content);
   expect(after).toContain("https://");
 });
+
+test("continue shopping leads back to the shop's own site", async ({ page }) => {
+  await openStatus(page, demo("inTransit"));
+  const back = page.getByRole("link", { name: "Continue shopping" });
+  await expect(back).toHaveAttribute("href", "https://shop.example/");
+});

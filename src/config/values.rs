@@ -234,6 +234,29 @@ pub(super) fn parse_public_url(s: &str) -> Result<String, ConfigError> {
     }
 }
 
+/// An absolute http(s) address a visitor may be sent to (with a path or
+/// not): nothing a browser would run or resolve elsewhere.
+pub(super) fn parse_web_url(name: &str, v: &str) -> Result<String, ConfigError> {
+    let s = v.trim();
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+    let ok = host.is_some_and(|h| !h.is_empty())
+        && s.len() <= 2048
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(ConfigError::Invalid {
+            name: name.into(),
+            reason: format!("{s:?} is not an http(s) address such as https://shop.example.com"),
+        })
+    }
+}
+
 pub(super) fn parse_count(name: &str, v: &str) -> Result<u64, ConfigError> {
     v.trim().parse().map_err(|_| ConfigError::Invalid {
         name: name.into(),

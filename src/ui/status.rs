@@ -27,6 +27,14 @@ pub fn status_page(view: ShopperView, link: String, expires: DateTime<Utc>) -> P
     );
     let expires = i.long_date(i.local_date(expires));
     let share_js = cx.share_js_href.clone();
+    // The way back to the shop, after everything about the order.
+    let back = cx.shop_url.clone().map(|href| {
+        view! {
+            <p class="continue">
+                <a class="button" href=href>{i.t("status.continue_shopping")}</a>
+            </p>
+        }
+    });
     Page {
         title,
         private: true,
@@ -34,6 +42,7 @@ pub fn status_page(view: ShopperView, link: String, expires: DateTime<Utc>) -> P
             <ShopHeader />
             <main id="main" class="page status">
                 <ShopperSections view=view preview=false />
+                {back}
                 <section class="card share" aria-labelledby="share-title">
                     <h2 id="share-title">{i.t("share.title")}</h2>
                     <p>{i.tf("share.body", &[("date", &expires)])}</p>

@@ -73,6 +73,7 @@ pub fn chrome(state: &AppState, visitor: &Visitor) -> Chrome {
         shop_name: shop.name.clone(),
         logo_url: shop.logo_url.clone(),
         support_email: shop.support_email.clone(),
+        shop_url: shop.url.clone(),
         css_href: state.assets.css_href.clone(),
         theme_href: state.assets.theme_href.clone(),
         share_js_href: state.assets.share_js_href.clone(),
