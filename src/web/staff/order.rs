@@ -31,8 +31,27 @@ pub async fn order_page(
     staff: StaffSession,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, WebError> {
+    let (shop, id) = order_of(path)?;
+    render(&state, &visitor, staff, &shop, id, None)
+}
+
+/// The shop and order id of an order's address; anything that is not one
+/// is simply not found.
+fn order_of(
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<(String, u64), WebError> {
     let Path((shop, id)) = path.map_err(|_| WebError::NotFound)?;
-    render(&state, &visitor, staff, &shop, &id, None)
+    let id = id.parse::<u64>().map_err(|_| WebError::NotFound)?;
+    Ok((shop, id))
+}
+
+/// The order's key, when the order exists.
+fn existing(state: &AppState, shop: &str, id: u64) -> Result<String, WebError> {
+    let key = order_key(shop, id);
+    match state.store.get(&key)? {
+        Some(_) => Ok(key),
+        None => Err(WebError::NotFound),
+    }
 }
 
 /// The order page, with what an action did.
@@ -41,14 +60,10 @@ fn render(
     visitor: &Visitor,
     staff: StaffSession,
     shop: &str,
-    id: &str,
+    id: u64,
     action: Option<OrderAction>,
 ) -> Result<Response, WebError> {
-    let found = match id.parse::<u64>() {
-        Ok(id) => state.store.get(&order_key(shop, id))?,
-        Err(_) => None,
-    };
-    let Some(order) = found else {
+    let Some(order) = state.store.get(&order_key(shop, id))? else {
         return Ok(html(state, visitor, StatusCode::NOT_FOUND, || {
             crate::ui::staff::order_not_found_page(staff.name)
         }));
@@ -74,12 +89,8 @@ pub async fn share(
     path: Result<Path<(String, String)>, PathRejection>,
     WebForm(input): WebForm<ShareInput>,
 ) -> Result<Response, WebError> {
-    let Path((shop, id)) = path.map_err(|_| WebError::NotFound)?;
-    let id = id.parse::<u64>().map_err(|_| WebError::NotFound)?;
-    let key = order_key(&shop, id);
-    if state.store.get(&key)?.is_none() {
-        return Err(WebError::NotFound);
-    }
+    let (shop, id) = order_of(path)?;
+    let key = existing(&state, &shop, id)?;
     let days = input
         .days
         .trim()
@@ -100,14 +111,7 @@ pub async fn share(
         link: format!("{}/status/{token}", visitor.base_url),
         expires,
     };
-    render(
-        &state,
-        &visitor,
-        staff,
-        &shop,
-        &id.to_string(),
-        Some(action),
-    )
+    render(&state, &visitor, staff, &shop, id, Some(action))
 }
 
 /// `POST /staff/orders/{shop}/{id}/revoke`: every link issued so far stops
@@ -118,12 +122,8 @@ pub async fn revoke(
     staff: StaffSession,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, WebError> {
-    let Path((shop, id)) = path.map_err(|_| WebError::NotFound)?;
-    let id = id.parse::<u64>().map_err(|_| WebError::NotFound)?;
-    let key = order_key(&shop, id);
-    if state.store.get(&key)?.is_none() {
-        return Err(WebError::NotFound);
-    }
+    let (shop, id) = order_of(path)?;
+    let key = existing(&state, &shop, id)?;
     state
         .epochs
         .bump(&key)
@@ -134,7 +134,7 @@ pub async fn revoke(
         &visitor,
         staff,
         &shop,
-        &id.to_string(),
+        id,
         Some(OrderAction::Revoked),
     )
 }
