@@ -1,7 +1,10 @@
 //! order-status: a self-hosted, customer-facing order status site.
 //!
-//! Data flows one way: `ingest` -> `store` -> `ui` / `web`. The domain
-//! (`order`) is pure and knows nothing of the others.
+//! Layers, each using only those before it: the pure domain (`order`, the
+//! shopper's view of an order in `shopper`, translations in `i18n`), then
+//! `store`, then `ingest`, then `web`, which loads data and hands it to
+//! `ui` to render. `ui` knows neither `web` nor `store`; nothing below
+//! `web` knows `web` or `ui`. `cli` ties them together for `main`.
 
 pub mod cli;
 pub mod config;
