@@ -10,7 +10,7 @@
 //! for the JSON API. So the same failure looks the same from every route.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -86,12 +86,21 @@ impl IntoResponse for WebError {
 pub async fn error_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let api = req.uri().path().starts_with("/api/");
     let json = api || super::wants_json(req.headers());
-    let (parts, body) = req.into_parts();
-    let visitor = Visitor::of(&state, &parts);
-    let res = next.run(Request::from_parts(parts, body)).await;
+    // Keep only what a failure page needs (its language and links); the
+    // visitor is worked out only when a failure is answered, not on every
+    // status page and lookup.
+    let query = req.uri().query().map(str::to_string);
+    let mut kept = HeaderMap::new();
+    for name in [header::ACCEPT_LANGUAGE, header::COOKIE, header::HOST] {
+        for v in req.headers().get_all(&name) {
+            kept.append(name.clone(), v.clone());
+        }
+    }
+    let res = next.run(req).await;
     let Some(failure) = res.extensions().get::<Failure>().copied() else {
         return res;
     };
+    let visitor = Visitor::from_headers(&state, query.as_deref(), &kept);
     let status = res.status();
     let mut out = if json {
         let body = match failure {

@@ -40,11 +40,16 @@ pub struct Visitor {
 
 impl Visitor {
     pub fn of(state: &AppState, parts: &Parts) -> Visitor {
-        let (lang, lang_from_query) = choose_lang(parts.uri.query(), &parts.headers);
+        Visitor::from_headers(state, parts.uri.query(), &parts.headers)
+    }
+
+    /// The visitor of a request with this query string and these headers.
+    pub fn from_headers(state: &AppState, query: Option<&str>, headers: &HeaderMap) -> Visitor {
+        let (lang, lang_from_query) = choose_lang(query, headers);
         Visitor {
             lang,
             lang_from_query,
-            base_url: base_url(state, &parts.headers),
+            base_url: base_url(state, headers),
         }
     }
 
