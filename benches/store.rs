@@ -41,10 +41,7 @@ fn store(rt: &tokio::runtime::Runtime) -> Store {
         let _ = std::fs::remove_dir_all(&dir);
         let store = Store::open(
             &dir,
-            StoreOptions {
-                writer_threads: 2,
-                writer_memory: 128 << 20,
-            },
+            order_status::cli::BATCH_STORE_OPTIONS,
         )
         .expect("open");
         let started = Instant::now();

@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::io::{BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -17,6 +18,7 @@ use crate::ingest::shopify::sync::{self, BulkMode, SyncOptions};
 use crate::ingest::shopify::webhooks::{Delivery, Plan};
 use crate::ingest::shopify::{Apis, check};
 use crate::ingest::{demo, ndjson};
+use crate::notify::{self, OptOuts};
 use crate::order::Order;
 use crate::staff::Accounts;
 use crate::store::{Store, StoreOptions};
@@ -35,6 +37,7 @@ pub const SEED: u64 = 42;
 pub const BATCH_STORE_OPTIONS: StoreOptions = StoreOptions {
     writer_threads: 2,
     writer_memory: 128 << 20,
+    on_write: None,
 };
 
 /// What a server that has started tells whoever started it.
@@ -85,7 +88,11 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     // Before anything opens files: sockets and index segments share it.
     let open_files = web::raise_open_file_limit();
-    let store = Store::open(&config.data_dir, StoreOptions::default())?;
+    let optouts = Arc::new(OptOuts::open(&config.data_dir)?);
+    let store = Store::open(
+        &config.data_dir,
+        mail_store_options(&config, &optouts, StoreOptions::default()),
+    )?;
     let mut samples = Vec::new();
     let mut demo_staff = None;
     if config.seed_demo && store.count() == 0 {
@@ -104,6 +111,9 @@ pub async fn run(
             source,
         })?;
     let addr = listener.local_addr()?;
+    // Port 0 asked for any port: links in emails need the one we got.
+    let mut config = config;
+    config.addr = addr;
     tracing::info!(%addr, orders = store.count(), "serving");
     if config.public_url.is_none() && !addr.ip().is_loopback() {
         tracing::warn!(
@@ -121,13 +131,20 @@ pub async fn run(
     }
     let apis = Apis::new(&config, CallOptions::default())?;
     let syncing = spawn_background_sync(&config, &store, &apis, &sync_status);
-    let state = AppState::new(config, store.clone(), apis, sync_status)?;
+    let state = AppState::new(config, store.clone(), apis, sync_status, optouts)?;
+    let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel::<()>();
+    let mailing = tokio::spawn(Arc::clone(&state.mail).run(async {
+        let _ = mail_stopped.await;
+    }));
     started(&Started {
         addr,
         samples,
         demo_staff,
     });
-    web::serve(listener, state, open_files, shutdown).await?;
+    let served = web::serve(listener, state, open_files, shutdown).await;
+    let _ = stop_mail.send(());
+    let _ = mailing.await;
+    served?;
     if let Some(task) = syncing {
         task.abort();
         let _ = task.await;
@@ -135,6 +152,77 @@ pub async fn run(
     store.close(std::time::Duration::from_secs(2)).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `base` with the write hook that queues status emails in the same
+/// commit as the order changes that cause them.
+pub fn mail_store_options(
+    config: &Config,
+    optouts: &Arc<OptOuts>,
+    base: StoreOptions,
+) -> StoreOptions {
+    StoreOptions {
+        on_write: Some(notify::hook(config, Arc::clone(optouts))),
+        ..base
+    }
+}
+
+/// The store options of a command that changes orders without serving
+/// (`import`, `sync`, `webhooks replay`): emails their changes cause are
+/// queued all the same, and go out when the site next runs.
+fn offline_store_options(config: &Config, base: StoreOptions) -> anyhow::Result<StoreOptions> {
+    let optouts = Arc::new(OptOuts::open(&config.data_dir)?);
+    Ok(mail_store_options(config, &optouts, base))
+}
+
+/// `order-status mail test --to ADDRESS`: connects, authenticates and
+/// sends one message through the configured transport, saying which step
+/// failed if one does. Returns whether the message was accepted.
+pub async fn mail_test(config: &Config, to: &str) -> anyhow::Result<bool> {
+    use crate::config::MailTransport;
+    let Ok(to) = to.trim().parse::<lettre::message::Mailbox>() else {
+        println!("{to:?} is not an email address.");
+        return Ok(false);
+    };
+    let transport = notify::Transport::from_config(&config.mail, &config.data_dir)?;
+    match &config.mail.transport {
+        Some(MailTransport::Smtp(url)) => println!(
+            "Transport: SMTP {}",
+            crate::logsafe::url_without_password(url.expose())
+        ),
+        _ => println!(
+            "Transport: files in {} (set ORDER_STATUS_SMTP_URL to send real email)",
+            transport
+                .dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default()
+        ),
+    }
+    if let Err(e) = transport.check().await {
+        println!("Cannot reach the mail server (connect, TLS or sign-in failed): {e}");
+        return Ok(false);
+    }
+    println!("Connected.");
+    let links =
+        crate::links::Links::new(vec![crate::links::load_or_create_key(&config.data_dir)?])?;
+    let composer = notify::Composer::new(
+        config,
+        Arc::new(links),
+        Arc::new(crate::store::LinkEpochs::open(&config.data_dir)?),
+        Arc::new(crate::i18n::Catalog::load().map_err(anyhow::Error::msg)?),
+    );
+    let message = composer.test_message(to.clone())?;
+    let name = format!("{}-test", Utc::now().format("%Y%m%dT%H%M%S"));
+    match transport.send(&message, &name).await {
+        Ok(()) => {
+            println!("Sent: the server accepted the test message to {to}.");
+            Ok(true)
+        }
+        Err(e) => {
+            println!("Not sent: {e}");
+            Ok(false)
+        }
+    }
 }
 
 /// Ctrl-C or SIGTERM.
@@ -252,7 +340,10 @@ async fn sync_with(
     bulk: BulkMode,
 ) -> anyhow::Result<bool> {
     let apis = shops_with_api(config, only)?;
-    let store = Store::open(&config.data_dir, BATCH_STORE_OPTIONS)?;
+    let store = Store::open(
+        &config.data_dir,
+        offline_store_options(config, BATCH_STORE_OPTIONS)?,
+    )?;
     let mut all_ok = true;
     for api in apis {
         let domain = api.domain().to_string();
@@ -339,7 +430,10 @@ pub async fn webhooks_replay(config: &Config, only: Option<&str>) -> anyhow::Res
         println!("No dead letters in {}.", letters.dir().display());
         return Ok(true);
     }
-    let store = Store::open(&config.data_dir, StoreOptions::default())?;
+    let store = Store::open(
+        &config.data_dir,
+        offline_store_options(config, StoreOptions::default())?,
+    )?;
     let apis = Apis::new(config, CallOptions::default())?;
     let (mut applied, mut kept) = (0, 0);
     for (path, letter) in list {
@@ -443,7 +537,10 @@ pub async fn seed_demo(
 pub async fn import(config: &Config, file: &Path) -> anyhow::Result<bool> {
     let f = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let store = Store::open(&config.data_dir, BATCH_STORE_OPTIONS)?;
+    let store = Store::open(
+        &config.data_dir,
+        offline_store_options(config, BATCH_STORE_OPTIONS)?,
+    )?;
     // indicatif draws nothing when stderr is not a terminal.
     let bar = ProgressBar::new(len).with_style(
         ProgressStyle::with_template(

@@ -15,8 +15,12 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::i18n::Lang;
 use crate::links::LinkKey;
+use crate::order::mail::MailEvent;
+pub use mail::{Dkim, MailConfig, MailTransport};
 
+pub mod mail;
 mod values;
 
 pub use values::{Cidr, FailureSpec, Limits, RateSpec, parse_addr};
@@ -53,6 +57,8 @@ pub struct ShopConfig {
     pub logo_url: Option<String>,
     /// The shop's own site: where "Continue shopping" leads.
     pub url: Option<String>,
+    /// The language of emails to shoppers whose order does not say theirs.
+    pub language: Lang,
 }
 
 /// The whole configuration.
@@ -86,6 +92,8 @@ pub struct Config {
     pub sync_interval: std::time::Duration,
     /// Bearer token that lets non-loopback clients read `/metrics`.
     pub metrics_token: Option<Secret>,
+    /// Emails to shoppers.
+    pub mail: MailConfig,
 }
 
 /// A secret setting: its `Debug` says only that it is there.
@@ -160,6 +168,8 @@ pub struct ShopifyShop {
     /// A sync that would reach further back than this goes through a bulk
     /// operation instead of paging (as does the first one).
     pub bulk_after: std::time::Duration,
+    /// The events that email this shop's shoppers, when not `[mail] events`.
+    pub mail_events: Option<Vec<MailEvent>>,
 }
 
 impl std::fmt::Debug for ShopifyShop {
@@ -204,6 +214,7 @@ impl Default for Config {
             shopify: Vec::new(),
             sync_interval: std::time::Duration::from_secs(300),
             metrics_token: None,
+            mail: MailConfig::default(),
             shop: ShopConfig {
                 name: "Demo Store".into(),
                 domain: "demo.example".into(),
@@ -212,6 +223,7 @@ impl Default for Config {
                 accent_color: "#1f6f5c".into(),
                 logo_url: None,
                 url: None,
+                language: Lang::En,
             },
         }
     }
@@ -238,6 +250,8 @@ struct FileConfig {
     metrics_token: Option<String>,
     #[serde(default)]
     shopify: Vec<FileShopify>,
+    #[serde(default)]
+    mail: mail::FileMail,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -252,6 +266,7 @@ struct FileShopify {
     api_base: Option<String>,
     webhook_secrets: Option<Vec<String>>,
     link_secret: Option<String>,
+    mail_events: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -278,6 +293,7 @@ struct FileShop {
     accent_color: Option<String>,
     logo_url: Option<String>,
     url: Option<String>,
+    language: Option<String>,
 }
 
 /// The default config file, read when present.
@@ -342,6 +358,7 @@ impl Config {
                         webhook_secrets: var("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET")
                             .map(|v| list(&v)),
                         link_secret: var("ORDER_STATUS_SHOPIFY_LINK_SECRET"),
+                        mail_events: var("ORDER_STATUS_SHOPIFY_MAIL_EVENTS").map(|v| list(&v)),
                     }]
                 })
                 .unwrap_or_default(),
@@ -368,7 +385,9 @@ impl Config {
                 accent_color: var("ORDER_STATUS_ACCENT_COLOR"),
                 logo_url: var("ORDER_STATUS_LOGO_URL"),
                 url: var("ORDER_STATUS_SHOP_URL"),
+                language: var("ORDER_STATUS_SHOP_LANGUAGE"),
             },
+            mail: mail::FileMail::from_env(&var),
         })?;
         Ok(c)
     }
@@ -530,6 +549,14 @@ impl Config {
                 .then(|| parse_web_url("shop.url", &v))
                 .transpose()?;
         }
+        if let Some(v) = s.language {
+            let known = Lang::ALL.map(Lang::code).join(", ");
+            self.shop.language = Lang::from_code(&v).ok_or_else(|| ConfigError::Invalid {
+                name: "shop.language".into(),
+                reason: format!("{v:?} is not a language the site speaks ({known})"),
+            })?;
+        }
+        self.mail.apply(f.mail)?;
         Ok(())
     }
 }
@@ -637,7 +664,12 @@ impl Config {
                 "the link secret of {domain} is shorter than 16 characters"
             )));
         }
+        let mail_events = f
+            .mail_events
+            .map(|l| mail::parse_events(&format!("{domain}: mail_events"), &l))
+            .transpose()?;
         let shop = ShopifyShop {
+            mail_events,
             credentials,
             bulk_after,
             api_version,

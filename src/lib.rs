@@ -2,7 +2,7 @@
 //!
 //! Layers, each using only those before it: the pure domain (`order`, the
 //! shopper's view of an order in `shopper`, translations in `i18n`), then
-//! `store`, then `ingest`, then `web`, which loads data and hands it to
+//! `store`, then `ingest` and `notify` (status emails), then `web`, which loads data and hands it to
 //! `ui` to render. `ui` knows neither `web` nor `store`; nothing below
 //! `web` knows `web` or `ui`. `cli` ties them together for `main`.
 
@@ -13,6 +13,7 @@ pub mod i18n;
 pub mod ingest;
 pub mod links;
 pub mod logsafe;
+pub mod notify;
 pub mod order;
 pub mod shopper;
 pub mod staff;

@@ -220,6 +220,60 @@ impl Links {
     }
 }
 
+impl Links {
+    /// A token for the unsubscribe link of an order's emails. It never
+    /// expires (RFC 8058 wants the link to keep working) and grants only
+    /// "stop emails about this order": its payload starts `u1:`, so it
+    /// can never pass as a status link, nor a status link as it.
+    pub fn sign_unsubscribe(&self, shop: &str, order_id: u64) -> String {
+        let key = self.signing_key();
+        let payload = format!("u1:{}:{shop}:{order_id}", key.id);
+        let mac = mac(key, payload.as_bytes()).finalize().into_bytes();
+        let mut token = URL_SAFE_NO_PAD.encode(payload.as_bytes());
+        token.push('.');
+        for b in mac {
+            let _ = write!(token, "{b:02x}");
+        }
+        token
+    }
+
+    /// The order (shop, id) an unsubscribe token names, if it is ours.
+    pub fn verify_unsubscribe(&self, token: &str) -> Result<(String, u64), LinkError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(LinkError::Malformed);
+        }
+        let (p64, mac_hex) = token.rsplit_once('.').ok_or(LinkError::Malformed)?;
+        let payload_bytes = URL_SAFE_NO_PAD
+            .decode(p64)
+            .map_err(|_| LinkError::Malformed)?;
+        let given = decode_hex(mac_hex).ok_or(LinkError::Malformed)?;
+        let payload = std::str::from_utf8(&payload_bytes).map_err(|_| LinkError::Malformed)?;
+        let mut parts = payload.split(':');
+        let (Some("u1"), Some(kid), Some(shop), Some(id), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(LinkError::Malformed);
+        };
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.id == kid)
+            .ok_or(LinkError::UnknownKey)?;
+        mac(key, payload.as_bytes())
+            .verify_slice(&given)
+            .map_err(|_| LinkError::BadSignature)?;
+        let id = id.parse().map_err(|_| LinkError::Malformed)?;
+        if shop.is_empty() {
+            return Err(LinkError::Malformed);
+        }
+        Ok((shop.to_string(), id))
+    }
+}
+
 /// The key id of a shop's template key: its domain with dots as dashes.
 pub fn shop_key_id(shop: &str) -> String {
     shop.replace('.', "-")
@@ -334,6 +388,24 @@ mod tests {
 
     fn now() -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).expect("time")
+    }
+
+    #[test]
+    fn unsubscribe_tokens_and_status_links_are_not_interchangeable() {
+        let l = links("k1", "0123456789abcdef0123");
+        let u = l.sign_unsubscribe("demo.example", 42);
+        assert_eq!(l.verify_unsubscribe(&u), Ok(("demo.example".into(), 42)));
+        assert_eq!(l.verify(&u, now()), Err(LinkError::Malformed));
+        let status = l.sign(&claims());
+        assert_eq!(l.verify_unsubscribe(&status), Err(LinkError::Malformed));
+        let other = links("k1", "another-secret-0123456");
+        assert_eq!(other.verify_unsubscribe(&u), Err(LinkError::BadSignature));
+        let last = if u.ends_with('0') { '1' } else { '0' };
+        let tampered = format!("{}{last}", &u[..u.len() - 1]);
+        assert_eq!(
+            l.verify_unsubscribe(&tampered),
+            Err(LinkError::BadSignature)
+        );
     }
 
     #[test]

@@ -19,8 +19,36 @@ pub fn json_error(e: &serde_json::Error) -> String {
     }
 }
 
+/// A URL with any password replaced by `***` (SMTP URLs carry them).
+pub fn url_without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}{tail}")
+        }
+        None => url.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn passwords_leave_urls() {
+        assert_eq!(
+            super::url_without_password("smtps://me:s3cret@mail.example:465?x=1"),
+            "smtps://me:***@mail.example:465?x=1"
+        );
+        assert_eq!(
+            super::url_without_password("smtp://127.0.0.1:2525"),
+            "smtp://127.0.0.1:2525"
+        );
+    }
+
     #[test]
     fn json_errors_are_described_without_the_values() {
         let e = serde_json::from_str::<u64>("\"anna@example.se\"").expect_err("a string");

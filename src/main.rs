@@ -96,6 +96,11 @@ enum Command {
         #[command(subcommand)]
         action: StaffCommand,
     },
+    /// Status emails.
+    Mail {
+        #[command(subcommand)]
+        action: MailCommand,
+    },
     /// Write realistic demo orders as NDJSON.
     DemoData {
         /// How many orders.
@@ -135,6 +140,17 @@ enum WebhooksCommand {
         /// Only this shop's.
         #[arg(long)]
         shop: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MailCommand {
+    /// Send a test message through the configured transport and say
+    /// exactly which step failed if one does.
+    Test {
+        /// Who gets it.
+        #[arg(long)]
+        to: String,
     },
 }
 
@@ -240,6 +256,13 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
             StaffCommand::Remove { name } => cli::staff_remove(&config, &name)?,
             StaffCommand::List => cli::staff_list(&config)?,
         },
+        Command::Mail {
+            action: MailCommand::Test { to },
+        } => {
+            if !cli::mail_test(&config, &to).await? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
         Command::DemoData {
             orders,
             seed,

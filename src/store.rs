@@ -109,12 +109,16 @@ impl PendingWrite {
 }
 
 /// Tuning for the writer; the defaults suit a server.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct StoreOptions {
     /// Indexing threads (1 for a server, 2 for a bulk import).
     pub writer_threads: usize,
     /// Indexing memory per thread, bytes.
     pub writer_memory: usize,
+    /// Called by the writer with the stored and the new version of every
+    /// order it is about to write; what it changes in the new version is
+    /// written in the same commit (the mail outbox uses it).
+    pub on_write: Option<WriteHook>,
 }
 
 impl Default for StoreOptions {
@@ -122,7 +126,21 @@ impl Default for StoreOptions {
         StoreOptions {
             writer_threads: 1,
             writer_memory: 48 << 20,
+            on_write: None,
         }
+    }
+}
+
+/// See [`StoreOptions::on_write`].
+#[derive(Clone)]
+pub struct WriteHook(pub Arc<WriteHookFn>);
+
+/// The function of a [`WriteHook`]: (stored version, new version).
+pub type WriteHookFn = dyn Fn(Option<&Order>, &mut Order) + Send + Sync;
+
+impl std::fmt::Debug for WriteHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriteHook")
     }
 }
 
@@ -182,6 +200,7 @@ impl Store {
         let reader = manual_reader(&index).map_err(|e| open_err(e.to_string()))?;
         let (tx, rx) = mpsc::channel(256);
         let (thread_reader, thread_fields) = (Clone::clone(&reader), fields.clone());
+        let hook = options.on_write.clone();
         let stats = Arc::new(CommitStats::default());
         let thread_stats = Arc::clone(&stats);
         let handle = std::thread::Builder::new()
@@ -194,6 +213,7 @@ impl Store {
                     thread_fields,
                     rx,
                     thread_stats,
+                    hook,
                 )
             })
             .map_err(|e| open_err(e.to_string()))?;
@@ -415,6 +435,29 @@ impl Store {
             }
         }
         Ok(best)
+    }
+
+    /// Up to `limit` orders with an email waiting to be sent.
+    pub fn mail_queued(&self, limit: usize) -> Result<Vec<Order>, StoreError> {
+        let searcher = self.reader.searcher();
+        let term = Term::from_field_text(self.fields.mail, schema::MAIL_QUEUED);
+        docs_with_term(&searcher, term)
+            .into_iter()
+            .take(limit)
+            .map(|addr| load(&searcher, &self.fields, addr))
+            .collect()
+    }
+
+    /// The keys of orders with a parcel due on `day` (`YYYY-MM-DD`, UTC)
+    /// and not yet noticed late.
+    pub fn mail_due_on(&self, day: &str) -> Vec<String> {
+        let searcher = self.reader.searcher();
+        let term = Term::from_field_text(self.fields.mail, &format!("{}{day}", schema::MAIL_DUE));
+        docs_with_term(&searcher, term)
+            .into_iter()
+            .filter_map(|addr| load(&searcher, &self.fields, addr).ok())
+            .map(|o| o.key())
+            .collect()
     }
 
     /// Full-text search with filters, sorting and paging.

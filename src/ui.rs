@@ -13,6 +13,7 @@
 //! unit test, a snapshot, or (coming) an email.
 
 mod lookup;
+mod mail;
 pub mod staff;
 mod status;
 
@@ -21,7 +22,8 @@ use leptos::prelude::*;
 use crate::i18n::{I18n, Lang};
 
 pub use lookup::{LookupForm, LookupNotice, WAIT_MARKER, embed_page, lookup_page};
-pub use status::{link_invalid_page, status_page};
+pub use mail::{LinkForm, Unsubscribe, link_page, unsubscribe_page};
+pub use status::{link_invalid_page, percent_encode, status_page};
 
 /// What every page knows about the request and the shop: given by the
 /// handler, provided to the components while the page renders.

@@ -12,6 +12,7 @@ mod assets;
 pub mod error;
 mod extract;
 mod lookup;
+mod mail;
 pub mod ops;
 pub mod protect;
 mod render;
@@ -44,6 +45,7 @@ use crate::i18n::Catalog;
 use crate::ingest::shopify::Apis;
 use crate::ingest::shopify::deadletter::{DeadLetters, SeenDeliveries};
 use crate::links::{self, LinkClaims, LinkError, LinkKey, Links};
+use crate::notify::{Composer, OptOuts, Sender, Transport};
 use crate::order::Order;
 use crate::staff::Sessions;
 use crate::store::{LinkEpochs, Store};
@@ -74,6 +76,12 @@ pub struct AppState {
     pub dead_letters: DeadLetters,
     pub metrics: Metrics,
     pub sync_status: SyncStatus,
+    /// Status emails: the outbox's sender (and its composer and transport).
+    pub mail: Arc<Sender>,
+    /// Addresses that opted out of every order email.
+    pub optouts: Arc<OptOuts>,
+    /// `/link` requests per email address.
+    pub link_budget: Arc<mail::AddressBudget>,
 }
 
 /// Why the server could not run.
@@ -96,6 +104,8 @@ pub enum ServeError {
     Store(#[from] crate::store::StoreError),
     #[error("metrics: {0}")]
     Metrics(String),
+    #[error(transparent)]
+    Mail(#[from] crate::notify::NotifyError),
 }
 
 impl AppState {
@@ -106,6 +116,7 @@ impl AppState {
         store: Store,
         shopify: Apis,
         sync_status: SyncStatus,
+        optouts: Arc<OptOuts>,
     ) -> Result<AppState, ServeError> {
         let mut keys = if config.link_keys.is_empty() {
             vec![links::load_or_create_key(&config.data_dir)?]
@@ -123,14 +134,26 @@ impl AppState {
         let sessions = Sessions::open(&config.data_dir)?;
         let epochs = LinkEpochs::open(&config.data_dir)?;
         let seen_deliveries = SeenDeliveries::open(&config.data_dir, chrono::Utc::now())?;
+        let (links, epochs, catalog) = (Arc::new(links), Arc::new(epochs), Arc::new(catalog));
+        let composer = Composer::new(
+            &config,
+            Arc::clone(&links),
+            Arc::clone(&epochs),
+            Arc::clone(&catalog),
+        );
+        let transport = Transport::from_config(&config.mail, &config.data_dir)?;
+        let sender = Sender::new(&config, store.clone(), composer, transport)?;
         Ok(AppState {
+            mail: sender,
+            optouts,
+            link_budget: Arc::new(mail::AddressBudget::new(config.mail.link_per_address)),
             store,
             assets: Arc::new(Assets::new(&config)),
             limiters: Limiters::new(&config),
-            links: Arc::new(links),
-            catalog: Arc::new(catalog),
+            links,
+            catalog,
             sessions,
-            epochs: Arc::new(epochs),
+            epochs,
             shopify,
             seen_deliveries: Arc::new(seen_deliveries),
             dead_letters: DeadLetters::new(&config.data_dir),
@@ -205,6 +228,34 @@ pub fn router(state: AppState) -> Router {
             ),
         )
         .route("/embed", get(lookup::embed))
+        .route(
+            "/link",
+            get(mail::link_page).merge(
+                post(mail::link_submit)
+                    .layer::<_, std::convert::Infallible>(form_limit)
+                    .layer(protect::layer(&limits.lookup)),
+            ),
+        )
+        .route(
+            "/unsubscribe/{token}",
+            get(mail::unsubscribe_page).merge(
+                post(mail::unsubscribe)
+                    .layer::<_, std::convert::Infallible>(form_limit)
+                    .layer(protect::layer(&limits.lookup)),
+            ),
+        )
+        .route("/staff/mail", get(staff::sent_mail))
+        .route("/staff/mail/{name}", get(staff::sent_one))
+        .route("/staff/mail/{name}/html", get(staff::sent_one_html))
+        .route(
+            "/staff/orders/{shop}/{id}/emails",
+            get(staff::email_previews),
+        )
+        .route(
+            "/staff/orders/{shop}/{id}/emails/{event}/{lang}",
+            get(staff::email_preview_html),
+        )
+        .route("/staff/orders/{shop}/{id}/resend", post(staff::resend))
         .route("/status/{token}", get(status::page))
         .route("/staff", get(staff::search))
         .route(

@@ -66,8 +66,14 @@ fn app() -> &'static App {
         let mut config = Config::load(Some(&file), |_| None).expect("config loads");
         config.public_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("public");
         let (router, status_token, order_path, session_cookie) = rt.block_on(async {
-            let store =
-                Store::open(&config.data_dir, StoreOptions::default()).expect("store opens");
+            let optouts = std::sync::Arc::new(
+                order_status::notify::OptOuts::open(&config.data_dir).expect("opt-outs"),
+            );
+            let store = Store::open(
+                &config.data_dir,
+                order_status::cli::mail_store_options(&config, &optouts, StoreOptions::default()),
+            )
+            .expect("store opens");
             let now = chrono::Utc::now();
             let samples = order_status::cli::seed_demo(&store, &config.shop.domain, now)
                 .await
@@ -77,7 +83,8 @@ fn app() -> &'static App {
             let (name, password) = order_status::cli::DEMO_STAFF;
             accounts.add(name, password).expect("account");
             let apis = Apis::new(&config, CallOptions::default()).expect("apis");
-            let state = AppState::new(config, store, apis, SyncStatus::default()).expect("state");
+            let state =
+                AppState::new(config, store, apis, SyncStatus::default(), optouts).expect("state");
             let router = router(state);
             // A real status link, through the lookup form.
             let first = &samples[0];

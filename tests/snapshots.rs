@@ -101,7 +101,7 @@ fn staff_order_page() {
     let order = order_of(Scenario::SplitShipment);
     let view = ShopperView::of(&order, now(), chrono_tz::Europe::Stockholm);
     let page = ui::render(chrome(Lang::En), || {
-        ui::staff::order_page("demo".into(), order, view, None)
+        ui::staff::order_page("demo".into(), order, view, None, false)
     });
     insta::assert_snapshot!("staff_order_en", pretty(&page.html));
 }

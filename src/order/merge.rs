@@ -26,6 +26,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::mail::{MailUpdate, apply_update};
 use super::model::*;
 
 /// A change to one order, from one of the channels above.
@@ -70,6 +71,8 @@ pub enum Change {
         holds: Option<Vec<FulfillmentHold>>,
         at: DateTime<Utc>,
     },
+    /// A change to the order's emails (ours; never from Shopify).
+    Mail { key: String, update: MailUpdate },
 }
 
 /// Which of a snapshot's lists the query could fetch. A bulk operation
@@ -113,7 +116,8 @@ impl Change {
             | Change::EventDeleted { key, .. }
             | Change::Refund { key, .. }
             | Change::Return { key, .. }
-            | Change::FulfillmentOrder { key, .. } => key.clone(),
+            | Change::FulfillmentOrder { key, .. }
+            | Change::Mail { key, .. } => key.clone(),
         }
     }
 
@@ -185,6 +189,9 @@ fn settle(mut o: Order) -> Order {
 
 /// What is ours and no Shopify channel carries.
 fn keep_ours(o: &mut Order, stored: &Order) {
+    // The stored log is the record of what was sent; nothing from outside
+    // may rewrite it.
+    o.mail = stored.mail.clone();
     if o.custom_stages.is_empty() {
         o.custom_stages = stored.custom_stages.clone();
     }
@@ -352,6 +359,7 @@ fn apply_part(o: &mut Order, part: Change) {
                 updated_at: Some(at),
             }),
         },
+        Change::Mail { update, .. } => apply_update(&mut o.mail, update),
         Change::Replace(_) | Change::Snapshot { .. } | Change::Rest(_) => {}
     }
 }

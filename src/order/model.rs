@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 
+pub use super::mail::{MailEvent, MailLog, MailMessage, MailState};
 pub use super::vocab::*;
 
 /// A store order, with everything a status page or a support agent needs.
@@ -127,6 +128,9 @@ pub struct Order {
     /// join it when it arrives.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending_events: Vec<PendingEvent>,
+    /// The emails this order has caused (ours; see [`super::mail`]).
+    #[serde(default, skip_serializing_if = "MailLog::is_empty")]
+    pub mail: MailLog,
 }
 
 /// A carrier scan waiting for its shipment.

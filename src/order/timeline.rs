@@ -153,6 +153,8 @@ pub struct WaitingItem {
 /// One parcel: "Package 1 of 2".
 #[derive(Debug, Clone, PartialEq)]
 pub struct Package {
+    /// Shopify's id of the shipment.
+    pub fulfillment_id: u64,
     /// 1-based position among the packages.
     pub number: usize,
     /// How many packages there are.
@@ -364,6 +366,7 @@ fn packages(order: &Order) -> Vec<Package> {
             let mut events = f.events.clone();
             events.sort_by_key(|e| std::cmp::Reverse(e.happened_at));
             Package {
+                fulfillment_id: f.id,
                 number: i + 1,
                 of,
                 stage,

@@ -12,6 +12,7 @@ use tantivy::schema::{
 };
 use tantivy::{DateTime as TDateTime, TantivyDocument};
 
+use crate::order::mail::late_watch_days;
 use crate::order::search::searchable;
 use crate::order::{Order, normalize_email};
 
@@ -38,7 +39,15 @@ pub struct Fields {
     /// Ids of an order's parts (`fo:ID`, `f:ID`, `r:ID`), for webhooks
     /// that name a fulfillment order or a return but not its order.
     pub parts: Field,
+    /// What the mailer looks for: `queued` (an email waits to be sent) and
+    /// `due:YYYY-MM-DD` (a parcel due that day, for "running late").
+    pub mail: Field,
 }
+
+/// The `mail` term of an order with a message waiting.
+pub const MAIL_QUEUED: &str = "queued";
+/// The prefix of the `mail` term of a day a parcel is due.
+pub const MAIL_DUE: &str = "due:";
 
 /// Builds the schema; the field names are the on-disk contract.
 pub fn schema() -> (Schema, Fields) {
@@ -68,6 +77,7 @@ pub fn schema() -> (Schema, Fields) {
         updated_at: b.add_date_field("updated_at", INDEXED | FAST),
         order: b.add_bytes_field("order", STORED),
         parts: b.add_text_field("parts", STRING),
+        mail: b.add_text_field("mail", STRING),
     };
     (b.build(), fields)
 }
@@ -160,6 +170,12 @@ pub fn document(f: &Fields, order: &Order) -> Result<TantivyDocument, serde_json
     }
     for r in &order.returns {
         doc.add_text(f.parts, part_term(Part::Return, r.id));
+    }
+    if order.mail.queued().next().is_some() {
+        doc.add_text(f.mail, MAIL_QUEUED);
+    }
+    for day in late_watch_days(order) {
+        doc.add_text(f.mail, format!("{MAIL_DUE}{day}"));
     }
     doc.add_text(f.all, all.join(" \n "));
     doc.add_bytes(f.order, &serde_json::to_vec(order)?);

@@ -20,8 +20,9 @@ use tantivy::{IndexReader, IndexWriter, Searcher, Term};
 use tokio::sync::{mpsc, oneshot};
 
 use super::schema::{Fields, document};
-use super::{StoreError, WriteReport, find_doc, load, stored_updated_at};
+use super::{StoreError, WriteHook, WriteReport, find_doc, load, stored_updated_at};
 use crate::order::Order;
+use crate::order::mail::MailUpdate;
 use crate::order::merge::{self, Change, Merged};
 
 /// How many commands one commit may group. Bounds the latency one writer
@@ -81,6 +82,7 @@ pub fn run(
     fields: Fields,
     mut rx: mpsc::Receiver<Command>,
     stats: std::sync::Arc<super::CommitStats>,
+    hook: Option<WriteHook>,
 ) {
     let mut writer = Some(writer);
     while let Some(first) = rx.blocking_recv() {
@@ -113,7 +115,7 @@ pub fn run(
         let Some(w) = writer.as_mut() else {
             continue;
         };
-        let result = apply(w, &reader, &fields, &mut group).and_then(|reports| {
+        let result = apply(w, &reader, &fields, &mut group, hook.as_ref()).and_then(|reports| {
             let started = std::time::Instant::now();
             w.commit().map_err(StoreError::write)?;
             reader.reload().map_err(StoreError::write)?;
@@ -161,6 +163,7 @@ fn apply(
     reader: &IndexReader,
     fields: &Fields,
     group: &mut [Command],
+    hook: Option<&WriteHook>,
 ) -> Result<Vec<WriteReport>, StoreError> {
     let searcher = reader.searcher();
     let mut pending: HashMap<String, Pending> = HashMap::new();
@@ -174,7 +177,14 @@ fn apply(
                     // Whether a version of the order is in the index (or
                     // written earlier in this group) and must be deleted.
                     let mut indexed = matches!(pending.get(&key), Some(Pending::Written(_)));
-                    let outcome = if change.is_replace() {
+                    let touch = matches!(
+                        change,
+                        Change::Mail {
+                            update: MailUpdate::Touch,
+                            ..
+                        }
+                    );
+                    let (outcome, stored) = if change.is_replace() {
                         replace(&searcher, fields, &pending, &key, change, &mut indexed)?
                     } else {
                         let stored = match pending.get(&key) {
@@ -188,7 +198,28 @@ fn apply(
                                 None => None,
                             },
                         };
-                        merge::apply(stored.as_deref(), change)
+                        (merge::apply(stored.as_deref(), change), stored)
+                    };
+                    let outcome = match (outcome, hook) {
+                        (Merged::Write(mut order), Some(h)) => {
+                            (h.0)(stored.as_deref(), &mut order);
+                            Merged::Write(order)
+                        }
+                        // A touch changes nothing itself; it is written
+                        // only if the hook finds something (a late parcel).
+                        (Merged::Unchanged, Some(h)) if touch => match stored.as_deref() {
+                            Some(s) => {
+                                let mut order = Box::new(s.clone());
+                                (h.0)(Some(s), &mut order);
+                                if *order == *s {
+                                    Merged::Unchanged
+                                } else {
+                                    Merged::Write(order)
+                                }
+                            }
+                            None => Merged::Unchanged,
+                        },
+                        (outcome, _) => outcome,
                     };
                     match outcome {
                         Merged::Write(order) => {
@@ -251,7 +282,7 @@ fn replace(
     key: &str,
     change: Change,
     indexed: &mut bool,
-) -> Result<Merged, StoreError> {
+) -> Result<(Merged, Option<Arc<Order>>), StoreError> {
     let stored = match pending.get(key) {
         Some(Pending::Written(o)) => Some(Arc::clone(o)),
         Some(Pending::Deleted) => None,
@@ -264,11 +295,11 @@ fn replace(
                 if matches!((incoming, stored_at), (Some(new), Some(old)) if new < old)
                     || (incoming.is_none() && stored_at.is_some())
                 {
-                    return Ok(Merged::Stale);
+                    return Ok((Merged::Stale, None));
                 }
                 Some(Arc::new(load(searcher, fields, addr)?))
             }
         },
     };
-    Ok(merge::apply(stored.as_deref(), change))
+    Ok((merge::apply(stored.as_deref(), change), stored))
 }

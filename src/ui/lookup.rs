@@ -55,6 +55,9 @@ pub fn lookup_page(form: LookupForm) -> Page {
                 <h1>{i.t("lookup.title")}</h1>
                 <p class="lede">{i.t("lookup.lede")}</p>
                 <LookupFormView form=form />
+                <p class="link-ask">
+                    <a href="/link">{i.t("link.ask")}</a>
+                </p>
             </main>
         }
         .into_any(),

@@ -115,7 +115,7 @@ pub async fn submit(
 }
 
 /// The two fields, trimmed and cut to their maximum length.
-fn prepare(input: LookupInput) -> LookupForm {
+pub(super) fn prepare(input: LookupInput) -> LookupForm {
     LookupForm {
         order: cut(&input.order, MAX_ORDER_REF_LEN),
         email: cut(&input.email, MAX_EMAIL_LEN + 1),
@@ -128,7 +128,7 @@ fn cut(s: &str, max: usize) -> String {
 }
 
 /// Sets the field messages; the order number when both fields are usable.
-fn check(form: &mut LookupForm) -> Option<u64> {
+pub(super) fn check(form: &mut LookupForm) -> Option<u64> {
     let number = if form.order.is_empty() {
         form.order_error = Some("lookup.order_required");
         None

@@ -35,12 +35,20 @@ impl Site {
         .expect("config");
         config.data_dir = dir.path().join("data");
         config.public_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("public");
-        let store = Store::open(&config.data_dir, StoreOptions::default()).expect("store");
+        let optouts = std::sync::Arc::new(
+            order_status::notify::OptOuts::open(&config.data_dir).expect("opt-outs"),
+        );
+        let store = Store::open(
+            &config.data_dir,
+            order_status::cli::mail_store_options(&config, &optouts, StoreOptions::default()),
+        )
+        .expect("store");
         order_status::cli::seed_demo(&store, &config.shop.domain, chrono::Utc::now())
             .await
             .expect("seed");
         let apis = Apis::new(&config, CallOptions::default()).expect("apis");
-        let state = AppState::new(config, store, apis, SyncStatus::default()).expect("state");
+        let state =
+            AppState::new(config, store, apis, SyncStatus::default(), optouts).expect("state");
         Site {
             router: router(state.clone()),
             state,

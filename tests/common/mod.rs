@@ -334,3 +334,5 @@ pub fn client() -> reqwest::Client {
 
 pub mod fake_shopify;
 pub mod inproc;
+pub mod smtp;
+pub mod webhook;

@@ -8,6 +8,7 @@
 //! every page here they render what the handlers give them.
 
 mod login;
+mod mail;
 mod order;
 mod search;
 
@@ -17,6 +18,9 @@ use super::chrome;
 use crate::order::{Order, OrderState, ReturnStatus};
 
 pub use login::{LoginForm, login_page};
+pub use mail::{
+    EmailPreview, SentMail, email_history, preview_page, sent_mail_page, sent_one_page,
+};
 pub use order::{OrderAction, order_not_found_page, order_page};
 pub use search::{SearchHit, SearchOutcome, SearchPage, search_page};
 

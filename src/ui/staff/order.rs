@@ -19,6 +19,8 @@ pub enum OrderAction {
         expires: DateTime<Utc>,
     },
     Revoked,
+    /// A status email was queued.
+    Resent,
 }
 
 /// `/staff/orders/{shop}/{id}`: everything about one order. `shopper` is
@@ -29,6 +31,7 @@ pub fn order_page(
     order: Order,
     shopper: ShopperView,
     action: Option<OrderAction>,
+    address_opted_out: bool,
 ) -> Page {
     let cx = chrome();
     let i = cx.i18n.clone();
@@ -36,6 +39,9 @@ pub fn order_page(
     let title = i.tf("staff.order_title", &[("name", &order.name)]);
     let share = share_box(&i, &cx, &order, &base, action.as_ref()).into_any();
     let details = details(&i, &order).into_any();
+    let resent = matches!(action, Some(OrderAction::Resent))
+        .then(|| view! { <p class="notice ok" role="status">{i.t("staff.email_resent")}</p> });
+    let emails = super::mail::email_history(&i, &order, &base, address_opted_out);
     // Boxed: the preview's view type is deep enough to overflow the
     // compiler's query depth when nested in the page's.
     let preview = view! { <ShopperSections view=shopper preview=true /> }.into_any();
@@ -52,7 +58,9 @@ pub fn order_page(
                 <div class="columns">
                     <div>{details}</div>
                     <div>
+                        {resent}
                         {share}
+                        {emails}
                         <section class="card preview" aria-labelledby="preview-title">
                             <h2 id="preview-title">{i.t("staff.preview")}</h2>
                             {preview}
@@ -125,6 +133,7 @@ fn share_box(
                 .into_any(),
             )
         }
+        Some(OrderAction::Resent) => None,
         Some(OrderAction::Revoked) => {
             Some(view! { <p class="notice ok" role="status">{i.t("staff.revoked")}</p> }.into_any())
         }

@@ -21,7 +21,11 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         "default-src 'self'; img-src 'self' https: data:; object-src 'none'; base-uri 'none'; \
          form-action 'self'; frame-ancestors {frame_ancestors}"
     );
-    if let Ok(v) = HeaderValue::from_str(&csp) {
+    // A handler that set its own (stricter) policy keeps it: the staff
+    // console's email previews are sandboxed.
+    if let Ok(v) = HeaderValue::from_str(&csp)
+        && !h.contains_key(header::CONTENT_SECURITY_POLICY)
+    {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
     if frame_ancestors == "'none'" {

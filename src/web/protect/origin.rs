@@ -19,7 +19,11 @@ pub async fn same_origin_posts(
 ) -> Response {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let path = req.uri().path();
-    let exempt = path.starts_with("/webhooks/") || path.starts_with("/api/");
+    // Unsubscribe links are posted by mail providers from their own
+    // servers (RFC 8058 one-click); the signed token is the authority.
+    let exempt = path.starts_with("/webhooks/")
+        || path.starts_with("/api/")
+        || path.starts_with("/unsubscribe/");
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -37,9 +41,12 @@ pub async fn same_origin_posts(
 
 /// A path fit for logs: status-link tokens are secrets and never logged.
 pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
-    match path.strip_prefix("/status/") {
-        Some(_) => "/status/<token>".into(),
-        None => path.into(),
+    if path.starts_with("/status/") {
+        "/status/<token>".into()
+    } else if path.starts_with("/unsubscribe/") {
+        "/unsubscribe/<token>".into()
+    } else {
+        path.into()
     }
 }
 

@@ -10,6 +10,7 @@
 //! `/staff` and valid for [`SESSION_HOURS`]. Signing out ends every
 //! session of the account, on every device.
 
+mod mail;
 mod order;
 mod search;
 
@@ -29,6 +30,7 @@ use super::render::{Visitor, html};
 use crate::staff::{Accounts, Session};
 use crate::ui::staff::{LoginForm, is_staff_path};
 
+pub use mail::{email_preview_html, email_previews, resend, sent_mail, sent_one, sent_one_html};
 pub use order::{order_page, revoke, share};
 pub use search::search;
 

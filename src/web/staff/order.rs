@@ -37,7 +37,7 @@ pub async fn order_page(
 
 /// The shop and order id of an order's address; anything that is not one
 /// is simply not found.
-fn order_of(
+pub(super) fn order_of(
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<(String, u64), WebError> {
     let Path((shop, id)) = path.map_err(|_| WebError::NotFound)?;
@@ -46,7 +46,7 @@ fn order_of(
 }
 
 /// The order's key, when the order exists.
-fn existing(state: &AppState, shop: &str, id: u64) -> Result<String, WebError> {
+pub(super) fn existing(state: &AppState, shop: &str, id: u64) -> Result<String, WebError> {
     let key = order_key(shop, id);
     match state.store.get(&key)? {
         Some(_) => Ok(key),
@@ -55,7 +55,7 @@ fn existing(state: &AppState, shop: &str, id: u64) -> Result<String, WebError> {
 }
 
 /// The order page, with what an action did.
-fn render(
+pub(super) fn render(
     state: &AppState,
     visitor: &Visitor,
     staff: StaffSession,
@@ -69,8 +69,9 @@ fn render(
         }));
     };
     let shopper = ShopperView::of(&order, Utc::now(), state.config.shop.timezone);
+    let address_opted_out = state.optouts.contains(&order.email);
     Ok(html(state, visitor, StatusCode::OK, move || {
-        crate::ui::staff::order_page(staff.name, order, shopper, action)
+        crate::ui::staff::order_page(staff.name, order, shopper, action, address_opted_out)
     }))
 }
 

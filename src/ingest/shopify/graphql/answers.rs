@@ -511,6 +511,7 @@ impl GqlOrder {
             refunds,
             custom_stages: Vec::new(),
             pending_events: Vec::new(),
+            mail: Default::default(),
         }
     }
 }

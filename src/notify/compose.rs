@@ -1,0 +1,472 @@
+//! What a status email says, in the shopper's language: a subject, one
+//! line saying what changed, the parcel's carrier, tracking number and
+//! link and contents where there is a parcel, the order's headline, the
+//! signed status link, and why the email came with a one-click way out.
+//!
+//! Both parts come from the same [`Rendered`] facts, which come from the
+//! [`ShopperView`] (so an email never tells more than the page may): plain
+//! text first, then HTML readable without images (there are none, nor any
+//! tracking pixel). Headers: `From`/`Reply-To` from the config, a
+//! `Message-ID` derived from the idempotency key (so a repeat after a
+//! crash is recognisably the same message), `Date`, and RFC 8058's
+//! `List-Unsubscribe` + `List-Unsubscribe-Post`; DKIM-signed if set up.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
+use lettre::Message;
+use lettre::message::dkim::DkimConfig;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use sha2::{Digest, Sha256};
+
+use super::NotifyError;
+use crate::config::{Config, ShopConfig};
+use crate::i18n::{Catalog, I18n, Lang};
+use crate::links::{LinkClaims, Links};
+use crate::order::Order;
+use crate::order::mail::{MailEvent, MailMessage};
+use crate::order::timeline::Package;
+use crate::shopper::ShopperView;
+use crate::store::LinkEpochs;
+
+/// A message's words, before they become MIME.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub lang: Lang,
+    pub subject: String,
+    /// What changed, in one line.
+    pub line: String,
+    /// Where the order stands now.
+    pub headline: String,
+    pub parcel: Option<ParcelFacts>,
+    pub status_url: String,
+    pub status_label: String,
+    pub link_until: String,
+    pub footer: String,
+    pub unsubscribe_url: String,
+    pub unsubscribe_label: String,
+}
+
+/// A parcel as an email shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParcelFacts {
+    pub title: String,
+    /// "Carrier: PostNord".
+    pub carrier: Option<String>,
+    /// "Tracking number: 0034…".
+    pub tracking: Option<String>,
+    pub track_url: Option<String>,
+    pub track_label: String,
+    pub items_title: String,
+    /// "1 × Mug (Blue)".
+    pub items: Vec<String>,
+}
+
+/// Builds messages; one per site.
+#[derive(Clone)]
+pub struct Composer {
+    shop: ShopConfig,
+    from: Mailbox,
+    reply_to: Option<Mailbox>,
+    base_url: String,
+    link_ttl_days: u32,
+    links: Arc<Links>,
+    epochs: Arc<LinkEpochs>,
+    catalog: Arc<Catalog>,
+    dkim: Option<Arc<DkimConfig>>,
+}
+
+impl std::fmt::Debug for Composer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Composer")
+            .field("from", &self.from)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `From:` of the site's emails: the configured one, else the shop's
+/// name at `no-reply@<shop domain>`.
+pub fn from_address(config: &Config) -> Mailbox {
+    config
+        .mail
+        .from
+        .clone()
+        .unwrap_or_else(|| default_from(&config.shop))
+}
+
+fn default_from(shop: &ShopConfig) -> Mailbox {
+    let email = format!("no-reply@{}", shop.domain)
+        .parse()
+        .unwrap_or_else(|_| "no-reply@localhost".parse().expect("a valid address"));
+    Mailbox::new(Some(shop.name.clone()), email)
+}
+
+impl Composer {
+    /// A composer for the site `config` describes.
+    pub fn new(
+        config: &Config,
+        links: Arc<Links>,
+        epochs: Arc<LinkEpochs>,
+        catalog: Arc<Catalog>,
+    ) -> Composer {
+        let reply_to = config.mail.reply_to.clone().or_else(|| {
+            config
+                .shop
+                .support_email
+                .as_deref()
+                .and_then(|e| e.parse().ok())
+                .map(|e| Mailbox::new(None, e))
+        });
+        let dkim = config.mail.dkim.as_ref().and_then(|d| {
+            let key = crate::config::mail::dkim_key(d)?;
+            Some(Arc::new(DkimConfig::default_config(
+                d.selector.clone(),
+                d.domain.clone(),
+                key,
+            )))
+        });
+        Composer {
+            shop: config.shop.clone(),
+            from: from_address(config),
+            reply_to,
+            base_url: config
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", config.addr)),
+            link_ttl_days: config.link_ttl_days,
+            links,
+            epochs,
+            catalog,
+            dkim,
+        }
+    }
+
+    /// The language of an order's emails: the shopper's checkout language
+    /// if the site speaks it, else the shop's.
+    pub fn lang_of(&self, order: &Order) -> Lang {
+        order
+            .customer_locale
+            .as_deref()
+            .and_then(Lang::from_code)
+            .unwrap_or(self.shop.language)
+    }
+
+    /// The `Message-ID` of a message: the same for every attempt.
+    pub fn message_id(&self, order: &Order, msg: &MailMessage) -> String {
+        let domain = self.from.email.domain();
+        format!("<os.{}@{domain}>", self.file_name(order, msg))
+    }
+
+    /// A short name unique to (order, message), for ids and file names.
+    pub fn file_name(&self, order: &Order, msg: &MailMessage) -> String {
+        let d = Sha256::digest(format!("{}\u{1f}{}", order.key(), msg.key).as_bytes());
+        let hash: String = d[..12].iter().map(|b| format!("{b:02x}")).collect();
+        format!("{}-{hash}", msg.queued_at.format("%Y%m%dT%H%M%S"))
+    }
+
+    /// The words of `msg` about `order` in `lang`, as of `now`.
+    pub fn render(
+        &self,
+        order: &Order,
+        msg: &MailMessage,
+        lang: Lang,
+        now: DateTime<Utc>,
+    ) -> Rendered {
+        let i = I18n::new(lang, self.shop.timezone, Arc::clone(&self.catalog));
+        let view = ShopperView::of(order, now, self.shop.timezone);
+        let name = view.name.as_str();
+        let stage = msg.detail.clone().unwrap_or_default();
+        let subject = i.tf(
+            &format!("email.subject_{}", msg.event.as_str()),
+            &[("name", name), ("stage", &stage), ("shop", &self.shop.name)],
+        );
+        let package = msg.part.and_then(|id| {
+            view.timeline
+                .packages
+                .iter()
+                .find(|p| p.fulfillment_id == id)
+        });
+        let line = self.line(&i, order, msg, package);
+        let expires = now + Duration::days(i64::from(self.link_ttl_days));
+        let token = self.links.sign(&LinkClaims {
+            shop: order.shop.clone(),
+            order_id: order.id,
+            expires,
+            epoch: self.epochs.get(&order.key()),
+        });
+        let unsubscribe = self.links.sign_unsubscribe(&order.shop, order.id);
+        let show_parcel = matches!(
+            msg.event,
+            MailEvent::Shipped
+                | MailEvent::OutForDelivery
+                | MailEvent::Delivered
+                | MailEvent::DeliveryProblem
+                | MailEvent::RunningLate
+        );
+        Rendered {
+            lang,
+            subject,
+            line,
+            headline: i.tf(
+                "email.now",
+                &[("headline", &i.headline(&view.timeline.headline))],
+            ),
+            parcel: package.filter(|_| show_parcel).map(|p| parcel(&i, p)),
+            status_url: format!("{}/status/{token}", self.base_url),
+            status_label: i.t("email.view"),
+            link_until: i.tf(
+                "email.link_until",
+                &[("date", &i.long_date(i.local_date(expires)))],
+            ),
+            footer: i.tf("email.why", &[("name", name), ("shop", &self.shop.name)]),
+            unsubscribe_url: format!("{}/unsubscribe/{unsubscribe}", self.base_url),
+            unsubscribe_label: i.t("email.unsubscribe"),
+        }
+    }
+
+    fn line(&self, i: &I18n, order: &Order, msg: &MailMessage, p: Option<&Package>) -> String {
+        let key = format!("email.line_{}", msg.event.as_str());
+        match msg.event {
+            MailEvent::Delivered => {
+                let date = p
+                    .and_then(|p| p.delivered_at)
+                    .map(|t| i.long_date(i.local_date(t)))
+                    .unwrap_or_default();
+                i.tf(&key, &[("date", &date)])
+            }
+            MailEvent::DeliveryProblem => {
+                let status = p
+                    .map(|p| i.enum_text("shipment", p.status.as_str(), &[]))
+                    .unwrap_or_default();
+                i.tf(&key, &[("status", &status)])
+            }
+            MailEvent::RunningLate => {
+                let date = p
+                    .and_then(|p| p.estimated_delivery)
+                    .map(|t| i.long_date(i.local_date(t)))
+                    .unwrap_or_default();
+                i.tf(&key, &[("date", &date)])
+            }
+            MailEvent::OnHold => {
+                let reason = msg.detail.as_deref().unwrap_or("OTHER");
+                i.tf(&key, &[("reason", &i.enum_text("hold", reason, &[]))])
+            }
+            MailEvent::CustomStage => i.tf(&key, &[("stage", msg.detail.as_deref().unwrap_or(""))]),
+            MailEvent::Refunded => {
+                let amount = order
+                    .refunds
+                    .iter()
+                    .find(|r| Some(r.id) == msg.part)
+                    .and_then(|r| r.amount());
+                i.tf(
+                    &key,
+                    &[("amount", &i.money_or_unavailable(amount, &order.currency))],
+                )
+            }
+            _ => i.t(&key),
+        }
+    }
+
+    /// A message for `mail test`: says where it came from, nothing else.
+    pub fn test_message(&self, to: Mailbox) -> Result<Message, NotifyError> {
+        let mut b = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(format!("{}: order-status test message", self.shop.name))
+            .date_now();
+        if let Some(reply) = &self.reply_to {
+            b = b.reply_to(reply.clone());
+        }
+        let mut m = b
+            .body(format!(
+                "This is a test message from the order status site of {} ({}).\nIf you can read it, status emails can be sent.\n",
+                self.shop.name, self.base_url
+            ))
+            .map_err(|e| NotifyError::Compose(e.to_string()))?;
+        if let Some(dkim) = &self.dkim {
+            m.sign(dkim);
+        }
+        Ok(m)
+    }
+
+    /// The whole message for `msg`, ready to send.
+    pub fn message(
+        &self,
+        order: &Order,
+        msg: &MailMessage,
+        now: DateTime<Utc>,
+    ) -> Result<Message, NotifyError> {
+        let to: Mailbox = order
+            .email
+            .trim()
+            .parse()
+            .map_err(|_| NotifyError::Compose("the order's email is not an address".into()))?;
+        let r = self.render(order, msg, self.lang_of(order), now);
+        let mut b = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(r.subject.clone())
+            .message_id(Some(self.message_id(order, msg)))
+            .date_now()
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                format!("<{}>", r.unsubscribe_url),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".into(),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("Content-Language"),
+                r.lang.code().into(),
+            ))
+            // Tells auto-responders not to answer (RFC 3834).
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("Auto-Submitted"),
+                "auto-generated".into(),
+            ));
+        if let Some(reply) = &self.reply_to {
+            b = b.reply_to(reply.clone());
+        }
+        let mut m = b
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_PLAIN)
+                            .body(plain(&r)),
+                    )
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_HTML)
+                            .body(html(&r, &self.shop.accent_color)),
+                    ),
+            )
+            .map_err(|e| NotifyError::Compose(e.to_string()))?;
+        if let Some(dkim) = &self.dkim {
+            m.sign(dkim);
+        }
+        Ok(m)
+    }
+}
+
+fn parcel(i: &I18n, p: &Package) -> ParcelFacts {
+    let n = p.number.to_string();
+    let of = p.of.to_string();
+    let carrier = p.carrier.clone().filter(|c| !c.trim().is_empty());
+    ParcelFacts {
+        title: i.tf("package.title", &[("n", &n), ("of", &of)]),
+        carrier: carrier
+            .as_ref()
+            .map(|c| format!("{}: {c}", i.t("package.carrier"))),
+        tracking: p
+            .tracking_number
+            .as_ref()
+            .map(|t| format!("{}: {t}", i.t("package.tracking"))),
+        track_url: p.tracking_url.clone(),
+        track_label: i.tf(
+            "package.track",
+            &[("carrier", carrier.as_deref().unwrap_or("the carrier"))],
+        ),
+        items_title: i.t("package.items"),
+        items: p
+            .items
+            .iter()
+            .map(|it| match &it.variant_title {
+                Some(v) if !v.trim().is_empty() => {
+                    format!("{} × {} ({v})", it.quantity, it.title)
+                }
+                _ => format!("{} × {}", it.quantity, it.title),
+            })
+            .collect(),
+    }
+}
+
+/// The plain-text part.
+pub fn plain(r: &Rendered) -> String {
+    let mut out = format!("{}\n\n{}\n", r.line, r.headline);
+    if let Some(p) = &r.parcel {
+        out.push_str(&format!("\n{}\n", p.title));
+        for l in [&p.carrier, &p.tracking].into_iter().flatten() {
+            out.push_str(&format!("{l}\n"));
+        }
+        if let Some(u) = &p.track_url {
+            out.push_str(&format!("{}: {u}\n", p.track_label));
+        }
+        if !p.items.is_empty() {
+            out.push_str(&format!("{}\n", p.items_title));
+            for it in &p.items {
+                out.push_str(&format!("- {it}\n"));
+            }
+        }
+    }
+    out.push_str(&format!(
+        "\n{}:\n{}\n({})\n\n-- \n{}\n{}: {}\n",
+        r.status_label,
+        r.status_url,
+        r.link_until,
+        r.footer,
+        r.unsubscribe_label,
+        r.unsubscribe_url
+    ));
+    out
+}
+
+/// The HTML part: one column, inline styles (mail clients drop style
+/// sheets), no images, no scripts.
+pub fn html(r: &Rendered, accent: &str) -> String {
+    let mut parcel = String::new();
+    if let Some(p) = &r.parcel {
+        parcel.push_str(&format!(
+            "<h2 style=\"font-size:16px;margin:24px 0 8px\">{}</h2>",
+            text(&p.title)
+        ));
+        for l in [&p.carrier, &p.tracking].into_iter().flatten() {
+            parcel.push_str(&format!("<p style=\"margin:4px 0\">{}</p>", text(l)));
+        }
+        if let Some(u) = &p.track_url {
+            parcel.push_str(&format!(
+                "<p style=\"margin:4px 0\"><a href=\"{}\">{}</a></p>",
+                attr(u),
+                text(&p.track_label)
+            ));
+        }
+        if !p.items.is_empty() {
+            parcel.push_str(&format!(
+                "<p style=\"margin:12px 0 4px\">{}</p><ul style=\"margin:0;padding-left:20px\">",
+                text(&p.items_title)
+            ));
+            for it in &p.items {
+                parcel.push_str(&format!("<li>{}</li>", text(it)));
+            }
+            parcel.push_str("</ul>");
+        }
+    }
+    format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width\"><title>{subject}</title></head>\
+<body style=\"margin:0;padding:24px;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;color:#1a1a1a;line-height:1.5\">\
+<div style=\"max-width:560px;margin:0 auto\">\
+<p style=\"font-size:18px;margin:0 0 12px\">{line}</p>\
+<p style=\"margin:0 0 16px\">{headline}</p>{parcel}\
+<p style=\"margin:24px 0 4px\"><a href=\"{url}\" style=\"display:inline-block;padding:12px 20px;background:{accent};color:#ffffff;text-decoration:none;border-radius:6px\">{label}</a></p>\
+<p style=\"margin:4px 0 24px;font-size:13px;color:#555\">{until}</p>\
+<hr style=\"border:none;border-top:1px solid #ddd\">\
+<p style=\"font-size:13px;color:#555\">{footer} <a href=\"{unsub}\" style=\"color:#555\">{unsub_label}</a></p>\
+</div></body></html>",
+        lang = r.lang.code(),
+        subject = text(&r.subject),
+        line = text(&r.line),
+        headline = text(&r.headline),
+        url = attr(&r.status_url),
+        accent = attr(accent),
+        label = text(&r.status_label),
+        until = text(&r.link_until),
+        footer = text(&r.footer),
+        unsub = attr(&r.unsubscribe_url),
+        unsub_label = text(&r.unsubscribe_label),
+    )
+}

@@ -1,0 +1,392 @@
+//! The sender: drains the outbox (orders with queued messages) through
+//! the transport, a few messages at a time, retrying temporary failures
+//! with back-off, and records every final outcome in the journal before
+//! folding it into the orders. Also the clock that notices parcels whose
+//! estimated delivery passed without a delivery (no order change tells
+//! us that), and the listing of the file transport's messages for staff.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{Notify, Semaphore};
+
+use super::journal::{Journal, Outcome};
+use super::transport::{SendError, Transport};
+use super::{Composer, NotifyError};
+use crate::config::Config;
+use crate::order::mail::{MailMessage, MailUpdate};
+use crate::order::merge::Change;
+use crate::order::{MailState, Order};
+use crate::store::Store;
+
+/// How often the outbox is looked at when nothing wakes the sender.
+const POLL: Duration = Duration::from_millis(200);
+/// How often the clock looks for late parcels.
+const CLOCK_EVERY: Duration = Duration::from_secs(600);
+/// Orders read from the outbox per pass.
+const SCAN: usize = 1000;
+
+type Id = (String, String);
+
+#[derive(Debug, Clone)]
+struct Retry {
+    attempts: u32,
+    next_at: Instant,
+    first_failed: DateTime<Utc>,
+}
+
+/// Counters, for `/metrics` and the benchmarks.
+#[derive(Debug, Default)]
+pub struct SendStats {
+    pub sent: AtomicU64,
+    pub failed: AtomicU64,
+    pub retried: AtomicU64,
+}
+
+/// The outbox's sender; one per site.
+#[derive(Debug)]
+pub struct Sender {
+    store: Store,
+    composer: Composer,
+    transport: Transport,
+    journal: Journal,
+    workers: usize,
+    retry_first: Duration,
+    retry_max: Duration,
+    give_up: chrono::Duration,
+    max_age_days: i64,
+    retries: Mutex<HashMap<Id, Retry>>,
+    /// Retry notes for staff, folded with the next batch.
+    notes: Mutex<Vec<Outcome>>,
+    inflight: Mutex<HashSet<Id>>,
+    wake: Notify,
+    pub stats: SendStats,
+}
+
+impl Sender {
+    /// A sender for `config`'s mail settings; opens the journal.
+    pub fn new(
+        config: &Config,
+        store: Store,
+        composer: Composer,
+        transport: Transport,
+    ) -> Result<Arc<Sender>, NotifyError> {
+        let journal = Journal::open(&config.data_dir).map_err(|e| NotifyError::Files {
+            path: config.data_dir.join("mail").display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let m = &config.mail;
+        Ok(Arc::new(Sender {
+            store,
+            composer,
+            transport,
+            journal,
+            workers: m.workers,
+            retry_first: m.retry_first,
+            retry_max: m.retry_max,
+            give_up: chrono::Duration::from_std(m.give_up).unwrap_or(chrono::Duration::MAX),
+            max_age_days: (m.max_age.as_secs() / 86_400) as i64 + 1,
+            retries: Mutex::default(),
+            notes: Mutex::default(),
+            inflight: Mutex::default(),
+            wake: Notify::new(),
+            stats: SendStats::default(),
+        }))
+    }
+
+    /// The transport messages leave by.
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// The composer, for previews.
+    pub fn composer(&self) -> &Composer {
+        &self.composer
+    }
+
+    /// Look at the outbox now (something was just queued).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Sends until `shutdown` resolves, then lets messages in flight
+    /// finish (briefly) and folds what they did.
+    pub async fn run(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let permits = Arc::new(Semaphore::new(self.workers));
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut last_clock: Option<Instant> = None;
+        // What a previous run sent but did not fold.
+        self.fold().await;
+        loop {
+            if last_clock.is_none_or(|t| t.elapsed() >= CLOCK_EVERY) {
+                self.clock().await;
+                last_clock = Some(Instant::now());
+            }
+            match self.store.mail_queued(SCAN) {
+                Ok(orders) => {
+                    for order in orders {
+                        for msg in order.mail.queued() {
+                            if !self.due(&order, msg) {
+                                continue;
+                            }
+                            let permit = tokio::select! {
+                                p = Arc::clone(&permits).acquire_owned() => p,
+                                () = &mut shutdown => return self.stop(tasks).await,
+                            };
+                            let Ok(permit) = permit else { return };
+                            let (me, order, msg) = (Arc::clone(&self), order.clone(), msg.clone());
+                            self.lock_inflight().insert((order.key(), msg.key.clone()));
+                            tasks.spawn(async move {
+                                me.send(&order, &msg).await;
+                                drop(permit);
+                            });
+                        }
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "cannot read the mail outbox"),
+            }
+            while tasks.try_join_next().is_some() {}
+            self.fold().await;
+            tokio::select! {
+                () = tokio::time::sleep(POLL) => {}
+                () = self.wake.notified() => {}
+                () = &mut shutdown => return self.stop(tasks).await,
+            }
+        }
+    }
+
+    async fn stop(&self, mut tasks: tokio::task::JoinSet<()>) {
+        let drain = async { while tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(Duration::from_secs(5), drain)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "mail sends still in flight at shutdown; they are retried at the next start"
+            );
+        }
+        self.fold().await;
+    }
+
+    fn lock_inflight(&self) -> std::sync::MutexGuard<'_, HashSet<Id>> {
+        self.inflight.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_retries(&self) -> std::sync::MutexGuard<'_, HashMap<Id, Retry>> {
+        self.retries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether a queued message should be sent now.
+    fn due(&self, order: &Order, msg: &MailMessage) -> bool {
+        let key = order.key();
+        if self.journal.is_done(&key, &msg.key) {
+            return false;
+        }
+        let id = (key, msg.key.clone());
+        if self.lock_inflight().contains(&id) {
+            return false;
+        }
+        self.lock_retries()
+            .get(&id)
+            .is_none_or(|r| r.next_at <= Instant::now())
+    }
+
+    /// One attempt at one message.
+    async fn send(&self, order: &Order, msg: &MailMessage) {
+        let key = order.key();
+        let id = (key.clone(), msg.key.clone());
+        let now = Utc::now();
+        let result = match self.composer.message(order, msg, now) {
+            Ok(m) => {
+                let name = self.composer.file_name(order, msg);
+                self.transport.send(&m, &name).await
+            }
+            Err(e) => Err(SendError::Permanent(e.to_string())),
+        };
+        let previous = self.lock_retries().get(&id).cloned();
+        let attempts = previous.as_ref().map_or(msg.attempts, |r| r.attempts) + 1;
+        let outcome = |state, note| Outcome {
+            order: key.clone(),
+            message: msg.key.clone(),
+            state,
+            at: Utc::now(),
+            attempts,
+            note,
+        };
+        let final_outcome = match result {
+            Ok(()) => {
+                self.stats.sent.fetch_add(1, Ordering::Relaxed);
+                Some(outcome(MailState::Sent, None))
+            }
+            Err(SendError::Permanent(e)) => {
+                tracing::warn!(order = %key, message = %msg.key, error = %e, "email refused for good");
+                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                Some(outcome(MailState::Failed, Some(e)))
+            }
+            Err(SendError::Temporary(e)) => {
+                let first_failed = previous.as_ref().map_or(now, |r| r.first_failed);
+                if now - first_failed > self.give_up {
+                    self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                    let note = format!("gave up after {attempts} attempts: {e}");
+                    Some(outcome(MailState::Failed, Some(note)))
+                } else {
+                    tracing::info!(order = %key, message = %msg.key, error = %e, attempts, "email not sent; will retry");
+                    self.stats.retried.fetch_add(1, Ordering::Relaxed);
+                    let wait = self.backoff(attempts);
+                    self.lock_retries().insert(
+                        id.clone(),
+                        Retry {
+                            attempts,
+                            next_at: Instant::now() + wait,
+                            first_failed,
+                        },
+                    );
+                    self.notes
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(outcome(MailState::Queued, Some(format!("retrying: {e}"))));
+                    None
+                }
+            }
+        };
+        if let Some(o) = final_outcome {
+            self.lock_retries().remove(&id);
+            if let Err(e) = self.journal.record(o) {
+                // Not recorded: the message stays queued and goes again.
+                tracing::error!(error = %e, "cannot write the mail journal");
+            }
+        }
+        self.lock_inflight().remove(&id);
+    }
+
+    fn backoff(&self, attempts: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempts.saturating_sub(1).min(20));
+        self.retry_first.saturating_mul(factor).min(self.retry_max)
+    }
+
+    /// Writes the journal's outcomes (and retry notes) into the orders in
+    /// one commit, then empties the journal of them.
+    async fn fold(&self) {
+        let outcomes = self.journal.unfolded();
+        let notes = std::mem::take(&mut *self.notes.lock().unwrap_or_else(|p| p.into_inner()));
+        if outcomes.is_empty() && notes.is_empty() {
+            return;
+        }
+        let changes: Vec<Change> = outcomes
+            .iter()
+            .chain(&notes)
+            .map(|o| Change::Mail {
+                key: o.order.clone(),
+                update: MailUpdate::Outcome {
+                    key: o.message.clone(),
+                    state: o.state,
+                    at: o.at,
+                    attempts: o.attempts,
+                    note: o.note.clone(),
+                },
+            })
+            .collect();
+        match self.store.apply(changes).await {
+            Ok(_) => {
+                if let Err(e) = self.journal.folded(outcomes.len()) {
+                    tracing::error!(error = %e, "cannot empty the mail journal");
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot record sent emails yet; the journal keeps them")
+            }
+        }
+    }
+
+    /// Touches the orders with a parcel due in the last days, so the
+    /// writer's check can notice the late ones.
+    async fn clock(&self) {
+        let today = Utc::now().date_naive();
+        let mut keys = Vec::new();
+        for back in 0..=self.max_age_days {
+            let day = today - chrono::Duration::days(back);
+            keys.extend(self.store.mail_due_on(&day.format("%Y-%m-%d").to_string()));
+        }
+        if keys.is_empty() {
+            return;
+        }
+        let changes = keys
+            .into_iter()
+            .map(|key| Change::Mail {
+                key,
+                update: MailUpdate::Touch,
+            })
+            .collect();
+        if let Err(e) = self.store.apply(changes).await {
+            tracing::warn!(error = %e, "late-parcel check failed; will try again");
+        }
+    }
+}
+
+/// A message written by the file transport, for the staff console.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentFile {
+    /// The file's name without `.eml` (safe to put in a URL).
+    pub name: String,
+    pub subject: String,
+    pub to: String,
+    pub date: String,
+    /// The plain-text part, decoded.
+    pub text: String,
+    /// The HTML part, decoded.
+    pub html: String,
+}
+
+/// The newest `limit` messages in a file transport's directory.
+pub fn sent_files(dir: &Path, limit: usize) -> Vec<SentFile> {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = read
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".eml").map(String::from))
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    // Names start with the time the message was queued.
+    names.sort_unstable_by(|a, b| b.cmp(a));
+    names
+        .into_iter()
+        .take(limit)
+        .filter_map(|n| sent_file(dir, &n))
+        .collect()
+}
+
+/// One message of a file transport's directory, by name.
+pub fn sent_file(dir: &Path, name: &str) -> Option<SentFile> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return None;
+    }
+    let path: PathBuf = dir.join(format!("{name}.eml"));
+    let bytes = std::fs::read(path).ok()?;
+    let mail = mailparse::parse_mail(&bytes).ok()?;
+    let header = |h: &str| {
+        use mailparse::MailHeaderMap;
+        mail.headers.get_first_value(h).unwrap_or_default()
+    };
+    let part = |mime: &str| {
+        mail.subparts
+            .iter()
+            .find(|p| p.ctype.mimetype == mime)
+            .and_then(|p| p.get_body().ok())
+            .unwrap_or_default()
+    };
+    Some(SentFile {
+        name: name.to_string(),
+        subject: header("Subject"),
+        to: header("To"),
+        date: header("Date"),
+        text: part("text/plain"),
+        html: part("text/html"),
+    })
+}

@@ -1,0 +1,253 @@
+//! The staff console's email pages: "Sent emails" (what the file transport
+//! wrote), previews of every status email for an order in each language,
+//! and "send the status email again".
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+
+use super::StaffSession;
+use super::order::{existing, order_of, render};
+use crate::i18n::Lang;
+use crate::notify::SentFile;
+use crate::order::mail::{MailEvent, MailMessage, MailState, MailUpdate};
+use crate::order::merge::Change;
+use crate::order::order_key;
+use crate::ui::staff::{EmailPreview, OrderAction, SentMail};
+use crate::web::AppState;
+use crate::web::error::WebError;
+use crate::web::render::{Visitor, html};
+
+/// Messages listed on "Sent emails".
+const SENT_LISTED: usize = 200;
+
+fn sent_mail_of(f: SentFile) -> SentMail {
+    SentMail {
+        name: f.name,
+        subject: f.subject,
+        to: f.to,
+        date: f.date,
+        text: f.text,
+    }
+}
+
+/// `GET /staff/mail`.
+pub async fn sent_mail(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    staff: StaffSession,
+) -> Response {
+    let dir = state
+        .mail
+        .transport()
+        .dir()
+        .map(std::path::Path::to_path_buf);
+    let smtp = dir.is_none();
+    let mails = match dir {
+        Some(d) => tokio::task::spawn_blocking(move || crate::notify::sent_files(&d, SENT_LISTED))
+            .await
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let mails = mails.into_iter().map(sent_mail_of).collect();
+    html(&state, &visitor, StatusCode::OK, move || {
+        crate::ui::staff::sent_mail_page(staff.name, mails, smtp)
+    })
+}
+
+fn sent_file(
+    state: &AppState,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<SentFile, WebError> {
+    let Path(name) = path.map_err(|_| WebError::NotFound)?;
+    let dir = state.mail.transport().dir().ok_or(WebError::NotFound)?;
+    crate::notify::sent_file(dir, &name).ok_or(WebError::NotFound)
+}
+
+/// `GET /staff/mail/{name}`.
+pub async fn sent_one(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    staff: StaffSession,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, WebError> {
+    let mail = sent_mail_of(sent_file(&state, path)?);
+    Ok(html(&state, &visitor, StatusCode::OK, move || {
+        crate::ui::staff::sent_one_page(staff.name, mail)
+    }))
+}
+
+/// An email's HTML, as its own sandboxed document: no scripts, no
+/// requests, nothing of the console's origin reachable from it.
+fn email_html(body: String) -> Response {
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "sandbox; default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// `GET /staff/mail/{name}/html`.
+pub async fn sent_one_html(
+    State(state): State<AppState>,
+    _staff: StaffSession,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, WebError> {
+    Ok(email_html(sent_file(&state, path)?.html))
+}
+
+/// A message of `event` for previews (nothing is queued).
+fn sample(event: MailEvent, order: &crate::order::Order) -> MailMessage {
+    // The parcel or hold the preview is about: the order's latest.
+    let part = match event {
+        MailEvent::OnHold => order.fulfillment_orders.last().map(|f| f.id),
+        MailEvent::ReturnReceived => order.returns.last().map(|r| r.id),
+        MailEvent::Refunded => order.refunds.last().map(|r| r.id),
+        MailEvent::Cancelled | MailEvent::CustomStage | MailEvent::Link | MailEvent::Status => None,
+        _ => order.fulfillments.last().map(|f| f.id),
+    };
+    let detail = match event {
+        MailEvent::OnHold => order
+            .fulfillment_orders
+            .last()
+            .and_then(|f| f.fulfillment_holds.first())
+            .map(|h| h.reason.as_str().to_string()),
+        MailEvent::CustomStage => order.custom_stages.last().map(|s| s.name.clone()),
+        _ => None,
+    };
+    MailMessage {
+        key: format!("preview:{}", event.as_str()),
+        event,
+        part,
+        detail,
+        queued_at: Utc::now(),
+        state: MailState::Queued,
+        at: None,
+        attempts: 0,
+        note: None,
+    }
+}
+
+fn all_events() -> impl Iterator<Item = MailEvent> {
+    MailEvent::DETECTED
+        .into_iter()
+        .chain([MailEvent::Link, MailEvent::Status])
+}
+
+/// `GET /staff/orders/{shop}/{id}/emails`.
+pub async fn email_previews(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    staff: StaffSession,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Response, WebError> {
+    let (shop, id) = order_of(path)?;
+    let order = state
+        .store
+        .get(&order_key(&shop, id))?
+        .ok_or(WebError::NotFound)?;
+    let base = format!("/staff/orders/{}/{id}", crate::ui::percent_encode(&shop));
+    let composer = state.mail.composer();
+    let now = Utc::now();
+    let mut previews = Vec::new();
+    for event in all_events() {
+        let msg = sample(event, &order);
+        for lang in Lang::ALL {
+            let r = composer.render(&order, &msg, lang, now);
+            let lang_name =
+                crate::i18n::I18n::new(lang, state.config.shop.timezone, state.catalog.clone())
+                    .t("meta.name");
+            previews.push(EmailPreview {
+                title: format!(
+                    "{} · {lang_name}",
+                    crate::ui::staff::humanize(event.as_str())
+                ),
+                subject: r.subject.clone(),
+                text: crate::notify::compose::plain(&r),
+                html_href: format!("{base}/emails/{}/{}", event.as_str(), lang.code()),
+            });
+        }
+    }
+    let name = order.name.clone();
+    Ok(html(&state, &visitor, StatusCode::OK, move || {
+        crate::ui::staff::preview_page(staff.name, name, base, previews)
+    }))
+}
+
+/// `GET /staff/orders/{shop}/{id}/emails/{event}/{lang}`: one preview's HTML.
+pub async fn email_preview_html(
+    State(state): State<AppState>,
+    _staff: StaffSession,
+    path: Result<Path<(String, String, String, String)>, PathRejection>,
+) -> Result<Response, WebError> {
+    let Path((shop, id, event, lang)) = path.map_err(|_| WebError::NotFound)?;
+    let id = id.parse::<u64>().map_err(|_| WebError::NotFound)?;
+    let event = MailEvent::parse(&event).ok_or(WebError::NotFound)?;
+    let lang = Lang::from_code(&lang)
+        .filter(|l| l.code() == lang)
+        .ok_or(WebError::NotFound)?;
+    let order = state
+        .store
+        .get(&order_key(&shop, id))?
+        .ok_or(WebError::NotFound)?;
+    let r = state
+        .mail
+        .composer()
+        .render(&order, &sample(event, &order), lang, Utc::now());
+    Ok(email_html(crate::notify::compose::html(
+        &r,
+        &state.config.shop.accent_color,
+    )))
+}
+
+/// `POST /staff/orders/{shop}/{id}/resend`: queues the current status.
+pub async fn resend(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    staff: StaffSession,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Response, WebError> {
+    let (shop, id) = order_of(path)?;
+    let key = existing(&state, &shop, id)?;
+    let order = state.store.get(&key)?.ok_or(WebError::NotFound)?;
+    let mut message = sample(MailEvent::Status, &order);
+    message.key = order.mail.next_key(MailEvent::Status);
+    // Staff asked for it: an opt-out is the shopper's word, though.
+    if order.mail.opted_out_at.is_some() || state.optouts.contains(&order.email) {
+        message.state = MailState::Skipped;
+        message.at = Some(Utc::now());
+        message.note = Some("opted out".into());
+    } else if order.email.trim().is_empty() {
+        message.state = MailState::Skipped;
+        message.at = Some(Utc::now());
+        message.note = Some("the order has no email".into());
+    }
+    state
+        .store
+        .apply(vec![Change::Mail {
+            key,
+            update: MailUpdate::Queue(message),
+        }])
+        .await?;
+    state.mail.wake();
+    tracing::info!(staff = %staff.name, "status email queued by staff");
+    render(
+        &state,
+        &visitor,
+        staff,
+        &shop,
+        id,
+        Some(OrderAction::Resent),
+    )
+}

@@ -1,0 +1,364 @@
+//! Status emails end to end: Shopify's webhooks change an order, the site
+//! sends through a real SMTP server (aiosmtpd, see `common::smtp`), and the
+//! test reads the messages back from its Maildir.
+
+mod common;
+
+use std::time::Duration;
+
+use common::smtp::{Smtpd, free_port};
+use common::webhook::{deliver, sample};
+use common::{Server, client};
+
+const SHOP: &str = "jsmith.myshopify.com";
+const SECRET: &str = "webhook-secret-for-mail";
+const ORDER_ID: u64 = 450789469;
+
+fn env(smtp_url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("ORDER_STATUS_SEED_DEMO", "false".into()),
+        ("ORDER_STATUS_SHOPIFY_SHOP", SHOP.into()),
+        ("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", SECRET.into()),
+        ("ORDER_STATUS_SMTP_URL", smtp_url.into()),
+        (
+            "ORDER_STATUS_MAIL_FROM",
+            "Jsmith Shop <orders@jsmith.example>".into(),
+        ),
+        ("ORDER_STATUS_SUPPORT_EMAIL", "help@jsmith.example".into()),
+        (
+            "ORDER_STATUS_MAIL_EVENTS",
+            "shipped,out_for_delivery,delivered,delivery_problem,refunded,cancelled".into(),
+        ),
+        // Shopify's samples are dated years ago; they are news here.
+        ("ORDER_STATUS_MAIL_MAX_AGE", "100000d".into()),
+        ("ORDER_STATUS_MAIL_RETRY_FIRST", "1s".into()),
+        ("ORDER_STATUS_MAIL_RETRY_MAX", "1s".into()),
+    ]
+}
+
+fn start(smtp_url: &str, extra: &[(&str, &str)]) -> Server {
+    let vars = env(smtp_url);
+    let mut all: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    all.extend_from_slice(extra);
+    Server::start(&all)
+}
+
+/// Shopify's sample order #1001, with the email `email`.
+fn order(email: &str) -> serde_json::Value {
+    let mut o = sample(
+        "rest_order_get_partially_refunded_with_fulfillment_and_refund.json",
+        "order",
+    );
+    o["email"] = email.into();
+    o
+}
+
+/// Shopify's sample UPS shipment of #1001.
+fn shipment() -> serde_json::Value {
+    sample(
+        "rest_fulfillment_create_with_tracking_ups.json",
+        "fulfillment",
+    )
+}
+
+async fn send(server: &Server, topic: &str, body: &serde_json::Value, event: &str) {
+    let (code, text) = deliver(&server.base, SHOP, SECRET, topic, body, event).await;
+    assert_eq!(code, 200, "{topic}: {text}");
+}
+
+#[tokio::test]
+async fn a_shipment_emails_the_shopper_once_with_the_link_and_the_tracking_number() {
+    let smtp = Smtpd::start();
+    let server = start(&smtp.url(), &[]);
+    send(
+        &server,
+        "orders/create",
+        &order("bob.norman@mail.example.com"),
+        "o1",
+    )
+    .await;
+    send(&server, "fulfillments/create", &shipment(), "f1").await;
+    let got = smtp.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1, "one email for one shipment");
+    let m = &got[0];
+    assert_eq!(m.header("from"), "\"Jsmith Shop\" <orders@jsmith.example>");
+    assert_eq!(m.header("reply-to"), "help@jsmith.example");
+    assert_eq!(m.header("to"), "bob.norman@mail.example.com");
+    assert_eq!(m.header("subject"), "Your order #1001 is on its way");
+    assert!(
+        m.header("message-id").ends_with("@jsmith.example>"),
+        "{}",
+        m.header("message-id")
+    );
+    assert!(!m.header("date").is_empty());
+    let unsubscribe = m.header("list-unsubscribe");
+    assert!(
+        unsubscribe.starts_with('<') && unsubscribe.contains("/unsubscribe/"),
+        "{unsubscribe}"
+    );
+    assert_eq!(
+        m.header("list-unsubscribe-post"),
+        "List-Unsubscribe=One-Click"
+    );
+    for part in [&m.text, &m.html] {
+        assert!(
+            part.contains("1Z001985YW99744790"),
+            "the tracking number in both parts"
+        );
+        assert!(part.contains("/status/"), "the status link in both parts");
+        assert!(!part.contains("<img"), "no images, no pixels");
+    }
+    assert!(m.text.contains("A package with your order has shipped."));
+    // The link opens this order's page.
+    let link = m.status_link().expect("a status link");
+    let path = link
+        .strip_prefix(&server.base)
+        .expect("a link to this site");
+    let (code, html) = server.page(path).await;
+    assert_eq!(code, 200);
+    assert!(html.contains("#1001") && html.contains("1Z001985YW99744790"));
+
+    // Shopify retries, a second delivery, an orders/updated with the same
+    // shipment: nothing new to say.
+    send(&server, "fulfillments/create", &shipment(), "f1-retry").await;
+    send(&server, "fulfillments/update", &shipment(), "f1-update").await;
+    send(
+        &server,
+        "orders/updated",
+        &order("bob.norman@mail.example.com"),
+        "o2",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(smtp.messages().len(), 1, "replays send nothing");
+
+    // One click (as a mail provider posts it: no cookie, no Origin) stops
+    // the emails about this order.
+    let url = unsubscribe
+        .trim_matches(|c| c == '<' || c == '>')
+        .to_string();
+    let res = client()
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .expect("one-click");
+    assert_eq!(res.status(), 200);
+    let mut delivered = shipment();
+    delivered["shipment_status"] = "delivered".into();
+    delivered["updated_at"] = "2025-04-03T10:00:00-05:00".into();
+    send(&server, "fulfillments/update", &delivered, "f1-delivered").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(smtp.messages().len(), 1, "nothing after the opt-out");
+}
+
+#[tokio::test]
+async fn the_shoppers_language_is_used() {
+    let smtp = Smtpd::start();
+    let server = start(&smtp.url(), &[]);
+    let mut o = order("sv@mail.example.com");
+    o["customer_locale"] = "sv-SE".into();
+    send(&server, "orders/create", &o, "o1").await;
+    send(&server, "fulfillments/create", &shipment(), "f1").await;
+    let got = smtp.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].header("subject"), "Din order #1001 är på väg");
+    assert_eq!(got[0].header("content-language"), "sv");
+    assert!(got[0].text.contains("Se din orderstatus"));
+}
+
+#[tokio::test]
+async fn a_mail_server_that_is_down_gets_the_message_when_it_is_back() {
+    let port = free_port();
+    let server = start(&format!("smtp://127.0.0.1:{port}"), &[]);
+    send(
+        &server,
+        "orders/create",
+        &order("late@mail.example.com"),
+        "o1",
+    )
+    .await;
+    send(&server, "fulfillments/create", &shipment(), "f1").await;
+    // Tried and failed at least once against the closed port.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let smtp = Smtpd::start_on(port, tempfile::tempdir().expect("maildir"));
+    let got = smtp.wait_for(1, Duration::from_secs(15)).await;
+    assert_eq!(got.len(), 1, "delivered once the server is back");
+    assert_eq!(got[0].header("to"), "late@mail.example.com");
+}
+
+#[tokio::test]
+async fn a_4xx_is_retried_and_a_5xx_fails_for_staff_to_see() {
+    let smtp = Smtpd::start();
+    let server = start(&smtp.url(), &[]);
+    // busy@ gets 451 twice, then is accepted.
+    send(
+        &server,
+        "orders/create",
+        &order("busy@mail.example.com"),
+        "o1",
+    )
+    .await;
+    send(&server, "fulfillments/create", &shipment(), "f1").await;
+    let got = smtp.wait_for(1, Duration::from_secs(15)).await;
+    assert_eq!(got.len(), 1, "accepted on the third try");
+    assert_eq!(got[0].header("to"), "busy@mail.example.com");
+
+    // reject@ gets 550: marked failed with the server's words, not retried.
+    let mut other = order("reject@mail.example.com");
+    other["id"] = 777.into();
+    other["name"] = "#1077".into();
+    other["order_number"] = 1077.into();
+    send(&server, "orders/create", &other, "o2").await;
+    let mut f = shipment();
+    f["id"] = 778.into();
+    f["order_id"] = 777.into();
+    send(&server, "fulfillments/create", &f, "f2").await;
+    let cookie = sign_in_demo_staff(&server).await;
+    let page = format!("/staff/orders/{SHOP}/777");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let html = loop {
+        let html = staff_page(&server, &cookie, &page).await;
+        if html.contains("Failed") || std::time::Instant::now() > deadline {
+            break html;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(html.contains("Failed"), "the failure is shown");
+    assert!(html.contains("550"), "with the server's reply");
+    assert_eq!(smtp.messages().len(), 1, "nothing delivered to reject@");
+    // And the 4xx one's history says it went out, after three attempts.
+    let html = staff_page(
+        &server,
+        &cookie,
+        &format!("/staff/orders/{SHOP}/{ORDER_ID}"),
+    )
+    .await;
+    assert!(html.contains("<td>Sent</td>"), "{html}");
+    assert!(
+        html.contains("<td>3</td>"),
+        "two refusals, then accepted: {html}"
+    );
+}
+
+async fn sign_in_demo_staff(server: &Server) -> String {
+    let dir = server.dir.path().join("data");
+    let mut accounts = order_status::staff::Accounts::load(&dir).expect("accounts");
+    accounts
+        .add("mailstaff", "a-long-password-1")
+        .expect("account");
+    let res = client()
+        .post(server.url("/staff/login"))
+        .form(&[("name", "mailstaff"), ("password", "a-long-password-1")])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 303);
+    res.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_string()
+}
+
+async fn staff_page(server: &Server, cookie: &str, path: &str) -> String {
+    let res = client()
+        .get(server.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(res.status(), 200, "{path}");
+    res.text().await.expect("body")
+}
+
+#[tokio::test]
+async fn email_me_my_link_answers_alike_and_reaches_only_the_address_on_file() {
+    let smtp = Smtpd::start();
+    let server = start(
+        &smtp.url(),
+        &[("ORDER_STATUS_LIMIT_ORDER_FAILURES", "3/15m")],
+    );
+    send(
+        &server,
+        "orders/create",
+        &order("owner@mail.example.com"),
+        "o1",
+    )
+    .await;
+    let ask = |email: &'static str| {
+        let url = server.url("/link");
+        async move {
+            let res = client()
+                .post(url)
+                .form(&[("order", "1001"), ("email", email)])
+                .send()
+                .await
+                .expect("POST /link");
+            (res.status().as_u16(), res.text().await.expect("body"))
+        }
+    };
+    let wrong = ask("stranger@mail.example.com").await;
+    // Lock the order number with failed lookups: the lookup form now says
+    // "not found" even to the owner...
+    for _ in 0..3 {
+        server.lookup("1001", "guess@mail.example.com").await;
+    }
+    let res = server.lookup("1001", "owner@mail.example.com").await;
+    assert_eq!(res.status(), 200, "locked: no redirect to the page");
+    // ...but the owner can still get in by email.
+    let right = ask("Owner@Mail.example.com").await;
+    assert_eq!(wrong, right, "the same answer whether or not it matched");
+    assert_eq!(right.0, 200);
+    assert!(right.1.contains("If an order matches"));
+    let got = smtp.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1, "only the matching request sends");
+    assert_eq!(got[0].header("to"), "owner@mail.example.com");
+    assert_eq!(
+        got[0].header("subject"),
+        "The status link for your order #1001"
+    );
+    let link = got[0].status_link().expect("link");
+    let (code, html) = server
+        .page(link.strip_prefix(&server.base).expect("ours"))
+        .await;
+    assert_eq!((code, html.contains("#1001")), (200, true));
+    // Bad input: field messages, nothing sent.
+    let res = client()
+        .post(server.url("/link"))
+        .form(&[("order", "abc"), ("email", "nope")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(res.status(), 422);
+}
+
+#[tokio::test]
+async fn the_address_budget_of_email_me_my_link() {
+    let smtp = Smtpd::start();
+    let server = start(
+        &smtp.url(),
+        &[("ORDER_STATUS_MAIL_LINK_PER_ADDRESS", "2/h:2")],
+    );
+    send(
+        &server,
+        "orders/create",
+        &order("owner@mail.example.com"),
+        "o1",
+    )
+    .await;
+    for _ in 0..4 {
+        let res = client()
+            .post(server.url("/link"))
+            .form(&[("order", "1001"), ("email", "owner@mail.example.com")])
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(res.status(), 200);
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(smtp.messages().len(), 2, "two a hour for one address");
+}
