@@ -362,3 +362,245 @@ async fn the_address_budget_of_email_me_my_link() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(smtp.messages().len(), 2, "two a hour for one address");
 }
+
+async fn sign_in(server: &Server, name: &str, password: &str) -> String {
+    let res = client()
+        .post(server.url("/staff/login"))
+        .form(&[("name", name), ("password", password)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 303);
+    res.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_demo_writes_emails_to_files_that_staff_can_read() {
+    // No SMTP configured: the demo's file transport.
+    let server = Server::start(&[]);
+    let (name, password) = order_status::cli::DEMO_STAFF;
+    let cookie = sign_in(&server, name, password).await;
+    let order = common::demo_order(0);
+    let base = format!("/staff/orders/{}/{}", order.shop, order.id);
+    let res = client()
+        .post(server.url(&format!("{base}/resend")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("resend");
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("A status email is queued")
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let list = loop {
+        let html = staff_page(&server, &cookie, "/staff/mail").await;
+        if html.contains("/staff/mail/") || std::time::Instant::now() > deadline {
+            break html;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let subject = format!("An update on your order {}", order.name);
+    assert!(list.contains(&subject), "listed: {list}");
+    let href = list
+        .split("href=\"/staff/mail/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a link to the message");
+    let one = staff_page(&server, &cookie, &format!("/staff/mail/{href}")).await;
+    assert!(one.contains("Here is the latest on your order."));
+    assert!(one.contains(&order.email));
+    let res = client()
+        .get(server.url(&format!("/staff/mail/{href}/html")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("html");
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_string();
+    assert!(csp.starts_with("sandbox"), "{csp}");
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("View your order status")
+    );
+    // Written where the README says.
+    let files = std::fs::read_dir(server.dir.path().join("data/mail/sent"))
+        .expect("mail dir")
+        .count();
+    assert_eq!(files, 1);
+    // The history on the order page (recorded just after sending).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let page = loop {
+        let page = staff_page(&server, &cookie, &base).await;
+        if page.contains("<td>Sent</td>") || std::time::Instant::now() > deadline {
+            break page;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(page.contains("<td>Sent</td>"), "{page}");
+    // Previews: every email in both languages, nothing sent.
+    let previews = staff_page(&server, &cookie, &format!("{base}/emails")).await;
+    assert!(previews.contains(&format!("Your order {} is on its way", order.name)));
+    assert!(previews.contains(&format!("Din order {} är på väg", order.name)));
+    let res = client()
+        .get(server.url(&format!("{base}/emails/running_late/sv")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("preview html");
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.expect("body").contains("lang=\"sv\""));
+    for bad in [
+        "/emails/nope/sv",
+        "/emails/shipped/xx",
+        "/emails/shipped/SV",
+    ] {
+        let res = client()
+            .get(server.url(&format!("{base}{bad}")))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("bad preview");
+        assert_eq!(res.status(), 404, "{bad}");
+    }
+    for bad in ["nope", "..%2F..%2Fetc%2Fpasswd", "x.eml"] {
+        let res = client()
+            .get(server.url(&format!("/staff/mail/{bad}")))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("bad name");
+        assert_eq!(res.status(), 404, "{bad}");
+    }
+    assert_eq!(
+        std::fs::read_dir(server.dir.path().join("data/mail/sent"))
+            .expect("mail dir")
+            .count(),
+        1,
+        "previews send nothing"
+    );
+}
+
+#[tokio::test]
+async fn an_address_opt_out_holds_for_every_order_and_staff_see_it() {
+    let server = Server::start(&[]);
+    let (name, password) = order_status::cli::DEMO_STAFF;
+    let cookie = sign_in(&server, name, password).await;
+    let order = common::demo_order(0);
+    let base = format!("/staff/orders/{}/{}", order.shop, order.id);
+    // The unsubscribe link of the order, as an email carries it.
+    let (kid, secret) = std::fs::read_to_string(server.dir.path().join("data/link-keys"))
+        .expect("key file")
+        .lines()
+        .find(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .and_then(|l| {
+            l.trim()
+                .split_once(' ')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        })
+        .expect("a key");
+    let links = order_status::links::Links::new(vec![
+        order_status::links::LinkKey::new(&kid, secret.as_bytes()).expect("key"),
+    ])
+    .expect("links");
+    let token = links.sign_unsubscribe(&order.shop, order.id);
+    let (code, ask) = server.page(&format!("/unsubscribe/{token}?lang=en")).await;
+    assert_eq!(code, 200);
+    assert!(ask.contains(&format!("Stop emails about order {}?", order.name)));
+    let (code, _) = server.page("/unsubscribe/not-a-token").await;
+    assert_eq!(code, 404);
+    let res = client()
+        .post(server.url(&format!("/unsubscribe/{token}")))
+        .form(&[("scope", "address")])
+        .send()
+        .await
+        .expect("opt out");
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.expect("body").contains("at this address"));
+    let res = client()
+        .post(server.url(&format!("{base}/resend")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("resend");
+    let page = res.text().await.expect("body");
+    assert!(
+        page.contains("<td>Skipped</td>") && page.contains("opted out"),
+        "{page}"
+    );
+    assert!(page.contains("This address asked for no order emails at all."));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        std::fs::read_dir(server.dir.path().join("data/mail/sent"))
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound),
+        "nothing written"
+    );
+}
+
+#[test]
+fn mail_test_says_what_failed() {
+    let run = |url: &str, to: &str| {
+        let dir = tempfile::tempdir().expect("dir");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_order-status"))
+            .args(["mail", "test", "--to", to])
+            .env("ORDER_STATUS_DATA_DIR", dir.path())
+            .env("ORDER_STATUS_SMTP_URL", url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    let smtp = Smtpd::start();
+    let (ok, out) = run(&smtp.url(), "admin@mail.example.com");
+    assert!(ok, "{out}");
+    assert!(out.contains("Sent: the server accepted"), "{out}");
+    let got = smtp.messages();
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0]
+            .header("subject")
+            .contains("order-status test message")
+    );
+    let (ok, out) = run(
+        &format!("smtp://127.0.0.1:{}", free_port()),
+        "admin@mail.example.com",
+    );
+    assert!(!ok);
+    assert!(out.contains("Cannot reach the mail server"), "{out}");
+    let (ok, out) = run(&smtp.url(), "reject@mail.example.com");
+    assert!(!ok);
+    assert!(out.contains("Not sent") && out.contains("550"), "{out}");
+    let (ok, out) = run(&smtp.url(), "not an address");
+    assert!(!ok);
+    assert!(out.contains("is not an email address"), "{out}");
+    // A bad URL stops at start-up with the setting's name, password hidden.
+    let dir = tempfile::tempdir().expect("dir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_order-status"))
+        .args(["mail", "test", "--to", "a@b.example"])
+        .env("ORDER_STATUS_DATA_DIR", dir.path())
+        .env("ORDER_STATUS_SMTP_URL", "ftp://me:s3cret@host")
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("ORDER_STATUS_SMTP_URL") && !err.contains("s3cret"),
+        "{err}"
+    );
+}

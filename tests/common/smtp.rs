@@ -33,6 +33,36 @@ impl Drop for Smtpd {
     }
 }
 
+/// Installs Debian's `python3-aiosmtpd` if it is missing (a fresh machine
+/// running `cargo test`); once per test binary.
+fn ensure_aiosmtpd() {
+    static READY: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    READY.get_or_init(|| {
+        let has = || {
+            Command::new("/usr/bin/python3")
+                .args(["-c", "import aiosmtpd"])
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if has() {
+            return;
+        }
+        let lock = ["-o", "DPkg::Lock::Timeout=300"];
+        let _ = Command::new("apt-get").args(lock).args(["update", "-qq"]).status();
+        let installed = Command::new("apt-get")
+            .args(lock)
+            .args(["install", "-y", "-qq", "python3-aiosmtpd"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(Stdio::null())
+            .status();
+        assert!(
+            installed.is_ok_and(|s| s.success()) && has(),
+            "the mail tests need Debian's python3-aiosmtpd (apt-get install python3-aiosmtpd)"
+        );
+    });
+}
+
 impl Smtpd {
     pub fn start() -> Smtpd {
         Self::start_on(free_port(), tempfile::tempdir().expect("maildir"))
@@ -40,6 +70,7 @@ impl Smtpd {
 
     /// Starts on `port`, delivering into the Maildir `dir`.
     pub fn start_on(port: u16, dir: tempfile::TempDir) -> Smtpd {
+        ensure_aiosmtpd();
         let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
         let child = Command::new("/usr/bin/python3")
             .args(["-m", "aiosmtpd", "-n", "-l"])
