@@ -1,7 +1,7 @@
 //! Killing the site (SIGKILL) while it drains its outbox: no message is
 //! lost, and none goes out as a second, different message.
 //!
-//! 300 status emails are queued by an offline import (so they wait in the
+//! 1,000 status emails are queued by an offline import (so they wait in the
 //! outbox before the site starts), then the site is killed at random
 //! moments during the drain, six times, and finally let finish. The
 //! Maildir of a real SMTP server (aiosmtpd) must then hold every message;
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use common::Server;
 use common::smtp::Smtpd;
 
-const ORDERS: u64 = 300;
+const ORDERS: u64 = 1000;
 const KILLS: usize = 6;
 const WORKERS: usize = 4;
 
@@ -95,7 +95,7 @@ async fn sigkill_mid_send_loses_nothing_and_sends_nothing_twice_as_a_new_message
     let mut server = Server::start_process_in(dir, &env);
     let mut kills = 0;
     while kills < KILLS && smtp.messages().len() < ORDERS as usize {
-        tokio::time::sleep(Duration::from_millis(100 + next() % 400)).await;
+        tokio::time::sleep(Duration::from_millis(50 + next() % 200)).await;
         server = server.restart(&env); // SIGKILL, then start again
         kills += 1;
     }

@@ -56,6 +56,10 @@ pub struct MailConfig {
     pub give_up: Duration,
     /// Messages sent at once.
     pub workers: usize,
+    /// Most messages handed to the transport per second (0: no cap): a
+    /// full outbox then drains at this pace instead of taking the
+    /// machine's every cycle from the pages.
+    pub max_rate: u32,
     pub dkim: Option<Dkim>,
     /// `/link` requests per address (one address cannot be flooded).
     pub link_per_address: RateSpec,
@@ -73,6 +77,7 @@ impl Default for MailConfig {
             retry_max: Duration::from_secs(3600),
             give_up: Duration::from_secs(2 * 86_400),
             workers: 4,
+            max_rate: 250,
             dkim: None,
             link_per_address: RateSpec::parse("3/h:3").expect("valid built-in rate"),
         }
@@ -93,6 +98,7 @@ pub(super) struct FileMail {
     pub retry_max: Option<String>,
     pub give_up: Option<String>,
     pub workers: Option<u64>,
+    pub max_rate: Option<u64>,
     pub dkim_domain: Option<String>,
     pub dkim_selector: Option<String>,
     pub dkim_key_file: Option<PathBuf>,
@@ -113,6 +119,7 @@ impl FileMail {
             retry_max: var("ORDER_STATUS_MAIL_RETRY_MAX"),
             give_up: var("ORDER_STATUS_MAIL_GIVE_UP"),
             workers: var("ORDER_STATUS_MAIL_WORKERS").and_then(|v| v.trim().parse().ok()),
+            max_rate: var("ORDER_STATUS_MAIL_MAX_RATE").and_then(|v| v.trim().parse().ok()),
             dkim_domain: var("ORDER_STATUS_DKIM_DOMAIN"),
             dkim_selector: var("ORDER_STATUS_DKIM_SELECTOR"),
             dkim_key_file: var("ORDER_STATUS_DKIM_KEY_FILE").map(PathBuf::from),
@@ -216,6 +223,11 @@ impl MailConfig {
                 return Err(invalid("workers", "must be between 1 and 64".into()));
             }
             self.workers = n as usize;
+        }
+        if let Some(n) = f.max_rate {
+            self.max_rate = u32::try_from(n).map_err(|_| {
+                invalid("max_rate", "must be a number of messages a second, or 0".into())
+            })?;
         }
         if let Some(v) = f.link_per_address {
             self.link_per_address = RateSpec::parse(&v).ok_or_else(|| {

@@ -27,8 +27,9 @@ use crate::store::Store;
 const POLL: Duration = Duration::from_millis(200);
 /// How often the clock looks for late parcels.
 const CLOCK_EVERY: Duration = Duration::from_secs(600);
-/// Orders read from the outbox per pass.
-const SCAN: usize = 1000;
+/// Orders read from the outbox per pass: small enough that reading them
+/// (off the async threads) and folding their outcomes stay short.
+const SCAN: usize = 200;
 
 type Id = (String, String);
 
@@ -55,6 +56,8 @@ pub struct Sender {
     transport: Transport,
     journal: Journal,
     workers: usize,
+    /// Paces hand-overs to the transport (`[mail] max_rate`).
+    pace: Option<governor::DefaultDirectRateLimiter>,
     retry_first: Duration,
     retry_max: Duration,
     give_up: chrono::Duration,
@@ -86,6 +89,8 @@ impl Sender {
             transport,
             journal,
             workers: m.workers,
+            pace: std::num::NonZeroU32::new(m.max_rate)
+                .map(|n| governor::RateLimiter::direct(governor::Quota::per_second(n))),
             retry_first: m.retry_first,
             retry_max: m.retry_max,
             give_up: chrono::Duration::from_std(m.give_up).unwrap_or(chrono::Duration::MAX),
@@ -127,12 +132,23 @@ impl Sender {
                 self.clock().await;
                 last_clock = Some(Instant::now());
             }
-            match self.store.mail_queued(SCAN) {
+            // Reading orders is CPU work; pages must not wait behind it.
+            let store = self.store.clone();
+            let scanned = tokio::task::spawn_blocking(move || store.mail_queued(SCAN))
+                .await
+                .unwrap_or_else(|e| Err(crate::store::StoreError::Read(e.to_string())));
+            match scanned {
                 Ok(orders) => {
                     for order in orders {
                         for msg in order.mail.queued() {
                             if !self.due(&order, msg) {
                                 continue;
+                            }
+                            if let Some(pace) = &self.pace {
+                                tokio::select! {
+                                    () = pace.until_ready() => {}
+                                    () = &mut shutdown => return self.stop(tasks).await,
+                                }
                             }
                             let permit = tokio::select! {
                                 p = Arc::clone(&permits).acquire_owned() => p,
@@ -307,11 +323,17 @@ impl Sender {
     /// writer's check can notice the late ones.
     async fn clock(&self) {
         let today = Utc::now().date_naive();
-        let mut keys = Vec::new();
-        for back in 0..=self.max_age_days {
-            let day = today - chrono::Duration::days(back);
-            keys.extend(self.store.mail_due_on(&day.format("%Y-%m-%d").to_string()));
-        }
+        let (store, days) = (self.store.clone(), self.max_age_days);
+        let keys = tokio::task::spawn_blocking(move || {
+            let mut keys = Vec::new();
+            for back in 0..=days {
+                let day = today - chrono::Duration::days(back);
+                keys.extend(store.mail_due_on(&day.format("%Y-%m-%d").to_string()));
+            }
+            keys
+        })
+        .await
+        .unwrap_or_default();
         if keys.is_empty() {
             return;
         }

@@ -189,6 +189,9 @@ async fn apply(
             let key = change.key();
             let r = state.store.apply(vec![*change]).await?;
             Ok(if r.applied > 0 {
+                // The change may have queued a status email: send it now
+                // rather than at the sender's next look.
+                state.mail.wake();
                 "applied"
             } else if r.stale > 0 {
                 "stale"
