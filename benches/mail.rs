@@ -169,7 +169,11 @@ fn import(data: &std::path::Path, file: &std::path::Path) {
         .env("RUST_LOG", "error")
         .output()
         .expect("import");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn write_orders(path: &std::path::Path, range: std::ops::Range<u64>, shipped: bool) {
@@ -179,7 +183,10 @@ fn write_orders(path: &std::path::Path, range: std::ops::Range<u64>, shipped: bo
         if shipped {
             let now = chrono::Utc::now();
             o["updated_at"] = serde_json::json!(now - chrono::Duration::minutes(5));
-            o["fulfillments"] = serde_json::json!([serde_json::from_slice::<serde_json::Value>(&shipment(i)).expect("json")]);
+            o["fulfillments"] =
+                serde_json::json!([
+                    serde_json::from_slice::<serde_json::Value>(&shipment(i)).expect("json")
+                ]);
         }
         writeln!(f, "{o}").expect("line");
     }
@@ -239,7 +246,10 @@ fn main() {
             .arg(format!("127.0.0.1:{port}"))
             .args(["-c", "smtp_handlers.Picky"])
             .arg(&maildir)
-            .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"))
+            .env(
+                "PYTHONPATH",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"),
+            )
             .spawn()
             .expect("aiosmtpd (apt-get install python3-aiosmtpd)"),
     );

@@ -34,6 +34,15 @@ for (const scheme of ["light", "dark"] as const) {
       });
     }
 
+    test("email me my link page, before and after", async ({ page }) => {
+      await page.goto("/link");
+      await noViolations(page);
+      await page.getByLabel("Order number").fill("1001");
+      await page.getByLabel("Email").fill("someone@example.com");
+      await page.getByRole("button", { name: "Email me the link" }).click();
+      await noViolations(page);
+    });
+
     test("invalid link page", async ({ page }) => {
       await page.goto("/status/nope");
       await noViolations(page);

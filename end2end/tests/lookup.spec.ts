@@ -44,3 +44,23 @@ test("a Track my order link pre-fills the number", async ({ page }) => {
   await page.goto("/?order=1042");
   await expect(page.getByLabel("Order number")).toHaveValue("1042");
 });
+
+test("a shopper can have the link emailed, with the same answer whatever was typed", async ({ page }) => {
+  const o = demo("inTransit");
+  await page.goto("/");
+  await page.getByRole("link", { name: /email you the link/ }).click();
+  await expect(page).toHaveURL(/\/link$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Email me my link");
+  await page.getByLabel("Order number").fill(o.number);
+  await page.getByLabel("Email").fill(o.email);
+  await page.getByRole("button", { name: "Email me the link" }).click();
+  const answer = page.getByRole("status");
+  await expect(answer).toHaveText(/If an order matches, we've sent the link to that address/);
+  const right = await answer.textContent();
+  await page.getByLabel("Order number").fill(o.number);
+  await page.getByLabel("Email").fill("someone.else@example.com");
+  await page.getByRole("button", { name: "Email me the link" }).click();
+  await expect(page.getByRole("status")).toHaveText(right ?? "");
+  // What was typed is not kept on the page.
+  await expect(page.getByLabel("Email")).toHaveValue("");
+});

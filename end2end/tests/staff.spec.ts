@@ -81,4 +81,19 @@ test("staff pages have no accessibility violations", async ({ page, javaScriptEn
   await page.getByRole("link", { name: /^#\d+$/ }).first().click();
   await check();
   await page.screenshot({ path: "test-results/staff-order.png", fullPage: true });
+  // The email pages: resend, the sent message, every preview.
+  await page.getByRole("button", { name: "Send the status email again" }).click();
+  await expect(page.getByRole("status")).toContainText("A status email is queued");
+  await check();
+  await page.getByRole("link", { name: "Preview every status email" }).click();
+  await check();
+  await page.getByRole("link", { name: "Sent emails" }).click();
+  // Written by the sender a moment after the resend.
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByRole("link", { name: /An update on your order/ }).first()).toBeVisible({ timeout: 500 });
+  }).toPass({ timeout: 10_000 });
+  await check();
+  await page.getByRole("link", { name: /An update on your order/ }).first().click();
+  await check();
 });

@@ -226,7 +226,10 @@ impl MailConfig {
         }
         if let Some(n) = f.max_rate {
             self.max_rate = u32::try_from(n).map_err(|_| {
-                invalid("max_rate", "must be a number of messages a second, or 0".into())
+                invalid(
+                    "max_rate",
+                    "must be a number of messages a second, or 0".into(),
+                )
             })?;
         }
         if let Some(v) = f.link_per_address {

@@ -72,9 +72,9 @@ impl Transport {
     /// when it names none.
     pub fn from_config(mail: &MailConfig, data_dir: &Path) -> Result<Transport, NotifyError> {
         match &mail.transport {
-            Some(MailTransport::Smtp(url)) if url.expose().starts_with("smtp://") => {
-                Ok(Transport::Direct(std::sync::Arc::new(Direct::from_url(url.expose())?)))
-            }
+            Some(MailTransport::Smtp(url)) if url.expose().starts_with("smtp://") => Ok(
+                Transport::Direct(std::sync::Arc::new(Direct::from_url(url.expose())?)),
+            ),
             Some(MailTransport::Smtp(url)) => {
                 let t = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
                     .map_err(|e| NotifyError::Transport(e.to_string()))?

@@ -49,7 +49,10 @@ fn ensure_aiosmtpd() {
             return;
         }
         let lock = ["-o", "DPkg::Lock::Timeout=300"];
-        let _ = Command::new("apt-get").args(lock).args(["update", "-qq"]).status();
+        let _ = Command::new("apt-get")
+            .args(lock)
+            .args(["update", "-qq"])
+            .status();
         let installed = Command::new("apt-get")
             .args(lock)
             .args(["install", "-y", "-qq", "python3-aiosmtpd"])

@@ -56,6 +56,7 @@ fn StaffBar(who: String) -> impl IntoView {
         // A landmark, so nothing on the page sits outside one (axe `region`).
         <nav class="staff-bar" aria-label=i.t("staff.title")>
             <a href="/staff">{i.t("staff.title")}</a>
+            <a href="/staff/mail">{i.t("staff.sent_title")}</a>
             <span>{i.tf("staff.signed_in_as", &[("name", &who)])}</span>
             <form method="post" action="/staff/logout">
                 <button type="submit" class="link-button">{i.t("staff.sign_out")}</button>
