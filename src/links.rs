@@ -148,21 +148,12 @@ impl Links {
     /// A token for `claims`.
     pub fn sign(&self, claims: &LinkClaims) -> String {
         let key = self.signing_key();
-        let payload = payload(&key.id, claims);
-        let mac = mac(key, payload.as_bytes()).finalize().into_bytes();
-        let mut token = URL_SAFE_NO_PAD.encode(payload.as_bytes());
-        token.push('.');
-        for b in mac {
-            let _ = write!(token, "{b:02x}");
-        }
-        token
+        seal(key, &payload(&key.id, claims))
     }
 
-    /// Checks a token: well-formed, signed by a known key, not expired at
-    /// `now`, not older than the order's link epoch (checked by the caller
-    /// with [`LinkClaims::epoch`] once the order is loaded, see
-    /// [`check_epoch`]).
-    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<LinkClaims, LinkError> {
+    /// A token's payload and the key that signed it, once the MAC checks
+    /// out; the payload's fields are split on `:`.
+    fn open(&self, token: &str) -> Result<(Vec<String>, &LinkKey), LinkError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(LinkError::Malformed);
         }
@@ -174,29 +165,35 @@ impl Links {
             .map_err(|_| LinkError::Malformed)?;
         let given = decode_hex(mac_hex).ok_or(LinkError::Malformed)?;
         let payload = std::str::from_utf8(&payload_bytes).map_err(|_| LinkError::Malformed)?;
-        let mut parts = payload.split(':');
-        let (Some("v1"), Some(kid), Some(shop), Some(id), Some(exp), Some(epoch), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return Err(LinkError::Malformed);
-        };
+        let fields: Vec<String> = payload.split(':').map(String::from).collect();
+        let kid = fields.get(1).ok_or(LinkError::Malformed)?;
         let key = self
             .keys
             .iter()
-            .find(|k| k.id == kid)
+            .find(|k| &k.id == kid)
             .ok_or(LinkError::UnknownKey)?;
         mac(key, payload.as_bytes())
             .verify_slice(&given)
             .map_err(|_| LinkError::BadSignature)?;
+        Ok((fields, key))
+    }
+
+    /// Checks a token: well-formed, signed by a known key, not expired at
+    /// `now`, not older than the order's link epoch (checked by the caller
+    /// with [`LinkClaims::epoch`] once the order is loaded, see
+    /// [`check_epoch`]).
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<LinkClaims, LinkError> {
+        let (fields, key) = self.open(token)?;
+        let [version, _kid, shop, id, exp, epoch] = fields.as_slice() else {
+            return Err(LinkError::Malformed);
+        };
+        if version != "v1" {
+            return Err(LinkError::Malformed);
+        }
         if key.shop.as_deref().is_some_and(|bound| bound != shop) {
             return Err(LinkError::BadSignature);
         }
+        let (shop, id, exp, epoch) = (shop.as_str(), id.as_str(), exp.as_str(), epoch.as_str());
         // Signed by us: the fields are ours, but parse defensively anyway.
         let order_id = id.parse().map_err(|_| LinkError::Malformed)?;
         let expires = exp
@@ -227,50 +224,20 @@ impl Links {
     /// can never pass as a status link, nor a status link as it.
     pub fn sign_unsubscribe(&self, shop: &str, order_id: u64) -> String {
         let key = self.signing_key();
-        let payload = format!("u1:{}:{shop}:{order_id}", key.id);
-        let mac = mac(key, payload.as_bytes()).finalize().into_bytes();
-        let mut token = URL_SAFE_NO_PAD.encode(payload.as_bytes());
-        token.push('.');
-        for b in mac {
-            let _ = write!(token, "{b:02x}");
-        }
-        token
+        seal(key, &format!("u1:{}:{shop}:{order_id}", key.id))
     }
 
     /// The order (shop, id) an unsubscribe token names, if it is ours.
     pub fn verify_unsubscribe(&self, token: &str) -> Result<(String, u64), LinkError> {
-        if token.len() > MAX_TOKEN_LEN {
-            return Err(LinkError::Malformed);
-        }
-        let (p64, mac_hex) = token.rsplit_once('.').ok_or(LinkError::Malformed)?;
-        let payload_bytes = URL_SAFE_NO_PAD
-            .decode(p64)
-            .map_err(|_| LinkError::Malformed)?;
-        let given = decode_hex(mac_hex).ok_or(LinkError::Malformed)?;
-        let payload = std::str::from_utf8(&payload_bytes).map_err(|_| LinkError::Malformed)?;
-        let mut parts = payload.split(':');
-        let (Some("u1"), Some(kid), Some(shop), Some(id), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let (fields, _) = self.open(token)?;
+        let [version, _kid, shop, id] = fields.as_slice() else {
             return Err(LinkError::Malformed);
         };
-        let key = self
-            .keys
-            .iter()
-            .find(|k| k.id == kid)
-            .ok_or(LinkError::UnknownKey)?;
-        mac(key, payload.as_bytes())
-            .verify_slice(&given)
-            .map_err(|_| LinkError::BadSignature)?;
-        let id = id.parse().map_err(|_| LinkError::Malformed)?;
-        if shop.is_empty() {
+        if version != "u1" || shop.is_empty() {
             return Err(LinkError::Malformed);
         }
-        Ok((shop.to_string(), id))
+        let id = id.parse().map_err(|_| LinkError::Malformed)?;
+        Ok((shop.clone(), id))
     }
 }
 
@@ -316,6 +283,17 @@ fn payload(kid: &str, c: &LinkClaims) -> String {
         c.expires.timestamp(),
         c.epoch
     )
+}
+
+/// `base64url(payload) "." hex(mac)`.
+fn seal(key: &LinkKey, payload: &str) -> String {
+    let mac = mac(key, payload.as_bytes()).finalize().into_bytes();
+    let mut token = URL_SAFE_NO_PAD.encode(payload.as_bytes());
+    token.push('.');
+    for b in mac {
+        let _ = write!(token, "{b:02x}");
+    }
+    token
 }
 
 fn mac(key: &LinkKey, payload: &[u8]) -> HmacSha256 {

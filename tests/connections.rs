@@ -86,7 +86,9 @@ async fn one_client_holding_sockets_does_not_stop_others() {
             .expect("shopper is answered");
         assert_eq!(res.status(), 200);
         let took = started.elapsed();
-        assert!(took < Duration::from_secs(1), "shopper waited {took:?}");
+        // Starved, it would wait for the attacker's sockets to time out
+        // (10 s); the bound leaves room for a machine busy with other work.
+        assert!(took < Duration::from_secs(3), "shopper waited {took:?}");
     }
 
     // The attacker's connections over its cap were refused with a 503 and

@@ -217,14 +217,7 @@ async fn a_4xx_is_retried_and_a_5xx_fails_for_staff_to_see() {
     send(&server, "fulfillments/create", &f, "f2").await;
     let cookie = sign_in_demo_staff(&server).await;
     let page = format!("/staff/orders/{SHOP}/777");
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let html = loop {
-        let html = staff_page(&server, &cookie, &page).await;
-        if html.contains("Failed") || std::time::Instant::now() > deadline {
-            break html;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let html = staff_page_with(&server, &cookie, &page, "Failed").await;
     assert!(html.contains("Failed"), "the failure is shown");
     assert!(html.contains("550"), "with the server's reply");
     assert_eq!(smtp.messages().len(), 1, "nothing delivered to reject@");
@@ -248,20 +241,20 @@ async fn sign_in_demo_staff(server: &Server) -> String {
     accounts
         .add("mailstaff", "a-long-password-1")
         .expect("account");
-    let res = client()
-        .post(server.url("/staff/login"))
-        .form(&[("name", "mailstaff"), ("password", "a-long-password-1")])
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(res.status(), 303);
-    res.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("pair")
-        .to_string()
+    sign_in(server, "mailstaff", "a-long-password-1").await
+}
+
+/// A staff page, fetched again until it contains `needle` (a sent
+/// message is recorded a moment after it went out) or 10 s pass.
+async fn staff_page_with(server: &Server, cookie: &str, path: &str, needle: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let html = staff_page(server, cookie, path).await;
+        if html.contains(needle) || std::time::Instant::now() > deadline {
+            return html;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn staff_page(server: &Server, cookie: &str, path: &str) -> String {
@@ -401,14 +394,7 @@ async fn the_demo_writes_emails_to_files_that_staff_can_read() {
             .expect("body")
             .contains("A status email is queued")
     );
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let list = loop {
-        let html = staff_page(&server, &cookie, "/staff/mail").await;
-        if html.contains("/staff/mail/") || std::time::Instant::now() > deadline {
-            break html;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let list = staff_page_with(&server, &cookie, "/staff/mail", "href=\"/staff/mail/").await;
     let subject = format!("An update on your order {}", order.name);
     assert!(list.contains(&subject), "listed: {list}");
     let href = list
@@ -442,14 +428,7 @@ async fn the_demo_writes_emails_to_files_that_staff_can_read() {
         .count();
     assert_eq!(files, 1);
     // The history on the order page (recorded just after sending).
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let page = loop {
-        let page = staff_page(&server, &cookie, &base).await;
-        if page.contains("<td>Sent</td>") || std::time::Instant::now() > deadline {
-            break page;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let page = staff_page_with(&server, &cookie, &base, "<td>Sent</td>").await;
     assert!(page.contains("<td>Sent</td>"), "{page}");
     // Previews: every email in both languages, nothing sent.
     let previews = staff_page(&server, &cookie, &format!("{base}/emails")).await;

@@ -26,6 +26,8 @@ pub enum LookupNotice {
     /// per language and filled in per response, since a flood of refused
     /// requests should cost next to nothing.
     RateLimitedTemplate,
+    /// `/link`: the request was taken (matched or not: the same words).
+    LinkSent,
 }
 
 /// Stands in for the waiting time in a [`LookupNotice::RateLimitedTemplate`].
@@ -82,9 +84,15 @@ pub fn embed_page() -> Page {
     }
 }
 
-/// The form itself, with its messages.
+/// The form itself, with its messages. It posts to `/` unless `action`
+/// says otherwise (`/link` asks for the link by email with it).
 #[component]
-pub fn LookupFormView(form: LookupForm, #[prop(optional)] target_top: bool) -> impl IntoView {
+pub fn LookupFormView(
+    form: LookupForm,
+    #[prop(optional)] target_top: bool,
+    #[prop(default = "/")] action: &'static str,
+    #[prop(default = "lookup.submit")] submit: &'static str,
+) -> impl IntoView {
     let cx = chrome();
     let t = |k: &str| cx.i18n.t(k);
     let notice = form.notice.map(|n| {
@@ -98,9 +106,15 @@ pub fn LookupFormView(form: LookupForm, #[prop(optional)] target_top: bool) -> i
             LookupNotice::RateLimitedTemplate => {
                 cx.i18n.tf("lookup.rate_limited", &[("wait", WAIT_MARKER)])
             }
+            LookupNotice::LinkSent => t("link.sent"),
+        };
+        // Good news is a status, not an alert.
+        let (class, role) = match n {
+            LookupNotice::LinkSent => ("notice ok", "status"),
+            _ => ("notice", "alert"),
         };
         view! {
-            <p class="notice" role="alert" id="lookup-notice">
+            <p class=class role=role id="lookup-notice">
                 {text}
             </p>
         }
@@ -127,7 +141,7 @@ pub fn LookupFormView(form: LookupForm, #[prop(optional)] target_top: bool) -> i
     view! {
         <form
             method="post"
-            action="/"
+            action=action
             class="card lookup-form"
             novalidate
             target=target_top.then_some("_top")
@@ -168,7 +182,7 @@ pub fn LookupFormView(form: LookupForm, #[prop(optional)] target_top: bool) -> i
                 />
                 {email_error}
             </div>
-            <button type="submit">{t("lookup.submit")}</button>
+            <button type="submit">{t(submit)}</button>
         </form>
     }
 }

@@ -3,81 +3,26 @@
 
 use leptos::prelude::*;
 
+use super::lookup::{LookupForm, LookupFormView};
 use super::{Page, ShopHeader, chrome};
-use crate::order::MAX_ORDER_REF_LEN;
 
-/// The `/link` form: what was typed, messages per field, and whether the
-/// request was taken (the answer is the same whether or not it matched).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LinkForm {
-    pub order: String,
-    pub email: String,
-    pub order_error: Option<&'static str>,
-    pub email_error: Option<&'static str>,
-    pub sent: bool,
-}
-
-/// `/link`: ask for the status link by email.
-pub fn link_page(form: LinkForm) -> Page {
+/// `/link`: ask for the status link by email (the lookup form, posting
+/// to `/link`; [`super::LookupNotice::LinkSent`] once taken).
+pub fn link_page(form: LookupForm) -> Page {
     let i = chrome().i18n;
     let cx = chrome();
-    let t = |k: &str| i.t(k);
-    let sent = form.sent.then(|| {
-        view! {
-            <p class="notice ok" role="status" id="link-sent">
-                {t("link.sent")}
-            </p>
-        }
-    });
-    let order_error = form
-        .order_error
-        .map(|k| view! { <p class="field-error" id="order-error">{t(k)}</p> });
-    let email_error = form
-        .email_error
-        .map(|k| view! { <p class="field-error" id="email-error">{t(k)}</p> });
     Page {
-        title: format!("{} · {}", t("link.title"), cx.shop_name),
+        title: format!("{} · {}", i.t("link.title"), cx.shop_name),
         private: false,
         body: view! {
             <ShopHeader />
             <main id="main" class="page lookup">
-                <h1>{t("link.title")}</h1>
-                <p class="lede">{t("link.lede")}</p>
-                <form method="post" action="/link" class="card lookup-form" novalidate>
-                    {sent}
-                    <div class="field">
-                        <label for="order">{t("lookup.order_label")}</label>
-                        <input
-                            id="order"
-                            name="order"
-                            type="text"
-                            autocomplete="off"
-                            required
-                            maxlength=MAX_ORDER_REF_LEN.to_string()
-                            value=form.order.clone()
-                            aria-invalid=form.order_error.map(|_| "true")
-                            aria-describedby=form.order_error.map(|_| "order-error")
-                        />
-                        {order_error}
-                    </div>
-                    <div class="field">
-                        <label for="email">{t("lookup.email_label")}</label>
-                        <input
-                            id="email"
-                            name="email"
-                            type="email"
-                            autocomplete="email"
-                            required
-                            maxlength="254"
-                            value=form.email.clone()
-                            aria-invalid=form.email_error.map(|_| "true")
-                            aria-describedby=form.email_error.map(|_| "email-error")
-                        />
-                        {email_error}
-                    </div>
-                    <button type="submit">{t("link.submit")}</button>
-                </form>
-                <p><a href="/">{t("site.look_up")}</a></p>
+                <h1>{i.t("link.title")}</h1>
+                <p class="lede">{i.t("link.lede")}</p>
+                <LookupFormView form=form action="/link" submit="link.submit" />
+                <p>
+                    <a href="/">{i.t("site.look_up")}</a>
+                </p>
             </main>
         }
         .into_any(),

@@ -36,7 +36,7 @@ use crate::config::RateSpec;
 use crate::order::mail::{MailEvent, MailMessage, MailState, MailUpdate};
 use crate::order::merge::Change;
 use crate::order::{normalize_email, order_key};
-use crate::ui::{LinkForm, Unsubscribe};
+use crate::ui::{LookupForm, LookupNotice, Unsubscribe};
 
 /// `/link` requests per email address (digested), whoever sends them.
 #[derive(Debug)]
@@ -68,7 +68,7 @@ impl AddressBudget {
 /// `GET /link`.
 pub async fn link_page(State(state): State<AppState>, visitor: Visitor) -> Response {
     html(&state, &visitor, StatusCode::OK, || {
-        crate::ui::link_page(LinkForm::default())
+        crate::ui::link_page(LookupForm::default())
     })
 }
 
@@ -80,18 +80,11 @@ pub async fn link_submit(
 ) -> Result<Response, WebError> {
     let mut typed = prepare(input);
     let Some(number) = check(&mut typed) else {
-        let form = LinkForm {
-            order: typed.order,
-            email: typed.email,
-            order_error: typed.order_error,
-            email_error: typed.email_error,
-            sent: false,
-        };
         return Ok(no_store(html(
             &state,
             &visitor,
             StatusCode::UNPROCESSABLE_ENTITY,
-            || crate::ui::link_page(form),
+            || crate::ui::link_page(typed),
         )));
     };
     // Always both: the same work whether or not anything matches.
@@ -137,9 +130,10 @@ pub async fn link_submit(
         }
         (None, _) => state.metrics.lookup("link_no_match"),
     }
-    let form = LinkForm {
-        sent: true,
-        ..LinkForm::default()
+    // What was typed is not shown again: the answer is the same for all.
+    let form = LookupForm {
+        notice: Some(LookupNotice::LinkSent),
+        ..LookupForm::default()
     };
     Ok(no_store(html(&state, &visitor, StatusCode::OK, || {
         crate::ui::link_page(form)

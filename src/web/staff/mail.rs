@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
 use super::StaffSession;
-use super::order::{existing, order_of, render};
+use super::order::{order_of, render};
 use crate::i18n::Lang;
 use crate::notify::SentFile;
 use crate::order::mail::{MailEvent, MailMessage, MailState, MailUpdate};
@@ -145,6 +145,14 @@ fn all_events() -> impl Iterator<Item = MailEvent> {
         .chain([MailEvent::Link, MailEvent::Status])
 }
 
+/// The order at a staff address, or not found.
+fn order_at(state: &AppState, shop: &str, id: u64) -> Result<crate::order::Order, WebError> {
+    state
+        .store
+        .get(&order_key(shop, id))?
+        .ok_or(WebError::NotFound)
+}
+
 /// `GET /staff/orders/{shop}/{id}/emails`.
 pub async fn email_previews(
     State(state): State<AppState>,
@@ -153,10 +161,7 @@ pub async fn email_previews(
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, WebError> {
     let (shop, id) = order_of(path)?;
-    let order = state
-        .store
-        .get(&order_key(&shop, id))?
-        .ok_or(WebError::NotFound)?;
+    let order = order_at(&state, &shop, id)?;
     let base = format!("/staff/orders/{}/{id}", crate::ui::percent_encode(&shop));
     let composer = state.mail.composer();
     let now = Utc::now();
@@ -197,10 +202,7 @@ pub async fn email_preview_html(
     let lang = Lang::from_code(&lang)
         .filter(|l| l.code() == lang)
         .ok_or(WebError::NotFound)?;
-    let order = state
-        .store
-        .get(&order_key(&shop, id))?
-        .ok_or(WebError::NotFound)?;
+    let order = order_at(&state, &shop, id)?;
     let r = state
         .mail
         .composer()
@@ -219,8 +221,8 @@ pub async fn resend(
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, WebError> {
     let (shop, id) = order_of(path)?;
-    let key = existing(&state, &shop, id)?;
-    let order = state.store.get(&key)?.ok_or(WebError::NotFound)?;
+    let order = order_at(&state, &shop, id)?;
+    let key = order.key();
     let mut message = sample(MailEvent::Status, &order);
     message.key = order.mail.next_key(MailEvent::Status);
     // Staff asked for it: an opt-out is the shopper's word, though.

@@ -46,7 +46,7 @@ pub(super) fn order_of(
 }
 
 /// The order's key, when the order exists.
-pub(super) fn existing(state: &AppState, shop: &str, id: u64) -> Result<String, WebError> {
+fn existing(state: &AppState, shop: &str, id: u64) -> Result<String, WebError> {
     let key = order_key(shop, id);
     match state.store.get(&key)? {
         Some(_) => Ok(key),
