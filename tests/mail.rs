@@ -66,18 +66,18 @@ async fn send(server: &Server, topic: &str, body: &serde_json::Value, event: &st
     assert_eq!(code, 200, "{topic}: {text}");
 }
 
+/// The order arrives (`orders/create`), then Shopify's sample shipment
+/// of it (`fulfillments/create`).
+async fn create_and_ship(server: &Server, order: &serde_json::Value) {
+    send(server, "orders/create", order, "o1").await;
+    send(server, "fulfillments/create", &shipment(), "f1").await;
+}
+
 #[tokio::test]
 async fn a_shipment_emails_the_shopper_once_with_the_link_and_the_tracking_number() {
     let smtp = Smtpd::start();
     let server = start(&smtp.url(), &[]);
-    send(
-        &server,
-        "orders/create",
-        &order("bob.norman@mail.example.com"),
-        "o1",
-    )
-    .await;
-    send(&server, "fulfillments/create", &shipment(), "f1").await;
+    create_and_ship(&server, &order("bob.norman@mail.example.com")).await;
     let got = smtp.wait_for(1, Duration::from_secs(10)).await;
     assert_eq!(got.len(), 1, "one email for one shipment");
     let m = &got[0];
@@ -159,8 +159,7 @@ async fn the_shoppers_language_is_used() {
     let server = start(&smtp.url(), &[]);
     let mut o = order("sv@mail.example.com");
     o["customer_locale"] = "sv-SE".into();
-    send(&server, "orders/create", &o, "o1").await;
-    send(&server, "fulfillments/create", &shipment(), "f1").await;
+    create_and_ship(&server, &o).await;
     let got = smtp.wait_for(1, Duration::from_secs(10)).await;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].header("subject"), "Din order #1001 är på väg");
@@ -172,14 +171,7 @@ async fn the_shoppers_language_is_used() {
 async fn a_mail_server_that_is_down_gets_the_message_when_it_is_back() {
     let port = free_port();
     let server = start(&format!("smtp://127.0.0.1:{port}"), &[]);
-    send(
-        &server,
-        "orders/create",
-        &order("late@mail.example.com"),
-        "o1",
-    )
-    .await;
-    send(&server, "fulfillments/create", &shipment(), "f1").await;
+    create_and_ship(&server, &order("late@mail.example.com")).await;
     // Tried and failed at least once against the closed port.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let smtp = Smtpd::start_on(port, tempfile::tempdir().expect("maildir"));
@@ -193,14 +185,7 @@ async fn a_4xx_is_retried_and_a_5xx_fails_for_staff_to_see() {
     let smtp = Smtpd::start();
     let server = start(&smtp.url(), &[]);
     // busy@ gets 451 twice, then is accepted.
-    send(
-        &server,
-        "orders/create",
-        &order("busy@mail.example.com"),
-        "o1",
-    )
-    .await;
-    send(&server, "fulfillments/create", &shipment(), "f1").await;
+    create_and_ship(&server, &order("busy@mail.example.com")).await;
     let got = smtp.wait_for(1, Duration::from_secs(15)).await;
     assert_eq!(got.len(), 1, "accepted on the third try");
     assert_eq!(got[0].header("to"), "busy@mail.example.com");
