@@ -568,3 +568,34 @@ fn mail_test_says_what_failed() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn messages_are_dkim_signed_when_configured() {
+    let smtp = Smtpd::start();
+    let dir = tempfile::tempdir().expect("dir");
+    // An Ed25519 key as lettre takes it: the base64 of its 32 bytes.
+    let key_file = dir.path().join("dkim.key");
+    let seed: Vec<u8> = (1..=32u8).collect();
+    std::fs::write(
+        &key_file,
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &seed),
+    )
+    .expect("key");
+    let key_path = key_file.display().to_string();
+    let server = start(
+        &smtp.url(),
+        &[
+            ("ORDER_STATUS_DKIM_DOMAIN", "jsmith.example"),
+            ("ORDER_STATUS_DKIM_SELECTOR", "os2026"),
+            ("ORDER_STATUS_DKIM_KEY_FILE", &key_path),
+        ],
+    );
+    create_and_ship(&server, &order("dkim@mail.example.com")).await;
+    let got = smtp.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1);
+    let sig = got[0].header("dkim-signature");
+    assert!(sig.contains("d=jsmith.example"), "{sig}");
+    assert!(sig.contains("s=os2026"), "{sig}");
+    assert!(sig.contains("a=ed25519-sha256"), "{sig}");
+    assert!(sig.contains("b="), "{sig}");
+}
