@@ -404,3 +404,81 @@ async fn newest_first_pages_match_a_full_sort() {
         assert_eq!(got, want, "page {page}");
     }
 }
+
+#[tokio::test]
+async fn the_write_hook_changes_the_very_version_that_is_committed() {
+    use crate::order::mail::{Detected, MailEvent, MailUpdate, apply_update};
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A hook that queues a message for every second version of an order.
+    let hook = WriteHook(std::sync::Arc::new(
+        |old: Option<&Order>, new: &mut Order| {
+            if old.is_some() {
+                let d = Detected {
+                    key: format!("shipped:{}", new.updated_at.map_or(0, |t| t.timestamp())),
+                    event: MailEvent::Shipped,
+                    part: None,
+                    detail: None,
+                    at: None,
+                };
+                apply_update(
+                    &mut new.mail,
+                    MailUpdate::Queue(d.message(chrono::Utc::now())),
+                );
+            }
+        },
+    ));
+    let options = StoreOptions {
+        on_write: Some(hook),
+        ..StoreOptions::default()
+    };
+    let store = Store::open(dir.path(), options).expect("store opens");
+    let first = order(1, 1001, "anna@example.se", "2026-11-02T10:00:00Z");
+    store.upsert(vec![first.clone()]).await.expect("upsert");
+    assert!(
+        store.mail_queued(10).expect("queue").is_empty(),
+        "a first version queues nothing"
+    );
+    let second = order(1, 1001, "anna@example.se", "2026-11-03T10:00:00Z");
+    store.upsert(vec![second]).await.expect("upsert");
+    let queued = store.mail_queued(10).expect("queue");
+    assert_eq!(
+        queued.len(),
+        1,
+        "found by the index term in the same commit"
+    );
+    assert_eq!(queued[0].mail.messages.len(), 1);
+    // An outcome folded in: no longer queued, and kept through the next
+    // version from outside.
+    let key = first.key();
+    let msg = queued[0].mail.messages[0].key.clone();
+    store
+        .apply(vec![Change::Mail {
+            key: key.clone(),
+            update: MailUpdate::Outcome {
+                key: msg.clone(),
+                state: crate::order::MailState::Sent,
+                at: chrono::Utc::now(),
+                attempts: 1,
+                note: None,
+            },
+        }])
+        .await
+        .expect("fold");
+    assert!(store.mail_queued(10).expect("queue").is_empty());
+    let third = order(1, 1001, "anna@example.se", "2026-11-04T10:00:00Z");
+    store.upsert(vec![third]).await.expect("upsert");
+    let stored = store.get(&key).expect("get").expect("there");
+    let sent: Vec<_> = stored
+        .mail
+        .messages
+        .iter()
+        .filter(|m| m.state == crate::order::MailState::Sent)
+        .map(|m| m.key.clone())
+        .collect();
+    assert_eq!(sent, [msg], "the log survives a replace");
+    assert_eq!(
+        stored.mail.messages.len(),
+        2,
+        "the third version queued its own"
+    );
+}
