@@ -367,10 +367,10 @@ fn parcel(i: &I18n, p: &Package) -> ParcelFacts {
             .as_ref()
             .map(|t| format!("{}: {t}", i.t("package.tracking"))),
         track_url: p.tracking_url.clone(),
-        track_label: i.tf(
-            "package.track",
-            &[("carrier", carrier.as_deref().unwrap_or("the carrier"))],
-        ),
+        track_label: match &carrier {
+            Some(c) => i.tf("package.track", &[("carrier", c)]),
+            None => i.t("email.track"),
+        },
         items_title: i.t("package.items"),
         items: p
             .items

@@ -7,7 +7,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -40,14 +39,6 @@ struct Retry {
     first_failed: DateTime<Utc>,
 }
 
-/// Counters, for `/metrics` and the benchmarks.
-#[derive(Debug, Default)]
-pub struct SendStats {
-    pub sent: AtomicU64,
-    pub failed: AtomicU64,
-    pub retried: AtomicU64,
-}
-
 /// The outbox's sender; one per site.
 #[derive(Debug)]
 pub struct Sender {
@@ -67,7 +58,6 @@ pub struct Sender {
     notes: Mutex<Vec<Outcome>>,
     inflight: Mutex<HashSet<Id>>,
     wake: Notify,
-    pub stats: SendStats,
 }
 
 impl Sender {
@@ -99,7 +89,6 @@ impl Sender {
             notes: Mutex::default(),
             inflight: Mutex::default(),
             wake: Notify::new(),
-            stats: SendStats::default(),
         }))
     }
 
@@ -235,24 +224,18 @@ impl Sender {
             note,
         };
         let final_outcome = match result {
-            Ok(()) => {
-                self.stats.sent.fetch_add(1, Ordering::Relaxed);
-                Some(outcome(MailState::Sent, None))
-            }
+            Ok(()) => Some(outcome(MailState::Sent, None)),
             Err(SendError::Permanent(e)) => {
                 tracing::warn!(order = %key, message = %msg.key, error = %e, "email refused for good");
-                self.stats.failed.fetch_add(1, Ordering::Relaxed);
                 Some(outcome(MailState::Failed, Some(e)))
             }
             Err(SendError::Temporary(e)) => {
                 let first_failed = previous.as_ref().map_or(now, |r| r.first_failed);
                 if now - first_failed > self.give_up {
-                    self.stats.failed.fetch_add(1, Ordering::Relaxed);
                     let note = format!("gave up after {attempts} attempts: {e}");
                     Some(outcome(MailState::Failed, Some(note)))
                 } else {
                     tracing::info!(order = %key, message = %msg.key, error = %e, attempts, "email not sent; will retry");
-                    self.stats.retried.fetch_add(1, Ordering::Relaxed);
                     let wait = self.backoff(attempts);
                     self.lock_retries().insert(
                         id.clone(),
