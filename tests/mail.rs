@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::smtp::{Smtpd, free_port};
+use common::smtp::{Secure, Smtpd, TEST_CA, free_port};
 use common::webhook::{deliver, sample};
 use common::{Server, client};
 
@@ -566,6 +566,121 @@ fn mail_test_says_what_failed() {
     assert!(
         err.contains("ORDER_STATUS_SMTP_URL") && !err.contains("s3cret"),
         "{err}"
+    );
+}
+
+/// The password has characters a URL must percent-encode.
+const SMTP_USER: &str = "shop";
+const SMTP_PASSWORD: &str = "p@ss w0rd";
+
+fn secure_url(mode: Secure, port: u16, password: &str) -> String {
+    let password = password.replace('@', "%40").replace(' ', "%20");
+    match mode {
+        Secure::StartTls => {
+            format!("smtp://{SMTP_USER}:{password}@127.0.0.1:{port}?tls=required")
+        }
+        Secure::Smtps => format!("smtps://{SMTP_USER}:{password}@127.0.0.1:{port}"),
+    }
+}
+
+#[tokio::test]
+async fn mail_goes_over_starttls_and_smtps_after_signing_in() {
+    for mode in [Secure::StartTls, Secure::Smtps] {
+        // The server takes mail only over TLS and after a correct sign-in,
+        // so a delivered message proves both.
+        let smtp = Smtpd::start_secure(mode, SMTP_USER, SMTP_PASSWORD);
+        let url = secure_url(mode, smtp.port, SMTP_PASSWORD);
+        let server = start(&url, &[("ORDER_STATUS_MAIL_CA_FILE", TEST_CA)]);
+        create_and_ship(&server, &order("bob.norman@mail.example.com")).await;
+        let got = smtp.wait_for(1, Duration::from_secs(15)).await;
+        assert_eq!(got.len(), 1, "{mode:?}: one email");
+        assert!(got[0].text.contains("1Z001985YW99744790"), "{mode:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_wants_a_sign_in_first_holds_the_mail_until_the_settings_are_fixed() {
+    let smtp = Smtpd::start_secure(Secure::StartTls, SMTP_USER, SMTP_PASSWORD);
+    // TLS but no credentials: the server answers 530 to MAIL. That is the
+    // site's settings, not the message: retried, not failed.
+    let url = format!("smtp://127.0.0.1:{}?tls=required", smtp.port);
+    let server = start(&url, &[("ORDER_STATUS_MAIL_CA_FILE", TEST_CA)]);
+    create_and_ship(&server, &order("bob.norman@mail.example.com")).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(smtp.messages().is_empty());
+    // The operator fixes the URL and restarts: the message goes.
+    let fixed = secure_url(Secure::StartTls, smtp.port, SMTP_PASSWORD);
+    let vars = env(&fixed);
+    let mut all: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    all.push(("ORDER_STATUS_MAIL_CA_FILE", TEST_CA));
+    let server = server.restart(&all);
+    let got = smtp.wait_for(1, Duration::from_secs(15)).await;
+    assert_eq!(got.len(), 1, "the held message went out");
+    drop(server);
+}
+
+#[test]
+fn mail_test_says_which_step_of_tls_and_sign_in_failed() {
+    let run = |url: &str, ca: Option<&str>| {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_order-status"));
+        cmd.args(["mail", "test", "--to", "admin@mail.example.com"])
+            .env("ORDER_STATUS_DATA_DIR", dir.path())
+            .env("ORDER_STATUS_SMTP_URL", url)
+            .env("RUST_LOG", "warn");
+        if let Some(ca) = ca {
+            cmd.env("ORDER_STATUS_MAIL_CA_FILE", ca);
+        }
+        let out = cmd.output().expect("runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    for mode in [Secure::StartTls, Secure::Smtps] {
+        let smtp = Smtpd::start_secure(mode, SMTP_USER, SMTP_PASSWORD);
+        let good = secure_url(mode, smtp.port, SMTP_PASSWORD);
+        let (ok, out) = run(&good, Some(TEST_CA));
+        assert!(
+            ok && out.contains("Sent: the server accepted"),
+            "{mode:?}: {out}"
+        );
+        assert!(
+            !out.contains(SMTP_PASSWORD) && !out.contains("p%40ss"),
+            "{out}"
+        );
+        // A certificate from a CA the site does not know.
+        let (ok, out) = run(&good, None);
+        assert!(!ok, "{mode:?}: {out}");
+        assert!(
+            out.contains("Cannot reach the mail server"),
+            "{mode:?}: {out}"
+        );
+        assert!(
+            out.to_lowercase().contains("certificate"),
+            "{mode:?}: {out}"
+        );
+        // A wrong password.
+        let (ok, out) = run(&secure_url(mode, smtp.port, "wrong"), Some(TEST_CA));
+        assert!(!ok, "{mode:?}: {out}");
+        assert!(
+            out.contains("Cannot reach the mail server") || out.contains("Not sent"),
+            "{mode:?}: {out}"
+        );
+        assert!(out.contains("535"), "{mode:?}: the server's refusal: {out}");
+        assert_eq!(smtp.messages().len(), 1, "{mode:?}");
+    }
+    // A CA file that is not one stops start-up, naming the setting.
+    let (ok, out) = run(
+        "smtp://127.0.0.1:2525",
+        Some(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")),
+    );
+    assert!(!ok);
+    assert!(
+        out.contains("mail.ca_file") && out.contains("no PEM certificate"),
+        "{out}"
     );
 }
 

@@ -61,6 +61,10 @@ pub struct MailConfig {
     /// machine's every cycle from the pages.
     pub max_rate: u32,
     pub dkim: Option<Dkim>,
+    /// Certificates (PEM) trusted beside the public roots when the SMTP
+    /// server's TLS is checked: a relay with a certificate from the
+    /// company's own CA.
+    pub ca_pem: Option<String>,
     /// `/link` requests per address (one address cannot be flooded).
     pub link_per_address: RateSpec,
 }
@@ -79,6 +83,7 @@ impl Default for MailConfig {
             workers: 4,
             max_rate: 250,
             dkim: None,
+            ca_pem: None,
             link_per_address: RateSpec::parse("3/h:3").expect("valid built-in rate"),
         }
     }
@@ -103,6 +108,7 @@ pub(super) struct FileMail {
     pub dkim_selector: Option<String>,
     pub dkim_key_file: Option<PathBuf>,
     pub link_per_address: Option<String>,
+    pub ca_file: Option<PathBuf>,
 }
 
 impl FileMail {
@@ -124,6 +130,7 @@ impl FileMail {
             dkim_selector: var("ORDER_STATUS_DKIM_SELECTOR"),
             dkim_key_file: var("ORDER_STATUS_DKIM_KEY_FILE").map(PathBuf::from),
             link_per_address: var("ORDER_STATUS_MAIL_LINK_PER_ADDRESS"),
+            ca_file: var("ORDER_STATUS_MAIL_CA_FILE").map(PathBuf::from),
         }
     }
 }
@@ -239,6 +246,18 @@ impl MailConfig {
                     format!("{v:?} is not a rate such as 3/h:3"),
                 )
             })?;
+        }
+        if let Some(file) = f.ca_file {
+            let pem = std::fs::read_to_string(&file)
+                .map_err(|e| invalid("ca_file", format!("cannot read {}: {e}", file.display())))?;
+            let parsed = lettre::transport::smtp::client::Certificate::from_pem(pem.as_bytes());
+            if parsed.is_err() || !pem.contains("-----BEGIN CERTIFICATE-----") {
+                return Err(invalid(
+                    "ca_file",
+                    format!("{} holds no PEM certificate", file.display()),
+                ));
+            }
+            self.ca_pem = Some(pem);
         }
         match (f.dkim_domain, f.dkim_selector, f.dkim_key_file) {
             (None, None, None) => {}

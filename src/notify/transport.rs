@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -72,15 +72,27 @@ impl Transport {
     /// when it names none.
     pub fn from_config(mail: &MailConfig, data_dir: &Path) -> Result<Transport, NotifyError> {
         match &mail.transport {
-            Some(MailTransport::Smtp(url)) if url.expose().starts_with("smtp://") => Ok(
-                Transport::Direct(std::sync::Arc::new(Direct::from_url(url.expose())?)),
-            ),
+            Some(MailTransport::Smtp(url)) if url.expose().starts_with("smtp://") => {
+                let mut direct = Direct::from_url(url.expose())?;
+                direct.ca_pem = mail.ca_pem.clone();
+                Ok(Transport::Direct(std::sync::Arc::new(direct)))
+            }
             Some(MailTransport::Smtp(url)) => {
-                let t = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
-                    .map_err(|e| NotifyError::Transport(e.to_string()))?
-                    .timeout(Some(SMTP_TIMEOUT))
-                    .build();
-                Ok(Transport::Smtp(t))
+                let bad = |e: &dyn std::fmt::Display| NotifyError::Transport(e.to_string());
+                let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
+                    .map_err(|e| bad(&e))?;
+                if mail.ca_pem.is_some() {
+                    // lettre made TLS parameters from the URL with the
+                    // public roots only; the same, plus the config's CA.
+                    let host = url::Url::parse(url.expose())
+                        .ok()
+                        .and_then(|u| u.host_str().map(str::to_string))
+                        .ok_or_else(|| bad(&"the SMTP URL names no host"))?;
+                    let params =
+                        tls_parameters(&host, mail.ca_pem.as_deref()).map_err(|e| bad(&e))?;
+                    builder = builder.tls(Tls::Wrapper(params));
+                }
+                Ok(Transport::Smtp(builder.timeout(Some(SMTP_TIMEOUT)).build()))
             }
             Some(MailTransport::Files(dir)) => Ok(Transport::Files(dir.clone())),
             None => Ok(Transport::Files(default_dir(data_dir))),
@@ -99,11 +111,7 @@ impl Transport {
     pub async fn send(&self, message: &Message, name: &str) -> Result<(), SendError> {
         match self {
             Transport::Direct(d) => d.send(message).await,
-            Transport::Smtp(t) => match t.send(message.clone()).await {
-                Ok(_) => Ok(()),
-                Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
-                Err(e) => Err(SendError::Temporary(e.to_string())),
-            },
+            Transport::Smtp(t) => t.send(message.clone()).await.map(drop).map_err(smtp_error),
             Transport::Files(dir) => {
                 let bytes = message.formatted();
                 let dir = dir.clone();
@@ -156,12 +164,23 @@ pub struct Direct {
     starttls: StartTls,
     credentials: Option<Credentials>,
     hello: ClientId,
+    /// `mail.ca_file`'s certificates, trusted for STARTTLS too.
+    ca_pem: Option<String>,
     idle: std::sync::Mutex<Vec<(AsyncSmtpConnection, std::time::Instant)>>,
 }
 
+/// A 5xx fails the message, except 530 ("authentication required",
+/// "must issue STARTTLS first"): that says the site's mail settings are
+/// wrong, not the message, and the message must still go out once they
+/// are fixed.
 fn smtp_error(e: lettre::transport::smtp::Error) -> SendError {
-    if e.is_permanent() {
+    let wants_sign_in = e.status().is_some_and(|c| u16::from(c) == 530);
+    if e.is_permanent() && !wants_sign_in {
         SendError::Permanent(e.to_string())
+    } else if wants_sign_in {
+        SendError::Temporary(format!(
+            "{e} (the server wants TLS or a sign-in first: check ORDER_STATUS_SMTP_URL)"
+        ))
     } else {
         SendError::Temporary(e.to_string())
     }
@@ -217,6 +236,7 @@ impl Direct {
             } else {
                 ClientId::Domain(path.to_string())
             },
+            ca_pem: None,
             idle: std::sync::Mutex::default(),
         })
     }
@@ -242,7 +262,7 @@ impl Direct {
         match (self.starttls, offered) {
             (StartTls::No, _) | (StartTls::IfOffered, false) => {}
             (StartTls::Required, _) | (StartTls::IfOffered, true) => {
-                let params = TlsParameters::new(self.host.clone())
+                let params = tls_parameters(&self.host, self.ca_pem.as_deref())
                     .map_err(|e| temporary("TLS set-up for", &e))?;
                 conn.starttls(params, &self.hello)
                     .await
@@ -325,6 +345,18 @@ impl Direct {
             Err("the server did not answer NOOP".into())
         }
     }
+}
+
+/// TLS for `host`: the public roots, and `ca_pem`'s certificates too.
+fn tls_parameters(
+    host: &str,
+    ca_pem: Option<&str>,
+) -> Result<TlsParameters, lettre::transport::smtp::Error> {
+    let mut builder = TlsParameters::builder(host.to_string());
+    if let Some(pem) = ca_pem {
+        builder = builder.add_root_certificate(Certificate::from_pem(pem.as_bytes())?);
+    }
+    builder.build()
 }
 
 /// The file transport's directory under a data dir.

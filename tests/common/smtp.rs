@@ -10,6 +10,19 @@ use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The CA that signed the TLS servers' certificate (for
+/// `ORDER_STATUS_MAIL_CA_FILE`).
+pub const TEST_CA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/ca.pem");
+
+/// How a [`Smtpd::start_secure`] server wants TLS.
+#[derive(Clone, Copy, Debug)]
+pub enum Secure {
+    /// Plain first, STARTTLS required before AUTH and MAIL (port 587 style).
+    StartTls,
+    /// TLS from the first byte (port 465 style).
+    Smtps,
+}
+
 /// A running aiosmtpd.
 pub struct Smtpd {
     child: Child,
@@ -74,14 +87,45 @@ impl Smtpd {
     /// Starts on `port`, delivering into the Maildir `dir`.
     pub fn start_on(port: u16, dir: tempfile::TempDir) -> Smtpd {
         ensure_aiosmtpd();
-        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
-        let child = Command::new("/usr/bin/python3")
-            .args(["-m", "aiosmtpd", "-n", "-l"])
+        let mut cmd = Command::new("/usr/bin/python3");
+        cmd.args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{port}"))
             .args(["-c", "smtp_handlers.Picky"])
             // A path that does not exist yet: Python's Maildir makes its
             // tmp/new/cur only when it creates the directory itself.
-            .arg(dir.path().join("maildir"))
+            .arg(dir.path().join("maildir"));
+        Self::run(cmd, port, dir)
+    }
+
+    /// Starts a server that takes mail only over TLS (`Secure::StartTls`
+    /// or `Secure::Smtps`) and after signing in as `user`/`password`; its
+    /// certificate is signed by `tests/fixtures/tls/ca.pem` (see
+    /// `TEST_CA`), for `127.0.0.1` and `localhost`.
+    pub fn start_secure(mode: Secure, user: &str, password: &str) -> Smtpd {
+        ensure_aiosmtpd();
+        let port = free_port();
+        let dir = tempfile::tempdir().expect("maildir");
+        let tls = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls");
+        let mut cmd = Command::new("/usr/bin/python3");
+        cmd.arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/smtp_secure.py"
+        ))
+        .arg(match mode {
+            Secure::StartTls => "starttls",
+            Secure::Smtps => "smtps",
+        })
+        .arg(port.to_string())
+        .arg(dir.path().join("maildir"))
+        .arg(format!("{tls}/server.pem"))
+        .arg(format!("{tls}/server.key"))
+        .args([user, password]);
+        Self::run(cmd, port, dir)
+    }
+
+    fn run(mut cmd: Command, port: u16, dir: tempfile::TempDir) -> Smtpd {
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        let child = cmd
             .env("PYTHONPATH", fixtures)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
