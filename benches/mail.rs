@@ -11,6 +11,10 @@
 //!    status page's p50/p99 meanwhile, against the same page idle.
 //! 3. **Webhook burst**: 5,000 shipments as webhooks, 16 at a time; how
 //!    fast they are acknowledged and emailed, and the status page.
+//! 4. **"Email me my link" timing**: `POST /link` for an order number and
+//!    its email, the right number with a wrong email, and a number that
+//!    does not exist, interleaved, 200 each: p50 and p99 of each, which
+//!    should be alike (the answer must not tell them apart).
 //!
 //! Run with `cargo bench --bench mail`. It prints a table and asserts
 //! nothing: the numbers are a record (BENCHMARKS.md), not a test. Server,
@@ -207,6 +211,8 @@ fn serve(data: &std::path::Path, port: u16) -> (Proc, String) {
         .env("ORDER_STATUS_MAIL_EVENTS", "shipped")
         .env("ORDER_STATUS_LIMIT_PAGES", "1000000/s")
         .env("ORDER_STATUS_LIMIT_API", "1000000/s")
+        .env("ORDER_STATUS_LIMIT_LOOKUP", "1000000/s")
+        .env("ORDER_STATUS_MAIL_LINK_PER_ADDRESS", "1000000/s")
         .stdout(Stdio::piped())
         .spawn()
         .expect("server");
@@ -292,6 +298,7 @@ fn main() {
         latencies.sort();
         (idle, latencies)
     });
+    let link_timing = rt.block_on(link_timing(&client, &base));
     drop(server);
 
     // Phase 2: 10,000 shipments arrive while the site is down (an import
@@ -382,6 +389,15 @@ fn main() {
         WEBHOOK_BURST as f64 / ingest_time.as_secs_f64(),
         emailed_time.as_secs_f64()
     );
+    for (name, mut w) in link_timing {
+        w.sort();
+        println!(
+            "  POST /link, {name}: p50 {}  p99 {}  ({} requests)",
+            ms(pct(&w, 0.50)),
+            ms(pct(&w, 0.99)),
+            w.len()
+        );
+    }
     for (name, w) in [
         ("idle", &idle),
         ("while the 10,000 drain", &draining),
@@ -395,6 +411,37 @@ fn main() {
             ratio(w)
         );
     }
+}
+
+/// `POST /link` round trips for the three kinds of request, interleaved
+/// so that all three meet the same background.
+async fn link_timing(client: &reqwest::Client, base: &str) -> [(&'static str, Vec<Duration>); 3] {
+    let mut out = [
+        ("order and its email", Vec::new()),
+        ("a wrong email", Vec::new()),
+        ("no such order", Vec::new()),
+    ];
+    for i in 0..LATENCY_SAMPLES {
+        let number = (10_000 + i).to_string();
+        let requests = [
+            (number.clone(), format!("c{i}@mail.example.com")),
+            (number, format!("x{i}@mail.example.com")),
+            ((90_000_000 + i).to_string(), format!("c{i}@mail.example.com")),
+        ];
+        for (k, (order, email)) in requests.into_iter().enumerate() {
+            let t = Instant::now();
+            let res = client
+                .post(format!("{base}/link"))
+                .form(&[("order", order.as_str()), ("email", email.as_str())])
+                .send()
+                .await
+                .expect("POST /link");
+            assert_eq!(res.status(), 200);
+            res.bytes().await.expect("body");
+            out[k].1.push(t.elapsed());
+        }
+    }
+    out
 }
 
 /// A signed link to the status page of the last order (the link key is

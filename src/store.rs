@@ -27,7 +27,7 @@ use tantivy::directory::error::LockError;
 use tantivy::index::SegmentReader;
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{
-    DocAddress, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TERMINATED,
+    DocAddress, DocSet, Index, IndexReader, ReloadPolicy, Searcher, TERMINATED,
     TantivyDocument, TantivyError, Term,
 };
 use thiserror::Error;
@@ -191,21 +191,30 @@ impl Store {
         let writer_index = index.clone();
         let make_writer: writer::MakeWriter =
             Box::new(move || writer_index.writer_with_num_threads(threads, memory));
-        let writer: IndexWriter = make_writer().map_err(|e| match e {
-            TantivyError::LockFailure(LockError::LockBusy, _) => {
-                StoreError::Locked(data_dir.to_path_buf())
-            }
-            other => open_err(other.to_string()),
-        })?;
         let reader = manual_reader(&index).map_err(|e| open_err(e.to_string()))?;
         let (tx, rx) = mpsc::channel(256);
         let (thread_reader, thread_fields) = (Clone::clone(&reader), fields.clone());
         let hook = options.on_write.clone();
         let stats = Arc::new(CommitStats::default());
         let thread_stats = Arc::clone(&stats);
+        // The writer is made on its own thread, so that tantivy's indexing
+        // and merging threads, which it starts, share that thread's lower
+        // CPU priority (see `writer::lower_priority`).
+        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || {
+                writer::lower_priority();
+                let writer = match make_writer() {
+                    Ok(w) => {
+                        let _ = ready_tx.send(Ok(()));
+                        w
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
                 writer::run(
                     writer,
                     make_writer,
@@ -217,6 +226,14 @@ impl Store {
                 )
             })
             .map_err(|e| open_err(e.to_string()))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(TantivyError::LockFailure(LockError::LockBusy, _))) => {
+                return Err(StoreError::Locked(data_dir.to_path_buf()));
+            }
+            Ok(Err(other)) => return Err(open_err(other.to_string())),
+            Err(_) => return Err(open_err("the writer thread ended at start".into())),
+        }
         Ok(Store {
             reader,
             fields,
