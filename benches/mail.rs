@@ -426,7 +426,10 @@ async fn link_timing(client: &reqwest::Client, base: &str) -> [(&'static str, Ve
         let requests = [
             (number.clone(), format!("c{i}@mail.example.com")),
             (number, format!("x{i}@mail.example.com")),
-            ((90_000_000 + i).to_string(), format!("c{i}@mail.example.com")),
+            (
+                (90_000_000 + i).to_string(),
+                format!("c{i}@mail.example.com"),
+            ),
         ];
         for (k, (order, email)) in requests.into_iter().enumerate() {
             let t = Instant::now();

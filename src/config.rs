@@ -59,6 +59,29 @@ pub struct ShopConfig {
     pub url: Option<String>,
     /// The language of emails to shoppers whose order does not say theirs.
     pub language: Lang,
+    /// Where product images may come from (`https://cdn.shopify.com`):
+    /// the only image origins the pages' CSP allows besides the site.
+    pub image_origins: Vec<String>,
+}
+
+impl ShopConfig {
+    /// The image sources of the pages' CSP: the product image origins and
+    /// the logo's origin when it is on another site.
+    pub fn image_sources(&self) -> Vec<String> {
+        let mut sources = self.image_origins.clone();
+        let logo_origin = self
+            .logo_url
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok())
+            .filter(|u| matches!(u.scheme(), "https" | "http"))
+            .map(|u| u.origin().ascii_serialization());
+        if let Some(o) = logo_origin
+            && !sources.contains(&o)
+        {
+            sources.push(o);
+        }
+        sources
+    }
 }
 
 /// The whole configuration.
@@ -224,6 +247,7 @@ impl Default for Config {
                 logo_url: None,
                 url: None,
                 language: Lang::En,
+                image_origins: vec!["https://cdn.shopify.com".into()],
             },
         }
     }
@@ -294,6 +318,7 @@ struct FileShop {
     logo_url: Option<String>,
     url: Option<String>,
     language: Option<String>,
+    image_origins: Option<Vec<String>>,
 }
 
 /// The default config file, read when present.
@@ -386,6 +411,7 @@ impl Config {
                 logo_url: var("ORDER_STATUS_LOGO_URL"),
                 url: var("ORDER_STATUS_SHOP_URL"),
                 language: var("ORDER_STATUS_SHOP_LANGUAGE"),
+                image_origins: var("ORDER_STATUS_IMAGE_ORIGINS").map(|v| list(&v)),
             },
             mail: mail::FileMail::from_env(&var),
         })?;
@@ -433,7 +459,7 @@ impl Config {
             self.embed_origins = list
                 .iter()
                 .filter(|s| !s.trim().is_empty())
-                .map(|s| parse_origin(s))
+                .map(|s| parse_origin("embed_origins", s))
                 .collect::<Result<_, _>>()?;
         }
         if let Some(v) = f.sync_interval {
@@ -555,6 +581,13 @@ impl Config {
                 name: "shop.language".into(),
                 reason: format!("{v:?} is not a language the site speaks ({known})"),
             })?;
+        }
+        if let Some(list) = s.image_origins {
+            self.shop.image_origins = list
+                .iter()
+                .filter(|o| !o.trim().is_empty())
+                .map(|o| parse_origin("shop.image_origins", o))
+                .collect::<Result<_, _>>()?;
         }
         self.mail.apply(f.mail)?;
         Ok(())

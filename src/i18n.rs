@@ -16,6 +16,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
+use icu_experimental::displaynames::{DisplayNamesOptions, RegionDisplayNames};
+use icu_locale_core::Locale;
+use icu_locale_core::subtags::Region;
 use rust_decimal::Decimal;
 
 use crate::order::timeline::{Day, Headline, Problem, RefundState, WaitReason};
@@ -81,6 +84,16 @@ impl Lang {
 #[derive(Debug)]
 pub struct Catalog {
     texts: [HashMap<String, String>; 2],
+    regions: Regions,
+}
+
+/// Country names per language, from CLDR (ICU4X's compiled data).
+struct Regions([RegionDisplayNames; 2]);
+
+impl std::fmt::Debug for Regions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Regions(CLDR)")
+    }
 }
 
 const SOURCES: [&str; 2] = [
@@ -97,7 +110,13 @@ impl Catalog {
                 toml::from_str(src).map_err(|e| format!("locales/{}.toml: {e}", lang.code()))?;
             flatten("", &table, &mut texts[lang.index()]);
         }
-        Ok(Catalog { texts })
+        let names = |lang: Lang| {
+            let locale = Locale::try_from_str(lang.code()).map_err(|e| e.to_string())?;
+            RegionDisplayNames::try_new((&locale).into(), DisplayNamesOptions::default())
+                .map_err(|e| format!("CLDR country names for {}: {e}", lang.code()))
+        };
+        let regions = Regions([names(Lang::En)?, names(Lang::Sv)?]);
+        Ok(Catalog { texts, regions })
     }
 
     /// The keys of one language, sorted (for the completeness test).
@@ -147,6 +166,28 @@ impl I18n {
     /// The shared catalogue, for rendering another language's text.
     pub fn catalog(&self) -> Arc<Catalog> {
         Arc::clone(&self.catalog)
+    }
+
+    /// The name of the country with ISO code `code` (`SE`) in this
+    /// language: "Sweden", "Sverige".
+    pub fn country(&self, code: &str) -> Option<String> {
+        let region = Region::try_from_str(&code.trim().to_ascii_uppercase()).ok()?;
+        self.catalog.regions.0[self.lang.index()]
+            .of(region)
+            .map(str::to_string)
+    }
+
+    /// A country as a carrier scan gives it: a code (`DE`) named in this
+    /// language, anything else as it is.
+    pub fn country_or_name(&self, country: &str) -> String {
+        let c = country.trim();
+        if c.len() == 2
+            && c.bytes().all(|b| b.is_ascii_alphabetic())
+            && let Some(name) = self.country(c)
+        {
+            return name;
+        }
+        c.to_string()
     }
 
     /// The text for `key`; English if this language lacks it, the key
@@ -412,6 +453,15 @@ mod tests {
             chrono_tz::Europe::Stockholm,
             Arc::new(Catalog::load().expect("catalog")),
         )
+    }
+
+    #[test]
+    fn countries_are_named_in_the_pages_language_from_cldr() {
+        assert_eq!(i18n(Lang::En).country("SE").as_deref(), Some("Sweden"));
+        assert_eq!(i18n(Lang::Sv).country("se").as_deref(), Some("Sverige"));
+        assert_eq!(i18n(Lang::Sv).country("DE").as_deref(), Some("Tyskland"));
+        assert_eq!(i18n(Lang::En).country("QQ"), None);
+        assert_eq!(i18n(Lang::En).country("not a code"), None);
     }
 
     #[test]

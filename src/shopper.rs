@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
-use crate::order::timeline::Timeline;
-use crate::order::{CancelReason, FinancialStatus, Order, ReturnState};
+use crate::order::timeline::{Timeline, WaitReason};
+use crate::order::{CancelReason, FinancialStatus, FulfillmentDisplayStatus, Order, ReturnState};
 
 /// What a shopper sees of one order.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,14 +24,85 @@ pub struct ShopperView {
     /// Headline, steps, packages with tracking, items not shipped and why.
     pub timeline: Timeline,
     pub cancellation: Option<Cancellation>,
-    /// "Göteborg, Sweden": as precise as a shopper page gets.
-    pub destination: Option<String>,
+    /// City and country: as precise as a shopper page gets.
+    pub destination: Option<Destination>,
     /// `a***@example.se`; `None` for an order without an email.
     pub masked_email: Option<String>,
     pub payment: Payment,
+    /// Every line of the order and where each unit of it is.
+    pub items: Vec<ItemView>,
     pub returns: Vec<ReturnView>,
     /// Refunds with an amount (a zero refund is a restock, not money).
     pub refunds: Vec<RefundLine>,
+}
+
+/// Where the order goes, without the street.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Destination {
+    pub city: Option<String>,
+    /// ISO 3166 code (`SE`): renderers name it in the page's language.
+    pub country_code: Option<String>,
+    /// The name Shopify gave, for when the code is missing or unknown.
+    pub country: Option<String>,
+}
+
+impl Destination {
+    /// "Göteborg, Sverige", with `country_name` naming a country code.
+    pub fn text(&self, country_name: impl Fn(&str) -> Option<String>) -> String {
+        let country = self
+            .country_code
+            .as_deref()
+            .and_then(country_name)
+            .or_else(|| self.country.clone());
+        [self.city.clone(), country]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// One line of the order, as the shopper sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemView {
+    pub title: String,
+    pub variant_title: Option<String>,
+    /// As ordered.
+    pub quantity: u32,
+    /// Per unit, in the order's currency.
+    pub price: Option<Decimal>,
+    /// An `https://` URL or a path on this site; see
+    /// [`ShopperView::keep_images_from`].
+    pub image: Option<String>,
+    /// Where the units are: they add up to `quantity` (returns aside,
+    /// which are units that were delivered first).
+    pub places: Vec<ItemPlace>,
+}
+
+/// Some units of a line, and where they are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemPlace {
+    pub quantity: u32,
+    pub place: Place,
+}
+
+/// Where units of a line are.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Place {
+    /// In "Package `number` of `of`", which is at `status`.
+    Package {
+        number: usize,
+        of: usize,
+        status: FulfillmentDisplayStatus,
+    },
+    /// Not shipped, and why.
+    Waiting(WaitReason),
+    /// Sent back (or on the way back), in a return at this state.
+    Returned(ReturnState),
+    /// Taken off the order (refunded or edited out).
+    Removed,
+    /// Nothing to ship: a download, a gift card.
+    NoShipping,
 }
 
 /// Why an order was cancelled and what happened to the money.
@@ -71,6 +142,23 @@ pub struct Payment {
     pub total: Option<Decimal>,
     /// `None` when the refunds add up to an impossible amount.
     pub refunded: Option<Decimal>,
+    pub subtotal: Option<Decimal>,
+    pub shipping: Option<Decimal>,
+    /// "Standard", "Express"; the shipping line's title.
+    pub shipping_method: Option<String>,
+    /// As a positive amount taken off.
+    pub discounts: Option<Decimal>,
+    pub taxes: Option<Decimal>,
+}
+
+impl Payment {
+    /// What the shopper paid after refunds, when something was refunded.
+    pub fn net(&self) -> Option<Decimal> {
+        match (self.total, self.refunded) {
+            (Some(t), Some(r)) if !r.is_zero() => Some((t - r).max(Decimal::ZERO)),
+            _ => None,
+        }
+    }
 }
 
 /// One return, as the shopper sees it.
@@ -118,7 +206,19 @@ impl ShopperView {
                 currency: order.currency.clone(),
                 total: order.total_price,
                 refunded: order.refunded_amount(),
+                subtotal: order.subtotal_price,
+                shipping: order.total_shipping,
+                shipping_method: order
+                    .shipping_method
+                    .clone()
+                    .filter(|m| !m.trim().is_empty()),
+                discounts: order
+                    .total_discounts
+                    .filter(|d| !d.is_zero())
+                    .map(|d| d.abs()),
+                taxes: order.total_tax,
             },
+            items: Vec::new(),
             returns: order
                 .returns
                 .iter()
@@ -156,7 +256,105 @@ impl ShopperView {
                 })
                 .collect(),
         }
+        .with_items(order)
     }
+
+    fn with_items(mut self, order: &Order) -> ShopperView {
+        self.items = order
+            .line_items
+            .iter()
+            .map(|li| {
+                let mut places = Vec::new();
+                if !li.requires_shipping {
+                    places.push(ItemPlace {
+                        quantity: li.live_quantity(),
+                        place: Place::NoShipping,
+                    });
+                }
+                for p in &self.timeline.packages {
+                    let n: u32 = p
+                        .items
+                        .iter()
+                        .filter(|it| it.id == li.id)
+                        .map(|it| it.quantity)
+                        .sum();
+                    if n > 0 {
+                        places.push(ItemPlace {
+                            quantity: n,
+                            place: Place::Package {
+                                number: p.number,
+                                of: p.of,
+                                status: p.status.clone(),
+                            },
+                        });
+                    }
+                }
+                for w in self
+                    .timeline
+                    .waiting
+                    .iter()
+                    .filter(|w| w.line_item_id == li.id)
+                {
+                    places.push(ItemPlace {
+                        quantity: w.quantity,
+                        place: Place::Waiting(w.reason.clone()),
+                    });
+                }
+                let removed = li.quantity.saturating_sub(li.live_quantity());
+                if removed > 0 {
+                    places.push(ItemPlace {
+                        quantity: removed,
+                        place: Place::Removed,
+                    });
+                }
+                for r in &order.returns {
+                    let n: u32 = r
+                        .line_items
+                        .iter()
+                        .filter(|it| it.line_item_id == li.id)
+                        .map(|it| it.quantity)
+                        .sum();
+                    if n > 0
+                        && r.status != ReturnState::Declined
+                        && r.status != ReturnState::Canceled
+                    {
+                        places.push(ItemPlace {
+                            quantity: n,
+                            place: Place::Returned(r.status.clone()),
+                        });
+                    }
+                }
+                ItemView {
+                    title: li.title.clone(),
+                    variant_title: li.variant_title.clone().filter(|v| !v.trim().is_empty()),
+                    quantity: li.quantity,
+                    price: li.price,
+                    image: li.image_url.clone().filter(|u| is_image_url(u)),
+                    places,
+                }
+            })
+            .collect();
+        self
+    }
+
+    /// Drops the images that do not come from this site or one of
+    /// `origins` (the CSP would block them anyway; a broken image is
+    /// worse than none).
+    pub fn keep_images_from(&mut self, origins: &[String]) {
+        for item in &mut self.items {
+            item.image = item.image.take().filter(|u| {
+                u.starts_with('/')
+                    || url::Url::parse(u)
+                        .is_ok_and(|p| origins.contains(&p.origin().ascii_serialization()))
+            });
+        }
+    }
+}
+
+/// An `https://` URL or a path on this site (`/…`, not `//host`).
+fn is_image_url(u: &str) -> bool {
+    let u = u.trim();
+    (u.starts_with('/') && !u.starts_with("//")) || (u.starts_with("https://") && u.len() > 8)
 }
 
 fn cancellation(order: &Order) -> Cancellation {
@@ -173,15 +371,20 @@ fn cancellation(order: &Order) -> Cancellation {
     Cancellation { reason, money }
 }
 
-fn destination(order: &Order) -> Option<String> {
+fn destination(order: &Order) -> Option<Destination> {
     let a = order.shipping_address.as_ref()?;
-    let parts: Vec<&str> = [a.city.as_deref(), a.country.as_deref()]
-        .into_iter()
-        .flatten()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
-    (!parts.is_empty()).then(|| parts.join(", "))
+    let clean = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let d = Destination {
+        city: clean(&a.city),
+        country_code: clean(&a.country_code).filter(|c| c.len() == 2),
+        country: clean(&a.country),
+    };
+    (d.city.is_some() || d.country_code.is_some() || d.country.is_some()).then_some(d)
 }
 
 /// `anna.lindqvist@example.se` -> `a***@example.se`.
@@ -199,6 +402,80 @@ pub fn mask_email(email: &str) -> String {
 mod tests {
     use super::*;
     use crate::ingest::demo;
+
+    #[test]
+    fn every_unit_of_a_line_has_a_place() {
+        let now = Utc::now();
+        let mut order = demo::order(7, 0, now, "demo.example");
+        order.cancelled_at = None;
+        order.financial_status = FinancialStatus::Paid;
+        order.fulfillment_status = crate::order::FulfillmentStatus::PartiallyFulfilled;
+        order.fulfillment_orders.clear();
+        order.returns.clear();
+        order.line_items.truncate(1);
+        let li = &mut order.line_items[0];
+        li.quantity = 4;
+        li.current_quantity = Some(3);
+        li.requires_shipping = true;
+        li.image_url = Some("https://evil.example/pixel.gif".into());
+        let id = li.id;
+        order.fulfillments = vec![
+            serde_json::from_value(serde_json::json!({
+                "id": 9, "status": "success", "shipment_status": "delivered",
+                "line_items": [{"id": id, "title": "Mug", "quantity": 2}]
+            }))
+            .expect("fulfillment"),
+        ];
+        let mut v = ShopperView::of(&order, now, chrono_tz::Europe::Stockholm);
+        let places: Vec<(u32, &Place)> = v.items[0]
+            .places
+            .iter()
+            .map(|p| (p.quantity, &p.place))
+            .collect();
+        assert_eq!(
+            places,
+            vec![
+                (
+                    2,
+                    &Place::Package {
+                        number: 1,
+                        of: 1,
+                        status: FulfillmentDisplayStatus::Delivered
+                    }
+                ),
+                (1, &Place::Waiting(WaitReason::Preparing)),
+                (1, &Place::Removed),
+            ]
+        );
+        // An image from an origin the shop did not allow is dropped.
+        assert!(v.items[0].image.is_some());
+        v.keep_images_from(&["https://cdn.shopify.com".into()]);
+        assert_eq!(v.items[0].image, None);
+    }
+
+    #[test]
+    fn the_summary_nets_out_refunds() {
+        let p = Payment {
+            status: FinancialStatus::PartiallyRefunded,
+            currency: "SEK".into(),
+            total: Some(Decimal::new(50000, 2)),
+            refunded: Some(Decimal::new(12000, 2)),
+            subtotal: None,
+            shipping: None,
+            shipping_method: None,
+            discounts: None,
+            taxes: None,
+        };
+        assert_eq!(p.net(), Some(Decimal::new(38000, 2)));
+        assert_eq!(
+            Payment {
+                refunded: Some(Decimal::ZERO),
+                ..p.clone()
+            }
+            .net(),
+            None
+        );
+    }
 
     #[test]
     fn emails_are_masked() {
@@ -222,7 +499,9 @@ mod tests {
         }))
         .expect("refund")];
         let v = ShopperView::of(&order, now, chrono_tz::Europe::Stockholm);
-        assert_eq!(v.destination.as_deref(), Some("Sweden"));
+        let to = v.destination.expect("a country");
+        assert_eq!(to.city, None);
+        assert_eq!(to.text(|_| None), "Sweden");
         assert_eq!(v.masked_email, None);
         assert!(v.refunds.is_empty());
     }

@@ -27,8 +27,8 @@ use tantivy::directory::error::LockError;
 use tantivy::index::SegmentReader;
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{
-    DocAddress, DocSet, Index, IndexReader, ReloadPolicy, Searcher, TERMINATED,
-    TantivyDocument, TantivyError, Term,
+    DocAddress, DocSet, Index, IndexReader, ReloadPolicy, Searcher, TERMINATED, TantivyDocument,
+    TantivyError, Term,
 };
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot};

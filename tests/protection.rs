@@ -258,6 +258,53 @@ async fn every_response_carries_the_security_headers() {
 }
 
 #[tokio::test]
+async fn images_come_only_from_the_site_and_the_shops_image_origins() {
+    let csp = |server: &Server| {
+        let server_url = server.url("/");
+        async move {
+            let res = client().get(server_url).send().await.expect("get");
+            let csp = res.headers()["content-security-policy"]
+                .to_str()
+                .expect("ascii")
+                .to_string();
+            csp.split(';')
+                .map(str::trim)
+                .find(|d| d.starts_with("img-src"))
+                .expect("an img-src")
+                .to_string()
+        }
+    };
+    let server = Server::start(&[]);
+    assert_eq!(csp(&server).await, "img-src 'self' https://cdn.shopify.com");
+    // The demo's pictures are on the site itself, and shown.
+    let (name, email) = server.samples[0].clone();
+    let (_, html) = server.page(&server.status_path(&name, &email).await).await;
+    assert!(html.contains("src=\"/demo/products/"), "demo pictures");
+    let server = Server::start(&[
+        (
+            "ORDER_STATUS_IMAGE_ORIGINS",
+            "https://images.shop.example, https://cdn.shopify.com/",
+        ),
+        ("ORDER_STATUS_LOGO_URL", "https://brand.example/logo.svg"),
+    ]);
+    assert_eq!(
+        csp(&server).await,
+        "img-src 'self' https://images.shop.example https://cdn.shopify.com https://brand.example"
+    );
+    // Not an origin: start-up stops, naming the setting.
+    let dir = tempfile::tempdir().expect("dir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_order-status"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("ORDER_STATUS_IMAGE_ORIGINS", "cdn.shopify.com/files")
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("shop.image_origins"), "{err}");
+}
+
+#[tokio::test]
 async fn hsts_only_when_served_over_https() {
     let server = Server::start(&[]);
     let res = client().get(server.url("/")).send().await.expect("get");

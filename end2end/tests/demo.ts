@@ -8,7 +8,13 @@ import * as path from "node:path";
 const root = path.resolve(__dirname, "../..");
 const bin = path.resolve(root, process.env.ORDER_STATUS_BIN ?? "target/debug/order-status");
 
-export type DemoOrder = { name: string; number: string; email: string };
+export type DemoOrder = {
+  name: string;
+  number: string;
+  email: string;
+  city: string;
+  countryCode: string;
+};
 
 let cache: DemoOrder[] | undefined;
 
@@ -23,7 +29,13 @@ export function demoOrders(): DemoOrder[] {
       .trim()
       .split("\n")
       .map((line) => JSON.parse(line))
-      .map((o) => ({ name: o.name, number: String(o.order_number), email: o.email }));
+      .map((o) => ({
+        name: o.name,
+        number: String(o.order_number),
+        email: o.email,
+        city: o.shipping_address?.city ?? "",
+        countryCode: o.shipping_address?.country_code ?? "",
+      }));
   }
   return cache;
 }

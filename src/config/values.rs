@@ -185,7 +185,7 @@ pub(super) fn list(v: &str) -> Vec<String> {
 }
 
 /// `https://shop.example.com` (scheme, host, optional port; no path).
-pub(super) fn parse_origin(s: &str) -> Result<String, ConfigError> {
+pub(super) fn parse_origin(name: &str, s: &str) -> Result<String, ConfigError> {
     let s = s.trim().trim_end_matches('/');
     let rest = s
         .strip_prefix("https://")
@@ -199,7 +199,7 @@ pub(super) fn parse_origin(s: &str) -> Result<String, ConfigError> {
         Ok(s.to_ascii_lowercase())
     } else {
         Err(ConfigError::Invalid {
-            name: "embed_origins".into(),
+            name: name.into(),
             reason: format!("{s:?} is not an origin such as https://shop.example.com"),
         })
     }

@@ -301,8 +301,25 @@ fn build(rng: &mut Rng, index: u64, scenario: Scenario, now: DateTime<Utc>, shop
         .iter()
         .map(|li| li.price.unwrap_or_default() * Decimal::from(li.quantity))
         .sum();
-    let tax = (subtotal * Decimal::new(20, 2)).round_dp(2);
-    let total = subtotal + tax;
+    // Shipping and discounts follow from the order's id, not the random
+    // stream, so that adding them left every other demo fact as it was.
+    let ships = line_items.iter().any(|li| li.requires_shipping);
+    let (method, shipping_usd_cents) = if id.is_multiple_of(5) {
+        ("Express", 1490)
+    } else {
+        ("Standard", 490)
+    };
+    let shipping = ships.then(|| {
+        let cents = shipping_usd_cents * country.price_pct / 100;
+        money((cents / 100) * 100 + 90)
+    });
+    let discount = if id.is_multiple_of(7) {
+        (subtotal * Decimal::new(10, 2)).round_dp(2)
+    } else {
+        Decimal::ZERO
+    };
+    let tax = ((subtotal - discount) * Decimal::new(20, 2)).round_dp(2);
+    let total = subtotal - discount + shipping.unwrap_or_default() + tax;
 
     let mut o = Order {
         shop: shop.to_string(),
@@ -317,11 +334,11 @@ fn build(rng: &mut Rng, index: u64, scenario: Scenario, now: DateTime<Utc>, shop
         shop_currency: None,
         shop_total_price: None,
         customer_locale: None,
-        shipping_method: None,
-        total_shipping: None,
+        shipping_method: ships.then(|| method.to_string()),
+        total_shipping: shipping,
         subtotal_price: Some(subtotal),
         total_tax: Some(tax),
-        total_discounts: Some(Decimal::ZERO),
+        total_discounts: Some(discount),
         total_price: Some(total),
         created_at: Some(created),
         processed_at: Some(created),
@@ -600,7 +617,7 @@ fn line_item(
         quantity: if rng.chance(15) { 2 } else { 1 },
         current_quantity: None,
         price: Some(money(cents)),
-        image_url: None,
+        image_url: Some(format!("/demo/products/{}.svg", p.sku.to_ascii_lowercase())),
         requires_shipping: ship,
     }
 }
@@ -741,6 +758,70 @@ mod tests {
             o.fulfillments[0].location_name,
             o.fulfillments[1].location_name
         );
+    }
+
+    /// What a shopper could check against a map and a calendar, for
+    /// 10,000 generated orders: scans in time order along the route from
+    /// the warehouse through a hub to the shopper's city, the last mile
+    /// in that city, refunds after the payment, returns after delivery.
+    #[test]
+    fn demo_parcels_could_happen() {
+        use TrackingStatus as T;
+        let now = now();
+        for i in 0..10_000 {
+            let o = order(11, i, now, "demo.example");
+            let to = o.shipping_address.as_ref().expect("an address");
+            let city = to.city.as_deref().expect("a city");
+            let country = COUNTRIES
+                .iter()
+                .find(|c| Some(c.code) == to.country_code.as_deref())
+                .expect("a demo country");
+            let paid = o.processed_at.or(o.created_at).expect("placed");
+            for f in &o.fulfillments {
+                let (_, warehouse, _) = LOCATIONS
+                    .iter()
+                    .find(|(name, _, _)| Some(*name) == f.location_name.as_deref())
+                    .expect("a demo warehouse");
+                let times: Vec<_> = f.events.iter().map(|e| e.happened_at).collect();
+                assert!(times.is_sorted(), "#{i}: scans out of order");
+                assert!(
+                    times.iter().all(|t| *t <= Some(now)),
+                    "#{i}: a scan in the future"
+                );
+                assert!(
+                    f.created_at >= Some(paid),
+                    "#{i}: shipped before it was placed"
+                );
+                for e in &f.events {
+                    let at = e.city.as_deref().expect("a city");
+                    match e.status {
+                        T::LabelPrinted | T::CarrierPickedUp => {
+                            assert_eq!(at, *warehouse, "#{i}: {:?}", e.status)
+                        }
+                        T::InTransit | T::Delayed => {
+                            assert_eq!(at, country.hub, "#{i}: {:?}", e.status)
+                        }
+                        _ => {
+                            assert_eq!(at, city, "#{i}: {:?} away from the shopper", e.status);
+                            assert_eq!(e.country.as_deref(), Some(country.code), "#{i}");
+                        }
+                    }
+                }
+            }
+            for r in &o.refunds {
+                assert!(
+                    r.at().is_none_or(|t| t >= paid),
+                    "#{i}: refunded before paid"
+                );
+            }
+            let delivered = o.fulfillments.iter().filter_map(|f| f.delivered_at).min();
+            for r in &o.returns {
+                let (Some(asked), Some(delivered)) = (r.created_at, delivered) else {
+                    panic!("#{i}: a return of an order never delivered");
+                };
+                assert!(asked >= delivered, "#{i}: returned before delivery");
+            }
+        }
     }
 
     #[test]

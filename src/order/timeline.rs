@@ -144,6 +144,8 @@ pub enum WaitReason {
 /// An item (or part of a line) that has not shipped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WaitingItem {
+    /// The order line it is (part of).
+    pub line_item_id: u64,
     pub title: String,
     pub variant_title: Option<String>,
     pub quantity: u32,
@@ -450,6 +452,7 @@ fn waiting_items(
                 }
             };
             Some(WaitingItem {
+                line_item_id: li.id,
                 title: li.title.clone(),
                 variant_title: li.variant_title.clone(),
                 quantity: left,

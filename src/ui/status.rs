@@ -1,8 +1,8 @@
 //! The status page at `/status/{token}`: what a shopper sees of an order.
 //!
 //! Top to bottom: the headline and step indicator, a cancellation banner
-//! when cancelled, a card per package, items not shipped yet, payment,
-//! returns and refunds, help, and a box with the page's own link. It
+//! when cancelled, a card per package, every item with where its units
+//! are, payment with the order summary, returns and refunds, help, and a box with the page's own link. It
 //! renders a [`ShopperView`], which holds the privacy rules; an invalid
 //! link gets the lookup form instead (`link_invalid_page`).
 
@@ -12,8 +12,9 @@ use leptos::prelude::*;
 use super::lookup::{LookupForm, LookupFormView, LookupNotice};
 use super::{Page, ShopHeader, chrome};
 use crate::i18n::I18n;
-use crate::order::timeline::{Package, Step, StepKind, StepStatus, Timeline};
-use crate::shopper::{Cancellation, Payment, RefundLine, ReturnView, ShopperView};
+use crate::order::timeline::{Package, Step, StepKind, StepStatus};
+use crate::shopper::{Cancellation, ItemView, Payment, Place, RefundLine, ReturnView, ShopperView};
+use rust_decimal::Decimal;
 
 /// The page of one order, opened by a valid link (`link`, valid until
 /// `expires`).
@@ -111,7 +112,8 @@ pub(crate) fn ShopperSections(view: ShopperView, preview: bool) -> impl IntoView
         view! { <h1 id="order-title">{order_title}</h1> }.into_any()
     };
     let cancelled = view.cancellation.as_ref().map(|c| cancel_banner(&i, c));
-    let to = view.destination.clone().map(|place| {
+    let to = view.destination.clone().map(|d| {
+        let place = d.text(|code| i.country(code));
         view! { <p class="meta">{i.tf("status.shipping_to", &[("place", &place)])}</p> }
     });
     let email = view.masked_email.clone().map(|masked| {
@@ -122,7 +124,7 @@ pub(crate) fn ShopperSections(view: ShopperView, preview: bool) -> impl IntoView
         .iter()
         .map(|p| package_card(&i, p))
         .collect_view();
-    let waiting = waiting_section(&i, timeline);
+    let items = items_section(&i, &view.items, &view.payment.currency);
     let payment = payment_section(&i, &view.payment);
     let returns = returns_section(&i, &view.returns, &view.refunds, &view.payment.currency);
     let help = help_section(&i, cx.support_email.as_deref(), &view.name);
@@ -139,7 +141,7 @@ pub(crate) fn ShopperSections(view: ShopperView, preview: bool) -> impl IntoView
             {email}
         </section>
         {packages}
-        {waiting}
+        {items}
         {payment}
         {returns}
         {help}
@@ -268,7 +270,8 @@ fn package_card(i: &I18n, p: &Package) -> impl IntoView + use<> {
             .events
             .iter()
             .map(|e| {
-                let place = [e.city.as_deref(), e.country.as_deref()]
+                let country = e.country.as_deref().map(|c| i.country_or_name(c));
+                let place = [e.city.clone(), country]
                     .into_iter()
                     .flatten()
                     .collect::<Vec<_>>()
@@ -326,43 +329,153 @@ fn item_row(
     }
 }
 
-fn waiting_section(i: &I18n, t: &Timeline) -> Option<impl IntoView + use<>> {
-    if t.waiting.is_empty() {
+/// Every line with its picture, price and where its units are, so that
+/// "2 of 3 items shipped" is never a puzzle.
+fn items_section(i: &I18n, items: &[ItemView], currency: &str) -> Option<impl IntoView + use<>> {
+    if items.is_empty() {
         return None;
     }
-    let rows = t
-        .waiting
+    let rows = items
         .iter()
-        .map(|w| {
-            let why = i.wait_reason(&w.reason);
-            item_row(
-                i,
-                &w.title,
-                w.variant_title.as_deref(),
-                w.quantity,
-                Some(why),
-            )
+        .map(|it| {
+            // Fixed size, so nothing moves while it loads; an empty box of
+            // the same size when there is no picture keeps the lines aligned.
+            let thumb = match &it.image {
+                Some(src) => view! {
+                    <img class="thumb" src=src.clone() alt=it.title.clone() width="56" height="56"
+                        loading="lazy" decoding="async" />
+                }
+                .into_any(),
+                None => view! { <span class="thumb none" aria-hidden="true"></span> }.into_any(),
+            };
+            let variant = it
+                .variant_title
+                .clone()
+                .map(|v| view! { <span class="variant">{v}</span> });
+            let price = it.price.map(|p| {
+                view! { <span class="price">{i.tf("items.each", &[("price", &i.money(p, currency))])}</span> }
+            });
+            let places = it
+                .places
+                .iter()
+                .map(|p| {
+                    let text = place_text(i, &p.place);
+                    let n = p.quantity.to_string();
+                    let line = i.tf("items.units", &[("n", &n), ("where", &text)]);
+                    match &p.place {
+                        Place::Package { number, .. } => {
+                            let href = format!("#package-{number}");
+                            view! { <li><a href=href>{line}</a></li> }.into_any()
+                        }
+                        _ => view! { <li>{line}</li> }.into_any(),
+                    }
+                })
+                .collect_view();
+            view! {
+                <li class="line">
+                    {thumb}
+                    <div class="line-body">
+                        <span class="title">{it.title.clone()}</span>
+                        {variant}
+                        <span class="qty">{i.tf("status.qty", &[("n", &it.quantity.to_string())])}</span>
+                        {price}
+                        <ul class="places">{places}</ul>
+                    </div>
+                </li>
+            }
         })
         .collect_view();
     Some(view! {
-        <section class="card waiting" aria-labelledby="waiting-title">
-            <h2 id="waiting-title">{i.t("waiting.title")}</h2>
-            <ul class="items">{rows}</ul>
+        <section class="card lines" aria-labelledby="items-title">
+            <h2 id="items-title">{i.t("items.title")}</h2>
+            <ul class="lines">{rows}</ul>
         </section>
     })
+}
+
+fn place_text(i: &I18n, place: &Place) -> String {
+    match place {
+        Place::Package { of: 1, status, .. } => i.tf(
+            "items.shipped",
+            &[("status", &i.enum_text("shipment", status.as_str(), &[]))],
+        ),
+        Place::Package { number, of, status } => i.tf(
+            "items.in_package",
+            &[
+                ("number", &number.to_string()),
+                ("of", &of.to_string()),
+                ("status", &i.enum_text("shipment", status.as_str(), &[])),
+            ],
+        ),
+        Place::Waiting(reason) => i.tf("items.waiting", &[("reason", &i.wait_reason(reason))]),
+        Place::Returned(state) => i.tf(
+            "items.returned",
+            &[("state", &i.enum_text("returns", state.as_str(), &[]))],
+        ),
+        Place::Removed => i.t("items.removed"),
+        Place::NoShipping => i.t("items.no_shipping"),
+    }
 }
 
 fn payment_section(i: &I18n, p: &Payment) -> impl IntoView + use<> {
     let refunded = i.money_or_unavailable(p.refunded, &p.currency);
     let text = i.enum_text("payment", p.status.as_str(), &[("amount", &refunded)]);
-    let total = p
-        .total
-        .map(|t| view! { <p class="meta">{i.tf("payment.total", &[("amount", &i.money(t, &p.currency))])}</p> });
+    let money = |d: Decimal| i.money(d, &p.currency);
+    let shipping_label = match &p.shipping_method {
+        Some(m) => i.tf("payment.shipping_method", &[("method", m)]),
+        None => i.t("payment.shipping"),
+    };
+    // Shopify's order summary: what was bought, then what was paid.
+    let total = Some("total");
+    let rows: Vec<(String, String, Option<&'static str>)> = [
+        (i.t("payment.subtotal"), p.subtotal.map(money), None),
+        (shipping_label, p.shipping.map(money), None),
+        (
+            i.t("payment.discounts"),
+            p.discounts.map(|d| format!("−{}", money(d))),
+            None,
+        ),
+        (i.t("payment.taxes"), p.taxes.map(money), None),
+        (i.t("payment.total_label"), p.total.map(money), total),
+        (
+            i.t("payment.refunded"),
+            p.refunded
+                .filter(|r| !r.is_zero())
+                .map(|r| format!("−{}", money(r))),
+            None,
+        ),
+        (i.t("payment.net"), p.net().map(money), total),
+    ]
+    .into_iter()
+    .filter_map(|(label, value, class)| value.map(|v| (label, v, class)))
+    .collect();
+    let summary = (!rows.is_empty()).then(|| {
+        let rows = rows
+            .into_iter()
+            .map(|(label, value, class)| match class {
+                Some(class) => view! {
+                    <div class=class>
+                        <dt>{label}</dt>
+                        <dd>{value}</dd>
+                    </div>
+                }
+                .into_any(),
+                None => view! {
+                    <div>
+                        <dt>{label}</dt>
+                        <dd>{value}</dd>
+                    </div>
+                }
+                .into_any(),
+            })
+            .collect_view();
+        view! { <dl class="totals">{rows}</dl> }
+    });
     view! {
         <section class="card payment" aria-labelledby="payment-title">
             <h2 id="payment-title">{i.t("payment.title")}</h2>
             <p>{text}</p>
-            {total}
+            {summary}
         </section>
     }
 }

@@ -192,7 +192,10 @@ fn view(i: &I18n, v: &ShopperView, expires: DateTime<Utc>) -> StatusView {
             .as_ref()
             .and_then(|c| c.reason.as_ref())
             .map(|r| r.as_str().to_string()),
-        shipping_to: v.destination.clone(),
+        shipping_to: v
+            .destination
+            .as_ref()
+            .map(|d| d.text(|code| i.country(code))),
         email: v.masked_email.clone(),
         packages: t.packages.iter().map(|p| package(i, p)).collect(),
         not_shipped: t

@@ -15,6 +15,9 @@ pub(super) struct Country {
     pub(super) streets: &'static [&'static str],
     pub(super) carriers: &'static [Carrier],
     pub(super) phone_prefix: &'static str,
+    /// The carriers' national sorting hub: parcels into or across the
+    /// country pass through it.
+    pub(super) hub: &'static str,
 }
 
 pub(super) struct Carrier {
@@ -99,6 +102,7 @@ pub(super) const COUNTRIES: &[Country] = &[
         ],
         carriers: &[POSTNORD, DHL],
         phone_prefix: "+4670",
+        hub: "Jönköping",
     },
     Country {
         code: "US",
@@ -134,6 +138,7 @@ pub(super) const COUNTRIES: &[Country] = &[
         ],
         carriers: &[UPS, USPS],
         phone_prefix: "+1555",
+        hub: "Louisville",
     },
     Country {
         code: "GB",
@@ -161,6 +166,7 @@ pub(super) const COUNTRIES: &[Country] = &[
         ],
         carriers: &[ROYAL_MAIL, DPD],
         phone_prefix: "+447700",
+        hub: "Coventry",
     },
     Country {
         code: "DE",
@@ -194,6 +200,7 @@ pub(super) const COUNTRIES: &[Country] = &[
         ],
         carriers: &[DHL, DPD],
         phone_prefix: "+49151",
+        hub: "Hanover",
     },
     Country {
         code: "FR",
@@ -221,6 +228,7 @@ pub(super) const COUNTRIES: &[Country] = &[
         ],
         carriers: &[COLISSIMO, DPD],
         phone_prefix: "+33612",
+        hub: "Roissy-en-France",
     },
 ];
 
@@ -326,6 +334,7 @@ pub(super) const GIFT_CARD: Product = Product {
     variants: &["50"],
 };
 
+/// Warehouses: name, city, country code.
 pub(super) const LOCATIONS: &[(&str, &str, &str)] = &[
     ("Main warehouse", "Borås", "SE"),
     ("Partner warehouse", "Leipzig", "DE"),

@@ -63,23 +63,14 @@ pub(super) fn shipment(
     let span = (now - shipped).num_minutes().max(path.len() as i64 * 60);
     let step = span / (path.len() as i64 + 1);
     let tracking = format!("{}{:010}", carrier.prefix, rng.below(10_000_000_000));
-    let cities = [
-        LOCATIONS[location % LOCATIONS.len()].1,
-        "Jönköping",
-        "Hamburg",
-        o.shipping_address
-            .as_ref()
-            .and_then(|a| a.city.as_deref())
-            .unwrap_or("Stockholm"),
-    ];
+    let route = Route::of(o, location);
     let eta = now + rng.hours(20, 24 * 5);
     let mut events = Vec::new();
     let mut at = shipped;
     for (n, status) in path.iter().enumerate() {
         at += Duration::minutes(step.max(30) - rng.below(20) as i64);
         let at = at.min(now);
-        // From the warehouse to the shopper's city, whatever the path's length.
-        let city = cities[n * (cities.len() - 1) / (path.len() - 1).max(1)];
+        let (city, country) = route.stop(status);
         let late = matches!(
             status,
             TrackingStatus::InTransit | TrackingStatus::Delayed | TrackingStatus::CarrierPickedUp
@@ -91,11 +82,7 @@ pub(super) fn shipment(
             message: Some(event_message(status).to_string()),
             city: Some(city.to_string()),
             province: None,
-            country: o
-                .shipping_address
-                .as_ref()
-                .and_then(|a| a.country.clone())
-                .filter(|_| n + 1 == path.len()),
+            country: Some(country.to_string()),
             estimated_delivery_at: late.then_some(eta),
         });
     }
@@ -133,6 +120,62 @@ pub(super) fn shipment(
             .collect(),
         events,
     }
+}
+
+/// The way a parcel travels: picked up at the warehouse, sorted at the
+/// hub of the warehouse's country and, abroad, at the destination
+/// country's hub, then delivered (or left at a pickup point) in the
+/// shopper's own city.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Route {
+    pub(super) warehouse: (&'static str, &'static str),
+    pub(super) hub: (&'static str, &'static str),
+    pub(super) destination: (&'static str, &'static str),
+}
+
+impl Route {
+    pub(super) fn of(o: &Order, location: usize) -> Route {
+        let (_, city, code) = LOCATIONS[location % LOCATIONS.len()];
+        let from = country_of(code);
+        let to = o
+            .shipping_address
+            .as_ref()
+            .and_then(|a| a.country_code.as_deref())
+            .map_or(from, country_of);
+        let dest_city = o
+            .shipping_address
+            .as_ref()
+            .and_then(|a| a.city.as_deref())
+            .and_then(|c| to.cities.iter().find(|(n, _)| *n == c))
+            .map_or(to.cities[0].0, |(n, _)| *n);
+        Route {
+            warehouse: (city, from.code),
+            // Abroad, the last sorting before the van is the destination
+            // country's hub; at home, the national one.
+            hub: (to.hub, to.code),
+            destination: (dest_city, to.code),
+        }
+    }
+
+    /// Where a scan of `status` happens: city and country code (as a
+    /// carrier gives it; the page names it in the shopper's language).
+    pub(super) fn stop(&self, status: &TrackingStatus) -> (&'static str, &'static str) {
+        use TrackingStatus as T;
+        match status {
+            T::LabelPrinted | T::LabelPurchased | T::CarrierPickedUp | T::Confirmed => {
+                self.warehouse
+            }
+            T::InTransit | T::Delayed => self.hub,
+            _ => self.destination,
+        }
+    }
+}
+
+fn country_of(code: &str) -> &'static Country {
+    COUNTRIES
+        .iter()
+        .find(|c| c.code == code)
+        .unwrap_or(&COUNTRIES[0])
 }
 
 pub(super) fn event_message(s: &TrackingStatus) -> &'static str {

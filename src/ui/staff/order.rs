@@ -285,7 +285,8 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
                     .events
                     .iter()
                     .map(|e| {
-                        let place = [e.city.clone(), e.province.clone(), e.country.clone()]
+                        let country = e.country.as_deref().map(|c| i.country_or_name(c));
+                        let place = [e.city.clone(), e.province.clone(), country]
                             .into_iter()
                             .flatten()
                             .collect::<Vec<_>>()
@@ -375,8 +376,8 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
             <h3>{i.t("staff.shipping_address")}</h3>
             <address>{address}</address>
         </section>
-        <section class="card" aria-labelledby="items-title">
-            <h2 id="items-title">{i.t("staff.items")}</h2>
+        <section class="card" aria-labelledby="staff-items-title">
+            <h2 id="staff-items-title">{i.t("staff.items")}</h2>
             <table>
                 <thead><tr>
                     <th scope="col">{i.t("staff.col_item")}</th>

@@ -17,8 +17,12 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     } else {
         "'none'".to_string()
     };
+    // Images from the site and the shop's image origins only: a line
+    // item's image URL comes from Shopify, and the page must not fetch
+    // from wherever a payload points.
+    let img_src = state.config.shop.image_sources().join(" ");
     let csp = format!(
-        "default-src 'self'; img-src 'self' https: data:; object-src 'none'; base-uri 'none'; \
+        "default-src 'self'; img-src 'self' {img_src}; object-src 'none'; base-uri 'none'; \
          form-action 'self'; frame-ancestors {frame_ancestors}"
     );
     // A handler that set its own (stricter) policy keeps it: the staff

@@ -68,7 +68,8 @@ pub(super) fn render(
             crate::ui::staff::order_not_found_page(staff.name)
         }));
     };
-    let shopper = ShopperView::of(&order, Utc::now(), state.config.shop.timezone);
+    let mut shopper = ShopperView::of(&order, Utc::now(), state.config.shop.timezone);
+    shopper.keep_images_from(&state.config.shop.image_origins);
     let address_opted_out = state.optouts.contains(&order.email);
     Ok(html(state, visitor, StatusCode::OK, move || {
         crate::ui::staff::order_page(staff.name, order, shopper, action, address_opted_out)

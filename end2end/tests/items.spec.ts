@@ -1,0 +1,88 @@
+// The parts of Shopify's own status page a shopper looks for: a picture,
+// price and whereabouts for every item, the order summary, and places named
+// in the page's language. At phone and desktop widths, JS on and off.
+import { test, expect } from "@playwright/test";
+import { demo } from "./demo";
+import { openStatus } from "./helpers";
+
+const sizes = [
+  { name: "phone", viewport: { width: 375, height: 740 } },
+  { name: "desktop", viewport: { width: 1280, height: 900 } },
+];
+
+for (const size of sizes) {
+  test.describe(size.name, () => {
+    test.use({ viewport: size.viewport });
+
+    test("every item has its picture, price and where it is", async ({ page }) => {
+      await openStatus(page, demo("splitShipment"));
+      const items = page.getByRole("region", { name: "Items" });
+      const lines = items.locator("li.line");
+      await expect(lines).toHaveCount(2);
+      for (const line of await lines.all()) {
+        const img = line.locator("img.thumb");
+        const title = await line.locator(".title").innerText();
+        await expect(img).toHaveAttribute("alt", title);
+        await expect(img).toHaveAttribute("loading", "lazy");
+        await img.scrollIntoViewIfNeeded();
+        // Fixed size: the box is there before the picture arrives.
+        const box = await img.boundingBox();
+        expect(box?.width).toBe(56);
+        expect(box?.height).toBe(56);
+        await expect(line.locator(".price")).toHaveText(/each$/);
+      }
+      // Each item says which package it is in, and links to it.
+      await expect(items.getByRole("link", { name: /in package 1 of 2/ })).toHaveAttribute("href", "#package-1");
+      await expect(items.getByRole("link", { name: /in package 2 of 2/ })).toHaveAttribute("href", "#package-2");
+      // Nothing wider than the screen.
+      const page_box = await page.locator("main").boundingBox();
+      expect(page_box!.width).toBeLessThanOrEqual(size.viewport.width);
+    });
+
+    test("a partly shipped order says what is still waiting, per item", async ({ page }) => {
+      await openStatus(page, demo("partlyShipped"));
+      const items = page.getByRole("region", { name: "Items" });
+      await expect(items).toContainText(/not shipped yet/);
+      await expect(items).toContainText(/shipped: |in package/);
+    });
+
+    test("the order summary adds up like Shopify's", async ({ page }) => {
+      await openStatus(page, demo("partiallyRefunded"));
+      const totals = page.locator("dl.totals");
+      await expect(totals.getByText("Subtotal")).toBeVisible();
+      await expect(totals.getByText(/^Shipping \((Standard|Express)\)$/)).toBeVisible();
+      await expect(totals.getByText("Total", { exact: true })).toBeVisible();
+      await expect(totals.getByText("Refunded")).toBeVisible();
+      await expect(totals.getByText("Paid after refunds")).toBeVisible();
+    });
+  });
+}
+
+test("the product pictures load, from this site", async ({ page, javaScriptEnabled }) => {
+  test.skip(!javaScriptEnabled, "reading an image's size needs JavaScript");
+  await openStatus(page, demo("delivered"));
+  const imgs = page.locator("img.thumb");
+  for (const img of await imgs.all()) {
+    await img.scrollIntoViewIfNeeded();
+    await expect(img).toHaveAttribute("src", /^\/demo\/products\//);
+    await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(0);
+  }
+});
+
+const countries: Record<string, { en: string; sv: string }> = {
+  SE: { en: "Sweden", sv: "Sverige" },
+  US: { en: "United States", sv: "USA" },
+  GB: { en: "United Kingdom", sv: "Storbritannien" },
+  DE: { en: "Germany", sv: "Tyskland" },
+  FR: { en: "France", sv: "Frankrike" },
+};
+
+test("the country is named in the page's language", async ({ page }) => {
+  const o = demo("inTransit");
+  const names = countries[o.countryCode];
+  expect(names, `a demo country: ${o.countryCode}`).toBeDefined();
+  await openStatus(page, o);
+  await expect(page.getByText(`Shipping to ${o.city}, ${names.en}`)).toBeVisible();
+  await page.goto(page.url().split("?")[0] + "?lang=sv");
+  await expect(page.getByText(`Skickas till ${o.city}, ${names.sv}`)).toBeVisible();
+});
