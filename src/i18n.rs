@@ -16,10 +16,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
+use fixed_decimal::Decimal as FixedDecimal;
+use icu_decimal::DecimalFormatter;
 use icu_experimental::displaynames::{DisplayNamesOptions, RegionDisplayNames};
 use icu_locale_core::Locale;
 use icu_locale_core::subtags::Region;
+use icu_plurals::{PluralCategory, PluralRules};
 use rust_decimal::Decimal;
+use writeable::Writeable;
 
 use crate::order::timeline::{Day, Headline, Problem, RefundState, WaitReason};
 
@@ -28,17 +32,39 @@ use crate::order::timeline::{Day, Headline, Problem, RefundState, WaitReason};
 pub enum Lang {
     En,
     Sv,
+    De,
+    Fr,
+    Da,
+    /// Norwegian bokmål.
+    Nb,
+    Fi,
 }
+
+/// How many languages there are.
+const LANGS: usize = 7;
 
 impl Lang {
     /// Every language, in the order the switch lists them.
-    pub const ALL: [Lang; 2] = [Lang::En, Lang::Sv];
+    pub const ALL: [Lang; LANGS] = [
+        Lang::En,
+        Lang::Sv,
+        Lang::De,
+        Lang::Fr,
+        Lang::Da,
+        Lang::Nb,
+        Lang::Fi,
+    ];
 
     /// The BCP 47 code, as in `<html lang>`.
     pub fn code(self) -> &'static str {
         match self {
             Lang::En => "en",
             Lang::Sv => "sv",
+            Lang::De => "de",
+            Lang::Fr => "fr",
+            Lang::Da => "da",
+            Lang::Nb => "nb",
+            Lang::Fi => "fi",
         }
     }
 
@@ -48,6 +74,13 @@ impl Lang {
         match primary.as_str() {
             "en" => Some(Lang::En),
             "sv" => Some(Lang::Sv),
+            "de" => Some(Lang::De),
+            "fr" => Some(Lang::Fr),
+            "da" => Some(Lang::Da),
+            // Norwegian: bokmål is what we have; `no` is the macrolanguage
+            // and a nynorsk reader reads bokmål.
+            "nb" | "no" | "nn" => Some(Lang::Nb),
+            "fi" => Some(Lang::Fi),
             _ => None,
         }
     }
@@ -75,7 +108,8 @@ impl Lang {
         best.map(|(_, _, l)| l)
     }
 
-    fn index(self) -> usize {
+    /// Its position in [`Lang::ALL`] (for per-language tables).
+    pub fn index(self) -> usize {
         self as usize
     }
 }
@@ -83,40 +117,65 @@ impl Lang {
 /// Every text of every language, loaded once.
 #[derive(Debug)]
 pub struct Catalog {
-    texts: [HashMap<String, String>; 2],
-    regions: Regions,
+    texts: [HashMap<String, String>; LANGS],
+    cldr: Vec<Cldr>,
 }
 
-/// Country names per language, from CLDR (ICU4X's compiled data).
-struct Regions([RegionDisplayNames; 2]);
+/// What CLDR (ICU4X's compiled data) knows about one language: country
+/// names, how numbers are written, which plural form a count takes.
+struct Cldr {
+    regions: RegionDisplayNames,
+    numbers: DecimalFormatter,
+    plurals: PluralRules,
+}
 
-impl std::fmt::Debug for Regions {
+impl std::fmt::Debug for Cldr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Regions(CLDR)")
+        f.write_str("Cldr")
     }
 }
 
-const SOURCES: [&str; 2] = [
+impl Cldr {
+    fn load(lang: Lang) -> Result<Cldr, String> {
+        let locale = Locale::try_from_str(lang.code()).map_err(|e| e.to_string())?;
+        let failed = |what: &str, e: icu_provider::DataError| {
+            format!("CLDR {what} for {}: {e}", lang.code())
+        };
+        Ok(Cldr {
+            regions: RegionDisplayNames::try_new((&locale).into(), DisplayNamesOptions::default())
+                .map_err(|e| failed("country names", e))?,
+            numbers: DecimalFormatter::try_new((&locale).into(), Default::default())
+                .map_err(|e| failed("number formats", e))?,
+            plurals: PluralRules::try_new_cardinal((&locale).into())
+                .map_err(|e| failed("plural rules", e))?,
+        })
+    }
+}
+
+const SOURCES: [&str; LANGS] = [
     include_str!("i18n/locales/en.toml"),
     include_str!("i18n/locales/sv.toml"),
+    include_str!("i18n/locales/de.toml"),
+    include_str!("i18n/locales/fr.toml"),
+    include_str!("i18n/locales/da.toml"),
+    include_str!("i18n/locales/nb.toml"),
+    include_str!("i18n/locales/fi.toml"),
 ];
 
 impl Catalog {
     /// Parses the compiled-in translation files.
     pub fn load() -> Result<Catalog, String> {
-        let mut texts: [HashMap<String, String>; 2] = Default::default();
+        let mut texts: [HashMap<String, String>; LANGS] = Default::default();
         for (lang, src) in Lang::ALL.iter().zip(SOURCES) {
             let table: toml::Table =
                 toml::from_str(src).map_err(|e| format!("locales/{}.toml: {e}", lang.code()))?;
             flatten("", &table, &mut texts[lang.index()]);
         }
-        let names = |lang: Lang| {
-            let locale = Locale::try_from_str(lang.code()).map_err(|e| e.to_string())?;
-            RegionDisplayNames::try_new((&locale).into(), DisplayNamesOptions::default())
-                .map_err(|e| format!("CLDR country names for {}: {e}", lang.code()))
-        };
-        let regions = Regions([names(Lang::En)?, names(Lang::Sv)?]);
-        Ok(Catalog { texts, regions })
+        let cldr = Lang::ALL
+            .iter()
+            .map(|l| Cldr::load(*l))
+            .collect::<Result<_, _>>()?;
+        Ok(Catalog { texts, cldr })
     }
 
     /// The keys of one language, sorted (for the completeness test).
@@ -172,9 +231,30 @@ impl I18n {
     /// language: "Sweden", "Sverige".
     pub fn country(&self, code: &str) -> Option<String> {
         let region = Region::try_from_str(&code.trim().to_ascii_uppercase()).ok()?;
-        self.catalog.regions.0[self.lang.index()]
-            .of(region)
-            .map(str::to_string)
+        self.cldr().regions.of(region).map(str::to_string)
+    }
+
+    fn cldr(&self) -> &Cldr {
+        &self.catalog.cldr[self.lang.index()]
+    }
+
+    /// `one` or `other` by this language's plural rule for `n` (CLDR:
+    /// French says "0 seconde", English "0 seconds"), with `{n}` filled.
+    pub fn plural(&self, n: u64, one: &str, other: &str) -> String {
+        let key = match self.cldr().plurals.category_for(n) {
+            PluralCategory::One => one,
+            _ => other,
+        };
+        self.tf(key, &[("n", &self.number(n))])
+    }
+
+    /// A whole number written the local way ("1,234", "1 234").
+    pub fn number(&self, n: u64) -> String {
+        self.cldr()
+            .numbers
+            .format(&FixedDecimal::from(n))
+            .write_to_string()
+            .into_owned()
     }
 
     /// A country as a carrier scan gives it: a code (`DE`) named in this
@@ -284,50 +364,46 @@ impl I18n {
     }
 
     pub fn money(&self, amount: Decimal, currency: &str) -> String {
-        let amount = amount.round_dp(2);
-        let negative = amount.is_sign_negative() && !amount.is_zero();
-        let text = format!("{:.2}", amount.abs());
-        let (int, frac) = text.split_once('.').unwrap_or((&text, "00"));
-        let (group, decimal) = match self.lang {
-            Lang::En => (",", "."),
-            Lang::Sv => ("\u{a0}", ","),
+        // The number from CLDR (grouping, decimal mark, minus sign); where
+        // the currency goes is ours: English puts the symbol first, the
+        // other six languages after, and each writes its own krona/krone.
+        let text = format!("{:.2}", amount.round_dp(2));
+        let number = match FixedDecimal::try_from_str(&text) {
+            Ok(d) => self
+                .cldr()
+                .numbers
+                .format(&d)
+                .write_to_string()
+                .into_owned(),
+            Err(_) => text,
         };
-        let mut grouped = String::new();
-        for (i, c) in int.chars().enumerate() {
-            if i > 0 && (int.len() - i) % 3 == 0 {
-                grouped.push_str(group);
-            }
-            grouped.push(c);
-        }
-        let number = format!(
-            "{}{grouped}{decimal}{frac}",
-            if negative { "-" } else { "" }
-        );
         let symbol = match currency {
             "USD" => Some("$"),
             "EUR" => Some("€"),
             "GBP" => Some("£"),
             _ => None,
         };
-        match (self.lang, symbol, currency) {
-            (Lang::Sv, _, "SEK") => format!("{number}\u{a0}kr"),
-            (Lang::Sv, Some(s), _) => format!("{number}\u{a0}{s}"),
-            (Lang::En, Some(s), _) => format!("{s}{number}"),
+        let local = match (self.lang, currency) {
+            (Lang::Sv, "SEK") | (Lang::Nb, "NOK") => Some("kr"),
+            (Lang::Da, "DKK") => Some("kr."),
+            _ => None,
+        };
+        match (self.lang, local.or(symbol), currency) {
             (_, None, "") => number,
+            (Lang::En, Some(s), _) => format!("{s}{number}"),
             (Lang::En, None, c) => format!("{c}\u{a0}{number}"),
-            (Lang::Sv, None, c) => format!("{number}\u{a0}{c}"),
+            (_, Some(s), _) => format!("{number}\u{a0}{s}"),
+            (_, None, c) => format!("{number}\u{a0}{c}"),
         }
     }
 
     /// "45 seconds", "1 minute", "15 minutes" (rounded up).
     pub fn duration(&self, secs: u64) -> String {
-        let (n, one, many) = if secs < 60 {
-            (secs.max(1), "time.second", "time.seconds")
+        if secs < 60 {
+            self.plural(secs.max(1), "time.second", "time.seconds")
         } else {
-            (secs.div_ceil(60), "time.minute", "time.minutes")
-        };
-        let n_text = n.to_string();
-        self.tf(if n == 1 { one } else { many }, &[("n", &n_text)])
+            self.plural(secs.div_ceil(60), "time.minute", "time.minutes")
+        }
     }
 
     /// The headline in this language.
@@ -467,15 +543,19 @@ mod tests {
     #[test]
     fn every_language_has_exactly_the_english_keys() {
         let c = Catalog::load().expect("catalog");
-        assert_eq!(c.keys(Lang::Sv), c.keys(Lang::En));
+        for lang in Lang::ALL {
+            assert_eq!(c.keys(lang), c.keys(Lang::En), "{}", lang.code());
+        }
         assert!(c.keys(Lang::En).len() > 150);
     }
 
     #[test]
     fn accept_language_picks_the_best_supported() {
         assert_eq!(Lang::negotiate("sv-SE,sv;q=0.9,en;q=0.8"), Some(Lang::Sv));
-        assert_eq!(Lang::negotiate("de-DE, en;q=0.5, sv;q=0.7"), Some(Lang::Sv));
-        assert_eq!(Lang::negotiate("fr, de"), None);
+        assert_eq!(Lang::negotiate("ja, en;q=0.5, sv;q=0.7"), Some(Lang::Sv));
+        assert_eq!(Lang::negotiate("fr-CA, de"), Some(Lang::Fr));
+        assert_eq!(Lang::negotiate("no, en;q=0.1"), Some(Lang::Nb));
+        assert_eq!(Lang::negotiate("ja, zh"), None);
         assert_eq!(Lang::negotiate("sv;q=0, en"), Some(Lang::En));
         assert_eq!(Lang::negotiate(""), None);
         assert_eq!(Lang::negotiate(";;;,,q=abc"), None);
@@ -503,6 +583,75 @@ mod tests {
         assert_eq!(sv.money(m, "SEK"), "1\u{a0}234,50\u{a0}kr");
         assert_eq!(en.money(m, "SEK"), "SEK\u{a0}1,234.50");
         assert_eq!(sv.money(Decimal::new(9500, 2), "EUR"), "95,00\u{a0}€");
+    }
+
+    #[test]
+    fn every_language_writes_money_dates_and_counts_its_own_way() {
+        let m = Decimal::new(123_450, 2);
+        let d = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+        let cases = [
+            (
+                Lang::De,
+                "1.234,50\u{a0}€",
+                "1. Dez.",
+                "1 Sekunde",
+                "2 Sekunden",
+            ),
+            (
+                Lang::Fr,
+                "1\u{202f}234,50\u{a0}€",
+                "1 déc.",
+                "1 seconde",
+                "2 secondes",
+            ),
+            (
+                Lang::Da,
+                "1.234,50\u{a0}€",
+                "1. dec.",
+                "1 sekund",
+                "2 sekunder",
+            ),
+            (
+                Lang::Nb,
+                "1\u{a0}234,50\u{a0}€",
+                "1. des.",
+                "1 sekund",
+                "2 sekunder",
+            ),
+            (
+                Lang::Fi,
+                "1\u{a0}234,50\u{a0}€",
+                "1. jouluk.",
+                "1 sekunti",
+                "2 sekuntia",
+            ),
+        ];
+        for (lang, money, date, one, two) in cases {
+            let i = i18n(lang);
+            assert_eq!(i.money(m, "EUR"), money, "{}", lang.code());
+            assert_eq!(i.date(d), date, "{}", lang.code());
+            assert_eq!(i.duration(1), one, "{}", lang.code());
+            assert_eq!(i.duration(2), two, "{}", lang.code());
+        }
+        // Each Nordic language writes its own crown.
+        assert_eq!(i18n(Lang::Da).money(m, "DKK"), "1.234,50\u{a0}kr.");
+        assert_eq!(i18n(Lang::Nb).money(m, "NOK"), "1\u{a0}234,50\u{a0}kr");
+        assert_eq!(i18n(Lang::De).money(m, "SEK"), "1.234,50\u{a0}SEK");
+        // CLDR's plural rules, not "n == 1": French puts 0 in the singular.
+        assert_eq!(
+            i18n(Lang::Fr).plural(0, "staff.results_one", "staff.results"),
+            "0 commande"
+        );
+        assert_eq!(
+            i18n(Lang::En).plural(0, "staff.results_one", "staff.results"),
+            "0 orders"
+        );
+        assert_eq!(
+            i18n(Lang::En).plural(1_500, "staff.results_one", "staff.results"),
+            "1,500 orders"
+        );
+        assert_eq!(i18n(Lang::Fi).country("SE").as_deref(), Some("Ruotsi"));
+        assert_eq!(i18n(Lang::De).country("SE").as_deref(), Some("Schweden"));
     }
 
     #[test]

@@ -132,12 +132,23 @@ pub fn ShopHeader() -> impl IntoView {
 fn LanguageSwitch() -> impl IntoView {
     let cx = chrome();
     let current = cx.i18n.lang;
-    let links = Lang::ALL
+    let names: Vec<(Lang, String)> = Lang::ALL
         .iter()
         .map(|lang| {
             let name = I18n::new(*lang, cx.i18n.tz, cx.i18n.catalog()).t("meta.name");
+            (*lang, name)
+        })
+        .collect();
+    let current_name = names
+        .iter()
+        .find(|(l, _)| *l == current)
+        .map(|(_, n)| n.clone())
+        .unwrap_or_default();
+    let links = names
+        .into_iter()
+        .map(|(lang, name)| {
             let href = format!("?lang={}", lang.code());
-            let is_current = *lang == current;
+            let is_current = lang == current;
             view! {
                 <li>
                     <a
@@ -152,9 +163,14 @@ fn LanguageSwitch() -> impl IntoView {
             }
         })
         .collect_view();
+    // Seven names do not fit a phone's header in a row: a disclosure
+    // (works without JavaScript) shows the current one and opens a list.
     view! {
         <nav class="lang" aria-label=cx.i18n.t("site.language")>
-            <ul>{links}</ul>
+            <details>
+                <summary>{current_name}</summary>
+                <ul>{links}</ul>
+            </details>
         </nav>
     }
 }

@@ -384,7 +384,10 @@ async fn filters_sort_paging_and_hostile_queries() {
     );
 
     let (_, page1) = get(&c, server.url("/staff?sort=created")).await;
-    assert!(page1.contains("3000 orders"), "every seeded order");
+    assert!(
+        page1.contains("3,000 orders"),
+        "every seeded order, counted the English way"
+    );
     assert!(page1.contains("Page 1 of 150"));
     assert!(page1.contains("rel=\"next\""));
     let (_, page2) = get(&c, server.url("/staff?sort=created&page=2")).await;

@@ -8,7 +8,7 @@ test.skip(({ javaScriptEnabled }) => !javaScriptEnabled, "axe needs JavaScript")
 
 async function noViolations(page: Page) {
   const results = await new AxeBuilder({ page })
-    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"])
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"])
     .analyze();
   expect(results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`)).toEqual([]);
 }
@@ -47,5 +47,27 @@ for (const scheme of ["light", "dark"] as const) {
       await page.goto("/status/nope");
       await noViolations(page);
     });
+  });
+}
+
+// Every page a shopper sees, in every language (lang attributes, names of
+// landmarks and controls, contrast of the longer words). The status page
+// is opened in English, then `?lang=` switches and the cookie keeps the
+// language for the pages after it.
+for (const lang of ["en", "sv", "de", "fr", "da", "nb", "fi"]) {
+  test(`every shopper page in ${lang}`, async ({ page }) => {
+    await openStatus(page, demo("splitShipment"));
+    await page.goto(page.url().split("?")[0] + `?lang=${lang}`);
+    await expect(page.locator("html")).toHaveAttribute("lang", lang);
+    await noViolations(page);
+    await page.goto("/");
+    await expect(page.locator("html")).toHaveAttribute("lang", lang);
+    await noViolations(page);
+    await page.locator("nav.lang summary").click();
+    await noViolations(page);
+    await page.goto("/link");
+    await noViolations(page);
+    await page.goto("/status/nope");
+    await noViolations(page);
   });
 }

@@ -86,3 +86,34 @@ test("the country is named in the page's language", async ({ page }) => {
   await page.goto(page.url().split("?")[0] + "?lang=sv");
   await expect(page.getByText(`Skickas till ${o.city}, ${names.sv}`)).toBeVisible();
 });
+
+// Every language, on a phone: the page is in it, items and summary included.
+const languages: [string, { items: string; total: string; country: keyof (typeof countries)[string] | null }][] = [
+  ["en", { items: "Items", total: "Total", country: "en" }],
+  ["sv", { items: "Varor", total: "Totalt", country: "sv" }],
+  ["de", { items: "Artikel", total: "Gesamt", country: null }],
+  ["fr", { items: "Articles", total: "Total", country: null }],
+  ["da", { items: "Varer", total: "I alt", country: null }],
+  ["nb", { items: "Varer", total: "Totalt", country: null }],
+  ["fi", { items: "Tuotteet", total: "Yhteensä", country: null }],
+];
+
+test.describe("in every language", () => {
+  test.use({ viewport: { width: 375, height: 740 } });
+  for (const [code, want] of languages) {
+    test(`the status page in ${code}`, async ({ page }) => {
+      await openStatus(page, demo("splitShipment"));
+      await page.goto(page.url().split("?")[0] + `?lang=${code}`);
+      await expect(page.locator("html")).toHaveAttribute("lang", code);
+      await expect(page.getByRole("region", { name: want.items })).toBeVisible();
+      await expect(page.locator("dl.totals").getByText(want.total, { exact: true })).toBeVisible();
+      const o = demo("splitShipment");
+      if (want.country) {
+        await expect(page.getByText(`${o.city}, ${countries[o.countryCode][want.country]}`).first()).toBeVisible();
+      }
+      // Nothing wider than the phone.
+      const main = await page.locator("main").boundingBox();
+      expect(main!.width).toBeLessThanOrEqual(375);
+    });
+  }
+});

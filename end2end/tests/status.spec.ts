@@ -60,11 +60,14 @@ test("a broken link gets a friendly page with the form", async ({ page }) => {
 
 test("the language switch turns the page Swedish and it stays so", async ({ page }) => {
   await openStatus(page, demo("delivered"));
+  // The menu is a disclosure showing the current language.
+  await page.locator("nav.lang summary").click();
   await page.getByRole("link", { name: "Svenska" }).click();
   await expect(page.locator("html")).toHaveAttribute("lang", "sv");
   await expect(page.locator(".headline")).toHaveText(/^Levererad /);
   await page.goto("/");
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Spåra din beställning");
+  await page.locator("nav.lang summary").click();
   await page.getByRole("link", { name: "English" }).click();
   await expect(page.locator("html")).toHaveAttribute("lang", "en");
 });
@@ -79,6 +82,21 @@ test.describe("on a phone", () => {
     );
     expect(overflow).toBeLessThanOrEqual(0);
     await expect(page.locator(".headline")).toBeInViewport();
+  });
+
+  test("the language menu's seven entries fit and can be tapped", async ({ page }) => {
+    await openStatus(page, demo("inTransit"));
+    await page.locator("nav.lang summary").click();
+    const links = page.locator("nav.lang a");
+    await expect(links).toHaveCount(7);
+    for (const link of await links.all()) {
+      await expect(link).toBeInViewport({ ratio: 1 });
+      const box = await link.boundingBox();
+      expect(box!.height).toBeGreaterThanOrEqual(24);
+    }
+    await page.getByRole("link", { name: "Suomi" }).click();
+    await expect(page.locator("html")).toHaveAttribute("lang", "fi");
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Tilaus ${demo("inTransit").name}`);
   });
 });
 

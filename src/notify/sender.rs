@@ -26,6 +26,12 @@ use crate::store::Store;
 const POLL: Duration = Duration::from_millis(200);
 /// How often the clock looks for late parcels.
 const CLOCK_EVERY: Duration = Duration::from_secs(600);
+/// The clock's first look, after start: not while the site warms up.
+const CLOCK_FIRST: Duration = Duration::from_secs(60);
+/// Orders the clock touches in one write: a store of millions can have
+/// tens of thousands due, and one write of them all held them all in
+/// memory at once (benches/load.sh: 750 MB).
+const CLOCK_BATCH: usize = 256;
 /// Orders read from the outbox per pass: small enough that reading them
 /// (off the async threads) and folding their outcomes stay short.
 const SCAN: usize = 200;
@@ -113,14 +119,22 @@ impl Sender {
         tokio::pin!(shutdown);
         let permits = Arc::new(Semaphore::new(self.workers));
         let mut tasks = tokio::task::JoinSet::new();
-        let mut last_clock: Option<Instant> = None;
+        // The clock runs beside the sending, so a long look does not hold
+        // messages back; it ends with the sender.
+        let clock = {
+            let me = Arc::clone(&self);
+            tokio::spawn(async move {
+                tokio::time::sleep(CLOCK_FIRST).await;
+                loop {
+                    me.clock().await;
+                    tokio::time::sleep(CLOCK_EVERY).await;
+                }
+            })
+        };
+        let _clock = AbortOnDrop(clock);
         // What a previous run sent but did not fold.
         self.fold().await;
         loop {
-            if last_clock.is_none_or(|t| t.elapsed() >= CLOCK_EVERY) {
-                self.clock().await;
-                last_clock = Some(Instant::now());
-            }
             // Reading orders is CPU work; pages must not wait behind it.
             let store = self.store.clone();
             let scanned = tokio::task::spawn_blocking(move || store.mail_queued(SCAN))
@@ -317,19 +331,28 @@ impl Sender {
         })
         .await
         .unwrap_or_default();
-        if keys.is_empty() {
-            return;
+        for batch in keys.chunks(CLOCK_BATCH) {
+            let changes = batch
+                .iter()
+                .map(|key| Change::Mail {
+                    key: key.clone(),
+                    update: MailUpdate::Touch,
+                })
+                .collect();
+            if let Err(e) = self.store.apply(changes).await {
+                tracing::warn!(error = %e, "late-parcel check failed; will try again");
+                return;
+            }
         }
-        let changes = keys
-            .into_iter()
-            .map(|key| Change::Mail {
-                key,
-                update: MailUpdate::Touch,
-            })
-            .collect();
-        if let Err(e) = self.store.apply(changes).await {
-            tracing::warn!(error = %e, "late-parcel check failed; will try again");
-        }
+    }
+}
+
+/// Aborts a task when dropped (the sender's clock, when the sender ends).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

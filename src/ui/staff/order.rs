@@ -143,11 +143,7 @@ fn share_box(
     let days = [1u32, 7, 30, 90, 365]
         .into_iter()
         .map(|d| {
-            let label = if d == 1 {
-                i.t("staff.day")
-            } else {
-                i.tf("staff.days", &[("n", &d.to_string())])
-            };
+            let label = i.plural(d.into(), "staff.day", "staff.days");
             view! { <option value=d.to_string() selected=d == 30>{label}</option> }
         })
         .collect_view();

@@ -79,11 +79,7 @@ pub fn search_page(search: SearchPage) -> Page {
         {
             let pages = r.total.div_ceil(PER_PAGE).clamp(1, MAX_PAGE);
             let page = r.page;
-            let count = if r.total == 1 {
-                i.t("staff.results_one")
-            } else {
-                i.tf("staff.results", &[("n", &r.total.to_string())])
-            };
+            let count = i.plural(r.total as u64, "staff.results_one", "staff.results");
             let rows = r
                 .hits
                 .iter()

@@ -130,15 +130,12 @@ pub fn too_many_requests(
 /// Pages rendered once per language and reused.
 #[derive(Debug, Default)]
 pub struct PageCache {
-    rate_limited: [OnceLock<Arc<str>>; 2],
+    rate_limited: [OnceLock<Arc<str>>; Lang::ALL.len()],
 }
 
 impl PageCache {
     fn slot(&self, lang: Lang) -> &OnceLock<Arc<str>> {
-        match lang {
-            Lang::En => &self.rate_limited[0],
-            Lang::Sv => &self.rate_limited[1],
-        }
+        &self.rate_limited[lang.index()]
     }
 
     fn rate_limited(&self, lang: Lang) -> Option<Arc<str>> {
