@@ -550,6 +550,27 @@ mod tests {
     }
 
     #[test]
+    fn every_translation_fills_the_same_placeholders_as_english() {
+        let c = Catalog::load().expect("catalog");
+        let names = |text: &str| {
+            let mut found: Vec<String> = text
+                .split('{')
+                .skip(1)
+                .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_string()))
+                .collect();
+            found.sort();
+            found.dedup();
+            found
+        };
+        for lang in Lang::ALL {
+            for (key, text) in &c.texts[lang.index()] {
+                let english = &c.texts[Lang::En.index()][key];
+                assert_eq!(names(text), names(english), "{}: {key}", lang.code());
+            }
+        }
+    }
+
+    #[test]
     fn accept_language_picks_the_best_supported() {
         assert_eq!(Lang::negotiate("sv-SE,sv;q=0.9,en;q=0.8"), Some(Lang::Sv));
         assert_eq!(Lang::negotiate("ja, en;q=0.5, sv;q=0.7"), Some(Lang::Sv));

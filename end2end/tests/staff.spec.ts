@@ -97,3 +97,28 @@ test("staff pages have no accessibility violations", async ({ page, javaScriptEn
   await page.getByRole("link", { name: /An update on your order/ }).first().click();
   await check();
 });
+
+// The console in every language: search, an order, its email previews and
+// the sent emails, axe's best-practice rules included.
+for (const lang of ["en", "sv", "de", "fr", "da", "nb", "fi"]) {
+  test(`the staff console in ${lang} has no accessibility violations`, async ({ page, javaScriptEnabled }) => {
+    test.skip(!javaScriptEnabled, "axe needs JavaScript");
+    const check = async () => {
+      const r = await new AxeBuilder({ page })
+        .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"])
+        .analyze();
+      expect(r.violations.map((v) => `${v.id}: ${v.help} ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
+    };
+    await signIn(page);
+    await page.goto(`/staff?q=anna&lang=${lang}`);
+    await expect(page.locator("html")).toHaveAttribute("lang", lang);
+    await check();
+    await page.getByRole("link", { name: /^#\d+$/ }).first().click();
+    await expect(page.locator("html")).toHaveAttribute("lang", lang);
+    await check();
+    await page.locator('a[href$="/emails"]').first().click();
+    await check();
+    await page.goto("/staff/mail");
+    await check();
+  });
+}

@@ -340,12 +340,8 @@ pub fn detect(old: Option<&Order>, new: &Order, now: DateTime<Utc>) -> Vec<Detec
                 push(key, event, Some(f.id), None, at.or(f.updated_at));
             }
         }
-        let delivered = matches!(
-            status,
-            FulfillmentDisplayStatus::Delivered | FulfillmentDisplayStatus::PickedUp
-        ) || f.delivered_time().is_some();
         if let Some(eta) = f.estimated_delivery()
-            && !delivered
+            && awaiting_delivery(f, &status)
             && eta < now
         {
             push(
@@ -437,24 +433,38 @@ pub fn detect(old: Option<&Order>, new: &Order, now: DateTime<Utc>) -> Vec<Detec
     found
 }
 
+/// Whether a parcel is still only waiting to be delivered: not delivered,
+/// cancelled or picked up, and no delivery problem (the shopper heard of
+/// that; "running late" on top would be noise).
+fn awaiting_delivery(f: &crate::order::Fulfillment, status: &FulfillmentDisplayStatus) -> bool {
+    !matches!(
+        status,
+        FulfillmentDisplayStatus::Canceled
+            | FulfillmentDisplayStatus::Delivered
+            | FulfillmentDisplayStatus::PickedUp
+            | FulfillmentDisplayStatus::Failure
+            | FulfillmentDisplayStatus::AttemptedDelivery
+            | FulfillmentDisplayStatus::NotDelivered
+    ) && f.delivered_time().is_none()
+}
+
 /// The calendar days (UTC, `YYYY-MM-DD`) on which a parcel of the order is
 /// due and not yet late-noticed: the store indexes them so a clock can
 /// find the orders whose estimate has passed without reading them all.
-pub fn late_watch_days(order: &Order) -> Vec<String> {
+///
+/// Only estimates from `today` on: an order that arrives (an import of
+/// history, say) with its estimate already passed is not watched, so the
+/// clock never mails "running late" about lateness that predates the site
+/// knowing the order. A later change to it is still checked when written.
+pub fn late_watch_days(order: &Order, today: chrono::NaiveDate) -> Vec<String> {
     let mut days: Vec<String> = order
         .fulfillments
         .iter()
-        .filter(|f| {
-            // Every order indexed passes here: one status derivation each.
-            !matches!(
-                f.display_status(),
-                FulfillmentDisplayStatus::Canceled
-                    | FulfillmentDisplayStatus::Delivered
-                    | FulfillmentDisplayStatus::PickedUp
-            ) && f.delivered_time().is_none()
-        })
+        // Every order indexed passes here: one status derivation each.
+        .filter(|f| awaiting_delivery(f, &f.display_status()))
         .filter(|f| !order.mail.has(&format!("running_late:{}", f.id)))
         .filter_map(|f| f.estimated_delivery())
+        .filter(|eta| eta.date_naive() >= today)
         .map(|eta| eta.format("%Y-%m-%d").to_string())
         .collect();
     days.sort();
@@ -570,15 +580,26 @@ mod tests {
         p.estimated_delivery_at = Some(t(6));
         old.fulfillments.push(p);
         assert!(detect(Some(&old), &old, t(5)).is_empty(), "not yet due");
-        assert_eq!(late_watch_days(&old), ["2026-11-20"]);
+        let today = t(5).date_naive();
+        assert_eq!(late_watch_days(&old, today), ["2026-11-20"]);
+        // Written when the estimate had already passed: not watched.
+        assert!(late_watch_days(&old, today + chrono::Duration::days(1)).is_empty());
         let found = detect(Some(&old), &old, t(7));
         assert_eq!(keys(&found), ["running_late:5"]);
         let mut noticed = old.clone();
         apply_update(&mut noticed.mail, MailUpdate::Queue(found[0].message(t(7))));
-        assert!(late_watch_days(&noticed).is_empty());
+        assert!(late_watch_days(&noticed, today).is_empty());
         let mut delivered = old.clone();
         delivered.fulfillments[0].shipment_status = Some(TrackingStatus::Delivered);
         assert_eq!(keys(&detect(Some(&old), &delivered, t(7))), ["delivered:5"]);
+        // A failed delivery was news of its own; lateness after it is not.
+        let mut failed = old.clone();
+        failed.fulfillments[0].shipment_status = Some(TrackingStatus::Failure);
+        assert_eq!(
+            keys(&detect(Some(&failed), &failed, t(7))),
+            Vec::<String>::new()
+        );
+        assert!(late_watch_days(&failed, today).is_empty());
     }
 
     #[test]

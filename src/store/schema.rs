@@ -174,7 +174,7 @@ pub fn document(f: &Fields, order: &Order) -> Result<TantivyDocument, serde_json
     if order.mail.queued().next().is_some() {
         doc.add_text(f.mail, MAIL_QUEUED);
     }
-    for day in late_watch_days(order) {
+    for day in late_watch_days(order, chrono::Utc::now().date_naive()) {
         doc.add_text(f.mail, format!("{MAIL_DUE}{day}"));
     }
     doc.add_text(f.all, all.join(" \n "));
