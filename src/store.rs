@@ -465,11 +465,18 @@ impl Store {
             .collect()
     }
 
-    /// The keys of orders with a parcel due on `day` (`YYYY-MM-DD`, UTC)
-    /// and not yet noticed late.
-    pub fn mail_due_on(&self, day: &str) -> Vec<String> {
+    /// How many orders have a message waiting to be sent.
+    pub fn mail_queued_count(&self) -> usize {
         let searcher = self.reader.searcher();
-        let term = Term::from_field_text(self.fields.mail, &format!("{}{day}", schema::MAIL_DUE));
+        let term = Term::from_field_text(self.fields.mail, schema::MAIL_QUEUED);
+        docs_with_term(&searcher, term).len()
+    }
+
+    /// The keys of orders with a parcel due in `hour` (`YYYY-MM-DDTHH`,
+    /// UTC, see `order::mail::watch_hour`) and not yet noticed late.
+    pub fn mail_due_in(&self, hour: &str) -> Vec<String> {
+        let searcher = self.reader.searcher();
+        let term = Term::from_field_text(self.fields.mail, &format!("{}{hour}", schema::MAIL_DUE));
         docs_with_term(&searcher, term)
             .into_iter()
             .filter_map(|addr| load(&searcher, &self.fields, addr).ok())

@@ -154,6 +154,31 @@ async fn a_shipment_emails_the_shopper_once_with_the_link_and_the_tracking_numbe
 }
 
 #[tokio::test]
+async fn a_parcel_past_its_estimate_gets_a_running_late_email() {
+    let smtp = Smtpd::start();
+    let server = start(&smtp.url(), &[("ORDER_STATUS_MAIL_EVENTS", "running_late")]);
+    send(
+        &server,
+        "orders/create",
+        &order("bob.norman@mail.example.com"),
+        "o1",
+    )
+    .await;
+    // Due two seconds from now, and then nothing: no order change says
+    // it is late; the sender's clock notices.
+    let mut f = shipment();
+    f["estimated_delivery_at"] = (chrono::Utc::now() + chrono::Duration::seconds(2))
+        .to_rfc3339()
+        .into();
+    send(&server, "fulfillments/create", &f, "f1").await;
+    let got = smtp.wait_for(1, Duration::from_secs(20)).await;
+    assert_eq!(got.len(), 1, "one running-late email");
+    assert_eq!(got[0].header("subject"), "Your order #1001 is running late");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(smtp.messages().len(), 1, "once");
+}
+
+#[tokio::test]
 async fn the_shoppers_language_is_used() {
     let smtp = Smtpd::start();
     let server = start(&smtp.url(), &[]);
@@ -218,6 +243,23 @@ async fn a_4xx_is_retried_and_a_5xx_fails_for_staff_to_see() {
         html.contains("<td>3</td>"),
         "two refusals, then accepted: {html}"
     );
+    // An operator sees the same in /metrics.
+    let metrics = client()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("body");
+    for line in [
+        "order_status_mail_messages_total{outcome=\"sent\"} 1",
+        "order_status_mail_messages_total{outcome=\"retried\"} 2",
+        "order_status_mail_messages_total{outcome=\"failed\"} 1",
+        "order_status_mail_queued_orders 0",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
 }
 
 async fn sign_in_demo_staff(server: &Server) -> String {

@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,7 +18,7 @@ use super::journal::{Journal, Outcome};
 use super::transport::{SendError, Transport};
 use super::{Composer, NotifyError};
 use crate::config::Config;
-use crate::order::mail::{MailMessage, MailUpdate};
+use crate::order::mail::{MailMessage, MailUpdate, watch_hour};
 use crate::order::merge::Change;
 use crate::order::{MailState, Order};
 use crate::store::Store;
@@ -26,8 +27,11 @@ use crate::store::Store;
 const POLL: Duration = Duration::from_millis(200);
 /// How often the clock looks for late parcels.
 const CLOCK_EVERY: Duration = Duration::from_secs(600);
-/// The clock's first look, after start: not while the site warms up.
-const CLOCK_FIRST: Duration = Duration::from_secs(60);
+/// The clock's first look, after start (cheap: only parcels due in the
+/// hours since `max_age` ago that were watched before they were due).
+const CLOCK_FIRST: Duration = Duration::from_secs(5);
+/// The furthest back the clock looks at start (`max_age` if shorter).
+const CLOCK_LOOK_BACK: chrono::Duration = chrono::Duration::days(14);
 /// Orders the clock touches in one write: a store of millions can have
 /// tens of thousands due, and one write of them all held them all in
 /// memory at once (benches/load.sh: 750 MB).
@@ -58,12 +62,33 @@ pub struct Sender {
     retry_first: Duration,
     retry_max: Duration,
     give_up: chrono::Duration,
-    max_age_days: i64,
+    /// How far back the clock looks at start.
+    max_age: chrono::Duration,
+    /// Where the clock's next look starts (the hour it last looked at).
+    clock_from: Mutex<Option<DateTime<Utc>>>,
     retries: Mutex<HashMap<Id, Retry>>,
     /// Retry notes for staff, folded with the next batch.
     notes: Mutex<Vec<Outcome>>,
     inflight: Mutex<HashSet<Id>>,
     wake: Notify,
+    counts: Counts,
+}
+
+/// What the sender did since start, for `/metrics`.
+#[derive(Debug, Default)]
+struct Counts {
+    sent: AtomicU64,
+    failed: AtomicU64,
+    retried: AtomicU64,
+}
+
+/// Messages sent, failed and retried since start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SendCounts {
+    pub sent: u64,
+    pub failed: u64,
+    /// Temporary failures that will be tried again.
+    pub retried: u64,
 }
 
 impl Sender {
@@ -90,11 +115,13 @@ impl Sender {
             retry_first: m.retry_first,
             retry_max: m.retry_max,
             give_up: chrono::Duration::from_std(m.give_up).unwrap_or(chrono::Duration::MAX),
-            max_age_days: (m.max_age.as_secs() / 86_400) as i64 + 1,
+            max_age: chrono::Duration::from_std(m.max_age).unwrap_or(chrono::Duration::MAX),
+            clock_from: Mutex::default(),
             retries: Mutex::default(),
             notes: Mutex::default(),
             inflight: Mutex::default(),
             wake: Notify::new(),
+            counts: Counts::default(),
         }))
     }
 
@@ -106,6 +133,15 @@ impl Sender {
     /// The composer, for previews.
     pub fn composer(&self) -> &Composer {
         &self.composer
+    }
+
+    /// What was sent, failed and retried since start.
+    pub fn counts(&self) -> SendCounts {
+        SendCounts {
+            sent: self.counts.sent.load(Ordering::Relaxed),
+            failed: self.counts.failed.load(Ordering::Relaxed),
+            retried: self.counts.retried.load(Ordering::Relaxed),
+        }
     }
 
     /// Look at the outbox now (something was just queued).
@@ -250,6 +286,7 @@ impl Sender {
                     Some(outcome(MailState::Failed, Some(note)))
                 } else {
                     tracing::info!(order = %key, message = %msg.key, error = %e, attempts, "email not sent; will retry");
+                    self.counts.retried.fetch_add(1, Ordering::Relaxed);
                     let wait = self.backoff(attempts);
                     self.lock_retries().insert(
                         id.clone(),
@@ -268,6 +305,12 @@ impl Sender {
             }
         };
         if let Some(o) = final_outcome {
+            let counter = if o.state == MailState::Sent {
+                &self.counts.sent
+            } else {
+                &self.counts.failed
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
             self.lock_retries().remove(&id);
             if let Err(e) = self.journal.record(o) {
                 // Not recorded: the message stays queued and goes again.
@@ -316,16 +359,27 @@ impl Sender {
         }
     }
 
-    /// Touches the orders with a parcel due in the last days, so the
-    /// writer's check can notice the late ones.
+    /// Touches the orders with a parcel due in the hours since the last
+    /// look (at start: since `max_age` ago), so the writer's check can
+    /// notice the late ones. The current hour is looked at again next
+    /// time: some of its parcels are not late yet.
     async fn clock(&self) {
-        let today = Utc::now().date_naive();
-        let (store, days) = (self.store.clone(), self.max_age_days);
+        use chrono::DurationRound;
+        let now = Utc::now();
+        let hour = chrono::Duration::hours(1);
+        let from = self
+            .clock_from
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(|| now - self.max_age.min(CLOCK_LOOK_BACK));
+        let from = from.duration_trunc(hour).unwrap_or(from);
+        let store = self.store.clone();
         let keys = tokio::task::spawn_blocking(move || {
             let mut keys = Vec::new();
-            for back in 0..=days {
-                let day = today - chrono::Duration::days(back);
-                keys.extend(store.mail_due_on(&day.format("%Y-%m-%d").to_string()));
+            let mut at = from;
+            while at <= now {
+                keys.extend(store.mail_due_in(&watch_hour(at)));
+                at += hour;
             }
             keys
         })
@@ -344,6 +398,7 @@ impl Sender {
                 return;
             }
         }
+        *self.clock_from.lock().unwrap_or_else(|p| p.into_inner()) = Some(now);
     }
 }
 

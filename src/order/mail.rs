@@ -448,15 +448,17 @@ fn awaiting_delivery(f: &crate::order::Fulfillment, status: &FulfillmentDisplayS
     ) && f.delivered_time().is_none()
 }
 
-/// The calendar days (UTC, `YYYY-MM-DD`) on which a parcel of the order is
-/// due and not yet late-noticed: the store indexes them so a clock can
-/// find the orders whose estimate has passed without reading them all.
+/// The hours (UTC, `YYYY-MM-DDTHH`) in which a parcel of the order is due
+/// and not yet late-noticed: the store indexes them so a clock can find
+/// the orders whose estimate has just passed by reading only those due in
+/// the hours since it last looked.
 ///
-/// Only estimates from `today` on: an order that arrives (an import of
-/// history, say) with its estimate already passed is not watched, so the
-/// clock never mails "running late" about lateness that predates the site
-/// knowing the order. A later change to it is still checked when written.
-pub fn late_watch_days(order: &Order, today: chrono::NaiveDate) -> Vec<String> {
+/// Only estimates still ahead at `now` (the time of the write): an order
+/// that arrives (an import of history, say) with its estimate already
+/// passed is not watched, so the clock never mails "running late" about
+/// lateness that predates the site knowing the order. A later change to
+/// it is still checked when written.
+pub fn late_watch_hours(order: &Order, now: DateTime<Utc>) -> Vec<String> {
     let mut days: Vec<String> = order
         .fulfillments
         .iter()
@@ -464,12 +466,17 @@ pub fn late_watch_days(order: &Order, today: chrono::NaiveDate) -> Vec<String> {
         .filter(|f| awaiting_delivery(f, &f.display_status()))
         .filter(|f| !order.mail.has(&format!("running_late:{}", f.id)))
         .filter_map(|f| f.estimated_delivery())
-        .filter(|eta| eta.date_naive() >= today)
-        .map(|eta| eta.format("%Y-%m-%d").to_string())
+        .filter(|eta| *eta > now)
+        .map(|eta| watch_hour(eta))
         .collect();
     days.sort();
     days.dedup();
     days
+}
+
+/// The index term's hour of an instant: `2026-11-20T14`.
+pub fn watch_hour(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H").to_string()
 }
 
 #[cfg(test)]
@@ -580,15 +587,14 @@ mod tests {
         p.estimated_delivery_at = Some(t(6));
         old.fulfillments.push(p);
         assert!(detect(Some(&old), &old, t(5)).is_empty(), "not yet due");
-        let today = t(5).date_naive();
-        assert_eq!(late_watch_days(&old, today), ["2026-11-20"]);
+        assert_eq!(late_watch_hours(&old, t(5)), [watch_hour(t(6))]);
         // Written when the estimate had already passed: not watched.
-        assert!(late_watch_days(&old, today + chrono::Duration::days(1)).is_empty());
+        assert!(late_watch_hours(&old, t(7)).is_empty());
         let found = detect(Some(&old), &old, t(7));
         assert_eq!(keys(&found), ["running_late:5"]);
         let mut noticed = old.clone();
         apply_update(&mut noticed.mail, MailUpdate::Queue(found[0].message(t(7))));
-        assert!(late_watch_days(&noticed, today).is_empty());
+        assert!(late_watch_hours(&noticed, t(5)).is_empty());
         let mut delivered = old.clone();
         delivered.fulfillments[0].shipment_status = Some(TrackingStatus::Delivered);
         assert_eq!(keys(&detect(Some(&old), &delivered, t(7))), ["delivered:5"]);
@@ -599,7 +605,7 @@ mod tests {
             keys(&detect(Some(&failed), &failed, t(7))),
             Vec::<String>::new()
         );
-        assert!(late_watch_days(&failed, today).is_empty());
+        assert!(late_watch_hours(&failed, t(5)).is_empty());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use tantivy::schema::{
 };
 use tantivy::{DateTime as TDateTime, TantivyDocument};
 
-use crate::order::mail::late_watch_days;
+use crate::order::mail::late_watch_hours;
 use crate::order::search::searchable;
 use crate::order::{Order, normalize_email};
 
@@ -174,8 +174,8 @@ pub fn document(f: &Fields, order: &Order) -> Result<TantivyDocument, serde_json
     if order.mail.queued().next().is_some() {
         doc.add_text(f.mail, MAIL_QUEUED);
     }
-    for day in late_watch_days(order, chrono::Utc::now().date_naive()) {
-        doc.add_text(f.mail, format!("{MAIL_DUE}{day}"));
+    for hour in late_watch_hours(order, chrono::Utc::now()) {
+        doc.add_text(f.mail, format!("{MAIL_DUE}{hour}"));
     }
     doc.add_text(f.all, all.join(" \n "));
     doc.add_bytes(f.order, &serde_json::to_vec(order)?);

@@ -48,6 +48,8 @@ pub struct Metrics {
     dead_letters: IntGauge,
     commits: IntGauge,
     commit_seconds: prometheus::Gauge,
+    mail: prometheus::IntGaugeVec,
+    mail_queued: IntGauge,
 }
 
 impl Metrics {
@@ -101,8 +103,21 @@ impl Metrics {
             "store_commit_seconds_total",
             "Time spent in index commits since start",
         )?;
+        let mail = prometheus::IntGaugeVec::new(
+            Opts::new(
+                "mail_messages_total",
+                "Status emails since start by outcome: sent, failed, retried",
+            ),
+            &["outcome"],
+        )?;
+        let mail_queued = IntGauge::new(
+            "mail_queued_orders",
+            "Orders with a status email waiting to be sent",
+        )?;
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(mail.clone()),
+            Box::new(mail_queued.clone()),
             Box::new(latency.clone()),
             Box::new(lookups.clone()),
             Box::new(status_views.clone()),
@@ -131,6 +146,8 @@ impl Metrics {
             dead_letters,
             commits,
             commit_seconds,
+            mail,
+            mail_queued,
         })
     }
 
@@ -255,6 +272,18 @@ pub async fn metrics(State(state): State<AppState>, req: Request) -> Response {
     }
     m.dead_letters
         .set(i64::try_from(state.dead_letters.count()).unwrap_or(i64::MAX));
+    let sent = state.mail.counts();
+    for (outcome, n) in [
+        ("sent", sent.sent),
+        ("failed", sent.failed),
+        ("retried", sent.retried),
+    ] {
+        m.mail
+            .with_label_values(&[outcome])
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+    m.mail_queued
+        .set(i64::try_from(state.store.mail_queued_count()).unwrap_or(i64::MAX));
     let mut out = Vec::new();
     if let Err(e) = TextEncoder::new().encode(&m.registry.gather(), &mut out) {
         tracing::error!(error = %e, "metrics encoding failed");
