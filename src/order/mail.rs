@@ -467,7 +467,7 @@ pub fn late_watch_hours(order: &Order, now: DateTime<Utc>) -> Vec<String> {
         .filter(|f| !order.mail.has(&format!("running_late:{}", f.id)))
         .filter_map(|f| f.estimated_delivery())
         .filter(|eta| *eta > now)
-        .map(|eta| watch_hour(eta))
+        .map(watch_hour)
         .collect();
     days.sort();
     days.dedup();
