@@ -113,6 +113,11 @@ gz=$(curl -s -H 'Accept-Encoding: gzip' "$page" | wc -c)
 raw=$(curl -s "$page" | wc -c)
 rss=$(grep VmRSS /proc/$pid/status | awk '{print $2}')
 hwm=$(grep VmHWM /proc/$pid/status | awk '{print $2}')
+# Resident memory splits into the process's own (heap, stacks) and pages of
+# the memory-mapped index files: the latter are the kernel's page cache,
+# shared and dropped under memory pressure, and grow with what is read.
+anon=$(grep RssAnon /proc/$pid/status | awk '{print $2}')
+file=$(grep RssFile /proc/$pid/status | awk '{print $2}')
 
 echo
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); orders: $ORDERS; runs: $RUNS"
@@ -126,3 +131,4 @@ for l in "${page_lat[@]}"; do echo "| status page at 1,000 req/s, p50 / p99 ms |
 for l in "${post_lat[@]}"; do echo "| lookup POST at 1,000 req/s, p50 / p99 ms | $l |"; done
 echo "| status page bytes: raw / gzip / br | $raw / $gz / $br |"
 echo "| resident memory after the load (now / peak) | $((rss / 1024)) MB / $((hwm / 1024)) MB |"
+echo "| of which the process's own / mapped index pages | $((anon / 1024)) MB / $((file / 1024)) MB |"
