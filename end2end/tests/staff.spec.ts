@@ -64,15 +64,18 @@ test("signing out ends the session", async ({ page }) => {
   await expect(page).toHaveURL(/\/staff\/login/);
 });
 
+/** axe on the current page, best-practice rules too (`region`: everything
+ * inside a landmark). */
+async function noViolations(page: Page) {
+  const r = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"])
+    .analyze();
+  expect(r.violations.map((v) => `${v.id}: ${v.help} ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
+}
+
 test("staff pages have no accessibility violations", async ({ page, javaScriptEnabled }) => {
   test.skip(!javaScriptEnabled, "axe needs JavaScript");
-  const check = async () => {
-    // Best-practice rules too (`region`: everything inside a landmark).
-    const r = await new AxeBuilder({ page })
-      .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"])
-      .analyze();
-    expect(r.violations.map((v) => `${v.id}: ${v.help} ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
-  };
+  const check = () => noViolations(page);
   await page.goto("/staff/login");
   await check();
   await signIn(page);
@@ -103,12 +106,7 @@ test("staff pages have no accessibility violations", async ({ page, javaScriptEn
 for (const lang of ["en", "sv", "de", "fr", "da", "nb", "fi"]) {
   test(`the staff console in ${lang} has no accessibility violations`, async ({ page, javaScriptEnabled }) => {
     test.skip(!javaScriptEnabled, "axe needs JavaScript");
-    const check = async () => {
-      const r = await new AxeBuilder({ page })
-        .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"])
-        .analyze();
-      expect(r.violations.map((v) => `${v.id}: ${v.help} ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
-    };
+    const check = () => noViolations(page);
     await signIn(page);
     await page.goto(`/staff?q=anna&lang=${lang}`);
     await expect(page.locator("html")).toHaveAttribute("lang", lang);
