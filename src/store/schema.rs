@@ -40,13 +40,14 @@ pub struct Fields {
     /// that name a fulfillment order or a return but not its order.
     pub parts: Field,
     /// What the mailer looks for: `queued` (an email waits to be sent) and
-    /// `due:YYYY-MM-DD` (a parcel due that day, for "running late").
+    /// `due:YYYY-MM-DDTHH` (a parcel due in that hour, UTC, for "running
+    /// late").
     pub mail: Field,
 }
 
 /// The `mail` term of an order with a message waiting.
 pub const MAIL_QUEUED: &str = "queued";
-/// The prefix of the `mail` term of a day a parcel is due.
+/// The prefix of the `mail` term of the hour a parcel is due.
 pub const MAIL_DUE: &str = "due:";
 
 /// Builds the schema; the field names are the on-disk contract.
