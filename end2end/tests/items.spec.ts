@@ -69,12 +69,21 @@ test("the product pictures load, from this site", async ({ page, javaScriptEnabl
   }
 });
 
-const countries: Record<string, { en: string; sv: string }> = {
-  SE: { en: "Sweden", sv: "Sverige" },
-  US: { en: "United States", sv: "USA" },
-  GB: { en: "United Kingdom", sv: "Storbritannien" },
-  DE: { en: "Germany", sv: "Tyskland" },
-  FR: { en: "France", sv: "Frankrike" },
+// CLDR's names of the demo's countries in each language.
+const countries: Record<string, Record<string, string>> = {
+  SE: { en: "Sweden", sv: "Sverige", de: "Schweden", fr: "Suède", da: "Sverige", nb: "Sverige", fi: "Ruotsi" },
+  US: { en: "United States", sv: "USA", de: "Vereinigte Staaten", fr: "États-Unis", da: "USA", nb: "USA", fi: "Yhdysvallat" },
+  GB: {
+    en: "United Kingdom",
+    sv: "Storbritannien",
+    de: "Vereinigtes Königreich",
+    fr: "Royaume-Uni",
+    da: "Storbritannien",
+    nb: "Storbritannia",
+    fi: "Yhdistynyt kuningaskunta",
+  },
+  DE: { en: "Germany", sv: "Tyskland", de: "Deutschland", fr: "Allemagne", da: "Tyskland", nb: "Tyskland", fi: "Saksa" },
+  FR: { en: "France", sv: "Frankrike", de: "Frankreich", fr: "France", da: "Frankrig", nb: "Frankrike", fi: "Ranska" },
 };
 
 test("the country is named in the page's language", async ({ page }) => {
@@ -87,33 +96,35 @@ test("the country is named in the page's language", async ({ page }) => {
   await expect(page.getByText(`Skickas till ${o.city}, ${names.sv}`)).toBeVisible();
 });
 
-// Every language, on a phone: the page is in it, items and summary included.
-const languages: [string, { items: string; total: string; country: keyof (typeof countries)[string] | null }][] = [
-  ["en", { items: "Items", total: "Total", country: "en" }],
-  ["sv", { items: "Varor", total: "Totalt", country: "sv" }],
-  ["de", { items: "Artikel", total: "Gesamt", country: null }],
-  ["fr", { items: "Articles", total: "Total", country: null }],
-  ["da", { items: "Varer", total: "I alt", country: null }],
-  ["nb", { items: "Varer", total: "Totalt", country: null }],
-  ["fi", { items: "Tuotteet", total: "Yhteensä", country: null }],
+// Every language, on a phone and a desktop: the page is in it, items and
+// summary included.
+const languages: [string, { items: string; total: string }][] = [
+  ["en", { items: "Items", total: "Total" }],
+  ["sv", { items: "Varor", total: "Totalt" }],
+  ["de", { items: "Artikel", total: "Gesamt" }],
+  ["fr", { items: "Articles", total: "Total" }],
+  ["da", { items: "Varer", total: "I alt" }],
+  ["nb", { items: "Varer", total: "Totalt" }],
+  ["fi", { items: "Tuotteet", total: "Yhteensä" }],
 ];
 
-test.describe("in every language", () => {
-  test.use({ viewport: { width: 375, height: 740 } });
-  for (const [code, want] of languages) {
-    test(`the status page in ${code}`, async ({ page }) => {
-      await openStatus(page, demo("splitShipment"));
-      await page.goto(page.url().split("?")[0] + `?lang=${code}`);
-      await expect(page.locator("html")).toHaveAttribute("lang", code);
-      await expect(page.getByRole("region", { name: want.items })).toBeVisible();
-      await expect(page.locator("dl.totals").getByText(want.total, { exact: true })).toBeVisible();
-      const o = demo("splitShipment");
-      if (want.country) {
-        await expect(page.getByText(`${o.city}, ${countries[o.countryCode][want.country]}`).first()).toBeVisible();
-      }
-      // Nothing wider than the phone.
-      const main = await page.locator("main").boundingBox();
-      expect(main!.width).toBeLessThanOrEqual(375);
-    });
-  }
-});
+for (const size of sizes) {
+  test.describe(`in every language, ${size.name}`, () => {
+    test.use({ viewport: size.viewport });
+    for (const [code, want] of languages) {
+      test(`the status page in ${code}`, async ({ page }) => {
+        await openStatus(page, demo("splitShipment"));
+        await page.goto(page.url().split("?")[0] + `?lang=${code}`);
+        await expect(page.locator("html")).toHaveAttribute("lang", code);
+        await expect(page.getByRole("region", { name: want.items })).toBeVisible();
+        await expect(page.locator("dl.totals").getByText(want.total, { exact: true })).toBeVisible();
+        // The destination's country in this language, from CLDR.
+        const o = demo("splitShipment");
+        await expect(page.getByText(`${o.city}, ${countries[o.countryCode][code]}`).first()).toBeVisible();
+        // Nothing wider than the screen.
+        const main = await page.locator("main").boundingBox();
+        expect(main!.width).toBeLessThanOrEqual(size.viewport.width);
+      });
+    }
+  });
+}
