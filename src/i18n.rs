@@ -26,6 +26,7 @@ use rust_decimal::Decimal;
 use writeable::Writeable;
 
 use crate::order::timeline::{Day, Headline, Problem, RefundState, WaitReason};
+use crate::shopper::Place;
 
 /// A language the site speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -458,6 +459,33 @@ impl I18n {
             }
             WaitReason::Scheduled(None) => self.t("waiting.scheduled_undated"),
             WaitReason::Cancelled => self.t("waiting.cancelled"),
+        }
+    }
+
+    /// Where some units of a line are: "in package 2 of 3: In transit".
+    pub fn place(&self, place: &Place) -> String {
+        match place {
+            Place::Package { of: 1, status, .. } => self.tf(
+                "items.shipped",
+                &[("status", &self.enum_text("shipment", status.as_str(), &[]))],
+            ),
+            Place::Package { number, of, status } => self.tf(
+                "items.in_package",
+                &[
+                    ("number", &number.to_string()),
+                    ("of", &of.to_string()),
+                    ("status", &self.enum_text("shipment", status.as_str(), &[])),
+                ],
+            ),
+            Place::Waiting(reason) => {
+                self.tf("items.waiting", &[("reason", &self.wait_reason(reason))])
+            }
+            Place::Returned(state) => self.tf(
+                "items.returned",
+                &[("state", &self.enum_text("returns", state.as_str(), &[]))],
+            ),
+            Place::Removed => self.t("items.removed"),
+            Place::NoShipping => self.t("items.no_shipping"),
         }
     }
 

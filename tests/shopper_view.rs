@@ -70,6 +70,24 @@ async fn the_page_and_the_api_show_the_same_facts_for_every_scenario() {
                 has(&html, &item["title"], &at("package item"));
             }
         }
+        for line in api["lines"].as_array().expect("lines") {
+            has(&html, &line["title"], &at("line"));
+            let units: u64 = line["places"]
+                .as_array()
+                .expect("places")
+                .iter()
+                .inspect(|p| has(&html, &p["text"], &at("line place")))
+                .filter(|p| p["place"] != "returned")
+                .map(|p| p["quantity"].as_u64().expect("a count"))
+                .sum();
+            assert_eq!(
+                units,
+                line["quantity"].as_u64().expect("a count"),
+                "{}: every unit of {} has one place",
+                at("lines"),
+                line["title"]
+            );
+        }
         for w in api["not_shipped"].as_array().expect("not shipped") {
             has(&html, &w["title"], &at("waiting item"));
             has(&html, &w["reason_text"], &at("waiting reason"));

@@ -359,7 +359,7 @@ fn items_section(i: &I18n, items: &[ItemView], currency: &str) -> Option<impl In
                 .places
                 .iter()
                 .map(|p| {
-                    let text = place_text(i, &p.place);
+                    let text = i.place(&p.place);
                     let n = p.quantity.to_string();
                     let line = i.tf("items.units", &[("n", &n), ("where", &text)]);
                     match &p.place {
@@ -391,30 +391,6 @@ fn items_section(i: &I18n, items: &[ItemView], currency: &str) -> Option<impl In
             <ul class="lines">{rows}</ul>
         </section>
     })
-}
-
-fn place_text(i: &I18n, place: &Place) -> String {
-    match place {
-        Place::Package { of: 1, status, .. } => i.tf(
-            "items.shipped",
-            &[("status", &i.enum_text("shipment", status.as_str(), &[]))],
-        ),
-        Place::Package { number, of, status } => i.tf(
-            "items.in_package",
-            &[
-                ("number", &number.to_string()),
-                ("of", &of.to_string()),
-                ("status", &i.enum_text("shipment", status.as_str(), &[])),
-            ],
-        ),
-        Place::Waiting(reason) => i.tf("items.waiting", &[("reason", &i.wait_reason(reason))]),
-        Place::Returned(state) => i.tf(
-            "items.returned",
-            &[("state", &i.enum_text("returns", state.as_str(), &[]))],
-        ),
-        Place::Removed => i.t("items.removed"),
-        Place::NoShipping => i.t("items.no_shipping"),
-    }
 }
 
 fn payment_section(i: &I18n, p: &Payment) -> impl IntoView + use<> {

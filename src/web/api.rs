@@ -16,7 +16,7 @@ use super::render::Visitor;
 use super::{AppState, open_status_link};
 use crate::i18n::I18n;
 use crate::order::timeline::{Package, Step, StepKind, StepStatus, WaitReason};
-use crate::shopper::ShopperView;
+use crate::shopper::{Place, ShopperView};
 
 #[derive(Serialize)]
 struct StatusView {
@@ -31,10 +31,35 @@ struct StatusView {
     email: Option<String>,
     packages: Vec<PackageView>,
     not_shipped: Vec<WaitingView>,
+    /// Every line of the order and where its units are.
+    lines: Vec<LineView>,
     payment: PaymentView,
     returns: Vec<ReturnView>,
     refunds: Vec<RefundView>,
     link_expires_at: DateTime<Utc>,
+}
+
+#[derive(Serialize)]
+struct LineView {
+    title: String,
+    variant: Option<String>,
+    quantity: u32,
+    /// Per unit, in the payment's currency.
+    price: Option<String>,
+    /// A path on this site or an allowed https URL.
+    image: Option<String>,
+    places: Vec<PlaceView>,
+}
+
+#[derive(Serialize)]
+struct PlaceView {
+    quantity: u32,
+    /// `package`, `waiting`, `returned`, `removed` or `no_shipping`.
+    place: &'static str,
+    /// The package's number, for `package`.
+    package: Option<usize>,
+    /// What the page says.
+    text: String,
 }
 
 #[derive(Serialize)]
@@ -93,6 +118,13 @@ struct PaymentView {
     total: Option<String>,
     /// `null` when the refunds add up to an impossible amount.
     refunded: Option<String>,
+    subtotal: Option<String>,
+    shipping: Option<String>,
+    shipping_method: Option<String>,
+    discounts: Option<String>,
+    taxes: Option<String>,
+    /// Paid after refunds, when something was refunded.
+    net: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -224,7 +256,43 @@ fn view(i: &I18n, v: &ShopperView, expires: DateTime<Utc>) -> StatusView {
             currency: p.currency.clone(),
             total: p.total.map(|d| d.to_string()),
             refunded: p.refunded.map(|a| a.to_string()),
+            subtotal: p.subtotal.map(|d| d.to_string()),
+            shipping: p.shipping.map(|d| d.to_string()),
+            shipping_method: p.shipping_method.clone(),
+            discounts: p.discounts.map(|d| d.to_string()),
+            taxes: p.taxes.map(|d| d.to_string()),
+            net: p.net().map(|d| d.to_string()),
         },
+        lines: v
+            .items
+            .iter()
+            .map(|it| LineView {
+                title: it.title.clone(),
+                variant: it.variant_title.clone(),
+                quantity: it.quantity,
+                price: it.price.map(|d| d.to_string()),
+                image: it.image.clone(),
+                places: it
+                    .places
+                    .iter()
+                    .map(|pl| PlaceView {
+                        quantity: pl.quantity,
+                        place: match pl.place {
+                            Place::Package { .. } => "package",
+                            Place::Waiting(_) => "waiting",
+                            Place::Returned(_) => "returned",
+                            Place::Removed => "removed",
+                            Place::NoShipping => "no_shipping",
+                        },
+                        package: match pl.place {
+                            Place::Package { number, .. } => Some(number),
+                            _ => None,
+                        },
+                        text: i.place(&pl.place),
+                    })
+                    .collect(),
+            })
+            .collect(),
         returns: v
             .returns
             .iter()
@@ -275,7 +343,8 @@ pub async fn status(
     let Some((order, claims)) = open_status_link(&state, &token, now)? else {
         return Err(WebError::NotFound);
     };
-    let shopper = ShopperView::of(&order, now, i.tz);
+    let mut shopper = ShopperView::of(&order, now, i.tz);
+    shopper.keep_images_from(&state.config.shop.image_origins);
     let mut res = Json(view(&i, &shopper, claims.expires)).into_response();
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
