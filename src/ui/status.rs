@@ -2,19 +2,20 @@
 //!
 //! Top to bottom: the headline and step indicator, a cancellation banner
 //! when cancelled, a card per package, every item with where its units
-//! are, payment with the order summary, returns and refunds, help, and a box with the page's own link. It
-//! renders a [`ShopperView`], which holds the privacy rules; an invalid
-//! link gets the lookup form instead (`link_invalid_page`).
+//! are, payment with the order summary, returns and refunds, help, and a
+//! box with the page's own link. It renders a [`ShopperView`], which holds
+//! the privacy rules; an invalid link gets the lookup form instead
+//! (`link_invalid_page`).
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+use rust_decimal::Decimal;
 
 use super::lookup::{LookupForm, LookupFormView, LookupNotice};
 use super::{Page, ShopHeader, chrome};
 use crate::i18n::I18n;
 use crate::order::timeline::{Package, Step, StepKind, StepStatus};
 use crate::shopper::{Cancellation, ItemView, Payment, Place, RefundLine, ReturnView, ShopperView};
-use rust_decimal::Decimal;
 
 /// The page of one order, opened by a valid link (`link`, valid until
 /// `expires`).
