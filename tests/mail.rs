@@ -179,6 +179,38 @@ async fn a_parcel_past_its_estimate_gets_a_running_late_email() {
 }
 
 #[tokio::test]
+async fn erasing_an_order_erases_its_email_files() {
+    // No SMTP: the file transport, as in the demo.
+    let server = Server::start(&[
+        ("ORDER_STATUS_SEED_DEMO", "false"),
+        ("ORDER_STATUS_SHOPIFY_SHOP", SHOP),
+        ("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", SECRET),
+        ("ORDER_STATUS_MAIL_EVENTS", "shipped"),
+        ("ORDER_STATUS_MAIL_MAX_AGE", "100000d"),
+    ]);
+    create_and_ship(&server, &order("bob.norman@mail.example.com")).await;
+    let sent = server.dir.path().join("data/mail/sent");
+    let count = || std::fs::read_dir(&sent).map_or(0, |d| d.count());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while count() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the email was written"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let redact = serde_json::json!({
+        "shop_id": 954889, "shop_domain": SHOP,
+        "customer": {"id": 191167, "email": "bob.norman@mail.example.com"},
+        "orders_to_redact": [ORDER_ID]
+    });
+    send(&server, "customers/redact", &redact, "r1").await;
+    assert_eq!(count(), 0, "the .eml is gone with the order");
+    let res = server.lookup("1001", "bob.norman@mail.example.com").await;
+    assert_eq!(res.status(), 200, "not found: no redirect to a status page");
+}
+
+#[tokio::test]
 async fn the_shoppers_language_is_used() {
     let smtp = Smtpd::start();
     let server = start(&smtp.url(), &[]);

@@ -144,6 +144,20 @@ impl Sender {
         }
     }
 
+    /// The file transport's files of these orders' messages (empty for
+    /// SMTP): what must go when Shopify asks for the orders to be erased.
+    pub fn files_of(&self, order: &Order) -> Vec<PathBuf> {
+        let Some(dir) = self.transport.dir() else {
+            return Vec::new();
+        };
+        order
+            .mail
+            .messages
+            .iter()
+            .map(|m| dir.join(format!("{}.eml", self.composer.file_name(order, m))))
+            .collect()
+    }
+
     /// Look at the outbox now (something was just queued).
     pub fn wake(&self) {
         self.wake.notify_one();

@@ -213,10 +213,36 @@ async fn apply(
             })
         }
         Plan::Delete(keys) => {
+            let mut files = Vec::new();
+            for key in &keys {
+                if let Some(order) = state.store.get(key)? {
+                    files.extend(state.mail.files_of(&order));
+                }
+            }
+            remove_files(files).await;
             state.store.delete(keys).await?;
             Ok("deleted")
         }
         Plan::DeleteShop => {
+            if state.mail.transport().dir().is_some() {
+                // A whole shop's orders: read off the async threads.
+                let (store, mail, shop) =
+                    (state.store.clone(), state.mail.clone(), d.shop.to_string());
+                let files = tokio::task::spawn_blocking(move || {
+                    let mut files = Vec::new();
+                    store
+                        .for_each_order(|o| {
+                            if o.shop == shop {
+                                files.extend(mail.files_of(&o));
+                            }
+                            Ok(())
+                        })
+                        .map(|_| files)
+                })
+                .await
+                .map_err(|e| crate::store::StoreError::Read(e.to_string()))??;
+                remove_files(files).await;
+            }
             state.store.delete_shop(d.shop).await?;
             Ok("deleted")
         }
@@ -277,4 +303,26 @@ fn dead_letter(
         }
         Err(e) => Err(StoreError::Write(format!("cannot keep a dead letter: {e}"))),
     }
+}
+
+/// Erases the file transport's copies of messages to erased orders (the
+/// demo's, or a site without SMTP), before the orders go: once they are
+/// gone nothing names their files. A file that cannot be removed is
+/// logged.
+async fn remove_files(files: Vec<std::path::PathBuf>) {
+    if files.is_empty() {
+        return;
+    }
+    let _ = tokio::task::spawn_blocking(move || {
+        for f in files {
+            match std::fs::remove_file(&f) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(file = %f.display(), error = %e, "cannot erase a sent email")
+                }
+            }
+        }
+    })
+    .await;
 }
