@@ -208,6 +208,25 @@ async fn erasing_an_order_erases_its_email_files() {
     assert_eq!(count(), 0, "the .eml is gone with the order");
     let res = server.lookup("1001", "bob.norman@mail.example.com").await;
     assert_eq!(res.status(), 200, "not found: no redirect to a status page");
+
+    // The whole shop (48 hours after it uninstalls): every file goes.
+    let mut other = order("ann@mail.example.com");
+    other["id"] = 777.into();
+    other["name"] = "#1077".into();
+    other["order_number"] = 1077.into();
+    send(&server, "orders/create", &other, "o2").await;
+    let mut f = shipment();
+    f["id"] = 778.into();
+    f["order_id"] = 777.into();
+    send(&server, "fulfillments/create", &f, "f2").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while count() == 0 {
+        assert!(std::time::Instant::now() < deadline, "written again");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let shop = serde_json::json!({"shop_id": 954889, "shop_domain": SHOP});
+    send(&server, "shop/redact", &shop, "r2").await;
+    assert_eq!(count(), 0, "the shop's .eml files are gone");
 }
 
 #[tokio::test]
