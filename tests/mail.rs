@@ -73,6 +73,28 @@ async fn create_and_ship(server: &Server, order: &serde_json::Value) {
     send(server, "fulfillments/create", &shipment(), "f1").await;
 }
 
+/// A second order, #1077 (id 777) to `email`, arrives and ships.
+async fn create_and_ship_second(server: &Server, email: &str) {
+    let mut other = order(email);
+    other["id"] = 777.into();
+    other["name"] = "#1077".into();
+    other["order_number"] = 1077.into();
+    send(server, "orders/create", &other, "o2").await;
+    let mut f = shipment();
+    f["id"] = 778.into();
+    f["order_id"] = 777.into();
+    send(server, "fulfillments/create", &f, "f2").await;
+}
+
+/// Waits up to 10 s for `done`, failing with `what`.
+async fn wait_until(done: impl Fn() -> bool, what: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_shipment_emails_the_shopper_once_with_the_link_and_the_tracking_number() {
     let smtp = Smtpd::start();
@@ -191,14 +213,7 @@ async fn erasing_an_order_erases_its_email_files() {
     create_and_ship(&server, &order("bob.norman@mail.example.com")).await;
     let sent = server.dir.path().join("data/mail/sent");
     let count = || std::fs::read_dir(&sent).map_or(0, |d| d.count());
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while count() == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the email was written"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(|| count() > 0, "the email was written").await;
     let redact = serde_json::json!({
         "shop_id": 954889, "shop_domain": SHOP,
         "customer": {"id": 191167, "email": "bob.norman@mail.example.com"},
@@ -210,20 +225,8 @@ async fn erasing_an_order_erases_its_email_files() {
     assert_eq!(res.status(), 200, "not found: no redirect to a status page");
 
     // The whole shop (48 hours after it uninstalls): every file goes.
-    let mut other = order("ann@mail.example.com");
-    other["id"] = 777.into();
-    other["name"] = "#1077".into();
-    other["order_number"] = 1077.into();
-    send(&server, "orders/create", &other, "o2").await;
-    let mut f = shipment();
-    f["id"] = 778.into();
-    f["order_id"] = 777.into();
-    send(&server, "fulfillments/create", &f, "f2").await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while count() == 0 {
-        assert!(std::time::Instant::now() < deadline, "written again");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    create_and_ship_second(&server, "ann@mail.example.com").await;
+    wait_until(|| count() > 0, "written again").await;
     let shop = serde_json::json!({"shop_id": 954889, "shop_domain": SHOP});
     send(&server, "shop/redact", &shop, "r2").await;
     assert_eq!(count(), 0, "the shop's .eml files are gone");
@@ -267,15 +270,7 @@ async fn a_4xx_is_retried_and_a_5xx_fails_for_staff_to_see() {
     assert_eq!(got[0].header("to"), "busy@mail.example.com");
 
     // reject@ gets 550: marked failed with the server's words, not retried.
-    let mut other = order("reject@mail.example.com");
-    other["id"] = 777.into();
-    other["name"] = "#1077".into();
-    other["order_number"] = 1077.into();
-    send(&server, "orders/create", &other, "o2").await;
-    let mut f = shipment();
-    f["id"] = 778.into();
-    f["order_id"] = 777.into();
-    send(&server, "fulfillments/create", &f, "f2").await;
+    create_and_ship_second(&server, "reject@mail.example.com").await;
     let cookie = sign_in_demo_staff(&server).await;
     let page = format!("/staff/orders/{SHOP}/777");
     let html = staff_page_with(&server, &cookie, &page, "Failed").await;

@@ -24,6 +24,9 @@ pub struct Assets {
     theme_etag: HeaderValue,
     /// `/share.js?v=<hash>` (from `public/`), cached for a year.
     pub share_js_href: String,
+    /// The CSP's image sources besides `'self'`: worked out once, not
+    /// on every response.
+    pub img_src: String,
 }
 
 impl Assets {
@@ -41,6 +44,7 @@ impl Assets {
             theme_href: format!("/style/theme.css?v={theme_hash:016x}"),
             theme,
             theme_etag: etag(theme_hash),
+            img_src: config.shop.image_sources().join(" "),
         }
     }
 }

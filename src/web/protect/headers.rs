@@ -20,7 +20,7 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     // Images from the site and the shop's image origins only: a line
     // item's image URL comes from Shopify, and the page must not fetch
     // from wherever a payload points.
-    let img_src = state.config.shop.image_sources().join(" ");
+    let img_src = &state.assets.img_src;
     let csp = format!(
         "default-src 'self'; img-src 'self' {img_src}; object-src 'none'; base-uri 'none'; \
          form-action 'self'; frame-ancestors {frame_ancestors}"
