@@ -20,7 +20,7 @@ use crate::ingest::shopify::{Apis, check};
 use crate::ingest::{demo, ndjson};
 use crate::notify::{self, OptOuts};
 use crate::order::Order;
-use crate::staff::Accounts;
+use crate::staff::{Accounts, Role};
 use crate::store::{Store, StoreOptions};
 use crate::web::{self, AppState, SyncStatus};
 
@@ -132,6 +132,7 @@ pub async fn run(
     let apis = Apis::new(&config, CallOptions::default())?;
     let syncing = spawn_background_sync(&config, &store, &apis, &sync_status);
     let state = AppState::new(config, store.clone(), apis, sync_status, optouts)?;
+    state.resume_bulk_changes();
     let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel::<()>();
     let mailing = tokio::spawn(Arc::clone(&state.mail).run(async {
         let _ = mail_stopped.await;
@@ -209,7 +210,7 @@ pub async fn mail_test(config: &Config, to: &str) -> anyhow::Result<bool> {
         config,
         Arc::new(links),
         Arc::new(crate::store::LinkEpochs::open(&config.data_dir)?),
-        Arc::new(crate::i18n::Catalog::load().map_err(anyhow::Error::msg)?),
+        Arc::new(config.merchant.catalog().map_err(anyhow::Error::msg)?),
     );
     let message = composer.test_message(to.clone())?;
     let name = format!("{}-test", Utc::now().format("%Y%m%dT%H%M%S"));
@@ -691,12 +692,35 @@ fn read_password(name: &str) -> anyhow::Result<String> {
     }
 }
 
-/// `order-status staff add NAME`.
-pub fn staff_add(config: &Config, name: &str) -> anyhow::Result<()> {
+fn parse_role(role: &str) -> anyhow::Result<Role> {
+    Role::parse(role)
+        .ok_or_else(|| anyhow::anyhow!("{role:?} is not a role: viewer, agent or admin"))
+}
+
+/// `order-status staff add NAME [--role ROLE]`: the first account is an
+/// admin (someone must manage the others), later ones agents.
+pub fn staff_add(config: &Config, name: &str, role: Option<&str>) -> anyhow::Result<()> {
     let mut accounts = Accounts::load(&config.data_dir)?;
+    let role = match role {
+        Some(r) => parse_role(r)?,
+        None if accounts.all().is_empty() => Role::Admin,
+        None => Role::Agent,
+    };
     let password = read_password(name)?;
-    accounts.add(name, &password)?;
-    println!("Added staff account {name}.");
+    accounts.add_with_role(name, &password, role)?;
+    println!("Added staff account {name} ({}).", role.as_str());
+    Ok(())
+}
+
+/// `order-status staff role NAME ROLE`.
+pub fn staff_role(config: &Config, name: &str, role: &str) -> anyhow::Result<()> {
+    let role = parse_role(role)?;
+    let mut accounts = Accounts::load(&config.data_dir)?;
+    accounts.set_role(name, role)?;
+    println!(
+        "{name} is now {}; their sessions have ended.",
+        role.as_str()
+    );
     Ok(())
 }
 
@@ -730,8 +754,9 @@ pub fn staff_list(config: &Config) -> anyhow::Result<()> {
     }
     for a in accounts.all() {
         println!(
-            "{}\tadded {}",
+            "{}\t{}\tadded {}",
             a.name,
+            a.role.as_str(),
             a.created_at.format("%Y-%m-%d %H:%M UTC")
         );
     }

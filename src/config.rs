@@ -19,8 +19,10 @@ use crate::i18n::Lang;
 use crate::links::LinkKey;
 use crate::order::mail::MailEvent;
 pub use mail::{Dkim, MailConfig, MailTransport};
+pub use merchant::{MerchantConfig, ProblemThresholds, StatusDef};
 
 pub mod mail;
+pub mod merchant;
 mod values;
 
 pub use values::{Cidr, FailureSpec, Limits, RateSpec, parse_addr};
@@ -117,6 +119,8 @@ pub struct Config {
     pub metrics_token: Option<Secret>,
     /// Emails to shoppers.
     pub mail: MailConfig,
+    /// The merchant's statuses, their rules and the problem thresholds.
+    pub merchant: MerchantConfig,
 }
 
 /// A secret setting: its `Debug` says only that it is there.
@@ -238,6 +242,7 @@ impl Default for Config {
             sync_interval: std::time::Duration::from_secs(300),
             metrics_token: None,
             mail: MailConfig::default(),
+            merchant: MerchantConfig::default(),
             shop: ShopConfig {
                 name: "Demo Store".into(),
                 domain: "demo.example".into(),
@@ -276,6 +281,12 @@ struct FileConfig {
     shopify: Vec<FileShopify>,
     #[serde(default)]
     mail: mail::FileMail,
+    #[serde(default)]
+    status: Vec<merchant::FileStatus>,
+    #[serde(default)]
+    status_rule: Vec<merchant::FileRule>,
+    #[serde(default)]
+    problems: merchant::FileProblems,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -333,6 +344,7 @@ impl Config {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
         let mut c = Config::default();
+        let mut merchant_file = Default::default();
         let file = file
             .map(Path::to_path_buf)
             .or_else(|| env("ORDER_STATUS_CONFIG").map(PathBuf::from))
@@ -342,10 +354,17 @@ impl Config {
                 path: path.clone(),
                 reason: e.to_string(),
             })?;
-            let f: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            let mut f: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
                 path: path.clone(),
                 reason: e.to_string(),
             })?;
+            // Resolved last: texts fall back to the shop's language, which
+            // the environment may still set.
+            merchant_file = (
+                std::mem::take(&mut f.status),
+                std::mem::take(&mut f.status_rule),
+                std::mem::take(&mut f.problems),
+            );
             c.apply(f)?;
         }
         let var = |name: &str| env(name).filter(|v| !v.trim().is_empty());
@@ -414,7 +433,10 @@ impl Config {
                 image_origins: var("ORDER_STATUS_IMAGE_ORIGINS").map(|v| list(&v)),
             },
             mail: mail::FileMail::from_env(&var),
+            ..FileConfig::default()
         })?;
+        let (statuses, rules, problems) = merchant_file;
+        c.merchant = merchant::resolve(statuses, rules, problems, c.shop.language)?;
         Ok(c)
     }
 

@@ -179,6 +179,12 @@ impl Catalog {
         Ok(Catalog { texts, cldr })
     }
 
+    /// Adds (or replaces) a text: the merchant's own words, such as a
+    /// custom status's title, said like any other.
+    pub fn add(&mut self, lang: Lang, key: String, text: String) {
+        self.texts[lang.index()].insert(key, text);
+    }
+
     /// The keys of one language, sorted (for the completeness test).
     pub fn keys(&self, lang: Lang) -> Vec<&str> {
         let mut k: Vec<&str> = self.texts[lang.index()]
@@ -412,7 +418,9 @@ impl I18n {
         match h {
             Headline::AwaitingPayment => self.t("headline.awaiting_payment"),
             Headline::Preparing => self.t("headline.preparing"),
-            Headline::InStage(stage) => self.tf("headline.in_stage", &[("stage", stage)]),
+            Headline::InStage(stage) => {
+                self.tf("headline.in_stage", &[("stage", &self.stage(stage))])
+            }
             Headline::OnHold => self.t("headline.on_hold"),
             Headline::Scheduled(Some(d)) => {
                 self.tf("headline.scheduled", &[("date", &self.date(*d))])
@@ -449,7 +457,7 @@ impl I18n {
         match reason {
             WaitReason::Preparing => self.t("waiting.preparing"),
             WaitReason::AwaitingPayment => self.t("waiting.awaiting_payment"),
-            WaitReason::Stage(s) => self.tf("waiting.stage", &[("stage", s)]),
+            WaitReason::Stage(s) => self.tf("waiting.stage", &[("stage", &self.stage(s))]),
             WaitReason::OnHold(r) => {
                 let reason = self.enum_text("hold", r.as_str(), &[]);
                 self.tf("waiting.on_hold", &[("reason", &reason)])
@@ -489,9 +497,24 @@ impl I18n {
         }
     }
 
+    /// A merchant step's name: a configured status's title, or the name as
+    /// given (stages imported by name).
+    pub fn stage(&self, name_or_id: &str) -> String {
+        self.known(&format!("custom_status.{name_or_id}.title"))
+            .unwrap_or_else(|| name_or_id.to_string())
+    }
+
+    /// The text of `key` in this language, when there is one.
+    fn known(&self, key: &str) -> Option<String> {
+        self.catalog.texts[self.lang.index()].get(key).cloned()
+    }
+
     /// The one-line explanation under some headlines.
     pub fn headline_detail(&self, h: &Headline) -> Option<String> {
         let key = match h {
+            Headline::InStage(id) => {
+                return self.known(&format!("custom_status.{id}.description"));
+            }
             Headline::AwaitingPayment => "detail.awaiting_payment",
             Headline::OnHold => "detail.on_hold",
             Headline::DeliveryProblem(Problem::Failed) => "detail.problem_failed",

@@ -6,6 +6,7 @@
 //! `ui` to render. `ui` knows neither `web` nor `store`; nothing below
 //! `web` knows `web` or `ui`. `cli` ties them together for `main`.
 
+pub mod actions;
 pub mod cli;
 pub mod config;
 pub mod files;

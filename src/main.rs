@@ -157,7 +157,16 @@ enum MailCommand {
 #[derive(Debug, Subcommand)]
 enum StaffCommand {
     /// Add an account; the password is read from standard input.
-    Add { name: String },
+    Add {
+        name: String,
+        /// viewer (search and read), agent (also change orders) or admin
+        /// (also manage accounts); the first account is an admin, later
+        /// ones agents, unless this says otherwise.
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// Give an account another role (viewer, agent, admin); its sessions end.
+    Role { name: String, role: String },
     /// Set a new password (read from standard input); every session of the
     /// account ends.
     Passwd { name: String },
@@ -251,7 +260,8 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Staff { action } => match action {
-            StaffCommand::Add { name } => cli::staff_add(&config, &name)?,
+            StaffCommand::Add { name, role } => cli::staff_add(&config, &name, role.as_deref())?,
+            StaffCommand::Role { name, role } => cli::staff_role(&config, &name, &role)?,
             StaffCommand::Passwd { name } => cli::staff_passwd(&config, &name)?,
             StaffCommand::Remove { name } => cli::staff_remove(&config, &name)?,
             StaffCommand::List => cli::staff_list(&config)?,

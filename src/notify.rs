@@ -38,7 +38,9 @@ use thiserror::Error;
 
 use crate::config::Config;
 use crate::order::Order;
-use crate::order::mail::{MailEvent, MailState, MailUpdate, apply_update, detect};
+use crate::order::mail::{
+    MailEvent, MailState, MailUpdate, STATUS_KEY_PREFIX, apply_update, detect,
+};
 use crate::store::WriteHook;
 
 pub use compose::{Composer, Rendered};
@@ -67,12 +69,15 @@ pub fn events_for<'a>(config: &'a Config, shop: &str) -> &'a [MailEvent] {
         .unwrap_or(&config.mail.events)
 }
 
-/// The store's write hook that queues status emails in the same commit as
-/// the change that causes them (see the module docs).
+/// The store's write hook: the merchant's automatic status rules, then
+/// the status emails the change causes, all in the same commit as the
+/// change (see the module docs).
 pub fn hook(config: &Config, optouts: Arc<OptOuts>) -> WriteHook {
     let config = Arc::new(config.clone());
     WriteHook(Arc::new(move |old: Option<&Order>, new: &mut Order| {
-        queue_detected(&config, &optouts, old, new, Utc::now());
+        let now = Utc::now();
+        crate::order::status::apply_rules(&config.merchant.rules, old, new, now);
+        queue_detected(&config, &optouts, old, new, now);
     }))
 }
 
@@ -98,6 +103,16 @@ pub fn queue_detected(
     let no_email = new.email.trim().is_empty();
     for d in found {
         if !wanted.contains(&d.event) {
+            continue;
+        }
+        // A merchant status emails only if the merchant said it should.
+        if d.key.starts_with(STATUS_KEY_PREFIX)
+            && !d
+                .detail
+                .as_deref()
+                .and_then(|id| config.merchant.status(id))
+                .is_some_and(|s| s.email)
+        {
             continue;
         }
         // News that is old by the time we learn it (history imported, a

@@ -7,7 +7,9 @@
 pub mod mail;
 pub mod merge;
 pub mod model;
+pub mod problems;
 pub mod search;
+pub mod status;
 pub mod timeline;
 mod vocab;
 

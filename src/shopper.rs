@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
-use crate::order::timeline::{Timeline, WaitReason};
+use crate::order::timeline::{Headline, Timeline, WaitReason};
 use crate::order::{CancelReason, FinancialStatus, FulfillmentDisplayStatus, Order, ReturnState};
 
 /// What a shopper sees of one order.
@@ -34,6 +34,9 @@ pub struct ShopperView {
     pub returns: Vec<ReturnView>,
     /// Refunds with an amount (a zero refund is a restock, not money).
     pub refunds: Vec<RefundLine>,
+    /// The merchant's note for the shopper on the status the order is in
+    /// (only while the headline is that status).
+    pub status_note: Option<String>,
 }
 
 /// Where the order goes, without the street.
@@ -194,10 +197,16 @@ pub struct RefundLine {
 impl ShopperView {
     /// The view of `order` as of `now`, with days counted in `tz`.
     pub fn of(order: &Order, now: DateTime<Utc>, tz: Tz) -> ShopperView {
+        let timeline = Timeline::of(order, now, tz);
+        let status_note = order
+            .custom_status()
+            .filter(|c| matches!(&timeline.headline, Headline::InStage(id) if c.status.as_ref() == Some(id)))
+            .and_then(|c| c.note.clone());
         ShopperView {
             name: order.name.clone(),
             placed_at: order.processed_at.or(order.created_at),
-            timeline: Timeline::of(order, now, tz),
+            timeline,
+            status_note,
             cancellation: order.cancelled_at.is_some().then(|| cancellation(order)),
             destination: destination(order),
             masked_email: (!order.email.trim().is_empty()).then(|| mask_email(&order.email)),

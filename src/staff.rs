@@ -49,6 +49,42 @@ pub enum StaffError {
     File { path: PathBuf, reason: String },
     #[error("cannot hash the password: {0}")]
     Hash(String),
+    #[error("this is the last admin account: make another admin first")]
+    LastAdmin,
+}
+
+/// What a staff member may do. Each role may do what the one before may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Search and read orders, share links.
+    Viewer,
+    /// Also change orders: statuses, bulk changes, resending emails,
+    /// revoking links, Shopify write-backs.
+    Agent,
+    /// Also manage staff accounts and export the audit log.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Viewer, Role::Agent, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Agent => "agent",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s.trim())
+    }
+}
+
+/// Accounts made before roles existed could do everything; they keep that.
+fn role_before_roles() -> Role {
+    Role::Admin
 }
 
 /// One person who may use the staff console.
@@ -61,6 +97,8 @@ pub struct Account {
     /// Sessions made before this epoch have ended.
     #[serde(default)]
     pub session_epoch: u32,
+    #[serde(default = "role_before_roles")]
+    pub role: Role,
 }
 
 /// The accounts file.
@@ -131,8 +169,18 @@ impl Accounts {
         self.save()
     }
 
-    /// Adds an account and saves the file.
+    /// Adds an admin account and saves the file.
     pub fn add(&mut self, name: &str, password: &str) -> Result<(), StaffError> {
+        self.add_with_role(name, password, Role::Admin)
+    }
+
+    /// Adds an account with `role` and saves the file.
+    pub fn add_with_role(
+        &mut self,
+        name: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<(), StaffError> {
         check_name(name)?;
         if password.chars().count() < MIN_PASSWORD_CHARS {
             return Err(StaffError::WeakPassword);
@@ -146,12 +194,42 @@ impl Accounts {
             hash,
             created_at: Utc::now(),
             session_epoch: 0,
+            role,
         });
         self.save()
     }
 
+    /// Gives `name` another role, ending their sessions (a session carries
+    /// no role, but a demoted person should sign in again knowingly). The
+    /// last admin cannot stop being one.
+    pub fn set_role(&mut self, name: &str, role: Role) -> Result<(), StaffError> {
+        let admins = self.list.iter().filter(|a| a.role == Role::Admin).count();
+        let a = self
+            .list
+            .iter_mut()
+            .find(|a| a.name == name)
+            .ok_or_else(|| StaffError::NoSuchAccount(name.to_string()))?;
+        if a.role == role {
+            return Ok(());
+        }
+        if a.role == Role::Admin && admins == 1 {
+            return Err(StaffError::LastAdmin);
+        }
+        a.role = role;
+        a.session_epoch = a.session_epoch.saturating_add(1);
+        self.save()
+    }
+
     /// Removes an account and saves the file; its sessions end with it.
+    /// The last admin cannot be removed while other accounts remain.
     pub fn remove(&mut self, name: &str) -> Result<(), StaffError> {
+        let admins = self.list.iter().filter(|a| a.role == Role::Admin).count();
+        if self.list.len() > 1
+            && admins == 1
+            && self.get(name).is_some_and(|a| a.role == Role::Admin)
+        {
+            return Err(StaffError::LastAdmin);
+        }
         let before = self.list.len();
         self.list.retain(|a| a.name != name);
         if self.list.len() == before {

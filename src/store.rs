@@ -40,7 +40,12 @@ pub use schema::Part;
 use schema::{Fields, lookup_term, part_term};
 use writer::{Command, Op};
 
+use std::ops::Bound;
+
+use tantivy::query::RangeQuery;
+
 use crate::order::merge::Change;
+use crate::order::problems::{ProblemKind, watch_term};
 use crate::order::{Order, normalize_email};
 
 /// Errors of the store layer.
@@ -484,15 +489,75 @@ impl Store {
             .collect()
     }
 
+    /// Orders in problem state `kind` since `cutoff` or earlier (to the
+    /// hour): how many, and up to `limit` of them.
+    pub fn problem_orders(
+        &self,
+        kind: ProblemKind,
+        cutoff: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<(usize, Vec<Order>), StoreError> {
+        let searcher = self.reader.searcher();
+        let query = problem_query(&self.fields, kind, cutoff);
+        let (count, top) = searcher
+            .search(
+                &query,
+                &(
+                    tantivy::collector::Count,
+                    tantivy::collector::TopDocs::with_limit(limit.max(1)),
+                ),
+            )
+            .map_err(StoreError::read)?;
+        let orders = top
+            .into_iter()
+            .take(limit)
+            .map(|(_, addr)| load(&searcher, &self.fields, addr))
+            .collect::<Result<_, _>>()?;
+        Ok((count, orders))
+    }
+
+    /// How many orders are in problem state `kind` since `cutoff` or
+    /// earlier.
+    pub fn problem_count(&self, kind: ProblemKind, cutoff: DateTime<Utc>) -> usize {
+        let searcher = self.reader.searcher();
+        searcher
+            .search(
+                &problem_query(&self.fields, kind, cutoff),
+                &tantivy::collector::Count,
+            )
+            .unwrap_or(0)
+    }
+
     /// Full-text search with filters, sorting and paging.
     pub fn search(&self, q: &SearchQuery) -> Result<SearchResults, StoreError> {
         query::search(&self.reader.searcher(), &self.fields, q)
+    }
+
+    /// The keys of every order `q` matches, sorted, if there are at most
+    /// `max` (else `None`), with how many match.
+    pub fn search_keys(
+        &self,
+        q: &SearchQuery,
+        max: usize,
+    ) -> Result<(usize, Option<Vec<String>>), StoreError> {
+        query::all_keys(&self.reader.searcher(), &self.fields, q, max)
     }
 
     /// Orders in the store.
     pub fn count(&self) -> u64 {
         self.reader.searcher().num_docs()
     }
+}
+
+/// `kind`'s watch terms up to the hour of `cutoff`: the terms sort by
+/// time, so this is one range over the term dictionary.
+fn problem_query(fields: &Fields, kind: ProblemKind, cutoff: DateTime<Utc>) -> RangeQuery {
+    let from = format!("{}:", kind.as_str());
+    let to = watch_term(kind, cutoff);
+    RangeQuery::new(
+        Bound::Included(Term::from_field_text(fields.watch, &from)),
+        Bound::Included(Term::from_field_text(fields.watch, &to)),
+    )
 }
 
 /// The live documents holding `term`, across segments.

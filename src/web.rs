@@ -40,6 +40,8 @@ use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove
 use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::actions::AuditLog;
+use crate::actions::bulk::Jobs;
 use crate::config::Config;
 use crate::i18n::Catalog;
 use crate::ingest::shopify::Apis;
@@ -82,6 +84,10 @@ pub struct AppState {
     pub optouts: Arc<OptOuts>,
     /// `/link` requests per email address.
     pub link_budget: Arc<mail::AddressBudget>,
+    /// Who did what to which order.
+    pub audit: AuditLog,
+    /// Bulk status changes.
+    pub jobs: Jobs,
 }
 
 /// Why the server could not run.
@@ -109,6 +115,15 @@ pub enum ServeError {
 }
 
 impl AppState {
+    /// Starts again the bulk status changes that were running when the
+    /// process stopped (from their last saved batch).
+    pub fn resume_bulk_changes(&self) {
+        for id in self.jobs.unfinished() {
+            tracing::info!(job = %id, "resuming a bulk status change");
+            staff::spawn_job(self, id);
+        }
+    }
+
     /// The state for `config` over `store`. Loads (or creates) the link
     /// signing key and the translations.
     pub fn new(
@@ -130,7 +145,10 @@ impl AppState {
             }
         }
         let links = Links::new(keys)?;
-        let catalog = Catalog::load().map_err(ServeError::Translations)?;
+        let catalog = config
+            .merchant
+            .catalog()
+            .map_err(ServeError::Translations)?;
         let sessions = Sessions::open(&config.data_dir)?;
         let epochs = LinkEpochs::open(&config.data_dir)?;
         let seen_deliveries = SeenDeliveries::open(&config.data_dir, chrono::Utc::now())?;
@@ -147,6 +165,8 @@ impl AppState {
             mail: sender,
             optouts,
             link_budget: Arc::new(mail::AddressBudget::new(config.mail.link_per_address)),
+            audit: AuditLog::new(&config.data_dir),
+            jobs: Jobs::new(&config.data_dir),
             store,
             assets: Arc::new(Assets::new(&config)),
             limiters: Limiters::new(&config),
@@ -281,6 +301,18 @@ pub fn router(state: AppState) -> Router {
             post(staff::share).layer(form_limit),
         )
         .route("/staff/orders/{shop}/{id}/revoke", post(staff::revoke))
+        .route(
+            "/staff/orders/{shop}/{id}/status",
+            post(staff::set_status).layer(form_limit),
+        )
+        .route("/staff/problems", get(staff::problems))
+        .route("/staff/bulk", post(staff::bulk_prepare).layer(form_limit))
+        .route("/staff/bulk/{id}", get(staff::bulk_page))
+        .route(
+            "/staff/bulk/{id}/confirm",
+            post(staff::bulk_confirm).layer(form_limit),
+        )
+        .route("/staff/audit.ndjson", get(staff::audit_export))
         .fallback(static_or_not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

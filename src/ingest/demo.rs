@@ -379,6 +379,7 @@ fn build(rng: &mut Rng, index: u64, scenario: Scenario, now: DateTime<Utc>, shop
         return_status: None,
         refunds: Vec::new(),
         custom_stages: Vec::new(),
+        status_history: Vec::new(),
         pending_events: Vec::new(),
         mail: Default::default(),
     };

@@ -26,7 +26,7 @@ use crate::config::{Config, ShopConfig};
 use crate::i18n::{Catalog, I18n, Lang};
 use crate::links::{LinkClaims, Links};
 use crate::order::Order;
-use crate::order::mail::{MailEvent, MailMessage};
+use crate::order::mail::{MailEvent, MailMessage, STATUS_KEY_PREFIX};
 use crate::order::timeline::Package;
 use crate::shopper::ShopperView;
 use crate::store::LinkEpochs;
@@ -178,7 +178,11 @@ impl Composer {
         let i = I18n::new(lang, self.shop.timezone, Arc::clone(&self.catalog));
         let view = ShopperView::of(order, now, self.shop.timezone);
         let name = view.name.as_str();
-        let stage = msg.detail.clone().unwrap_or_default();
+        let stage = msg
+            .detail
+            .as_deref()
+            .map(|d| i.stage(d))
+            .unwrap_or_default();
         let subject = i.tf(
             &format!("email.subject_{}", msg.event.as_str()),
             &[("name", name), ("stage", &stage), ("shop", &self.shop.name)],
@@ -254,7 +258,21 @@ impl Composer {
                 let reason = msg.detail.as_deref().unwrap_or("OTHER");
                 i.tf(&key, &[("reason", &i.enum_text("hold", reason, &[]))])
             }
-            MailEvent::CustomStage => i.tf(&key, &[("stage", msg.detail.as_deref().unwrap_or(""))]),
+            MailEvent::CustomStage => {
+                let id = msg.detail.as_deref().unwrap_or("");
+                let line = i.tf(&key, &[("stage", &i.stage(id))]);
+                // The merchant's note for the shopper, while the order is
+                // still in that status.
+                let note = order
+                    .custom_status()
+                    .filter(|c| c.status.as_deref() == Some(id))
+                    .and_then(|c| c.note.as_deref())
+                    .filter(|_| msg.key.starts_with(STATUS_KEY_PREFIX));
+                match note {
+                    Some(n) => format!("{line} {n}"),
+                    None => line,
+                }
+            }
             MailEvent::Refunded => {
                 let amount = order
                     .refunds

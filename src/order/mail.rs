@@ -98,6 +98,10 @@ impl MailEvent {
     }
 }
 
+/// Key prefix of the messages about a merchant status being entered
+/// (`custom_status:qc:1764000000`): their `detail` is the status id.
+pub const STATUS_KEY_PREFIX: &str = "custom_status:";
+
 /// Where a message stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -383,6 +387,20 @@ pub fn detect(old: Option<&Order>, new: &Order, now: DateTime<Utc>) -> Vec<Detec
             );
         }
     }
+    // The merchant's status: each time one is entered (an id, so the
+    // message says it in the shopper's language).
+    if let Some(c) = new.custom_status()
+        && let Some(id) = &c.status
+        && !old.status_history.contains(c)
+    {
+        push(
+            format!("{STATUS_KEY_PREFIX}{id}:{}", c.at.timestamp()),
+            MailEvent::CustomStage,
+            None,
+            Some(id.clone()),
+            Some(c.at),
+        );
+    }
     for stage in &new.custom_stages {
         if !old.custom_stages.iter().any(|s| s.name == stage.name) {
             push(
@@ -568,11 +586,19 @@ mod tests {
             .expect("refund"),
         );
         new.cancelled_at = Some(t(4));
+        new.status_history.push(crate::order::StatusChange {
+            at: t(4),
+            status: Some("qc".into()),
+            position: 1,
+            note: None,
+            by: "staff:anna".into(),
+        });
         assert_eq!(
             keys(&detect(Some(&old), &new, t(5))),
             [
                 "delivery_problem:5:ATTEMPTED_DELIVERY",
                 "on_hold:7:AWAITING_PAYMENT",
+                &format!("custom_status:qc:{}", t(4).timestamp()),
                 "custom_stage:Engraving",
                 "refunded:9",
                 "cancelled"

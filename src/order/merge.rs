@@ -18,8 +18,9 @@
 //!   by id, and a snapshot never forgets one a webhook brought.
 //! - Nothing but Shopify's own order `updated_at` moves the order's clock:
 //!   a scan dated 2099 must not make the next real update look stale.
-//! - What is ours (custom stages, scans waiting for their shipment)
-//!   survives every change from Shopify.
+//! - What is ours (custom stages, the status history, scans waiting for
+//!   their shipment) survives every change from Shopify; the status
+//!   history only ever grows.
 //!
 //! Everything here is pure; the store's single writer calls [`apply`] with
 //! the stored version, so two changes to one order can never interleave.
@@ -28,6 +29,7 @@ use chrono::{DateTime, Utc};
 
 use super::mail::{MailUpdate, apply_update};
 use super::model::*;
+use super::status::{StatusChange, merge_history, record};
 
 /// A change to one order, from one of the channels above.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +75,8 @@ pub enum Change {
     },
     /// A change to the order's emails (ours; never from Shopify).
     Mail { key: String, update: MailUpdate },
+    /// The merchant's status set or cleared (ours; staff or a bulk change).
+    Status { key: String, change: StatusChange },
 }
 
 /// Which of a snapshot's lists the query could fetch. A bulk operation
@@ -117,7 +121,8 @@ impl Change {
             | Change::Refund { key, .. }
             | Change::Return { key, .. }
             | Change::FulfillmentOrder { key, .. }
-            | Change::Mail { key, .. } => key.clone(),
+            | Change::Mail { key, .. }
+            | Change::Status { key, .. } => key.clone(),
         }
     }
 
@@ -195,6 +200,10 @@ fn keep_ours(o: &mut Order, stored: &Order) {
     if o.custom_stages.is_empty() {
         o.custom_stages = stored.custom_stages.clone();
     }
+    // Statuses only accumulate: an import of an export brings the same
+    // changes again, a Shopify payload none.
+    let incoming = std::mem::replace(&mut o.status_history, stored.status_history.clone());
+    merge_history(&mut o.status_history, &incoming);
     for p in &stored.pending_events {
         if !o.pending_events.contains(p) {
             o.pending_events.push(p.clone());
@@ -298,6 +307,9 @@ fn rest(stored: &Order, incoming: Order) -> Order {
 
 fn apply_part(o: &mut Order, part: Change) {
     match part {
+        Change::Status { change, .. } => {
+            record(&mut o.status_history, change);
+        }
         Change::Fulfillment { fulfillment, .. } => {
             merge_fulfillment(o, fulfillment);
             adopt_pending(o);
@@ -597,7 +609,8 @@ mod tests {
                               "events": [{"id": 1, "status": "IN_TRANSIT", "happened_at": "2026-11-01T09:00:00Z"}]}],
             "returns": [{"id": 5, "status": "OPEN", "updated_at": "2026-11-01T10:00:00Z",
                          "line_items": [{"line_item_id": 3, "title": "Mug", "quantity": 1}]}],
-            "custom_stages": [{"name": "Engraving", "at": "2026-11-01T08:00:00Z"}]
+            "custom_stages": [{"name": "Engraving", "at": "2026-11-01T08:00:00Z"}],
+            "status_history": [{"at": "2026-11-01T08:30:00Z", "status": "qc", "position": 2, "by": "staff:anna"}]
         }))
     }
 
@@ -826,6 +839,7 @@ mod tests {
             "the hold came after the snapshot was read"
         );
         assert_eq!(o.custom_stages.len(), 1, "ours survive");
+        assert_eq!(o.status_history, s.status_history, "statuses survive");
         // A bulk snapshot has neither fulfillment orders nor returns whole.
         let mut bulk = snap;
         bulk.fulfillment_orders.clear();

@@ -8,7 +8,8 @@
 //! mapping serves import and webhooks. Fields Shopify only has in GraphQL
 //! (`display_status`, `estimated_delivery_at`, `returns`, `return_status`)
 //! use the GraphQL name in snake_case. Fields that Shopify does not have
-//! (`shop`, `custom_stages`, `events` inside a fulfillment) are ours and are
+//! (`shop`, `custom_stages`, `status_history`, `events` inside a
+//! fulfillment) are ours and are
 //! documented in the README. Every field but `id` is optional on input and
 //! unknown fields are ignored, because payloads grow.
 
@@ -17,6 +18,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 
 pub use super::mail::{MailEvent, MailLog, MailMessage, MailState};
+pub use super::status::StatusChange;
 pub use super::vocab::*;
 
 /// A store order, with everything a status page or a support agent needs.
@@ -124,6 +126,10 @@ pub struct Order {
     /// Merchant-defined steps before shipping, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub custom_stages: Vec<CustomStage>,
+    /// The merchant's statuses set on the order, oldest first (ours; see
+    /// [`super::status`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub status_history: Vec<StatusChange>,
     /// Carrier scans that arrived before their shipment did (ours): they
     /// join it when it arrives.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

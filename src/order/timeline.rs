@@ -65,6 +65,9 @@ pub struct Step {
     pub kind: StepKind,
     pub status: StepStatus,
     pub at: Option<DateTime<Utc>>,
+    /// A merchant status (its id) or stage name this step stands for; the
+    /// preparing part of the path is one step per status passed through.
+    pub label: Option<String>,
 }
 
 /// Something wrong on the way to the shopper.
@@ -220,6 +223,7 @@ impl Timeline {
                 kind: StepKind::Cancelled,
                 status: StepStatus::Current,
                 at: order.cancelled_at,
+                label: None,
             });
             current = StepKind::Cancelled;
         } else if return_status != ReturnStatus::NoReturn {
@@ -233,6 +237,7 @@ impl Timeline {
                     StepStatus::Current
                 },
                 at: order.returns.iter().filter_map(|r| r.created_at).min(),
+                label: None,
             });
             if done && order.financial_status == FinancialStatus::Refunded {
                 steps.push(refund_step(order));
@@ -275,6 +280,7 @@ fn refund_step(order: &Order) -> Step {
         kind: StepKind::Refunded,
         status: StepStatus::Current,
         at: order.refunds.iter().filter_map(Refund::at).max(),
+        label: None,
     }
 }
 
@@ -311,25 +317,48 @@ fn main_path(order: &Order, packages: &[Package], progress: StepKind) -> Vec<Ste
     } else {
         None
     };
-    let preparing = order.custom_stages.first().map(|s| s.at);
-    [
-        (StepKind::Confirmed, order.processed_at.or(order.created_at)),
-        (StepKind::Preparing, preparing),
-        (StepKind::Shipped, first_shipped),
-        (StepKind::OutForDelivery, out_for_delivery),
-        (StepKind::Delivered, delivered),
-    ]
-    .into_iter()
-    .map(|(kind, at)| Step {
-        kind,
-        status: match kind.cmp(&progress) {
-            std::cmp::Ordering::Less => StepStatus::Done,
-            std::cmp::Ordering::Equal => StepStatus::Current,
-            std::cmp::Ordering::Greater => StepStatus::Upcoming,
-        },
-        at: if kind <= progress { at } else { None },
-    })
-    .collect()
+    // The merchant's statuses passed through stand for "Preparing".
+    let passed = order.statuses_passed();
+    let preparing: Vec<(Option<DateTime<Utc>>, Option<String>)> = if passed.is_empty() {
+        vec![(order.custom_stages.first().map(|s| s.at), None)]
+    } else {
+        passed
+            .into_iter()
+            .map(|(id, at)| (Some(at), Some(id.to_string())))
+            .collect()
+    };
+    // Its index in the path, after "Confirmed".
+    let last_preparing = preparing.len();
+    let mut path = vec![(
+        StepKind::Confirmed,
+        order.processed_at.or(order.created_at),
+        None,
+    )];
+    path.extend(
+        preparing
+            .into_iter()
+            .map(|(at, label)| (StepKind::Preparing, at, label)),
+    );
+    path.extend([
+        (StepKind::Shipped, first_shipped, None),
+        (StepKind::OutForDelivery, out_for_delivery, None),
+        (StepKind::Delivered, delivered, None),
+    ]);
+    path.into_iter()
+        .enumerate()
+        .map(|(n, (kind, at, label))| Step {
+            kind,
+            status: match kind.cmp(&progress) {
+                std::cmp::Ordering::Less => StepStatus::Done,
+                // Statuses before the last one passed are done.
+                std::cmp::Ordering::Equal if n < last_preparing => StepStatus::Done,
+                std::cmp::Ordering::Equal => StepStatus::Current,
+                std::cmp::Ordering::Greater => StepStatus::Upcoming,
+            },
+            at: if kind <= progress { at } else { None },
+            label,
+        })
+        .collect()
 }
 
 /// Where a shipment with this display status is, and what is wrong.
@@ -407,11 +436,7 @@ fn waiting_items(
     for item in packages.iter().flat_map(|p| &p.items) {
         *shipped.entry(item.id).or_default() += item.quantity;
     }
-    let stage = order
-        .custom_stages
-        .iter()
-        .filter(|s| s.at <= now)
-        .max_by_key(|s| s.at);
+    let stage = order.current_stage(now);
     let awaiting_payment = order.financial_status == FinancialStatus::Pending;
 
     order
@@ -446,7 +471,7 @@ fn waiting_items(
                     }
                     _ if awaiting_payment => WaitReason::AwaitingPayment,
                     _ => match stage {
-                        Some(s) => WaitReason::Stage(s.name.clone()),
+                        Some((name, _)) => WaitReason::Stage(name.to_string()),
                         None => WaitReason::Preparing,
                     },
                 }

@@ -131,6 +131,30 @@ pub(super) fn search(
     Ok(SearchResults { total, hits })
 }
 
+/// The keys of every order `q` matches (its page and sort aside), when
+/// there are at most `max`; otherwise only how many there are.
+pub(super) fn all_keys(
+    searcher: &Searcher,
+    f: &Fields,
+    q: &SearchQuery,
+    max: usize,
+) -> Result<(usize, Option<Vec<String>>), StoreError> {
+    let query = build(searcher, f, q)?;
+    let total = searcher.search(&query, &Count).map_err(StoreError::read)?;
+    if total > max {
+        return Ok((total, None));
+    }
+    let addrs = searcher
+        .search(&query, &tantivy::collector::DocSetCollector)
+        .map_err(StoreError::read)?;
+    let mut keys = addrs
+        .into_iter()
+        .map(|a| load(searcher, f, a).map(|o| o.key()))
+        .collect::<Result<Vec<_>, _>>()?;
+    keys.sort_unstable();
+    Ok((total, Some(keys)))
+}
+
 /// Which groups of `order`'s values the words of `text` match, by the
 /// rules the search itself uses (see [`token_query`]): for staff, "matched
 /// in: email, product".

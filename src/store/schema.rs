@@ -13,6 +13,7 @@ use tantivy::schema::{
 use tantivy::{DateTime as TDateTime, TantivyDocument};
 
 use crate::order::mail::late_watch_hours;
+use crate::order::problems::{watch_term, watches};
 use crate::order::search::searchable;
 use crate::order::{Order, normalize_email};
 
@@ -43,6 +44,9 @@ pub struct Fields {
     /// `due:YYYY-MM-DDTHH` (a parcel due in that hour, UTC, for "running
     /// late").
     pub mail: Field,
+    /// The problem states an order is in and since when
+    /// (`on_hold:YYYY-MM-DDTHH`, see `order::problems`).
+    pub watch: Field,
 }
 
 /// The `mail` term of an order with a message waiting.
@@ -79,6 +83,7 @@ pub fn schema() -> (Schema, Fields) {
         order: b.add_bytes_field("order", STORED),
         parts: b.add_text_field("parts", STRING),
         mail: b.add_text_field("mail", STRING),
+        watch: b.add_text_field("watch", STRING),
     };
     (b.build(), fields)
 }
@@ -177,6 +182,9 @@ pub fn document(f: &Fields, order: &Order) -> Result<TantivyDocument, serde_json
     }
     for hour in late_watch_hours(order, chrono::Utc::now()) {
         doc.add_text(f.mail, format!("{MAIL_DUE}{hour}"));
+    }
+    for (kind, since) in watches(order) {
+        doc.add_text(f.watch, watch_term(kind, since));
     }
     doc.add_text(f.all, all.join(" \n "));
     doc.add_bytes(f.order, &serde_json::to_vec(order)?);

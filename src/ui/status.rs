@@ -103,6 +103,10 @@ pub(crate) fn ShopperSections(view: ShopperView, preview: bool) -> impl IntoView
     let detail = i
         .headline_detail(&timeline.headline)
         .map(|d| view! { <p class="detail">{d}</p> });
+    let note = view
+        .status_note
+        .clone()
+        .map(|n| view! { <p class="detail note">{n}</p> });
     let placed = view
         .placed_at
         .map(|t| i.tf("status.placed", &[("date", &i.long_date(i.local_date(t)))]));
@@ -136,6 +140,7 @@ pub(crate) fn ShopperSections(view: ShopperView, preview: bool) -> impl IntoView
             {placed.map(|p| view! { <p class="meta">{p}</p> })}
             <p class="headline">{headline}</p>
             {detail}
+            {note}
             {cancelled}
             <Steps steps=steps />
             {to}
@@ -166,7 +171,9 @@ fn Steps(steps: Vec<Step>) -> impl IntoView {
             });
             view! {
                 <li class=class aria-current=(s.status == StepStatus::Current).then_some("step")>
-                    <span class="label">{i.t(step_key(s.kind))}</span>
+                    <span class="label">
+                        {s.label.as_deref().map_or_else(|| i.t(step_key(s.kind)), |l| i.stage(l))}
+                    </span>
                     {when}
                 </li>
             }

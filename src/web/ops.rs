@@ -50,6 +50,7 @@ pub struct Metrics {
     commit_seconds: prometheus::Gauge,
     mail: prometheus::IntGaugeVec,
     mail_queued: IntGauge,
+    problems: prometheus::IntGaugeVec,
 }
 
 impl Metrics {
@@ -114,8 +115,16 @@ impl Metrics {
             "mail_queued_orders",
             "Orders with a status email waiting to be sent",
         )?;
+        let problems = prometheus::IntGaugeVec::new(
+            Opts::new(
+                "problem_orders",
+                "Orders that need a person, by reason (thresholds in [problems])",
+            ),
+            &["reason"],
+        )?;
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(problems.clone()),
             Box::new(mail.clone()),
             Box::new(mail_queued.clone()),
             Box::new(latency.clone()),
@@ -148,6 +157,7 @@ impl Metrics {
             commit_seconds,
             mail,
             mail_queued,
+            problems,
         })
     }
 
@@ -284,6 +294,15 @@ pub async fn metrics(State(state): State<AppState>, req: Request) -> Response {
     }
     m.mail_queued
         .set(i64::try_from(state.store.mail_queued_count()).unwrap_or(i64::MAX));
+    for (kind, n) in crate::actions::problems::counts(
+        &state.store,
+        &state.config.merchant.problems,
+        chrono::Utc::now(),
+    ) {
+        m.problems
+            .with_label_values(&[kind.as_str()])
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
     let mut out = Vec::new();
     if let Err(e) = TextEncoder::new().encode(&m.registry.gather(), &mut out) {
         tracing::error!(error = %e, "metrics encoding failed");

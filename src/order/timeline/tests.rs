@@ -110,6 +110,54 @@ fn custom_stage_names_the_wait() {
 }
 
 #[test]
+fn merchant_statuses_are_steps_and_name_the_wait() {
+    let history = json!([
+        {"at": "2026-11-21T08:00:00Z", "status": "production", "position": 1, "by": "rule"},
+        {"at": "2026-11-23T08:00:00Z", "status": "qc", "position": 2, "by": "staff:anna",
+         "note": "Looks great"}
+    ]);
+    let t = timeline(with(base(), json!({"status_history": history})));
+    assert_eq!(t.headline, Headline::InStage("qc".into()));
+    assert_eq!(t.waiting[0].reason, WaitReason::Stage("qc".into()));
+    let steps: Vec<(StepKind, StepStatus, Option<&str>)> = t
+        .steps
+        .iter()
+        .map(|s| (s.kind, s.status, s.label.as_deref()))
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            (StepKind::Confirmed, StepStatus::Done, None),
+            (StepKind::Preparing, StepStatus::Done, Some("production")),
+            (StepKind::Preparing, StepStatus::Current, Some("qc")),
+            (StepKind::Shipped, StepStatus::Upcoming, None),
+            (StepKind::OutForDelivery, StepStatus::Upcoming, None),
+            (StepKind::Delivered, StepStatus::Upcoming, None),
+        ]
+    );
+    // Cleared: back to the plain path.
+    let mut cleared = history.as_array().cloned().unwrap_or_default();
+    cleared.push(json!({"at": "2026-11-24T08:00:00Z", "position": 0, "by": "staff:anna"}));
+    let t = timeline(with(base(), json!({"status_history": cleared})));
+    assert_eq!(t.headline, Headline::Preparing);
+    assert_eq!(t.steps.len(), 5);
+    // Shipped: the statuses stay as done steps.
+    let t = timeline(with(
+        base(),
+        json!({"status_history": history, "fulfillment_status": "FULFILLED",
+               "fulfillments": [{"id": 7, "created_at": "2026-11-24T09:00:00Z", "status": "success",
+                                 "line_items": [{"id": 11, "quantity": 1}, {"id": 12, "quantity": 2}]}]}),
+    ));
+    assert!(
+        t.steps
+            .iter()
+            .filter(|s| s.label.is_some())
+            .all(|s| s.status == StepStatus::Done)
+    );
+    assert_eq!(t.current, StepKind::Shipped);
+}
+
+#[test]
 fn on_hold_and_scheduled_say_why() {
     let hold = timeline(with(
         base(),

@@ -11,6 +11,7 @@ mod login;
 mod mail;
 mod order;
 mod search;
+mod tools;
 
 use leptos::prelude::*;
 
@@ -23,6 +24,10 @@ pub use mail::{
 };
 pub use order::{OrderAction, order_not_found_page, order_page};
 pub use search::{SearchHit, SearchOutcome, SearchPage, search_page};
+pub use tools::{
+    AuditLine, BulkView, OrderTools, ProblemLine, StatusChoice, bulk_page, order_href,
+    problems_page,
+};
 
 /// Orders per result page.
 pub const PER_PAGE: usize = 20;
@@ -56,6 +61,7 @@ fn StaffBar(who: String) -> impl IntoView {
         // A landmark, so nothing on the page sits outside one (axe `region`).
         <nav class="staff-bar" aria-label=i.t("staff.title")>
             <a href="/staff">{i.t("staff.title")}</a>
+            <a href="/staff/problems">{i.t("tools.problems")}</a>
             <a href="/staff/mail">{i.t("staff.sent_title")}</a>
             <span>{i.tf("staff.signed_in_as", &[("name", &who)])}</span>
             <form method="post" action="/staff/logout">

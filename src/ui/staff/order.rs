@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use super::super::status::{ShopperSections, percent_encode};
 use super::super::{Chrome, Page, ShopHeader, chrome};
+use super::tools::{OrderTools, activity_card, status_card};
 use super::{StaffBar, humanize, status_badges};
 use crate::i18n::I18n;
 use crate::order::Order;
@@ -21,6 +22,12 @@ pub enum OrderAction {
     Revoked,
     /// A status email was queued.
     Resent,
+    /// The merchant's status was set or cleared.
+    StatusSaved,
+    /// The order already had that status.
+    StatusSame,
+    /// The status form was refused: the text key of why.
+    StatusRefused(&'static str),
 }
 
 /// `/staff/orders/{shop}/{id}`: everything about one order. `shopper` is
@@ -32,6 +39,7 @@ pub fn order_page(
     shopper: ShopperView,
     action: Option<OrderAction>,
     address_opted_out: bool,
+    tools: OrderTools,
 ) -> Page {
     let cx = chrome();
     let i = cx.i18n.clone();
@@ -42,6 +50,20 @@ pub fn order_page(
     let resent = matches!(action, Some(OrderAction::Resent))
         .then(|| view! { <p class="notice ok" role="status">{i.t("staff.email_resent")}</p> });
     let emails = super::mail::email_history(&i, &order, &base, address_opted_out);
+    let status_notice = match &action {
+        Some(OrderAction::StatusSaved) => Some(
+            view! { <p class="notice ok" role="status">{i.t("tools.status_saved")}</p> }.into_any(),
+        ),
+        Some(OrderAction::StatusSame) => Some(
+            view! { <p class="notice ok" role="status">{i.t("tools.status_same")}</p> }.into_any(),
+        ),
+        Some(OrderAction::StatusRefused(key)) => {
+            Some(view! { <p class="notice error" role="alert">{i.t(key)}</p> }.into_any())
+        }
+        _ => None,
+    };
+    let status = status_card(&i, &order, &base, &tools).into_any();
+    let activity = activity_card(&i, &tools.audit).into_any();
     // Boxed: the preview's view type is deep enough to overflow the
     // compiler's query depth when nested in the page's.
     let preview = view! { <ShopperSections view=shopper preview=true /> }.into_any();
@@ -58,9 +80,12 @@ pub fn order_page(
                 <div class="columns">
                     <div>{details}</div>
                     <div>
+                        {status_notice}
+                        {status}
                         {resent}
                         {share}
                         {emails}
+                        {activity}
                         <section class="card preview" aria-labelledby="preview-title">
                             <h2 id="preview-title">{i.t("staff.preview")}</h2>
                             {preview}
@@ -133,7 +158,12 @@ fn share_box(
                 .into_any(),
             )
         }
-        Some(OrderAction::Resent) => None,
+        Some(
+            OrderAction::Resent
+            | OrderAction::StatusSaved
+            | OrderAction::StatusSame
+            | OrderAction::StatusRefused(_),
+        ) => None,
         Some(OrderAction::Revoked) => {
             Some(view! { <p class="notice ok" role="status">{i.t("staff.revoked")}</p> }.into_any())
         }

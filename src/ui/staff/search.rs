@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use super::super::status::percent_encode;
 use super::super::{Page, ShopHeader, chrome};
+use super::tools::{StatusChoice, bulk_form};
 use super::{MAX_PAGE, PER_PAGE, StaffBar, humanize, status_badges};
 use crate::order::search::SearchField;
 use crate::order::{FinancialStatus, FulfillmentStatus, Order, ReturnStatus};
@@ -18,6 +19,10 @@ pub struct SearchPage {
     /// Values that were ignored, in words.
     pub problems: Vec<String>,
     pub outcome: SearchOutcome,
+    /// The merchant's statuses, for the bulk change under the results.
+    pub statuses: Vec<StatusChoice>,
+    /// Whether the signed-in person may change orders.
+    pub can_change: bool,
 }
 
 /// One page of results.
@@ -139,6 +144,8 @@ pub fn search_page(search: SearchPage) -> Page {
     let any = i.t("staff.any");
     let sort = raw("sort");
     let who = search.who.clone();
+    let bulk = (search.can_change && !search.statuses.is_empty() && search.outcome.total > 0)
+        .then(|| bulk_form(&i, &search.raw, search.outcome.total, &search.statuses));
     let body_view = view! {
         <ShopHeader />
         <StaffBar who=who />
@@ -200,6 +207,7 @@ pub fn search_page(search: SearchPage) -> Page {
             </form>
             <ul class="problems">{problems}</ul>
             {body}
+            {bulk}
         </main>
     };
     Page {

@@ -15,6 +15,7 @@ use crate::notify::SentFile;
 use crate::order::mail::{MailEvent, MailMessage, MailState, MailUpdate};
 use crate::order::merge::Change;
 use crate::order::order_key;
+use crate::staff::Role;
 use crate::ui::staff::{EmailPreview, OrderAction, SentMail};
 use crate::web::AppState;
 use crate::web::error::WebError;
@@ -220,6 +221,7 @@ pub async fn resend(
     staff: StaffSession,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, WebError> {
+    staff.require(Role::Agent)?;
     let (shop, id) = order_of(path)?;
     let order = order_at(&state, &shop, id)?;
     let key = order.key();
@@ -244,6 +246,7 @@ pub async fn resend(
         .await?;
     state.mail.wake();
     tracing::info!(staff = %staff.name, "status email queued by staff");
+    super::order::audit(&state, &staff, "mail.resend", &order.key(), String::new()).await;
     render(
         &state,
         &visitor,
@@ -252,4 +255,5 @@ pub async fn resend(
         id,
         Some(OrderAction::Resent),
     )
+    .await
 }

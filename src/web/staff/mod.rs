@@ -13,6 +13,7 @@
 mod mail;
 mod order;
 mod search;
+mod tools;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -27,18 +28,42 @@ use super::AppState;
 use super::error::WebError;
 use super::extract::{WebForm, WebQuery};
 use super::render::{Visitor, html};
-use crate::staff::{Accounts, Session};
+use crate::staff::{Accounts, Role, Session};
 use crate::ui::staff::{LoginForm, is_staff_path};
 
 pub use mail::{email_preview_html, email_previews, resend, sent_mail, sent_one, sent_one_html};
 pub use order::{order_page, revoke, share};
 pub use search::search;
+pub use tools::{
+    audit_export, bulk_confirm, bulk_page, bulk_prepare, problems, set_status, spawn_job,
+};
 
 /// The signed-in staff member, put in the request by [`require_staff`];
 /// as an extractor, a handler behind the gate gets it (or 401).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StaffSession {
     pub name: String,
+    pub role: Role,
+}
+
+impl StaffSession {
+    /// Refuses (403, with a message) a person whose role is below `role`.
+    pub fn require(&self, role: Role) -> Result<(), WebError> {
+        if self.role >= role {
+            Ok(())
+        } else {
+            tracing::info!(staff = %self.name, need = role.as_str(), "staff action refused by role");
+            Err(WebError::bad_request(
+                StatusCode::FORBIDDEN,
+                "Your role does not allow this. Ask an admin to change your role.",
+            ))
+        }
+    }
+
+    /// Who, for the audit log and status history: `staff:NAME`.
+    pub fn actor(&self) -> String {
+        format!("staff:{}", self.name)
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for StaffSession {
@@ -65,7 +90,7 @@ fn is_gated(path: &str) -> bool {
 /// The signed-in person of a request, if any: a cookie we signed, not
 /// expired, for an account that still exists and has not ended its
 /// sessions since.
-fn session_of(state: &AppState, headers: &HeaderMap) -> Option<String> {
+fn session_of(state: &AppState, headers: &HeaderMap) -> Option<StaffSession> {
     let jar = SignedCookieJar::from_headers(headers, state.sessions.key().clone());
     let session = Session::parse(jar.get(SESSION_COOKIE)?.value())?;
     // Re-read the accounts: removing someone, or their signing out
@@ -78,9 +103,10 @@ fn session_of(state: &AppState, headers: &HeaderMap) -> Option<String> {
         }
     };
     let account = accounts.get(&session.name)?;
-    session
-        .is_valid(account, Utc::now())
-        .then(|| session.name.clone())
+    session.is_valid(account, Utc::now()).then(|| StaffSession {
+        name: session.name.clone(),
+        role: account.role,
+    })
 }
 
 /// Lets only signed-in staff through to `/staff` (but the sign-in page).
@@ -93,8 +119,8 @@ pub async fn require_staff(
         return next.run(req).await;
     }
     match session_of(&state, req.headers()) {
-        Some(name) => {
-            req.extensions_mut().insert(StaffSession { name });
+        Some(session) => {
+            req.extensions_mut().insert(session);
             next.run(req).await
         }
         None if wants_html(req.headers()) && req.method() == Method::GET => {
@@ -218,9 +244,9 @@ pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    if let Some(name) = session_of(&state, &headers) {
-        Accounts::load(&state.config.data_dir).and_then(|mut a| a.end_sessions(&name))?;
-        tracing::info!(staff = %name, "staff signed out");
+    if let Some(s) = session_of(&state, &headers) {
+        Accounts::load(&state.config.data_dir).and_then(|mut a| a.end_sessions(&s.name))?;
+        tracing::info!(staff = %s.name, "staff signed out");
     }
     // A removal only goes out for a cookie the request carried.
     let jar = SignedCookieJar::from_headers(&headers, state.sessions.key().clone())

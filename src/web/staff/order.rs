@@ -13,7 +13,8 @@ use super::StaffSession;
 use crate::links::LinkClaims;
 use crate::order::order_key;
 use crate::shopper::ShopperView;
-use crate::ui::staff::OrderAction;
+use crate::staff::Role;
+use crate::ui::staff::{AuditLine, OrderAction, OrderTools};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::extract::WebForm;
@@ -32,7 +33,7 @@ pub async fn order_page(
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, WebError> {
     let (shop, id) = order_of(path)?;
-    render(&state, &visitor, staff, &shop, id, None)
+    render(&state, &visitor, staff, &shop, id, None).await
 }
 
 /// The shop and order id of an order's address; anything that is not one
@@ -55,7 +56,7 @@ fn existing(state: &AppState, shop: &str, id: u64) -> Result<String, WebError> {
 }
 
 /// The order page, with what an action did.
-pub(super) fn render(
+pub(super) async fn render(
     state: &AppState,
     visitor: &Visitor,
     staff: StaffSession,
@@ -71,10 +72,30 @@ pub(super) fn render(
     let mut shopper = ShopperView::of(&order, Utc::now(), state.config.shop.timezone);
     shopper.keep_images_from(&state.config.shop.image_origins);
     let address_opted_out = state.optouts.contains(&order.email);
+    let audit = state
+        .audit
+        .for_order(&order.key(), AUDIT_LINES)
+        .await
+        .into_iter()
+        .map(|e| AuditLine {
+            at: e.at,
+            by: e.by,
+            action: e.action,
+            detail: e.detail,
+        })
+        .collect();
+    let tools = OrderTools {
+        statuses: super::tools::status_choices(state, &visitor.i18n(state)),
+        can_change: staff.role >= Role::Agent,
+        audit,
+    };
     Ok(html(state, visitor, StatusCode::OK, move || {
-        crate::ui::staff::order_page(staff.name, order, shopper, action, address_opted_out)
+        crate::ui::staff::order_page(staff.name, order, shopper, action, address_opted_out, tools)
     }))
 }
+
+/// Audit lines shown on an order's page (the newest).
+const AUDIT_LINES: usize = 50;
 
 /// The share form.
 #[derive(Debug, Default, Deserialize)]
@@ -108,12 +129,13 @@ pub async fn share(
     };
     let token = state.links.sign(&claims);
     tracing::info!(staff = %staff.name, days, "status link shared");
+    audit(&state, &staff, "link.share", &key, format!("{days} days")).await;
     state.metrics.links_shared.inc();
     let action = OrderAction::Shared {
         link: format!("{}/status/{token}", visitor.base_url),
         expires,
     };
-    render(&state, &visitor, staff, &shop, id, Some(action))
+    render(&state, &visitor, staff, &shop, id, Some(action)).await
 }
 
 /// `POST /staff/orders/{shop}/{id}/revoke`: every link issued so far stops
@@ -124,6 +146,7 @@ pub async fn revoke(
     staff: StaffSession,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, WebError> {
+    staff.require(Role::Agent)?;
     let (shop, id) = order_of(path)?;
     let key = existing(&state, &shop, id)?;
     state
@@ -131,6 +154,7 @@ pub async fn revoke(
         .bump(&key)
         .map_err(|e| WebError::Unavailable(format!("cannot revoke links: {e}")))?;
     tracing::info!(staff = %staff.name, "status links revoked");
+    audit(&state, &staff, "link.revoke", &key, String::new()).await;
     render(
         &state,
         &visitor,
@@ -139,4 +163,21 @@ pub async fn revoke(
         id,
         Some(OrderAction::Revoked),
     )
+    .await
+}
+
+/// Records a staff action on an order in the audit log. The action is
+/// done by now; a log that cannot be written is logged loudly rather than
+/// undoing it.
+pub(super) async fn audit(
+    state: &AppState,
+    staff: &StaffSession,
+    action: &str,
+    key: &str,
+    detail: String,
+) {
+    let entry = crate::actions::AuditEntry::new(&staff.actor(), action, Some(key), detail);
+    if let Err(e) = state.audit.append(vec![entry]).await {
+        tracing::error!(error = %e, action, "cannot write the audit log");
+    }
 }

@@ -40,6 +40,8 @@ pub async fn search(
         })
         .collect();
     let page = SearchPage {
+        statuses: super::tools::status_choices(&state, &i),
+        can_change: staff.role >= crate::staff::Role::Agent,
         who: staff.name,
         raw,
         problems,

@@ -510,6 +510,7 @@ impl GqlOrder {
             return_status: self.return_status,
             refunds,
             custom_stages: Vec::new(),
+            status_history: Vec::new(),
             pending_events: Vec::new(),
             mail: Default::default(),
         }

@@ -1,0 +1,369 @@
+//! The merchant's tools: set or clear an order's status, change a whole
+//! search's orders in bulk (prepare, confirm the count, watch), the
+//! problem-orders queue, and the audit log's export. Changing orders
+//! needs the agent role; exporting the log, admin.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::StaffSession;
+use super::order::{order_of, render};
+use crate::actions::bulk::{self, JobState, MAX_ORDERS};
+use crate::actions::{self, ActionError, AuditEntry};
+use crate::i18n::I18n;
+use crate::order::order_key;
+use crate::order::problems::ProblemKind;
+use crate::staff::Role;
+use crate::ui::staff::{BulkView, OrderAction, ProblemLine, StatusChoice, order_href};
+use crate::web::AppState;
+use crate::web::error::WebError;
+use crate::web::extract::{WebForm, WebQuery};
+use crate::web::render::{Visitor, html};
+
+/// Rows the problem queue shows.
+const PROBLEM_ROWS: usize = 200;
+
+/// The merchant's statuses as choices, in the console's language.
+pub fn status_choices(state: &AppState, i: &I18n) -> Vec<StatusChoice> {
+    state
+        .config
+        .merchant
+        .statuses
+        .iter()
+        .map(|s| StatusChoice {
+            id: s.id.clone(),
+            title: i.stage(&s.id),
+        })
+        .collect()
+}
+
+/// The status form.
+#[derive(Debug, Default, Deserialize)]
+pub struct StatusInput {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /staff/orders/{shop}/{id}/status`.
+pub async fn set_status(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    staff: StaffSession,
+    path: Result<Path<(String, String)>, PathRejection>,
+    WebForm(input): WebForm<StatusInput>,
+) -> Result<Response, WebError> {
+    staff.require(Role::Agent)?;
+    let (shop, id) = order_of(path)?;
+    let key = order_key(&shop, id);
+    if state.store.get(&key)?.is_none() {
+        return Err(WebError::NotFound);
+    }
+    let change = match actions::status_change(
+        &state.config.merchant,
+        &input.status,
+        &input.note,
+        staff.actor(),
+        Utc::now(),
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            let why = match e {
+                ActionError::LongNote => "tools.status_long_note",
+                _ => "tools.status_unknown",
+            };
+            let mut res = render(
+                &state,
+                &visitor,
+                staff,
+                &shop,
+                id,
+                Some(OrderAction::StatusRefused(why)),
+            )
+            .await?;
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(res);
+        }
+    };
+    let changed = actions::set_status(&state.store, &state.audit, &key, change)
+        .await
+        .map_err(action_error)?;
+    if changed {
+        state.mail.wake();
+        tracing::info!(staff = %staff.name, "order status changed by staff");
+    }
+    let action = if changed {
+        OrderAction::StatusSaved
+    } else {
+        OrderAction::StatusSame
+    };
+    render(&state, &visitor, staff, &shop, id, Some(action)).await
+}
+
+fn action_error(e: ActionError) -> WebError {
+    match e {
+        ActionError::NoSuchOrder => WebError::NotFound,
+        other => WebError::Unavailable(other.to_string()),
+    }
+}
+
+/// `?reason=` on the problem queue.
+#[derive(Debug, Default, Deserialize)]
+pub struct ProblemsQuery {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `GET /staff/problems`.
+pub async fn problems(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    staff: StaffSession,
+    WebQuery(q): WebQuery<ProblemsQuery>,
+) -> Result<Response, WebError> {
+    let only = ProblemKind::parse(q.reason.trim());
+    let queue = actions::problems::queue(
+        &state.store,
+        &state.config.merchant.problems,
+        Utc::now(),
+        only,
+        PROBLEM_ROWS,
+    )?;
+    let counts = queue
+        .counts
+        .iter()
+        .map(|(k, n)| (k.as_str().to_string(), *n))
+        .collect();
+    let rows = queue
+        .rows
+        .into_iter()
+        .map(|r| ProblemLine {
+            href: order_href(&r.shop, r.id),
+            name: r.name,
+            reason: r.kind.as_str().to_string(),
+            since: r.since,
+        })
+        .collect();
+    let only = only.map(|k| k.as_str().to_string());
+    Ok(html(&state, &visitor, StatusCode::OK, move || {
+        crate::ui::staff::problems_page(staff.name, counts, only, rows)
+    }))
+}
+
+/// `POST /staff/bulk`: the search's fields plus `status` and `note`.
+pub async fn bulk_prepare(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    staff: StaffSession,
+    WebForm(raw): WebForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    staff.require(Role::Agent)?;
+    let get = |k: &str| {
+        raw.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let change = actions::status_change(
+        &state.config.merchant,
+        &get("status"),
+        &get("note"),
+        staff.actor(),
+        Utc::now(),
+    )
+    .map_err(|e| match e {
+        ActionError::LongNote => WebError::bad_request(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The note is longer than 500 characters.",
+        ),
+        _ => WebError::bad_request(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "That status is not one of the statuses in the config.",
+        ),
+    })?;
+    let i = visitor.i18n(&state);
+    let search: Vec<(String, String)> = raw
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "status" | "note" | "page" | "sort"))
+        .cloned()
+        .collect();
+    let (query, _) = super::search::parse_search(&search, &i);
+    let store = state.store.clone();
+    let (total, keys) = tokio::task::spawn_blocking(move || store.search_keys(&query, MAX_ORDERS))
+        .await
+        .map_err(|e| WebError::Unavailable(e.to_string()))??;
+    let Some(keys) = keys else {
+        tracing::info!(total, "bulk change refused: too many orders");
+        return Err(WebError::bad_request(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The search matches more than 1,000,000 orders; narrow it down first.",
+        ));
+    };
+    if total == 0 {
+        return Err(WebError::bad_request(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The search matches no orders.",
+        ));
+    }
+    let described = search
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let described = if described.is_empty() {
+        "all orders".to_string()
+    } else {
+        described
+    };
+    let job = state
+        .jobs
+        .prepare(&staff.actor(), change, described, keys)
+        .map_err(action_error)?;
+    Ok(crate::web::see_other(&format!("/staff/bulk/{}", job.id)))
+}
+
+fn bulk_id(path: Result<Path<String>, PathRejection>) -> Result<String, WebError> {
+    path.map(|Path(id)| id).map_err(|_| WebError::NotFound)
+}
+
+/// `GET /staff/bulk/{id}`.
+pub async fn bulk_page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    staff: StaffSession,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, WebError> {
+    let id = bulk_id(path)?;
+    let job = state
+        .jobs
+        .get(&id)
+        .map_err(action_error)?
+        .ok_or(WebError::NotFound)?;
+    let i = visitor.i18n(&state);
+    let view = BulkView {
+        id: job.id.clone(),
+        status: job.change.status.as_deref().map(|s| i.stage(s)),
+        note: job.change.note.clone(),
+        search: job.search.clone(),
+        total: job.keys.len(),
+        state: match job.state {
+            JobState::Prepared => "prepared",
+            JobState::Running => "running",
+            JobState::Paused => "paused",
+            JobState::Done => "done",
+        }
+        .into(),
+        done: job.done,
+        changed: job.changed,
+        unchanged: job.unchanged,
+        missing: job.missing.clone(),
+        error: job.error.clone(),
+        can_change: staff.role >= Role::Agent,
+    };
+    Ok(html(&state, &visitor, StatusCode::OK, move || {
+        crate::ui::staff::bulk_page(staff.name, view)
+    }))
+}
+
+/// The confirmation: the count staff saw.
+#[derive(Debug, Default, Deserialize)]
+pub struct ConfirmInput {
+    #[serde(default)]
+    count: String,
+}
+
+/// `POST /staff/bulk/{id}/confirm`: starts (or resumes) the job.
+pub async fn bulk_confirm(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    path: Result<Path<String>, PathRejection>,
+    WebForm(input): WebForm<ConfirmInput>,
+) -> Result<Response, WebError> {
+    staff.require(Role::Agent)?;
+    let id = bulk_id(path)?;
+    if state.jobs.get(&id).map_err(action_error)?.is_none() {
+        return Err(WebError::NotFound);
+    }
+    let count = input.count.trim().parse::<usize>().map_err(|_| {
+        WebError::bad_request(StatusCode::UNPROCESSABLE_ENTITY, "Confirm with the count.")
+    })?;
+    let job = state
+        .jobs
+        .confirm(&id, count, &staff.actor())
+        .map_err(|e| {
+            tracing::info!(error = %e, "bulk confirmation refused");
+            WebError::bad_request(
+                StatusCode::CONFLICT,
+                "The count confirmed is not the count of this change; open it again.",
+            )
+        })?;
+    tracing::info!(staff = %staff.name, orders = job.keys.len(), "bulk status change started");
+    spawn_job(&state, job.id.clone());
+    Ok(crate::web::see_other(&format!("/staff/bulk/{}", job.id)))
+}
+
+/// Runs a confirmed job in the background.
+pub fn spawn_job(state: &AppState, id: String) {
+    let (store, audit, jobs, mail) = (
+        state.store.clone(),
+        state.audit.clone(),
+        state.jobs.clone(),
+        std::sync::Arc::clone(&state.mail),
+    );
+    tokio::spawn(async move {
+        match bulk::run(&store, &audit, &jobs, &id).await {
+            Ok(job) => tracing::info!(
+                job = %id,
+                changed = job.changed,
+                unchanged = job.unchanged,
+                missing = job.missing.len(),
+                state = ?job.state,
+                "bulk status change ended"
+            ),
+            Err(e) => tracing::error!(job = %id, error = %e, "bulk status change stopped"),
+        }
+        mail.wake();
+    });
+}
+
+/// `GET /staff/audit.ndjson`: the whole audit log (admins).
+pub async fn audit_export(
+    State(state): State<AppState>,
+    staff: StaffSession,
+) -> Result<Response, WebError> {
+    staff.require(Role::Admin)?;
+    let path = state.audit.path().to_path_buf();
+    let body = match tokio::fs::read(&path).await {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(WebError::Unavailable(format!("{}: {e}", path.display()))),
+    };
+    state
+        .audit
+        .append(vec![AuditEntry::new(
+            &staff.actor(),
+            "audit.export",
+            None,
+            String::new(),
+        )])
+        .await
+        .map_err(action_error)?;
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-ndjson"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"audit.ndjson\""),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
