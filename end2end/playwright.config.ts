@@ -34,7 +34,7 @@ export default defineConfig({
     // A fresh data dir each run: the server seeds the built-in demo.
     // The browser tests make many lookups from one address: relax the limits
     // (the Rust integration tests check them).
-    command: `rm -rf end2end/.data && ${bin} serve --addr 127.0.0.1:${port} --data-dir end2end/.data`,
+    command: `rm -rf end2end/.data && ${bin} serve --addr 127.0.0.1:${port} --data-dir end2end/.data --config end2end/order-status.toml`,
     env: {
       ORDER_STATUS_LIMIT_PAGES: "100000/s",
       ORDER_STATUS_LIMIT_LOOKUP: "100000/s",

@@ -313,6 +313,18 @@ pub fn router(state: AppState) -> Router {
             post(staff::bulk_confirm).layer(form_limit),
         )
         .route("/staff/audit.ndjson", get(staff::audit_export))
+        .route(
+            "/staff/accounts",
+            get(staff::accounts).merge(post(staff::add_account).layer(form_limit)),
+        )
+        .route(
+            "/staff/accounts/{name}/role",
+            post(staff::set_role).layer(form_limit),
+        )
+        .route(
+            "/staff/accounts/{name}/remove",
+            post(staff::remove_account).layer(form_limit),
+        )
         .fallback(static_or_not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -98,10 +98,32 @@ fn status_pages() {
 
 #[test]
 fn staff_order_page() {
-    let order = order_of(Scenario::SplitShipment);
+    let mut order = order_of(Scenario::SplitShipment);
+    order
+        .status_history
+        .push(order_status::order::StatusChange {
+            at: now() - chrono::Duration::days(2),
+            status: Some("qc".into()),
+            position: 1,
+            note: Some("Checked twice.".into()),
+            by: "staff:demo".into(),
+        });
     let view = ShopperView::of(&order, now(), chrono_tz::Europe::Stockholm);
+    let tools = ui::staff::OrderTools {
+        statuses: vec![ui::staff::StatusChoice {
+            id: "qc".into(),
+            title: "Quality check".into(),
+        }],
+        can_change: true,
+        audit: vec![ui::staff::AuditLine {
+            at: now() - chrono::Duration::days(2),
+            by: "staff:demo".into(),
+            action: "status.set".into(),
+            detail: "qc (note: Checked twice.)".into(),
+        }],
+    };
     let page = ui::render(chrome(Lang::En), || {
-        ui::staff::order_page("demo".into(), order, view, None, false)
+        ui::staff::order_page("demo".into(), order, view, None, false, tools)
     });
     insta::assert_snapshot!("staff_order_en", pretty(&page.html));
 }

@@ -1,16 +1,6 @@
-import { test, expect, Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
+import { test, expect } from "@playwright/test";
 import { demo } from "./demo";
-
-async function signIn(page: Page) {
-  await page.goto("/staff");
-  await expect(page).toHaveURL(/\/staff\/login\?next=/);
-  await page.getByLabel("Name").fill("demo");
-  await page.getByLabel("Password").fill("order-status-demo");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/staff$/);
-  await expect(page.getByText("Signed in as demo")).toBeVisible();
-}
+import { noViolations, signIn } from "./helpers";
 
 test("a wrong password is refused", async ({ page }) => {
   await page.goto("/staff/login");
@@ -56,22 +46,33 @@ test("filters narrow the results", async ({ page }) => {
   }
 });
 
-test("signing out ends the session", async ({ page }) => {
+test("an admin adds an account, and signing out ends its sessions", async ({ page, browser, javaScriptEnabled }, info) => {
+  // Its own account: signing out ends every session of the account, and
+  // the other tests are signed in as the demo account meanwhile.
+  const name = `leaver-${info.project.name}`;
   await signIn(page);
-  await page.getByRole("button", { name: "Sign out" }).click();
-  await expect(page).toHaveURL(/\/staff\/login/);
-  await page.goto("/staff");
-  await expect(page).toHaveURL(/\/staff\/login/);
-});
+  await page.getByRole("link", { name: "Staff accounts" }).click();
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Password").fill("a-long-password-1");
+  await page.getByLabel("Role", { exact: true }).selectOption("viewer");
+  await page.getByRole("button", { name: "Add the account" }).click();
+  await expect(page.getByRole("status")).toHaveText("Account added.");
+  await expect(page.locator("tbody tr", { hasText: name })).toBeVisible();
+  if (javaScriptEnabled) await noViolations(page);
 
-/** axe on the current page, best-practice rules too (`region`: everything
- * inside a landmark). */
-async function noViolations(page: Page) {
-  const r = await new AxeBuilder({ page })
-    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"])
-    .analyze();
-  expect(r.violations.map((v) => `${v.id}: ${v.help} ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
-}
+  const other = await browser.newContext();
+  const leaver = await other.newPage();
+  await leaver.goto("/staff/login");
+  await leaver.getByLabel("Name").fill(name);
+  await leaver.getByLabel("Password").fill("a-long-password-1");
+  await leaver.getByRole("button", { name: "Sign in" }).click();
+  await expect(leaver).toHaveURL(/\/staff$/);
+  await leaver.getByRole("button", { name: "Sign out" }).click();
+  await expect(leaver).toHaveURL(/\/staff\/login/);
+  await leaver.goto("/staff");
+  await expect(leaver).toHaveURL(/\/staff\/login/);
+  await other.close();
+});
 
 test("staff pages have no accessibility violations", async ({ page, javaScriptEnabled }) => {
   test.skip(!javaScriptEnabled, "axe needs JavaScript");
@@ -117,6 +118,10 @@ for (const lang of ["en", "sv", "de", "fr", "da", "nb", "fi"]) {
     await page.locator('a[href$="/emails"]').first().click();
     await check();
     await page.goto("/staff/mail");
+    await check();
+    await page.goto("/staff/problems");
+    await check();
+    await page.goto("/staff/accounts");
     await check();
   });
 }

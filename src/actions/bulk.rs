@@ -229,6 +229,14 @@ pub async fn run(
     while job.done < job.keys.len() {
         let batch: Vec<String> =
             job.keys[job.done..(job.done + BATCH).min(job.keys.len())].to_vec();
+        // Orders that already have this very change (a batch applied
+        // before a restart): not changed again, not logged again.
+        let already: Vec<bool> = batch
+            .iter()
+            .map(|key| {
+                matches!(store.get(key), Ok(Some(o)) if o.status_history.contains(&job.change))
+            })
+            .collect();
         let changes = batch
             .iter()
             .map(|key| Change::Status {
@@ -249,8 +257,9 @@ pub async fn run(
                 }
                 let lines = batch
                     .iter()
-                    .filter(|k| !job.missing.contains(k))
-                    .map(|k| AuditEntry::status(k, &job.change))
+                    .zip(&already)
+                    .filter(|(k, done)| !**done && !job.missing.contains(k))
+                    .map(|(k, _)| AuditEntry::status(k, &job.change))
                     .collect();
                 audit.append(lines).await?;
                 job.done += batch.len();

@@ -7,6 +7,7 @@
 //! form, so a search is a link that can be pasted to a colleague. Like
 //! every page here they render what the handlers give them.
 
+mod accounts;
 mod login;
 mod mail;
 mod order;
@@ -18,6 +19,7 @@ use leptos::prelude::*;
 use super::chrome;
 use crate::order::{Order, OrderState, ReturnStatus};
 
+pub use accounts::{AccountRow, AccountsView, accounts_page};
 pub use login::{LoginForm, login_page};
 pub use mail::{
     EmailPreview, SentMail, email_history, preview_page, sent_mail_page, sent_one_page,
@@ -63,6 +65,7 @@ fn StaffBar(who: String) -> impl IntoView {
             <a href="/staff">{i.t("staff.title")}</a>
             <a href="/staff/problems">{i.t("tools.problems")}</a>
             <a href="/staff/mail">{i.t("staff.sent_title")}</a>
+            <a href="/staff/accounts">{i.t("accounts.title")}</a>
             <span>{i.tf("staff.signed_in_as", &[("name", &who)])}</span>
             <form method="post" action="/staff/logout">
                 <button type="submit" class="link-button">{i.t("staff.sign_out")}</button>

@@ -105,7 +105,9 @@ pub(super) fn status_card(
                 .map_or_else(|| i.t("tools.status_cleared"), &title_of);
             view! {
                 <li>
-                    {i.date_time(c.at)} " · " <strong>{what}</strong> " · " {c.by.clone()}
+                    {format!("{} · ", i.date_time(c.at))}
+                    <strong>{what}</strong>
+                    {format!(" · {}", c.by)}
                     {c.note.clone().map(|n| view! { <br /><span class="meta">{n}</span> })}
                 </li>
             }
@@ -135,8 +137,9 @@ pub(super) fn activity_card(i: &I18n, lines: &[AuditLine]) -> impl IntoView + us
             .map(|l| {
                 view! {
                     <li>
-                        {i.date_time(l.at)} " · " {l.by.clone()} " · " <strong>{l.action.clone()}</strong>
-                        " " {l.detail.clone()}
+                        {format!("{} · {} · ", i.date_time(l.at), l.by)}
+                        <strong>{l.action.clone()}</strong>
+                        {format!(" {}", l.detail)}
                     </li>
                 }
             })

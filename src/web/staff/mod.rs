@@ -10,6 +10,7 @@
 //! `/staff` and valid for [`SESSION_HOURS`]. Signing out ends every
 //! session of the account, on every device.
 
+mod accounts;
 mod mail;
 mod order;
 mod search;
@@ -31,6 +32,7 @@ use super::render::{Visitor, html};
 use crate::staff::{Accounts, Role, Session};
 use crate::ui::staff::{LoginForm, is_staff_path};
 
+pub use accounts::{accounts, add as add_account, remove as remove_account, set_role};
 pub use mail::{email_preview_html, email_previews, resend, sent_mail, sent_one, sent_one_html};
 pub use order::{order_page, revoke, share};
 pub use search::search;
