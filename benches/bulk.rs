@@ -8,7 +8,7 @@
 //! Shopify of the tests runs the very bulk query `sync` sends over each
 //! demo order, and the lines are cached in `target/bulk/`.
 
-#[path = "../tests/common/fake_shopify.rs"]
+#[path = "../tests/common/fake_shopify/mod.rs"]
 mod fake;
 
 use std::io::{BufWriter, Write};

@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod bulk;
 pub mod problems;
+pub mod shopify;
 
 pub use audit::{AuditEntry, AuditLog};
 

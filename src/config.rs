@@ -197,6 +197,10 @@ pub struct ShopifyShop {
     pub bulk_after: std::time::Duration,
     /// The events that email this shop's shoppers, when not `[mail] events`.
     pub mail_events: Option<Vec<MailEvent>>,
+    /// Whether staff actions are written back to Shopify (statuses as a
+    /// tag and a metafield, shipments, tracking, carrier scans,
+    /// fulfillment requests). Off unless configured.
+    pub write_back: bool,
 }
 
 impl std::fmt::Debug for ShopifyShop {
@@ -213,6 +217,7 @@ impl std::fmt::Debug for ShopifyShop {
                 &format!("<{} redacted>", self.webhook_secrets.len()),
             )
             .field("link_secret", &redacted(self.link_secret.is_some()))
+            .field("write_back", &self.write_back)
             .finish()
     }
 }
@@ -302,6 +307,7 @@ struct FileShopify {
     webhook_secrets: Option<Vec<String>>,
     link_secret: Option<String>,
     mail_events: Option<Vec<String>>,
+    write_back: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -368,6 +374,9 @@ impl Config {
             c.apply(f)?;
         }
         let var = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let write_back_var = var("ORDER_STATUS_SHOPIFY_WRITE_BACK")
+            .map(|v| parse_bool("ORDER_STATUS_SHOPIFY_WRITE_BACK", &v))
+            .transpose()?;
         c.apply(FileConfig {
             addr: var("ORDER_STATUS_ADDR"),
             data_dir: var("ORDER_STATUS_DATA_DIR").map(PathBuf::from),
@@ -403,6 +412,7 @@ impl Config {
                             .map(|v| list(&v)),
                         link_secret: var("ORDER_STATUS_SHOPIFY_LINK_SECRET"),
                         mail_events: var("ORDER_STATUS_SHOPIFY_MAIL_EVENTS").map(|v| list(&v)),
+                        write_back: write_back_var,
                     }]
                 })
                 .unwrap_or_default(),
@@ -724,6 +734,7 @@ impl Config {
             .map(|l| mail::parse_events(&format!("{domain}: mail_events"), &l))
             .transpose()?;
         let shop = ShopifyShop {
+            write_back: f.write_back.unwrap_or(false),
             mail_events,
             credentials,
             bulk_after,

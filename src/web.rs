@@ -314,6 +314,27 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/staff/audit.ndjson", get(staff::audit_export))
         .route(
+            "/staff/orders/{shop}/{id}/ship",
+            get(staff::ship_form).merge(post(staff::ship).layer(form_limit)),
+        )
+        .route(
+            "/staff/orders/{shop}/{id}/shipments/{fid}/tracking",
+            post(staff::tracking).layer(form_limit),
+        )
+        .route(
+            "/staff/orders/{shop}/{id}/shipments/{fid}/scan",
+            post(staff::scan).layer(form_limit),
+        )
+        .route("/staff/requests", get(staff::requests))
+        .route(
+            "/staff/requests/accept",
+            post(staff::accept).layer(form_limit),
+        )
+        .route(
+            "/staff/requests/reject",
+            post(staff::reject).layer(form_limit),
+        )
+        .route(
             "/staff/accounts",
             get(staff::accounts).merge(post(staff::add_account).layer(form_limit)),
         )

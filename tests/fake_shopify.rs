@@ -413,3 +413,320 @@ async fn a_webhook_is_retried_until_answered_2xx_then_given_up() {
     assert_eq!(d.attempts.len(), 9, "the first try and 8 retries");
     assert!(d.gave_up);
 }
+
+/// A demo order in `scenario`'s state, as the fake holds it.
+fn order_in(scenario: order_status::ingest::demo::Scenario) -> (order_status::order::Order, Value) {
+    let i = order_status::ingest::demo::SCENARIOS
+        .iter()
+        .position(|s| *s == scenario)
+        .expect("listed") as u64;
+    let o = order_status::ingest::demo::order(3, i, Utc::now(), "fake.myshopify.com");
+    let v = graphql_order(&o);
+    (o, v)
+}
+
+#[tokio::test]
+async fn a_mutation_costs_10_a_field_and_needs_its_scope() {
+    use order_status::ingest::demo::Scenario;
+    let (o, v) = order_in(Scenario::Preparing);
+    let fake = FakeShopify::start(Rules::default(), vec![v]).await;
+    let gid = format!("gid://shopify/Order/{}", o.id);
+    let q = "mutation T($id: ID!) { a: tagsAdd(id: $id, tags: [\"x\"]) { userErrors { message } } b: tagsRemove(id: $id, tags: [\"y\"]) { userErrors { message } } }";
+    let (_, body, _) = fake.post(V, STATIC_TOKEN, q, json!({"id": gid})).await;
+    assert_eq!(body["extensions"]["cost"]["requestedQueryCost"], 20);
+    assert_eq!(body["data"]["a"]["userErrors"], json!([]));
+    fake.set_rules(|r| r.scopes.retain(|s| s != "write_orders"));
+    let (_, body, _) = fake.post(V, STATIC_TOKEN, q, json!({"id": gid})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "ACCESS_DENIED");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("write_orders"))
+    );
+    assert!(body["data"]["a"].is_null(), "nothing written");
+    for (mutation, scope) in [
+        (
+            "fulfillmentEventCreate(fulfillmentEvent: $e)",
+            "write_fulfillments",
+        ),
+        (
+            "fulfillmentOrderAcceptFulfillmentRequest(id: $id)",
+            "write_assigned_fulfillment_orders",
+        ),
+    ] {
+        fake.set_rules(|r| r.scopes.retain(|s| s != scope));
+        let q = format!(
+            "mutation M($id: ID!, $e: FulfillmentEventInput!) {{ {mutation} {{ userErrors {{ message }} }} }}"
+        );
+        let (_, body, _) = fake
+            .post(
+                V,
+                STATIC_TOKEN,
+                &q,
+                json!({"id": gid, "e": {"fulfillmentId": "x", "status": "IN_TRANSIT"}}),
+            )
+            .await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "ACCESS_DENIED",
+            "{mutation}"
+        );
+    }
+    assert_eq!(
+        fake.orders()[0]["tags"],
+        v_tags(&o, &["x"]),
+        "only the granted write happened"
+    );
+}
+
+fn v_tags(o: &order_status::order::Order, extra: &[&str]) -> Value {
+    let mut t = o.tags.clone();
+    t.extend(extra.iter().map(|s| s.to_string()));
+    json!(t)
+}
+
+#[tokio::test]
+async fn metafields_are_checked_whole_before_any_is_written() {
+    use order_status::ingest::demo::Scenario;
+    let (o, v) = order_in(Scenario::Preparing);
+    let fake = FakeShopify::start(Rules::default(), vec![v]).await;
+    let gid = format!("gid://shopify/Order/{}", o.id);
+    let q = "mutation S($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) { metafields { id } userErrors { field message code } } }";
+    let good = json!({"ownerId": gid, "namespace": "order_status", "key": "status", "type": "single_line_text_field", "value": "qc"});
+    let with = |k: &str, val: Value| {
+        let mut m = good.clone();
+        m[k] = val;
+        m
+    };
+    for (bad, code) in [
+        (with("namespace", json!("ab")), "TOO_SHORT"),
+        (with("key", json!("k")), "TOO_SHORT"),
+        (with("key", json!("has space")), "INVALID"),
+        (with("type", json!("colour")), "INVALID_TYPE"),
+        (with("value", json!("two\nlines")), "INVALID_VALUE"),
+        (with("value", json!(" ")), "BLANK"),
+        (with("ownerId", json!("gid://shopify/Order/1")), "INVALID"),
+    ] {
+        let (_, body, _) = fake
+            .post(V, STATIC_TOKEN, q, json!({"m": [good.clone(), bad]}))
+            .await;
+        assert_eq!(body["data"]["metafieldsSet"]["userErrors"][0]["code"], code);
+        assert!(
+            fake.orders()[0]["metafields"].is_null(),
+            "all or nothing ({code})"
+        );
+    }
+    let many: Vec<Value> = (0..26).map(|_| good.clone()).collect();
+    let (_, body, _) = fake.post(V, STATIC_TOKEN, q, json!({"m": many})).await;
+    assert_eq!(
+        body["data"]["metafieldsSet"]["userErrors"][0]["code"],
+        "LESS_THAN_OR_EQUAL_TO"
+    );
+    let (_, body, _) = fake.post(V, STATIC_TOKEN, q, json!({"m": [good]})).await;
+    assert_eq!(body["data"]["metafieldsSet"]["userErrors"], json!([]));
+    assert_eq!(fake.orders()[0]["metafields"][0]["value"], "qc");
+}
+
+#[tokio::test]
+async fn a_fulfillment_needs_open_work_and_quantities_that_remain() {
+    use order_status::ingest::demo::Scenario;
+    let (o, v) = order_in(Scenario::Preparing);
+    let (held, hv) = order_in(Scenario::OnHold(
+        order_status::order::HoldReason::InventoryOutOfStock,
+    ));
+    let fake = FakeShopify::start(Rules::default(), vec![v, hv]).await;
+    let q = "mutation C($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) { fulfillment { id name } userErrors { field message } } }";
+    let fo = &o.fulfillment_orders[0];
+    let fo_gid = format!("gid://shopify/FulfillmentOrder/{}", fo.id);
+    let line = format!("gid://shopify/FulfillmentOrderLineItem/{}", fo.id * 100);
+    let input = |q: i64, url: &str| {
+        json!({"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo_gid,
+        "fulfillmentOrderLineItems": [{"id": line, "quantity": q}]}], "trackingInfo": {"number": "N1", "url": url}})
+    };
+    let message = |body: &Value| {
+        body["data"]["fulfillmentCreate"]["userErrors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let (_, body, _) = fake
+        .post(
+            V,
+            STATIC_TOKEN,
+            q,
+            json!({"f": input(0, "https://t.example/1")}),
+        )
+        .await;
+    assert_eq!(
+        message(&body),
+        "Invalid fulfillment order line item quantity requested."
+    );
+    let too_many = i64::from(fo.line_items[0].quantity) + 1;
+    let (_, body, _) = fake
+        .post(
+            V,
+            STATIC_TOKEN,
+            q,
+            json!({"f": input(too_many, "https://t.example/1")}),
+        )
+        .await;
+    assert_eq!(
+        message(&body),
+        "Invalid fulfillment order line item quantity requested."
+    );
+    let (_, body, _) = fake
+        .post(
+            V,
+            STATIC_TOKEN,
+            q,
+            json!({"f": input(1, "javascript:alert(1)")}),
+        )
+        .await;
+    assert_eq!(message(&body), "Url is invalid.");
+    let held_fo = format!(
+        "gid://shopify/FulfillmentOrder/{}",
+        held.fulfillment_orders[0].id
+    );
+    let (_, body, _) = fake
+        .post(
+            V,
+            STATIC_TOKEN,
+            q,
+            json!({"f": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": held_fo}]}}),
+        )
+        .await;
+    assert_eq!(
+        message(&body),
+        format!(
+            "Fulfillment order {} has an unfulfillable status= on_hold.",
+            held.fulfillment_orders[0].id
+        )
+    );
+    let (_, body, _) = fake
+        .post(V, STATIC_TOKEN, q, json!({"f": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo_gid}, {"fulfillmentOrderId": held_fo}]}}))
+        .await;
+    assert_eq!(
+        message(&body),
+        "All fulfillment orders must belong to the same order."
+    );
+    assert!(
+        fake.orders().iter().all(|o| o["fulfillments"] == json!([])),
+        "nothing made"
+    );
+
+    let (_, body, _) = fake
+        .post(
+            V,
+            STATIC_TOKEN,
+            q,
+            json!({"f": input(1, "https://t.example/1")}),
+        )
+        .await;
+    assert_eq!(body["data"]["fulfillmentCreate"]["userErrors"], json!([]));
+    assert_eq!(
+        body["data"]["fulfillmentCreate"]["fulfillment"]["name"],
+        format!("{}.1", o.name)
+    );
+    let left = &fake.orders()[0]["fulfillmentOrders"][0]["lineItems"][0]["remainingQuantity"];
+    assert_eq!(
+        left,
+        &json!(fo.line_items[0].quantity - 1),
+        "the quantity is taken off what remains"
+    );
+}
+
+#[tokio::test]
+async fn tracking_scans_and_requests_need_what_they_name() {
+    use order_status::ingest::demo::Scenario;
+    let (o, v) = order_in(Scenario::InTransit);
+    let (p, mut pv) = order_in(Scenario::Preparing);
+    pv["fulfillmentOrders"][0]["requestStatus"] = json!("SUBMITTED");
+    let fake = FakeShopify::start(Rules::default(), vec![v, pv]).await;
+    let f = format!("gid://shopify/Fulfillment/{}", o.fulfillments[0].id);
+    let track = "mutation T($id: ID!, $t: FulfillmentTrackingInput!) { fulfillmentTrackingInfoUpdate(fulfillmentId: $id, trackingInfoInput: $t) { userErrors { message } } }";
+    let (_, body, _) = fake
+        .post(
+            V,
+            STATIC_TOKEN,
+            track,
+            json!({"id": "gid://shopify/Fulfillment/1", "t": {"number": "X"}}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["fulfillmentTrackingInfoUpdate"]["userErrors"][0]["message"],
+        "Fulfillment does not exist."
+    );
+    let (_, body, _) = fake
+        .post(
+            V,
+            STATIC_TOKEN,
+            track,
+            json!({"id": f, "t": {"number": "X", "url": "not a url"}}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["fulfillmentTrackingInfoUpdate"]["userErrors"][0]["message"],
+        "Url is invalid."
+    );
+    let (_, body, _) = fake
+        .post(
+            V,
+            STATIC_TOKEN,
+            track,
+            json!({"id": f, "t": {"company": "DHL", "number": "X9"}}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["fulfillmentTrackingInfoUpdate"]["userErrors"],
+        json!([])
+    );
+    assert_eq!(
+        fake.orders()[0]["fulfillments"][0]["trackingInfo"][0]["number"],
+        "X9"
+    );
+
+    let scan = "mutation S($e: FulfillmentEventInput!) { fulfillmentEventCreate(fulfillmentEvent: $e) { fulfillmentEvent { id status } userErrors { message } } }";
+    let (_, body, _) = fake
+        .post(
+            V,
+            STATIC_TOKEN,
+            scan,
+            json!({"e": {"fulfillmentId": f, "status": "OUT_FOR_DELIVERY"}}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["fulfillmentEventCreate"]["fulfillmentEvent"]["status"],
+        "OUT_FOR_DELIVERY"
+    );
+    assert_eq!(
+        fake.orders()[0]["fulfillments"][0]["displayStatus"],
+        "OUT_FOR_DELIVERY"
+    );
+
+    let accept = "mutation A($id: ID!) { fulfillmentOrderAcceptFulfillmentRequest(id: $id) { fulfillmentOrder { requestStatus } userErrors { message } } }";
+    let unsubmitted = format!(
+        "gid://shopify/FulfillmentOrder/{}",
+        o.fulfillment_orders.first().map_or(1, |f| f.id)
+    );
+    let (_, body, _) = fake
+        .post(V, STATIC_TOKEN, accept, json!({"id": unsubmitted}))
+        .await;
+    assert!(
+        body["data"]["fulfillmentOrderAcceptFulfillmentRequest"]["userErrors"][0]["message"]
+            .as_str()
+            .is_some_and(
+                |m| m.starts_with("Cannot accept") || m == "Fulfillment order does not exist."
+            ),
+        "{body}"
+    );
+    let submitted = format!(
+        "gid://shopify/FulfillmentOrder/{}",
+        p.fulfillment_orders[0].id
+    );
+    let (_, body, _) = fake
+        .post(V, STATIC_TOKEN, accept, json!({"id": submitted}))
+        .await;
+    assert_eq!(
+        body["data"]["fulfillmentOrderAcceptFulfillmentRequest"]["fulfillmentOrder"]["requestStatus"],
+        "ACCEPTED"
+    );
+}

@@ -121,6 +121,18 @@ fn staff_order_page() {
             action: "status.set".into(),
             detail: "qc (note: Checked twice.)".into(),
         }],
+        shopify: ui::staff::ShopifyTools {
+            enabled: true,
+            shipments: order
+                .fulfillments
+                .iter()
+                .map(|f| ui::staff::ShipmentRef {
+                    id: f.id,
+                    name: f.name.clone().unwrap_or_default(),
+                })
+                .collect(),
+            scan_statuses: vec!["IN_TRANSIT".into(), "DELIVERED".into()],
+        },
     };
     let page = ui::render(chrome(Lang::En), || {
         ui::staff::order_page("demo".into(), order, view, None, false, tools)

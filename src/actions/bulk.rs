@@ -8,8 +8,11 @@
 //! midway (a restart, a store error) is resumed from its last saved batch,
 //! at start-up or by staff; applying a batch again changes nothing,
 //! because every change of a job carries the job's one timestamp and a
-//! change already in an order's history is not added twice. The report
-//! says how many orders changed, were already so, or were gone.
+//! change already in an order's history is not added twice. For a shop
+//! with write-back on, each order's status goes to Shopify first and only
+//! an order Shopify accepted changes here. The report says how many
+//! orders changed, were already so, were gone, or Shopify refused (and
+//! why).
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ActionError, AuditEntry, AuditLog};
 use crate::files::write_private;
+use crate::ingest::shopify::Apis;
 use crate::order::merge::Change;
 use crate::order::status::StatusChange;
 use crate::store::Store;
@@ -59,6 +63,10 @@ pub struct Job {
     pub unchanged: usize,
     /// Orders gone since the job was prepared.
     pub missing: Vec<String>,
+    /// Orders Shopify refused the status of (write-back on), with why;
+    /// they are left as they were.
+    #[serde(default)]
+    pub refused: Vec<String>,
     /// Why it paused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -122,6 +130,7 @@ impl Jobs {
             changed: 0,
             unchanged: 0,
             missing: Vec::new(),
+            refused: Vec::new(),
             error: None,
             finished_at: None,
         };
@@ -201,6 +210,7 @@ impl Jobs {
 /// Stops (paused, with the reason) at the first store error.
 pub async fn run(
     store: &Store,
+    shopify: &Apis,
     audit: &AuditLog,
     jobs: &Jobs,
     id: &str,
@@ -229,47 +239,50 @@ pub async fn run(
     while job.done < job.keys.len() {
         let batch: Vec<String> =
             job.keys[job.done..(job.done + BATCH).min(job.keys.len())].to_vec();
-        // Orders that already have this very change (a batch applied
-        // before a restart): not changed again, not logged again.
-        let already: Vec<bool> = batch
-            .iter()
-            .map(|key| {
-                matches!(store.get(key), Ok(Some(o)) if o.status_history.contains(&job.change))
-            })
-            .collect();
-        let changes = batch
-            .iter()
-            .map(|key| Change::Status {
+        let mut changes = Vec::new();
+        let mut logged = Vec::new();
+        for key in &batch {
+            let order = match store.get(key) {
+                Ok(Some(o)) => o,
+                Ok(None) => {
+                    job.missing.push(key.clone());
+                    continue;
+                }
+                Err(e) => return pause(jobs, job, e.to_string()),
+            };
+            // Already has this very change (a batch applied before a
+            // restart): not changed, written or logged again.
+            if order.status_history.contains(&job.change) {
+                job.unchanged += 1;
+                continue;
+            }
+            if let Some(api) = shopify.get(&order.shop).filter(|a| a.shop().write_back) {
+                let status = job.change.status.as_deref();
+                if let Err(e) =
+                    super::shopify::write_status(api, order.id, &order.tags, status).await
+                {
+                    job.refused.push(format!("{key}: {e}"));
+                    continue;
+                }
+            }
+            changes.push(Change::Status {
                 key: key.clone(),
                 change: job.change.clone(),
-            })
-            .collect();
+            });
+            logged.push(key.clone());
+        }
         match store.apply(changes).await {
             Ok(report) => {
                 job.changed += report.applied;
                 job.unchanged += report.unchanged + report.stale;
-                if report.unknown > 0 {
-                    for key in &batch {
-                        if matches!(store.get(key), Ok(None)) {
-                            job.missing.push(key.clone());
-                        }
-                    }
-                }
-                let lines = batch
+                let lines = logged
                     .iter()
-                    .zip(&already)
-                    .filter(|(k, done)| !**done && !job.missing.contains(k))
-                    .map(|(k, _)| AuditEntry::status(k, &job.change))
+                    .map(|k| AuditEntry::status(k, &job.change))
                     .collect();
                 audit.append(lines).await?;
                 job.done += batch.len();
             }
-            Err(e) => {
-                job.state = JobState::Paused;
-                job.error = Some(e.to_string());
-                jobs.save(&job)?;
-                return Ok(job);
-            }
+            Err(e) => return pause(jobs, job, e.to_string()),
         }
         if job.done == job.keys.len() {
             job.state = JobState::Done;
@@ -277,6 +290,14 @@ pub async fn run(
         }
         jobs.save(&job)?;
     }
+    Ok(job)
+}
+
+/// Stops a job at a store error, resumable.
+fn pause(jobs: &Jobs, mut job: Job, error: String) -> Result<Job, ActionError> {
+    job.state = JobState::Paused;
+    job.error = Some(error);
+    jobs.save(&job)?;
     Ok(job)
 }
 

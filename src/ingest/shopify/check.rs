@@ -55,6 +55,30 @@ pub const NEEDS: &[Need] = &[
         any_of: &["read_third_party_fulfillment_orders"],
         required: false,
     },
+    Need {
+        feature: "write-back: statuses as an order tag and metafield",
+        any_of: &["write_orders"],
+        required: false,
+    },
+    Need {
+        feature: "write-back: mark as shipped, add tracking",
+        any_of: &[
+            "write_merchant_managed_fulfillment_orders",
+            "write_assigned_fulfillment_orders",
+            "write_third_party_fulfillment_orders",
+        ],
+        required: false,
+    },
+    Need {
+        feature: "write-back: carrier scans",
+        any_of: &["write_fulfillments"],
+        required: false,
+    },
+    Need {
+        feature: "write-back: accept or reject fulfillment requests (as a fulfillment service)",
+        any_of: &["write_assigned_fulfillment_orders"],
+        required: false,
+    },
 ];
 
 /// Whether shoppers' emails and names come back.
@@ -78,6 +102,8 @@ pub struct Report {
     /// Features whose scopes are missing.
     pub missing: Vec<Need>,
     pub protected: Protected,
+    /// Whether the shop is configured to write staff actions back.
+    pub write_back: bool,
 }
 
 impl Report {
@@ -106,12 +132,21 @@ impl Report {
             None => out.push(format!("  API version: {} (no answer seen)", self.version.asked)),
         }
         out.push(format!("  scopes granted: {}", self.scopes.join(", ")));
+        if !self.write_back {
+            out.push("  write-back: off (set write_back = true in the shop's [[shopify]] table to write statuses and shipments to Shopify)".into());
+        }
         for need in NEEDS {
             let have = need
                 .any_of
                 .iter()
                 .any(|s| self.scopes.iter().any(|g| g == s));
-            let mark = match (have, need.required) {
+            // Write scopes matter once write-back is on; then a missing one
+            // is an action staff will be refused.
+            let writes = need.feature.starts_with("write-back");
+            if writes && !self.write_back {
+                continue;
+            }
+            let mark = match (have, need.required || writes) {
                 (true, _) => "ok     ",
                 (false, true) => "MISSING",
                 (false, false) => "missing",
@@ -169,6 +204,7 @@ pub async fn check(api: &ShopApi) -> Result<Report, ApiError> {
         scopes,
         missing,
         protected,
+        write_back: api.shop().write_back,
     })
 }
 

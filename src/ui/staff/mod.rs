@@ -12,6 +12,7 @@ mod login;
 mod mail;
 mod order;
 mod search;
+mod shopify;
 mod tools;
 
 use leptos::prelude::*;
@@ -26,6 +27,7 @@ pub use mail::{
 };
 pub use order::{OrderAction, order_not_found_page, order_page};
 pub use search::{SearchHit, SearchOutcome, SearchPage, search_page};
+pub use shopify::{RequestRow, ShipGroup, ShipmentRef, ShopifyTools, requests_page, ship_page};
 pub use tools::{
     AuditLine, BulkView, OrderTools, ProblemLine, StatusChoice, bulk_page, order_href,
     problems_page,
@@ -65,6 +67,7 @@ fn StaffBar(who: String) -> impl IntoView {
             <a href="/staff">{i.t("staff.title")}</a>
             <a href="/staff/problems">{i.t("tools.problems")}</a>
             <a href="/staff/mail">{i.t("staff.sent_title")}</a>
+            <a href="/staff/requests">{i.t("shop_actions.requests")}</a>
             <a href="/staff/accounts">{i.t("accounts.title")}</a>
             <span>{i.tf("staff.signed_in_as", &[("name", &who)])}</span>
             <form method="post" action="/staff/logout">

@@ -28,6 +28,10 @@ pub enum OrderAction {
     StatusSame,
     /// The status form was refused: the text key of why.
     StatusRefused(&'static str),
+    /// A Shopify action went through: the text key of what it did.
+    ShopifyDone(&'static str),
+    /// Shopify (or the way to it) refused, in its words.
+    ShopifyRefused(String),
 }
 
 /// `/staff/orders/{shop}/{id}`: everything about one order. `shopper` is
@@ -60,8 +64,17 @@ pub fn order_page(
         Some(OrderAction::StatusRefused(key)) => {
             Some(view! { <p class="notice error" role="alert">{i.t(key)}</p> }.into_any())
         }
+        Some(OrderAction::ShopifyDone(key)) => {
+            Some(view! { <p class="notice ok" role="status">{i.t(key)}</p> }.into_any())
+        }
+        Some(OrderAction::ShopifyRefused(why)) => Some(
+            view! { <p class="notice error" role="alert">{i.tf("shop_actions.refused", &[("why", why)])}</p> }
+                .into_any(),
+        ),
         _ => None,
     };
+    let shopify = (tools.shopify.enabled && tools.can_change)
+        .then(|| super::shopify::shopify_card(&i, &base, &tools.shopify).into_any());
     let status = status_card(&i, &order, &base, &tools).into_any();
     let activity = activity_card(&i, &tools.audit).into_any();
     // Boxed: the preview's view type is deep enough to overflow the
@@ -82,6 +95,7 @@ pub fn order_page(
                     <div>
                         {status_notice}
                         {status}
+                        {shopify}
                         {resent}
                         {share}
                         {emails}
@@ -162,7 +176,9 @@ fn share_box(
             OrderAction::Resent
             | OrderAction::StatusSaved
             | OrderAction::StatusSame
-            | OrderAction::StatusRefused(_),
+            | OrderAction::StatusRefused(_)
+            | OrderAction::ShopifyDone(_)
+            | OrderAction::ShopifyRefused(_),
         ) => None,
         Some(OrderAction::Revoked) => {
             Some(view! { <p class="notice ok" role="status">{i.t("staff.revoked")}</p> }.into_any())

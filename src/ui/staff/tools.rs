@@ -36,6 +36,8 @@ pub struct OrderTools {
     pub can_change: bool,
     /// The order's audit lines, newest first.
     pub audit: Vec<AuditLine>,
+    /// What may be done in Shopify.
+    pub shopify: super::shopify::ShopifyTools,
 }
 
 /// The order's status card: now, the form, the history.
@@ -287,6 +289,8 @@ pub struct BulkView {
     pub changed: usize,
     pub unchanged: usize,
     pub missing: Vec<String>,
+    /// Orders Shopify refused, with why.
+    pub refused: Vec<String>,
     pub error: Option<String>,
     pub can_change: bool,
 }
@@ -335,6 +339,10 @@ pub fn bulk_page(who: String, job: BulkView) -> Page {
                     ("missing", &i.number(job.missing.len() as u64)),
                 ])}
             </p>
+            {(!job.refused.is_empty()).then(|| view! {
+                <h2>{i.tf("tools.bulk_refused", &[("n", &i.number(job.refused.len() as u64))])}</h2>
+                <ul>{job.refused.iter().take(100).map(|k| view! { <li>{k.clone()}</li> }).collect_view()}</ul>
+            })}
             {(!job.missing.is_empty()).then(|| view! {
                 <h2>{i.t("tools.bulk_missing")}</h2>
                 <ul>{job.missing.iter().take(100).map(|k| view! { <li>{k.clone()}</li> }).collect_view()}</ul>

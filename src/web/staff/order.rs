@@ -14,7 +14,7 @@ use crate::links::LinkClaims;
 use crate::order::order_key;
 use crate::shopper::ShopperView;
 use crate::staff::Role;
-use crate::ui::staff::{AuditLine, OrderAction, OrderTools};
+use crate::ui::staff::{AuditLine, OrderAction, OrderTools, ShipmentRef, ShopifyTools};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::extract::WebForm;
@@ -84,10 +84,27 @@ pub(super) async fn render(
             detail: e.detail,
         })
         .collect();
+    let shopify = ShopifyTools {
+        enabled: super::shopify::write_back_api(state, shop).is_some(),
+        shipments: order
+            .fulfillments
+            .iter()
+            .filter(|f| f.display_status() != crate::order::FulfillmentDisplayStatus::Canceled)
+            .map(|f| ShipmentRef {
+                id: f.id,
+                name: f.name.clone().unwrap_or_else(|| f.id.to_string()),
+            })
+            .collect(),
+        scan_statuses: crate::actions::shopify::SCAN_STATUSES
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    };
     let tools = OrderTools {
         statuses: super::tools::status_choices(state, &visitor.i18n(state)),
         can_change: staff.role >= Role::Agent,
         audit,
+        shopify,
     };
     Ok(html(state, visitor, StatusCode::OK, move || {
         crate::ui::staff::order_page(staff.name, order, shopper, action, address_opted_out, tools)

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::StaffSession;
 use super::order::{order_of, render};
 use crate::actions::bulk::{self, JobState, MAX_ORDERS};
-use crate::actions::{self, ActionError, AuditEntry};
+use crate::actions::{self, ActionError, AuditEntry, shopify};
 use crate::i18n::I18n;
 use crate::order::order_key;
 use crate::order::problems::ProblemKind;
@@ -90,9 +90,40 @@ pub async fn set_status(
             return Ok(res);
         }
     };
+    // Shopify first: if it refuses, nothing changes here either.
+    let api = super::shopify::write_back_api(&state, &shop);
+    if let Some(api) = &api {
+        let order = state.store.get(&key)?.ok_or(WebError::NotFound)?;
+        let same = order.custom_status().and_then(|c| c.status.as_deref())
+            == change.status.as_deref()
+            && change.note.is_none();
+        if !same
+            && let Err(e) =
+                shopify::write_status(api, id, &order.tags, change.status.as_deref()).await
+        {
+            tracing::info!(error = %e, "Shopify refused a status write-back");
+            let mut res = render(
+                &state,
+                &visitor,
+                staff,
+                &shop,
+                id,
+                Some(OrderAction::ShopifyRefused(e.to_string())),
+            )
+            .await?;
+            *res.status_mut() = super::shopify::refusal_status(&e);
+            return Ok(res);
+        }
+    }
     let changed = actions::set_status(&state.store, &state.audit, &key, change)
         .await
         .map_err(action_error)?;
+    if let Some(api) = &api
+        && changed
+        && let Err(e) = shopify::read_back(api, &state.store, id).await
+    {
+        tracing::warn!(error = %e, "could not read the order back after a status write-back");
+    }
     if changed {
         state.mail.wake();
         tracing::info!(staff = %staff.name, "order status changed by staff");
@@ -263,6 +294,7 @@ pub async fn bulk_page(
         changed: job.changed,
         unchanged: job.unchanged,
         missing: job.missing.clone(),
+        refused: job.refused.clone(),
         error: job.error.clone(),
         can_change: staff.role >= Role::Agent,
     };
@@ -310,14 +342,15 @@ pub async fn bulk_confirm(
 
 /// Runs a confirmed job in the background.
 pub fn spawn_job(state: &AppState, id: String) {
-    let (store, audit, jobs, mail) = (
+    let (store, shopify, audit, jobs, mail) = (
         state.store.clone(),
+        state.shopify.clone(),
         state.audit.clone(),
         state.jobs.clone(),
         std::sync::Arc::clone(&state.mail),
     );
     tokio::spawn(async move {
-        match bulk::run(&store, &audit, &jobs, &id).await {
+        match bulk::run(&store, &shopify, &audit, &jobs, &id).await {
             Ok(job) => tracing::info!(
                 job = %id,
                 changed = job.changed,

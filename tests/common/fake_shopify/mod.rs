@@ -26,9 +26,16 @@
 //!   their parent when asked.
 //! - Webhooks: [`send_webhook`] signs like Shopify and retries a non-2xx
 //!   (or a reply slower than 5 s) up to 8 times, then gives up.
+//! - Writes (`writes`): tags, metafields, fulfillments, tracking, carrier
+//!   events and fulfillment requests, each with its scope (from the
+//!   schema's `@scope`, `ACCESS_DENIED` otherwise), the flat mutation cost
+//!   and its documented `userErrors`.
+//! - `assignedFulfillmentOrders` for a fulfillment service app.
 //! - Injected failures ("blips"): 429 with `Retry-After`, 5xx.
 
 #![allow(dead_code)]
+
+mod writes;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -57,6 +64,10 @@ pub const ALL_SCOPES: &[&str] = &[
     "read_merchant_managed_fulfillment_orders",
     "read_assigned_fulfillment_orders",
     "read_third_party_fulfillment_orders",
+    "write_orders",
+    "write_merchant_managed_fulfillment_orders",
+    "write_assigned_fulfillment_orders",
+    "write_fulfillments",
 ];
 pub const SHOP: &str = "fake.myshopify.com";
 pub const STATIC_TOKEN: &str = "shpat_fake_static_token";
@@ -116,6 +127,8 @@ pub struct Counters {
     pub bulk_started: usize,
     /// The highest requested cost of any query executed.
     pub max_requested: u64,
+    /// Write mutations run (scope granted), by name.
+    pub writes: HashMap<String, usize>,
     /// The `after` and `query` variables of every `orders` page.
     pub order_pages: Vec<(Option<String>, Option<String>)>,
 }
@@ -238,6 +251,11 @@ impl FakeShopify {
                 None => s.orders.push(order),
             },
         );
+    }
+
+    /// Deletes an order (as a merchant deleting it in the admin would).
+    pub fn remove_order(&self, gid: &str) {
+        self.with(|s| s.orders.retain(|o| o["id"] != json!(gid)));
     }
 
     pub fn orders(&self) -> Vec<Value> {
@@ -595,19 +613,32 @@ impl<'s> Exec<'s> {
 
     fn arg(&self, f: &Field, name: &str) -> Option<Value> {
         let (_, v) = f.arguments.iter().find(|(n, _)| n == name)?;
-        Some(match v {
+        Some(self.value(v))
+    }
+
+    /// An argument's value: a variable's, or a literal (lists and input
+    /// objects too).
+    fn value(&self, v: &q::Value<'static, String>) -> Value {
+        match v {
             q::Value::Variable(var) => self
                 .variables
                 .get(var.as_str())
                 .cloned()
                 .unwrap_or(Value::Null),
             q::Value::Int(n) => json!(n.as_i64()),
+            q::Value::Float(x) => json!(x),
             q::Value::String(s) => json!(s),
             q::Value::Boolean(b) => json!(b),
             q::Value::Enum(e) => json!(e),
             q::Value::Null => Value::Null,
-            _ => Value::Null,
-        })
+            q::Value::List(items) => Value::Array(items.iter().map(|i| self.value(i)).collect()),
+            q::Value::Object(fields) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(k, x)| (k.clone(), self.value(x)))
+                    .collect(),
+            ),
+        }
     }
 
     fn run(&mut self, doc: &Document) -> Value {
@@ -635,6 +666,17 @@ impl<'s> Exec<'s> {
                 for item in &items {
                     if let q::Selection::Field(f) = item {
                         let key = f.alias.clone().unwrap_or_else(|| f.name.clone());
+                        let scopes = self
+                            .s
+                            .schema
+                            .field("Mutation", &f.name)
+                            .map(|d| d.scopes.clone())
+                            .unwrap_or_default();
+                        if !self.s.has_scope(&scopes) {
+                            self.deny(&f.name, &scopes, vec![json!(key)]);
+                            out.insert(key, Value::Null);
+                            continue;
+                        }
                         out.insert(key, self.mutation(f));
                     }
                 }
@@ -727,6 +769,37 @@ impl<'s> Exec<'s> {
             "shop" => {
                 self.actual += 1;
                 self.object("Shop", &json!({"name": "Fake", "myshopifyDomain": SHOP, "currencyCode": "SEK", "ianaTimezone": "Europe/Stockholm"}), &f.selection_set.items, path)
+            }
+            "assignedFulfillmentOrders" => {
+                // The fake app is the fulfillment service of every
+                // fulfillment order marked `assignedToApp`.
+                let wanted = match self.arg(f, "assignmentStatus") {
+                    Some(Value::String(s)) => Some(s),
+                    _ => None,
+                };
+                let list: Vec<Value> = self
+                    .s
+                    .orders
+                    .iter()
+                    .filter(|o| self.s.visible(o))
+                    .flat_map(|o| {
+                        o["fulfillmentOrders"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default()
+                    })
+                    .filter(|fo| fo["assignedToApp"] == json!(true))
+                    .filter(|fo| {
+                        let request = fo["requestStatus"].as_str().unwrap_or("UNSUBMITTED");
+                        match wanted.as_deref() {
+                            Some("FULFILLMENT_REQUESTED") => request == "SUBMITTED",
+                            Some("FULFILLMENT_ACCEPTED") => request == "ACCEPTED",
+                            Some("CANCELLATION_REQUESTED") => request == "CANCELLATION_REQUESTED",
+                            _ => true,
+                        }
+                    })
+                    .collect();
+                self.connection("FulfillmentOrder", &list, f, path)
             }
             "bulkOperation" => {
                 let id = self
@@ -841,7 +914,16 @@ impl<'s> Exec<'s> {
                     }
                 }
             }
-            _ => Value::Null,
+            other => {
+                let args: HashMap<String, Value> = f
+                    .arguments
+                    .iter()
+                    .map(|(name, _)| (name.clone(), self.arg(f, name).unwrap_or(Value::Null)))
+                    .collect();
+                let arg = |name: &str| args.get(name).cloned().unwrap_or(Value::Null);
+                *self.s.counters.writes.entry(other.to_string()).or_default() += 1;
+                writes::apply(other, &arg, &mut self.s.orders, Utc::now()).unwrap_or(Value::Null)
+            }
         };
         let ty = self
             .s
@@ -1361,7 +1443,8 @@ fn gql_fulfillment_order(
         })
         .collect();
     json!({
-        "id": gid("FulfillmentOrder", fo.id), "orderId": gid("Order", o.id), "status": fo.status.as_str(),
+        "id": gid("FulfillmentOrder", fo.id), "orderId": gid("Order", o.id), "orderName": o.name,
+        "status": fo.status.as_str(), "requestStatus": "UNSUBMITTED",
         "fulfillAt": t(fo.fulfill_at), "updatedAt": t(fo.updated_at.or(o.updated_at)),
         "assignedLocation": {"name": name, "countryCode": "SE", "location": location},
         "fulfillmentHolds": holds, "lineItems": fo_lines,

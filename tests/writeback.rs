@@ -1,0 +1,558 @@
+//! Staff actions written back to Shopify, end to end: the site (in
+//! process) against the fake Shopify of `common::fake_shopify`, which
+//! enforces each mutation's scope, cost and documented `userErrors`.
+//! After every change the site reads the order back, so the staff page
+//! shows what Shopify has.
+
+mod common;
+
+use std::time::Duration;
+
+use common::fake_shopify::{FakeShopify, Rules, SHOP, STATIC_TOKEN, graphql_order};
+use common::{Server, client, scenario_index};
+use order_status::ingest::demo::Scenario;
+use order_status::order::Order;
+use order_status::staff::{Accounts, Role};
+use serde_json::{Value, json};
+
+const CONFIG: &str = r#"
+[[status]]
+id = "production"
+title = { en = "In production" }
+description = { en = "We are making it." }
+
+[[status]]
+id = "qc"
+title = { en = "Quality check" }
+description = { en = "We check it." }
+"#;
+
+fn demo(s: Scenario) -> Order {
+    order_status::ingest::demo::order(
+        order_status::cli::SEED,
+        scenario_index(&s),
+        chrono::Utc::now(),
+        SHOP,
+    )
+}
+
+struct Site {
+    server: Server,
+    fake: FakeShopify,
+    staff: reqwest::Client,
+}
+
+/// The fake with `orders`, the site synced from it, an agent signed in.
+async fn site(orders: Vec<Value>, write_back: bool) -> Site {
+    let fake = FakeShopify::start(Rules::default(), orders).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("order-status.toml");
+    std::fs::write(&config, CONFIG).expect("config");
+    let config = config.display().to_string();
+    let server = Server::start_in(
+        dir,
+        &[
+            ("ORDER_STATUS_CONFIG", &config),
+            ("ORDER_STATUS_SEED_DEMO", "false"),
+            ("ORDER_STATUS_SHOPIFY_SHOP", SHOP),
+            ("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN", STATIC_TOKEN),
+            ("ORDER_STATUS_SHOPIFY_API_BASE", &fake.base),
+            ("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", "webhook-secret"),
+            (
+                "ORDER_STATUS_SHOPIFY_WRITE_BACK",
+                if write_back { "true" } else { "false" },
+            ),
+            ("ORDER_STATUS_SYNC_INTERVAL", "10m"),
+        ],
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let v: Value = client()
+            .get(server.url("/readyz"))
+            .send()
+            .await
+            .expect("readyz")
+            .json()
+            .await
+            .expect("json");
+        if v["shops"][0]["last_sync_age_seconds"].is_number() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no first sync: {v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let staff = sign_in(&server, "agent1", Role::Agent).await;
+    Site {
+        server,
+        fake,
+        staff,
+    }
+}
+
+async fn sign_in(server: &Server, name: &str, role: Role) -> reqwest::Client {
+    let mut accounts = Accounts::load(&server.dir.path().join("data")).expect("accounts");
+    accounts
+        .add_with_role(name, "a-long-password-1", role)
+        .expect("account");
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let res = c
+        .post(server.url("/staff/login"))
+        .form(&[("name", name), ("password", "a-long-password-1")])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 303);
+    c
+}
+
+impl Site {
+    async fn get(&self, path: &str) -> (u16, String) {
+        let res = self
+            .staff
+            .get(self.server.url(path))
+            .send()
+            .await
+            .expect("get");
+        (res.status().as_u16(), res.text().await.expect("body"))
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let res = self
+            .staff
+            .post(self.server.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("post");
+        (res.status().as_u16(), res.text().await.expect("body"))
+    }
+
+    /// The fake's copy of an order.
+    fn shopify_order(&self, id: u64) -> Value {
+        self.fake
+            .orders()
+            .into_iter()
+            .find(|o| o["id"] == json!(format!("gid://shopify/Order/{id}")))
+            .expect("the fake has the order")
+    }
+
+    fn writes(&self, name: &str) -> usize {
+        self.fake.counters().writes.get(name).copied().unwrap_or(0)
+    }
+}
+
+fn page_of(o: &Order) -> String {
+    format!("/staff/orders/{SHOP}/{}", o.id)
+}
+
+fn tags(v: &Value) -> Vec<String> {
+    v["tags"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_status_goes_to_shopify_as_a_tag_and_a_metafield_or_not_at_all() {
+    let order = demo(Scenario::Preparing);
+    let site = site(vec![graphql_order(&order)], true).await;
+    let status = format!("{}/status", page_of(&order));
+
+    let (code, html) = site.post(&status, &[("status", "production")]).await;
+    assert_eq!(code, 200, "{html}");
+    assert!(html.contains("Status saved."));
+    let theirs = site.shopify_order(order.id);
+    assert!(tags(&theirs).contains(&"status:production".to_string()));
+    assert_eq!(theirs["metafields"][0]["namespace"], "order_status");
+    assert_eq!(theirs["metafields"][0]["key"], "status");
+    assert_eq!(theirs["metafields"][0]["value"], "production");
+    assert!(
+        html.contains("status:production"),
+        "read back: the tag is on the order here too"
+    );
+
+    // The next status replaces the tag; clearing removes tag and metafield.
+    site.post(&status, &[("status", "qc")]).await;
+    let theirs = site.shopify_order(order.id);
+    assert!(tags(&theirs).contains(&"status:qc".to_string()));
+    assert!(!tags(&theirs).contains(&"status:production".to_string()));
+    assert_eq!(theirs["metafields"][0]["value"], "qc");
+    site.post(&status, &[("status", "")]).await;
+    let theirs = site.shopify_order(order.id);
+    assert!(!tags(&theirs).iter().any(|t| t.starts_with("status:")));
+    assert_eq!(theirs["metafields"], json!([]));
+    assert_eq!(
+        (site.writes("metafieldsSet"), site.writes("metafieldsDelete")),
+        (2, 1),
+        "one write per change"
+    );
+
+    // Without the write scope Shopify refuses, and nothing changes here.
+    site.fake
+        .set_rules(|r| r.scopes.retain(|s| s != "write_orders"));
+    let (code, html) = site.post(&status, &[("status", "qc")]).await;
+    assert_eq!(code, 502);
+    assert!(html.contains("Shopify did not make the change"), "{html}");
+    assert!(html.contains("write_orders"), "the page names the scope");
+    assert!(
+        html.contains("The order has none of the shop"),
+        "not set here either"
+    );
+}
+
+#[tokio::test]
+async fn shopifys_user_errors_are_shown_and_nothing_changes() {
+    let order = demo(Scenario::Preparing);
+    let site = site(vec![graphql_order(&order)], true).await;
+    // Deleted in Shopify since the site read it.
+    site.fake
+        .remove_order(&format!("gid://shopify/Order/{}", order.id));
+    let (code, html) = site
+        .post(&format!("{}/status", page_of(&order)), &[("status", "qc")])
+        .await;
+    assert_eq!(code, 422);
+    assert!(
+        html.contains("Order does not exist"),
+        "Shopify's words: {html}"
+    );
+    assert!(
+        html.contains("The order has none of the shop"),
+        "nothing set here"
+    );
+}
+
+#[tokio::test]
+async fn mark_as_shipped_creates_the_shipment_in_shopify_and_reads_it_back() {
+    let order = demo(Scenario::Preparing);
+    let site = site(vec![graphql_order(&order)], true).await;
+    let ship = format!("{}/ship", page_of(&order));
+    let (code, form) = site.get(&ship).await;
+    assert_eq!(code, 200);
+    let fo = &order.fulfillment_orders[0];
+    let fo_gid = format!("gid://shopify/FulfillmentOrder/{}", fo.id);
+    let line = format!("gid://shopify/FulfillmentOrderLineItem/{}", fo.id * 100);
+    assert!(form.contains(&format!("name=\"qty:{line}\"")), "{form}");
+    let qty = fo.line_items[0].quantity.to_string();
+    let too_many = (fo.line_items[0].quantity + 1).to_string();
+    let field = format!("qty:{line}");
+
+    // Shopify's rules, in its words, and nothing created.
+    let (code, html) = site
+        .post(
+            &ship,
+            &[("fulfillment_order", &fo_gid), (&field, &too_many)],
+        )
+        .await;
+    assert_eq!(code, 422);
+    assert!(html.contains("Invalid fulfillment order line item quantity requested."));
+    let (code, html) = site
+        .post(
+            &ship,
+            &[
+                ("fulfillment_order", &fo_gid),
+                (&field, &qty),
+                ("number", "RR1"),
+                ("url", "ftp://x"),
+            ],
+        )
+        .await;
+    assert_eq!(code, 422);
+    assert!(html.contains("Url is invalid."));
+    assert_eq!(site.shopify_order(order.id)["fulfillments"], json!([]));
+
+    // Every line, all that is left: the work is done.
+    let every: Vec<(String, String)> = fo
+        .line_items
+        .iter()
+        .enumerate()
+        .map(|(k, l)| {
+            (
+                format!(
+                    "qty:gid://shopify/FulfillmentOrderLineItem/{}",
+                    fo.id * 100 + k as u64
+                ),
+                l.quantity.to_string(),
+            )
+        })
+        .collect();
+    let mut form: Vec<(&str, &str)> = vec![
+        ("fulfillment_order", &fo_gid),
+        ("company", "PostNord"),
+        ("number", "RR123456789SE"),
+        ("url", "https://tracking.postnord.com/?id=RR123456789SE"),
+        ("notify", "yes"),
+    ];
+    form.extend(every.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let (code, html) = site.post(&ship, &form).await;
+    assert_eq!(code, 200, "{html}");
+    assert!(html.contains("Shopify created the shipment"));
+    let theirs = site.shopify_order(order.id);
+    let made = &theirs["fulfillments"][0];
+    assert_eq!(made["trackingInfo"][0]["number"], "RR123456789SE");
+    assert_eq!(made["notifyCustomer"], true);
+    assert_eq!(theirs["fulfillmentOrders"][0]["status"], "CLOSED");
+    assert!(
+        html.contains("RR123456789SE"),
+        "read back: the shipment is on the order here"
+    );
+    assert!(html.contains("shopify.ship"), "in the activity");
+
+    // Again: the work is closed now.
+    let (code, html) = site
+        .post(&ship, &[("fulfillment_order", &fo_gid), (&field, &qty)])
+        .await;
+    assert_eq!(code, 422);
+    assert!(
+        html.contains("has an unfulfillable status= closed"),
+        "{html}"
+    );
+    assert_eq!(
+        site.shopify_order(order.id)["fulfillments"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+#[tokio::test]
+async fn tracking_and_carrier_scans_are_written_and_read_back() {
+    let order = demo(Scenario::InTransit);
+    let site = site(vec![graphql_order(&order)], true).await;
+    let f = &order.fulfillments[0];
+    let base = format!("{}/shipments/{}", page_of(&order), f.id);
+    let (code, html) = site
+        .post(
+            &format!("{base}/tracking"),
+            &[
+                ("company", "DHL"),
+                ("number", "JD0001234"),
+                ("url", "https://www.dhl.com/?id=JD0001234"),
+            ],
+        )
+        .await;
+    assert_eq!(code, 200, "{html}");
+    assert!(html.contains("Shopify saved the tracking."));
+    assert!(html.contains("JD0001234"), "read back");
+    let (code, _) = site
+        .post(&format!("{base}/tracking"), &[("company", "DHL")])
+        .await;
+    assert_eq!(code, 422, "a number or a URL is needed");
+
+    let (code, html) = site
+        .post(
+            &format!("{base}/scan"),
+            &[
+                ("status", "DELIVERED"),
+                ("city", "Lund"),
+                ("message", "Left at the door"),
+            ],
+        )
+        .await;
+    assert_eq!(code, 200, "{html}");
+    assert!(html.contains("Shopify added the carrier scan."));
+    let theirs = site.shopify_order(order.id);
+    let events = theirs["fulfillments"][0]["events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["status"] == "DELIVERED" && e["city"] == "Lund")
+    );
+    assert!(
+        html.contains("Left at the door"),
+        "read back: the scan is here"
+    );
+    let (code, _) = site
+        .post(&format!("{base}/scan"), &[("status", "TELEPORTED")])
+        .await;
+    assert_eq!(code, 422, "not a carrier status");
+    // A shipment Shopify does not know: its words.
+    let (code, html) = site
+        .post(
+            &format!("{}/shipments/4242/scan", page_of(&order)),
+            &[("status", "IN_TRANSIT")],
+        )
+        .await;
+    assert_eq!(code, 422);
+    assert!(html.contains("Fulfillment does not exist."));
+}
+
+#[tokio::test]
+async fn fulfillment_requests_are_accepted_or_rejected_with_the_scope_they_need() {
+    let a = demo(Scenario::Preparing);
+    let b = demo(Scenario::Scheduled);
+    let mut orders = Vec::new();
+    for o in [&a, &b] {
+        let mut v = graphql_order(o);
+        if let Some(fos) = v["fulfillmentOrders"].as_array_mut() {
+            for fo in fos {
+                fo["assignedToApp"] = json!(true);
+                fo["requestStatus"] = json!("SUBMITTED");
+                fo["status"] = json!("OPEN");
+            }
+        }
+        orders.push(v);
+    }
+    let site = site(orders, true).await;
+    let (code, html) = site.get("/staff/requests").await;
+    assert_eq!(code, 200);
+    assert!(html.contains(&a.name) && html.contains(&b.name), "{html}");
+    let fo_a = format!(
+        "gid://shopify/FulfillmentOrder/{}",
+        a.fulfillment_orders[0].id
+    );
+    let fo_b = format!(
+        "gid://shopify/FulfillmentOrder/{}",
+        b.fulfillment_orders[0].id
+    );
+    let (ida, idb) = (a.id.to_string(), b.id.to_string());
+
+    let (code, html) = site
+        .post(
+            "/staff/requests/accept",
+            &[
+                ("shop", SHOP),
+                ("fulfillment_order", &fo_a),
+                ("order_id", &ida),
+            ],
+        )
+        .await;
+    assert_eq!(code, 200, "{html}");
+    assert!(html.contains("Request accepted."));
+    assert!(!html.contains(&a.name), "no longer waiting");
+    assert_eq!(
+        site.shopify_order(a.id)["fulfillmentOrders"][0]["requestStatus"],
+        "ACCEPTED"
+    );
+    // Twice: Shopify's words.
+    let (code, html) = site
+        .post(
+            "/staff/requests/accept",
+            &[
+                ("shop", SHOP),
+                ("fulfillment_order", &fo_a),
+                ("order_id", &ida),
+            ],
+        )
+        .await;
+    assert_eq!(code, 422);
+    assert!(html.contains("request status is accepted"), "{html}");
+
+    let (code, _) = site
+        .post(
+            "/staff/requests/reject",
+            &[
+                ("shop", SHOP),
+                ("fulfillment_order", &fo_b),
+                ("order_id", &idb),
+            ],
+        )
+        .await;
+    assert_eq!(code, 422, "a reason is needed");
+    site.fake.set_rules(|r| {
+        r.scopes
+            .retain(|s| s != "write_assigned_fulfillment_orders")
+    });
+    let form = [
+        ("shop", SHOP),
+        ("fulfillment_order", fo_b.as_str()),
+        ("order_id", idb.as_str()),
+        ("reason", "INVENTORY_OUT_OF_STOCK"),
+        ("message", "Sold out"),
+    ];
+    let (code, html) = site.post("/staff/requests/reject", &form).await;
+    assert_eq!(code, 502);
+    assert!(html.contains("write_assigned_fulfillment_orders"), "{html}");
+    site.fake.set_rules(|r| {
+        r.scopes.push("write_assigned_fulfillment_orders".into());
+    });
+    let (code, html) = site.post("/staff/requests/reject", &form).await;
+    assert_eq!(code, 200, "{html}");
+    let fo = &site.shopify_order(b.id)["fulfillmentOrders"][0];
+    assert_eq!(fo["requestStatus"], "REJECTED");
+    assert_eq!(fo["rejectionReason"], "INVENTORY_OUT_OF_STOCK");
+    let log =
+        std::fs::read_to_string(site.server.dir.path().join("data/audit.ndjson")).expect("log");
+    assert!(log.contains("shopify.accept") && log.contains("shopify.reject"));
+
+    // A viewer reads the queue but may not answer.
+    let viewer = sign_in(&site.server, "viewer1", Role::Viewer).await;
+    let res = viewer
+        .post(site.server.url("/staff/requests/accept"))
+        .form(&[("shop", SHOP), ("fulfillment_order", fo_a.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn with_write_back_off_nothing_is_written_to_shopify() {
+    let order = demo(Scenario::Preparing);
+    let site = site(vec![graphql_order(&order)], false).await;
+    let (code, html) = site
+        .post(&format!("{}/status", page_of(&order)), &[("status", "qc")])
+        .await;
+    assert_eq!(code, 200);
+    assert!(html.contains("Status saved."), "set here");
+    assert!(!html.contains("Mark items as shipped"), "no Shopify card");
+    assert!(site.fake.counters().writes.is_empty(), "nothing written");
+    assert_eq!(site.get(&format!("{}/ship", page_of(&order))).await.0, 404);
+}
+
+#[tokio::test]
+async fn a_bulk_change_writes_each_order_and_reports_what_shopify_refused() {
+    let a = demo(Scenario::Preparing);
+    let b = demo(Scenario::Scheduled);
+    let site = site(vec![graphql_order(&a), graphql_order(&b)], true).await;
+    site.fake
+        .remove_order(&format!("gid://shopify/Order/{}", b.id));
+    let res = site
+        .staff
+        .post(site.server.url("/staff/bulk"))
+        .form(&[("q", ""), ("status", "qc")])
+        .send()
+        .await
+        .expect("prepare");
+    assert_eq!(res.status(), 303);
+    let to = res.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    assert_eq!(
+        site.post(&format!("{to}/confirm"), &[("count", "2")])
+            .await
+            .0,
+        303
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let report = loop {
+        let (_, html) = site.get(&to).await;
+        if html.contains("Done:") {
+            break html;
+        }
+        assert!(std::time::Instant::now() < deadline, "the job ends");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(report.contains("Done: 1 changed"), "{report}");
+    assert!(report.contains("Shopify refused 1 orders"));
+    assert!(report.contains("Order does not exist"), "with why");
+    assert!(tags(&site.shopify_order(a.id)).contains(&"status:qc".to_string()));
+    let (_, html) = site.get(&page_of(&b)).await;
+    assert!(
+        html.contains("The order has none of the shop"),
+        "b left as it was"
+    );
+    let (_, html) = site.get(&page_of(&a)).await;
+    assert!(html.contains("Now: Quality check"));
+}
