@@ -131,6 +131,7 @@ pub async fn run(
     }
     let apis = Apis::new(&config, CallOptions::default())?;
     let syncing = spawn_background_sync(&config, &store, &apis, &sync_status);
+    let reconciling = spawn_status_write_back(&store, &apis);
     let state = AppState::new(config, store.clone(), apis, sync_status, optouts)?;
     state.resume_bulk_changes();
     let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -146,7 +147,7 @@ pub async fn run(
     let _ = stop_mail.send(());
     let _ = mailing.await;
     served?;
-    if let Some(task) = syncing {
+    for task in [syncing, reconciling].into_iter().flatten() {
         task.abort();
         let _ = task.await;
     }
@@ -257,6 +258,30 @@ async fn shutdown_signal() {
 
 /// While serving, reconcile every shop with API credentials every
 /// `sync_interval` (webhooks can be lost), starting right away.
+/// How often statuses that Shopify's tags do not say yet are written back.
+const WRITE_BACK_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// For shops with write-back on: writes back, every [`WRITE_BACK_EVERY`],
+/// the statuses set where no Shopify call can be made (automatic rules,
+/// inside the store's writer) or left half-written by a failure.
+fn spawn_status_write_back(store: &Store, apis: &Apis) -> Option<tokio::task::JoinHandle<()>> {
+    if !apis.all().any(|a| a.shop().write_back) {
+        return None;
+    }
+    let (store, apis) = (store.clone(), apis.clone());
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(WRITE_BACK_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let n = crate::actions::shopify::reconcile(&store, &apis).await;
+            if n > 0 {
+                tracing::info!(orders = n, "statuses written back to Shopify");
+            }
+        }
+    }))
+}
+
 fn spawn_background_sync(
     config: &Config,
     store: &Store,

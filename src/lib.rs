@@ -2,7 +2,8 @@
 //!
 //! Layers, each using only those before it: the pure domain (`order`, the
 //! shopper's view of an order in `shopper`, translations in `i18n`), then
-//! `store`, then `ingest` and `notify` (status emails), then `web`, which loads data and hands it to
+//! `store`, then `ingest`, `notify` (status emails) and `actions` (staff
+//! actions, Shopify write-back), then `web`, which loads data and hands it to
 //! `ui` to render. `ui` knows neither `web` nor `store`; nothing below
 //! `web` knows `web` or `ui`. `cli` ties them together for `main`.
 

@@ -470,6 +470,18 @@ impl Store {
             .collect()
     }
 
+    /// Up to `limit` orders whose status tag disagrees with their status
+    /// (see `Order::status_tag_stale`).
+    pub fn status_tags_stale(&self, limit: usize) -> Result<Vec<Order>, StoreError> {
+        let searcher = self.reader.searcher();
+        let term = Term::from_field_text(self.fields.watch, schema::WATCH_TAG_STALE);
+        docs_with_term(&searcher, term)
+            .into_iter()
+            .take(limit)
+            .map(|addr| load(&searcher, &self.fields, addr))
+            .collect()
+    }
+
     /// How many orders have a message waiting to be sent.
     pub fn mail_queued_count(&self) -> usize {
         let searcher = self.reader.searcher();

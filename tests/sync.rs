@@ -819,6 +819,22 @@ async fn the_sync_and_check_commands_report_and_exit_by_their_result() {
         "{text}"
     );
     assert!(text.contains("lookups by email cannot work"), "{text}");
+    assert!(text.contains("write-back: off"), "{text}");
+
+    // With write-back on, the write scopes are listed, a missing one loud.
+    fake.set_rules(|r| r.scopes.retain(|s| s != "write_fulfillments"));
+    let mut with_writes = creds();
+    with_writes.push(("ORDER_STATUS_SHOPIFY_WRITE_BACK", "true".into()));
+    let out = run(&["shopify", "check"], with_writes).await.expect("join");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("ok      write-back: statuses as an order tag and metafield (write_orders)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("MISSING write-back: carrier scans (write_fulfillments)"),
+        "{text}"
+    );
 
     let out = run(
         &["sync"],

@@ -25,6 +25,10 @@ description = { en = "We are making it." }
 id = "qc"
 title = { en = "Quality check" }
 description = { en = "We check it." }
+
+[[status_rule]]
+status = "production"
+tag = "engrave"
 "#;
 
 fn demo(s: Scenario) -> Order {
@@ -190,7 +194,10 @@ async fn a_status_goes_to_shopify_as_a_tag_and_a_metafield_or_not_at_all() {
     assert!(!tags(&theirs).iter().any(|t| t.starts_with("status:")));
     assert_eq!(theirs["metafields"], json!([]));
     assert_eq!(
-        (site.writes("metafieldsSet"), site.writes("metafieldsDelete")),
+        (
+            site.writes("metafieldsSet"),
+            site.writes("metafieldsDelete")
+        ),
         (2, 1),
         "one write per change"
     );
@@ -555,4 +562,29 @@ async fn a_bulk_change_writes_each_order_and_reports_what_shopify_refused() {
     );
     let (_, html) = site.get(&page_of(&a)).await;
     assert!(html.contains("Now: Quality check"));
+}
+
+#[tokio::test]
+async fn a_status_set_by_a_rule_reaches_shopify_too() {
+    let mut order = demo(Scenario::Preparing);
+    order.tags = vec!["engrave".into()];
+    // The first sync brings the order; the rule sets its status in the
+    // store's writer, and the write-back round takes it to Shopify.
+    let site = site(vec![graphql_order(&order)], true).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(40);
+    loop {
+        let theirs = site.shopify_order(order.id);
+        if tags(&theirs).contains(&"status:production".to_string()) {
+            assert_eq!(theirs["metafields"][0]["value"], "production");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not written back: {theirs}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (_, html) = site.get(&page_of(&order)).await;
+    assert!(html.contains("Now: In production"));
+    assert!(html.contains("· rule"));
 }

@@ -123,5 +123,7 @@ for (const lang of ["en", "sv", "de", "fr", "da", "nb", "fi"]) {
     await check();
     await page.goto("/staff/accounts");
     await check();
+    await page.goto("/staff/requests");
+    await check();
   });
 }

@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use thiserror::Error;
 
+use crate::ingest::shopify::Apis;
 use crate::ingest::shopify::client::{ApiError, ShopApi};
 use crate::ingest::shopify::sync;
 use crate::store::Store;
@@ -436,6 +437,46 @@ pub async fn read_back(api: &ShopApi, store: &Store, order_id: u64) -> Result<()
         .await
         .map(|_| ())
         .map_err(|e| WriteError::Shape(format!("reading the order back: {e}")))
+}
+
+/// Orders whose status tag is put right in one round.
+const RECONCILE_BATCH: usize = 25;
+
+/// Writes to Shopify the statuses its tags do not say yet: set by an
+/// automatic rule (inside the store's writer, which does not call out),
+/// or left half-written by a failure. One round: up to a batch of orders
+/// of shops with write-back on; each is read back after, which clears it.
+/// Returns how many were put right.
+pub async fn reconcile(store: &Store, apis: &Apis) -> usize {
+    let pending = match store.status_tags_stale(RECONCILE_BATCH * 4) {
+        Ok(list) => list,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot look for status tags to write back");
+            return 0;
+        }
+    };
+    let mut done = 0;
+    for order in pending {
+        let Some(api) = apis.get(&order.shop).filter(|a| a.shop().write_back) else {
+            continue;
+        };
+        let status = order.custom_status().and_then(|c| c.status.clone());
+        let result = async {
+            write_status(api, order.id, &order.tags, status.as_deref()).await?;
+            read_back(api, store, order.id).await
+        }
+        .await;
+        match result {
+            Ok(()) => done += 1,
+            Err(e) => {
+                tracing::warn!(shop = %order.shop, error = %e, "could not write a status back to Shopify; will try again")
+            }
+        }
+        if done >= RECONCILE_BATCH {
+            break;
+        }
+    }
+    done
 }
 
 /// Every query and mutation this module sends (for the cost test).

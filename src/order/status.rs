@@ -87,6 +87,29 @@ impl Order {
     }
 }
 
+/// The tag that carries a status in Shopify (`status:qc`).
+pub fn status_tag(id: &str) -> String {
+    format!("status:{id}")
+}
+
+impl Order {
+    /// Whether the order's tags disagree with its status: the current
+    /// status's tag is missing, or another status's tag is there. (Only
+    /// shops that write statuses back to Shopify act on it.)
+    pub fn status_tag_stale(&self) -> bool {
+        let wanted = self
+            .custom_status()
+            .and_then(|c| c.status.as_deref())
+            .map(status_tag);
+        let mut tags = self.tags.iter().map(|t| t.trim());
+        let other = tags
+            .clone()
+            .any(|t| t.starts_with("status:") && Some(t) != wanted.as_deref());
+        let missing = wanted.as_deref().is_some_and(|w| !tags.any(|t| t == w));
+        other || missing
+    }
+}
+
 /// Adds the changes of `from` that `into` lacks, keeping time order (a
 /// change is the same change when every field is).
 pub fn merge_history(into: &mut Vec<StatusChange>, from: &[StatusChange]) {
@@ -281,6 +304,20 @@ mod tests {
         // Back to an earlier status: later ones drop out of the path.
         record(&mut o.status_history, change(Some("production"), 1, 11));
         assert_eq!(o.statuses_passed(), vec![("production", at(11))]);
+    }
+
+    #[test]
+    fn the_tag_is_stale_until_it_says_the_status() {
+        let mut o = order(json!({}));
+        assert!(!o.status_tag_stale(), "no status, no tag");
+        record(&mut o.status_history, change(Some("qc"), 2, 8));
+        assert!(o.status_tag_stale());
+        o.tags = vec!["gift".into(), "status:qc".into()];
+        assert!(!o.status_tag_stale());
+        record(&mut o.status_history, change(None, 0, 9));
+        assert!(o.status_tag_stale(), "cleared: the tag must go");
+        o.tags = vec!["gift".into()];
+        assert!(!o.status_tag_stale());
     }
 
     #[test]

@@ -45,9 +45,13 @@ pub struct Fields {
     /// late").
     pub mail: Field,
     /// The problem states an order is in and since when
-    /// (`on_hold:YYYY-MM-DDTHH`, see `order::problems`).
+    /// (`on_hold:YYYY-MM-DDTHH`, see `order::problems`), and
+    /// [`WATCH_TAG_STALE`] when its status tag disagrees with its status.
     pub watch: Field,
 }
+
+/// The `watch` term of an order whose Shopify status tag is not its status.
+pub const WATCH_TAG_STALE: &str = "tag_stale";
 
 /// The `mail` term of an order with a message waiting.
 pub const MAIL_QUEUED: &str = "queued";
@@ -185,6 +189,9 @@ pub fn document(f: &Fields, order: &Order) -> Result<TantivyDocument, serde_json
     }
     for (kind, since) in watches(order) {
         doc.add_text(f.watch, watch_term(kind, since));
+    }
+    if order.status_tag_stale() {
+        doc.add_text(f.watch, WATCH_TAG_STALE);
     }
     doc.add_text(f.all, all.join(" \n "));
     doc.add_bytes(f.order, &serde_json::to_vec(order)?);
