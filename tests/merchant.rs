@@ -43,24 +43,7 @@ fn write_config(dir: &tempfile::TempDir) -> String {
 
 /// A client with its own cookie, signed in as a new account of `role`.
 async fn staff(server: &Server, name: &str, role: Role) -> reqwest::Client {
-    let data = server.dir.path().join("data");
-    let mut accounts = Accounts::load(&data).expect("accounts");
-    accounts
-        .add_with_role(name, "a-long-password-1", role)
-        .expect("account");
-    let c = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let res = c
-        .post(server.url("/staff/login"))
-        .form(&[("name", name), ("password", "a-long-password-1")])
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(res.status(), 303, "{name} signs in");
-    c
+    common::staff_client(server, name, role).await
 }
 
 async fn page(c: &reqwest::Client, url: String) -> (u16, String) {

@@ -12,7 +12,7 @@ use common::fake_shopify::{FakeShopify, Rules, SHOP, STATIC_TOKEN, graphql_order
 use common::{Server, client, scenario_index};
 use order_status::ingest::demo::Scenario;
 use order_status::order::Order;
-use order_status::staff::{Accounts, Role};
+use order_status::staff::Role;
 use serde_json::{Value, json};
 
 const CONFIG: &str = r#"
@@ -94,23 +94,7 @@ async fn site(orders: Vec<Value>, write_back: bool) -> Site {
 }
 
 async fn sign_in(server: &Server, name: &str, role: Role) -> reqwest::Client {
-    let mut accounts = Accounts::load(&server.dir.path().join("data")).expect("accounts");
-    accounts
-        .add_with_role(name, "a-long-password-1", role)
-        .expect("account");
-    let c = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let res = c
-        .post(server.url("/staff/login"))
-        .form(&[("name", name), ("password", "a-long-password-1")])
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(res.status(), 303);
-    c
+    common::staff_client(server, name, role).await
 }
 
 impl Site {

@@ -332,6 +332,37 @@ pub fn client() -> reqwest::Client {
         .expect("client")
 }
 
+/// A client keeping its cookies, signed in to the staff console as a new
+/// account `name` with `role` (added to the server's accounts file, which
+/// the server reads on every request).
+pub async fn staff_client(
+    server: &Server,
+    name: &str,
+    role: order_status::staff::Role,
+) -> reqwest::Client {
+    let data = server.dir.path().join("data");
+    let mut accounts = order_status::staff::Accounts::load(&data).expect("accounts");
+    accounts
+        .add_with_role(name, STAFF_PASSWORD, role)
+        .expect("account");
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let res = c
+        .post(server.url("/staff/login"))
+        .form(&[("name", name), ("password", STAFF_PASSWORD)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 303, "{name} signs in");
+    c
+}
+
+/// The password of the accounts [`staff_client`] makes.
+pub const STAFF_PASSWORD: &str = "a-long-password-1";
+
 pub mod fake_shopify;
 pub mod inproc;
 pub mod smtp;

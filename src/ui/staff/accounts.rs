@@ -5,8 +5,7 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-use super::super::{Page, ShopHeader, chrome};
-use super::StaffBar;
+use super::super::{Page, chrome};
 
 /// One account as the page lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,13 +40,7 @@ fn role_options(i: &crate::i18n::I18n, selected: &str) -> impl IntoView + use<> 
 /// `/staff/accounts`.
 pub fn accounts_page(who: String, v: AccountsView) -> Page {
     let i = chrome().i18n;
-    let notice = v.notice.map(|(text, ok)| {
-        if ok {
-            view! { <p class="notice ok" role="status">{text}</p> }.into_any()
-        } else {
-            view! { <p class="notice" role="alert">{text}</p> }.into_any()
-        }
-    });
+    let notice = v.notice.map(|(text, ok)| super::notice(text, ok));
     let rows = v
         .rows
         .iter()
@@ -104,29 +97,19 @@ pub fn accounts_page(who: String, v: AccountsView) -> Page {
     } else {
         view! { <p class="meta">{i.t("accounts.admins_only")}</p> }.into_any()
     };
-    let title = i.t("accounts.title");
-    Page {
-        title: title.clone(),
-        private: true,
-        body: view! {
-            <ShopHeader />
-            <StaffBar who=who />
-            <main id="main" class="page wide staff">
-                <h1>{title}</h1>
-                {notice}
-                <p>{i.t("accounts.roles_explained")}</p>
-                <table>
-                    <thead><tr>
-                        <th scope="col">{i.t("staff.name")}</th>
-                        <th scope="col">{i.t("accounts.role")}</th>
-                        <th scope="col">{i.t("accounts.added")}</th>
-                        <th scope="col"><span class="visually-hidden">{i.t("accounts.remove")}</span></th>
-                    </tr></thead>
-                    <tbody>{rows}</tbody>
-                </table>
-                {add}
-            </main>
-        }
-        .into_any(),
-    }
+    let body = view! {
+        {notice}
+        <p>{i.t("accounts.roles_explained")}</p>
+        <table>
+            <thead><tr>
+                <th scope="col">{i.t("staff.name")}</th>
+                <th scope="col">{i.t("accounts.role")}</th>
+                <th scope="col">{i.t("accounts.added")}</th>
+                <th scope="col"><span class="visually-hidden">{i.t("accounts.remove")}</span></th>
+            </tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+        {add}
+    };
+    super::console_page(who, i.t("accounts.title"), true, body.into_any())
 }

@@ -17,7 +17,7 @@ mod tools;
 
 use leptos::prelude::*;
 
-use super::chrome;
+use super::{Page, ShopHeader, chrome};
 use crate::order::{Order, OrderState, ReturnStatus};
 
 pub use accounts::{AccountRow, AccountsView, accounts_page};
@@ -74,6 +74,39 @@ fn StaffBar(who: String) -> impl IntoView {
                 <button type="submit" class="link-button">{i.t("staff.sign_out")}</button>
             </form>
         </nav>
+    }
+}
+
+/// A signed-in console page: the shop header, the staff bar, and `main`
+/// with `title` as its heading above `body` (`wide` for tables).
+fn console_page(who: String, title: String, wide: bool, body: AnyView) -> Page {
+    let class = if wide {
+        "page wide staff"
+    } else {
+        "page staff"
+    };
+    Page {
+        title: title.clone(),
+        private: true,
+        body: view! {
+            <ShopHeader />
+            <StaffBar who=who />
+            <main id="main" class=class>
+                <h1>{title}</h1>
+                {body}
+            </main>
+        }
+        .into_any(),
+    }
+}
+
+/// How an action went, in one line: a status when it went well, an
+/// alert when it did not.
+fn notice(text: String, ok: bool) -> AnyView {
+    if ok {
+        view! { <p class="notice ok" role="status">{text}</p> }.into_any()
+    } else {
+        view! { <p class="notice" role="alert">{text}</p> }.into_any()
     }
 }
 

@@ -55,22 +55,14 @@ pub fn order_page(
         .then(|| view! { <p class="notice ok" role="status">{i.t("staff.email_resent")}</p> });
     let emails = super::mail::email_history(&i, &order, &base, address_opted_out);
     let status_notice = match &action {
-        Some(OrderAction::StatusSaved) => Some(
-            view! { <p class="notice ok" role="status">{i.t("tools.status_saved")}</p> }.into_any(),
-        ),
-        Some(OrderAction::StatusSame) => Some(
-            view! { <p class="notice ok" role="status">{i.t("tools.status_same")}</p> }.into_any(),
-        ),
-        Some(OrderAction::StatusRefused(key)) => {
-            Some(view! { <p class="notice error" role="alert">{i.t(key)}</p> }.into_any())
-        }
-        Some(OrderAction::ShopifyDone(key)) => {
-            Some(view! { <p class="notice ok" role="status">{i.t(key)}</p> }.into_any())
-        }
-        Some(OrderAction::ShopifyRefused(why)) => Some(
-            view! { <p class="notice error" role="alert">{i.tf("shop_actions.refused", &[("why", why)])}</p> }
-                .into_any(),
-        ),
+        Some(OrderAction::StatusSaved) => Some(super::notice(i.t("tools.status_saved"), true)),
+        Some(OrderAction::StatusSame) => Some(super::notice(i.t("tools.status_same"), true)),
+        Some(OrderAction::StatusRefused(key)) => Some(super::notice(i.t(key), false)),
+        Some(OrderAction::ShopifyDone(key)) => Some(super::notice(i.t(key), true)),
+        Some(OrderAction::ShopifyRefused(why)) => Some(super::notice(
+            i.tf("shop_actions.refused", &[("why", why)]),
+            false,
+        )),
         _ => None,
     };
     let shopify = (tools.shopify.enabled && tools.can_change)

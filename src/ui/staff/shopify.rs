@@ -4,8 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::super::{Page, ShopHeader, chrome};
-use super::StaffBar;
+use super::super::{Page, chrome};
 use crate::i18n::I18n;
 
 /// A shipment the order page offers tracking and scan forms for.
@@ -92,7 +91,7 @@ pub fn ship_page(
     error: Option<String>,
 ) -> Page {
     let i = chrome().i18n;
-    let error = error.map(|e| view! { <p class="notice" role="alert">{e}</p> });
+    let error = error.map(|e| super::notice(e, false));
     let forms = if groups.is_empty() {
         view! { <p>{i.t("shop_actions.nothing_to_ship")}</p> }.into_any()
     } else {
@@ -132,22 +131,13 @@ pub fn ship_page(
             .collect_view()
             .into_any()
     };
+    let body = view! {
+        <p><a href=base.clone()>{i.t("shop_actions.back_to_order")}</a></p>
+        {error}
+        {forms}
+    };
     let title = i.tf("shop_actions.ship_title", &[("name", &order_name)]);
-    Page {
-        title: title.clone(),
-        private: true,
-        body: view! {
-            <ShopHeader />
-            <StaffBar who=who />
-            <main id="main" class="page staff">
-                <p><a href=base.clone()>{i.t("shop_actions.back_to_order")}</a></p>
-                <h1>{title}</h1>
-                {error}
-                {forms}
-            </main>
-        }
-        .into_any(),
-    }
+    super::console_page(who, title, false, body.into_any())
 }
 
 /// A fulfillment request on the queue.
@@ -172,16 +162,10 @@ pub fn requests_page(
     reasons: Vec<String>,
 ) -> Page {
     let i = chrome().i18n;
-    let notice = notice.map(|(text, ok)| {
-        if ok {
-            view! { <p class="notice ok" role="status">{text}</p> }.into_any()
-        } else {
-            view! { <p class="notice" role="alert">{text}</p> }.into_any()
-        }
-    });
+    let notice = notice.map(|(text, ok)| super::notice(text, ok));
     let problems = problems
         .into_iter()
-        .map(|p| view! { <p class="notice" role="alert">{p}</p> })
+        .map(|p| super::notice(p, false))
         .collect_view();
     let body = if rows.is_empty() {
         view! { <p>{i.t("shop_actions.no_requests")}</p> }.into_any()
@@ -229,20 +213,10 @@ pub fn requests_page(
             .collect_view()
             .into_any()
     };
-    let title = i.t("shop_actions.requests");
-    Page {
-        title: title.clone(),
-        private: true,
-        body: view! {
-            <ShopHeader />
-            <StaffBar who=who />
-            <main id="main" class="page staff">
-                <h1>{title}</h1>
-                {notice}
-                {problems}
-                {body}
-            </main>
-        }
-        .into_any(),
-    }
+    let body = view! {
+        {notice}
+        {problems}
+        {body}
+    };
+    super::console_page(who, i.t("shop_actions.requests"), false, body.into_any())
 }

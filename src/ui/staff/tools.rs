@@ -6,8 +6,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 use super::super::status::percent_encode;
-use super::super::{Page, ShopHeader, chrome};
-use super::StaffBar;
+use super::super::{Page, chrome};
 use crate::i18n::I18n;
 use crate::order::Order;
 
@@ -216,27 +215,17 @@ pub fn problems_page(
         }
         .into_any()
     };
-    let title = i.t("tools.problems");
-    Page {
-        title: title.clone(),
-        private: true,
-        body: view! {
-            <ShopHeader />
-            <StaffBar who=who />
-            <main id="main" class="page wide staff">
-                <h1>{title}</h1>
-                <p>{i.tf("tools.problems_intro", &[("n", &i.number(total as u64))])}</p>
-                <nav aria-label=i.t("tools.col_reason")>
-                    <ul class="inline-list">
-                        <li><a href="/staff/problems" aria-current=only.is_none().then_some("page")>{i.t("tools.problems_all")}</a></li>
-                        {filters}
-                    </ul>
-                </nav>
-                {body}
-            </main>
-        }
-        .into_any(),
-    }
+    let body = view! {
+        <p>{i.tf("tools.problems_intro", &[("n", &i.number(total as u64))])}</p>
+        <nav aria-label=i.t("tools.col_reason")>
+            <ul class="inline-list">
+                <li><a href="/staff/problems" aria-current=only.is_none().then_some("page")>{i.t("tools.problems_all")}</a></li>
+                {filters}
+            </ul>
+        </nav>
+        {body}
+    };
+    super::console_page(who, i.t("tools.problems"), true, body.into_any())
 }
 
 /// The bulk form under a search's results.
@@ -350,21 +339,11 @@ pub fn bulk_page(who: String, job: BulkView) -> Page {
         }
         .into_any(),
     };
-    let title = i.t("tools.bulk_page");
-    Page {
-        title: title.clone(),
-        private: true,
-        body: view! {
-            <ShopHeader />
-            <StaffBar who=who />
-            <main id="main" class="page staff">
-                <p><a href="/staff">{i.t("staff.back")}</a></p>
-                <h1>{title}</h1>
-                {body}
-            </main>
-        }
-        .into_any(),
-    }
+    let body = view! {
+        <p><a href="/staff">{i.t("staff.back")}</a></p>
+        {body}
+    };
+    super::console_page(who, i.t("tools.bulk_page"), false, body.into_any())
 }
 
 /// The address of an order's staff page.
