@@ -622,6 +622,61 @@ mod tests {
     }
 
     #[test]
+    fn statuses_survive_every_channel_and_an_export_reimported_adds_none() {
+        let s = stored();
+        let mut newer = s.clone();
+        newer.updated_at = Some(t("2026-11-02T10:00:00Z"));
+        // A file (or a Shopify body) without our statuses keeps them.
+        let mut plain = newer.clone();
+        plain.status_history.clear();
+        for change in [
+            Change::Replace(plain.clone()),
+            Change::Rest(plain.clone()),
+            Change::Snapshot {
+                order: plain,
+                as_of: t("2026-11-02T10:00:00Z"),
+                complete: Completeness::FULL,
+            },
+        ] {
+            assert_eq!(
+                written(apply(Some(&s), change)).status_history,
+                s.status_history
+            );
+        }
+        // An export of the stored order, imported again: the same history.
+        assert_eq!(
+            written(apply(Some(&s), Change::Replace(newer))).status_history,
+            s.status_history
+        );
+        // A status change is added once.
+        let c = StatusChange {
+            at: t("2026-11-03T10:00:00Z"),
+            status: Some("packed".into()),
+            position: 3,
+            note: None,
+            by: "staff:bo".into(),
+        };
+        let once = written(apply(
+            Some(&s),
+            Change::Status {
+                key: s.key(),
+                change: c.clone(),
+            },
+        ));
+        assert_eq!(once.status_history.len(), 2);
+        assert_eq!(
+            apply(
+                Some(&once),
+                Change::Status {
+                    key: s.key(),
+                    change: c,
+                },
+            ),
+            Merged::Unchanged
+        );
+    }
+
+    #[test]
     fn a_scan_never_moves_the_orders_clock() {
         let s = stored();
         let e: TrackingEvent = serde_json::from_value(
