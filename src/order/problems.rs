@@ -103,9 +103,22 @@ pub fn watches(order: &Order) -> Vec<(ProblemKind, DateTime<Utc>)> {
             );
             continue;
         }
-        // Only a parcel with a tracking number can be scanned.
-        if !f.tracking_numbers.is_empty() && f.events.is_empty() && f.in_transit_at.is_none() {
-            add(ProblemKind::NoScan, f.created_at);
+        // Only a parcel with a tracking number can be scanned; a label
+        // printed or bought is the shipper's doing, not a carrier's scan.
+        let label_only = |e: &TrackingEvent| {
+            matches!(
+                e.status,
+                TrackingStatus::LabelPrinted
+                    | TrackingStatus::LabelPurchased
+                    | TrackingStatus::Confirmed
+            )
+        };
+        if !f.tracking_numbers.is_empty()
+            && f.events.iter().all(label_only)
+            && f.in_transit_at.is_none()
+        {
+            let label = f.events.iter().filter_map(|e| e.happened_at).min();
+            add(ProblemKind::NoScan, label.or(f.created_at));
         }
         add(ProblemKind::Late, f.estimated_delivery_at);
     }
@@ -175,7 +188,8 @@ mod tests {
             "fulfillment_orders": [{"id": 1, "status": "ON_HOLD", "updated_at": "2026-11-02T08:00:00Z"}],
             "fulfillments": [
                 {"id": 1, "tracking_numbers": ["X1"], "created_at": "2026-11-03T09:00:00Z",
-                 "estimated_delivery_at": "2026-11-06T12:00:00Z"},
+                 "estimated_delivery_at": "2026-11-06T12:00:00Z",
+                 "events": [{"id": 9, "status": "LABEL_PRINTED", "happened_at": "2026-11-03T09:30:00Z"}]},
                 {"id": 2, "created_at": "2026-11-03T09:00:00Z", "shipment_status": "failure",
                  "events": [{"id": 5, "status": "FAILURE", "happened_at": "2026-11-04T10:00:00Z"}]},
                 {"id": 3, "created_at": "2026-11-03T09:00:00Z", "shipment_status": "delivered",
@@ -187,7 +201,7 @@ mod tests {
             watches(&o),
             vec![
                 (ProblemKind::OnHold, t("2026-11-02T08:00:00Z")),
-                (ProblemKind::NoScan, t("2026-11-03T09:00:00Z")),
+                (ProblemKind::NoScan, t("2026-11-03T09:30:00Z")),
                 (ProblemKind::Late, t("2026-11-06T12:00:00Z")),
                 (ProblemKind::DeliveryFailed, t("2026-11-04T10:00:00Z")),
                 (ProblemKind::ReturnWaiting, t("2026-11-05T10:00:00Z")),

@@ -259,7 +259,17 @@ fn term_query(term: Term) -> Box<dyn Query> {
 fn build(searcher: &Searcher, f: &Fields, q: &SearchQuery) -> Result<Box<dyn Query>, StoreError> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let text = q.text.trim();
-    if !text.is_empty() {
+    // A whole email address: its orders by one exact term, when it has
+    // any (its words, "example" and "com" among them, would make every
+    // order a candidate); otherwise the words, for an address half typed.
+    let email = crate::order::normalize_email(text);
+    let email_term = Term::from_field_text(f.email, &email);
+    let whole_email = email.contains('@')
+        && !email.contains(char::is_whitespace)
+        && searcher.doc_freq(&email_term).map_err(StoreError::read)? > 0;
+    if whole_email {
+        clauses.push((Occur::Must, term_query(email_term)));
+    } else if !text.is_empty() {
         let mut analyzer = searcher
             .index()
             .tokenizer_for_field(f.all)

@@ -44,6 +44,9 @@ pub struct Fields {
     /// `due:YYYY-MM-DDTHH` (a parcel due in that hour, UTC, for "running
     /// late").
     pub mail: Field,
+    /// The order's email, normalised (staff typing a whole address find
+    /// its orders with one term, not by its every word).
+    pub email: Field,
     /// The problem states an order is in and since when
     /// (`on_hold:YYYY-MM-DDTHH`, see `order::problems`), and
     /// [`WATCH_TAG_STALE`] when its status tag disagrees with its status.
@@ -88,6 +91,7 @@ pub fn schema() -> (Schema, Fields) {
         parts: b.add_text_field("parts", STRING),
         mail: b.add_text_field("mail", STRING),
         watch: b.add_text_field("watch", STRING),
+        email: b.add_text_field("email", STRING),
     };
     (b.build(), fields)
 }
@@ -145,6 +149,9 @@ pub fn document(f: &Fields, order: &Order) -> Result<TantivyDocument, serde_json
     doc.add_bytes(f.lookup, &lookup_term(order.order_number, &email));
     doc.add_text(f.shop, &order.shop);
     doc.add_text(f.number, order.order_number.to_string());
+    if !email.is_empty() {
+        doc.add_text(f.email, &email);
+    }
     doc.add_text(f.financial, order.financial_status.as_str());
     doc.add_text(f.fulfillment, order.fulfillment_status.as_str());
     doc.add_text(f.return_status, order.return_status().as_str());
