@@ -22,13 +22,12 @@ use thiserror::Error;
 use crate::ingest::shopify::Apis;
 use crate::ingest::shopify::client::{ApiError, ShopApi};
 use crate::ingest::shopify::sync;
+use crate::order::status::{TAG_PREFIX, status_tag};
 use crate::store::Store;
 
 /// The metafield namespace and key of the merchant's status.
 pub const METAFIELD_NAMESPACE: &str = "order_status";
 pub const METAFIELD_KEY: &str = "status";
-/// The tag prefix of the merchant's status.
-pub const TAG_PREFIX: &str = "status:";
 
 /// Why a write-back did not happen.
 #[derive(Debug, Error)]
@@ -102,7 +101,7 @@ pub async fn write_status(
     new: Option<&str>,
 ) -> Result<(), WriteError> {
     let id = order_gid(order_id);
-    let wanted = new.map(|s| format!("{TAG_PREFIX}{s}"));
+    let wanted = new.map(status_tag);
     let mut remove: Vec<String> = tags
         .iter()
         .map(|t| t.trim().to_string())

@@ -87,9 +87,12 @@ impl Order {
     }
 }
 
+/// The prefix of the tag that carries a status in Shopify.
+pub const TAG_PREFIX: &str = "status:";
+
 /// The tag that carries a status in Shopify (`status:qc`).
 pub fn status_tag(id: &str) -> String {
-    format!("status:{id}")
+    format!("{TAG_PREFIX}{id}")
 }
 
 impl Order {
@@ -104,7 +107,7 @@ impl Order {
         let mut tags = self.tags.iter().map(|t| t.trim());
         let other = tags
             .clone()
-            .any(|t| t.starts_with("status:") && Some(t) != wanted.as_deref());
+            .any(|t| t.starts_with(TAG_PREFIX) && Some(t) != wanted.as_deref());
         let missing = wanted.as_deref().is_some_and(|w| !tags.any(|t| t == w));
         other || missing
     }

@@ -61,9 +61,7 @@ pub async fn set_status(
     staff.require(Role::Agent)?;
     let (shop, id) = order_of(path)?;
     let key = order_key(&shop, id);
-    if state.store.get(&key)?.is_none() {
-        return Err(WebError::NotFound);
-    }
+    let order = state.store.get(&key)?.ok_or(WebError::NotFound)?;
     let change = match actions::status_change(
         &state.config.merchant,
         &input.status,
@@ -93,7 +91,6 @@ pub async fn set_status(
     // Shopify first: if it refuses, nothing changes here either.
     let api = super::shopify::write_back_api(&state, &shop);
     if let Some(api) = &api {
-        let order = state.store.get(&key)?.ok_or(WebError::NotFound)?;
         let same = order.custom_status().and_then(|c| c.status.as_deref())
             == change.status.as_deref()
             && change.note.is_none();
