@@ -93,9 +93,17 @@ pub async fn run(
         &config.data_dir,
         mail_store_options(&config, &optouts, StoreOptions::default()),
     )?;
+    let replication = if config.replicate.on() {
+        Some(crate::replicate::start(&config.replicate, &config.data_dir, &store).await?)
+    } else {
+        None
+    };
+    let following = replication.as_ref().map(|r| r.follow(store.clone()));
     let mut samples = Vec::new();
     let mut demo_staff = None;
-    if config.seed_demo && store.count() == 0 {
+    // A replica's orders come from the stream: an empty one is not a new
+    // demo, it has not caught up yet.
+    if config.seed_demo && store.count() == 0 && replication.is_none() {
         samples = seed_demo(&store, &config.shop.domain, Utc::now()).await?;
         let mut accounts = Accounts::load(&config.data_dir)?;
         if accounts.all().is_empty() {
@@ -132,7 +140,11 @@ pub async fn run(
     let apis = Apis::new(&config, CallOptions::default())?;
     let syncing = spawn_background_sync(&config, &store, &apis, &sync_status);
     let reconciling = spawn_status_write_back(&store, &apis);
-    let state = AppState::new(config, store.clone(), apis, sync_status, optouts)?;
+    let mut state = AppState::new(config, store.clone(), apis, sync_status, optouts)?;
+    let sharing = replication.as_ref().map(|r| {
+        state.replica = Some(Arc::clone(&r.status));
+        r.share_epochs(Arc::clone(&state.epochs))
+    });
     state.resume_bulk_changes();
     let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel::<()>();
     let mailing = tokio::spawn(Arc::clone(&state.mail).run(async {
@@ -147,7 +159,10 @@ pub async fn run(
     let _ = stop_mail.send(());
     let _ = mailing.await;
     served?;
-    for task in [syncing, reconciling].into_iter().flatten() {
+    for task in [syncing, reconciling, following, sharing]
+        .into_iter()
+        .flatten()
+    {
         task.abort();
         let _ = task.await;
     }

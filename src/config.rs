@@ -27,8 +27,8 @@ mod values;
 
 pub use values::{Cidr, FailureSpec, Limits, RateSpec, parse_addr};
 use values::{
-    list, parse_bool, parse_color, parse_count, parse_link_key, parse_origin, parse_period,
-    parse_public_url, parse_web_url,
+    list, parse_bool, parse_color, parse_count, parse_link_key, parse_nats_url, parse_origin,
+    parse_period, parse_public_url, parse_web_url,
 };
 
 /// Why the configuration cannot be used.
@@ -121,6 +121,36 @@ pub struct Config {
     pub mail: MailConfig,
     /// The merchant's statuses, their rules and the problem thresholds.
     pub merchant: MerchantConfig,
+    /// Replicas fed by NATS JetStream (no servers: the embedded single
+    /// node).
+    pub replicate: ReplicateConfig,
+}
+
+/// Where the replication log and shared state live (see
+/// `crate::replicate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicateConfig {
+    /// NATS servers (`nats://host:port`), any of the cluster; empty: off.
+    pub servers: Vec<String>,
+    /// How many NATS servers keep a copy of the log and the buckets (3 in
+    /// production; 1 for a single test server).
+    pub copies: usize,
+}
+
+impl Default for ReplicateConfig {
+    fn default() -> Self {
+        ReplicateConfig {
+            servers: Vec::new(),
+            copies: 3,
+        }
+    }
+}
+
+impl ReplicateConfig {
+    /// Replication is on.
+    pub fn on(&self) -> bool {
+        !self.servers.is_empty()
+    }
 }
 
 /// A secret setting: its `Debug` says only that it is there.
@@ -248,6 +278,7 @@ impl Default for Config {
             metrics_token: None,
             mail: MailConfig::default(),
             merchant: MerchantConfig::default(),
+            replicate: ReplicateConfig::default(),
             shop: ShopConfig {
                 name: "Demo Store".into(),
                 domain: "demo.example".into(),
@@ -292,6 +323,8 @@ struct FileConfig {
     status_rule: Vec<merchant::FileRule>,
     #[serde(default)]
     problems: merchant::FileProblems,
+    replicate: Option<Vec<String>>,
+    replicate_copies: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -443,11 +476,27 @@ impl Config {
                 image_origins: var("ORDER_STATUS_IMAGE_ORIGINS").map(|v| list(&v)),
             },
             mail: mail::FileMail::from_env(&var),
+            replicate: var("ORDER_STATUS_REPLICATE").map(|v| list(&v)),
+            replicate_copies: var("ORDER_STATUS_REPLICATE_COPIES")
+                .map(|v| parse_count("ORDER_STATUS_REPLICATE_COPIES", &v))
+                .transpose()?,
             ..FileConfig::default()
         })?;
         let (statuses, rules, problems) = merchant_file;
         c.merchant = merchant::resolve(statuses, rules, problems, c.shop.language)?;
         Ok(c)
+    }
+
+    /// Sets the NATS servers of `--replicate` / `replicate` (an empty list
+    /// turns replication off).
+    pub fn set_replicate(&mut self, servers: &[String]) -> Result<(), ConfigError> {
+        self.replicate.servers = servers
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(parse_nats_url)
+            .collect::<Result<_, _>>()?;
+        Ok(())
     }
 
     fn apply(&mut self, f: FileConfig) -> Result<(), ConfigError> {
@@ -517,6 +566,18 @@ impl Config {
         }
         for shop in f.shopify {
             self.add_shopify(shop)?;
+        }
+        if let Some(servers) = f.replicate {
+            self.set_replicate(&servers)?;
+        }
+        if let Some(n) = f.replicate_copies {
+            if !(1..=5).contains(&n) {
+                return Err(ConfigError::Invalid {
+                    name: "replicate_copies".into(),
+                    reason: format!("{n} copies: JetStream keeps 1 to 5"),
+                });
+            }
+            self.replicate.copies = n as usize;
         }
         let l = f.limits;
         let rate =

@@ -17,6 +17,7 @@ pub mod links;
 pub mod logsafe;
 pub mod notify;
 pub mod order;
+pub mod replicate;
 pub mod shopper;
 pub mod staff;
 pub mod store;

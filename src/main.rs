@@ -35,6 +35,10 @@ enum Command {
         /// Listen address [default: 127.0.0.1:3000].
         #[arg(long)]
         addr: Option<String>,
+        /// Run as one of several replicas fed by NATS JetStream: the NATS
+        /// servers, comma-separated (nats://host:4222,nats://host2:4222).
+        #[arg(long, value_name = "URLS")]
+        replicate: Option<String>,
     },
     /// Import orders from an NDJSON file (see the README for the format).
     Import {
@@ -217,10 +221,18 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(d) = args.data_dir {
         config.data_dir = d;
     }
-    match args.command.unwrap_or(Command::Serve { addr: None }) {
-        Command::Serve { addr } => {
+    let default = Command::Serve {
+        addr: None,
+        replicate: None,
+    };
+    match args.command.unwrap_or(default) {
+        Command::Serve { addr, replicate } => {
             if let Some(a) = addr {
                 config.addr = order_status::config::parse_addr(&a)?;
+            }
+            if let Some(r) = replicate {
+                let servers: Vec<String> = r.split(',').map(str::to_string).collect();
+                config.set_replicate(&servers)?;
             }
             cli::serve(config).await?;
         }

@@ -74,11 +74,12 @@ pub fn events_for<'a>(config: &'a Config, shop: &str) -> &'a [MailEvent] {
 /// change (see the module docs).
 pub fn hook(config: &Config, optouts: Arc<OptOuts>) -> WriteHook {
     let config = Arc::new(config.clone());
-    WriteHook(Arc::new(move |old: Option<&Order>, new: &mut Order| {
-        let now = Utc::now();
-        crate::order::status::apply_rules(&config.merchant.rules, old, new, now);
-        queue_detected(&config, &optouts, old, new, now);
-    }))
+    WriteHook(Arc::new(
+        move |old: Option<&Order>, new: &mut Order, now| {
+            crate::order::status::apply_rules(&config.merchant.rules, old, new, now);
+            queue_detected(&config, &optouts, old, new, now);
+        },
+    ))
 }
 
 /// What [`hook`] does, at `now`.

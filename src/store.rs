@@ -12,6 +12,7 @@
 //! [`StoreError::Locked`] instead of waiting or corrupting the index.
 
 mod epochs;
+pub mod log;
 mod migrate;
 mod query;
 pub mod schema;
@@ -34,7 +35,7 @@ use thiserror::Error;
 use tokio::sync::{mpsc, oneshot};
 
 pub use crate::order::search::SearchField;
-pub use epochs::LinkEpochs;
+pub use epochs::{LinkEpochs, SharedEpochs};
 pub use query::{Filters, SearchQuery, SearchResults, Sort, matched_fields};
 pub use schema::Part;
 use schema::{Fields, lookup_term, part_term};
@@ -104,12 +105,25 @@ impl std::ops::AddAssign for WriteReport {
 
 /// A queued write; await [`PendingWrite::committed`] for its outcome.
 #[derive(Debug)]
-pub struct PendingWrite(oneshot::Receiver<Result<WriteReport, StoreError>>);
+pub struct PendingWrite(Vec<oneshot::Receiver<Result<WriteReport, StoreError>>>);
+
+/// How long a replicated write waits to be applied here once the log has
+/// stored it. It is durable by then; the wait is only for the caller to
+/// see its own write.
+const APPLY_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl PendingWrite {
     /// Waits until the write is committed (or failed).
     pub async fn committed(self) -> Result<WriteReport, StoreError> {
-        self.0.await.map_err(|_| StoreError::Unavailable)?
+        let mut total = WriteReport::default();
+        for rx in self.0 {
+            let r = tokio::time::timeout(APPLY_WAIT, rx)
+                .await
+                .map_err(|_| StoreError::Unavailable)?
+                .map_err(|_| StoreError::Unavailable)??;
+            total += r;
+        }
+        Ok(total)
     }
 }
 
@@ -140,8 +154,11 @@ impl Default for StoreOptions {
 #[derive(Clone)]
 pub struct WriteHook(pub Arc<WriteHookFn>);
 
-/// The function of a [`WriteHook`]: (stored version, new version).
-pub type WriteHookFn = dyn Fn(Option<&Order>, &mut Order) + Send + Sync;
+/// The function of a [`WriteHook`]: (stored version, new version, the
+/// time of the write). The time is the write's own, not the clock's when
+/// it is applied: replicas applying one logged write at different moments
+/// must come to the same order.
+pub type WriteHookFn = dyn Fn(Option<&Order>, &mut Order, DateTime<Utc>) + Send + Sync;
 
 impl std::fmt::Debug for WriteHook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -157,6 +174,9 @@ pub struct Store {
     tx: mpsc::Sender<Command>,
     stats: Arc<CommitStats>,
     writer: Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
+    /// Where writes go instead of the writer, when replication is on.
+    log: Arc<std::sync::OnceLock<Arc<dyn log::ChangeLog>>>,
+    applied: Arc<log::Applied>,
 }
 
 /// Commits done and the time they took, for the metrics.
@@ -197,6 +217,13 @@ impl Store {
         let make_writer: writer::MakeWriter =
             Box::new(move || writer_index.writer_with_num_threads(threads, memory));
         let reader = manual_reader(&index).map_err(|e| open_err(e.to_string()))?;
+        let log_seq = log::parse_payload(
+            index
+                .load_metas()
+                .map_err(|e| open_err(e.to_string()))?
+                .payload
+                .as_deref(),
+        );
         let (tx, rx) = mpsc::channel(256);
         let (thread_reader, thread_fields) = (Clone::clone(&reader), fields.clone());
         let hook = options.on_write.clone();
@@ -223,11 +250,14 @@ impl Store {
                 writer::run(
                     writer,
                     make_writer,
-                    thread_reader,
-                    thread_fields,
                     rx,
-                    thread_stats,
-                    hook,
+                    writer::With {
+                        reader: thread_reader,
+                        fields: thread_fields,
+                        stats: thread_stats,
+                        hook,
+                        log_seq,
+                    },
                 )
             })
             .map_err(|e| open_err(e.to_string()))?;
@@ -245,6 +275,8 @@ impl Store {
             tx,
             stats,
             writer: Arc::new(std::sync::Mutex::new(Some(handle))),
+            log: Arc::default(),
+            applied: Arc::new(log::Applied::new(log_seq)),
         })
     }
 
@@ -266,6 +298,8 @@ impl Store {
             tx,
             stats: Arc::new(CommitStats::default()),
             writer: Arc::new(std::sync::Mutex::new(None)),
+            log: Arc::default(),
+            applied: Arc::default(),
         })
     }
 
@@ -410,12 +444,64 @@ impl Store {
     }
 
     async fn queue(&self, op: Op) -> Result<PendingWrite, StoreError> {
+        let at = Utc::now();
+        if let Some(log) = self.log.get() {
+            let mut waits = Vec::new();
+            for entry in log::encode(op, at)? {
+                let seq = log.append(entry).await?;
+                waits.push(self.applied.wait(seq));
+            }
+            return Ok(PendingWrite(waits));
+        }
+        self.send(op, at, None).await
+    }
+
+    async fn send(
+        &self,
+        op: Op,
+        at: DateTime<Utc>,
+        seq: Option<u64>,
+    ) -> Result<PendingWrite, StoreError> {
         let (ack, done) = oneshot::channel();
         self.tx
-            .send(Command { op, ack })
+            .send(Command { op, at, seq, ack })
             .await
             .map_err(|_| StoreError::Unavailable)?;
-        Ok(PendingWrite(done))
+        Ok(PendingWrite(vec![done]))
+    }
+
+    /// Sends every write from now on through `log` (see [`log`]); for
+    /// every clone of this store. Only the first log set counts.
+    pub fn set_log(&self, log: Arc<dyn log::ChangeLog>) {
+        let _ = self.log.set(log);
+    }
+
+    /// How much of the replication log the index holds (0 without one).
+    pub fn log_applied(&self) -> u64 {
+        self.applied.seq()
+    }
+
+    /// Applies entry `seq` of the replication log, as read back from it,
+    /// in log order; the [`PendingWrite`] resolves once it is committed,
+    /// and [`Store::log_entry_done`] must then be told the result.
+    ///
+    /// An entry this build cannot read is logged and passed over (applied
+    /// as nothing), so one bad entry cannot stop every later one.
+    pub async fn submit_logged(&self, seq: u64, entry: &[u8]) -> Result<PendingWrite, StoreError> {
+        match log::decode(entry) {
+            Ok(e) => self.send(e.op, e.at, Some(seq)).await,
+            Err(e) => {
+                tracing::error!(seq, error = %e, "replication log entry unreadable; passed over");
+                self.send(Op::Apply(Vec::new()), Utc::now(), Some(seq))
+                    .await
+            }
+        }
+    }
+
+    /// Entry `seq` is applied (or could not be): answers whoever made it
+    /// here, and moves [`Store::log_applied`].
+    pub fn log_entry_done(&self, seq: u64, result: Result<WriteReport, StoreError>) {
+        self.applied.done(seq, result);
     }
 
     /// The order with this key (`shop/id`).

@@ -88,6 +88,9 @@ pub struct AppState {
     pub audit: AuditLog,
     /// Bulk status changes.
     pub jobs: Jobs,
+    /// How this replica follows the replication stream (with
+    /// `--replicate` only).
+    pub replica: Option<Arc<crate::replicate::ReplicaStatus>>,
 }
 
 /// Why the server could not run.
@@ -179,6 +182,7 @@ impl AppState {
             dead_letters: DeadLetters::new(&config.data_dir),
             metrics: Metrics::new().map_err(|e| ServeError::Metrics(e.to_string()))?,
             sync_status,
+            replica: None,
             config: Arc::new(config),
         })
     }

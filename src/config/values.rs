@@ -257,6 +257,25 @@ pub(super) fn parse_web_url(name: &str, v: &str) -> Result<String, ConfigError> 
     }
 }
 
+/// A NATS server address: `nats://host:port` (or `tls://`).
+pub(super) fn parse_nats_url(s: &str) -> Result<String, ConfigError> {
+    let bad = |why: &str| ConfigError::Invalid {
+        name: "replicate".into(),
+        reason: format!("{s:?} {why} (give nats://host:port)"),
+    };
+    let url = url::Url::parse(s).map_err(|_| bad("is not an address"))?;
+    if !matches!(url.scheme(), "nats" | "tls") {
+        return Err(bad("is not a nats:// or tls:// address"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("names no host"));
+    }
+    if !matches!(url.path(), "" | "/") || url.query().is_some() {
+        return Err(bad("has a path"));
+    }
+    Ok(s.to_string())
+}
+
 pub(super) fn parse_count(name: &str, v: &str) -> Result<u64, ConfigError> {
     v.trim().parse().map_err(|_| ConfigError::Invalid {
         name: name.into(),

@@ -184,7 +184,7 @@ impl MailLog {
 
 /// A change to an order's mail log (from the sender, the opt-out page or
 /// staff), applied by the store's writer like any other change.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MailUpdate {
     /// Add a message (unless its key is there already).
     Queue(MailMessage),

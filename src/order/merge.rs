@@ -26,13 +26,16 @@
 //! the stored version, so two changes to one order can never interleave.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::mail::{MailUpdate, apply_update};
 use super::model::*;
 use super::status::{StatusChange, merge_history, record};
 
 /// A change to one order, from one of the channels above.
-#[derive(Debug, Clone, PartialEq)]
+/// Serialisable: with replication on, changes travel through the
+/// replication log as they are and every replica applies them alike.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Change {
     /// A whole order in our own format (NDJSON import, demo data): replaces
     /// the stored one unless it is older; keeps what is ours.
@@ -83,7 +86,7 @@ pub enum Change {
 /// may have five connections only, two deep, so it brings neither
 /// fulfillment orders nor returns whole; what a snapshot lacks is kept as
 /// stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Completeness {
     pub fulfillment_orders: bool,
     pub returns: bool,

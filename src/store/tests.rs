@@ -420,7 +420,7 @@ async fn the_write_hook_changes_the_very_version_that_is_committed() {
     let dir = tempfile::tempdir().expect("tempdir");
     // A hook that queues a message for every second version of an order.
     let hook = WriteHook(std::sync::Arc::new(
-        |old: Option<&Order>, new: &mut Order| {
+        |old: Option<&Order>, new: &mut Order, now: chrono::DateTime<chrono::Utc>| {
             if old.is_some() {
                 let d = Detected {
                     key: format!("shipped:{}", new.updated_at.map_or(0, |t| t.timestamp())),
@@ -429,10 +429,7 @@ async fn the_write_hook_changes_the_very_version_that_is_committed() {
                     detail: None,
                     at: None,
                 };
-                apply_update(
-                    &mut new.mail,
-                    MailUpdate::Queue(d.message(chrono::Utc::now())),
-                );
+                apply_update(&mut new.mail, MailUpdate::Queue(d.message(now)));
             }
         },
     ));
@@ -490,4 +487,123 @@ async fn the_write_hook_changes_the_very_version_that_is_committed() {
         2,
         "the third version queued its own"
     );
+}
+
+/// A log in memory that hands each entry to a follower applying it to
+/// `followers` stores, as the JetStream consumer of every replica does.
+struct MemLog {
+    entries: std::sync::Mutex<Vec<Vec<u8>>>,
+    tx: tokio::sync::mpsc::UnboundedSender<(u64, Vec<u8>)>,
+}
+
+impl log::ChangeLog for MemLog {
+    fn append(
+        &self,
+        entry: Vec<u8>,
+    ) -> futures_util::future::BoxFuture<'static, Result<u64, StoreError>> {
+        let mut entries = self.entries.lock().expect("lock");
+        entries.push(entry.clone());
+        let seq = entries.len() as u64;
+        let _ = self.tx.send((seq, entry));
+        Box::pin(async move { Ok(seq) })
+    }
+}
+
+fn follow(stores: Vec<Store>) -> (std::sync::Arc<MemLog>, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u64, Vec<u8>)>();
+    let log = std::sync::Arc::new(MemLog {
+        entries: std::sync::Mutex::default(),
+        tx,
+    });
+    let task = tokio::spawn(async move {
+        while let Some((seq, entry)) = rx.recv().await {
+            for s in &stores {
+                let w = s.submit_logged(seq, &entry).await.expect("queued");
+                let r = w.committed().await;
+                s.log_entry_done(seq, r);
+            }
+        }
+    });
+    (log, task)
+}
+
+#[tokio::test]
+async fn a_logged_write_is_applied_once_in_order_and_read_back_by_its_writer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let (log, task) = follow(vec![store.clone()]);
+    store.set_log(log.clone());
+    let o = order(1, 1001, "anna@example.se", "2026-11-02T10:00:00Z");
+    let r = store.upsert(vec![o.clone()]).await.expect("upsert");
+    assert_eq!(r.applied, 1);
+    assert_eq!(store.get(&o.key()).expect("get"), Some(o.clone()));
+    assert_eq!(store.log_applied(), 1);
+    // Entry 1 delivered again (a redelivery): passed over.
+    let entry = log.entries.lock().expect("lock")[0].clone();
+    let again = store.submit_logged(1, &entry).await.expect("queued");
+    assert_eq!(again.committed().await.expect("ok"), WriteReport::default());
+    // Entry 3 before entry 2 (a gap): refused until 2 is in.
+    let early = store.submit_logged(3, &entry).await.expect("queued");
+    assert!(matches!(
+        early.committed().await,
+        Err(StoreError::Unavailable)
+    ));
+    assert_eq!(store.log_applied(), 1);
+    task.abort();
+    let _ = task.await;
+    store.set_log(log); // no-op: the first log stays
+    store.close(std::time::Duration::from_secs(5)).await;
+    // The index remembers how much of the log it holds.
+    let reopened = open(&dir);
+    assert_eq!(reopened.log_applied(), 1);
+    assert_eq!(reopened.count(), 1);
+}
+
+#[tokio::test]
+async fn replicas_applying_one_log_with_a_clocked_hook_end_up_alike() {
+    use crate::order::mail::{Detected, MailEvent, MailUpdate, apply_update};
+    // A hook that writes its "now" into the order, as the mail detection
+    // and the status rules do.
+    let hook = WriteHook(std::sync::Arc::new(
+        |old: Option<&Order>, new: &mut Order, now: chrono::DateTime<chrono::Utc>| {
+            if old.is_some() {
+                let d = Detected {
+                    key: "shipped:1".into(),
+                    event: MailEvent::Shipped,
+                    part: None,
+                    detail: None,
+                    at: None,
+                };
+                apply_update(&mut new.mail, MailUpdate::Queue(d.message(now)));
+            }
+        },
+    ));
+    let with_hook = || StoreOptions {
+        on_write: Some(hook.clone()),
+        ..StoreOptions::default()
+    };
+    let dirs = [
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    ];
+    let a = Store::open(dirs[0].path(), with_hook()).expect("a");
+    let b = Store::open(dirs[1].path(), with_hook()).expect("b");
+    let (log, task) = follow(vec![a.clone(), b.clone()]);
+    a.set_log(log);
+    let o = order(1, 1001, "anna@example.se", "2026-11-02T10:00:00Z");
+    a.upsert(vec![o.clone()]).await.expect("first");
+    let mut later = o.clone();
+    later.updated_at = Some("2026-11-03T10:00:00Z".parse().expect("time"));
+    a.upsert(vec![later]).await.expect("second");
+    // b applies after a; give it a moment.
+    for _ in 0..100 {
+        if b.log_applied() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (ga, gb) = (a.get(&o.key()).expect("a"), b.get(&o.key()).expect("b"));
+    assert!(ga.as_ref().is_some_and(|o| !o.mail.messages.is_empty()));
+    assert_eq!(ga, gb);
+    task.abort();
 }

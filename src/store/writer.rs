@@ -16,6 +16,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
 use tantivy::{IndexReader, IndexWriter, Searcher, Term};
 use tokio::sync::{mpsc, oneshot};
 
@@ -36,11 +39,17 @@ const MAX_GROUP_CHANGES: usize = 10_000;
 #[derive(Debug)]
 pub struct Command {
     pub op: Op,
+    /// When the write was made (the write hook's "now").
+    pub at: DateTime<Utc>,
+    /// The write's position in the replication log, when it came from
+    /// there: the commit holding it records the highest such position, so
+    /// the index and what of the log it holds are saved as one.
+    pub seq: Option<u64>,
     pub ack: oneshot::Sender<Result<WriteReport, StoreError>>,
 }
 
 /// What to change.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub enum Op {
     /// Changes to orders, applied in order.
     Apply(Vec<Change>),
@@ -79,6 +88,16 @@ pub fn lower_priority() {
     }
 }
 
+/// What the writer thread works with besides its `IndexWriter`.
+pub struct With {
+    pub reader: IndexReader,
+    pub fields: Fields,
+    pub stats: Arc<super::CommitStats>,
+    pub hook: Option<WriteHook>,
+    /// The replication log entry the index holds last (0: none).
+    pub log_seq: u64,
+}
+
 /// Makes a fresh `IndexWriter` (at start, and after a failed write).
 pub type MakeWriter = Box<dyn Fn() -> tantivy::Result<IndexWriter> + Send>;
 
@@ -91,12 +110,16 @@ pub type MakeWriter = Box<dyn Fn() -> tantivy::Result<IndexWriter> + Send>;
 pub fn run(
     writer: IndexWriter,
     make_writer: MakeWriter,
-    reader: IndexReader,
-    fields: Fields,
     mut rx: mpsc::Receiver<Command>,
-    stats: std::sync::Arc<super::CommitStats>,
-    hook: Option<WriteHook>,
+    with: With,
 ) {
+    let With {
+        reader,
+        fields,
+        stats,
+        hook,
+        mut log_seq,
+    } = with;
     let mut writer = Some(writer);
     while let Some(first) = rx.blocking_recv() {
         let mut size = first.op.changes();
@@ -110,6 +133,11 @@ pub fn run(
                 Err(_) => break,
             }
         }
+        let group = in_log_order(group, log_seq);
+        if group.is_empty() {
+            continue;
+        }
+        let mut group = group;
         if writer.is_none() {
             match make_writer() {
                 Ok(w) => {
@@ -128,9 +156,17 @@ pub fn run(
         let Some(w) = writer.as_mut() else {
             continue;
         };
+        let group_seq = group.iter().filter_map(|c| c.seq).max().unwrap_or(0);
         let result = apply(w, &reader, &fields, &mut group, hook.as_ref()).and_then(|reports| {
             let started = std::time::Instant::now();
-            w.commit().map_err(StoreError::write)?;
+            let mut prepared = w.prepare_commit().map_err(StoreError::write)?;
+            // Every commit says it again: one without a payload would
+            // forget it.
+            let seq = log_seq.max(group_seq);
+            if seq > 0 {
+                prepared.set_payload(&super::log::payload(seq));
+            }
+            prepared.commit().map_err(StoreError::write)?;
             reader.reload().map_err(StoreError::write)?;
             stats
                 .commits
@@ -143,6 +179,7 @@ pub fn run(
         });
         match result {
             Ok(reports) => {
+                log_seq = log_seq.max(group_seq);
                 for (cmd, report) in group.into_iter().zip(reports) {
                     let _ = cmd.ack.send(Ok(report));
                 }
@@ -171,6 +208,31 @@ pub fn run(
     }
 }
 
+/// Keeps the commands to apply: entries of the replication log apply
+/// exactly once and without gaps. One the index holds already (a log
+/// redelivery) is answered as done; one after a gap (an earlier entry
+/// failed to commit and will come again) is refused until the gap fills.
+fn in_log_order(group: Vec<Command>, log_seq: u64) -> Vec<Command> {
+    let mut next = log_seq + 1;
+    let mut kept = Vec::with_capacity(group.len());
+    for cmd in group {
+        match cmd.seq {
+            Some(s) if s < next => {
+                let _ = cmd.ack.send(Ok(WriteReport::default()));
+            }
+            Some(s) if s > next => {
+                let _ = cmd.ack.send(Err(StoreError::Unavailable));
+            }
+            Some(_) => {
+                next += 1;
+                kept.push(cmd);
+            }
+            None => kept.push(cmd),
+        }
+    }
+    kept
+}
+
 fn apply(
     writer: &mut IndexWriter,
     reader: &IndexReader,
@@ -182,6 +244,7 @@ fn apply(
     let mut pending: HashMap<String, Pending> = HashMap::new();
     let mut reports = Vec::with_capacity(group.len());
     for cmd in group.iter_mut() {
+        let at = cmd.at;
         let mut report = WriteReport::default();
         match &mut cmd.op {
             Op::Apply(changes) => {
@@ -215,7 +278,7 @@ fn apply(
                     };
                     let outcome = match (outcome, hook) {
                         (Merged::Write(mut order), Some(h)) => {
-                            (h.0)(stored.as_deref(), &mut order);
+                            (h.0)(stored.as_deref(), &mut order, at);
                             Merged::Write(order)
                         }
                         // A touch changes nothing itself; it is written
@@ -223,7 +286,7 @@ fn apply(
                         (Merged::Unchanged, Some(h)) if touch => match stored.as_deref() {
                             Some(s) => {
                                 let mut order = Box::new(s.clone());
-                                (h.0)(Some(s), &mut order);
+                                (h.0)(Some(s), &mut order, at);
                                 if *order == *s {
                                     Merged::Unchanged
                                 } else {

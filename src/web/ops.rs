@@ -51,6 +51,7 @@ pub struct Metrics {
     mail: prometheus::IntGaugeVec,
     mail_queued: IntGauge,
     problems: prometheus::IntGaugeVec,
+    replication: prometheus::IntGaugeVec,
 }
 
 impl Metrics {
@@ -122,8 +123,16 @@ impl Metrics {
             ),
             &["reason"],
         )?;
+        let replication = prometheus::IntGaugeVec::new(
+            Opts::new(
+                "replication",
+                "With --replicate: applied (the last stream entry in the index), lag (stream entries not applied yet), following (1 while the stream is followed)",
+            ),
+            &["what"],
+        )?;
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(replication.clone()),
             Box::new(problems.clone()),
             Box::new(mail.clone()),
             Box::new(mail_queued.clone()),
@@ -158,6 +167,7 @@ impl Metrics {
             mail,
             mail_queued,
             problems,
+            replication,
         })
     }
 
@@ -224,6 +234,11 @@ pub async fn readyz(State(state): State<AppState>, req: Request) -> Response {
         })
         .collect();
     let (status, store) = match store_ok {
+        // A replica still catching up would answer with old orders.
+        Ok(r) if state.replica.as_ref().is_some_and(|r| !r.ready()) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({"ok": true, "orders": r.total, "catching_up": true}),
+        ),
         Ok(r) => (
             StatusCode::OK,
             serde_json::json!({"ok": true, "orders": r.total}),
@@ -237,7 +252,17 @@ pub async fn readyz(State(state): State<AppState>, req: Request) -> Response {
         }
     };
     let body = if detail {
-        serde_json::json!({"ready": status == StatusCode::OK, "store": store, "shops": shops})
+        let replication = state.replica.as_ref().map(|r| {
+            let applied = state.store.log_applied();
+            serde_json::json!({
+                "node": r.node,
+                "ready": r.ready(),
+                "following": r.following(),
+                "applied": applied,
+                "lag": r.lag(applied),
+            })
+        });
+        serde_json::json!({"ready": status == StatusCode::OK, "store": store, "shops": shops, "replication": replication})
     } else {
         serde_json::json!({"ready": status == StatusCode::OK})
     };
@@ -302,6 +327,18 @@ pub async fn metrics(State(state): State<AppState>, req: Request) -> Response {
         m.problems
             .with_label_values(&[kind.as_str()])
             .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+    if let Some(r) = &state.replica {
+        let applied = state.store.log_applied();
+        for (what, v) in [
+            ("applied", applied),
+            ("lag", r.lag(applied)),
+            ("following", u64::from(r.following())),
+        ] {
+            m.replication
+                .with_label_values(&[what])
+                .set(i64::try_from(v).unwrap_or(i64::MAX));
+        }
     }
     let mut out = Vec::new();
     if let Err(e) = TextEncoder::new().encode(&m.registry.gather(), &mut out) {

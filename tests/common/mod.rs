@@ -365,5 +365,6 @@ pub const STAFF_PASSWORD: &str = "a-long-password-1";
 
 pub mod fake_shopify;
 pub mod inproc;
+pub mod nats;
 pub mod smtp;
 pub mod webhook;

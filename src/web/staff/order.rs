@@ -169,6 +169,7 @@ pub async fn revoke(
     state
         .epochs
         .bump(&key)
+        .await
         .map_err(|e| WebError::Unavailable(format!("cannot revoke links: {e}")))?;
     tracing::info!(staff = %staff.name, "status links revoked");
     audit(&state, &staff, "link.revoke", &key, String::new()).await;

@@ -1,0 +1,288 @@
+//! Replicas fed by NATS JetStream: a real 3-node `nats-server` cluster on
+//! loopback and two or three real `order-status serve --replicate`
+//! processes, talked to over HTTP as a load balancer's clients would.
+
+mod common;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use common::nats::Cluster;
+use common::{Server, client, webhook};
+
+const SHOP: &str = "jsmith.myshopify.com";
+const SECRET: &str = "webhook-secret";
+const LINK_KEY: &str = "t1=replicated-link-key-0123456789";
+
+fn replica_env(cluster: &Cluster) -> Vec<(&'static str, String)> {
+    vec![
+        ("ORDER_STATUS_REPLICATE", cluster.urls()),
+        ("ORDER_STATUS_REPLICATE_COPIES", "3".into()),
+        ("ORDER_STATUS_SEED_DEMO", "false".into()),
+        ("ORDER_STATUS_SHOPIFY_SHOP", SHOP.into()),
+        ("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", SECRET.into()),
+        // The same link keys on every replica (config), so a link made on
+        // one opens on all.
+        ("ORDER_STATUS_LINK_KEYS", LINK_KEY.into()),
+    ]
+}
+
+fn start_replica(cluster: &Cluster) -> Server {
+    let env = replica_env(cluster);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Server::start_process(&env)
+}
+
+fn restart_replica(server: Server, cluster: &Cluster) -> Server {
+    let env = replica_env(cluster);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    server.restart(&env)
+}
+
+/// Waits until the replica says it is ready (caught up, epochs loaded).
+async fn ready(server: &Server) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, body) = server.page("/readyz").await;
+        if code == 200 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "replica not ready in time: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Order `i` of the test: a Shopify sample with its own id, number and
+/// email.
+fn order(i: u64) -> (serde_json::Value, String, String) {
+    let mut o = webhook::sample(
+        "rest_order_get_partially_refunded_with_fulfillment_and_refund.json",
+        "order",
+    );
+    let number = 5000 + i;
+    let email = format!("r{i}@example.com");
+    o["id"] = (9_000_000 + i).into();
+    o["order_number"] = number.into();
+    o["name"] = format!("#{number}").into();
+    o["email"] = email.clone().into();
+    o["updated_at"] = "2026-11-20T10:00:00Z".into();
+    (o, format!("#{number}"), email)
+}
+
+/// Delivers order `i` to `server` as Shopify would: again until it is
+/// acknowledged (a 503 while NATS elects a leader is retried).
+async fn deliver_until_acknowledged(server: &Server, i: u64) {
+    let (body, _, _) = order(i);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, text) = webhook::deliver(
+            &server.base,
+            SHOP,
+            SECRET,
+            "orders/create",
+            &body,
+            &format!("evt-{i}"),
+        )
+        .await;
+        if code == 200 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "order {i} never acknowledged: {code} {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn found(server: &Server, name: &str, email: &str) -> bool {
+    server.lookup(name, email).await.status() == 303
+}
+
+/// Polls until the order is found on `server`; returns how long it took.
+async fn wait_found(server: &Server, name: &str, email: &str) -> Duration {
+    let started = Instant::now();
+    while !found(server, name, email).await {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{name} never reached {}",
+            server.base
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    started.elapsed()
+}
+
+fn export(server: &Server) -> Vec<String> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_order-status"))
+        .arg("--data-dir")
+        .arg(server.dir.path().join("data"))
+        .arg("export")
+        .output()
+        .expect("export runs");
+    assert!(out.status.success(), "export: {out:?}");
+    let mut lines: Vec<String> = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    lines
+}
+
+async fn metric(server: &Server, what: &str) -> u64 {
+    let text = client()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("body");
+    let needle = format!("replication{{what=\"{what}\"}} ");
+    text.lines()
+        .find_map(|l| l.split(&needle).nth(1))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {needle} in the metrics"))
+}
+
+/// Waits until the replica's metrics say it has applied all it knows of.
+async fn caught_up(server: &Server) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while metric(server, "lag").await != 0 {
+        assert!(Instant::now() < deadline, "{} lags", server.base);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_links_and_revocations_reach_every_replica() {
+    let cluster = Cluster::start(3);
+    let replicas = [
+        start_replica(&cluster),
+        start_replica(&cluster),
+        start_replica(&cluster),
+    ];
+    for r in &replicas {
+        ready(r).await;
+    }
+
+    // A webhook acknowledged by one replica is found on the next.
+    let mut delays = Vec::new();
+    for i in 0..30u64 {
+        let (on, then) = (&replicas[i as usize % 3], &replicas[(i as usize + 1) % 3]);
+        deliver_until_acknowledged(on, i).await;
+        let (_, name, email) = order(i);
+        delays.push(wait_found(then, &name, &email).await);
+    }
+    delays.sort();
+    eprintln!(
+        "acknowledged on one replica -> found on another: p50 {:?}, max {:?} over {}",
+        delays[delays.len() / 2],
+        delays[delays.len() - 1],
+        delays.len()
+    );
+    for r in &replicas {
+        caught_up(r).await;
+        assert!(metric(r, "applied").await >= 30);
+    }
+
+    // A link made on one replica opens on the others.
+    let (_, name, email) = order(0);
+    let link = replicas[0].status_path(&name, &email).await;
+    for r in &replicas {
+        let (code, html) = r.page(&link).await;
+        assert_eq!(code, 200, "{} opens the link", r.base);
+        assert!(html.contains(&name));
+    }
+
+    // A revocation on one holds on all.
+    let staff = common::staff_client(&replicas[1], "ops", order_status::staff::Role::Agent).await;
+    let res = staff
+        .post(replicas[1].url(&format!("/staff/orders/{SHOP}/9000000/revoke")))
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(res.status(), 200);
+    for r in &replicas {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let code = r.page(&link).await.0;
+            if code == 404 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} still opens a revoked link",
+                r.base
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    // Links made after the revocation work everywhere.
+    let fresh = replicas[2].status_path(&name, &email).await;
+    for r in &replicas {
+        assert_eq!(r.page(&fresh).await.0, 200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_nats_node_and_replica_lose_nothing_acknowledged() {
+    let mut cluster = Cluster::start(3);
+    let a = start_replica(&cluster);
+    let b = start_replica(&cluster);
+    ready(&a).await;
+    ready(&b).await;
+    const N: u64 = 120;
+    let env = replica_env(&cluster);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let progress = AtomicU64::new(0);
+    let writes = async {
+        for i in 0..N {
+            deliver_until_acknowledged(&a, i).await;
+            progress.store(i + 1, Ordering::Release);
+        }
+    };
+    let at = |n: u64| {
+        let progress = &progress;
+        async move {
+            while progress.load(Ordering::Acquire) < n {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    };
+    // Mid-stream, one NATS node and replica B die (SIGKILL both); B is
+    // down for a third of the writes and comes back on its data dir.
+    let chaos = async {
+        at(40).await;
+        cluster.kill_node(0);
+        let stopped = b.stop();
+        at(80).await;
+        Server::start_process_in(stopped, &env)
+    };
+    let ((), b) = tokio::join!(writes, chaos);
+    ready(&b).await;
+    for i in 0..N {
+        let (_, name, email) = order(i);
+        assert!(found(&a, &name, &email).await, "A lost {name}");
+        wait_found(&b, &name, &email).await;
+    }
+    caught_up(&b).await;
+    let (ea, eb) = (export(&a), export(&b));
+    assert_eq!(ea.len(), N as usize);
+    assert!(
+        ea == eb,
+        "the restarted replica exports what the other does"
+    );
+
+    // The NATS node comes back, and a replica restarted with it goes on.
+    cluster.start_node(0);
+    let b = restart_replica(b, &cluster);
+    ready(&b).await;
+    deliver_until_acknowledged(&b, N).await;
+    let (_, name, email) = order(N);
+    wait_found(&a, &name, &email).await;
+}
