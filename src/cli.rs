@@ -145,6 +145,7 @@ pub async fn run(
         state.replica = Some(Arc::clone(&r.status));
         r.share_epochs(Arc::clone(&state.epochs))
     });
+    let offering = replication.as_ref().map(|r| r.share_outbox(&state.mail));
     state.resume_bulk_changes();
     let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel::<()>();
     let mailing = tokio::spawn(Arc::clone(&state.mail).run(async {
@@ -159,7 +160,7 @@ pub async fn run(
     let _ = stop_mail.send(());
     let _ = mailing.await;
     served?;
-    for task in [syncing, reconciling, following, sharing]
+    for task in [syncing, reconciling, following, sharing, offering]
         .into_iter()
         .flatten()
     {

@@ -29,6 +29,7 @@ pub mod compose;
 mod journal;
 mod optout;
 pub mod sender;
+pub mod shared;
 pub mod transport;
 
 use std::sync::Arc;

@@ -44,6 +44,8 @@ use crate::config::ReplicateConfig;
 use crate::store::log::ChangeLog;
 use crate::store::{LinkEpochs, PendingWrite, SharedEpochs, Store, StoreError};
 
+mod outbox;
+
 /// The stream of order changes.
 pub const STREAM: &str = "ORDER_STATUS";
 /// The subject its entries are published on.
@@ -223,7 +225,23 @@ impl Replication {
     }
 
     async fn epochs_bucket(&self) -> Result<kv::Store, ReplicateError> {
-        if let Ok(kv) = self.js.get_key_value(EPOCHS_BUCKET).await {
+        self.bucket(
+            EPOCHS_BUCKET,
+            "order-status: link epochs (revocations) per order",
+            Duration::ZERO,
+        )
+        .await
+    }
+
+    /// The key-value bucket `name`, made if missing; entries older than
+    /// `max_age` go (zero: never).
+    async fn bucket(
+        &self,
+        name: &str,
+        description: &str,
+        max_age: Duration,
+    ) -> Result<kv::Store, ReplicateError> {
+        if let Ok(kv) = self.js.get_key_value(name).await {
             return Ok(kv);
         }
         // The bucket's stream made by hand, as the key-value convention
@@ -231,22 +249,27 @@ impl Replication {
         // limits in a form nats-server 2.9 does not answer in.
         self.js
             .get_or_create_stream(stream::Config {
-                name: format!("KV_{EPOCHS_BUCKET}"),
-                description: Some("order-status: link epochs (revocations) per order".into()),
-                subjects: vec![format!("$KV.{EPOCHS_BUCKET}.>")],
+                name: format!("KV_{name}"),
+                description: Some(description.into()),
+                subjects: vec![format!("$KV.{name}.>")],
                 max_messages_per_subject: 1,
+                max_age,
                 storage: stream::StorageType::File,
                 num_replicas: self.copies,
                 allow_rollup: true,
                 deny_delete: true,
                 allow_direct: true,
                 discard: stream::DiscardPolicy::New,
-                duplicate_window: Duration::from_secs(120),
+                duplicate_window: Duration::from_secs(120).min(if max_age.is_zero() {
+                    Duration::MAX
+                } else {
+                    max_age
+                }),
                 ..Default::default()
             })
             .await
             .map_err(js_err)?;
-        self.js.get_key_value(EPOCHS_BUCKET).await.map_err(js_err)
+        self.js.get_key_value(name).await.map_err(js_err)
     }
 
     async fn follow_once(&self, store: &Store) -> Result<(), ReplicateError> {
@@ -444,7 +467,7 @@ impl SharedEpochs for KvEpochs {
     }
 }
 
-/// Bucket keys allow letters, digits and `-/_=.`: an order key (`shop/id`)
+/// Bucket keys (and subject tokens) allow letters, digits and `-/_=.`: an order key (`shop/id`)
 /// goes in as base64url.
 fn encode_key(key: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)

@@ -28,8 +28,13 @@ fn replica_env(cluster: &Cluster) -> Vec<(&'static str, String)> {
 }
 
 fn start_replica(cluster: &Cluster) -> Server {
+    start_replica_with(cluster, &[])
+}
+
+fn start_replica_with(cluster: &Cluster, extra: &[(&str, &str)]) -> Server {
     let env = replica_env(cluster);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.extend_from_slice(extra);
     Server::start_process(&env)
 }
 
@@ -285,4 +290,80 @@ async fn a_killed_nats_node_and_replica_lose_nothing_acknowledged() {
     deliver_until_acknowledged(&b, N).await;
     let (_, name, email) = order(N);
     wait_found(&a, &name, &email).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_status_email_is_sent_by_exactly_one_replica() {
+    let smtp = common::smtp::Smtpd::start();
+    let cluster = Cluster::start(3);
+    let url = smtp.url();
+    let mail = [
+        ("ORDER_STATUS_SMTP_URL", url.as_str()),
+        ("ORDER_STATUS_MAIL_FROM", "Shop <orders@jsmith.example>"),
+        ("ORDER_STATUS_MAIL_EVENTS", "shipped"),
+        // Shopify's samples are dated years ago; they are news here.
+        ("ORDER_STATUS_MAIL_MAX_AGE", "100000d"),
+    ];
+    let replicas = [
+        start_replica_with(&cluster, &mail),
+        start_replica_with(&cluster, &mail),
+        start_replica_with(&cluster, &mail),
+    ];
+    for r in &replicas {
+        ready(r).await;
+    }
+    const N: u64 = 12;
+    for i in 0..N {
+        let on = &replicas[i as usize % 3];
+        deliver_until_acknowledged(on, i).await;
+        let mut shipment = webhook::sample(
+            "rest_fulfillment_create_with_tracking_ups.json",
+            "fulfillment",
+        );
+        shipment["id"] = (8_000_000 + i).into();
+        shipment["order_id"] = (9_000_000 + i).into();
+        let (code, text) = webhook::deliver(
+            &on.base,
+            SHOP,
+            SECRET,
+            "fulfillments/create",
+            &shipment,
+            &format!("ship-{i}"),
+        )
+        .await;
+        assert_eq!(code, 200, "{text}");
+    }
+    let got = smtp.wait_for(N as usize, Duration::from_secs(30)).await;
+    assert_eq!(got.len(), N as usize, "one email a shipment");
+    // Every replica has seen every shipment; give a second sender time
+    // to (wrongly) send again before counting.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut to: Vec<String> = smtp.messages().iter().map(|m| m.header("to")).collect();
+    to.sort();
+    let mut want: Vec<String> = (0..N).map(|i| order(i).2).collect();
+    want.sort();
+    assert_eq!(to, want, "each shopper got exactly one email");
+    // Every replica learns they were sent.
+    for r in &replicas {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = client()
+                .get(r.url("/metrics"))
+                .send()
+                .await
+                .expect("metrics")
+                .text()
+                .await
+                .expect("body");
+            if text.lines().any(|l| l.ends_with("mail_queued_orders 0")) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} still has mail queued",
+                r.base
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 }

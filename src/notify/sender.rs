@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, Semaphore};
 
 use super::journal::{Journal, Outcome};
+use super::shared::{Offer, Settle, SharedOutbox};
 use super::transport::{SendError, Transport};
 use super::{Composer, NotifyError};
 use crate::config::Config;
@@ -36,11 +37,26 @@ const CLOCK_LOOK_BACK: chrono::Duration = chrono::Duration::days(14);
 /// tens of thousands due, and one write of them all held them all in
 /// memory at once (benches/load.sh: 750 MB).
 const CLOCK_BATCH: usize = 256;
+/// How long an offer of a message stands before this replica offers it
+/// again (it is refused while the first is unsettled, so this only bounds
+/// the chatter).
+const REOFFER: Duration = Duration::from_secs(30);
 /// Orders read from the outbox per pass: small enough that reading them
 /// (off the async threads) and folding their outcomes stay short.
 const SCAN: usize = 200;
 
 type Id = (String, String);
+
+/// What an attempt came to.
+enum Tried {
+    /// Sent, or refused for good.
+    Final(Outcome),
+    /// A temporary failure: again after `wait`.
+    Again {
+        wait: Duration,
+        first_failed: DateTime<Utc>,
+    },
+}
 
 #[derive(Debug, Clone)]
 struct Retry {
@@ -72,6 +88,10 @@ pub struct Sender {
     inflight: Mutex<HashSet<Id>>,
     wake: Notify,
     counts: Counts,
+    /// With replicas: where messages are offered and taken instead.
+    shared: std::sync::OnceLock<Arc<dyn SharedOutbox>>,
+    /// With replicas: when each message was last offered here.
+    offered: Mutex<HashMap<Id, Instant>>,
 }
 
 /// What the sender did since start, for `/metrics`.
@@ -122,6 +142,8 @@ impl Sender {
             inflight: Mutex::default(),
             wake: Notify::new(),
             counts: Counts::default(),
+            shared: std::sync::OnceLock::new(),
+            offered: Mutex::default(),
         }))
     }
 
@@ -163,9 +185,18 @@ impl Sender {
         self.wake.notify_one();
     }
 
+    /// Shares the outbox with other replicas from now on (call before
+    /// [`Sender::run`]; the first call counts).
+    pub fn set_shared(&self, shared: Arc<dyn SharedOutbox>) {
+        let _ = self.shared.set(shared);
+    }
+
     /// Sends until `shutdown` resolves, then lets messages in flight
     /// finish (briefly) and folds what they did.
     pub async fn run(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
+        if let Some(shared) = self.shared.get().cloned() {
+            return self.run_shared(shared, shutdown).await;
+        }
         tokio::pin!(shutdown);
         let permits = Arc::new(Semaphore::new(self.workers));
         let mut tasks = tokio::task::JoinSet::new();
@@ -229,6 +260,168 @@ impl Sender {
         }
     }
 
+    /// [`Sender::run`] with replicas: offers what is queued here, sends
+    /// what it is handed.
+    async fn run_shared(
+        self: Arc<Self>,
+        shared: Arc<dyn SharedOutbox>,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        let permits = Arc::new(Semaphore::new(self.workers));
+        let mut tasks = tokio::task::JoinSet::new();
+        let clock = {
+            let me = Arc::clone(&self);
+            tokio::spawn(async move {
+                tokio::time::sleep(CLOCK_FIRST).await;
+                loop {
+                    me.clock().await;
+                    tokio::time::sleep(CLOCK_EVERY).await;
+                }
+            })
+        };
+        let _clock = AbortOnDrop(clock);
+        let offering = {
+            let (me, shared) = (Arc::clone(&self), Arc::clone(&shared));
+            tokio::spawn(async move {
+                loop {
+                    me.offer_queued(shared.as_ref()).await;
+                    tokio::select! {
+                        () = tokio::time::sleep(POLL) => {}
+                        () = me.wake.notified() => {}
+                    }
+                }
+            })
+        };
+        let _offering = AbortOnDrop(offering);
+        self.fold().await;
+        let mut folded = Instant::now();
+        loop {
+            let taken = tokio::select! {
+                t = shared.take() => t,
+                () = &mut shutdown => return self.stop(tasks).await,
+            };
+            while tasks.try_join_next().is_some() {}
+            if folded.elapsed() >= POLL {
+                self.fold().await;
+                folded = Instant::now();
+            }
+            let Some(offer) = taken else {
+                continue;
+            };
+            if let Some(pace) = &self.pace {
+                tokio::select! {
+                    () = pace.until_ready() => {}
+                    () = &mut shutdown => return self.stop(tasks).await,
+                }
+            }
+            let permit = tokio::select! {
+                p = Arc::clone(&permits).acquire_owned() => p,
+                () = &mut shutdown => return self.stop(tasks).await,
+            };
+            let Ok(permit) = permit else { return };
+            let me = Arc::clone(&self);
+            tasks.spawn(async move {
+                me.try_offer(offer).await;
+                drop(permit);
+            });
+        }
+    }
+
+    /// Offers the messages queued in this index (each at most every
+    /// [`REOFFER`]: an offer stands until it is settled).
+    async fn offer_queued(&self, shared: &dyn SharedOutbox) {
+        let store = self.store.clone();
+        let after = store.log_applied();
+        let scanned = tokio::task::spawn_blocking(move || store.mail_queued(SCAN))
+            .await
+            .unwrap_or_else(|e| Err(crate::store::StoreError::Read(e.to_string())));
+        let orders = match scanned {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the mail outbox");
+                return;
+            }
+        };
+        let now = Instant::now();
+        for order in orders {
+            let key = order.key();
+            for msg in order.mail.queued() {
+                if self.journal.is_done(&key, &msg.key) {
+                    continue;
+                }
+                let id = (key.clone(), msg.key.clone());
+                {
+                    let mut offered = self.offered.lock().unwrap_or_else(|p| p.into_inner());
+                    if offered
+                        .get(&id)
+                        .is_some_and(|t| now.duration_since(*t) < REOFFER)
+                    {
+                        continue;
+                    }
+                    offered.insert(id, now);
+                }
+                shared.offer(key.clone(), msg.key.clone(), after).await;
+            }
+        }
+        let mut offered = self.offered.lock().unwrap_or_else(|p| p.into_inner());
+        offered.retain(|_, t| now.duration_since(*t) < REOFFER);
+    }
+
+    /// Tries a message another replica (or this one) offered.
+    async fn try_offer(&self, offer: Offer) {
+        let Offer {
+            order: key,
+            message,
+            after,
+            tried,
+            offered_at,
+            settle,
+        } = offer;
+        // The order as the offering replica saw it, or newer.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.store.log_applied() < after {
+            if Instant::now() > deadline {
+                return settle(Settle::Again(Duration::from_secs(1))).await;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let store = self.store.clone();
+        let read_key = key.clone();
+        let order = tokio::task::spawn_blocking(move || store.get(&read_key)).await;
+        let order = match order {
+            Ok(Ok(Some(o))) => o,
+            // Erased meanwhile: nothing to send.
+            Ok(Ok(None)) => return settle(Settle::Done).await,
+            _ => return settle(Settle::Again(Duration::from_secs(1))).await,
+        };
+        let Some(msg) = order
+            .mail
+            .queued()
+            .find(|m| m.key == message)
+            .filter(|_| !self.journal.is_done(&key, &message))
+            .cloned()
+        else {
+            // Sent, failed or skipped already.
+            return settle(Settle::Done).await;
+        };
+        let id = (key, message);
+        if !self.lock_inflight().insert(id.clone()) {
+            return settle(Settle::Again(Duration::from_secs(1))).await;
+        }
+        let attempts = msg.attempts.max(tried) + 1;
+        let first_failed = (tried > 0).then_some(offered_at);
+        let result = self.attempt(&order, &msg, attempts, first_failed).await;
+        self.lock_inflight().remove(&id);
+        match result {
+            Tried::Final(o) => {
+                self.finish(o);
+                settle(Settle::Done).await;
+            }
+            Tried::Again { wait, .. } => settle(Settle::Again(wait)).await,
+        }
+    }
+
     async fn stop(&self, mut tasks: tokio::task::JoinSet<()>) {
         let drain = async { while tasks.join_next().await.is_some() {} };
         if tokio::time::timeout(Duration::from_secs(5), drain)
@@ -265,10 +458,41 @@ impl Sender {
             .is_none_or(|r| r.next_at <= Instant::now())
     }
 
-    /// One attempt at one message.
+    /// One attempt at one message, its retry kept here.
     async fn send(&self, order: &Order, msg: &MailMessage) {
+        let id = (order.key(), msg.key.clone());
+        let previous = self.lock_retries().get(&id).cloned();
+        let attempts = previous.as_ref().map_or(msg.attempts, |r| r.attempts) + 1;
+        let first_failed = previous.map(|r| r.first_failed);
+        match self.attempt(order, msg, attempts, first_failed).await {
+            Tried::Final(o) => {
+                self.lock_retries().remove(&id);
+                self.finish(o);
+            }
+            Tried::Again { wait, first_failed } => {
+                self.lock_retries().insert(
+                    id.clone(),
+                    Retry {
+                        attempts,
+                        next_at: Instant::now() + wait,
+                        first_failed,
+                    },
+                );
+            }
+        }
+        self.lock_inflight().remove(&id);
+    }
+
+    /// Attempt number `attempts` at a message; `first_failed` is when its
+    /// first temporary failure was (the give-up clock).
+    async fn attempt(
+        &self,
+        order: &Order,
+        msg: &MailMessage,
+        attempts: u32,
+        first_failed: Option<DateTime<Utc>>,
+    ) -> Tried {
         let key = order.key();
-        let id = (key.clone(), msg.key.clone());
         let now = Utc::now();
         let result = match self.composer.message(order, msg, now) {
             Ok(m) => {
@@ -277,8 +501,6 @@ impl Sender {
             }
             Err(e) => Err(SendError::Permanent(e.to_string())),
         };
-        let previous = self.lock_retries().get(&id).cloned();
-        let attempts = previous.as_ref().map_or(msg.attempts, |r| r.attempts) + 1;
         let outcome = |state, note| Outcome {
             order: key.clone(),
             message: msg.key.clone(),
@@ -287,51 +509,44 @@ impl Sender {
             attempts,
             note,
         };
-        let final_outcome = match result {
-            Ok(()) => Some(outcome(MailState::Sent, None)),
+        match result {
+            Ok(()) => Tried::Final(outcome(MailState::Sent, None)),
             Err(SendError::Permanent(e)) => {
                 tracing::warn!(order = %key, message = %msg.key, error = %e, "email refused for good");
-                Some(outcome(MailState::Failed, Some(e)))
+                Tried::Final(outcome(MailState::Failed, Some(e)))
             }
             Err(SendError::Temporary(e)) => {
-                let first_failed = previous.as_ref().map_or(now, |r| r.first_failed);
+                let first_failed = first_failed.unwrap_or(now);
                 if now - first_failed > self.give_up {
                     let note = format!("gave up after {attempts} attempts: {e}");
-                    Some(outcome(MailState::Failed, Some(note)))
-                } else {
-                    tracing::info!(order = %key, message = %msg.key, error = %e, attempts, "email not sent; will retry");
-                    self.counts.retried.fetch_add(1, Ordering::Relaxed);
-                    let wait = self.backoff(attempts);
-                    self.lock_retries().insert(
-                        id.clone(),
-                        Retry {
-                            attempts,
-                            next_at: Instant::now() + wait,
-                            first_failed,
-                        },
-                    );
-                    self.notes
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push(outcome(MailState::Queued, Some(format!("retrying: {e}"))));
-                    None
+                    return Tried::Final(outcome(MailState::Failed, Some(note)));
+                }
+                tracing::info!(order = %key, message = %msg.key, error = %e, attempts, "email not sent; will retry");
+                self.counts.retried.fetch_add(1, Ordering::Relaxed);
+                self.notes
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(outcome(MailState::Queued, Some(format!("retrying: {e}"))));
+                Tried::Again {
+                    wait: self.backoff(attempts),
+                    first_failed,
                 }
             }
-        };
-        if let Some(o) = final_outcome {
-            let counter = if o.state == MailState::Sent {
-                &self.counts.sent
-            } else {
-                &self.counts.failed
-            };
-            counter.fetch_add(1, Ordering::Relaxed);
-            self.lock_retries().remove(&id);
-            if let Err(e) = self.journal.record(o) {
-                // Not recorded: the message stays queued and goes again.
-                tracing::error!(error = %e, "cannot write the mail journal");
-            }
         }
-        self.lock_inflight().remove(&id);
+    }
+
+    /// Counts a final outcome and journals it (folded with the next batch).
+    fn finish(&self, o: Outcome) {
+        let counter = if o.state == MailState::Sent {
+            &self.counts.sent
+        } else {
+            &self.counts.failed
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = self.journal.record(o) {
+            // Not recorded: the message stays queued and goes again.
+            tracing::error!(error = %e, "cannot write the mail journal");
+        }
     }
 
     fn backoff(&self, attempts: u32) -> Duration {
