@@ -143,6 +143,7 @@ pub async fn run(
     let mut state = AppState::new(config, store.clone(), apis, sync_status, optouts)?;
     let sharing = replication.as_ref().map(|r| {
         state.replica = Some(Arc::clone(&r.status));
+        state.shared_limits = Some(Arc::new(r.shared_limits()));
         r.share_epochs(Arc::clone(&state.epochs))
     });
     let offering = replication.as_ref().map(|r| r.share_outbox(&state.mail));

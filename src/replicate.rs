@@ -44,7 +44,10 @@ use crate::config::ReplicateConfig;
 use crate::store::log::ChangeLog;
 use crate::store::{LinkEpochs, PendingWrite, SharedEpochs, Store, StoreError};
 
+mod limits;
 mod outbox;
+
+pub use limits::{SharedLimits, Verdict};
 
 /// The stream of order changes.
 pub const STREAM: &str = "ORDER_STATUS";

@@ -91,6 +91,8 @@ pub struct AppState {
     /// How this replica follows the replication stream (with
     /// `--replicate` only).
     pub replica: Option<Arc<crate::replicate::ReplicaStatus>>,
+    /// Budgets and lockouts shared by replicas (with `--replicate` only).
+    pub shared_limits: Option<Arc<crate::replicate::SharedLimits>>,
 }
 
 /// Why the server could not run.
@@ -183,6 +185,7 @@ impl AppState {
             metrics: Metrics::new().map_err(|e| ServeError::Metrics(e.to_string()))?,
             sync_status,
             replica: None,
+            shared_limits: None,
             config: Arc::new(config),
         })
     }
@@ -367,6 +370,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             protect::same_origin_posts,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            protect::shared_budgets,
         ))
         .layer(protect::layer(&limits.pages))
         .layer(middleware::from_fn_with_state(

@@ -367,3 +367,57 @@ async fn each_status_email_is_sent_by_exactly_one_replica() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn budgets_and_order_locks_are_counted_across_replicas() {
+    let cluster = Cluster::start(3);
+    let limits = [
+        ("ORDER_STATUS_LIMIT_LOOKUP", "6/h:6"),
+        ("ORDER_STATUS_LIMIT_ORDER_FAILURES", "3/15m"),
+    ];
+    let a = start_replica_with(&cluster, &limits);
+    let b = start_replica_with(&cluster, &limits);
+    ready(&a).await;
+    ready(&b).await;
+    deliver_until_acknowledged(&a, 0).await;
+    let (_, name, email) = order(0);
+    wait_found_quietly(&b, &name).await;
+    // Three wrong emails for one order number, spread over the replicas.
+    for (i, r) in [&a, &b, &a].into_iter().enumerate() {
+        let res = r.lookup(&name, &format!("wrong{i}@example.com")).await;
+        assert_eq!(res.status(), 200, "a wrong email is not found");
+    }
+    // The number is locked on both: even the right pair is not let in.
+    let res = b.lookup(&name, &email).await;
+    assert_eq!(
+        res.status(),
+        200,
+        "the lock counted failures on both replicas"
+    );
+    // Four lookups so far from this client; two more fit the budget of
+    // six, wherever they go, and the next is refused.
+    assert_eq!(a.lookup("#1", "x@example.com").await.status(), 200);
+    assert_eq!(b.lookup("#1", "x@example.com").await.status(), 200);
+    let over = a.lookup("#1", "x@example.com").await;
+    assert_eq!(over.status(), 429, "one budget for both replicas");
+    assert!(over.headers().contains_key("retry-after"));
+    assert_eq!(b.lookup("#1", "x@example.com").await.status(), 429);
+}
+
+/// Waits until a replica holds order `name` (by a staff-free route: the
+/// JSON readiness detail counts orders), without spending lookups.
+async fn wait_found_quietly(server: &Server, name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, body) = server.page("/readyz").await;
+        if body.contains("\"orders\":1") {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} never reached {}",
+            server.base
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

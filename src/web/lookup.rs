@@ -81,7 +81,12 @@ pub async fn submit(
         Some(number) => {
             let now = Instant::now();
             let lock = &state.limiters.order_lock;
-            let locked = lock.is_locked(number, now);
+            let spec = state.config.limits.order_failures;
+            let shared = match &state.shared_limits {
+                Some(s) => s.is_locked(number, spec).await,
+                None => None,
+            };
+            let locked = shared.unwrap_or(false) || lock.is_locked(number, now);
             // Always look up, locked or not: the same work either way.
             let found = state.store.lookup(number, &form.email)?;
             match found {
@@ -100,6 +105,9 @@ pub async fn submit(
                 }
                 _ => {
                     lock.record_failure(number, now);
+                    if let Some(s) = &state.shared_limits {
+                        s.record_failure(number, spec).await;
+                    }
                     state.metrics.lookup("not_found");
                     form.notice = Some(LookupNotice::NotFound);
                     StatusCode::OK

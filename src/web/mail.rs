@@ -89,7 +89,15 @@ pub async fn link_submit(
     };
     // Always both: the same work whether or not anything matches.
     let found = state.store.lookup(number, &typed.email)?;
-    let allowed = state.link_budget.take(&typed.email);
+    let allowed = state.link_budget.take(&typed.email)
+        && match &state.shared_limits {
+            Some(s) => {
+                let digest = Sha256::digest(normalize_email(&typed.email).as_bytes());
+                let spec = state.config.mail.link_per_address;
+                s.take("link", &digest[..16], spec).await == crate::replicate::Verdict::Allowed
+            }
+            None => true,
+        };
     match (found, allowed) {
         (Some(order), true) => {
             let now = Utc::now();

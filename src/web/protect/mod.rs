@@ -23,6 +23,10 @@
 //!   (`Sec-Fetch-Site`, `Origin`), except webhooks and the API, which are
 //!   authenticated by signature instead of cookies.
 //!
+//! - **Replicas**: with `--replicate`, the lookup and sign-in budgets and
+//!   the order-number lock are also kept in NATS ([`shared_budgets`]), so
+//!   N replicas do not give a client N budgets.
+//!
 //! Limiter state is pruned every minute (`retain_recent`), so memory stays
 //! bounded when addresses rotate.
 
@@ -31,6 +35,7 @@ mod headers;
 mod lock;
 mod origin;
 mod rate_limited;
+mod shared;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,6 +51,7 @@ pub use headers::security_headers;
 pub use lock::OrderLock;
 pub use origin::{loggable_path, same_origin_posts};
 pub use rate_limited::{PageCache, explain_rate_limit, too_many_requests};
+pub use shared::shared_budgets;
 
 /// A tower-governor configuration keyed by client.
 pub type Limit = Arc<GovernorConfig<ClientIp, NoOpMiddleware>>;
