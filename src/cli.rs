@@ -147,6 +147,12 @@ pub async fn run(
         r.share_epochs(Arc::clone(&state.epochs))
     });
     let offering = replication.as_ref().map(|r| r.share_outbox(&state.mail));
+    if let Some(r) = &replication {
+        let accounts = r.shared_accounts();
+        let local = crate::staff::Sessions::secret(&state.config.data_dir)?;
+        state.sessions = crate::staff::Sessions::with_key(&accounts.session_key(local).await?);
+        state.shared_accounts = Some(accounts);
+    }
     state.resume_bulk_changes();
     let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel::<()>();
     let mailing = tokio::spawn(Arc::clone(&state.mail).run(async {

@@ -46,6 +46,7 @@ use crate::store::{LinkEpochs, PendingWrite, SharedEpochs, Store, StoreError};
 
 mod limits;
 mod outbox;
+mod staff;
 
 pub use limits::{SharedLimits, Verdict};
 

@@ -16,6 +16,13 @@
 //! the password and removing the account bump or drop the epoch, so each
 //! ends every session of that person at once; rotating the key file ends
 //! everyone's.
+//!
+//! With replicas (`--replicate`) the accounts and the session key are kept
+//! where every replica reads them ([`SharedAccounts`], a JetStream
+//! key-value bucket): the first replica whose data dir has accounts brings
+//! them, and from then on the staff console's changes go there (compare-
+//! and-set, tried again when another replica changed the accounts
+//! meanwhile). The local file is then only a copy.
 
 use std::path::{Path, PathBuf};
 
@@ -25,7 +32,40 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+
 use crate::files::write_private;
+
+/// Stored accounts (the file's bytes) and their version.
+pub type Versioned = (Vec<u8>, u64);
+
+/// Accounts (and the session key) kept where every replica reads them.
+pub trait SharedAccounts: Send + Sync + 'static {
+    /// The stored accounts (the file's bytes) and their version; `None`
+    /// when nothing is stored yet.
+    fn load(&self) -> BoxFuture<'static, Result<Option<Versioned>, StaffError>>;
+    /// Stores `bytes` if the stored version is still `version` (`None`:
+    /// nothing stored); `Ok(false)` when another change came first.
+    fn store(
+        &self,
+        bytes: Vec<u8>,
+        version: Option<u64>,
+    ) -> BoxFuture<'static, Result<bool, StaffError>>;
+    /// The session key every replica signs with; `local` becomes it when
+    /// there is none yet.
+    fn session_key(&self, local: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, StaffError>>;
+}
+
+impl std::fmt::Debug for dyn SharedAccounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedAccounts")
+    }
+}
+
+/// Compare-and-set rounds for one change of the shared accounts.
+const SHARED_ROUNDS: usize = 8;
 
 /// Shortest password `staff add` accepts.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -51,6 +91,8 @@ pub enum StaffError {
     Hash(String),
     #[error("this is the last admin account: make another admin first")]
     LastAdmin,
+    #[error("the shared staff accounts cannot be reached: {0}")]
+    Shared(String),
 }
 
 /// What a staff member may do. Each role may do what the one before may.
@@ -109,6 +151,79 @@ pub struct Accounts {
 }
 
 impl Accounts {
+    /// The accounts: the shared ones when `shared` is given (brought
+    /// there from this data dir's file when nothing is shared yet and the
+    /// file has accounts), else the file.
+    pub async fn load_from(
+        data_dir: &Path,
+        shared: Option<&Arc<dyn SharedAccounts>>,
+    ) -> Result<Accounts, StaffError> {
+        Ok(Self::load_versioned(data_dir, shared).await?.0)
+    }
+
+    async fn load_versioned(
+        data_dir: &Path,
+        shared: Option<&Arc<dyn SharedAccounts>>,
+    ) -> Result<(Accounts, Option<u64>), StaffError> {
+        let local = Accounts::load(data_dir)?;
+        let Some(shared) = shared else {
+            return Ok((local, None));
+        };
+        for _ in 0..SHARED_ROUNDS {
+            match shared.load().await? {
+                Some((bytes, version)) => {
+                    let list = serde_json::from_slice(&bytes)
+                        .map_err(|e| StaffError::Shared(format!("unreadable accounts: {e}")))?;
+                    return Ok((Accounts { list, ..local }, Some(version)));
+                }
+                None if local.list.is_empty() => return Ok((local, None)),
+                None => {
+                    if shared.store(local.to_bytes()?, None).await? {
+                        tracing::info!(
+                            "staff accounts brought to the shared store from this replica"
+                        );
+                    }
+                }
+            }
+        }
+        Err(StaffError::Shared("the accounts keep changing".into()))
+    }
+
+    /// Loads, applies `change` (off the async threads: it may hash a
+    /// password) and saves: to the shared store when given, again from
+    /// the start when another replica changed the accounts meanwhile.
+    pub async fn change(
+        data_dir: &Path,
+        shared: Option<&Arc<dyn SharedAccounts>>,
+        change: impl Fn(&mut Accounts) -> Result<(), StaffError> + Send + Sync + 'static,
+    ) -> Result<(), StaffError> {
+        let change = Arc::new(change);
+        for _ in 0..SHARED_ROUNDS {
+            let (mut accounts, version) = Self::load_versioned(data_dir, shared).await?;
+            let f = Arc::clone(&change);
+            let changed = tokio::task::spawn_blocking(move || {
+                f(&mut accounts)?;
+                Ok::<_, StaffError>(accounts)
+            })
+            .await
+            .map_err(|e| StaffError::Hash(e.to_string()))??;
+            let Some(shared) = shared else {
+                return Ok(());
+            };
+            if shared.store(changed.to_bytes()?, version).await? {
+                return Ok(());
+            }
+        }
+        Err(StaffError::Shared("the accounts keep changing".into()))
+    }
+
+    fn to_bytes(&self) -> Result<Vec<u8>, StaffError> {
+        serde_json::to_vec_pretty(&self.list).map_err(|e| StaffError::File {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })
+    }
+
     /// Loads `<data_dir>/staff.json` (absent: no accounts).
     pub fn load(data_dir: &Path) -> Result<Accounts, StaffError> {
         let path = data_dir.join("staff.json");
@@ -257,10 +372,7 @@ impl Accounts {
     }
 
     fn save(&self) -> Result<(), StaffError> {
-        let bytes = serde_json::to_vec_pretty(&self.list).map_err(|e| StaffError::File {
-            path: self.path.clone(),
-            reason: e.to_string(),
-        })?;
+        let bytes = self.to_bytes()?;
         write_private(&self.path, &bytes).map_err(|e| StaffError::File {
             path: self.path.clone(),
             reason: e.to_string(),
@@ -345,6 +457,11 @@ impl std::fmt::Debug for Sessions {
 impl Sessions {
     /// Uses `<data_dir>/session-key`, creating it on first use.
     pub fn open(data_dir: &Path) -> Result<Sessions, StaffError> {
+        Ok(Sessions::with_key(&Self::secret(data_dir)?))
+    }
+
+    /// The secret in `<data_dir>/session-key`, made on first use.
+    pub fn secret(data_dir: &Path) -> Result<Vec<u8>, StaffError> {
         let path = data_dir.join("session-key");
         let file_err = |e: std::io::Error| StaffError::File {
             path: path.clone(),
@@ -367,7 +484,7 @@ impl Sessions {
             }
             Err(e) => return Err(file_err(e)),
         };
-        Ok(Sessions::with_key(&secret))
+        Ok(secret)
     }
 
     /// Sessions signed with a key derived from `secret` (32 bytes or more).

@@ -93,6 +93,8 @@ pub struct AppState {
     pub replica: Option<Arc<crate::replicate::ReplicaStatus>>,
     /// Budgets and lockouts shared by replicas (with `--replicate` only).
     pub shared_limits: Option<Arc<crate::replicate::SharedLimits>>,
+    /// Staff accounts shared by replicas (with `--replicate` only).
+    pub shared_accounts: Option<Arc<dyn crate::staff::SharedAccounts>>,
 }
 
 /// Why the server could not run.
@@ -186,6 +188,7 @@ impl AppState {
             sync_status,
             replica: None,
             shared_limits: None,
+            shared_accounts: None,
             config: Arc::new(config),
         })
     }

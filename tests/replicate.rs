@@ -421,3 +421,89 @@ async fn wait_found_quietly(server: &Server, name: &str) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+async fn sign_in(server: &Server, name: &str) -> (reqwest::Client, u16) {
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let res = c
+        .post(server.url("/staff/login"))
+        .form(&[("name", name), ("password", common::STAFF_PASSWORD)])
+        .send()
+        .await
+        .expect("login");
+    let code = res.status().as_u16();
+    (c, code)
+}
+
+async fn staff_home(c: &reqwest::Client, server: &Server) -> u16 {
+    c.get(server.url("/staff"))
+        .send()
+        .await
+        .expect("staff page")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_accounts_and_sessions_hold_on_every_replica() {
+    use order_status::staff::Role;
+    let cluster = Cluster::start(3);
+    let a = start_replica(&cluster);
+    let b = start_replica(&cluster);
+    ready(&a).await;
+    ready(&b).await;
+    // The first admin, made in A's data dir, is brought to the bucket by
+    // A's first sign-in.
+    let admin = common::staff_client(&a, "boss", Role::Admin).await;
+    // A session made on A is good on B (one session key).
+    assert_eq!(staff_home(&admin, &b).await, 200);
+    // An account the admin adds on A signs in on B.
+    let res = admin
+        .post(a.url("/staff/accounts"))
+        .form(&[
+            ("name", "helper"),
+            ("password", common::STAFF_PASSWORD),
+            ("role", "agent"),
+        ])
+        .send()
+        .await
+        .expect("add");
+    assert_eq!(res.status(), 200);
+    let (helper, code) = sign_in(&b, "helper").await;
+    assert_eq!(code, 303, "the new account signs in on the other replica");
+    assert_eq!(staff_home(&helper, &a).await, 200);
+    // Signing out in one browser on B ends the session of another
+    // browser on A too.
+    let (elsewhere, code) = sign_in(&a, "helper").await;
+    assert_eq!(code, 303);
+    assert_eq!(staff_home(&elsewhere, &a).await, 200);
+    let res = helper
+        .post(b.url("/staff/logout"))
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(res.status(), 303);
+    assert_ne!(
+        staff_home(&elsewhere, &a).await,
+        200,
+        "signed out everywhere"
+    );
+    // The admin's removal on A ends the helper's new session on B.
+    let (again, code) = sign_in(&b, "helper").await;
+    assert_eq!(code, 303);
+    let res = admin
+        .post(a.url("/staff/accounts/helper/remove"))
+        .send()
+        .await
+        .expect("remove");
+    assert_eq!(res.status(), 200);
+    for r in [&a, &b] {
+        let code = staff_home(&again, r).await;
+        assert_ne!(code, 200, "a removed account's session ends on {}", r.base);
+    }
+    let (_, code) = sign_in(&a, "helper").await;
+    assert_eq!(code, 401, "a removed account cannot sign in anywhere");
+}

@@ -26,7 +26,8 @@ async fn page(
     notice: Option<(String, bool)>,
     code: StatusCode,
 ) -> Result<Response, WebError> {
-    let accounts = Accounts::load(&state.config.data_dir)?;
+    let accounts =
+        Accounts::load_from(&state.config.data_dir, state.shared_accounts.as_ref()).await?;
     let rows = accounts
         .all()
         .iter()
@@ -76,7 +77,7 @@ fn refusal(e: &StaffError) -> Option<&'static str> {
         StaffError::Exists(_) => "accounts.exists",
         StaffError::NoSuchAccount(_) => "accounts.no_such",
         StaffError::LastAdmin => "accounts.last_admin",
-        StaffError::File { .. } | StaffError::Hash(_) => return None,
+        StaffError::File { .. } | StaffError::Hash(_) | StaffError::Shared(_) => return None,
     })
 }
 
@@ -87,17 +88,16 @@ async fn change(
     visitor: Visitor,
     staff: StaffSession,
     what: (&'static str, String, &'static str),
-    change: impl FnOnce(&mut Accounts) -> Result<(), StaffError> + Send + 'static,
+    change: impl Fn(&mut Accounts) -> Result<(), StaffError> + Send + Sync + 'static,
 ) -> Result<Response, WebError> {
     staff.require(Role::Admin)?;
     let (action, detail, done_key) = what;
-    let dir = state.config.data_dir.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        let mut accounts = Accounts::load(&dir)?;
-        change(&mut accounts)
-    })
-    .await
-    .map_err(|e| WebError::Unavailable(e.to_string()))?;
+    let result = Accounts::change(
+        &state.config.data_dir,
+        state.shared_accounts.as_ref(),
+        change,
+    )
+    .await;
     let i = visitor.i18n(&state);
     match result {
         Ok(()) => {

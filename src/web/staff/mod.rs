@@ -94,12 +94,14 @@ fn is_gated(path: &str) -> bool {
 /// The signed-in person of a request, if any: a cookie we signed, not
 /// expired, for an account that still exists and has not ended its
 /// sessions since.
-fn session_of(state: &AppState, headers: &HeaderMap) -> Option<StaffSession> {
+async fn session_of(state: &AppState, headers: &HeaderMap) -> Option<StaffSession> {
     let jar = SignedCookieJar::from_headers(headers, state.sessions.key().clone());
     let session = Session::parse(jar.get(SESSION_COOKIE)?.value())?;
     // Re-read the accounts: removing someone, or their signing out
     // elsewhere, ends this session at once.
-    let accounts = match Accounts::load(&state.config.data_dir) {
+    let accounts = match Accounts::load_from(&state.config.data_dir, state.shared_accounts.as_ref())
+        .await
+    {
         Ok(a) => a,
         Err(e) => {
             tracing::error!(error = %e, "cannot read the staff accounts; nobody is signed in until it can be read");
@@ -122,7 +124,7 @@ pub async fn require_staff(
     if !is_gated(req.uri().path()) {
         return next.run(req).await;
     }
-    match session_of(&state, req.headers()) {
+    match session_of(&state, req.headers()).await {
         Some(session) => {
             req.extensions_mut().insert(session);
             next.run(req).await
@@ -205,7 +207,8 @@ pub async fn login(
     WebForm(input): WebForm<LoginInput>,
 ) -> Result<Response, WebError> {
     let name = input.name.trim().chars().take(64).collect::<String>();
-    let accounts = Accounts::load(&state.config.data_dir)?;
+    let accounts =
+        Accounts::load_from(&state.config.data_dir, state.shared_accounts.as_ref()).await?;
     // argon2 is deliberately slow: keep it off the async workers.
     let who = name.clone();
     let password = input.password;
@@ -248,8 +251,14 @@ pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    if let Some(s) = session_of(&state, &headers) {
-        Accounts::load(&state.config.data_dir).and_then(|mut a| a.end_sessions(&s.name))?;
+    if let Some(s) = session_of(&state, &headers).await {
+        let name = s.name.clone();
+        Accounts::change(
+            &state.config.data_dir,
+            state.shared_accounts.as_ref(),
+            move |a| a.end_sessions(&name),
+        )
+        .await?;
         tracing::info!(staff = %s.name, "staff signed out");
     }
     // A removal only goes out for a cookie the request carried.

@@ -1,0 +1,116 @@
+//! Staff accounts and the session key shared by replicas, in the bucket
+//! `order_status_staff` (keys `accounts` and `session-key`): a session
+//! made on one replica is good on all, and signing out, a new role or a
+//! removal on one ends it on all (see `crate::staff`).
+//!
+//! The session key is a secret kept in NATS: whoever may read the bucket
+//! may sign sessions, as whoever may publish to the stream may change
+//! orders. NATS is to be reachable by the replicas only.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::kv;
+use futures_util::future::BoxFuture;
+use tokio::sync::OnceCell;
+
+use super::{ReplicateError, Replication};
+use crate::staff::{SharedAccounts, StaffError, Versioned};
+
+/// The bucket of staff accounts and the session key.
+pub const STAFF_BUCKET: &str = "order_status_staff";
+const ACCOUNTS: &str = "accounts";
+const SESSION_KEY: &str = "session-key";
+
+#[derive(Clone)]
+struct KvAccounts {
+    me: Replication,
+    bucket: Arc<OnceCell<kv::Store>>,
+}
+
+impl Replication {
+    /// Staff accounts shared with every replica.
+    pub fn shared_accounts(&self) -> Arc<dyn SharedAccounts> {
+        Arc::new(KvAccounts {
+            me: self.clone(),
+            bucket: Arc::default(),
+        })
+    }
+}
+
+fn shared_err(e: impl std::fmt::Display) -> StaffError {
+    StaffError::Shared(e.to_string())
+}
+
+async fn bucket(a: &KvAccounts) -> Result<kv::Store, StaffError> {
+    a.bucket
+        .get_or_try_init(|| async {
+            a.me.bucket(
+                STAFF_BUCKET,
+                "order-status: staff accounts and the session key",
+                Duration::ZERO,
+            )
+            .await
+        })
+        .await
+        .cloned()
+        .map_err(|e: ReplicateError| shared_err(e))
+}
+
+impl SharedAccounts for KvAccounts {
+    fn load(&self) -> BoxFuture<'static, Result<Option<Versioned>, StaffError>> {
+        let me = self.clone();
+        Box::pin(async move {
+            let b = bucket(&me).await?;
+            let entry = b.entry(ACCOUNTS).await.map_err(shared_err)?;
+            Ok(entry
+                .filter(|e| e.operation == kv::Operation::Put)
+                .map(|e| (e.value.to_vec(), e.revision)))
+        })
+    }
+
+    fn store(
+        &self,
+        bytes: Vec<u8>,
+        version: Option<u64>,
+    ) -> BoxFuture<'static, Result<bool, StaffError>> {
+        let me = self.clone();
+        Box::pin(async move {
+            let b = bucket(&me).await?;
+            let stored = match version {
+                Some(v) => b
+                    .update(ACCOUNTS, bytes.into(), v)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+                None => b
+                    .create(ACCOUNTS, bytes.into())
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+            };
+            match stored {
+                Ok(()) => Ok(true),
+                Err(e) => {
+                    tracing::debug!(error = %e, "staff accounts changed meanwhile");
+                    Ok(false)
+                }
+            }
+        })
+    }
+
+    fn session_key(&self, local: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, StaffError>> {
+        let me = self.clone();
+        Box::pin(async move {
+            let b = bucket(&me).await?;
+            for _ in 0..4 {
+                if let Some(k) = b.get(SESSION_KEY).await.map_err(shared_err)? {
+                    return Ok(k.to_vec());
+                }
+                // The first replica's key becomes everyone's.
+                let _ = b.create(SESSION_KEY, local.clone().into()).await;
+            }
+            Err(StaffError::Shared("the session key cannot be read".into()))
+        })
+    }
+}
