@@ -196,6 +196,10 @@ pub fn mail_store_options(
 /// (`import`, `sync`, `webhooks replay`): emails their changes cause are
 /// queued all the same, and go out when the site next runs.
 fn offline_store_options(config: &Config, base: StoreOptions) -> anyhow::Result<StoreOptions> {
+    anyhow::ensure!(
+        !config.replicate.on(),
+        "this command changes one data dir, and replicas take their orders from the stream only: run it without replication settings against a stopped single node, or, with replicas, let their background sync and webhooks do it (`import` publishes to the stream)"
+    );
     let optouts = Arc::new(OptOuts::open(&config.data_dir)?);
     Ok(mail_store_options(config, &optouts, base))
 }
@@ -586,10 +590,15 @@ pub async fn seed_demo(
 pub async fn import(config: &Config, file: &Path) -> anyhow::Result<bool> {
     let f = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let store = Store::open(
-        &config.data_dir,
-        offline_store_options(config, BATCH_STORE_OPTIONS)?,
-    )?;
+    // Beside running replicas: into their stream, not into a data dir.
+    let store = if config.replicate.on() {
+        crate::replicate::log_only_store(&config.replicate).await?
+    } else {
+        Store::open(
+            &config.data_dir,
+            offline_store_options(config, BATCH_STORE_OPTIONS)?,
+        )?
+    };
     // indicatif draws nothing when stderr is not a terminal.
     let bar = ProgressBar::new(len).with_style(
         ProgressStyle::with_template(
@@ -615,6 +624,13 @@ pub async fn import(config: &Config, file: &Path) -> anyhow::Result<bool> {
             "... and {} more bad lines",
             report.failed - report.errors.len()
         );
+    }
+    if config.replicate.on() {
+        println!(
+            "Published {} orders from {} lines to the replication stream in {:.1} s; {} lines failed. Every replica applies them (its /readyz and /metrics say how far it is).",
+            report.logged, report.lines, secs, report.failed,
+        );
+        return Ok(report.failed == 0);
     }
     println!(
         "Imported {} orders ({} older than the stored version and {} unchanged, skipped) from {} lines in {:.1} s ({:.0} orders/s); {} lines failed. The store has {} orders.",
@@ -664,6 +680,10 @@ pub async fn reindex(
     if let Some(f) = from {
         anyhow::ensure!(f.is_file(), "cannot read {}", f.display());
     }
+    anyhow::ensure!(
+        !config.replicate.on(),
+        "a replica's index is rebuilt from the stream: stop it, move its data dir's index aside and start it again"
+    );
     let index = config.data_dir.join("index");
     // Taking the writer lock first makes sure no server is using the data dir.
     drop(Store::open(&config.data_dir, StoreOptions::default())?);

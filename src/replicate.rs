@@ -147,28 +147,7 @@ pub async fn start(
     store: &Store,
 ) -> Result<Replication, ReplicateError> {
     let node = node_id(data_dir)?;
-    let servers: Vec<async_nats::ServerAddr> = config
-        .servers
-        .iter()
-        .map(|s| {
-            s.parse().map_err(|e| ReplicateError::Connect {
-                servers: s.clone(),
-                reason: format!("{e}"),
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    let client = async_nats::ConnectOptions::new()
-        .name(format!("order-status {node}"))
-        .retry_on_initial_connect()
-        .connection_timeout(Duration::from_secs(2))
-        .request_timeout(Some(PUBLISH_TIMEOUT))
-        .connect(servers)
-        .await
-        .map_err(|e| ReplicateError::Connect {
-            servers: config.servers.join(","),
-            reason: e.to_string(),
-        })?;
-    let js = jetstream::new(client);
+    let js = connect(config, &format!("order-status {node}"), true).await?;
     let status = Arc::new(ReplicaStatus {
         node,
         ..ReplicaStatus::default()
@@ -179,6 +158,51 @@ pub async fn start(
         copies: config.copies,
         status,
     })
+}
+
+/// A store that writes into the replicas' stream and holds nothing (for
+/// `import` beside running replicas); NATS must be reachable now.
+pub async fn log_only_store(config: &ReplicateConfig) -> Result<Store, ReplicateError> {
+    let js = connect(config, "order-status import", false).await?;
+    let r = Replication {
+        js: js.clone(),
+        copies: config.copies,
+        status: Arc::default(),
+    };
+    r.stream().await?;
+    Ok(Store::open_log_only(Arc::new(JetStreamLog { js }))?)
+}
+
+async fn connect(
+    config: &ReplicateConfig,
+    name: &str,
+    in_background: bool,
+) -> Result<jetstream::Context, ReplicateError> {
+    let servers: Vec<async_nats::ServerAddr> = config
+        .servers
+        .iter()
+        .map(|s| {
+            s.parse().map_err(|e| ReplicateError::Connect {
+                servers: s.clone(),
+                reason: format!("{e}"),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let mut options = async_nats::ConnectOptions::new()
+        .name(name)
+        .connection_timeout(Duration::from_secs(2))
+        .request_timeout(Some(PUBLISH_TIMEOUT));
+    if in_background {
+        options = options.retry_on_initial_connect();
+    }
+    let client = options
+        .connect(servers)
+        .await
+        .map_err(|e| ReplicateError::Connect {
+            servers: config.servers.join(","),
+            reason: e.to_string(),
+        })?;
+    Ok(jetstream::new(client))
 }
 
 impl Replication {

@@ -92,6 +92,10 @@ pub struct WriteReport {
     pub unchanged: usize,
     /// Changes to parts of orders the store does not have.
     pub unknown: usize,
+    /// Changes handed to the replication log by a store that applies
+    /// nothing itself ([`Store::open_log_only`]): every replica applies
+    /// them.
+    pub logged: usize,
 }
 
 impl std::ops::AddAssign for WriteReport {
@@ -100,6 +104,7 @@ impl std::ops::AddAssign for WriteReport {
         self.stale += r.stale;
         self.unchanged += r.unchanged;
         self.unknown += r.unknown;
+        self.logged += r.logged;
     }
 }
 
@@ -177,6 +182,8 @@ pub struct Store {
     /// Where writes go instead of the writer, when replication is on.
     log: Arc<std::sync::OnceLock<Arc<dyn log::ChangeLog>>>,
     applied: Arc<log::Applied>,
+    /// Writes are only logged, never applied here (no index of its own).
+    log_only: bool,
 }
 
 /// Commits done and the time they took, for the metrics.
@@ -277,6 +284,7 @@ impl Store {
             writer: Arc::new(std::sync::Mutex::new(Some(handle))),
             log: Arc::default(),
             applied: Arc::new(log::Applied::new(log_seq)),
+            log_only: false,
         })
     }
 
@@ -300,7 +308,30 @@ impl Store {
             writer: Arc::new(std::sync::Mutex::new(None)),
             log: Arc::default(),
             applied: Arc::default(),
+            log_only: false,
         })
+    }
+
+    /// A store that only hands writes to `log` and holds no orders (an
+    /// `import` into running replicas): a write resolves once the log has
+    /// stored it, with [`WriteReport::logged`] counting its changes.
+    pub fn open_log_only(log: Arc<dyn log::ChangeLog>) -> Result<Store, StoreError> {
+        let (schema, fields) = schema::schema();
+        let index = Index::create_in_ram(schema);
+        let reader = manual_reader(&index).map_err(StoreError::read)?;
+        let (tx, _) = mpsc::channel(1);
+        let store = Store {
+            reader,
+            fields,
+            tx,
+            stats: Arc::new(CommitStats::default()),
+            writer: Arc::new(std::sync::Mutex::new(None)),
+            log: Arc::default(),
+            applied: Arc::default(),
+            log_only: true,
+        };
+        store.set_log(log);
+        Ok(store)
     }
 
     /// Calls `f` with every order in the store, segment by segment.
@@ -446,8 +477,21 @@ impl Store {
     async fn queue(&self, op: Op) -> Result<PendingWrite, StoreError> {
         let at = Utc::now();
         if let Some(log) = self.log.get() {
+            let changes = op.changes();
             let mut waits = Vec::new();
-            for entry in log::encode(op, at)? {
+            let entries = log::encode(op, at)?;
+            if self.log_only {
+                for entry in entries {
+                    log.append(entry).await?;
+                }
+                let (tx, rx) = oneshot::channel();
+                let _ = tx.send(Ok(WriteReport {
+                    logged: changes,
+                    ..WriteReport::default()
+                }));
+                return Ok(PendingWrite(vec![rx]));
+            }
+            for entry in entries {
                 let seq = log.append(entry).await?;
                 waits.push(self.applied.wait(seq));
             }

@@ -507,3 +507,57 @@ async fn staff_accounts_and_sessions_hold_on_every_replica() {
     let (_, code) = sign_in(&a, "helper").await;
     assert_eq!(code, 401, "a removed account cannot sign in anywhere");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_publishes_to_the_stream_and_every_replica_applies_it() {
+    let cluster = Cluster::start(3);
+    let a = start_replica(&cluster);
+    let b = start_replica(&cluster);
+    ready(&a).await;
+    ready(&b).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("orders.ndjson");
+    let lines: Vec<String> = (0..25)
+        .map(|i| serde_json::to_string(&common::demo_order(i)).expect("json"))
+        .collect();
+    std::fs::write(&file, lines.join("\n") + "\n").expect("write");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_order-status"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path().join("no-data-needed"))
+            .env("ORDER_STATUS_REPLICATE", cluster.urls())
+            .env("ORDER_STATUS_REPLICATE_COPIES", "3")
+            .output()
+            .expect("runs")
+    };
+    let out = run(&["import", file.to_str().expect("utf-8")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Published 25 orders"), "{stdout}");
+    for r in [&a, &b] {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !r.page("/readyz").await.1.contains("\"orders\":25") {
+            assert!(
+                Instant::now() < deadline,
+                "{} did not apply the import",
+                r.base
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let o = common::demo_order(3);
+    assert!(found(&b, &o.name, &o.email).await);
+    // Commands that write one data dir say why they are not for replicas.
+    let out = run(&["reindex", "--from", file.to_str().expect("utf-8")]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("rebuilt from the stream"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

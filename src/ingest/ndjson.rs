@@ -54,6 +54,8 @@ pub struct ImportReport {
     pub stale: usize,
     /// Orders the store already had exactly so.
     pub unchanged: usize,
+    /// Orders handed to the replication log (an import beside replicas).
+    pub logged: usize,
     /// Lines that failed, in all.
     pub failed: usize,
     /// The first failures, with reasons.
@@ -95,6 +97,7 @@ where
     report.applied = written.applied;
     report.stale = written.stale;
     report.unchanged = written.unchanged;
+    report.logged = written.logged;
     parser
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;

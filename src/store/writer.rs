@@ -66,7 +66,8 @@ enum Pending {
 }
 
 impl Op {
-    fn changes(&self) -> usize {
+    /// How many orders (or shops) the operation names.
+    pub(super) fn changes(&self) -> usize {
         match self {
             Op::Apply(c) => c.len(),
             Op::Delete(k) => k.len(),
