@@ -138,8 +138,15 @@ pub async fn run(
         }
     }
     let apis = Apis::new(&config, CallOptions::default())?;
-    let syncing = spawn_background_sync(&config, &store, &apis, &sync_status);
-    let reconciling = spawn_status_write_back(&store, &apis);
+    let (gate, leasing) = match &replication {
+        Some(r) => {
+            let (rx, task) = r.jobs_lease();
+            (JobsGate(Some(rx)), Some(task))
+        }
+        None => (JobsGate(None), None),
+    };
+    let syncing = spawn_background_sync(&config, &store, &apis, &sync_status, &gate);
+    let reconciling = spawn_status_write_back(&store, &apis, &gate);
     let mut state = AppState::new(config, store.clone(), apis, sync_status, optouts)?;
     let sharing = replication.as_ref().map(|r| {
         state.replica = Some(Arc::clone(&r.status));
@@ -167,7 +174,7 @@ pub async fn run(
     let _ = stop_mail.send(());
     let _ = mailing.await;
     served?;
-    for task in [syncing, reconciling, following, sharing, offering]
+    for task in [syncing, reconciling, following, sharing, offering, leasing]
         .into_iter()
         .flatten()
     {
@@ -291,16 +298,34 @@ const WRITE_BACK_EVERY: std::time::Duration = std::time::Duration::from_secs(15)
 /// For shops with write-back on: writes back, every [`WRITE_BACK_EVERY`],
 /// the statuses set where no Shopify call can be made (automatic rules,
 /// inside the store's writer) or left half-written by a failure.
-fn spawn_status_write_back(store: &Store, apis: &Apis) -> Option<tokio::task::JoinHandle<()>> {
+/// Whether this process runs the Shopify jobs now: always alone, and with
+/// replicas while it holds the jobs lease (`replicate::lease`).
+#[derive(Clone)]
+struct JobsGate(Option<tokio::sync::watch::Receiver<bool>>);
+
+impl JobsGate {
+    fn open(&self) -> bool {
+        self.0.as_ref().is_none_or(|rx| *rx.borrow())
+    }
+}
+
+fn spawn_status_write_back(
+    store: &Store,
+    apis: &Apis,
+    gate: &JobsGate,
+) -> Option<tokio::task::JoinHandle<()>> {
     if !apis.all().any(|a| a.shop().write_back) {
         return None;
     }
-    let (store, apis) = (store.clone(), apis.clone());
+    let (store, apis, gate) = (store.clone(), apis.clone(), gate.clone());
     Some(tokio::spawn(async move {
         let mut tick = tokio::time::interval(WRITE_BACK_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            if !gate.open() {
+                continue;
+            }
             let n = crate::actions::shopify::reconcile(&store, &apis).await;
             if n > 0 {
                 tracing::info!(orders = n, "statuses written back to Shopify");
@@ -314,18 +339,33 @@ fn spawn_background_sync(
     store: &Store,
     apis: &Apis,
     status: &SyncStatus,
+    gate: &JobsGate,
 ) -> Option<tokio::task::JoinHandle<()>> {
     let shops: Vec<_> = apis.all().cloned().collect();
     if shops.is_empty() {
         return None;
     }
     let (store, data_dir, every) = (store.clone(), config.data_dir.clone(), config.sync_interval);
-    let status = status.clone();
+    let (status, mut gate) = (status.clone(), gate.clone());
     Some(tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            // A replica that has just taken the lease syncs at once.
+            match gate.0.as_mut() {
+                Some(rx) if !*rx.borrow() => {
+                    if rx.wait_for(|holds| *holds).await.is_err() {
+                        return;
+                    }
+                    tick.reset();
+                }
+                _ => {
+                    tick.tick().await;
+                }
+            }
+            if !gate.open() {
+                continue;
+            }
             for api in &shops {
                 let domain = api.domain().to_string();
                 let options = SyncOptions::default();

@@ -44,6 +44,7 @@ use crate::config::ReplicateConfig;
 use crate::store::log::ChangeLog;
 use crate::store::{LinkEpochs, PendingWrite, SharedEpochs, Store, StoreError};
 
+mod lease;
 mod limits;
 mod outbox;
 mod staff;

@@ -561,3 +561,62 @@ async fn import_publishes_to_the_stream_and_every_replica_applies_it() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Seconds since each replica's last Shopify sync (`None`: never), from
+/// the operator's `/readyz`.
+async fn synced(server: &Server) -> Option<i64> {
+    let (_, body) = server.page("/readyz").await;
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    v["shops"][0]["last_sync_age_seconds"].as_i64()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_replica_at_a_time_syncs_with_shopify() {
+    use common::fake_shopify::{FakeShopify, Rules, STATIC_TOKEN, graphql_order};
+    let orders: Vec<_> = (0..20)
+        .map(|i| order_status::ingest::demo::order(7, i, chrono::Utc::now(), SHOP))
+        .collect();
+    let fake =
+        FakeShopify::start(Rules::default(), orders.iter().map(graphql_order).collect()).await;
+    let cluster = Cluster::start(3);
+    let shopify = [
+        ("ORDER_STATUS_SHOPIFY_API_BASE", fake.base.as_str()),
+        ("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN", STATIC_TOKEN),
+        ("ORDER_STATUS_SYNC_INTERVAL", "10s"),
+    ];
+    let mut a = Some(start_replica_with(&cluster, &shopify));
+    let b = start_replica_with(&cluster, &shopify);
+    let a_ref = a.as_ref().expect("a");
+    ready(a_ref).await;
+    ready(&b).await;
+    // One of them takes the lease and syncs; the other does not.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (leader_is_a, other) = loop {
+        match (synced(a_ref).await, synced(&b).await) {
+            (Some(_), None) => break (true, &b),
+            (None, Some(_)) => break (false, a_ref),
+            (Some(_), Some(_)) => panic!("both replicas synced with Shopify"),
+            (None, None) => {}
+        }
+        assert!(Instant::now() < deadline, "no replica synced");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // Both hold what the one sync brought.
+    let o = &orders[5];
+    wait_found(other, &o.name, &o.email).await;
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    assert_eq!(synced(other).await, None, "the other still waits");
+    // The leader dies: the other takes over within the lease's life.
+    let survivor = if leader_is_a {
+        drop(a.take());
+        &b
+    } else {
+        drop(b);
+        a.as_ref().expect("a")
+    };
+    let deadline = Instant::now() + Duration::from_secs(45);
+    while synced(survivor).await.is_none() {
+        assert!(Instant::now() < deadline, "nobody took over the sync");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
