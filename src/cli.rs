@@ -154,6 +154,9 @@ pub async fn run(
         r.share_epochs(Arc::clone(&state.epochs))
     });
     let offering = replication.as_ref().map(|r| r.share_outbox(&state.mail));
+    let opting = replication
+        .as_ref()
+        .map(|r| r.share_optouts(Arc::clone(&state.optouts)));
     if let Some(r) = &replication {
         let accounts = r.shared_accounts();
         let local = crate::staff::Sessions::secret(&state.config.data_dir)?;
@@ -174,9 +177,17 @@ pub async fn run(
     let _ = stop_mail.send(());
     let _ = mailing.await;
     served?;
-    for task in [syncing, reconciling, following, sharing, offering, leasing]
-        .into_iter()
-        .flatten()
+    for task in [
+        syncing,
+        reconciling,
+        following,
+        sharing,
+        offering,
+        opting,
+        leasing,
+    ]
+    .into_iter()
+    .flatten()
     {
         task.abort();
         let _ = task.await;

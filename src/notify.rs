@@ -45,7 +45,7 @@ use crate::order::mail::{
 use crate::store::WriteHook;
 
 pub use compose::{Composer, Rendered};
-pub use optout::OptOuts;
+pub use optout::{OptOuts, SharedOptOuts};
 pub use sender::{Sender, SentFile, sent_file, sent_files};
 pub use transport::{SendError, Transport};
 

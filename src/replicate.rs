@@ -46,6 +46,7 @@ use crate::store::{LinkEpochs, PendingWrite, SharedEpochs, Store, StoreError};
 
 mod lease;
 mod limits;
+mod optouts;
 mod outbox;
 mod staff;
 
@@ -97,6 +98,8 @@ pub struct ReplicaStatus {
     caught_up: AtomicBool,
     /// The link epochs are loaded from the bucket.
     epochs_loaded: AtomicBool,
+    /// The address opt-outs are loaded from the bucket.
+    optouts_loaded: AtomicBool,
     /// The consumer is running.
     following: AtomicBool,
 }
@@ -104,7 +107,9 @@ pub struct ReplicaStatus {
 impl ReplicaStatus {
     /// Ready to serve: caught up with the stream and the epochs loaded.
     pub fn ready(&self) -> bool {
-        self.caught_up.load(Ordering::Acquire) && self.epochs_loaded.load(Ordering::Acquire)
+        self.caught_up.load(Ordering::Acquire)
+            && self.epochs_loaded.load(Ordering::Acquire)
+            && self.optouts_loaded.load(Ordering::Acquire)
     }
 
     /// Whether the stream is being followed right now.
@@ -373,18 +378,34 @@ impl Replication {
 
     async fn watch_epochs(&self, epochs: &LinkEpochs) -> Result<(), ReplicateError> {
         let bucket = self.epochs_bucket().await?;
-        let mut watch = bucket.watch_all().await.map_err(js_err)?;
-        let empty = bucket.status().await.map_err(js_err)?.values() == 0;
-        if empty {
-            self.status.epochs_loaded.store(true, Ordering::Release);
-        }
-        while let Some(entry) = watch.next().await {
-            let entry = entry.map_err(js_err)?;
+        self.watch_bucket(&bucket, &self.status.epochs_loaded, |entry| {
             if let (Some(key), Some(epoch)) = (decode_key(&entry.key), parse_epoch(&entry.value)) {
                 epochs.observe(&key, epoch);
             }
+        })
+        .await
+    }
+
+    /// Calls `seen` with every entry of `bucket`, its present ones first,
+    /// then each change as it comes; sets `loaded` once the present ones
+    /// are in.
+    async fn watch_bucket(
+        &self,
+        bucket: &kv::Store,
+        loaded: &AtomicBool,
+        mut seen: impl FnMut(&kv::Entry),
+    ) -> Result<(), ReplicateError> {
+        let mut watch = bucket.watch_all().await.map_err(js_err)?;
+        if bucket.status().await.map_err(js_err)?.values() == 0 {
+            loaded.store(true, Ordering::Release);
+        }
+        while let Some(entry) = watch.next().await {
+            let entry = entry.map_err(js_err)?;
+            if entry.operation == kv::Operation::Put {
+                seen(&entry);
+            }
             if entry.delta == 0 {
-                self.status.epochs_loaded.store(true, Ordering::Release);
+                loaded.store(true, Ordering::Release);
             }
         }
         Ok(())

@@ -167,7 +167,13 @@ impl AppState {
             Arc::clone(&catalog),
         );
         let transport = Transport::from_config(&config.mail, &config.data_dir)?;
-        let sender = Sender::new(&config, store.clone(), composer, transport)?;
+        let sender = Sender::new(
+            &config,
+            store.clone(),
+            composer,
+            transport,
+            Arc::clone(&optouts),
+        )?;
         Ok(AppState {
             mail: sender,
             optouts,

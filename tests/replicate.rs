@@ -343,6 +343,63 @@ async fn each_status_email_is_sent_by_exactly_one_replica() {
     let mut want: Vec<String> = (0..N).map(|i| order(i).2).collect();
     want.sort();
     assert_eq!(to, want, "each shopper got exactly one email");
+    // Shopper 0 stops every email to their address on one replica; an
+    // order of theirs shipped through another sends nothing.
+    let (kid, secret) = LINK_KEY.split_once('=').expect("id=secret");
+    let links = order_status::links::Links::new(vec![
+        order_status::links::LinkKey::new(kid, secret.as_bytes()).expect("key"),
+    ])
+    .expect("links");
+    let token = links.sign_unsubscribe(SHOP, 9_000_000);
+    let res = client()
+        .post(replicas[1].url(&format!("/unsubscribe/{token}")))
+        .form(&[("scope", "address")])
+        .send()
+        .await
+        .expect("opt out");
+    assert_eq!(res.status(), 200);
+    let (mut again, _, email) = order(100);
+    again["email"] = order(0).2.into();
+    let _ = email;
+    let on = &replicas[2];
+    let (code, _) = webhook::deliver(&on.base, SHOP, SECRET, "orders/create", &again, "o100").await;
+    assert_eq!(code, 200);
+    let mut shipment = webhook::sample(
+        "rest_fulfillment_create_with_tracking_ups.json",
+        "fulfillment",
+    );
+    shipment["id"] = 8_000_100.into();
+    shipment["order_id"] = 9_000_100.into();
+    let (code, _) = webhook::deliver(
+        &on.base,
+        SHOP,
+        SECRET,
+        "fulfillments/create",
+        &shipment,
+        "s100",
+    )
+    .await;
+    assert_eq!(code, 200);
+    // The replica that did not take the opt-out knows of it.
+    let staff = common::staff_client(&replicas[2], "ops", order_status::staff::Role::Viewer).await;
+    let page = staff
+        .get(replicas[2].url(&format!("/staff/orders/{SHOP}/9000100")))
+        .send()
+        .await
+        .expect("order page")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        page.contains("This address asked for no order emails at all."),
+        "{page}"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        smtp.messages().len(),
+        N as usize,
+        "nothing to an address that opted out on another replica"
+    );
     // Every replica learns they were sent.
     for r in &replicas {
         let deadline = Instant::now() + Duration::from_secs(10);

@@ -2,16 +2,34 @@
 //! to this address" on the unsubscribe page). Kept as SHA-256 digests of
 //! the normalised address, one a line, in `<data dir>/mail/opted-out`,
 //! appended and fsynced before the opt-out is confirmed to the shopper.
+//!
+//! With replicas, the digests are kept where every replica sees them
+//! ([`SharedOptOuts`], a JetStream key-value bucket): an opt-out is stored
+//! there first, and every replica's set follows the bucket.
 
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+
+use futures_util::future::BoxFuture;
 
 use sha2::{Digest, Sha256};
 
 use super::NotifyError;
 use crate::order::normalize_email;
+
+/// Opt-outs kept where every replica sees them.
+pub trait SharedOptOuts: Send + Sync + 'static {
+    /// Stores an address digest; resolves once it is stored.
+    fn add(&self, digest: String) -> BoxFuture<'static, std::io::Result<()>>;
+}
+
+impl std::fmt::Debug for dyn SharedOptOuts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedOptOuts")
+    }
+}
 
 /// The opted-out addresses.
 #[derive(Debug)]
@@ -19,6 +37,7 @@ pub struct OptOuts {
     path: PathBuf,
     digests: RwLock<HashSet<String>>,
     write: Mutex<()>,
+    shared: OnceLock<Arc<dyn SharedOptOuts>>,
 }
 
 fn digest(email: &str) -> String {
@@ -49,6 +68,7 @@ impl OptOuts {
             path,
             digests: RwLock::new(digests),
             write: Mutex::new(()),
+            shared: OnceLock::new(),
         })
     }
 
@@ -63,8 +83,35 @@ impl OptOuts {
             .contains(&digest(email))
     }
 
-    /// Records an address's opt-out; returns once it is on disk.
-    pub fn add(&self, email: &str) -> std::io::Result<()> {
+    /// Keeps the opt-outs where every replica sees them from now on (the
+    /// first call counts); the set then follows [`OptOuts::observe`].
+    pub fn set_shared(&self, shared: Arc<dyn SharedOptOuts>) {
+        let _ = self.shared.set(shared);
+    }
+
+    /// A digest read from the shared store (a well-formed one only).
+    pub fn observe(&self, digest: &str) {
+        if digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+            self.digests
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(digest.to_string());
+        }
+    }
+
+    /// Records an address's opt-out; returns once it is stored (on disk,
+    /// or in the shared store).
+    pub async fn add(&self, email: &str) -> std::io::Result<()> {
+        if let Some(shared) = self.shared.get() {
+            let d = digest(email);
+            shared.add(d.clone()).await?;
+            self.observe(&d);
+            return Ok(());
+        }
+        self.add_local(email)
+    }
+
+    fn add_local(&self, email: &str) -> std::io::Result<()> {
         let d = digest(email);
         let _writing = self.write.lock().unwrap_or_else(|p| p.into_inner());
         if self.contains(email) {
@@ -96,7 +143,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let o = OptOuts::open(dir.path()).expect("open");
         assert!(!o.contains("Anna@Example.se"));
-        o.add(" anna@example.se ").expect("add");
+        o.add_local(" anna@example.se ").expect("add");
         assert!(o.contains("ANNA@example.SE"));
         assert!(!o.contains("bo@example.se"));
         assert!(!o.contains(""));

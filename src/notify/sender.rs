@@ -17,7 +17,7 @@ use tokio::sync::{Notify, Semaphore};
 use super::journal::{Journal, Outcome};
 use super::shared::{Offer, Settle, SharedOutbox};
 use super::transport::{SendError, Transport};
-use super::{Composer, NotifyError};
+use super::{Composer, NotifyError, OptOuts};
 use crate::config::Config;
 use crate::order::mail::{MailMessage, MailUpdate, watch_hour};
 use crate::order::merge::Change;
@@ -92,6 +92,10 @@ pub struct Sender {
     shared: std::sync::OnceLock<Arc<dyn SharedOutbox>>,
     /// With replicas: when each message was last offered here.
     offered: Mutex<HashMap<Id, Instant>>,
+    /// Addresses that opted out: looked at again just before sending, for
+    /// an opt-out made after the message was queued (or, with replicas,
+    /// on a replica whose news had not reached this one's index).
+    optouts: Arc<OptOuts>,
 }
 
 /// What the sender did since start, for `/metrics`.
@@ -118,6 +122,7 @@ impl Sender {
         store: Store,
         composer: Composer,
         transport: Transport,
+        optouts: Arc<OptOuts>,
     ) -> Result<Arc<Sender>, NotifyError> {
         let journal = Journal::open(&config.data_dir).map_err(|e| NotifyError::Files {
             path: config.data_dir.join("mail").display().to_string(),
@@ -144,6 +149,7 @@ impl Sender {
             counts: Counts::default(),
             shared: std::sync::OnceLock::new(),
             offered: Mutex::default(),
+            optouts,
         }))
     }
 
@@ -494,6 +500,16 @@ impl Sender {
     ) -> Tried {
         let key = order.key();
         let now = Utc::now();
+        if self.optouts.contains(&order.email) {
+            return Tried::Final(Outcome {
+                order: key,
+                message: msg.key.clone(),
+                state: MailState::Skipped,
+                at: now,
+                attempts: attempts - 1,
+                note: Some("opted out".into()),
+            });
+        }
         let result = match self.composer.message(order, msg, now) {
             Ok(m) => {
                 let name = self.composer.file_name(order, msg);
@@ -537,12 +553,11 @@ impl Sender {
 
     /// Counts a final outcome and journals it (folded with the next batch).
     fn finish(&self, o: Outcome) {
-        let counter = if o.state == MailState::Sent {
-            &self.counts.sent
-        } else {
-            &self.counts.failed
+        match o.state {
+            MailState::Sent => self.counts.sent.fetch_add(1, Ordering::Relaxed),
+            MailState::Failed => self.counts.failed.fetch_add(1, Ordering::Relaxed),
+            _ => 0,
         };
-        counter.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = self.journal.record(o) {
             // Not recorded: the message stays queued and goes again.
             tracing::error!(error = %e, "cannot write the mail journal");

@@ -227,6 +227,7 @@ pub async fn unsubscribe(
         state
             .optouts
             .add(&order.email)
+            .await
             .map_err(|e| WebError::Unavailable(format!("cannot record the opt-out: {e}")))?;
     }
     state

@@ -1,0 +1,68 @@
+//! Addresses that opted out of every order email, shared by replicas in
+//! the bucket `order_status_optouts` (key: the address's SHA-256, as the
+//! local file keeps it): an opt-out made on one replica holds on all, and
+//! every sender looks again just before sending.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+
+use super::{RETRY, Replication};
+use crate::notify::{OptOuts, SharedOptOuts};
+
+/// The bucket of opted-out address digests.
+pub const OPTOUTS_BUCKET: &str = "order_status_optouts";
+
+struct KvOptOuts {
+    me: Replication,
+}
+
+impl Replication {
+    /// Shares `optouts` with every replica, and keeps them up to date with
+    /// the bucket until the task is dropped.
+    pub fn share_optouts(&self, optouts: Arc<OptOuts>) -> tokio::task::JoinHandle<()> {
+        optouts.set_shared(Arc::new(KvOptOuts { me: self.clone() }));
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let watched = async {
+                    let bucket = me.optouts_bucket().await?;
+                    me.watch_bucket(&bucket, &me.status.optouts_loaded, |entry| {
+                        optouts.observe(&entry.key);
+                    })
+                    .await
+                };
+                if let Err(e) = watched.await {
+                    tracing::warn!(error = %e, "replication: watching opt-outs again shortly");
+                }
+                tokio::time::sleep(RETRY).await;
+            }
+        })
+    }
+
+    async fn optouts_bucket(
+        &self,
+    ) -> Result<async_nats::jetstream::kv::Store, super::ReplicateError> {
+        self.bucket(
+            OPTOUTS_BUCKET,
+            "order-status: addresses (SHA-256) that opted out of every order email",
+            Duration::ZERO,
+        )
+        .await
+    }
+}
+
+impl SharedOptOuts for KvOptOuts {
+    fn add(&self, digest: String) -> BoxFuture<'static, std::io::Result<()>> {
+        let me = self.me.clone();
+        Box::pin(async move {
+            let bucket = me.optouts_bucket().await.map_err(std::io::Error::other)?;
+            bucket
+                .put(&digest, "1".into())
+                .await
+                .map(|_| ())
+                .map_err(std::io::Error::other)
+        })
+    }
+}
