@@ -160,7 +160,23 @@ pub async fn run(
     if let Some(r) = &replication {
         let accounts = r.shared_accounts();
         let local = crate::staff::Sessions::secret(&state.config.data_dir)?;
-        state.sessions = crate::staff::Sessions::with_key(&accounts.session_key(local).await?);
+        let wait = std::time::Duration::from_secs(5);
+        // Without NATS the site still serves (reads go on); its staff
+        // sessions are then its own until it starts with NATS again.
+        let key = match tokio::time::timeout(wait, accounts.session_key(local.clone())).await {
+            Ok(Ok(k)) => k,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "the shared session key cannot be read; using this replica's own");
+                local
+            }
+            Err(_) => {
+                tracing::warn!(
+                    "NATS did not answer for the shared session key; using this replica's own"
+                );
+                local
+            }
+        };
+        state.sessions = crate::staff::Sessions::with_key(&key);
         state.shared_accounts = Some(accounts);
     }
     state.resume_bulk_changes();

@@ -107,9 +107,17 @@ pub struct ReplicaStatus {
 impl ReplicaStatus {
     /// Ready to serve: caught up with the stream and the epochs loaded.
     pub fn ready(&self) -> bool {
+        self.caught_up() && self.buckets_loaded()
+    }
+
+    /// The index holds what the stream held when following began.
+    pub fn caught_up(&self) -> bool {
         self.caught_up.load(Ordering::Acquire)
-            && self.epochs_loaded.load(Ordering::Acquire)
-            && self.optouts_loaded.load(Ordering::Acquire)
+    }
+
+    /// The shared link epochs and opt-outs are loaded.
+    pub fn buckets_loaded(&self) -> bool {
+        self.epochs_loaded.load(Ordering::Acquire) && self.optouts_loaded.load(Ordering::Acquire)
     }
 
     /// Whether the stream is being followed right now.

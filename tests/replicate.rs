@@ -677,3 +677,28 @@ async fn one_replica_at_a_time_syncs_with_shopify() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_nats_reads_go_on_and_writes_answer_503_until_it_is_back() {
+    let mut cluster = Cluster::start(1);
+    let r = start_replica_with(&cluster, &[("ORDER_STATUS_REPLICATE_COPIES", "1")]);
+    ready(&r).await;
+    deliver_until_acknowledged(&r, 0).await;
+    let (_, name, email) = order(0);
+    assert!(found(&r, &name, &email).await);
+    cluster.kill_node(0);
+    // Reads: from the local index.
+    assert!(found(&r, &name, &email).await, "lookups go on without NATS");
+    let link = r.status_path(&name, &email).await;
+    assert_eq!(r.page(&link).await.0, 200);
+    // Writes: 503, so Shopify tries again.
+    let (body, _, _) = order(1);
+    let (code, _) = webhook::deliver(&r.base, SHOP, SECRET, "orders/create", &body, "evt-1").await;
+    assert_eq!(code, 503, "a write NATS cannot store is refused");
+    let (_, name1, email1) = order(1);
+    assert!(!found(&r, &name1, &email1).await);
+    // NATS back: Shopify's retry goes through.
+    cluster.start_node(0);
+    deliver_until_acknowledged(&r, 1).await;
+    assert!(found(&r, &name1, &email1).await);
+}

@@ -258,6 +258,8 @@ pub async fn readyz(State(state): State<AppState>, req: Request) -> Response {
                 "node": r.node,
                 "ready": r.ready(),
                 "following": r.following(),
+                "caught_up": r.caught_up(),
+                "buckets_loaded": r.buckets_loaded(),
                 "applied": applied,
                 "lag": r.lag(applied),
             })
