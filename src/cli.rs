@@ -160,7 +160,9 @@ pub async fn run(
     if let Some(r) = &replication {
         let accounts = r.shared_accounts();
         let local = crate::staff::Sessions::secret(&state.config.data_dir)?;
-        let wait = std::time::Duration::from_secs(5);
+        // Long enough for a NATS cluster that is just starting to elect
+        // its leaders; a replica without NATS is not ready meanwhile.
+        let wait = std::time::Duration::from_secs(30);
         // Without NATS the site still serves (reads go on); its staff
         // sessions are then its own until it starts with NATS again.
         let key = match tokio::time::timeout(wait, accounts.session_key(local.clone())).await {
@@ -711,6 +713,27 @@ pub async fn import(config: &Config, file: &Path) -> anyhow::Result<bool> {
         store.count(),
     );
     Ok(report.failed == 0)
+}
+
+/// `order-status snapshot --out DIR`: the index as of its last commit,
+/// taken while the server runs (see `store::snapshot`).
+pub fn snapshot(config: &Config, out: &Path) -> anyhow::Result<()> {
+    let s = crate::store::snapshot::take(&config.data_dir, out)?;
+    let position = if s.log_seq > 0 {
+        format!(
+            "; it holds the replication stream up to entry {}: a replica started on it goes on from there",
+            s.log_seq
+        )
+    } else {
+        String::new()
+    };
+    println!(
+        "Snapshot of {} orders in {}{position}. To start on it: stop the server, put it in place of {}, start the server.",
+        s.orders,
+        out.display(),
+        config.data_dir.join("index").display()
+    );
+    Ok(())
 }
 
 /// `order-status export [--out FILE]`.

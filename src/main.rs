@@ -77,6 +77,15 @@ enum Command {
     /// Rebuild the index from an NDJSON export or a full Shopify sync (after
     /// corruption or a format change). The server must be stopped; the old
     /// index is kept beside the new one.
+    /// Copy the index as of its last commit into a new directory, while
+    /// the server runs: a backup, and how a replica that has fallen
+    /// behind a trimmed stream starts again (put it in place of its
+    /// data dir's `index/`).
+    Snapshot {
+        /// The directory to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
     Reindex {
         /// An NDJSON file, e.g. from `export`.
         #[arg(long, conflicts_with = "from_shopify")]
@@ -251,6 +260,7 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Export { out } => cli::export(&config, out.as_deref())?,
+        Command::Snapshot { out } => cli::snapshot(&config, &out)?,
         Command::Reindex { from, from_shopify } => {
             if !cli::reindex(&config, from.as_deref(), from_shopify).await? {
                 return Ok(ExitCode::FAILURE);

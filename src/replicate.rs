@@ -74,9 +74,13 @@ pub enum ReplicateError {
     #[error("JetStream: {0}")]
     JetStream(String),
     #[error(
-        "the stream no longer holds entry {needed} (it starts at {first}): this replica is too far behind; start it with an empty data dir and the stream from its start, or import an export of another replica"
+        "the stream no longer holds entry {needed} (it starts at {first}): this replica is too far behind; stop it, put a snapshot of another replica (`order-status snapshot --out DIR`, one that holds entry {at_least} or later) in place of its data dir's index/, and start it again"
     )]
-    Trimmed { needed: u64, first: u64 },
+    Trimmed {
+        needed: u64,
+        first: u64,
+        at_least: u64,
+    },
     #[error("the replica's id in {path}: {reason}")]
     NodeId { path: String, reason: String },
     #[error(transparent)]
@@ -300,7 +304,10 @@ impl Replication {
                 num_replicas: self.copies,
                 allow_rollup: true,
                 deny_delete: true,
-                allow_direct: true,
+                // Reads from the stream's leader, not from any copy: a
+                // follower's answer may be behind, and compare-and-set
+                // rounds (budgets, accounts, the lease) need the latest.
+                allow_direct: false,
                 discard: stream::DiscardPolicy::New,
                 duplicate_window: Duration::from_secs(120).min(if max_age.is_zero() {
                     Duration::MAX
@@ -318,10 +325,11 @@ impl Replication {
         let mut stream = self.stream().await?;
         let state = stream.info().await.map_err(js_err)?.state.clone();
         let applied = store.log_applied();
-        if state.messages > 0 && applied + 1 < state.first_sequence {
+        if applied < state.last_sequence && applied + 1 < state.first_sequence {
             return Err(ReplicateError::Trimmed {
                 needed: applied + 1,
                 first: state.first_sequence,
+                at_least: state.first_sequence - 1,
             });
         }
         let status = &self.status;

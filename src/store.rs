@@ -16,6 +16,7 @@ pub mod log;
 mod migrate;
 mod query;
 pub mod schema;
+pub mod snapshot;
 mod writer;
 
 use std::path::{Path, PathBuf};

@@ -702,3 +702,69 @@ async fn without_nats_reads_go_on_and_writes_answer_503_until_it_is_back() {
     deliver_until_acknowledged(&r, 1).await;
     assert!(found(&r, &name1, &email1).await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_behind_a_trimmed_stream_starts_again_on_a_snapshot() {
+    let cluster = Cluster::start(3);
+    let a = start_replica(&cluster);
+    ready(&a).await;
+    for i in 0..10 {
+        deliver_until_acknowledged(&a, i).await;
+    }
+    // A snapshot of A, taken while it serves.
+    let snapshots = tempfile::tempdir().expect("dir");
+    let snap = snapshots.path().join("index");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_order-status"))
+        .arg("--data-dir")
+        .arg(a.dir.path().join("data"))
+        .args(["snapshot", "--out"])
+        .arg(&snap)
+        .output()
+        .expect("snapshot runs");
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("Snapshot of 10 orders"), "{said}");
+    let at: u64 = said
+        .split("up to entry ")
+        .nth(1)
+        .and_then(|s| s.split(':').next())
+        .and_then(|s| s.trim().parse().ok())
+        .expect("the snapshot's position");
+    for i in 10..20 {
+        deliver_until_acknowledged(&a, i).await;
+    }
+    // The operator trims the stream: what the snapshot holds goes.
+    let first = cluster.urls().split(',').next().expect("a url").to_string();
+    let js = async_nats::jetstream::new(async_nats::connect(first).await.expect("nats"));
+    let stream = js
+        .get_stream(order_status::replicate::STREAM)
+        .await
+        .expect("stream");
+    stream.purge().sequence(at + 1).await.expect("purged");
+    // A new replica cannot catch up from the stream alone, and says so by
+    // not becoming ready.
+    let lost = start_replica(&cluster);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (code, body) = lost.page("/readyz").await;
+    assert_eq!(code, 503, "{body}");
+    drop(lost);
+    // One started on the snapshot goes on from it.
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::create_dir_all(dir.path().join("data")).expect("data dir");
+    std::fs::rename(&snap, dir.path().join("data/index")).expect("snapshot in place");
+    let env = replica_env(&cluster);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let c = Server::start_process_in(dir, &env);
+    ready(&c).await;
+    caught_up(&c).await;
+    let (ea, ec) = (export(&a), export(&c));
+    assert_eq!(ea.len(), 20);
+    assert!(
+        ea == ec,
+        "the replica started on the snapshot holds what A holds"
+    );
+}

@@ -108,7 +108,9 @@ impl SharedAccounts for KvAccounts {
                     return Ok(k.to_vec());
                 }
                 // The first replica's key becomes everyone's.
-                let _ = b.create(SESSION_KEY, local.clone().into()).await;
+                if b.create(SESSION_KEY, local.clone().into()).await.is_err() {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
             }
             Err(StaffError::Shared("the session key cannot be read".into()))
         })

@@ -81,7 +81,13 @@ pub fn if_needed(
             n += 1;
         }
     }
-    writer.commit().map_err(|e| err(e.to_string()))?;
+    // What the old index held of the replication log, it holds still.
+    let payload = old.load_metas().map_err(|e| err(e.to_string()))?.payload;
+    let mut commit = writer.prepare_commit().map_err(|e| err(e.to_string()))?;
+    if let Some(p) = payload {
+        commit.set_payload(&p);
+    }
+    commit.commit().map_err(|e| err(e.to_string()))?;
     writer
         .wait_merging_threads()
         .map_err(|e| err(e.to_string()))?;

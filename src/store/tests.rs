@@ -607,3 +607,47 @@ async fn replicas_applying_one_log_with_a_clocked_hook_end_up_alike() {
     assert_eq!(ga, gb);
     task.abort();
 }
+
+#[tokio::test]
+async fn a_snapshot_taken_while_writing_opens_with_its_orders_and_log_position() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let (log, task) = follow(vec![store.clone()]);
+    store.set_log(log);
+    for i in 1..=5 {
+        let o = order(i, 1000 + i, "anna@example.se", "2026-11-02T10:00:00Z");
+        store.upsert(vec![o]).await.expect("upsert");
+    }
+    let dest = tempfile::tempdir().expect("dest");
+    let target = dest.path().join("index");
+    // Writes go on while the snapshot is taken.
+    let writing = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for i in 6..=40 {
+                let o = order(i, 1000 + i, "bo@example.se", "2026-11-02T10:00:00Z");
+                store.upsert(vec![o]).await.expect("upsert");
+            }
+        })
+    };
+    let snap = tokio::task::spawn_blocking({
+        let (src, target) = (dir.path().to_path_buf(), target.clone());
+        move || snapshot::take(&src, &target)
+    })
+    .await
+    .expect("joined")
+    .expect("snapshot");
+    writing.await.expect("writes");
+    assert!(snap.log_seq >= 5, "{snap:?}");
+    assert!(
+        snapshot::take(dir.path(), &target).is_err(),
+        "never over an existing directory"
+    );
+    let copy = Store::open(dest.path(), StoreOptions::default()).expect("opens");
+    assert_eq!(copy.count(), snap.orders);
+    assert_eq!(copy.log_applied(), snap.log_seq);
+    // One logged write is one order here, so the position is the count.
+    assert_eq!(snap.orders, snap.log_seq);
+    assert!(copy.get("shop.example/3").expect("get").is_some());
+    task.abort();
+}
