@@ -300,8 +300,13 @@ impl Store {
         let (_, fields) = schema::schema();
         let index = Index::open_in_dir(&path).map_err(|e| open_err(e.to_string()))?;
         let reader = manual_reader(&index).map_err(|e| open_err(e.to_string()))?;
+        Ok(Store::without_writer(reader, fields, false))
+    }
+
+    /// A store over `reader` whose writes never reach a writer of its own.
+    fn without_writer(reader: IndexReader, fields: Fields, log_only: bool) -> Store {
         let (tx, _) = mpsc::channel(1);
-        Ok(Store {
+        Store {
             reader,
             fields,
             tx,
@@ -309,8 +314,8 @@ impl Store {
             writer: Arc::new(std::sync::Mutex::new(None)),
             log: Arc::default(),
             applied: Arc::default(),
-            log_only: false,
-        })
+            log_only,
+        }
     }
 
     /// A store that only hands writes to `log` and holds no orders (an
@@ -320,17 +325,7 @@ impl Store {
         let (schema, fields) = schema::schema();
         let index = Index::create_in_ram(schema);
         let reader = manual_reader(&index).map_err(StoreError::read)?;
-        let (tx, _) = mpsc::channel(1);
-        let store = Store {
-            reader,
-            fields,
-            tx,
-            stats: Arc::new(CommitStats::default()),
-            writer: Arc::new(std::sync::Mutex::new(None)),
-            log: Arc::default(),
-            applied: Arc::default(),
-            log_only: true,
-        };
+        let store = Store::without_writer(reader, fields, true);
         store.set_log(log);
         Ok(store)
     }

@@ -154,13 +154,27 @@ async fn metric(server: &Server, what: &str) -> u64 {
         .unwrap_or_else(|| panic!("no {needle} in the metrics"))
 }
 
-/// Waits until the replica's metrics say it has applied all it knows of.
-async fn caught_up(server: &Server) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while metric(server, "lag").await != 0 {
-        assert!(Instant::now() < deadline, "{} lags", server.base);
+/// Polls `check` until it holds; fails the test with `what` after
+/// `limit`.
+async fn eventually<F: std::future::Future<Output = bool>>(
+    limit: Duration,
+    what: &str,
+    mut check: impl FnMut() -> F,
+) {
+    let deadline = Instant::now() + limit;
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Waits until the replica's metrics say it has applied all it knows of.
+async fn caught_up(server: &Server) {
+    let what = format!("{} lags", server.base);
+    eventually(Duration::from_secs(10), &what, || async {
+        metric(server, "lag").await == 0
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -213,19 +227,11 @@ async fn writes_links_and_revocations_reach_every_replica() {
         .expect("revoke");
     assert_eq!(res.status(), 200);
     for r in &replicas {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let code = r.page(&link).await.0;
-            if code == 404 {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} still opens a revoked link",
-                r.base
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let what = format!("{} still opens a revoked link", r.base);
+        eventually(Duration::from_secs(5), &what, || async {
+            r.page(&link).await.0 == 404
+        })
+        .await;
     }
     // Links made after the revocation work everywhere.
     let fresh = replicas[2].status_path(&name, &email).await;
@@ -402,8 +408,8 @@ async fn each_status_email_is_sent_by_exactly_one_replica() {
     );
     // Every replica learns they were sent.
     for r in &replicas {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
+        let what = format!("{} still has mail queued", r.base);
+        eventually(Duration::from_secs(10), &what, || async {
             let text = client()
                 .get(r.url("/metrics"))
                 .send()
@@ -412,16 +418,9 @@ async fn each_status_email_is_sent_by_exactly_one_replica() {
                 .text()
                 .await
                 .expect("body");
-            if text.lines().any(|l| l.ends_with("mail_queued_orders 0")) {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} still has mail queued",
-                r.base
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            text.lines().any(|l| l.ends_with("mail_queued_orders 0"))
+        })
+        .await;
     }
 }
 
@@ -464,35 +463,11 @@ async fn budgets_and_order_locks_are_counted_across_replicas() {
 /// Waits until a replica holds order `name` (by a staff-free route: the
 /// JSON readiness detail counts orders), without spending lookups.
 async fn wait_found_quietly(server: &Server, name: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (_, body) = server.page("/readyz").await;
-        if body.contains("\"orders\":1") {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{name} never reached {}",
-            server.base
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-async fn sign_in(server: &Server, name: &str) -> (reqwest::Client, u16) {
-    let c = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let res = c
-        .post(server.url("/staff/login"))
-        .form(&[("name", name), ("password", common::STAFF_PASSWORD)])
-        .send()
-        .await
-        .expect("login");
-    let code = res.status().as_u16();
-    (c, code)
+    let what = format!("{name} never reached {}", server.base);
+    eventually(Duration::from_secs(10), &what, || async {
+        server.page("/readyz").await.1.contains("\"orders\":1")
+    })
+    .await;
 }
 
 async fn staff_home(c: &reqwest::Client, server: &Server) -> u16 {
@@ -529,12 +504,12 @@ async fn staff_accounts_and_sessions_hold_on_every_replica() {
         .await
         .expect("add");
     assert_eq!(res.status(), 200);
-    let (helper, code) = sign_in(&b, "helper").await;
+    let (helper, code) = common::sign_in(&b, "helper").await;
     assert_eq!(code, 303, "the new account signs in on the other replica");
     assert_eq!(staff_home(&helper, &a).await, 200);
     // Signing out in one browser on B ends the session of another
     // browser on A too.
-    let (elsewhere, code) = sign_in(&a, "helper").await;
+    let (elsewhere, code) = common::sign_in(&a, "helper").await;
     assert_eq!(code, 303);
     assert_eq!(staff_home(&elsewhere, &a).await, 200);
     let res = helper
@@ -549,7 +524,7 @@ async fn staff_accounts_and_sessions_hold_on_every_replica() {
         "signed out everywhere"
     );
     // The admin's removal on A ends the helper's new session on B.
-    let (again, code) = sign_in(&b, "helper").await;
+    let (again, code) = common::sign_in(&b, "helper").await;
     assert_eq!(code, 303);
     let res = admin
         .post(a.url("/staff/accounts/helper/remove"))
@@ -561,7 +536,7 @@ async fn staff_accounts_and_sessions_hold_on_every_replica() {
         let code = staff_home(&again, r).await;
         assert_ne!(code, 200, "a removed account's session ends on {}", r.base);
     }
-    let (_, code) = sign_in(&a, "helper").await;
+    let (_, code) = common::sign_in(&a, "helper").await;
     assert_eq!(code, 401, "a removed account cannot sign in anywhere");
 }
 
@@ -597,15 +572,11 @@ async fn import_publishes_to_the_stream_and_every_replica_applies_it() {
     );
     assert!(stdout.contains("Published 25 orders"), "{stdout}");
     for r in [&a, &b] {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !r.page("/readyz").await.1.contains("\"orders\":25") {
-            assert!(
-                Instant::now() < deadline,
-                "{} did not apply the import",
-                r.base
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let what = format!("{} did not apply the import", r.base);
+        eventually(Duration::from_secs(10), &what, || async {
+            r.page("/readyz").await.1.contains("\"orders\":25")
+        })
+        .await;
     }
     let o = common::demo_order(3);
     assert!(found(&b, &o.name, &o.email).await);
@@ -671,11 +642,12 @@ async fn one_replica_at_a_time_syncs_with_shopify() {
         drop(b);
         a.as_ref().expect("a")
     };
-    let deadline = Instant::now() + Duration::from_secs(45);
-    while synced(survivor).await.is_none() {
-        assert!(Instant::now() < deadline, "nobody took over the sync");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    eventually(
+        Duration::from_secs(45),
+        "nobody took over the sync",
+        || async { synced(survivor).await.is_some() },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -206,19 +206,7 @@ impl Sender {
         tokio::pin!(shutdown);
         let permits = Arc::new(Semaphore::new(self.workers));
         let mut tasks = tokio::task::JoinSet::new();
-        // The clock runs beside the sending, so a long look does not hold
-        // messages back; it ends with the sender.
-        let clock = {
-            let me = Arc::clone(&self);
-            tokio::spawn(async move {
-                tokio::time::sleep(CLOCK_FIRST).await;
-                loop {
-                    me.clock().await;
-                    tokio::time::sleep(CLOCK_EVERY).await;
-                }
-            })
-        };
-        let _clock = AbortOnDrop(clock);
+        let _clock = self.spawn_clock();
         // What a previous run sent but did not fold.
         self.fold().await;
         loop {
@@ -234,17 +222,9 @@ impl Sender {
                             if !self.due(&order, msg) {
                                 continue;
                             }
-                            if let Some(pace) = &self.pace {
-                                tokio::select! {
-                                    () = pace.until_ready() => {}
-                                    () = &mut shutdown => return self.stop(tasks).await,
-                                }
-                            }
-                            let permit = tokio::select! {
-                                p = Arc::clone(&permits).acquire_owned() => p,
-                                () = &mut shutdown => return self.stop(tasks).await,
+                            let Some(permit) = self.slot(&permits, shutdown.as_mut()).await else {
+                                return self.stop(tasks).await;
                             };
-                            let Ok(permit) = permit else { return };
                             let (me, order, msg) = (Arc::clone(&self), order.clone(), msg.clone());
                             self.lock_inflight().insert((order.key(), msg.key.clone()));
                             tasks.spawn(async move {
@@ -276,17 +256,7 @@ impl Sender {
         tokio::pin!(shutdown);
         let permits = Arc::new(Semaphore::new(self.workers));
         let mut tasks = tokio::task::JoinSet::new();
-        let clock = {
-            let me = Arc::clone(&self);
-            tokio::spawn(async move {
-                tokio::time::sleep(CLOCK_FIRST).await;
-                loop {
-                    me.clock().await;
-                    tokio::time::sleep(CLOCK_EVERY).await;
-                }
-            })
-        };
-        let _clock = AbortOnDrop(clock);
+        let _clock = self.spawn_clock();
         let offering = {
             let (me, shared) = (Arc::clone(&self), Arc::clone(&shared));
             tokio::spawn(async move {
@@ -315,17 +285,9 @@ impl Sender {
             let Some(offer) = taken else {
                 continue;
             };
-            if let Some(pace) = &self.pace {
-                tokio::select! {
-                    () = pace.until_ready() => {}
-                    () = &mut shutdown => return self.stop(tasks).await,
-                }
-            }
-            let permit = tokio::select! {
-                p = Arc::clone(&permits).acquire_owned() => p,
-                () = &mut shutdown => return self.stop(tasks).await,
+            let Some(permit) = self.slot(&permits, shutdown.as_mut()).await else {
+                return self.stop(tasks).await;
             };
-            let Ok(permit) = permit else { return };
             let me = Arc::clone(&self);
             tasks.spawn(async move {
                 me.try_offer(offer).await;
@@ -425,6 +387,38 @@ impl Sender {
                 settle(Settle::Done).await;
             }
             Tried::Again { wait, .. } => settle(Settle::Again(wait)).await,
+        }
+    }
+
+    /// The clock, beside the sending (a long look does not hold messages
+    /// back); it ends when the returned guard is dropped.
+    fn spawn_clock(self: &Arc<Self>) -> AbortOnDrop {
+        let me = Arc::clone(self);
+        AbortOnDrop(tokio::spawn(async move {
+            tokio::time::sleep(CLOCK_FIRST).await;
+            loop {
+                me.clock().await;
+                tokio::time::sleep(CLOCK_EVERY).await;
+            }
+        }))
+    }
+
+    /// Waits for the pace (`max_rate`) and a free worker; `None` once
+    /// `shutdown` resolves first.
+    async fn slot(
+        &self,
+        permits: &Arc<Semaphore>,
+        mut shutdown: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
+    ) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        if let Some(pace) = &self.pace {
+            tokio::select! {
+                () = pace.until_ready() => {}
+                () = &mut shutdown => return None,
+            }
+        }
+        tokio::select! {
+            p = Arc::clone(permits).acquire_owned() => p.ok(),
+            () = &mut shutdown => None,
         }
     }
 

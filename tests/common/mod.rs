@@ -345,6 +345,14 @@ pub async fn staff_client(
     accounts
         .add_with_role(name, STAFF_PASSWORD, role)
         .expect("account");
+    let (c, code) = sign_in(server, name).await;
+    assert_eq!(code, 303, "{name} signs in");
+    c
+}
+
+/// A client keeping its cookies that tried to sign in as `name` with
+/// [`STAFF_PASSWORD`], and the sign-in's status (303: signed in).
+pub async fn sign_in(server: &Server, name: &str) -> (reqwest::Client, u16) {
     let c = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -356,8 +364,29 @@ pub async fn staff_client(
         .send()
         .await
         .expect("login");
-    assert_eq!(res.status(), 303, "{name} signs in");
-    c
+    let code = res.status().as_u16();
+    (c, code)
+}
+
+/// Installs Debian's `package` with apt-get when `has` says it is
+/// missing (a fresh machine running `cargo test`, as root like CI), and
+/// panics with `why` if it is still missing after.
+pub fn ensure_debian_package(package: &str, has: impl Fn() -> bool, why: &str) {
+    if has() {
+        return;
+    }
+    let lock = ["-o", "DPkg::Lock::Timeout=300"];
+    let _ = Command::new("apt-get")
+        .args(lock)
+        .args(["update", "-qq"])
+        .status();
+    let installed = Command::new("apt-get")
+        .args(lock)
+        .args(["install", "-y", "-qq", package])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .stdout(Stdio::null())
+        .status();
+    assert!(installed.is_ok_and(|s| s.success()) && has(), "{why}");
 }
 
 /// The password of the accounts [`staff_client`] makes.

@@ -37,23 +37,10 @@ fn has() -> bool {
 pub fn ensure_nats_server() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        if has() {
-            return;
-        }
-        let lock = ["-o", "DPkg::Lock::Timeout=300"];
-        let _ = Command::new("apt-get")
-            .args(lock)
-            .args(["update", "-qq"])
-            .status();
-        let installed = Command::new("apt-get")
-            .args(lock)
-            .args(["install", "-y", "-qq", "nats-server"])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdout(Stdio::null())
-            .status();
-        assert!(
-            installed.is_ok_and(|s| s.success()) && has(),
-            "the replication tests need Debian's nats-server (apt-get install nats-server)"
+        super::ensure_debian_package(
+            "nats-server",
+            has,
+            "the replication tests need Debian's nats-server (apt-get install nats-server)",
         );
     });
 }

@@ -58,23 +58,10 @@ fn ensure_aiosmtpd() {
                 .status()
                 .is_ok_and(|s| s.success())
         };
-        if has() {
-            return;
-        }
-        let lock = ["-o", "DPkg::Lock::Timeout=300"];
-        let _ = Command::new("apt-get")
-            .args(lock)
-            .args(["update", "-qq"])
-            .status();
-        let installed = Command::new("apt-get")
-            .args(lock)
-            .args(["install", "-y", "-qq", "python3-aiosmtpd"])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdout(Stdio::null())
-            .status();
-        assert!(
-            installed.is_ok_and(|s| s.success()) && has(),
-            "the mail tests need Debian's python3-aiosmtpd (apt-get install python3-aiosmtpd)"
+        super::ensure_debian_package(
+            "python3-aiosmtpd",
+            has,
+            "the mail tests need Debian's python3-aiosmtpd (apt-get install python3-aiosmtpd)",
         );
     });
 }
