@@ -324,9 +324,6 @@ async fn shutdown_signal() {
 /// How often statuses that Shopify's tags do not say yet are written back.
 const WRITE_BACK_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
 
-/// For shops with write-back on: writes back, every [`WRITE_BACK_EVERY`],
-/// the statuses set where no Shopify call can be made (automatic rules,
-/// inside the store's writer) or left half-written by a failure.
 /// Whether this process runs the Shopify jobs now: always alone, and with
 /// replicas while it holds the jobs lease (`replicate::lease`).
 #[derive(Clone)]
@@ -338,6 +335,9 @@ impl JobsGate {
     }
 }
 
+/// For shops with write-back on: writes back, every [`WRITE_BACK_EVERY`],
+/// the statuses set where no Shopify call can be made (automatic rules,
+/// inside the store's writer) or left half-written by a failure.
 fn spawn_status_write_back(
     store: &Store,
     apis: &Apis,
