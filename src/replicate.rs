@@ -243,15 +243,11 @@ impl Replication {
     /// Shares `epochs` with every replica through the bucket, and keeps
     /// them up to date with it until the task is dropped.
     pub fn share_epochs(&self, epochs: Arc<LinkEpochs>) -> tokio::task::JoinHandle<()> {
+        epochs.set_shared(Arc::new(KvEpochs { me: self.clone() }));
         let me = self.clone();
-        epochs.set_shared(Arc::new(KvEpochs { me: me.clone() }));
-        tokio::spawn(async move {
-            loop {
-                if let Err(e) = me.watch_epochs(&epochs).await {
-                    tracing::warn!(error = %e, "replication: watching link epochs again shortly");
-                }
-                tokio::time::sleep(RETRY).await;
-            }
+        again_and_again("watching link epochs", move || {
+            let (me, epochs) = (me.clone(), Arc::clone(&epochs));
+            async move { me.watch_epochs(&epochs).await }
         })
     }
 
@@ -426,6 +422,23 @@ impl Replication {
         }
         Ok(())
     }
+}
+
+/// Runs `work` again, [`RETRY`] after each end (an error, or NATS gone),
+/// until the task is dropped.
+fn again_and_again<F, Fut>(what: &'static str, mut work: F) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), ReplicateError>> + Send,
+{
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = work().await {
+                tracing::warn!(error = %e, "replication: {what} again shortly");
+            }
+            tokio::time::sleep(RETRY).await;
+        }
+    })
 }
 
 /// Answers writers and acknowledges entries as their commits complete, in

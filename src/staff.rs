@@ -165,19 +165,23 @@ impl Accounts {
         data_dir: &Path,
         shared: Option<&Arc<dyn SharedAccounts>>,
     ) -> Result<(Accounts, Option<u64>), StaffError> {
-        let local = Accounts::load(data_dir)?;
         let Some(shared) = shared else {
-            return Ok((local, None));
+            return Ok((Accounts::load(data_dir)?, None));
         };
         for _ in 0..SHARED_ROUNDS {
             match shared.load().await? {
                 Some((bytes, version)) => {
                     let list = serde_json::from_slice(&bytes)
                         .map_err(|e| StaffError::Shared(format!("unreadable accounts: {e}")))?;
-                    return Ok((Accounts { list, ..local }, Some(version)));
+                    let path = accounts_file(data_dir);
+                    return Ok((Accounts { path, list }, Some(version)));
                 }
-                None if local.list.is_empty() => return Ok((local, None)),
                 None => {
+                    // Nothing shared yet: this data dir's file, read only now.
+                    let local = Accounts::load(data_dir)?;
+                    if local.list.is_empty() {
+                        return Ok((local, None));
+                    }
                     if shared.store(local.to_bytes()?, None).await? {
                         tracing::info!(
                             "staff accounts brought to the shared store from this replica"
@@ -226,7 +230,7 @@ impl Accounts {
 
     /// Loads `<data_dir>/staff.json` (absent: no accounts).
     pub fn load(data_dir: &Path) -> Result<Accounts, StaffError> {
-        let path = data_dir.join("staff.json");
+        let path = accounts_file(data_dir);
         let file_err = |reason: String| StaffError::File {
             path: path.clone(),
             reason,
@@ -378,6 +382,10 @@ impl Accounts {
             reason: e.to_string(),
         })
     }
+}
+
+fn accounts_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("staff.json")
 }
 
 /// An argon2id hash of a password nobody has, verified against when the

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
-use super::{RETRY, Replication};
+use super::Replication;
 use crate::notify::{OptOuts, SharedOptOuts};
 
 /// The bucket of opted-out address digests.
@@ -24,19 +24,14 @@ impl Replication {
     pub fn share_optouts(&self, optouts: Arc<OptOuts>) -> tokio::task::JoinHandle<()> {
         optouts.set_shared(Arc::new(KvOptOuts { me: self.clone() }));
         let me = self.clone();
-        tokio::spawn(async move {
-            loop {
-                let watched = async {
-                    let bucket = me.optouts_bucket().await?;
-                    me.watch_bucket(&bucket, &me.status.optouts_loaded, |entry| {
-                        optouts.observe(&entry.key);
-                    })
-                    .await
-                };
-                if let Err(e) = watched.await {
-                    tracing::warn!(error = %e, "replication: watching opt-outs again shortly");
-                }
-                tokio::time::sleep(RETRY).await;
+        super::again_and_again("watching opt-outs", move || {
+            let (me, optouts) = (me.clone(), Arc::clone(&optouts));
+            async move {
+                let bucket = me.optouts_bucket().await?;
+                me.watch_bucket(&bucket, &me.status.optouts_loaded, |entry| {
+                    optouts.observe(&entry.key);
+                })
+                .await
             }
         })
     }

@@ -25,7 +25,7 @@ use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, mpsc};
 
-use super::{RETRY, ReplicateError, Replication, encode_key, js_err};
+use super::{ReplicateError, Replication, encode_key, js_err};
 use crate::notify::Sender;
 use crate::notify::shared::{Offer, Settle, SharedOutbox};
 
@@ -68,16 +68,9 @@ impl Replication {
             taken: Arc::new(Mutex::new(rx)),
         }));
         let me = self.clone();
-        tokio::spawn(async move {
-            loop {
-                if let Err(e) = me.take_offers(&tx).await {
-                    tracing::warn!(error = %e, "replication: taking email offers again shortly");
-                }
-                if tx.is_closed() {
-                    return;
-                }
-                tokio::time::sleep(RETRY).await;
-            }
+        super::again_and_again("taking email offers", move || {
+            let (me, tx) = (me.clone(), tx.clone());
+            async move { me.take_offers(&tx).await }
         })
     }
 

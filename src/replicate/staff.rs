@@ -102,17 +102,28 @@ impl SharedAccounts for KvAccounts {
     fn session_key(&self, local: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, StaffError>> {
         let me = self.clone();
         Box::pin(async move {
-            let b = bucket(&me).await?;
-            for _ in 0..4 {
-                if let Some(k) = b.get(SESSION_KEY).await.map_err(shared_err)? {
-                    return Ok(k.to_vec());
+            // A cluster that is just starting answers with errors until its
+            // leaders are elected: those are tried again too (the caller
+            // bounds the wait).
+            let mut last = String::from("no answer");
+            for _ in 0..100 {
+                match bucket(&me).await {
+                    Ok(b) => match b.get(SESSION_KEY).await {
+                        Ok(Some(k)) => return Ok(k.to_vec()),
+                        // The first replica's key becomes everyone's.
+                        Ok(None) => match b.create(SESSION_KEY, local.clone().into()).await {
+                            Ok(_) => continue,
+                            Err(e) => last = e.to_string(),
+                        },
+                        Err(e) => last = e.to_string(),
+                    },
+                    Err(e) => last = e.to_string(),
                 }
-                // The first replica's key becomes everyone's.
-                if b.create(SESSION_KEY, local.clone().into()).await.is_err() {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            Err(StaffError::Shared("the session key cannot be read".into()))
+            Err(StaffError::Shared(format!(
+                "the session key cannot be read: {last}"
+            )))
         })
     }
 }
