@@ -183,9 +183,14 @@ pub async fn run(
     }
     state.resume_bulk_changes();
     let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel::<()>();
-    let mailing = tokio::spawn(Arc::clone(&state.mail).run(async {
-        let _ = mail_stopped.await;
-    }));
+    // The sender's CPU work (composing, TLS, its reads of the outbox) on
+    // a thread of its own at a lower priority: pages first.
+    let mailing = crate::background::spawn(
+        "mail-sender",
+        Arc::clone(&state.mail).run(async {
+            let _ = mail_stopped.await;
+        }),
+    )?;
     started(&Started {
         addr,
         samples,

@@ -8,6 +8,7 @@
 //! `web` knows `web` or `ui`. `cli` ties them together for `main`.
 
 pub mod actions;
+pub mod background;
 pub mod cli;
 pub mod config;
 pub mod files;

@@ -239,12 +239,12 @@ impl Store {
         let thread_stats = Arc::clone(&stats);
         // The writer is made on its own thread, so that tantivy's indexing
         // and merging threads, which it starts, share that thread's lower
-        // CPU priority (see `writer::lower_priority`).
+        // CPU priority (see `crate::background`).
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || {
-                writer::lower_priority();
+                crate::background::lower_priority();
                 let writer = match make_writer() {
                     Ok(w) => {
                         let _ = ready_tx.send(Ok(()));

@@ -30,18 +30,22 @@ pub struct Outcome {
 }
 
 #[derive(Debug)]
-struct Inner {
-    file: std::fs::File,
+struct Held {
     /// Outcomes in the file, oldest first.
     entries: Vec<Outcome>,
     done: HashSet<(String, String)>,
 }
 
-/// The journal file and what it holds.
+/// The journal file and what it holds. Writing blocks on the disk (call
+/// [`Journal::record`] and [`Journal::folded`] off the async threads);
+/// looking up never waits for a write's fsync, so the sender's choice of
+/// what to send next does not stall the threads that answer pages.
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
-    inner: Mutex<Inner>,
+    /// Held through a write and its fsync; taken before `held`.
+    file: Mutex<std::fs::File>,
+    held: Mutex<Held>,
 }
 
 impl Journal {
@@ -68,54 +72,61 @@ impl Journal {
             .collect();
         Ok(Journal {
             path,
-            inner: Mutex::new(Inner {
-                file,
-                entries,
-                done,
-            }),
+            file: Mutex::new(file),
+            held: Mutex::new(Held { entries, done }),
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    fn file(&self) -> std::sync::MutexGuard<'_, std::fs::File> {
+        self.file.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Records an outcome; returns once it is on disk.
+    fn held(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records an outcome; returns once it is on disk (blocks).
     pub fn record(&self, o: Outcome) -> std::io::Result<()> {
         let mut line = serde_json::to_vec(&o).map_err(std::io::Error::other)?;
         line.push(b'\n');
-        let mut inner = self.lock();
-        inner.file.write_all(&line)?;
-        inner.file.sync_data()?;
-        inner.done.insert((o.order.clone(), o.message.clone()));
-        inner.entries.push(o);
+        let mut file = self.file();
+        file.write_all(&line)?;
+        file.sync_data()?;
+        let mut held = self.held();
+        held.done.insert((o.order.clone(), o.message.clone()));
+        held.entries.push(o);
         Ok(())
     }
 
     /// Whether a message's outcome is recorded (and not yet folded).
     pub fn is_done(&self, order: &str, message: &str) -> bool {
-        self.lock()
+        self.held()
             .done
             .contains(&(order.to_string(), message.to_string()))
     }
 
     /// The outcomes not yet folded into the store.
     pub fn unfolded(&self) -> Vec<Outcome> {
-        self.lock().entries.clone()
+        self.held().entries.clone()
     }
 
-    /// Forgets the first `n` outcomes (now folded into the store).
+    /// Forgets the first `n` outcomes (now folded into the store; blocks).
     pub fn folded(&self, n: usize) -> std::io::Result<()> {
-        let mut inner = self.lock();
-        let n = n.min(inner.entries.len());
-        let rest = inner.entries.split_off(n);
-        let file = rewrite(&self.path, &rest)?;
-        inner.done = rest
+        // The file lock keeps records out until the rewrite is in place;
+        // meanwhile look-ups still see the folded ones as done, which they
+        // are (in the store too).
+        let mut file = self.file();
+        let rest = {
+            let held = self.held();
+            held.entries[n.min(held.entries.len())..].to_vec()
+        };
+        *file = rewrite(&self.path, &rest)?;
+        let mut held = self.held();
+        held.done = rest
             .iter()
             .map(|o| (o.order.clone(), o.message.clone()))
             .collect();
-        inner.entries = rest;
-        inner.file = file;
+        held.entries = rest;
         Ok(())
     }
 }

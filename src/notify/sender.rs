@@ -71,7 +71,7 @@ pub struct Sender {
     store: Store,
     composer: Composer,
     transport: Transport,
-    journal: Journal,
+    journal: Arc<Journal>,
     workers: usize,
     /// Paces hand-overs to the transport (`[mail] max_rate`).
     pace: Option<governor::DefaultDirectRateLimiter>,
@@ -128,6 +128,7 @@ impl Sender {
             path: config.data_dir.join("mail").display().to_string(),
             reason: e.to_string(),
         })?;
+        let journal = Arc::new(journal);
         let m = &config.mail;
         Ok(Arc::new(Sender {
             store,
@@ -380,14 +381,17 @@ impl Sender {
         let attempts = msg.attempts.max(tried) + 1;
         let first_failed = (tried > 0).then_some(offered_at);
         let result = self.attempt(&order, &msg, attempts, first_failed).await;
-        self.lock_inflight().remove(&id);
-        match result {
+        // Journaled before it leaves the in-flight set: another offer of
+        // it must find it done.
+        let settled = match result {
             Tried::Final(o) => {
-                self.finish(o);
-                settle(Settle::Done).await;
+                self.finish(o).await;
+                Settle::Done
             }
-            Tried::Again { wait, .. } => settle(Settle::Again(wait)).await,
-        }
+            Tried::Again { wait, .. } => Settle::Again(wait),
+        };
+        self.lock_inflight().remove(&id);
+        settle(settled).await;
     }
 
     /// The clock, beside the sending (a long look does not hold messages
@@ -467,7 +471,7 @@ impl Sender {
         match self.attempt(order, msg, attempts, first_failed).await {
             Tried::Final(o) => {
                 self.lock_retries().remove(&id);
-                self.finish(o);
+                self.finish(o).await;
             }
             Tried::Again { wait, first_failed } => {
                 self.lock_retries().insert(
@@ -504,12 +508,19 @@ impl Sender {
                 note: Some("opted out".into()),
             });
         }
-        let result = match self.composer.message(order, msg, now) {
-            Ok(m) => {
-                let name = self.composer.file_name(order, msg);
-                self.transport.send(&m, &name).await
-            }
-            Err(e) => Err(SendError::Permanent(e.to_string())),
+        // Composing is CPU work (templates, DKIM): off the async threads,
+        // which answer pages.
+        let composer = self.composer.clone();
+        let (o, m) = (order.clone(), msg.clone());
+        let composed = tokio::task::spawn_blocking(move || {
+            let name = composer.file_name(&o, &m);
+            composer.message(&o, &m, now).map(|mail| (mail, name))
+        })
+        .await;
+        let result = match composed {
+            Ok(Ok((mail, name))) => self.transport.send(&mail, &name).await,
+            Ok(Err(e)) => Err(SendError::Permanent(e.to_string())),
+            Err(e) => Err(SendError::Permanent(format!("cannot compose: {e}"))),
         };
         let outcome = |state, note| Outcome {
             order: key.clone(),
@@ -546,13 +557,18 @@ impl Sender {
     }
 
     /// Counts a final outcome and journals it (folded with the next batch).
-    fn finish(&self, o: Outcome) {
+    /// The journal's fsync waits on a blocking thread, not an async one.
+    async fn finish(&self, o: Outcome) {
         match o.state {
             MailState::Sent => self.counts.sent.fetch_add(1, Ordering::Relaxed),
             MailState::Failed => self.counts.failed.fetch_add(1, Ordering::Relaxed),
             _ => 0,
         };
-        if let Err(e) = self.journal.record(o) {
+        let journal = Arc::clone(&self.journal);
+        let recorded = tokio::task::spawn_blocking(move || journal.record(o))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+        if let Err(e) = recorded {
             // Not recorded: the message stays queued and goes again.
             tracing::error!(error = %e, "cannot write the mail journal");
         }
@@ -587,7 +603,11 @@ impl Sender {
             .collect();
         match self.store.apply(changes).await {
             Ok(_) => {
-                if let Err(e) = self.journal.folded(outcomes.len()) {
+                let (journal, n) = (Arc::clone(&self.journal), outcomes.len());
+                let emptied = tokio::task::spawn_blocking(move || journal.folded(n))
+                    .await
+                    .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+                if let Err(e) = emptied {
                     tracing::error!(error = %e, "cannot empty the mail journal");
                 }
             }

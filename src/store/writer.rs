@@ -76,19 +76,6 @@ impl Op {
     }
 }
 
-/// Lowers the calling thread's CPU priority (nice 10) on Linux, where a
-/// nice value belongs to a thread and the threads it starts inherit it.
-/// Writing (indexing, commits, merges) is background work whose caller can
-/// wait a little; reads answer a waiting shopper. On a machine with few
-/// cores a burst of writes (an outbox draining, a flood of webhooks) then
-/// takes the idle cycles instead of the pages' (BENCHMARKS.md).
-pub fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10) {
-        tracing::debug!(error = %e, "could not lower the store writer's priority");
-    }
-}
-
 /// What the writer thread works with besides its `IndexWriter`.
 pub struct With {
     pub reader: IndexReader,
