@@ -21,9 +21,12 @@
 //! SMTP server and clients share the machine; to give the site a core of
 //! its own (the SMTP relay and the shoppers elsewhere, as in production):
 //! `MAIL_BENCH_SERVER_CPUS=0 taskset -c 1 cargo bench --bench mail` (the
-//! SMTP server then runs at nice 19 on the readers' core). `/healthz` is
-//! read beside the status page, to tell the machine's share of the
-//! page's tail from the page's.
+//! SMTP server then runs at nice 19 on the readers' core). As root, add
+//! `chrt -f 1` before `taskset`: the bench's own clients then run at
+//! real-time priority, as if on a machine of their own, while the site and
+//! the SMTP server are started back at normal priority (`chrt -o 0`).
+//! `/healthz` is read beside the status page, to tell the machine's share
+//! of the page's tail from the page's.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
@@ -210,8 +213,9 @@ fn serve(data: &std::path::Path, port: u16) -> (Proc, String) {
     // page reader share the other, as a relay on another machine would.
     let mut cmd = match std::env::var("MAIL_BENCH_SERVER_CPUS") {
         Ok(cpus) => {
-            let mut c = Command::new("taskset");
-            c.args(["-c", cpus.as_str(), bin]);
+            // Normal priority whatever the bench's own (see the top).
+            let mut c = Command::new("chrt");
+            c.args(["-o", "0", "taskset", "-c", cpus.as_str(), bin]);
             c
         }
         Err(_) => Command::new(bin),
@@ -280,8 +284,8 @@ fn main() {
     // relay on another machine: at nice 19 it yields the reader's core to
     // the reader, whose wake-ups it otherwise delays by a time slice.
     let mut smtpd = if std::env::var_os("MAIL_BENCH_SERVER_CPUS").is_some() {
-        let mut c = Command::new("nice");
-        c.args(["-n", "19", "/usr/bin/python3"]);
+        let mut c = Command::new("chrt");
+        c.args(["-o", "0", "nice", "-n", "19", "/usr/bin/python3"]);
         c
     } else {
         Command::new("/usr/bin/python3")
