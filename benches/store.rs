@@ -171,6 +171,11 @@ fn benches(c: &mut Criterion) {
     tails("filters only, newest first", 1_000, |_| {
         black_box(store.search(&staff_like("")).expect("search"));
     });
+    // The same query's count alone: how much of the listing is counting
+    // (walking every match) rather than choosing the newest page.
+    tails("filters only, count alone", 1_000, |_| {
+        black_box(store.search_keys(&staff_like(""), 0).expect("count"));
+    });
     tails("search 2 terms, relevance", 1_000, |i| {
         black_box(
             store
