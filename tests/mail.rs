@@ -290,14 +290,7 @@ async fn a_4xx_is_retried_and_a_5xx_fails_for_staff_to_see() {
         "two refusals, then accepted: {html}"
     );
     // An operator sees the same in /metrics.
-    let metrics = client()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("body");
+    let metrics = server.metrics().await;
     for line in [
         "order_status_mail_messages_total{outcome=\"sent\"} 1",
         "order_status_mail_messages_total{outcome=\"retried\"} 2",

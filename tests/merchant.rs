@@ -7,9 +7,9 @@ mod common;
 
 use std::time::Duration;
 
+use common::Server;
 use common::smtp::Smtpd;
 use common::webhook::{deliver, sample};
-use common::{Server, client};
 use order_status::actions::bulk::{JobState, Jobs};
 use order_status::staff::{Accounts, Role};
 
@@ -455,14 +455,7 @@ async fn the_problem_queue_lists_orders_that_need_a_person_and_metrics_count_the
         "the linked order's parcel failed"
     );
 
-    let metrics = client()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("body");
+    let metrics = server.metrics().await;
     let count = metrics
         .lines()
         .find(|l| l.starts_with("order_status_problem_orders{reason=\"delivery_failed\"}"))

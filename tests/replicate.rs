@@ -139,14 +139,7 @@ fn export(server: &Server) -> Vec<String> {
 }
 
 async fn metric(server: &Server, what: &str) -> u64 {
-    let text = client()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("body");
+    let text = server.metrics().await;
     let needle = format!("replication{{what=\"{what}\"}} ");
     text.lines()
         .find_map(|l| l.split(&needle).nth(1))
@@ -410,14 +403,7 @@ async fn each_status_email_is_sent_by_exactly_one_replica() {
     for r in &replicas {
         let what = format!("{} still has mail queued", r.base);
         eventually(Duration::from_secs(10), &what, || async {
-            let text = client()
-                .get(r.url("/metrics"))
-                .send()
-                .await
-                .expect("metrics")
-                .text()
-                .await
-                .expect("body");
+            let text = r.metrics().await;
             text.lines().any(|l| l.ends_with("mail_queued_orders 0"))
         })
         .await;

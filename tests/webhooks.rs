@@ -843,14 +843,7 @@ async fn with_api_access_an_order_edit_reads_the_order_again_and_readyz_tells_th
     };
     assert_eq!(ready["shops"][0]["api_version_mismatch"], true, "{ready}");
     assert_eq!(ready["shops"][0]["api_version_answered"], "2026-01");
-    let metrics = client()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = server.metrics().await;
     assert!(
         metrics
             .contains("order_status_shopify_api_version_mismatch{shop=\"jsmith.myshopify.com\"} 1"),

@@ -322,6 +322,13 @@ impl Server {
         let status = res.status().as_u16();
         (status, res.text().await.expect("body"))
     }
+
+    /// `/metrics` as the operator on this machine reads it.
+    pub async fn metrics(&self) -> String {
+        let (status, text) = self.page("/metrics").await;
+        assert_eq!(status, 200, "/metrics from loopback: {text}");
+        text
+    }
 }
 
 /// A client that does not follow redirects, so tests see them.
