@@ -332,7 +332,10 @@ async fn each_status_email_is_sent_by_exactly_one_replica() {
         .await;
         assert_eq!(code, 200, "{text}");
     }
-    let got = smtp.wait_for(N as usize, Duration::from_secs(30)).await;
+    // Exactly once is what this counts, not how fast: the bound is wide
+    // because a message whose offer went astray is offered again after
+    // 30 s, and this test shares two cores with eight other clusters.
+    let got = smtp.wait_for(N as usize, Duration::from_secs(90)).await;
     assert_eq!(got.len(), N as usize, "one email a shipment");
     // Every replica has seen every shipment; give a second sender time
     // to (wrongly) send again before counting.
