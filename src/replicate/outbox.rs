@@ -102,6 +102,10 @@ impl Replication {
     }
 
     async fn take_offers(&self, tx: &mpsc::Sender<Offer>) -> Result<(), ReplicateError> {
+        // The sender has stopped: take nothing more.
+        if tx.is_closed() {
+            return Ok(());
+        }
         // A replica still catching up would wait on every offer.
         while !self.status.ready() {
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -171,7 +175,10 @@ impl Replication {
                 offered_at,
                 settle: Box::new(settle),
             };
-            if tx.send(offer).await.is_err() {
+            if let Err(mpsc::error::SendError(offer)) = tx.send(offer).await {
+                // The sender stopped meanwhile: back to the others now,
+                // not after the ack wait.
+                (offer.settle)(Settle::Again(Duration::ZERO)).await;
                 return Ok(());
             }
         }
