@@ -14,6 +14,7 @@
 mod epochs;
 pub mod log;
 mod migrate;
+mod newest;
 mod query;
 pub mod schema;
 pub mod snapshot;
@@ -37,7 +38,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use crate::order::search::SearchField;
 pub use epochs::{LinkEpochs, SharedEpochs};
-pub use query::{Filters, SearchQuery, SearchResults, Sort, matched_fields};
+pub use query::{COUNT_LIMIT, Filters, SearchQuery, SearchResults, Sort, matched_fields};
 pub use schema::Part;
 use schema::{Fields, lookup_term, part_term};
 use writer::{Command, Op};

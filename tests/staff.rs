@@ -371,6 +371,48 @@ async fn search_finds_orders_by_whatever_the_customer_gives() {
     assert!(html.contains(&wanted), "{typo} {city} finds {}", t.name);
 }
 
+/// A search matching more orders than the store counts (10,000) says
+/// "more than", and its pages still go to the last one staff can reach.
+#[tokio::test]
+async fn a_search_past_the_count_limit_says_more_than() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    {
+        let store =
+            order_status::store::Store::open(&data, order_status::store::StoreOptions::default())
+                .expect("store");
+        let now = chrono::Utc::now();
+        let orders: Vec<_> = (0..10_050)
+            .map(|i| order_status::ingest::demo::order(42, i, now, "demo.example"))
+            .collect();
+        for chunk in orders.chunks(2_000) {
+            store.upsert(chunk.to_vec()).await.expect("upsert");
+        }
+        order_status::staff::Accounts::load(&data)
+            .expect("accounts")
+            .add(DEMO_STAFF.0, DEMO_STAFF.1)
+            .expect("staff account");
+    }
+    let server = Server::start_in(dir, &[]);
+    let c = signed_in(&server).await;
+    let (code, page1) = get(&c, server.url("/staff")).await;
+    assert_eq!(code, 200);
+    assert!(page1.contains("More than 10,000 orders"), "{page1}");
+    assert!(page1.contains("Page 1 of 500"));
+    let (_, last) = get(&c, server.url("/staff?page=500")).await;
+    assert!(last.contains("Page 500 of 500") && !last.contains("rel=\"next\""));
+    assert_eq!(
+        last.matches("class=\"hit\"").count(),
+        20,
+        "a full last page"
+    );
+    let (_, cancelled) = get(&c, server.url("/staff?state=cancelled")).await;
+    assert!(
+        !cancelled.contains("More than") && cancelled.contains(" orders<"),
+        "fewer than the limit: the exact count"
+    );
+}
+
 #[tokio::test]
 async fn filters_sort_paging_and_hostile_queries() {
     let server = Server::start(&[]);

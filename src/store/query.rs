@@ -12,11 +12,12 @@ use std::ops::Bound;
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, EnableScoring, FuzzyTermQuery, Occur, Query, RangeQuery,
+    TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TokenStream;
-use tantivy::{DocAddress, Order as SortOrder, Searcher, Term};
+use tantivy::{DocAddress, DocSet, Searcher, TERMINATED, Term};
 
 use super::schema::{Fields, normalize_tracking, to_tantivy_date};
 use super::{StoreError, load};
@@ -85,9 +86,20 @@ impl Default for SearchQuery {
 /// One page of hits and how many there are in all.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchResults {
+    /// How many orders match: exact when finding the page walked every
+    /// match (a ranked search, a narrow listing), else counted up to
+    /// [`COUNT_LIMIT`].
     pub total: usize,
+    /// More than `total` match: counting stopped at [`COUNT_LIMIT`].
+    pub more: bool,
     pub hits: Vec<Order>,
 }
+
+/// Where a listing that did not walk every match stops counting them.
+/// Staff page through at most this many (500 pages of 20), and counting
+/// every one of 600,000 matches was more than half of a broad listing's
+/// time at a million orders.
+pub const COUNT_LIMIT: usize = 10_000;
 
 pub(super) fn search(
     searcher: &Searcher,
@@ -97,38 +109,68 @@ pub(super) fn search(
     let per_page = q.per_page.clamp(1, MAX_PER_PAGE);
     let offset = q.page.saturating_mul(per_page);
     let query = build(searcher, f, q)?;
-    let top = TopDocs::with_limit(per_page).and_offset(offset);
-    let name = |field| searcher.schema().get_field_name(field).to_string();
-    let sort_field = match q.sort {
+    let by_date = match q.sort {
         Sort::Relevance if !q.text.trim().is_empty() => None,
-        Sort::Relevance | Sort::UpdatedDesc => Some(name(f.updated_at)),
-        Sort::CreatedDesc => Some(name(f.created_at)),
+        Sort::Relevance | Sort::UpdatedDesc => Some(f.updated_at),
+        Sort::CreatedDesc => Some(f.created_at),
     };
-    let (total, addrs): (usize, Vec<DocAddress>) = match sort_field {
+    let (addrs, counted): (Vec<DocAddress>, Option<usize>) = match by_date {
+        // Ranking walks every match, so counting them on the way is free.
         None => {
+            let top = TopDocs::with_limit(per_page).and_offset(offset);
             let (n, hits) = searcher
                 .search(&query, &(Count, top))
                 .map_err(StoreError::read)?;
-            (n, hits.into_iter().map(|(_, a)| a).collect())
+            (hits.into_iter().map(|(_, a)| a).collect(), Some(n))
         }
         Some(field) => {
-            let (n, hits) = searcher
-                .search(
-                    &query,
-                    &(
-                        Count,
-                        top.order_by_fast_field::<tantivy::DateTime>(field, SortOrder::Desc),
-                    ),
-                )
-                .map_err(StoreError::read)?;
-            (n, hits.into_iter().map(|(_, a)| a).collect())
+            let name = searcher.schema().get_field_name(field).to_string();
+            let need = offset.saturating_add(per_page);
+            let filters_only = q.text.trim().is_empty();
+            let mut newest =
+                super::newest::newest(searcher, query.as_ref(), field, &name, need, filters_only)?;
+            tracing::trace!(way = ?newest.way, need, "newest-first listing");
+            newest.hits.drain(..offset.min(newest.hits.len()));
+            (newest.hits, newest.counted)
         }
+    };
+    let (total, more) = match counted {
+        Some(n) => (n, false),
+        None => count_up_to(searcher, query.as_ref(), COUNT_LIMIT)?,
     };
     let hits = addrs
         .into_iter()
         .map(|a| load(searcher, f, a))
         .collect::<Result<_, _>>()?;
-    Ok(SearchResults { total, hits })
+    Ok(SearchResults { total, more, hits })
+}
+
+/// How many orders `query` matches, up to `limit`, and whether there are
+/// more.
+pub(super) fn count_up_to(
+    searcher: &Searcher,
+    query: &dyn Query,
+    limit: usize,
+) -> Result<(usize, bool), StoreError> {
+    let weight = query
+        .weight(EnableScoring::disabled_from_searcher(searcher))
+        .map_err(StoreError::read)?;
+    let mut n = 0usize;
+    for reader in searcher.segment_readers() {
+        let alive = reader.alive_bitset();
+        let mut scorer = weight.scorer(reader, 1.0).map_err(StoreError::read)?;
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                if n == limit {
+                    return Ok((n, true));
+                }
+                n += 1;
+            }
+            doc = scorer.advance();
+        }
+    }
+    Ok((n, false))
 }
 
 /// The keys of every order `q` matches (its page and sort aside), when
@@ -256,7 +298,11 @@ fn term_query(term: Term) -> Box<dyn Query> {
     Box::new(TermQuery::new(term, IndexRecordOption::Basic))
 }
 
-fn build(searcher: &Searcher, f: &Fields, q: &SearchQuery) -> Result<Box<dyn Query>, StoreError> {
+pub(super) fn build(
+    searcher: &Searcher,
+    f: &Fields,
+    q: &SearchQuery,
+) -> Result<Box<dyn Query>, StoreError> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let text = q.text.trim();
     // A whole email address: its orders by one exact term, when it has

@@ -415,6 +415,190 @@ async fn newest_first_pages_match_a_full_sort() {
 }
 
 #[tokio::test]
+async fn counting_stops_at_the_limit_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = searchable_store(&dir).await;
+    // A newer version of a refunded order: the old one is deleted, not
+    // counted.
+    let mut again = order(3, 1003, "buyer3@example.com", "2026-11-28T10:00:00Z");
+    again.financial_status = FinancialStatus::Refunded;
+    store.upsert(vec![again]).await.expect("upsert");
+    let searcher = store.reader.searcher();
+    let q = SearchQuery {
+        filters: Filters {
+            financial: Some(FinancialStatus::Refunded),
+            ..Filters::default()
+        },
+        ..SearchQuery::default()
+    };
+    let query = super::query::build(&searcher, &store.fields, &q).expect("query");
+    let count = |limit| super::query::count_up_to(&searcher, query.as_ref(), limit).expect("count");
+    assert_eq!(count(100), (10, false));
+    assert_eq!(count(10), (10, false));
+    assert_eq!(count(9), (9, true));
+    assert_eq!(count(0), (0, true));
+    let r = store.search(&q).expect("search");
+    assert_eq!((r.total, r.more), (10, false));
+}
+
+/// The newest-first listing walks windows of time for broad queries and
+/// the matches for narrow ones. Both must give what a full sort gives,
+/// across segments, replaced versions (deleted documents), filters, text,
+/// orders without a date and orders updated in the same second.
+#[tokio::test]
+async fn newest_first_is_exact_both_ways() {
+    use super::newest::{Way, newest_at_cost};
+    use chrono::TimeZone;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let base = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 20, 12, 0, 0)
+        .single()
+        .expect("valid time");
+    // Most within the last day, some months back, a few years back; every
+    // 25th shares its second with the one before.
+    let age = |i: u64| -> i64 {
+        let i = if i % 25 == 1 { i - 1 } else { i };
+        let secs = match i % 10 {
+            0..=6 => (i * 37) % 86_400,
+            7 | 8 => 86_400 + (i * 7_919) % (86_400 * 200),
+            _ => (i * 104_729) % (86_400 * 900),
+        };
+        secs as i64
+    };
+    let make = |i: u64, newer: bool| {
+        let mut o = order(i, 1000 + i, "a@example.se", "2026-11-05T10:00:00Z");
+        let a = if newer { age(i) / 3 } else { age(i) };
+        o.updated_at = (i % 97 != 5).then(|| base - chrono::Duration::seconds(a));
+        o.created_at = Some(base - chrono::Duration::seconds(age(i) + 3_600));
+        if i.is_multiple_of(3) {
+            o.financial_status = FinancialStatus::Refunded;
+        }
+        if i.is_multiple_of(7) {
+            o.cancelled_at = o.created_at;
+        }
+        o
+    };
+    let mut all = std::collections::BTreeMap::new();
+    for batch in 0..6u64 {
+        let orders: Vec<Order> = (batch * 500..(batch + 1) * 500)
+            .map(|i| make(i, false))
+            .collect();
+        for o in &orders {
+            all.insert(o.id, o.clone());
+        }
+        store.upsert(orders).await.expect("upsert");
+    }
+    for part in 0..2u64 {
+        let orders: Vec<Order> = (0..3_000u64)
+            .filter(|i| i % 4 == part && i % 97 != 5)
+            .map(|i| make(i, true))
+            .collect();
+        for o in &orders {
+            all.insert(o.id, o.clone());
+        }
+        store.upsert(orders).await.expect("upsert");
+    }
+    let searcher = store.reader.searcher();
+    assert!(
+        searcher.segment_readers().len() > 1,
+        "the test means several segments"
+    );
+    type Keep = fn(&Order) -> bool;
+    type DateOf = fn(&Order) -> Option<chrono::DateTime<chrono::Utc>>;
+    let cases: Vec<(SearchQuery, Keep)> = vec![
+        (SearchQuery::default(), |_| true),
+        (
+            SearchQuery {
+                filters: Filters {
+                    financial: Some(FinancialStatus::Paid),
+                    ..Filters::default()
+                },
+                sort: Sort::UpdatedDesc,
+                ..SearchQuery::default()
+            },
+            |o| o.financial_status == FinancialStatus::Paid,
+        ),
+        (
+            SearchQuery {
+                filters: Filters {
+                    financial: Some(FinancialStatus::Refunded),
+                    ..Filters::default()
+                },
+                sort: Sort::CreatedDesc,
+                ..SearchQuery::default()
+            },
+            |o| o.financial_status == FinancialStatus::Refunded,
+        ),
+        (
+            SearchQuery {
+                filters: Filters {
+                    state: Some(OrderState::Cancelled),
+                    ..Filters::default()
+                },
+                sort: Sort::UpdatedDesc,
+                ..SearchQuery::default()
+            },
+            |o| o.state() == OrderState::Cancelled,
+        ),
+        (
+            SearchQuery {
+                text: "anna".into(),
+                filters: Filters {
+                    state: Some(OrderState::Open),
+                    ..Filters::default()
+                },
+                sort: Sort::UpdatedDesc,
+                ..SearchQuery::default()
+            },
+            |o| o.state() == OrderState::Open,
+        ),
+        (
+            SearchQuery {
+                text: "nosuchword".into(),
+                sort: Sort::UpdatedDesc,
+                ..SearchQuery::default()
+            },
+            |_| false,
+        ),
+    ];
+    let mut windows_used = 0;
+    for (q, keep) in &cases {
+        let (field, date): (_, DateOf) = if q.sort == Sort::CreatedDesc {
+            (store.fields.created_at, |o| o.created_at)
+        } else {
+            (store.fields.updated_at, |o| o.updated_at)
+        };
+        let name = searcher.schema().get_field_name(field).to_string();
+        let query = super::query::build(&searcher, &store.fields, q).expect("query");
+        let mut want: Vec<_> = all.values().filter(|o| keep(o)).map(date).collect();
+        // Newest first; orders without the date last.
+        want.sort_by(|a, b| b.cmp(a));
+        for need in [1usize, 20, 140, 3_100] {
+            let windows = newest_at_cost(&searcher, query.as_ref(), field, &name, need, Some(1))
+                .expect("windows");
+            let walked =
+                newest_at_cost(&searcher, query.as_ref(), field, &name, need, None).expect("walk");
+            assert_eq!(walked.way, Way::Walk);
+            assert_eq!(walked.counted, Some(want.len()), "{q:?}: the walk counts");
+            if windows.way == Way::Windows {
+                windows_used += 1;
+            }
+            assert_eq!(windows.hits, walked.hits, "{q:?} need {need}");
+            let walked = walked.hits;
+            let got: Vec<_> = walked
+                .iter()
+                .map(|a| load(&searcher, &store.fields, *a).map(|o| date(&o)))
+                .collect::<Result<_, _>>()
+                .expect("load");
+            let want: Vec<_> = want.iter().take(need).copied().collect();
+            assert_eq!(got, want, "{q:?} need {need}");
+        }
+    }
+    assert!(windows_used >= 8, "windows were used {windows_used} times");
+}
+
+#[tokio::test]
 async fn the_write_hook_changes_the_very_version_that_is_committed() {
     use crate::order::mail::{Detected, MailEvent, MailUpdate, apply_update};
     let dir = tempfile::tempdir().expect("tempdir");

@@ -29,6 +29,8 @@ pub struct SearchPage {
 #[derive(Clone, Debug)]
 pub struct SearchOutcome {
     pub total: usize,
+    /// More than `total` match (the store stopped counting).
+    pub more: bool,
     /// 1-based.
     pub page: usize,
     pub hits: Vec<SearchHit>,
@@ -84,7 +86,11 @@ pub fn search_page(search: SearchPage) -> Page {
         {
             let pages = r.total.div_ceil(PER_PAGE).clamp(1, MAX_PAGE);
             let page = r.page;
-            let count = i.plural(r.total as u64, "staff.results_one", "staff.results");
+            let count = if r.more {
+                i.tf("staff.results_more", &[("n", &i.number(r.total as u64))])
+            } else {
+                i.plural(r.total as u64, "staff.results_one", "staff.results")
+            };
             let rows = r
                 .hits
                 .iter()
@@ -145,7 +151,7 @@ pub fn search_page(search: SearchPage) -> Page {
     let sort = raw("sort");
     let who = search.who.clone();
     let bulk = (search.can_change && !search.statuses.is_empty() && search.outcome.total > 0)
-        .then(|| bulk_form(&i, &search.raw, search.outcome.total, &search.statuses));
+        .then(|| bulk_form(&i, &search.raw, &search.outcome, &search.statuses));
     let body_view = view! {
         <ShopHeader />
         <StaffBar who=who />

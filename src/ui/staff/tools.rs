@@ -232,9 +232,15 @@ pub fn problems_page(
 pub(super) fn bulk_form(
     i: &I18n,
     raw: &[(String, String)],
-    total: usize,
+    found: &super::SearchOutcome,
     statuses: &[StatusChoice],
 ) -> impl IntoView + use<> {
+    let n = i.number(found.total as u64);
+    let intro = if found.more {
+        i.tf("tools.bulk_intro_more", &[("n", &n)])
+    } else {
+        i.tf("tools.bulk_intro", &[("n", &n)])
+    };
     let hidden = raw
         .iter()
         .filter(|(k, _)| !matches!(k.as_str(), "page" | "sort"))
@@ -247,7 +253,7 @@ pub(super) fn bulk_form(
     view! {
         <section class="card" aria-labelledby="bulk-title">
             <h2 id="bulk-title">{i.t("tools.bulk_title")}</h2>
-            <p>{i.tf("tools.bulk_intro", &[("n", &i.number(total as u64))])}</p>
+            <p>{intro}</p>
             <form method="post" action="/staff/bulk" class="stack-form">
                 {hidden}
                 <label for="bulk-status">{i.t("tools.status_label")}</label>

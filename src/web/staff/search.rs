@@ -47,6 +47,7 @@ pub async fn search(
         problems,
         outcome: SearchOutcome {
             total: results.total,
+            more: results.more,
             page: query.page + 1,
             hits,
         },

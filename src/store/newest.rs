@@ -1,0 +1,316 @@
+//! The newest orders a search matches, by a date field, without reading
+//! the date of every match.
+//!
+//! Sorting by a fast field (tantivy's `order_by_fast_field`) reads the date
+//! of every order the query matches: for "open and paid", 600,000 of a
+//! million orders, most of a listing's time. The date fields are also
+//! indexed, one term per second, and the term dictionary is in date order.
+//! So this walks the newest orders first, a window of time at a time: the
+//! orders whose date falls in the window come from the date's terms, and
+//! the query is only asked about them (a `seek` in its matches). Windows
+//! widen until enough matched; everything older than a window that
+//! produced enough is older than all of them, so the answer is exact.
+//!
+//! Windows cost more per order than a walk of the matches (a term and its
+//! postings against the next match of a list), so when the query matches
+//! few orders, or the windows have grown past what walking the matches
+//! would cost, it walks the matches instead (tantivy's sort, which also
+//! counts them). Both give the same order: newest first, and on the same
+//! second the lower document address first (tantivy's tie rule; the tests
+//! hold the two ways to it).
+
+use std::cmp::Reverse;
+use std::sync::Arc;
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{EnableScoring, Query};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, DocId, DocSet, InvertedIndexReader, Order, Searcher, TERMINATED};
+
+use super::StoreError;
+
+/// How much dearer one order in a window is than one match of a walk: a
+/// term, its postings and a seek, against the next posting of a list and
+/// a date read. An estimate, not tuned; it only decides which way, and
+/// either way is exact.
+const WINDOW_COST: u64 = 32;
+/// How many times over the first window should hold the orders wanted,
+/// if the matches were spread evenly in time.
+const FIRST_WINDOW_SLACK: u64 = 2;
+/// How much wider each next window is than the last.
+const WIDEN: u64 = 4;
+
+/// A date term's value bytes as a number: big-endian, so numbers order as
+/// the terms (and the dates) do.
+fn key_of_bytes(bytes: &[u8]) -> u64 {
+    bytes.try_into().map(u64::from_be_bytes).unwrap_or_default()
+}
+
+/// One match: its date key and address. Sorting puts the newest first and,
+/// on the same second, the lower address first.
+type Hit = (Reverse<u64>, DocAddress);
+
+/// The newest matches, and how many match when finding them walked
+/// every match anyway.
+#[derive(Debug)]
+pub(super) struct Newest {
+    pub hits: Vec<DocAddress>,
+    pub counted: Option<usize>,
+    pub way: Way,
+}
+
+/// Which way [`newest`] found its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Way {
+    Windows,
+    Walk,
+}
+
+/// The `need` newest orders `query` matches by the date `field` (named
+/// `field_name`), newest first. Windows are tried only when `cheap_seeks`:
+/// a seek in a query of terms is a skip in a few lists, but a typed word's
+/// prefix and typo matches are a set built anew for every window.
+pub(super) fn newest(
+    searcher: &Searcher,
+    query: &dyn Query,
+    field: Field,
+    field_name: &str,
+    need: usize,
+    cheap_seeks: bool,
+) -> Result<Newest, StoreError> {
+    let cost = cheap_seeks.then_some(WINDOW_COST);
+    newest_at_cost(searcher, query, field, field_name, need, cost)
+}
+
+/// [`newest`] with the cost of a window's order given, `None` for no
+/// windows (the tests force each way with it).
+pub(super) fn newest_at_cost(
+    searcher: &Searcher,
+    query: &dyn Query,
+    field: Field,
+    field_name: &str,
+    need: usize,
+    window_cost: Option<u64>,
+) -> Result<Newest, StoreError> {
+    let walked = || {
+        walk(searcher, query, field_name, need).map(|(hits, n)| Newest {
+            hits,
+            counted: Some(n),
+            way: Way::Walk,
+        })
+    };
+    let Some(window_cost) = window_cost.filter(|_| need > 0) else {
+        return walked();
+    };
+    let weight = query
+        .weight(EnableScoring::disabled_from_searcher(searcher))
+        .map_err(StoreError::read)?;
+    // What a walk of the matches would cost: the scorers' own estimate
+    // (an intersection's shortest list).
+    let (mut estimate, mut docs) = (0u64, 0u64);
+    let mut dates = Vec::new();
+    for reader in searcher.segment_readers() {
+        estimate += u64::from(
+            weight
+                .scorer(reader, 1.0)
+                .map_err(StoreError::read)?
+                .size_hint(),
+        );
+        docs += u64::from(reader.num_docs());
+        dates.push((
+            reader.inverted_index(field).map_err(StoreError::read)?,
+            u64::from(reader.num_docs()),
+        ));
+    }
+    // Orders a first window should hold to give `need` matches twice over,
+    // were the matches spread evenly.
+    let mut target = (need as u64)
+        .saturating_mul(FIRST_WINDOW_SLACK)
+        .saturating_mul(docs)
+        / estimate.max(1);
+    if target.saturating_mul(window_cost) >= estimate {
+        return walked();
+    }
+    let mut upper: Option<u64> = None;
+    let mut found: Vec<Hit> = Vec::new();
+    let mut spent = 0u64;
+    loop {
+        let lower = window_start(&dates, docs, target)?;
+        let mut window = Vec::with_capacity(dates.len());
+        for ((inverted, _), ord) in dates.iter().zip(0u32..) {
+            let in_window = segment_window(inverted, lower, upper)?;
+            spent += in_window.len() as u64;
+            window.push((ord, in_window));
+        }
+        if spent.saturating_mul(window_cost) > estimate {
+            // More orders in time than the query has matches: walking
+            // those is cheaper.
+            return walked();
+        }
+        for (ord, mut in_window) in window {
+            if in_window.is_empty() {
+                continue;
+            }
+            in_window.sort_unstable();
+            let reader = searcher.segment_reader(ord);
+            let mut scorer = weight.scorer(reader, 1.0).map_err(StoreError::read)?;
+            let alive = reader.alive_bitset();
+            for (doc, key) in in_window {
+                if alive.is_some_and(|a| !a.is_alive(doc)) {
+                    continue;
+                }
+                let mut at = scorer.doc();
+                if at < doc {
+                    at = scorer.seek(doc);
+                }
+                if at == TERMINATED {
+                    break;
+                }
+                if at == doc {
+                    found.push((Reverse(key), DocAddress::new(ord, doc)));
+                }
+            }
+        }
+        if found.len() >= need {
+            break;
+        }
+        let Some(lower) = lower else {
+            // Every dated order was in a window and fewer than `need`
+            // match: the walk also finds any without the date.
+            return walked();
+        };
+        upper = Some(lower);
+        target = target.saturating_mul(WIDEN);
+    }
+    found.sort_unstable();
+    found.truncate(need);
+    Ok(Newest {
+        hits: found.into_iter().map(|(_, a)| a).collect(),
+        counted: None,
+        way: Way::Windows,
+    })
+}
+
+/// Where a window holding about `target` orders starts. Each segment
+/// takes its share of `target` (by its size), counted back from its newest
+/// date by how many orders each date's term holds (so however the dates
+/// bunch up: the demo's are whole minutes, hundreds of orders each at
+/// 10,000,000); the window starts at the latest of those dates. `None` when
+/// no segment has its share: the window reaches back to the start.
+fn window_start(
+    dates: &[(Arc<InvertedIndexReader>, u64)],
+    docs: u64,
+    target: u64,
+) -> Result<Option<u64>, StoreError> {
+    let mut start: Option<u64> = None;
+    let mut bytes = Vec::new();
+    for (inverted, segment_docs) in dates {
+        let share = u64::try_from(
+            (u128::from(target) * u128::from(*segment_docs)).div_ceil(u128::from(docs.max(1))),
+        )
+        .unwrap_or(u64::MAX)
+        .max(1);
+        let terms = inverted.terms();
+        let (mut ord, mut held) = (terms.num_terms() as u64, 0u64);
+        while ord > 0 && held < share {
+            ord -= 1;
+            if !terms.ord_to_term(ord, &mut bytes).map_err(io_error)? {
+                break;
+            }
+            let freq = terms
+                .get(&bytes)
+                .map_err(io_error)?
+                .map_or(0, |t| t.doc_freq);
+            held += u64::from(freq);
+        }
+        if held >= share {
+            let key = key_of_bytes(&bytes);
+            start = Some(start.map_or(key, |s| s.max(key)));
+        }
+    }
+    Ok(start)
+}
+
+/// A segment's orders (document and date key) dated in `[lower, upper)`,
+/// from the date field's terms.
+fn segment_window(
+    inverted: &InvertedIndexReader,
+    lower: Option<u64>,
+    upper: Option<u64>,
+) -> Result<Vec<(DocId, u64)>, StoreError> {
+    let mut range = inverted.terms().range();
+    if let Some(l) = lower {
+        range = range.ge(l.to_be_bytes());
+    }
+    if let Some(u) = upper {
+        range = range.lt(u.to_be_bytes());
+    }
+    let mut stream = range.into_stream().map_err(io_error)?;
+    let mut docs = Vec::new();
+    while stream.advance() {
+        let key = key_of_bytes(stream.key());
+        let mut postings = inverted
+            .read_postings_from_terminfo(stream.value(), IndexRecordOption::Basic)
+            .map_err(io_error)?;
+        let mut doc = postings.doc();
+        while doc != TERMINATED {
+            docs.push((doc, key));
+            doc = postings.advance();
+        }
+    }
+    Ok(docs)
+}
+
+fn io_error(e: std::io::Error) -> StoreError {
+    StoreError::Read(e.to_string())
+}
+
+/// Every match, its date read from the fast field: the plain way, for
+/// queries that match few orders or whose seeks are dear (tantivy's sort
+/// by a fast field, its segments on the searcher's threads). Also how many
+/// match, since it sees them all.
+fn walk(
+    searcher: &Searcher,
+    query: &dyn Query,
+    field_name: &str,
+    need: usize,
+) -> Result<(Vec<DocAddress>, usize), StoreError> {
+    if need == 0 {
+        let n = searcher.search(query, &Count).map_err(StoreError::read)?;
+        return Ok((Vec::new(), n));
+    }
+    let top =
+        TopDocs::with_limit(need).order_by_fast_field::<tantivy::DateTime>(field_name, Order::Desc);
+    let (n, hits) = searcher
+        .search(query, &(Count, top))
+        .map_err(StoreError::read)?;
+    Ok((hits.into_iter().map(|(_, a)| a).collect(), n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_keys_order_like_the_dates() {
+        let (_, fields) = super::super::schema::schema();
+        let key = |secs: i64| {
+            let date = tantivy::DateTime::from_timestamp_secs(secs);
+            key_of_bytes(
+                tantivy::Term::from_field_date_for_search(fields.updated_at, date)
+                    .serialized_value_bytes(),
+            )
+        };
+        let secs = [
+            -86_400 * 365,
+            -1,
+            0,
+            1,
+            1_764_000_000,
+            1_764_000_001,
+            4_000_000_000,
+        ];
+        assert!(secs.windows(2).all(|w| key(w[0]) < key(w[1])));
+        assert_eq!(key_of_bytes(b"short"), 0, "not a date term");
+    }
+}
