@@ -38,6 +38,9 @@ pub const BATCH_STORE_OPTIONS: StoreOptions = StoreOptions {
     writer_threads: 2,
     writer_memory: 128 << 20,
     on_write: None,
+    random_reads: false,
+    merge_factor: 16,
+    merge_max_orders: 10_000_000,
 };
 
 /// What a server that has started tells whoever started it.

@@ -145,6 +145,23 @@ pub struct StoreOptions {
     /// order it is about to write; what it changes in the new version is
     /// written in the same commit (the mail outbox uses it).
     pub on_write: Option<WriteHook>,
+    /// Tell the kernel that reads of the index are random, so it maps only
+    /// the pages read: a lookup reads a few pages, and read-ahead around
+    /// each made a server over 10,000,000 orders map 1.6 GB of index for
+    /// 1,000 lookups. Off for bulk writes, whose merges read segments
+    /// whole.
+    pub random_reads: bool,
+    /// How many segments of about one size gather before they are merged
+    /// into one (tantivy's log merge policy; its default, 8, for a
+    /// server). A bulk write takes 16: each order is then rewritten by
+    /// merges about a third fewer times (an import of 10,000,000 orders
+    /// went from 18,152 to 21,075 orders/s), for more segments.
+    pub merge_factor: usize,
+    /// Segments with more orders than this are left out of merges. A
+    /// server keeps to 500,000: merging ten segments of 900,000 orders
+    /// (what a 10,000,000-order import leaves) would rewrite the whole
+    /// index in the background, minutes of both cores, at its first write.
+    pub merge_max_orders: usize,
 }
 
 impl Default for StoreOptions {
@@ -153,6 +170,9 @@ impl Default for StoreOptions {
             writer_threads: 1,
             writer_memory: 48 << 20,
             on_write: None,
+            random_reads: true,
+            merge_factor: 8,
+            merge_max_orders: 500_000,
         }
     }
 }
@@ -213,7 +233,12 @@ impl Store {
         std::fs::create_dir_all(&path).map_err(|e| open_err(e.to_string()))?;
         let (schema, fields) = schema::schema();
         migrate::if_needed(data_dir, &path, &schema, &fields)?;
-        let dir = MmapDirectory::open(&path).map_err(|e| open_err(e.to_string()))?;
+        let dir = if options.random_reads {
+            MmapDirectory::open_with_madvice(&path, tantivy::directory::Advice::Random)
+        } else {
+            MmapDirectory::open(&path)
+        }
+        .map_err(|e| open_err(e.to_string()))?;
         let mut index = Index::open_or_create(dir, schema).map_err(|e| open_err(e.to_string()))?;
         // Staff searches walk many postings; two threads halve a search's
         // latency on this kind of machine. Lookups and gets do not use it.
@@ -223,8 +248,15 @@ impl Store {
         let threads = options.writer_threads.max(1);
         let memory = options.writer_memory.max(15 << 20) * threads;
         let writer_index = index.clone();
-        let make_writer: writer::MakeWriter =
-            Box::new(move || writer_index.writer_with_num_threads(threads, memory));
+        let (merge_factor, merge_max) = (options.merge_factor.max(2), options.merge_max_orders);
+        let make_writer: writer::MakeWriter = Box::new(move || {
+            let writer = writer_index.writer_with_num_threads(threads, memory)?;
+            let mut policy = tantivy::merge_policy::LogMergePolicy::default();
+            policy.set_min_num_segments(merge_factor);
+            policy.set_max_docs_before_merge(merge_max);
+            writer.set_merge_policy(Box::new(policy));
+            Ok(writer)
+        });
         let reader = manual_reader(&index).map_err(|e| open_err(e.to_string()))?;
         let log_seq = log::parse_payload(
             index
