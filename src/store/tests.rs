@@ -506,58 +506,46 @@ async fn newest_first_is_exact_both_ways() {
     );
     type Keep = fn(&Order) -> bool;
     type DateOf = fn(&Order) -> Option<chrono::DateTime<chrono::Utc>>;
+    let listing = |filters: Filters, sort: Sort| SearchQuery {
+        filters,
+        sort,
+        ..SearchQuery::default()
+    };
+    let paid = Filters {
+        financial: Some(FinancialStatus::Paid),
+        ..Filters::default()
+    };
+    let refunded = Filters {
+        financial: Some(FinancialStatus::Refunded),
+        ..Filters::default()
+    };
+    let state = |s| Filters {
+        state: Some(s),
+        ..Filters::default()
+    };
     let cases: Vec<(SearchQuery, Keep)> = vec![
         (SearchQuery::default(), |_| true),
+        (listing(paid, Sort::UpdatedDesc), |o| {
+            o.financial_status == FinancialStatus::Paid
+        }),
+        (listing(refunded, Sort::CreatedDesc), |o| {
+            o.financial_status == FinancialStatus::Refunded
+        }),
         (
-            SearchQuery {
-                filters: Filters {
-                    financial: Some(FinancialStatus::Paid),
-                    ..Filters::default()
-                },
-                sort: Sort::UpdatedDesc,
-                ..SearchQuery::default()
-            },
-            |o| o.financial_status == FinancialStatus::Paid,
-        ),
-        (
-            SearchQuery {
-                filters: Filters {
-                    financial: Some(FinancialStatus::Refunded),
-                    ..Filters::default()
-                },
-                sort: Sort::CreatedDesc,
-                ..SearchQuery::default()
-            },
-            |o| o.financial_status == FinancialStatus::Refunded,
-        ),
-        (
-            SearchQuery {
-                filters: Filters {
-                    state: Some(OrderState::Cancelled),
-                    ..Filters::default()
-                },
-                sort: Sort::UpdatedDesc,
-                ..SearchQuery::default()
-            },
+            listing(state(OrderState::Cancelled), Sort::UpdatedDesc),
             |o| o.state() == OrderState::Cancelled,
         ),
         (
             SearchQuery {
                 text: "anna".into(),
-                filters: Filters {
-                    state: Some(OrderState::Open),
-                    ..Filters::default()
-                },
-                sort: Sort::UpdatedDesc,
-                ..SearchQuery::default()
+                ..listing(state(OrderState::Open), Sort::UpdatedDesc)
             },
             |o| o.state() == OrderState::Open,
         ),
         (
             SearchQuery {
                 text: "nosuchword".into(),
-                sort: Sort::UpdatedDesc,
-                ..SearchQuery::default()
+                ..listing(Filters::default(), Sort::UpdatedDesc)
             },
             |_| false,
         ),
