@@ -39,6 +39,8 @@ const WINDOW_COST: u64 = 32;
 const FIRST_WINDOW_SLACK: u64 = 2;
 /// How much wider each next window is than the last.
 const WIDEN: u64 = 4;
+/// Most windows one listing tries before it walks the matches.
+const MAX_ROUNDS: usize = 64;
 
 /// A date term's value bytes as a number: big-endian, so numbers order as
 /// the terms (and the dates) do.
@@ -124,17 +126,23 @@ pub(super) fn newest_at_cost(
     }
     // Orders a first window should hold to give `need` matches twice over,
     // were the matches spread evenly.
-    let mut target = (need as u64)
+    // At least one: the estimate counts deleted versions too, and a window
+    // of none would never widen.
+    let mut target = ((need as u64)
         .saturating_mul(FIRST_WINDOW_SLACK)
         .saturating_mul(docs)
-        / estimate.max(1);
+        / estimate.max(1))
+    .max(1);
     if target.saturating_mul(window_cost) >= estimate {
         return walked();
     }
     let mut upper: Option<u64> = None;
     let mut found: Vec<Hit> = Vec::new();
     let mut spent = 0u64;
-    loop {
+    // Each round widens by WIDEN until a segment's share is more than it
+    // holds (then the window reaches back to the start), so this ends
+    // within about 32 rounds; the bound is a guard, not the rule.
+    for _ in 0..MAX_ROUNDS {
         let lower = window_start(&dates, docs, target)?;
         let mut window = Vec::with_capacity(dates.len());
         for ((inverted, _), ord) in dates.iter().zip(0u32..) {
@@ -172,7 +180,13 @@ pub(super) fn newest_at_cost(
             }
         }
         if found.len() >= need {
-            break;
+            found.sort_unstable();
+            found.truncate(need);
+            return Ok(Newest {
+                hits: found.into_iter().map(|(_, a)| a).collect(),
+                counted: None,
+                way: Way::Windows,
+            });
         }
         let Some(lower) = lower else {
             // Every dated order was in a window and fewer than `need`
@@ -182,13 +196,7 @@ pub(super) fn newest_at_cost(
         upper = Some(lower);
         target = target.saturating_mul(WIDEN);
     }
-    found.sort_unstable();
-    found.truncate(need);
-    Ok(Newest {
-        hits: found.into_iter().map(|(_, a)| a).collect(),
-        counted: None,
-        way: Way::Windows,
-    })
+    walked()
 }
 
 /// Where a window holding about `target` orders starts. Each segment
@@ -205,6 +213,11 @@ fn window_start(
     let mut start: Option<u64> = None;
     let mut bytes = Vec::new();
     for (inverted, segment_docs) in dates {
+        if *segment_docs == 0 {
+            // Only deleted orders: a share of one would hold the window's
+            // start at its newest date for ever.
+            continue;
+        }
         let share = u64::try_from(
             (u128::from(target) * u128::from(*segment_docs)).div_ceil(u128::from(docs.max(1))),
         )

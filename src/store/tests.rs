@@ -441,6 +441,40 @@ async fn counting_stops_at_the_limit_and_says_so() {
     assert_eq!((r.total, r.more), (10, false));
 }
 
+/// A store with more deleted orders than live ones (tantivy keeps them in
+/// their segment until a merge): the listing must still end. Its first
+/// window was once sized to nothing, since the estimate counts deleted
+/// orders, and never widened.
+#[tokio::test]
+async fn a_listing_over_mostly_deleted_orders_ends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    // Each its own second; the one left is the oldest.
+    let orders: Vec<Order> = (0..100u64)
+        .map(|i| {
+            let at = format!("2026-11-05T10:{:02}:{:02}Z", i / 60, i % 60);
+            order(i + 1, 1001 + i, "a@example.se", &at)
+        })
+        .collect();
+    store.upsert(orders.clone()).await.expect("upsert");
+    let gone: Vec<String> = orders[1..].iter().map(Order::key).collect();
+    store.delete(gone).await.expect("delete");
+    // On a thread of its own, so that a listing that never ends fails the
+    // test instead of hanging it.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(store.search(&SearchQuery {
+            per_page: 1,
+            ..SearchQuery::default()
+        }));
+    });
+    let r = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the listing ends")
+        .expect("search");
+    assert_eq!((r.total, r.more, r.hits.len()), (1, false, 1));
+}
+
 /// The newest-first listing walks windows of time for broad queries and
 /// the matches for narrow ones. Both must give what a full sort gives,
 /// across segments, replaced versions (deleted documents), filters, text,
