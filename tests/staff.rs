@@ -381,10 +381,7 @@ async fn a_search_past_the_count_limit_says_more_than() {
         let store =
             order_status::store::Store::open(&data, order_status::store::StoreOptions::default())
                 .expect("store");
-        let now = chrono::Utc::now();
-        let orders: Vec<_> = (0..10_050)
-            .map(|i| order_status::ingest::demo::order(42, i, now, "demo.example"))
-            .collect();
+        let orders: Vec<_> = (0..10_050).map(demo_order).collect();
         for chunk in orders.chunks(2_000) {
             store.upsert(chunk.to_vec()).await.expect("upsert");
         }
@@ -392,6 +389,8 @@ async fn a_search_past_the_count_limit_says_more_than() {
             .expect("accounts")
             .add(DEMO_STAFF.0, DEMO_STAFF.1)
             .expect("staff account");
+        // Let go of the data dir before the server takes it.
+        store.close(std::time::Duration::from_secs(30)).await;
     }
     let server = Server::start_in(dir, &[]);
     let c = signed_in(&server).await;

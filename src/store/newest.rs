@@ -68,20 +68,19 @@ pub(super) enum Way {
     Walk,
 }
 
-/// The `need` newest orders `query` matches by the date `field` (named
-/// `field_name`), newest first. Windows are tried only when `cheap_seeks`:
+/// The `need` newest orders `query` matches by the date `field`, newest
+/// first. Windows are tried only when `cheap_seeks`:
 /// a seek in a query of terms is a skip in a few lists, but a typed word's
 /// prefix and typo matches are a set built anew for every window.
 pub(super) fn newest(
     searcher: &Searcher,
     query: &dyn Query,
     field: Field,
-    field_name: &str,
     need: usize,
     cheap_seeks: bool,
 ) -> Result<Newest, StoreError> {
     let cost = cheap_seeks.then_some(WINDOW_COST);
-    newest_at_cost(searcher, query, field, field_name, need, cost)
+    newest_at_cost(searcher, query, field, need, cost)
 }
 
 /// [`newest`] with the cost of a window's order given, `None` for no
@@ -90,12 +89,11 @@ pub(super) fn newest_at_cost(
     searcher: &Searcher,
     query: &dyn Query,
     field: Field,
-    field_name: &str,
     need: usize,
     window_cost: Option<u64>,
 ) -> Result<Newest, StoreError> {
     let walked = || {
-        walk(searcher, query, field_name, need).map(|(hits, n)| Newest {
+        walk(searcher, query, field, need).map(|(hits, n)| Newest {
             hits,
             counted: Some(n),
             way: Way::Walk,
@@ -285,15 +283,17 @@ fn io_error(e: std::io::Error) -> StoreError {
 fn walk(
     searcher: &Searcher,
     query: &dyn Query,
-    field_name: &str,
+    field: Field,
     need: usize,
 ) -> Result<(Vec<DocAddress>, usize), StoreError> {
     if need == 0 {
         let n = searcher.search(query, &Count).map_err(StoreError::read)?;
         return Ok((Vec::new(), n));
     }
-    let top =
-        TopDocs::with_limit(need).order_by_fast_field::<tantivy::DateTime>(field_name, Order::Desc);
+    let top = TopDocs::with_limit(need).order_by_fast_field::<tantivy::DateTime>(
+        searcher.schema().get_field_name(field),
+        Order::Desc,
+    );
     let (n, hits) = searcher
         .search(query, &(Count, top))
         .map_err(StoreError::read)?;

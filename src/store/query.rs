@@ -124,11 +124,10 @@ pub(super) fn search(
             (hits.into_iter().map(|(_, a)| a).collect(), Some(n))
         }
         Some(field) => {
-            let name = searcher.schema().get_field_name(field).to_string();
             let need = offset.saturating_add(per_page);
             let filters_only = q.text.trim().is_empty();
             let mut newest =
-                super::newest::newest(searcher, query.as_ref(), field, &name, need, filters_only)?;
+                super::newest::newest(searcher, query.as_ref(), field, need, filters_only)?;
             tracing::trace!(way = ?newest.way, need, "newest-first listing");
             newest.hits.drain(..offset.min(newest.hits.len()));
             (newest.hits, newest.counted)

@@ -591,16 +591,15 @@ async fn newest_first_is_exact_both_ways() {
         } else {
             (store.fields.updated_at, |o| o.updated_at)
         };
-        let name = searcher.schema().get_field_name(field).to_string();
         let query = super::query::build(&searcher, &store.fields, q).expect("query");
         let mut want: Vec<_> = all.values().filter(|o| keep(o)).map(date).collect();
         // Newest first; orders without the date last.
         want.sort_by(|a, b| b.cmp(a));
         for need in [1usize, 20, 140, 3_100] {
-            let windows = newest_at_cost(&searcher, query.as_ref(), field, &name, need, Some(1))
-                .expect("windows");
+            let windows =
+                newest_at_cost(&searcher, query.as_ref(), field, need, Some(1)).expect("windows");
             let walked =
-                newest_at_cost(&searcher, query.as_ref(), field, &name, need, None).expect("walk");
+                newest_at_cost(&searcher, query.as_ref(), field, need, None).expect("walk");
             assert_eq!(walked.way, Way::Walk);
             assert_eq!(walked.counted, Some(want.len()), "{q:?}: the walk counts");
             if windows.way == Way::Windows {
