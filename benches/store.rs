@@ -5,7 +5,9 @@
 //! `BENCH_ORDERS` (default 1,000,000), then measures `get`, `lookup` and a
 //! 2-term `search` with criterion, and prints p50/p99 from individually
 //! timed calls, since criterion reports means and medians but not tails.
-//! `BENCH_PROBES_ONLY=true` stops after `get` and `lookup`.
+//! `BENCH_PROBES_ONLY=true` stops after `get` and `lookup`;
+//! `BENCH_EACH_QUERY=true` also prints each 2-term query's own tails and
+//! how many orders it matches.
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -187,6 +189,16 @@ fn benches(c: &mut Criterion) {
                 .expect("search"),
         );
     });
+    if std::env::var("BENCH_EACH_QUERY").is_ok_and(|v| v == "true") {
+        for text in two_terms {
+            let r = store.search(&search(text)).expect("search");
+            let more = if r.more { "more than " } else { "" };
+            println!("  {text:?} matches {more}{} orders", r.total);
+            tails(&format!("  {text}"), 200, |_| {
+                black_box(store.search(&search(text)).expect("search"));
+            });
+        }
+    }
     tails("search 2 terms, open, by date", 1_000, |i| {
         black_box(
             store

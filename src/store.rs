@@ -16,6 +16,7 @@ pub mod log;
 mod migrate;
 mod newest;
 mod query;
+mod rank;
 pub mod schema;
 pub mod snapshot;
 mod writer;
@@ -207,6 +208,7 @@ pub struct Store {
     applied: Arc<log::Applied>,
     /// Writes are only logged, never applied here (no index of its own).
     log_only: bool,
+    typos: Arc<query::Typos>,
 }
 
 /// Commits done and the time they took, for the metrics.
@@ -320,6 +322,7 @@ impl Store {
             log: Arc::default(),
             applied: Arc::new(log::Applied::new(log_seq)),
             log_only: false,
+            typos: Arc::default(),
         })
     }
 
@@ -349,6 +352,7 @@ impl Store {
             log: Arc::default(),
             applied: Arc::default(),
             log_only,
+            typos: Arc::default(),
         }
     }
 
@@ -702,7 +706,7 @@ impl Store {
 
     /// Full-text search with filters, sorting and paging.
     pub fn search(&self, q: &SearchQuery) -> Result<SearchResults, StoreError> {
-        query::search(&self.reader.searcher(), &self.fields, q)
+        query::search(&self.reader.searcher(), &self.fields, &self.typos, q)
     }
 
     /// The keys of every order `q` matches, sorted, if there are at most
@@ -712,7 +716,7 @@ impl Store {
         q: &SearchQuery,
         max: usize,
     ) -> Result<(usize, Option<Vec<String>>), StoreError> {
-        query::all_keys(&self.reader.searcher(), &self.fields, q, max)
+        query::all_keys(&self.reader.searcher(), &self.fields, &self.typos, q, max)
     }
 
     /// Orders in the store.

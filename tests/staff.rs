@@ -410,6 +410,25 @@ async fn a_search_past_the_count_limit_says_more_than() {
         !cancelled.contains("More than") && cancelled.contains(" orders<"),
         "fewer than the limit: the exact count"
     );
+    // A word in every order: ranked without scoring every match, counted
+    // the same way, and its pages follow on without repeating an order.
+    let orders_on = |html: &str| -> Vec<String> {
+        html.split("href=\"/staff/orders/")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next().map(str::to_owned))
+            .collect()
+    };
+    let (_, words1) = get(&c, server.url("/staff?q=example")).await;
+    assert!(words1.contains("More than 10,000 orders") && words1.contains("Page 1 of 500"));
+    let (_, words2) = get(&c, server.url("/staff?q=example&page=2")).await;
+    let (first, second) = (orders_on(&words1), orders_on(&words2));
+    assert_eq!((first.len(), second.len()), (20, 20), "two full pages");
+    assert!(
+        first.iter().all(|o| !second.contains(o)),
+        "no order on both pages: {first:?} {second:?}"
+    );
+    let (_, words_last) = get(&c, server.url("/staff?q=example&page=500")).await;
+    assert_eq!(words_last.matches("class=\"hit\"").count(), 20);
 }
 
 #[tokio::test]

@@ -7,18 +7,21 @@
 //! email), or, for words of five letters or more, with one typo. An exact
 //! order number or tracking number adds a large boost so it ranks first.
 
+use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use chrono::{DateTime, Utc};
-use tantivy::collector::{Count, TopDocs};
+use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder};
+use tantivy::collector::Count;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, EnableScoring, FuzzyTermQuery, Occur, Query, RangeQuery,
-    TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, EnableScoring, FuzzyTermQuery, Occur, Query,
+    RangeQuery, TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TokenStream;
-use tantivy::{DocAddress, DocSet, Searcher, TERMINATED, Term};
+use tantivy::{DocAddress, DocSet, Score, Searcher, TERMINATED, Term};
 
+use super::rank::{Tier, Tiers};
 use super::schema::{Fields, normalize_tracking, to_tantivy_date};
 use super::{StoreError, load};
 use crate::order::search::{SearchField, searchable};
@@ -104,37 +107,37 @@ pub const COUNT_LIMIT: usize = 10_000;
 pub(super) fn search(
     searcher: &Searcher,
     f: &Fields,
+    typos: &Typos,
     q: &SearchQuery,
 ) -> Result<SearchResults, StoreError> {
     let per_page = q.per_page.clamp(1, MAX_PER_PAGE);
     let offset = q.page.saturating_mul(per_page);
-    let query = build(searcher, f, q)?;
+    let need = offset.saturating_add(per_page);
+    let plan = Plan::new(searcher, f, typos, q)?;
+    let query = plan.query(f, q.sort == Sort::Relevance);
     let by_date = match q.sort {
         Sort::Relevance if !q.text.trim().is_empty() => None,
         Sort::Relevance | Sort::UpdatedDesc => Some(f.updated_at),
         Sort::CreatedDesc => Some(f.created_at),
     };
-    let (addrs, counted): (Vec<DocAddress>, Option<usize>) = match by_date {
-        // Ranking walks every match, so counting them on the way is free.
+    let (mut addrs, counted): (Vec<DocAddress>, Option<(usize, bool)>) = match by_date {
         None => {
-            let top = TopDocs::with_limit(per_page).and_offset(offset);
-            let (n, hits) = searcher
-                .search(&query, &(Count, top))
-                .map_err(StoreError::read)?;
-            (hits.into_iter().map(|(_, a)| a).collect(), Some(n))
+            let tiers = plan.tiers(f);
+            let ranked =
+                super::rank::ranked(searcher, query.as_ref(), tiers.as_ref(), need, COUNT_LIMIT)?;
+            (ranked.hits, Some((ranked.total, ranked.more)))
         }
         Some(field) => {
-            let need = offset.saturating_add(per_page);
             let filters_only = q.text.trim().is_empty();
-            let mut newest =
+            let newest =
                 super::newest::newest(searcher, query.as_ref(), field, need, filters_only)?;
             tracing::trace!(way = ?newest.way, need, "newest-first listing");
-            newest.hits.drain(..offset.min(newest.hits.len()));
-            (newest.hits, newest.counted)
+            (newest.hits, newest.counted.map(|n| (n, false)))
         }
     };
+    addrs.drain(..offset.min(addrs.len()));
     let (total, more) = match counted {
-        Some(n) => (n, false),
+        Some(counted) => counted,
         None => count_up_to(searcher, query.as_ref(), COUNT_LIMIT)?,
     };
     let hits = addrs
@@ -177,10 +180,11 @@ pub(super) fn count_up_to(
 pub(super) fn all_keys(
     searcher: &Searcher,
     f: &Fields,
+    typos: &Typos,
     q: &SearchQuery,
     max: usize,
 ) -> Result<(usize, Option<Vec<String>>), StoreError> {
-    let query = build(searcher, f, q)?;
+    let query = Plan::new(searcher, f, typos, q)?.query(f, false);
     let total = searcher.search(&query, &Count).map_err(StoreError::read)?;
     if total > max {
         return Ok((total, None));
@@ -197,7 +201,7 @@ pub(super) fn all_keys(
 }
 
 /// Which groups of `order`'s values the words of `text` match, by the
-/// rules the search itself uses (see [`token_query`]): for staff, "matched
+/// rules the search itself uses (see [`Word`]): for staff, "matched
 /// in: email, product".
 pub fn matched_fields(order: &Order, text: &str) -> Vec<SearchField> {
     let mut words: Vec<String> = tokens(text).collect();
@@ -229,8 +233,8 @@ fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
         .map(str::to_lowercase)
 }
 
-/// Whether a typed word finds an indexed token: the three ways of
-/// [`token_query`].
+/// Whether a typed word finds an indexed token: the three ways of a
+/// [`Word`].
 fn word_matches(word: &str, token: &str) -> bool {
     let chars = word.chars().count();
     token == word
@@ -260,103 +264,437 @@ fn one_edit_apart(a: &str, b: &str) -> bool {
     }
 }
 
-/// One typed word: the exact token (ranked highest), a token it is the
-/// start of ("lindq" finds "lindqvist", part of an email), and for longer
-/// words one typo away ("lindqvst").
-fn token_query(f: &Fields, token: &str) -> Box<dyn Query> {
-    let term = Term::from_field_text(f.all, token);
-    let mut any: Vec<(Occur, Box<dyn Query>)> = vec![(
-        Occur::Should,
-        Box::new(BoostQuery::new(
-            Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
-            3.0,
-        )),
-    )];
-    let chars = token.chars().count();
-    if chars >= MIN_PREFIX_CHARS {
-        any.push((
-            Occur::Should,
-            Box::new(FuzzyTermQuery::new_prefix(term.clone(), 0, true)),
-        ));
+/// Builds the automata that find a word's one-typo matches in the term
+/// dictionary. Its tables take a while to make, so a store makes it once.
+pub struct Typos(LevenshteinAutomatonBuilder);
+
+impl Typos {
+    pub fn new() -> Typos {
+        // Distance 1, a swap of neighbours counting as one (as `one_edit_apart`).
+        Typos(LevenshteinAutomatonBuilder::new(1, true))
     }
-    if chars >= MIN_FUZZY_CHARS && !token.bytes().any(|b| b.is_ascii_digit()) {
+}
+
+impl Default for Typos {
+    fn default() -> Self {
+        Typos::new()
+    }
+}
+
+/// A word's one-typo automaton, as the term dictionary walks it.
+struct OneTypo(DFA);
+
+impl tantivy_fst::Automaton for OneTypo {
+    type State = u32;
+
+    fn start(&self) -> u32 {
+        self.0.initial_state()
+    }
+
+    fn is_match(&self, state: &u32) -> bool {
+        matches!(self.0.distance(*state), Distance::Exact(_))
+    }
+
+    fn can_match(&self, state: &u32) -> bool {
+        *state != levenshtein_automata::SINK_STATE
+    }
+
+    fn accept(&self, state: &u32, byte: u8) -> u32 {
+        self.0.transition(*state, byte)
+    }
+}
+
+/// Most other indexed words one typed word may stand for and still be
+/// searched as plain terms ("anna" also finds anna0 to anna99 from
+/// emails); past that, tantivy's prefix and fuzzy queries find them (and
+/// rank them all alike).
+const MAX_OTHERS: usize = 256;
+
+/// A typed word and the other indexed words it finds: words it is the
+/// start of ("lindq" finds "lindqvist", part of an email), and for longer
+/// words those one typo away ("lindqvst").
+struct Word {
+    text: String,
+    /// Not `text` itself, each with its boost (see [`Word::expand`]);
+    /// `None` when more than [`MAX_OTHERS`].
+    others: Option<Vec<(String, Score)>>,
+}
+
+impl Word {
+    /// Looks `text`'s other words up in every segment's term dictionary.
+    ///
+    /// BM25 weighs a rare word far above a common one, so "anna42" (from
+    /// an email) would outrank "anna" itself. Each other word's boost
+    /// undoes that: it counts as the typed word would (the rarity of the
+    /// commonest of them), a third as much as the word itself. That also
+    /// keeps WAND's bound on them low, so it can skip them.
+    fn expand(
+        searcher: &Searcher,
+        f: &Fields,
+        typos: &Typos,
+        text: String,
+    ) -> Result<Word, StoreError> {
+        let chars = text.chars().count();
+        let prefix = chars >= MIN_PREFIX_CHARS;
         // Words with digits are numbers, SKUs, tracking codes: one typo
         // away is another, real one.
-        any.push((Occur::Should, Box::new(FuzzyTermQuery::new(term, 1, true))));
+        let typo = chars >= MIN_FUZZY_CHARS && !text.bytes().any(|b| b.is_ascii_digit());
+        let dfa = typo.then(|| OneTypo(typos.0.build_dfa(&text)));
+        // Orders holding each word, the typed one included.
+        let mut held: BTreeMap<String, u64> = BTreeMap::new();
+        let io = |e: std::io::Error| StoreError::Read(e.to_string());
+        for reader in searcher.segment_readers() {
+            let index = reader.inverted_index(f.all).map_err(StoreError::read)?;
+            let terms = index.terms();
+            // A word can be both a prefix and a typo match: count it once.
+            let mut here: BTreeMap<&[u8], u64> = BTreeMap::new();
+            let mut keys: Vec<(Vec<u8>, u64)> = Vec::new();
+            if prefix {
+                let mut stream = terms.range().ge(&text).into_stream().map_err(io)?;
+                while stream.advance() && stream.key().starts_with(text.as_bytes()) {
+                    keys.push((stream.key().to_vec(), u64::from(stream.value().doc_freq)));
+                }
+            }
+            if let Some(dfa) = &dfa {
+                let mut stream = terms.search(dfa).into_stream().map_err(io)?;
+                while stream.advance() {
+                    keys.push((stream.key().to_vec(), u64::from(stream.value().doc_freq)));
+                }
+            }
+            for (key, n) in &keys {
+                here.insert(key, *n);
+            }
+            for (key, n) in here {
+                if let Ok(word) = std::str::from_utf8(key) {
+                    *held.entry(word.to_owned()).or_default() += n;
+                }
+            }
+            if held.len() > MAX_OTHERS + 1 {
+                return Ok(Word { text, others: None });
+            }
+        }
+        let docs = searcher.num_docs();
+        let reference = idf(held.values().copied().max().unwrap_or(0), docs);
+        let others = held
+            .into_iter()
+            .filter(|(word, _)| *word != text)
+            .map(|(word, n)| (word, reference / idf(n, docs)))
+            .collect::<Vec<_>>();
+        if others.len() > MAX_OTHERS {
+            return Ok(Word { text, others: None });
+        }
+        Ok(Word {
+            text,
+            others: Some(others),
+        })
     }
-    if any.len() == 1 {
-        return any
-            .pop()
-            .map(|(_, q)| q)
-            .unwrap_or_else(|| Box::new(AllQuery));
+
+    /// The word as a ranked query: its own term weighs three times the
+    /// others, so an exact word ranks above a prefix or a typo.
+    fn ranked(&self, f: &Fields) -> Box<dyn Query> {
+        let own: Box<dyn Query> = Box::new(BoostQuery::new(
+            Box::new(TermQuery::new(self.term(f), IndexRecordOption::WithFreqs)),
+            OWN_WORD_BOOST,
+        ));
+        let Some(others) = &self.others else {
+            return self.automata(f, own);
+        };
+        if others.is_empty() {
+            return own;
+        }
+        let mut any = vec![(Occur::Should, own)];
+        any.extend(others.iter().map(|(o, boost)| {
+            let term = Term::from_field_text(f.all, o);
+            let q: Box<dyn Query> = Box::new(BoostQuery::new(
+                Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+                *boost,
+            ));
+            (Occur::Should, q)
+        }));
+        Box::new(BooleanQuery::new(any))
     }
-    Box::new(BooleanQuery::new(any))
+
+    /// Orders with any of the word's terms, unscored.
+    fn matching(&self, f: &Fields) -> Box<dyn Query> {
+        let own = term_query(self.term(f));
+        match &self.others {
+            None => self.automata(f, own),
+            Some(others) if others.is_empty() => own,
+            Some(others) => {
+                let mut any = vec![(Occur::Should, own)];
+                any.extend(
+                    others
+                        .iter()
+                        .map(|(o, _)| (Occur::Should, term_query(Term::from_field_text(f.all, o)))),
+                );
+                Box::new(BooleanQuery::new(any))
+            }
+        }
+    }
+
+    /// The word's terms with their boosts, as WAND ranks them; `None` when
+    /// it has too many to list.
+    fn scoring_terms(&self, f: &Fields) -> Option<Vec<(Term, Score)>> {
+        let others = self.others.as_ref()?;
+        let mut terms = vec![(self.term(f), OWN_WORD_BOOST)];
+        terms.extend(
+            others
+                .iter()
+                .map(|(o, boost)| (Term::from_field_text(f.all, o), *boost)),
+        );
+        Some(terms)
+    }
+
+    /// `own` or tantivy's prefix and fuzzy queries, for a word with too
+    /// many other words to list.
+    fn automata(&self, f: &Fields, own: Box<dyn Query>) -> Box<dyn Query> {
+        let term = self.term(f);
+        let chars = self.text.chars().count();
+        let mut any: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, own)];
+        if chars >= MIN_PREFIX_CHARS {
+            any.push((
+                Occur::Should,
+                Box::new(FuzzyTermQuery::new_prefix(term.clone(), 0, true)),
+            ));
+        }
+        if chars >= MIN_FUZZY_CHARS && !self.text.bytes().any(|b| b.is_ascii_digit()) {
+            any.push((Occur::Should, Box::new(FuzzyTermQuery::new(term, 1, true))));
+        }
+        Box::new(BooleanQuery::new(any))
+    }
+
+    fn term(&self, f: &Fields) -> Term {
+        Term::from_field_text(f.all, &self.text)
+    }
+}
+
+/// How much more a word's own term weighs than its prefix and typo
+/// matches.
+const OWN_WORD_BOOST: Score = 3.0;
+
+/// BM25's rarity of a word `held` of `docs` orders (tantivy's formula).
+fn idf(held: u64, docs: u64) -> Score {
+    let held = held.min(docs);
+    (1.0 + ((docs - held) as Score + 0.5) / (held as Score + 0.5)).ln()
 }
 
 fn term_query(term: Term) -> Box<dyn Query> {
     Box::new(TermQuery::new(term, IndexRecordOption::Basic))
 }
 
-pub(super) fn build(
-    searcher: &Searcher,
-    f: &Fields,
-    q: &SearchQuery,
-) -> Result<Box<dyn Query>, StoreError> {
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let text = q.text.trim();
-    // A whole email address: its orders by one exact term, when it has
-    // any (its words, "example" and "com" among them, would make every
-    // order a candidate); otherwise the words, for an address half typed.
+/// What the typed text asks for.
+enum Text {
+    /// Nothing typed: filters alone.
+    None,
+    /// Only punctuation: nothing can match.
+    Nothing,
+    /// A whole email address on file: its orders, by one exact term (its
+    /// words, "example" and "com" among them, would make every order a
+    /// candidate).
+    Email(Term),
+    /// Every word must match; an exact order or tracking number (`exact`)
+    /// ranks first.
+    Words { words: Vec<Word>, exact: Vec<Term> },
+}
+
+/// A search taken apart: its text and its filters.
+pub(super) struct Plan {
+    text: Text,
+    filters: Vec<Box<dyn Query>>,
+}
+
+impl Plan {
+    pub(super) fn new(
+        searcher: &Searcher,
+        f: &Fields,
+        typos: &Typos,
+        q: &SearchQuery,
+    ) -> Result<Plan, StoreError> {
+        Ok(Plan {
+            text: text(searcher, f, typos, q.text.trim())?,
+            filters: filters(f, &q.filters),
+        })
+    }
+
+    /// The search as one query; `ranked` adds what only scoring needs (an
+    /// exact order or tracking number's boost).
+    pub(super) fn query(&self, f: &Fields, ranked: bool) -> Box<dyn Query> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        match &self.text {
+            Text::None => {}
+            Text::Nothing => return Box::new(EmptyQuery),
+            Text::Email(term) => clauses.push((Occur::Must, term_query(term.clone()))),
+            Text::Words { words, exact } => {
+                let mut text: Vec<(Occur, Box<dyn Query>)> =
+                    words.iter().map(|w| (Occur::Must, w.ranked(f))).collect();
+                if ranked {
+                    text.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(any_of(exact), EXACT_NUMBER_BOOST)),
+                    ));
+                }
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(text))));
+            }
+        }
+        clauses.extend(self.filters.iter().map(|q| (Occur::Must, q.box_clone())));
+        if clauses.is_empty() {
+            return Box::new(AllQuery);
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// A search with words, in the tiers it ranks by; `None` for any
+    /// other (nothing typed, a whole email address).
+    pub(super) fn tiers(&self, f: &Fields) -> Option<Tiers> {
+        let Text::Words { words, exact } = &self.text else {
+            return None;
+        };
+        let filters = || self.filters.iter().map(|q| (Occur::Must, q.box_clone()));
+        let own = |option| -> Vec<(Occur, Box<dyn Query>)> {
+            words
+                .iter()
+                .map(|w| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(w.term(f), option));
+                    (Occur::Must, q)
+                })
+                .collect()
+        };
+        let every_own =
+            || -> Box<dyn Query> { Box::new(BooleanQuery::new(own(IndexRecordOption::Basic))) };
+        let exact_tier = Tier {
+            query: Box::new(BooleanQuery::new(
+                own(IndexRecordOption::WithFreqs)
+                    .into_iter()
+                    .chain(filters())
+                    .collect(),
+            )),
+            scoring: Some(union(words.iter().map(|w| (w.term(f), 1.0)).collect())),
+            required: Box::new(BooleanQuery::new(
+                own(IndexRecordOption::Basic)
+                    .into_iter()
+                    .chain(filters())
+                    .collect(),
+            )),
+        };
+        let mut rest: Vec<(Occur, Box<dyn Query>)> =
+            words.iter().map(|w| (Occur::Must, w.ranked(f))).collect();
+        rest.extend(filters());
+        rest.push((Occur::MustNot, every_own()));
+        let matching = || {
+            words
+                .iter()
+                .map(|w| (Occur::Must, w.matching(f)))
+                .chain(filters())
+                .collect::<Vec<_>>()
+        };
+        let mut required = matching();
+        required.push((Occur::MustNot, every_own()));
+        let first = (!exact.is_empty()).then(|| -> Box<dyn Query> {
+            let mut first = matching();
+            first.push((Occur::Must, any_of(exact)));
+            Box::new(BooleanQuery::new(first))
+        });
+        let scoring = words
+            .iter()
+            .map(|w| w.scoring_terms(f))
+            .collect::<Option<Vec<_>>>()
+            .map(|terms| union(terms.into_iter().flatten().collect()));
+        Some(Tiers {
+            first,
+            exact: exact_tier,
+            rest: Tier {
+                query: Box::new(BooleanQuery::new(rest)),
+                scoring,
+                required: Box::new(BooleanQuery::new(required)),
+            },
+        })
+    }
+}
+
+/// Terms with their boosts as one scored union, the shape tantivy ranks
+/// by WAND.
+fn union(mut terms: Vec<(Term, Score)>) -> Box<dyn Query> {
+    if terms.len() == 1 {
+        // Alone, a term is ranked by tantivy's single-term WAND; a boost
+        // would only hide it (and changes no order).
+        let (term, _) = terms.swap_remove(0);
+        return Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+    }
+    Box::new(BooleanQuery::new(
+        terms
+            .into_iter()
+            .map(|(term, boost)| {
+                let q: Box<dyn Query> = Box::new(BoostQuery::new(
+                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+                    boost,
+                ));
+                (Occur::Should, q)
+            })
+            .collect(),
+    ))
+}
+
+/// How far an exact order or tracking number outranks words.
+const EXACT_NUMBER_BOOST: Score = 100.0;
+
+fn any_of(terms: &[Term]) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(
+        terms
+            .iter()
+            .map(|t| (Occur::Should, term_query(t.clone())))
+            .collect(),
+    ))
+}
+
+fn text(searcher: &Searcher, f: &Fields, typos: &Typos, text: &str) -> Result<Text, StoreError> {
+    if text.is_empty() {
+        return Ok(Text::None);
+    }
     let email = crate::order::normalize_email(text);
     let email_term = Term::from_field_text(f.email, &email);
-    let whole_email = email.contains('@')
+    if email.contains('@')
         && !email.contains(char::is_whitespace)
-        && searcher.doc_freq(&email_term).map_err(StoreError::read)? > 0;
-    if whole_email {
-        clauses.push((Occur::Must, term_query(email_term)));
-    } else if !text.is_empty() {
-        let mut analyzer = searcher
-            .index()
-            .tokenizer_for_field(f.all)
-            .map_err(StoreError::read)?;
-        let mut stream = analyzer.token_stream(text);
-        let mut tokens = Vec::new();
-        while stream.advance() && tokens.len() < MAX_TOKENS {
-            tokens.push(stream.token().text.clone());
-        }
-        tokens.sort();
-        tokens.dedup();
-        let mut text_clauses: Vec<(Occur, Box<dyn Query>)> = tokens
-            .iter()
-            .map(|t| (Occur::Must, token_query(f, t)))
-            .collect();
-        if text_clauses.is_empty() {
-            // Only punctuation: nothing can match.
-            return Ok(Box::new(tantivy::query::EmptyQuery));
-        }
-        // Exact order number or tracking number: rank first. Only scoring
-        // needs it; a search sorted by date skips the work.
-        if q.sort == Sort::Relevance {
-            let mut exact: Vec<(Occur, Box<dyn Query>)> = vec![(
-                Occur::Should,
-                term_query(Term::from_field_text(f.tracking, &normalize_tracking(text))),
-            )];
-            if let Some(n) = normalize_order_number(text) {
-                exact.push((
-                    Occur::Should,
-                    term_query(Term::from_field_text(f.number, &n.to_string())),
-                ));
-            }
-            text_clauses.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(BooleanQuery::new(exact)), 100.0)),
-            ));
-        }
-        clauses.push((Occur::Must, Box::new(BooleanQuery::new(text_clauses))));
+        && searcher.doc_freq(&email_term).map_err(StoreError::read)? > 0
+    {
+        return Ok(Text::Email(email_term));
     }
-    let fl = &q.filters;
+    // Otherwise the words, for an address half typed too.
+    let mut analyzer = searcher
+        .index()
+        .tokenizer_for_field(f.all)
+        .map_err(StoreError::read)?;
+    let mut stream = analyzer.token_stream(text);
+    let mut tokens = Vec::new();
+    while stream.advance() && tokens.len() < MAX_TOKENS {
+        tokens.push(stream.token().text.clone());
+    }
+    tokens.sort();
+    tokens.dedup();
+    if tokens.is_empty() {
+        return Ok(Text::Nothing);
+    }
+    let words = tokens
+        .into_iter()
+        .map(|t| Word::expand(searcher, f, typos, t))
+        .collect::<Result<_, _>>()?;
+    let mut exact = vec![Term::from_field_text(f.tracking, &normalize_tracking(text))];
+    if let Some(n) = normalize_order_number(text) {
+        exact.push(Term::from_field_text(f.number, &n.to_string()));
+    }
+    // Most searches are neither; asking for them costs every word's terms.
+    let mut held = Vec::with_capacity(exact.len());
+    for term in exact {
+        if searcher.doc_freq(&term).map_err(StoreError::read)? > 0 {
+            held.push(term);
+        }
+    }
+    Ok(Text::Words { words, exact: held })
+}
+
+fn filters(f: &Fields, fl: &Filters) -> Vec<Box<dyn Query>> {
+    let mut clauses: Vec<Box<dyn Query>> = Vec::new();
     let mut filter = |field, value: &str| {
-        clauses.push((Occur::Must, term_query(Term::from_field_text(field, value))));
+        clauses.push(term_query(Term::from_field_text(field, value)));
     };
     if let Some(s) = &fl.shop {
         filter(f.shop, s);
@@ -385,18 +723,12 @@ pub(super) fn build(
                 }
             }
         };
-        clauses.push((
-            Occur::Must,
-            Box::new(RangeQuery::new(
-                bound(fl.created_from, true),
-                bound(fl.created_to, false),
-            )),
-        ));
+        clauses.push(Box::new(RangeQuery::new(
+            bound(fl.created_from, true),
+            bound(fl.created_to, false),
+        )));
     }
-    if clauses.is_empty() {
-        return Ok(Box::new(AllQuery));
-    }
-    Ok(Box::new(BooleanQuery::new(clauses)))
+    clauses
 }
 
 #[cfg(test)]

@@ -431,7 +431,9 @@ async fn counting_stops_at_the_limit_and_says_so() {
         },
         ..SearchQuery::default()
     };
-    let query = super::query::build(&searcher, &store.fields, &q).expect("query");
+    let query = super::query::Plan::new(&searcher, &store.fields, &store.typos, &q)
+        .expect("query")
+        .query(&store.fields, false);
     let count = |limit| super::query::count_up_to(&searcher, query.as_ref(), limit).expect("count");
     assert_eq!(count(100), (10, false));
     assert_eq!(count(10), (10, false));
@@ -591,7 +593,9 @@ async fn newest_first_is_exact_both_ways() {
         } else {
             (store.fields.updated_at, |o| o.updated_at)
         };
-        let query = super::query::build(&searcher, &store.fields, q).expect("query");
+        let query = super::query::Plan::new(&searcher, &store.fields, &store.typos, q)
+            .expect("query")
+            .query(&store.fields, false);
         let mut want: Vec<_> = all.values().filter(|o| keep(o)).map(date).collect();
         // Newest first; orders without the date last.
         want.sort_by(|a, b| b.cmp(a));
@@ -855,4 +859,153 @@ async fn a_snapshot_taken_while_writing_opens_with_its_orders_and_log_position()
     assert_eq!(snap.orders, snap.log_seq);
     assert!(copy.get("shop.example/3").expect("get").is_some());
     task.abort();
+}
+
+/// A broad ranked search stops scoring every match and ranks each tier
+/// by WAND, checking each order it offers against the tier's words and
+/// filters. Forced onto that way (a count limit of 0), it must give the
+/// very page walking every match gives: across segments and replaced
+/// versions, for exact words, prefixes, typos, filters and an exact
+/// order number, and pages that reach into the prefix and typo tier.
+#[tokio::test]
+async fn pruned_ranking_finds_the_page_a_full_walk_finds() {
+    use super::rank::ranked;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let firsts = ["Anna", "Annika", "Björn", "Erik", "Maria", "Anneli"];
+    let lasts = ["Lindqvist", "Nilsson", "Berg"];
+    let cities = ["Stockholm", "Göteborg", "Malmö", "Uppsala"];
+    let items = [
+        "Linen shirt",
+        "Linen trousers",
+        "Wool beanie",
+        "Ceramic mug",
+        "Running shoes",
+    ];
+    let make = |i: u64, version: u64| -> Order {
+        let first = firsts[(i % 6) as usize];
+        let last = lasts[(i / 6 % 3) as usize];
+        let lines: Vec<_> = (0..1 + (i * 7 + version) % 4)
+            .map(|k| {
+                json!({"id": k + 1, "title": items[((i + k * 3) % 5) as usize],
+                       "sku": format!("SKU-{}", (i + k) % 9), "quantity": 1})
+            })
+            .collect();
+        serde_json::from_value(json!({
+            "shop": "shop.example", "id": i, "order_number": 1000 + i, "name": format!("#{}", 1000 + i),
+            "email": format!("{}.{}{}@example.se", first.to_lowercase(), last.to_lowercase(), i % 100),
+            "updated_at": format!("2026-11-{:02}T10:00:00Z", 1 + version),
+            "created_at": "2026-11-01T10:00:00Z",
+            "financial_status": if i.is_multiple_of(3) { "refunded" } else { "paid" },
+            "customer": {"first_name": first, "last_name": last},
+            "shipping_address": {"city": cities[(i / 18 % 4) as usize], "country": "Sweden"},
+            "line_items": lines,
+            "fulfillments": [{"id": 9, "tracking_numbers": [format!("PN{i}SE")]}]
+        }))
+        .expect("valid order")
+    };
+    for batch in 0..6u64 {
+        let orders = (batch * 500..(batch + 1) * 500)
+            .map(|i| make(i, 0))
+            .collect();
+        store.upsert(orders).await.expect("upsert");
+    }
+    let replaced = (0..3_000u64).filter(|i| i % 4 == 1).map(|i| make(i, 1));
+    store.upsert(replaced.collect()).await.expect("upsert");
+    let searcher = store.reader.searcher();
+    assert!(searcher.segment_readers().len() > 1, "several segments");
+    let refunded = Filters {
+        financial: Some(FinancialStatus::Refunded),
+        ..Filters::default()
+    };
+    let cases = [
+        ("linen shirt", Filters::default()),
+        ("anna stockholm", Filters::default()),
+        ("anna", Filters::default()),
+        ("lindqvst", Filters::default()),
+        ("linen", refunded.clone()),
+        ("mug göteborg", refunded),
+        ("#1005", Filters::default()),
+        ("pn12se", Filters::default()),
+    ];
+    for (text, filters) in cases {
+        let q = SearchQuery {
+            text: text.into(),
+            filters,
+            ..SearchQuery::default()
+        };
+        let plan =
+            super::query::Plan::new(&searcher, &store.fields, &store.typos, &q).expect("plan");
+        let query = plan.query(&store.fields, true);
+        let tiers = plan.tiers(&store.fields).expect("words");
+        assert!(tiers.rest.scoring.is_some(), "{text}: every term listed");
+        for need in [1usize, 20, 137] {
+            let walk =
+                ranked(&searcher, query.as_ref(), Some(&tiers), need, usize::MAX).expect("walk");
+            let wand = ranked(&searcher, query.as_ref(), Some(&tiers), need, 0).expect("wand");
+            assert!(!walk.more && walk.total > 0, "{text}: the walk counts all");
+            assert!(wand.more, "{text}: a limit of 0 ranks by WAND");
+            assert_eq!(wand.hits, walk.hits, "{text}, {need} wanted");
+            assert_eq!(walk.hits.len(), need.min(walk.total), "{text}");
+        }
+    }
+    // Through the store, the exact number still ranks first.
+    let hits = store.search(&text("#1005")).expect("search").hits;
+    assert_eq!(hits.first().map(|o| o.order_number), Some(1005));
+}
+
+/// A word that starts hundreds of indexed words is not listed term by
+/// term: it falls back to tantivy's prefix query, and finds them all.
+#[tokio::test]
+async fn a_word_starting_hundreds_of_others_still_finds_them_all() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let orders = (0..300u64)
+        .map(|i| {
+            let email = format!("zed{i}@example.com");
+            order(i, 1000 + i, &email, "2026-11-02T10:00:00Z")
+        })
+        .collect();
+    store.upsert(orders).await.expect("upsert");
+    let searcher = store.reader.searcher();
+    let plan = super::query::Plan::new(&searcher, &store.fields, &store.typos, &text("zed"))
+        .expect("plan");
+    let tiers = plan.tiers(&store.fields).expect("words");
+    assert!(tiers.rest.scoring.is_none(), "too many words to list");
+    let found = store.search(&text("zed")).expect("search");
+    assert_eq!((found.total, found.more), (300, false));
+    let found = store.search(&text("zed12")).expect("search");
+    assert_eq!(found.total, 11, "zed12 and zed120 to zed129");
+}
+
+/// A word's prefix and typo matches rank below the word itself, however
+/// rare they are: BM25 alone would put a one-off "annaxyz" from an email
+/// above every order with the name Anna.
+#[tokio::test]
+async fn the_typed_word_outranks_rarer_words_it_starts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let mut orders: Vec<Order> = (1..=40u64)
+        .map(|i| order(i, 1000 + i, "buyer@example.com", "2026-11-02T10:00:00Z"))
+        .collect();
+    let mut maria = order(99, 1099, "annaxyz@example.com", "2026-11-02T10:00:00Z");
+    maria.customer = Some(crate::order::Customer {
+        first_name: Some("Maria".into()),
+        last_name: Some("Berg".into()),
+    });
+    orders.push(maria);
+    store.upsert(orders).await.expect("upsert");
+    let q = SearchQuery {
+        per_page: 100,
+        ..text("anna")
+    };
+    let ids: Vec<u64> = store
+        .search(&q)
+        .expect("search")
+        .hits
+        .iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(ids.len(), 41, "the prefix match is found");
+    assert_eq!(ids.last(), Some(&99), "and ranked last: {ids:?}");
 }
