@@ -4,8 +4,10 @@
 //! emails and "#1042", not query syntax, and a stray quote or `*:*` must
 //! not be an error. The text is tokenised like the `all` field and every
 //! word must match, exactly, as the start of a longer word (part of an
-//! email), or, for words of five letters or more, with one typo. An exact
-//! order number or tracking number adds a large boost so it ranks first.
+//! email), or, for words of five letters or more, with one typo. Those
+//! longer and mistyped words are looked up in the term dictionary and
+//! searched as plain terms. Ranking (exact order or tracking number
+//! first, then every word as typed, then the rest) is `rank`'s.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -15,7 +17,7 @@ use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder};
 use tantivy::collector::Count;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, EmptyQuery, EnableScoring, FuzzyTermQuery, Occur, Query,
-    RangeQuery, TermQuery,
+    RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TokenStream;
@@ -114,7 +116,7 @@ pub(super) fn search(
     let offset = q.page.saturating_mul(per_page);
     let need = offset.saturating_add(per_page);
     let plan = Plan::new(searcher, f, typos, q)?;
-    let query = plan.query(f, q.sort == Sort::Relevance);
+    let query = plan.query(f);
     let by_date = match q.sort {
         Sort::Relevance if !q.text.trim().is_empty() => None,
         Sort::Relevance | Sort::UpdatedDesc => Some(f.updated_at),
@@ -184,7 +186,7 @@ pub(super) fn all_keys(
     q: &SearchQuery,
     max: usize,
 ) -> Result<(usize, Option<Vec<String>>), StoreError> {
-    let query = Plan::new(searcher, f, typos, q)?.query(f, false);
+    let query = Plan::new(searcher, f, typos, q)?.query(f);
     let total = searcher.search(&query, &Count).map_err(StoreError::read)?;
     if total > max {
         return Ok((total, None));
@@ -414,22 +416,34 @@ impl Word {
         Box::new(BooleanQuery::new(any))
     }
 
-    /// Orders with any of the word's terms, unscored.
+    /// Orders with any of the word's terms, unscored. The commonest other
+    /// words are a term each (read lazily, so a frequent one costs only
+    /// the seeks made in it); the rest, rare words ("anna0" to "anna99"),
+    /// go into one set, which costs one walk of the term dictionary a
+    /// segment instead of a lookup each.
     fn matching(&self, f: &Fields) -> Box<dyn Query> {
         let own = term_query(self.term(f));
-        match &self.others {
-            None => self.automata(f, own),
-            Some(others) if others.is_empty() => own,
-            Some(others) => {
-                let mut any = vec![(Occur::Should, own)];
-                any.extend(
-                    others
-                        .iter()
-                        .map(|(o, _)| (Occur::Should, term_query(Term::from_field_text(f.all, o)))),
-                );
-                Box::new(BooleanQuery::new(any))
-            }
+        let Some(others) = &self.others else {
+            return self.automata(f, own);
+        };
+        if others.is_empty() {
+            return own;
         }
+        let mut any = vec![(Occur::Should, own)];
+        // The boosts order them: the commonest have the highest.
+        let mut by_commonness: Vec<&(String, Score)> = others.iter().collect();
+        by_commonness.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let (common, rare) = by_commonness.split_at(by_commonness.len().min(COMMON_OTHERS));
+        any.extend(
+            common
+                .iter()
+                .map(|(o, _)| (Occur::Should, term_query(Term::from_field_text(f.all, o)))),
+        );
+        if !rare.is_empty() {
+            let set = TermSetQuery::new(rare.iter().map(|(o, _)| Term::from_field_text(f.all, o)));
+            any.push((Occur::Should, Box::new(set)));
+        }
+        Box::new(BooleanQuery::new(any))
     }
 
     /// The word's terms with their boosts, as WAND ranks them; `None` when
@@ -467,6 +481,10 @@ impl Word {
         Term::from_field_text(f.all, &self.text)
     }
 }
+
+/// How many of a word's other words, the commonest, [`Word::matching`]
+/// keeps as a term each.
+const COMMON_OTHERS: usize = 8;
 
 /// How much more a word's own term weighs than its prefix and typo
 /// matches.
@@ -516,24 +534,16 @@ impl Plan {
         })
     }
 
-    /// The search as one query; `ranked` adds what only scoring needs (an
-    /// exact order or tracking number's boost).
-    pub(super) fn query(&self, f: &Fields, ranked: bool) -> Box<dyn Query> {
+    /// The search as one query: what it matches (ranking goes by
+    /// [`Plan::tiers`]).
+    pub(super) fn query(&self, f: &Fields) -> Box<dyn Query> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         match &self.text {
             Text::None => {}
             Text::Nothing => return Box::new(EmptyQuery),
             Text::Email(term) => clauses.push((Occur::Must, term_query(term.clone()))),
-            Text::Words { words, exact } => {
-                let mut text: Vec<(Occur, Box<dyn Query>)> =
-                    words.iter().map(|w| (Occur::Must, w.ranked(f))).collect();
-                if ranked {
-                    text.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(any_of(exact), EXACT_NUMBER_BOOST)),
-                    ));
-                }
-                clauses.push((Occur::Must, Box::new(BooleanQuery::new(text))));
+            Text::Words { words, .. } => {
+                clauses.extend(words.iter().map(|w| (Occur::Must, w.matching(f))));
             }
         }
         clauses.extend(self.filters.iter().map(|q| (Occur::Must, q.box_clone())));
@@ -633,9 +643,6 @@ fn union(mut terms: Vec<(Term, Score)>) -> Box<dyn Query> {
             .collect(),
     ))
 }
-
-/// How far an exact order or tracking number outranks words.
-const EXACT_NUMBER_BOOST: Score = 100.0;
 
 fn any_of(terms: &[Term]) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(
