@@ -100,10 +100,10 @@ pub struct SearchResults {
     pub hits: Vec<Order>,
 }
 
-/// Where a listing that did not walk every match stops counting them.
-/// Staff page through at most this many (500 pages of 20), and counting
-/// every one of 600,000 matches was more than half of a broad listing's
-/// time at a million orders.
+/// Where a search stops counting its matches (a listing that did not
+/// walk them all, a search with words). Staff page through at most this
+/// many (500 pages of 20), and counting every one of 600,000 matches was
+/// more than half of a broad listing's time at a million orders.
 pub const COUNT_LIMIT: usize = 10_000;
 
 pub(super) fn search(
@@ -349,26 +349,22 @@ impl Word {
             let index = reader.inverted_index(f.all).map_err(StoreError::read)?;
             let terms = index.terms();
             // A word can be both a prefix and a typo match: count it once.
-            let mut here: BTreeMap<&[u8], u64> = BTreeMap::new();
-            let mut keys: Vec<(Vec<u8>, u64)> = Vec::new();
+            let mut here: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
             if prefix {
                 let mut stream = terms.range().ge(&text).into_stream().map_err(io)?;
                 while stream.advance() && stream.key().starts_with(text.as_bytes()) {
-                    keys.push((stream.key().to_vec(), u64::from(stream.value().doc_freq)));
+                    here.insert(stream.key().to_vec(), stream.value().doc_freq.into());
                 }
             }
             if let Some(dfa) = &dfa {
                 let mut stream = terms.search(dfa).into_stream().map_err(io)?;
                 while stream.advance() {
-                    keys.push((stream.key().to_vec(), u64::from(stream.value().doc_freq)));
+                    here.insert(stream.key().to_vec(), stream.value().doc_freq.into());
                 }
             }
-            for (key, n) in &keys {
-                here.insert(key, *n);
-            }
             for (key, n) in here {
-                if let Ok(word) = std::str::from_utf8(key) {
-                    *held.entry(word.to_owned()).or_default() += n;
+                if let Ok(word) = String::from_utf8(key) {
+                    *held.entry(word).or_default() += n;
                 }
             }
             if held.len() > MAX_OTHERS + 1 {
@@ -394,26 +390,13 @@ impl Word {
     /// The word as a ranked query: its own term weighs three times the
     /// others, so an exact word ranks above a prefix or a typo.
     fn ranked(&self, f: &Fields) -> Box<dyn Query> {
-        let own: Box<dyn Query> = Box::new(BoostQuery::new(
-            Box::new(TermQuery::new(self.term(f), IndexRecordOption::WithFreqs)),
-            OWN_WORD_BOOST,
-        ));
-        let Some(others) = &self.others else {
-            return self.automata(f, own);
-        };
-        if others.is_empty() {
-            return own;
+        match self.scoring_terms(f) {
+            Some(terms) => weighted(terms),
+            None => {
+                let own = TermQuery::new(self.term(f), IndexRecordOption::WithFreqs);
+                self.automata(f, Box::new(BoostQuery::new(Box::new(own), OWN_WORD_BOOST)))
+            }
         }
-        let mut any = vec![(Occur::Should, own)];
-        any.extend(others.iter().map(|(o, boost)| {
-            let term = Term::from_field_text(f.all, o);
-            let q: Box<dyn Query> = Box::new(BoostQuery::new(
-                Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
-                *boost,
-            ));
-            (Occur::Should, q)
-        }));
-        Box::new(BooleanQuery::new(any))
     }
 
     /// Orders with any of the word's terms, unscored. The commonest other
@@ -621,7 +604,7 @@ impl Plan {
     }
 }
 
-/// Terms with their boosts as one scored union, the shape tantivy ranks
+/// Terms with their boosts, any of them, scored: the shape tantivy ranks
 /// by WAND.
 fn union(mut terms: Vec<(Term, Score)>) -> Box<dyn Query> {
     if terms.len() == 1 {
@@ -630,16 +613,24 @@ fn union(mut terms: Vec<(Term, Score)>) -> Box<dyn Query> {
         let (term, _) = terms.swap_remove(0);
         return Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
     }
+    weighted(terms)
+}
+
+/// Terms with their boosts, any of them, scored by the sum of theirs.
+fn weighted(mut terms: Vec<(Term, Score)>) -> Box<dyn Query> {
+    let boosted = |(term, boost): (Term, Score)| -> Box<dyn Query> {
+        Box::new(BoostQuery::new(
+            Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+            boost,
+        ))
+    };
+    if terms.len() == 1 {
+        return boosted(terms.swap_remove(0));
+    }
     Box::new(BooleanQuery::new(
         terms
             .into_iter()
-            .map(|(term, boost)| {
-                let q: Box<dyn Query> = Box::new(BoostQuery::new(
-                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
-                    boost,
-                ));
-                (Occur::Should, q)
-            })
+            .map(|t| (Occur::Should, boosted(t)))
             .collect(),
     ))
 }
