@@ -94,19 +94,21 @@ fn main() {
                 &store,
                 input,
                 "bench.myshopify.com",
+                &Default::default(),
                 now,
                 0,
-                |_, _| {},
+                |_, _, _| {},
             ))
             .expect("import");
         let secs = started.elapsed().as_secs_f64();
         assert_eq!(done.orders, orders);
         assert_eq!(store.count(), orders);
         println!(
-            "run {run}: {} orders in {secs:.1} s = {:.0} orders/s ({} to read again: returns or open work)",
+            "run {run}: {} orders in {secs:.1} s = {:.0} orders/s ({} to read again: returns or open work; {} shipments' lines and scans to read)",
             done.orders,
             done.orders as f64 / secs,
-            done.refetch.len()
+            done.refetch.len(),
+            done.parcels.len()
         );
         rt.block_on(store.close(std::time::Duration::from_secs(30)));
     }

@@ -231,6 +231,9 @@ pub struct ShopifyShop {
     /// tag and a metafield, shipments, tracking, carrier scans,
     /// fulfillment requests). Off unless configured.
     pub write_back: bool,
+    /// The name of the fulfillment service this app registers on the shop
+    /// (`shopify setup`); `None`: the app is not a fulfillment service.
+    pub fulfillment_service: Option<String>,
 }
 
 impl std::fmt::Debug for ShopifyShop {
@@ -248,6 +251,7 @@ impl std::fmt::Debug for ShopifyShop {
             )
             .field("link_secret", &redacted(self.link_secret.is_some()))
             .field("write_back", &self.write_back)
+            .field("fulfillment_service", &self.fulfillment_service)
             .finish()
     }
 }
@@ -256,6 +260,12 @@ impl std::fmt::Debug for ShopifyShop {
 /// (each is supported for about twelve months; an unsupported version
 /// "falls forward" to the oldest supported one).
 pub const DEFAULT_API_VERSION: &str = "2026-10";
+
+/// The oldest Admin API version the site's queries work with:
+/// `bulkOperation(id:)` and `ReturnLineItem.returnReasonDefinition` came
+/// with 2026-01. An older one is refused at start; Shopify would serve it
+/// as its oldest supported version anyway ("fall forward").
+pub const OLDEST_API_VERSION: &str = "2026-01";
 
 /// Default for [`ShopifyShop::bulk_after`].
 pub const DEFAULT_BULK_AFTER: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
@@ -341,6 +351,7 @@ struct FileShopify {
     link_secret: Option<String>,
     mail_events: Option<Vec<String>>,
     write_back: Option<bool>,
+    fulfillment_service: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -446,6 +457,7 @@ impl Config {
                         link_secret: var("ORDER_STATUS_SHOPIFY_LINK_SECRET"),
                         mail_events: var("ORDER_STATUS_SHOPIFY_MAIL_EVENTS").map(|v| list(&v)),
                         write_back: write_back_var,
+                        fulfillment_service: var("ORDER_STATUS_SHOPIFY_FULFILLMENT_SERVICE"),
                     }]
                 })
                 .unwrap_or_default(),
@@ -722,6 +734,11 @@ impl Config {
                 "{api_version:?} is not an API version such as 2026-10"
             )));
         }
+        if api_version.as_str() < OLDEST_API_VERSION {
+            return Err(invalid(format!(
+                "API version {api_version} is older than {OLDEST_API_VERSION}, the oldest this site's queries work with (they use `bulkOperation(id:)` and `returnReasonDefinition`); set api_version (ORDER_STATUS_SHOPIFY_API_VERSION) to {DEFAULT_API_VERSION}"
+            )));
+        }
         let api_base = match f.api_base {
             Some(b) => {
                 parse_public_url(&b).map_err(|_| invalid(format!("{b:?} is not a base URL")))?
@@ -794,7 +811,18 @@ impl Config {
             .mail_events
             .map(|l| mail::parse_events(&format!("{domain}: mail_events"), &l))
             .transpose()?;
+        let fulfillment_service = match f.fulfillment_service.map(|n| n.trim().to_string()) {
+            Some(n)
+                if n.is_empty() || n.chars().count() > 255 || n.chars().any(char::is_control) =>
+            {
+                return Err(invalid(format!(
+                    "the fulfillment service name of {domain} must be 1 to 255 characters"
+                )));
+            }
+            other => other,
+        };
         let shop = ShopifyShop {
+            fulfillment_service,
             write_back: f.write_back.unwrap_or(false),
             mail_events,
             credentials,

@@ -28,6 +28,9 @@ pub struct ShopperView {
     pub destination: Option<Destination>,
     /// `a***@example.se`; `None` for an order without an email.
     pub masked_email: Option<String>,
+    /// Shopify withheld the email from the shop's app (protected customer
+    /// data): the page says it is not available rather than nothing.
+    pub email_withheld: bool,
     pub payment: Payment,
     /// Every line of the order and where each unit of it is.
     pub items: Vec<ItemView>,
@@ -210,6 +213,7 @@ impl ShopperView {
             cancellation: order.cancelled_at.is_some().then(|| cancellation(order)),
             destination: destination(order),
             masked_email: (!order.email.trim().is_empty()).then(|| mask_email(&order.email)),
+            email_withheld: order.email.trim().is_empty() && order.is_withheld("email"),
             payment: Payment {
                 status: order.financial_status.clone(),
                 currency: order.currency.clone(),

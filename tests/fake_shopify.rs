@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use common::fake_shopify::{
-    CLIENT_ID, CLIENT_SECRET, FakeShopify, Rules, STATIC_TOKEN, SUPPORTED_VERSIONS, graphql_order,
-    send_webhook,
+    CLIENT_ID, CLIENT_SECRET, FakeShopify, Protected, Rules, STATIC_TOKEN, SUPPORTED_VERSIONS,
+    graphql_order, send_webhook,
 };
 use serde_json::{Value, json};
 
@@ -146,9 +146,11 @@ async fn fields_without_their_scope_are_denied_and_old_orders_hidden() {
 }
 
 #[tokio::test]
-async fn protected_customer_data_is_null_without_the_grant() {
+async fn protected_customer_data_is_null_with_shopifys_error_without_the_grant() {
+    // Level 2 without the email and name fields: those fields are null,
+    // each with Shopify's "not approved" error, and the rest answers.
     let rules = Rules {
-        protected_data: false,
+        withheld: vec![Protected::Email, Protected::Name, Protected::Address],
         ..Rules::default()
     };
     let fake = FakeShopify::start(rules, orders(1)).await;
@@ -158,6 +160,37 @@ async fn protected_customer_data_is_null_without_the_grant() {
     assert!(o["email"].is_null() && o["customer"]["firstName"].is_null());
     assert!(o["shippingAddress"]["address1"].is_null());
     assert!(o["name"].is_string() && o["shippingAddress"]["city"].is_string());
+    let messages: Vec<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    assert!(
+        messages.contains(&"This app is not approved to use the email field."),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .all(|m| m.starts_with("This app is not approved to use the "))
+    );
+    assert_eq!(body["errors"][0]["extensions"]["code"], "ACCESS_DENIED");
+    // Without level 1 the customer and address objects are withheld whole.
+    fake.set_rules(|r| r.withheld = vec![Protected::Customer]);
+    let (_, body, _) = fake.post(V, STATIC_TOKEN, q, json!({})).await;
+    let o = &body["data"]["orders"]["nodes"][0];
+    assert!(o["customer"].is_null() && o["shippingAddress"].is_null() && o["email"].is_null());
+    let messages: Vec<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    assert!(
+        messages.contains(&"This app is not approved to access the MailingAddress object."),
+        "{messages:?}"
+    );
 }
 
 #[tokio::test]
@@ -278,8 +311,18 @@ async fn bulk_operations_keep_their_restrictions_and_lifecycle() {
             "nesting depth",
         ),
         (
-            "{ orders { edges { node { id lineItems { edges { node { id } } } fulfillmentOrders { edges { node { id } } } returns { edges { node { id } } } fulfillments { id events { edges { node { id } } } fulfillmentLineItems { edges { node { id } } } } } } } }",
+            "{ orders { edges { node { id lineItems { edges { node { id } } } fulfillmentOrders { edges { node { id } } } returns { edges { node { id } } } a: lineItems { edges { node { id } } } b: returns { edges { node { id } } } } } } }",
             "more than 5 connections",
+        ),
+        // Connections inside a plain list field: what production
+        // connectors report Shopify refusing.
+        (
+            "{ orders { edges { node { id fulfillments { id events { edges { node { id } } } } } } } }",
+            "Queries that contain a connection field within a list field are not currently supported.",
+        ),
+        (
+            "{ orders { edges { node { id fulfillments { id fulfillmentLineItems { edges { node { id } } } } } } } }",
+            "within a list field",
         ),
     ] {
         let (_, body, _) = run(bad).await;
@@ -368,10 +411,18 @@ async fn a_webhook_is_retried_until_answered_2xx_then_given_up() {
     use axum::http::StatusCode;
     let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = hits.clone();
+    let ids = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = ids.clone();
     let app = axum::Router::new().route(
         "/hook",
-        axum::routing::post(move || {
+        axum::routing::post(move |headers: axum::http::HeaderMap| {
             let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let id = headers
+                .get("x-shopify-webhook-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            seen.lock().expect("ids").push(id);
             async move {
                 if n < 2 {
                     StatusCode::INTERNAL_SERVER_ERROR
@@ -399,6 +450,13 @@ async fn a_webhook_is_retried_until_answered_2xx_then_given_up() {
     .await;
     assert_eq!(d.attempts, vec![500, 500, 200]);
     assert!(!d.gave_up);
+    // Every retry of one delivery carries the delivery's one Webhook-Id.
+    let ids = ids.lock().expect("ids").clone();
+    assert_eq!(ids.len(), 3);
+    assert!(
+        !ids[0].is_empty() && ids.iter().all(|i| *i == ids[0]),
+        "{ids:?}"
+    );
     let d = send_webhook(
         "http://127.0.0.1:9/nothing",
         "fake.myshopify.com",

@@ -177,6 +177,21 @@ async fn the_first_sync_backfills_with_a_bulk_operation_then_pages_what_changed(
     let c = fake.counters();
     assert_eq!((c.max_cost_exceeded, c.access_denied), (0, 0));
     assert!(c.max_requested <= 1000);
+    // A bulk query cannot hold a shipment's lines and scans (connections
+    // inside the plain list `Order.fulfillments`): every other order's
+    // shipments were read afterwards, many to a query.
+    let parcels: u64 = orders
+        .iter()
+        .filter(|o| !refetched_after_bulk(o))
+        .map(|o| o.fulfillments.len() as u64)
+        .sum();
+    assert!(parcels > 0);
+    assert_eq!((r.parcels, r.parcels_left), (parcels, 0));
+    let queries = c.calls.get("Parcels").copied().unwrap_or(0) as u64;
+    assert!(
+        queries > 0 && queries < parcels,
+        "{queries} queries for {parcels}"
+    );
 
     // The next run asks only for what changed since.
     let mut changed = orders[3].clone();
@@ -205,6 +220,127 @@ async fn the_first_sync_backfills_with_a_bulk_operation_then_pages_what_changed(
     );
     let stored = store.get(&changed.key()).expect("get").expect("stored");
     assert_eq!(stored.financial_status, FinancialStatus::Refunded);
+}
+
+#[tokio::test]
+async fn a_server_reads_the_backfills_parcels_newest_first_a_share_per_run() {
+    let (orders, gql) = demo(120);
+    let fake = FakeShopify::start(Rules::default(), gql).await;
+    let (dir, store) = open_store();
+    let api = ShopApi::new(&token_shop(&fake.base), fast()).expect("api");
+    let per_run = 20;
+    let budgeted = SyncOptions {
+        parcels_per_run: Some(per_run),
+        ..options(BulkMode::Auto)
+    };
+    let r = sync_shop(&store, dir.path(), &api, None, budgeted, |_| {})
+        .await
+        .expect("sync");
+    // Shipments of orders that are not read again whole, newest first.
+    let mut waiting: Vec<(&Order, &Fulfillment)> = orders
+        .iter()
+        .filter(|o| !refetched_after_bulk(o))
+        .flat_map(|o| o.fulfillments.iter().map(move |f| (o, f)))
+        .collect();
+    waiting.sort_by_key(|(o, _)| std::cmp::Reverse(o.created_at));
+    let total = waiting.len() as u64;
+    assert!(total > 2 * per_run, "the demo has enough: {total}");
+    assert_eq!((r.parcels, r.parcels_left), (per_run, total - per_run));
+    let complete = |o: &Order, f: &Fulfillment| {
+        let stored = store.get(&o.key()).expect("get").expect("stored");
+        let s = stored
+            .fulfillments
+            .iter()
+            .find(|s| s.id == f.id)
+            .expect("the shipment came with the bulk file")
+            .clone();
+        s.line_items.len() == f.line_items.len() && s.events.len() == f.events.len()
+    };
+    // The newest orders' parcels are complete; the oldest wait (the demo's
+    // oldest shipments all have lines, so waiting shows).
+    let (newest, oldest) = waiting.split_at(per_run as usize);
+    assert!(newest.iter().all(|(o, f)| complete(o, f)));
+    assert!(oldest.iter().any(|(o, f)| !complete(o, f)));
+    let cp = load_checkpoint(dir.path(), SHOP).expect("checkpoint");
+    assert_eq!((cp.parcels, cp.parcels_done), (total, per_run));
+    // Later runs go on where it stopped, with no new bulk operation, and
+    // page what changed meanwhile as usual.
+    let mut runs = 1;
+    loop {
+        let r = sync_shop(&store, dir.path(), &api, None, budgeted, |_| {})
+            .await
+            .expect("sync");
+        runs += 1;
+        if r.parcels_left == 0 {
+            break;
+        }
+        assert!(runs < 20);
+    }
+    assert_eq!(runs, total.div_ceil(per_run));
+    assert_eq!(fake.counters().bulk_started, 1);
+    assert!(waiting.iter().all(|(o, f)| complete(o, f)));
+    assert!(
+        !order_status::ingest::shopify::sync::parcels_path(dir.path(), SHOP).exists(),
+        "the parcel file goes when done"
+    );
+    let cp = load_checkpoint(dir.path(), SHOP).expect("checkpoint");
+    assert_eq!((cp.parcels, cp.parcels_done), (0, 0));
+}
+
+#[tokio::test]
+async fn protected_data_shopify_withholds_is_marked_not_available_and_the_sync_goes_on() {
+    let (orders, gql) = demo(12);
+    let rules = Rules {
+        withheld: vec![fake::Protected::Email, fake::Protected::Name],
+        ..Rules::default()
+    };
+    let fake = FakeShopify::start(rules, gql).await;
+    let (dir, store) = open_store();
+    let api = ShopApi::new(&token_shop(&fake.base), fast()).expect("api");
+    // The first run reads through a bulk file (no errors there, only
+    // blanks), the orders read again through queries (with Shopify's
+    // "not approved" errors): both end marked.
+    let r = sync_shop(
+        &store,
+        dir.path(),
+        &api,
+        None,
+        options(BulkMode::Auto),
+        |_| {},
+    )
+    .await
+    .expect("the sync completes");
+    assert_eq!(r.bulk_orders, 12);
+    assert!(r.refetched > 0);
+    for o in &orders {
+        let stored = store.get(&o.key()).expect("get").expect("stored");
+        assert!(stored.email.is_empty(), "{}", o.name);
+        assert!(
+            stored.is_withheld("email") && stored.is_withheld("name"),
+            "{}: {:?}",
+            o.name,
+            stored.withheld
+        );
+        assert!(!stored.is_withheld("phone"), "phones are granted");
+        let view =
+            order_status::shopper::ShopperView::of(&stored, now(), chrono_tz::Europe::Stockholm);
+        assert!(view.email_withheld && view.masked_email.is_none());
+    }
+    // Once the app is approved, the next read fills them in.
+    fake.set_rules(|r| r.withheld.clear());
+    sync_shop(
+        &store,
+        dir.path(),
+        &api,
+        Some(now() - chrono::Duration::days(400)),
+        options(BulkMode::Never),
+        |_| {},
+    )
+    .await
+    .expect("sync");
+    let stored = store.get(&orders[0].key()).expect("get").expect("stored");
+    assert_eq!(stored.email, orders[0].email);
+    assert!(stored.withheld.is_empty(), "{:?}", stored.withheld);
 }
 
 /// An order with more of everything than any first page holds.
@@ -568,7 +704,7 @@ async fn an_ungrouped_bulk_file_still_ends_complete() {
         done.url.as_deref().expect("url"),
         now(),
         0,
-        |_, _| {},
+        |_, _, _| {},
     )
     .await
     .expect("import");
@@ -721,13 +857,18 @@ async fn wrong_credentials_and_missing_scopes_fail_naming_what_to_fix() {
 #[tokio::test]
 async fn an_unsupported_api_version_falls_forward_and_is_noticed() {
     let (_, gql) = demo(3);
-    let fake = FakeShopify::start(Rules::default(), gql).await;
+    // A year on: Shopify no longer serves 2026-01.
+    let rules = Rules {
+        versions: vec!["2026-04", "2026-07", "2026-10", "2027-01"],
+        ..Rules::default()
+    };
+    let fake = FakeShopify::start(rules, gql).await;
     let (dir, store) = open_store();
     let old = shop_with(
         &fake.base,
         &[
             ("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN", STATIC_TOKEN),
-            ("ORDER_STATUS_SHOPIFY_API_VERSION", "2025-10"),
+            ("ORDER_STATUS_SHOPIFY_API_VERSION", "2026-01"),
         ],
     );
     let api = ShopApi::new(&old, fast()).expect("api");
@@ -743,7 +884,7 @@ async fn an_unsupported_api_version_falls_forward_and_is_noticed() {
     .expect("it still answers");
     let v = api.version();
     assert!(v.mismatch());
-    assert_eq!(v.answered.as_deref(), Some(fake::SUPPORTED_VERSIONS[0]));
+    assert_eq!(v.answered.as_deref(), Some("2026-04"));
     let current = ShopApi::new(&token_shop(&fake.base), fast()).expect("api");
     current
         .call("query { shop { name } }", json!({}))
@@ -752,6 +893,28 @@ async fn an_unsupported_api_version_falls_forward_and_is_noticed() {
     assert!(
         !current.version().mismatch(),
         "2026-10 is the default and current"
+    );
+}
+
+#[test]
+fn a_version_older_than_the_queries_need_is_refused_at_start() {
+    let vars = [
+        ("ORDER_STATUS_SHOPIFY_SHOP", SHOP),
+        ("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN", STATIC_TOKEN),
+        ("ORDER_STATUS_SHOPIFY_API_VERSION", "2025-10"),
+    ];
+    let e = Config::load(None, |k| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    })
+    .expect_err("too old");
+    let msg = format!("{e:#}");
+    assert!(
+        msg.contains("2025-10")
+            && msg.contains("2026-01")
+            && msg.contains("ORDER_STATUS_SHOPIFY_API_VERSION"),
+        "{msg}"
     );
 }
 
@@ -808,17 +971,34 @@ async fn the_sync_and_check_commands_report_and_exit_by_their_result() {
     assert!(text.contains("ok      protected customer data"), "{text}");
 
     fake.set_rules(|r| {
-        r.protected_data = false;
+        r.withheld = vec![fake::Protected::Email];
         r.scopes.retain(|s| s != "read_all_orders");
     });
     let out = run(&["shopify", "check"], creds()).await.expect("join");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "hidden emails fail the check");
     assert!(
-        text.contains("missing orders older than 60 days (read_all_orders)"),
+        text.contains("missing orders older than 60 days (read_all_orders): without it, the first sync stops 60 days back"),
         "{text}"
     );
-    assert!(text.contains("lookups by email cannot work"), "{text}");
+    assert!(
+        text.contains("MISSING protected customer data level 2: the email field")
+            && text.contains("request level 2 with the email field"),
+        "{text}"
+    );
+    assert!(text.contains("cannot look their orders up"), "{text}");
+    // A scope webhooks need is named with what it breaks.
+    fake.set_rules(|r| {
+        r.withheld.clear();
+        r.scopes.retain(|s| s != "read_fulfillments");
+    });
+    let out = run(&["shopify", "check"], creds()).await.expect("join");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("MISSING shipments and carrier scans as they happen (read_fulfillments): without it, the fulfillments/*"),
+        "{text}"
+    );
     assert!(text.contains("write-back: off"), "{text}");
 
     // With write-back on, the write scopes are listed, a missing one loud.

@@ -813,14 +813,19 @@ async fn dead_letters_are_replayed_and_deliveries_stay_deduplicated_across_a_res
 async fn with_api_access_an_order_edit_reads_the_order_again_and_readyz_tells_the_version() {
     use common::fake_shopify::{FakeShopify, Rules, STATIC_TOKEN, graphql_order};
     let mut order = order_status::ingest::demo::order(5, 1, chrono::Utc::now(), SHOP);
-    let fake = FakeShopify::start(Rules::default(), vec![graphql_order(&order)]).await;
+    // Shopify no longer serves the version asked for.
+    let rules = Rules {
+        versions: vec!["2026-04", "2026-07", "2026-10"],
+        ..Rules::default()
+    };
+    let fake = FakeShopify::start(rules, vec![graphql_order(&order)]).await;
     let server = Server::start(&[
         ("ORDER_STATUS_SEED_DEMO", "false"),
         ("ORDER_STATUS_SHOPIFY_SHOP", SHOP),
         ("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", SECRET),
         ("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN", STATIC_TOKEN),
         ("ORDER_STATUS_SHOPIFY_API_BASE", &fake.base),
-        ("ORDER_STATUS_SHOPIFY_API_VERSION", "2025-10"),
+        ("ORDER_STATUS_SHOPIFY_API_VERSION", "2026-01"),
         ("ORDER_STATUS_SYNC_INTERVAL", "10m"),
         ("ORDER_STATUS_LINK_KEYS", LINK_KEY),
     ]);
@@ -842,7 +847,7 @@ async fn with_api_access_an_order_edit_reads_the_order_again_and_readyz_tells_th
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
     assert_eq!(ready["shops"][0]["api_version_mismatch"], true, "{ready}");
-    assert_eq!(ready["shops"][0]["api_version_answered"], "2026-01");
+    assert_eq!(ready["shops"][0]["api_version_answered"], "2026-04");
     let metrics = server.metrics().await;
     assert!(
         metrics

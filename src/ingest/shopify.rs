@@ -19,6 +19,7 @@ pub mod cost;
 pub mod deadletter;
 pub mod graphql;
 pub mod rest;
+pub mod scopes;
 pub mod sync;
 pub mod webhooks;
 

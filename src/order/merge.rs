@@ -269,8 +269,61 @@ fn snapshot(stored: &Order, incoming: Order, as_of: DateTime<Utc>, c: Completene
     if !fresh {
         o.updated_at = stored.updated_at;
     }
+    keep_withheld(&mut o, stored);
     keep_ours(&mut o, stored);
     o
+}
+
+/// Protected data Shopify withheld from this read but an earlier one (or
+/// a webhook) brought: kept, so a lost approval does not blank what the
+/// store already had; a mark stays only where the value is still blank.
+fn keep_withheld(o: &mut Order, stored: &Order) {
+    if o.withheld.is_empty() {
+        return;
+    }
+    if o.is_withheld("email") && o.email.trim().is_empty() {
+        o.email = stored.email.clone();
+    }
+    if o.is_withheld("phone") && o.phone.is_none() {
+        o.phone = stored.phone.clone();
+    }
+    if o.is_withheld("name")
+        && o.customer
+            .as_ref()
+            .is_none_or(|c| c.first_name.is_none() && c.last_name.is_none())
+        && let Some(c) = &stored.customer
+    {
+        let mine = o.customer.get_or_insert_with(Default::default);
+        mine.first_name = c.first_name.clone();
+        mine.last_name = c.last_name.clone();
+    }
+    if o.is_withheld("address") || o.is_withheld("customer") {
+        match (&mut o.shipping_address, &stored.shipping_address) {
+            (Some(a), Some(s)) if a.address1.is_none() => {
+                a.name = a.name.take().or_else(|| s.name.clone());
+                a.address1 = s.address1.clone();
+                a.address2 = a.address2.take().or_else(|| s.address2.clone());
+                a.zip = a.zip.take().or_else(|| s.zip.clone());
+            }
+            (None, Some(s)) => o.shipping_address = Some(s.clone()),
+            _ => {}
+        }
+    }
+    let blank = |o: &Order, w: &str| match w {
+        "email" => o.email.trim().is_empty(),
+        "phone" => o.phone.is_none(),
+        "name" => o
+            .customer
+            .as_ref()
+            .is_none_or(|c| c.first_name.is_none() && c.last_name.is_none()),
+        "address" => o
+            .shipping_address
+            .as_ref()
+            .is_none_or(|a| a.address1.is_none()),
+        _ => o.customer.is_none() && o.shipping_address.is_none(),
+    };
+    let marks = std::mem::take(&mut o.withheld);
+    o.withheld = marks.into_iter().filter(|w| blank(o, w)).collect();
 }
 
 fn rest(stored: &Order, incoming: Order) -> Order {
@@ -622,6 +675,47 @@ mod tests {
             Merged::Write(o) => *o,
             other => panic!("expected a write, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn withheld_data_does_not_blank_what_the_store_had() {
+        let mut known = stored();
+        known.email = "anna@example.se".into();
+        known.customer = Some(Customer {
+            first_name: Some("Anna".into()),
+            last_name: None,
+        });
+        let mut read = known.clone();
+        read.updated_at = Some(t("2026-11-02T10:00:00Z"));
+        read.email = String::new();
+        read.customer = None;
+        read.phone = None;
+        read.withheld = vec!["email".into(), "name".into(), "phone".into()];
+        let o = written(apply(
+            Some(&known),
+            Change::Snapshot {
+                order: read.clone(),
+                as_of: t("2026-11-02T10:00:00Z"),
+                complete: Completeness::FULL,
+            },
+        ));
+        assert_eq!(o.email, "anna@example.se");
+        assert_eq!(
+            o.customer.and_then(|c| c.first_name).as_deref(),
+            Some("Anna")
+        );
+        // Still blank (never known): still marked.
+        assert_eq!(o.withheld, vec!["phone".to_string()]);
+        // A first read keeps its marks.
+        let first = written(apply(
+            None,
+            Change::Snapshot {
+                order: read,
+                as_of: t("2026-11-02T10:00:00Z"),
+                complete: Completeness::FULL,
+            },
+        ));
+        assert!(first.is_withheld("email") && first.email.is_empty());
     }
 
     #[test]

@@ -137,6 +137,12 @@ pub struct Order {
     /// The emails this order has caused (ours; see [`super::mail`]).
     #[serde(default, skip_serializing_if = "MailLog::is_empty")]
     pub mail: MailLog,
+    /// Protected customer data the shop's app is not approved for, which
+    /// Shopify withheld when the order was read (`email`, `name`, `phone`,
+    /// `address`, or `customer` for all of it): pages say "not available"
+    /// instead of leaving a blank that looks like a missing value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<String>,
 }
 
 /// A carrier scan waiting for its shipment.
@@ -423,6 +429,12 @@ pub struct CustomStage {
 }
 
 impl Order {
+    /// Whether Shopify withheld this kind of protected data (`email`,
+    /// `name`, `phone`, `address`) from the shop's app.
+    pub fn is_withheld(&self, kind: &str) -> bool {
+        self.withheld.iter().any(|w| w == kind || w == "customer")
+    }
+
     /// The store key: shop and Shopify id, unique across shops.
     pub fn key(&self) -> String {
         order_key(&self.shop, self.id)

@@ -121,9 +121,15 @@ pub(crate) fn ShopperSections(view: ShopperView, preview: bool) -> impl IntoView
         let place = d.text(|code| i.country(code));
         view! { <p class="meta">{i.tf("status.shipping_to", &[("place", &place)])}</p> }
     });
-    let email = view.masked_email.clone().map(|masked| {
-        view! { <p class="meta">{i.tf("status.email", &[("email", &masked)])}</p> }
-    });
+    let email = match (&view.masked_email, view.email_withheld) {
+        (Some(masked), _) => Some(
+            view! { <p class="meta">{i.tf("status.email", &[("email", masked)])}</p> }.into_any(),
+        ),
+        (None, true) => {
+            Some(view! { <p class="meta">{i.t("status.email_withheld")}</p> }.into_any())
+        }
+        (None, false) => None,
+    };
     let packages = timeline
         .packages
         .iter()

@@ -29,6 +29,9 @@ struct StatusView {
     cancel_reason: Option<String>,
     shipping_to: Option<String>,
     email: Option<String>,
+    /// Shopify withheld the email from the shop's app: not available.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    email_withheld: bool,
     packages: Vec<PackageView>,
     not_shipped: Vec<WaitingView>,
     /// Every line of the order and where its units are.
@@ -229,6 +232,7 @@ fn view(i: &I18n, v: &ShopperView, expires: DateTime<Utc>) -> StatusView {
             .as_ref()
             .map(|d| d.text(|code| i.country(code))),
         email: v.masked_email.clone(),
+        email_withheld: v.email_withheld,
         packages: t.packages.iter().map(|p| package(i, p)).collect(),
         not_shipped: t
             .waiting

@@ -13,14 +13,18 @@
 //! other channel, and the count of orders committed is checkpointed so an
 //! interrupted import skips what it already did.
 //!
-//! A bulk query may have five connections, nested two deep, so it cannot
-//! bring fulfillment orders with their lines, nor returns with theirs; it
-//! brings the ids of returns, and the orders that have any, or that still
-//! have work open (not fulfilled, not cancelled, not archived), are
-//! listed for a refetch through the normal API afterwards. A line whose
-//! parent never came (grouping not kept) does the same for its order.
+//! A bulk query may have five connections, nested two deep, and none
+//! inside a plain list field, so it cannot bring fulfillment orders with
+//! their lines, nor returns with theirs, nor a shipment's lines and scans
+//! (`Order.fulfillments` is a plain list). It brings the ids of returns,
+//! and the orders that have any, or that still have work open (not
+//! fulfilled, not cancelled, not archived), are listed for a refetch
+//! through the normal API afterwards; every other order's shipments are
+//! listed as parcels whose lines and scans are read after the file (see
+//! [`super::sync`]). A line whose parent never came (grouping not kept)
+//! has its order read again too.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::io::{BufReader, Read};
 use std::time::Duration;
 
@@ -32,8 +36,9 @@ use tokio::sync::mpsc;
 
 use super::client::{ApiError, ShopApi};
 use super::graphql::{
-    GqlEvent, GqlFulfillmentLineItem, GqlLineItem, GqlOrder, bulk_orders_query, gid_type,
+    GqlLineItem, GqlOrder, bulk_orders_query, gid_type, legacy_id, mark_withheld,
 };
+use super::scopes::Protected;
 use crate::order::FulfillmentStatus;
 use crate::order::merge::{Change, Completeness};
 use crate::store::{Store, StoreError, WriteReport};
@@ -76,6 +81,8 @@ pub struct Imported {
     pub report: WriteReport,
     /// Order gids to read again through the normal API.
     pub refetch: Vec<String>,
+    /// Shipments whose lines and scans are still to be read.
+    pub parcels: Vec<Parcel>,
     /// Lines that could not be read (kept out, counted, logged).
     pub bad_lines: u64,
 }
@@ -189,17 +196,19 @@ pub async fn wait(
 /// Streams the file at `url` into the store: every order as a snapshot as
 /// of `as_of`, skipping the first `skip` orders (already committed by an
 /// interrupted import). After each batch is committed, `committed` gets
-/// the running count of orders committed and the orders of that batch to
-/// read again, so both can be checkpointed together.
+/// the running count of orders committed, the orders of that batch to
+/// read again and its shipments still to complete, so all can be
+/// checkpointed together.
 pub async fn import_url(
     store: &Store,
     api: &ShopApi,
     url: &str,
     as_of: DateTime<Utc>,
     skip: u64,
-    committed: impl FnMut(u64, &[String]),
+    committed: impl FnMut(u64, &[String], &[Parcel]),
 ) -> Result<Imported, BulkError> {
     let shop = api.domain().to_string();
+    let withheld = api.withheld();
     let download = |detail: String| BulkError::Download {
         shop: shop.clone(),
         detail,
@@ -229,27 +238,31 @@ pub async fn import_url(
         rx,
         current: bytes::Bytes::new(),
     };
-    let result = import_reader(store, reader, &shop, as_of, skip, committed).await;
+    let result = import_reader(store, reader, &shop, &withheld, as_of, skip, committed).await;
     pump.abort();
     result
 }
 
 /// [`import_url`]'s work on any reader of a JSONL file (also used by the
-/// benchmark, on a local file).
+/// benchmark, on a local file). `withheld`: the protected data Shopify
+/// withholds from the app, which a bulk file leaves blank without a word.
 pub async fn import_reader<R: Read + Send + 'static>(
     store: &Store,
     reader: R,
     shop: &str,
+    withheld: &BTreeSet<Protected>,
     as_of: DateTime<Utc>,
     skip: u64,
-    mut committed: impl FnMut(u64, &[String]),
+    mut committed: impl FnMut(u64, &[String], &[Parcel]),
 ) -> Result<Imported, BulkError> {
     let (tx, rx) = mpsc::channel::<(Vec<Change>, Parsed)>(IN_FLIGHT);
     let shop_owned = shop.to_string();
+    let withheld = withheld.clone();
     let parser = tokio::task::spawn_blocking(move || {
         parse(
             BufReader::with_capacity(1 << 20, reader),
             &shop_owned,
+            &withheld,
             as_of,
             skip,
             tx,
@@ -260,8 +273,9 @@ pub async fn import_reader<R: Read + Send + 'static>(
     let report = store
         .apply_stream(rx, IN_FLIGHT, |_, p: Parsed| {
             orders += p.orders;
-            committed(orders, &p.refetch);
+            committed(orders, &p.refetch, &p.parcels);
             done.refetch.extend(p.refetch);
+            done.parcels.extend(p.parcels);
             done.bad_lines += p.bad_lines;
         })
         .await?;
@@ -287,11 +301,20 @@ pub async fn import_reader<R: Read + Send + 'static>(
     Ok(done)
 }
 
+/// A shipment whose lines and scans a bulk operation could not bring:
+/// its order's id and its own (Shopify's numeric ids).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parcel {
+    pub order_id: u64,
+    pub fulfillment_id: u64,
+}
+
 /// What a batch of parsed lines held besides its changes.
 #[derive(Debug, Default)]
 struct Parsed {
     orders: u64,
     refetch: Vec<String>,
+    parcels: Vec<Parcel>,
     bad_lines: u64,
 }
 
@@ -321,23 +344,11 @@ fn quick_head(line: &[u8], parent_at: usize) -> Option<Head<'_>> {
     let parent = string_at(parent_at + PARENT.len())?;
     let id_at = memchr::memmem::find(line, ID)?;
     let id = string_at(id_at + ID.len() - "gid://shopify/".len())?;
-    let known = matches!(
-        gid_type(id),
-        Some("LineItem" | "Return" | "FulfillmentLineItem" | "FulfillmentEvent")
-    );
+    let known = matches!(gid_type(id), Some("LineItem" | "Return"));
     known.then_some(Head {
         id: Some(id),
         parent: Some(parent),
     })
-}
-
-/// A child line's place in its order.
-enum Child {
-    LineItem(GqlLineItem),
-    /// A return, by id only.
-    Return,
-    ShipmentLine(GqlFulfillmentLineItem),
-    Event(GqlEvent),
 }
 
 /// The order being put together from its lines.
@@ -347,28 +358,6 @@ struct Building {
 }
 
 impl Building {
-    /// Adds a child whose parent is this order or one of its shipments;
-    /// false when the parent is not here.
-    fn adopt(&mut self, parent: &str, child: Child) -> bool {
-        if parent == self.order.id {
-            match child {
-                Child::LineItem(li) => self.order.line_items.nodes.push(li),
-                Child::Return => self.has_returns = true,
-                Child::ShipmentLine(_) | Child::Event(_) => return false,
-            }
-            return true;
-        }
-        let Some(f) = self.order.fulfillments.iter_mut().find(|f| f.id == parent) else {
-            return false;
-        };
-        match child {
-            Child::ShipmentLine(l) => f.fulfillment_line_items.nodes.push(l),
-            Child::Event(e) => f.events.nodes.push(e),
-            Child::LineItem(_) | Child::Return => return false,
-        }
-        true
-    }
-
     /// Whether the normal API must complete it: a bulk query cannot bring
     /// fulfillment orders or returns whole.
     fn needs_refetch(&self) -> bool {
@@ -385,6 +374,7 @@ impl Building {
 fn parse<R: std::io::BufRead>(
     mut input: R,
     shop: &str,
+    withheld: &BTreeSet<Protected>,
     as_of: DateTime<Utc>,
     skip: u64,
     tx: mpsc::Sender<(Vec<Change>, Parsed)>,
@@ -405,8 +395,18 @@ fn parse<R: std::io::BufRead>(
         }
         if b.needs_refetch() {
             meta.refetch.push(b.order.id.clone());
+        } else {
+            let order_id = legacy_id(&b.order.id);
+            meta.parcels
+                .extend(b.order.fulfillments.iter().map(|f| Parcel {
+                    order_id,
+                    fulfillment_id: legacy_id(&f.id),
+                }));
         }
-        let order = b.order.into_order(shop);
+        let mut order = b.order.into_order(shop);
+        if !withheld.is_empty() {
+            mark_withheld(&mut order, withheld);
+        }
         match order.validated(shop) {
             Ok(order) => changes.push(Change::Snapshot {
                 order,
@@ -472,25 +472,22 @@ fn parse<R: std::io::BufRead>(
                 });
             }
             (kind, Some(parent)) => {
-                let child = match kind {
-                    Some("LineItem") => serde_json::from_slice(line).map(Child::LineItem),
-                    Some("Return") => Ok(Child::Return),
-                    Some("FulfillmentLineItem") => {
-                        serde_json::from_slice(line).map(Child::ShipmentLine)
-                    }
-                    Some("FulfillmentEvent") => serde_json::from_slice(line).map(Child::Event),
+                // A child of the order being built (grouped), or of one
+                // that went by already or never came.
+                let here = current.as_mut().filter(|b| b.order.id == parent);
+                let adopted = match kind {
+                    Some("LineItem") => match serde_json::from_slice::<GqlLineItem>(line) {
+                        Ok(li) => here.map(|b| b.order.line_items.nodes.push(li)).is_some(),
+                        Err(_) => {
+                            meta.bad_lines += 1;
+                            continue;
+                        }
+                    },
+                    Some("Return") => here.map(|b| b.has_returns = true).is_some(),
                     _ => {
                         meta.bad_lines += 1;
                         continue;
                     }
-                };
-                let Ok(child) = child else {
-                    meta.bad_lines += 1;
-                    continue;
-                };
-                let adopted = match current.as_mut() {
-                    Some(b) => b.adopt(&parent, child),
-                    None => false,
                 };
                 if !adopted && orphaned.insert(parent.clone()) {
                     // Its order went by already (or never came): read that
@@ -545,13 +542,13 @@ mod tests {
     #[test]
     fn a_child_is_known_at_a_glance_in_either_key_order() {
         for line in [
-            &br#"{"id":"gid://shopify/FulfillmentLineItem/7","quantity":1,"lineItem":{"id":"gid://shopify/LineItem/3"},"__parentId":"gid://shopify/Fulfillment/9"}"#[..],
-            br#"{"__parentId":"gid://shopify/Fulfillment/9","id":"gid://shopify/FulfillmentLineItem/7","lineItem":{"id":"gid://shopify/LineItem/3"},"quantity":1}"#,
+            &br#"{"id":"gid://shopify/LineItem/7","quantity":1,"title":"Mug","__parentId":"gid://shopify/Order/9"}"#[..],
+            br#"{"__parentId":"gid://shopify/Order/9","id":"gid://shopify/LineItem/7","title":"Mug","quantity":1}"#,
         ] {
             let at = memchr::memmem::find(line, PARENT).expect("a child");
             let h = quick_head(line, at).expect("known");
-            assert_eq!(h.id, Some("gid://shopify/FulfillmentLineItem/7"));
-            assert_eq!(h.parent, Some("gid://shopify/Fulfillment/9"));
+            assert_eq!(h.id, Some("gid://shopify/LineItem/7"));
+            assert_eq!(h.parent, Some("gid://shopify/Order/9"));
         }
         // Anything else is left to the parser.
         let odd = br#"{"__parentId":"gid://shopify/Order/1","id":"gid://shopify/Refund/2"}"#;

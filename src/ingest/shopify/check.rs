@@ -4,92 +4,18 @@
 //! For each shop: the kind of credentials (and that they work), the API
 //! version Shopify answered with, the access scopes granted
 //! (`currentAppInstallation.accessScopes`) against the ones each feature
-//! needs, and whether protected customer data comes back: without the
-//! shoppers' email Shopify hands the app `null`, and lookups by email
-//! cannot work at all.
+//! needs (the one table of [`super::scopes`]), each missing one named
+//! with what it breaks, and which protected customer data Shopify
+//! withholds: without the shoppers' email Shopify hands the app `null`,
+//! and lookups by email cannot work at all.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::client::{ApiError, ShopApi, VersionSeen};
-
-/// A feature and the scopes that give it (any one of them).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Need {
-    pub feature: &'static str,
-    pub any_of: &'static [&'static str],
-    /// Without it the site does not work at all.
-    pub required: bool,
-}
-
-/// What each feature needs.
-pub const NEEDS: &[Need] = &[
-    Need {
-        feature: "orders (sync, webhooks)",
-        any_of: &["read_orders"],
-        required: true,
-    },
-    Need {
-        feature: "orders older than 60 days",
-        any_of: &["read_all_orders"],
-        required: false,
-    },
-    Need {
-        feature: "returns",
-        any_of: &["read_returns"],
-        required: false,
-    },
-    Need {
-        feature: "what your own locations still have to ship",
-        any_of: &["read_merchant_managed_fulfillment_orders"],
-        required: false,
-    },
-    Need {
-        feature: "orders this app fulfills as a fulfillment service",
-        any_of: &["read_assigned_fulfillment_orders"],
-        required: false,
-    },
-    Need {
-        feature: "orders other apps' fulfillment services ship",
-        any_of: &["read_third_party_fulfillment_orders"],
-        required: false,
-    },
-    Need {
-        feature: "write-back: statuses as an order tag and metafield",
-        any_of: &["write_orders"],
-        required: false,
-    },
-    Need {
-        feature: "write-back: mark as shipped, add tracking",
-        any_of: &[
-            "write_merchant_managed_fulfillment_orders",
-            "write_assigned_fulfillment_orders",
-            "write_third_party_fulfillment_orders",
-        ],
-        required: false,
-    },
-    Need {
-        feature: "write-back: carrier scans",
-        any_of: &["write_fulfillments"],
-        required: false,
-    },
-    Need {
-        feature: "write-back: accept or reject fulfillment requests (as a fulfillment service)",
-        any_of: &["write_assigned_fulfillment_orders"],
-        required: false,
-    },
-];
-
-/// Whether shoppers' emails and names come back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protected {
-    Granted,
-    /// Orders came back with email and name hidden.
-    Redacted,
-    /// No orders to tell by (or the orders could not be read).
-    Unknown,
-}
+use super::scopes::{FEATURES, Need, Protected, When};
 
 /// One shop's findings.
 #[derive(Debug, Clone)]
@@ -101,15 +27,37 @@ pub struct Report {
     pub scopes: Vec<String>,
     /// Features whose scopes are missing.
     pub missing: Vec<Need>,
-    pub protected: Protected,
+    /// Protected customer data Shopify withholds (`None`: no orders to
+    /// tell by, or the orders could not be read).
+    pub withheld: Option<BTreeSet<Protected>>,
     /// Whether the shop is configured to write staff actions back.
     pub write_back: bool,
+    /// Whether the app is the shop's fulfillment service here.
+    pub fulfillment_service: bool,
 }
 
 impl Report {
+    /// Whether a missing feature matters for this shop's configuration.
+    fn applies(&self, need: &Need) -> bool {
+        match need.when {
+            When::Always | When::Optional => true,
+            When::WriteBack => self.write_back,
+            When::FulfillmentService => self.fulfillment_service,
+        }
+    }
+
+    /// Whether a missing feature stops the site (or a configured action).
+    fn fatal(&self, need: &Need) -> bool {
+        need.when != When::Optional && self.applies(need)
+    }
+
     /// Whether the site can work for this shop.
     pub fn ok(&self) -> bool {
-        !self.missing.iter().any(|n| n.required) && self.protected != Protected::Redacted
+        !self.missing.iter().any(|n| self.fatal(n))
+            && !self
+                .withheld
+                .as_ref()
+                .is_some_and(|w| w.iter().any(|p| p.required()))
     }
 
     /// The findings as lines for a terminal.
@@ -135,41 +83,62 @@ impl Report {
         if !self.write_back {
             out.push("  write-back: off (set write_back = true in the shop's [[shopify]] table to write statuses and shipments to Shopify)".into());
         }
-        for need in NEEDS {
-            let have = need
-                .any_of
-                .iter()
-                .any(|s| self.scopes.iter().any(|g| g == s));
-            // Write scopes matter once write-back is on; then a missing one
-            // is an action staff will be refused.
-            let writes = need.feature.starts_with("write-back");
-            if writes && !self.write_back {
-                continue;
-            }
-            let mark = match (have, need.required || writes) {
-                (true, _) => "ok     ",
-                (false, true) => "MISSING",
-                (false, false) => "missing",
-            };
-            out.push(format!(
-                "  {mark} {} ({})",
-                need.feature,
-                need.any_of.join(" or ")
-            ));
+        if !self.fulfillment_service {
+            out.push("  fulfillment service: off (set fulfillment_service = \"NAME\" to ship orders as this app's own location)".into());
         }
-        out.push(match self.protected {
-            Protected::Granted => "  ok      protected customer data: shoppers' emails and names come back".into(),
-            Protected::Redacted => "  MISSING protected customer data: Shopify hides the shoppers' emails and names from this app, so lookups by email cannot work. In the Dev Dashboard, request access to protected customer data with the name and email fields for the app, then sync again.".into(),
-            Protected::Unknown => "  unknown protected customer data: the shop has no orders to tell by yet".into(),
-        });
+        for need in FEATURES.iter().filter(|n| self.applies(n)) {
+            let missing = self.missing.contains(need);
+            let mark = match (missing, self.fatal(need)) {
+                (false, _) => "ok     ",
+                (true, true) => "MISSING",
+                (true, false) => "missing",
+            };
+            let mut line = format!("  {mark} {} ({})", need.feature, need.any_of.join(" or "));
+            if missing {
+                line.push_str(&format!(": without it, {}", need.breaks));
+            }
+            out.push(line);
+        }
+        match &self.withheld {
+            None => out.push(
+                "  unknown protected customer data: the shop has no orders to tell by yet".into(),
+            ),
+            Some(w) if w.is_empty() => out.push(
+                "  ok      protected customer data: level 2, with name, email, phone and address"
+                    .into(),
+            ),
+            Some(w) => {
+                for p in Protected::ALL {
+                    let (used_for, loss) = p.use_and_loss();
+                    // Level 1 withheld withholds every field: say it once.
+                    if !w.contains(&p)
+                        || (p != Protected::Customer && w.contains(&Protected::Customer))
+                    {
+                        continue;
+                    }
+                    let mark = if p.required() { "MISSING" } else { "missing" };
+                    let what = match p {
+                        Protected::Customer => "protected customer data (level 1)".to_string(),
+                        other => format!(
+                            "protected customer data level 2: the {} field",
+                            other.as_str()
+                        ),
+                    };
+                    out.push(format!(
+                        "  {mark} {what}, for {used_for}: Shopify withholds it, so {loss}. In the Dev Dashboard, under the app's protected customer data access, request level {} with the {} field{}, then run this check again.",
+                        p.level().max(2),
+                        if p == Protected::Customer { "email and name".to_string() } else { p.as_str().to_string() },
+                        if p == Protected::Customer { "s" } else { "" },
+                    ));
+                }
+            }
+        }
         out
     }
 }
 
 /// The granted scopes.
 pub const SCOPES: &str = "query Scopes { currentAppInstallation { accessScopes { handle } } }";
-/// Whether protected customer data comes back.
-pub const RECENT: &str = "query Recent { orders(first: 5, reverse: true, sortKey: CREATED_AT) { nodes { id email customer { firstName lastName } } } }";
 
 /// Checks one shop.
 pub async fn check(api: &ShopApi) -> Result<Report, ApiError> {
@@ -182,19 +151,15 @@ pub async fn check(api: &ShopApi) -> Result<Report, ApiError> {
                 .collect()
         })
         .unwrap_or_default();
-    let missing: Vec<Need> = NEEDS
+    let missing: Vec<Need> = FEATURES
         .iter()
         .filter(|n| !n.any_of.iter().any(|s| scopes.iter().any(|g| g == s)))
-        .cloned()
+        .copied()
         .collect();
-    let protected = if scopes.iter().any(|s| s == "read_orders") {
-        match api.call(RECENT, json!({})).await {
-            Ok(d) => protected_from(&d["orders"]["nodes"]),
-            Err(ApiError::MissingScope { .. }) => Protected::Unknown,
-            Err(e) => return Err(e),
-        }
+    let withheld = if scopes.iter().any(|s| s == "read_orders") {
+        api.probe_protected().await?
     } else {
-        Protected::Unknown
+        None
     };
     Ok(Report {
         shop: api.domain().to_string(),
@@ -203,41 +168,82 @@ pub async fn check(api: &ShopApi) -> Result<Report, ApiError> {
         version: api.version(),
         scopes,
         missing,
-        protected,
+        withheld,
         write_back: api.shop().write_back,
+        fulfillment_service: api.shop().fulfillment_service.is_some(),
     })
-}
-
-fn protected_from(orders: &Value) -> Protected {
-    let Some(list) = orders.as_array().filter(|l| !l.is_empty()) else {
-        return Protected::Unknown;
-    };
-    let shown = list.iter().any(|o| {
-        o["email"].as_str().is_some_and(|e| !e.is_empty())
-            || o["customer"]["firstName"].as_str().is_some()
-            || o["customer"]["lastName"].as_str().is_some()
-    });
-    if shown {
-        Protected::Granted
-    } else {
-        Protected::Redacted
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn report(scopes: &[&str], withheld: Option<&[Protected]>) -> Report {
+        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+        Report {
+            shop: "s.example".into(),
+            credentials: "static token",
+            token_expires_in: None,
+            version: VersionSeen::default(),
+            missing: FEATURES
+                .iter()
+                .filter(|n| !n.any_of.iter().any(|s| scopes.iter().any(|g| g == s)))
+                .copied()
+                .collect(),
+            scopes,
+            withheld: withheld.map(|w| w.iter().copied().collect()),
+            write_back: false,
+            fulfillment_service: false,
+        }
+    }
+
     #[test]
-    fn hidden_emails_are_told_apart_from_no_orders() {
-        assert_eq!(protected_from(&json!([])), Protected::Unknown);
-        assert_eq!(
-            protected_from(&json!([{"id": "1", "email": null, "customer": null}])),
-            Protected::Redacted
+    fn a_missing_scope_is_named_with_what_it_breaks() {
+        let r = report(&["read_orders", "read_all_orders"], Some(&[]));
+        assert!(!r.ok(), "read_fulfillments is needed");
+        let text = r.lines().join("\n");
+        let line = text
+            .lines()
+            .find(|l| l.contains("read_fulfillments"))
+            .expect("named");
+        assert!(
+            line.contains("MISSING") && line.contains("fulfillments/*"),
+            "{line}"
         );
-        assert_eq!(
-            protected_from(&json!([{"id": "1", "email": null}, {"id": "2", "email": "a@b.se"}])),
-            Protected::Granted
+        // Write-back and fulfillment-service scopes only matter when on.
+        assert!(!text.contains("write_orders"), "{text}");
+        let mut on = r.clone();
+        on.write_back = true;
+        assert!(
+            on.lines()
+                .join("\n")
+                .contains("MISSING write-back: statuses")
         );
+    }
+
+    #[test]
+    fn withheld_fields_name_the_level_to_request() {
+        let all = crate::ingest::shopify::scopes::all_scopes();
+        let r = report(&all, Some(&[Protected::Email, Protected::Phone]));
+        assert!(!r.ok(), "no emails: lookups cannot work");
+        let text = r.lines().join("\n");
+        assert!(
+            text.contains("MISSING protected customer data level 2: the email field"),
+            "{text}"
+        );
+        assert!(
+            text.contains("missing protected customer data level 2: the phone field"),
+            "{text}"
+        );
+        assert!(!text.contains("the name field"), "{text}");
+        let fine = report(&all, Some(&[Protected::Phone, Protected::Address]));
+        assert!(fine.ok(), "staff-only fields are not needed");
+        let none = report(&all, Some(&[Protected::Customer, Protected::Email]));
+        let text = none.lines().join("\n");
+        assert!(
+            text.contains("(level 1)") && !text.contains("the email field"),
+            "{text}"
+        );
+        assert!(report(&all, None).ok(), "no orders yet: nothing to tell");
     }
 }

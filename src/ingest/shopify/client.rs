@@ -18,6 +18,7 @@
 //! one ("falls forward"), silently, so a mismatch is logged once and kept
 //! for `/readyz`, `/metrics` and `shopify check`.
 
+use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -27,6 +28,7 @@ use thiserror::Error;
 
 use super::auth::{AuthError, TokenSource};
 use super::cost::{self, MAX_QUERY_COST, Schema};
+use super::scopes::{Protected, withheld_by};
 use crate::config::ShopifyShop;
 
 /// Why a call failed for good.
@@ -138,6 +140,9 @@ pub struct ShopApi {
     version: Mutex<VersionSeen>,
     retries: AtomicUsize,
     throttled: AtomicUsize,
+    /// Protected customer data Shopify withholds from this app, as its
+    /// answers last said ([`ShopApi::probe_protected`] sets it whole).
+    withheld: Mutex<BTreeSet<Protected>>,
 }
 
 impl std::fmt::Debug for ShopApi {
@@ -176,6 +181,7 @@ impl ShopApi {
             bucket: Mutex::new(None),
             retries: AtomicUsize::new(0),
             throttled: AtomicUsize::new(0),
+            withheld: Mutex::new(BTreeSet::new()),
         })
     }
 
@@ -220,6 +226,36 @@ impl ShopApi {
     /// `THROTTLED` answers so far.
     pub fn throttled(&self) -> usize {
         self.throttled.load(Ordering::Relaxed)
+    }
+
+    /// The protected customer data Shopify withholds from this app.
+    pub fn withheld(&self) -> BTreeSet<Protected> {
+        self.withheld
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Asks for the protected fields of the newest 25 orders and keeps
+    /// which Shopify withholds (a sync does this first, so that what a
+    /// bulk file leaves blank is known to be withheld, not missing; Shopify
+    /// only says so of a field an order has, hence more than one order).
+    /// `None`: the shop has no orders to tell by.
+    pub async fn probe_protected(&self) -> Result<Option<BTreeSet<Protected>>, ApiError> {
+        self.withheld
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        let data = match self.call(PROTECTED_PROBE, json!({})).await {
+            Ok(d) => d,
+            // Without read_orders nothing tells; the scope check says why.
+            Err(ApiError::MissingScope { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let any = data["orders"]["nodes"]
+            .as_array()
+            .is_some_and(|n| !n.is_empty());
+        Ok(any.then(|| self.withheld()))
     }
 
     fn url(&self) -> String {
@@ -440,6 +476,22 @@ impl ShopApi {
                     .unwrap_or(requested);
                 return Err(ApiError::TooExpensive { shop, cost });
             }
+            // Protected customer data the app is not approved for: Shopify
+            // answers with the data, those fields null. Not an error for
+            // the sync; kept so pages can say "not available".
+            let withheld: Vec<Protected> = errors
+                .iter()
+                .filter_map(|e| e["message"].as_str().and_then(withheld_by))
+                .collect();
+            if withheld.len() == errors.len() {
+                let mut set = self.withheld.lock().unwrap_or_else(|p| p.into_inner());
+                let before = set.len();
+                set.extend(withheld);
+                if set.len() > before {
+                    tracing::warn!(shop = %self.shop.domain, withheld = ?*set, "Shopify withholds protected customer data from this app; run `order-status shopify check`");
+                }
+                return Ok(body["data"].clone());
+            }
             if let Some(denied) = errors
                 .iter()
                 .find(|e| e["extensions"]["code"] == "ACCESS_DENIED")
@@ -468,6 +520,9 @@ impl ShopApi {
         *attempt += 1;
     }
 }
+
+/// The newest orders' protected fields, to learn which Shopify withholds.
+pub const PROTECTED_PROBE: &str = "query Protected { orders(first: 25, reverse: true, sortKey: CREATED_AT) { nodes { id email phone customer { firstName lastName } shippingAddress { address1 city } } } }";
 
 /// A field-level `ACCESS_DENIED`, with the field and the scopes Shopify
 /// says it needs ("Access denied for returns field. Required access:

@@ -28,6 +28,8 @@ use graphql_parser::schema as s;
 use serde_json::Value;
 use thiserror::Error;
 
+use super::scopes::Protected;
+
 /// The Admin API schema subset, as SDL.
 pub const ADMIN_SCHEMA: &str = include_str!("admin-2026-10.graphql");
 /// Shopify's limit on the requested cost of a single query.
@@ -36,6 +38,11 @@ pub const MAX_QUERY_COST: u64 = 1_000;
 pub const MUTATION_COST: u64 = 10;
 /// The largest `first` / `last` Shopify accepts.
 pub const MAX_PAGE: u64 = 250;
+/// What Shopify answers a bulk query with a connection inside a plain
+/// list field (`Order.fulfillments { events { ... } }`): the docs only
+/// imply it; production connectors report it (estuary/connectors #4650).
+pub const BULK_CONNECTION_IN_LIST: &str =
+    "Queries that contain a connection field within a list field are not currently supported.";
 /// Bulk queries: at most this many connections...
 pub const BULK_MAX_CONNECTIONS: usize = 5;
 /// ...nested at most this deep.
@@ -85,8 +92,8 @@ pub struct FieldDef {
     pub list: bool,
     /// Access scopes, any one of which grants the field (empty: none needed).
     pub scopes: Vec<String>,
-    /// Protected customer data (null without the grant).
-    pub protected: bool,
+    /// Protected customer data of this kind (null without the grant).
+    pub protected: Option<Protected>,
 }
 
 #[derive(Debug, Clone)]
@@ -216,8 +223,9 @@ impl Schema {
 
     /// Checks a bulk query against Shopify's restrictions (one top-level
     /// connection, not `node`/`nodes`; at most five connections, nested at
-    /// most two deep; a nested connection's parent selects `id`). The
-    /// error texts are what Shopify puts in `userErrors`.
+    /// most two deep; no connection inside a plain list field; a nested
+    /// connection's parent selects `id`). The error texts are what Shopify
+    /// puts in `userErrors`.
     pub fn check_bulk_query(&self, doc: &Document) -> Result<BulkShape, String> {
         let Some((OperationKind::Query, items)) = operation(doc) else {
             return Err("Bulk queries must be a query operation.".into());
@@ -251,7 +259,7 @@ impl Schema {
             connections: 0,
             depth: 0,
         };
-        cx.bulk_walk(&ty.ty, root, 0, &mut shape)?;
+        cx.bulk_walk(&ty.ty, root, 0, false, &mut shape)?;
         if shape.connections > BULK_MAX_CONNECTIONS {
             return Err(format!(
                 "Bulk queries cannot contain more than {BULK_MAX_CONNECTIONS} connections."
@@ -299,7 +307,15 @@ fn fields(list: Vec<s::Field<'_, String>>) -> HashMap<String, FieldDef> {
                 })
                 .flatten()
                 .collect();
-            let protected = f.directives.iter().any(|d| d.name == "protected");
+            let protected = f
+                .directives
+                .iter()
+                .filter(|d| d.name == "protected")
+                .flat_map(|d| d.arguments.iter())
+                .find_map(|(_, v)| match v {
+                    s::Value::String(s) => Protected::parse(s),
+                    _ => None,
+                });
             (
                 f.name,
                 FieldDef {
@@ -490,11 +506,14 @@ impl Walk<'_> {
 
     /// Counts connections and their nesting under `f` (of type `ty`, a
     /// connection at `depth` already entered by the caller for the root).
+    /// `in_list`: `f` is an element of a plain list field (or below one),
+    /// where Shopify's bulk operations refuse any connection.
     fn bulk_walk(
         &self,
         ty: &str,
         f: &Field,
         depth: usize,
+        in_list: bool,
         shape: &mut BulkShape,
     ) -> Result<(), String> {
         let (node_ty, items, depth): (&str, Vec<&Selection>, usize) =
@@ -538,7 +557,11 @@ impl Walk<'_> {
                     .schema
                     .field(on, &x.name)
                     .ok_or_else(|| format!("Field '{}' doesn't exist on type '{on}'", x.name))?;
-                if self.schema.connection_node(&def.ty).is_some() && !has_id {
+                let connection = self.schema.connection_node(&def.ty).is_some();
+                if connection && in_list {
+                    return Err(BULK_CONNECTION_IN_LIST.into());
+                }
+                if connection && !has_id {
                     return Err(format!(
                         "The parent 'node' field for a nested connection must select the 'id' field. Connection fields without 'id': {}.",
                         x.name
@@ -548,7 +571,10 @@ impl Walk<'_> {
                     self.schema.kind(&def.ty),
                     Some(Kind::Object | Kind::Interface | Kind::Union)
                 ) {
-                    self.bulk_walk(&def.ty, x, depth, shape)?;
+                    // Inside a connection's nodes the list is over: each
+                    // node is a line of its own in the result.
+                    let below_list = (in_list || def.list) && !connection;
+                    self.bulk_walk(&def.ty, x, depth, below_list, shape)?;
                 }
             }
         }
@@ -581,7 +607,14 @@ mod tests {
         assert!(!s.applies("Order", "Fulfillment"));
         let returns = s.field("Order", "returns").expect("field");
         assert!(returns.scopes.iter().any(|x| x == "read_returns"));
-        assert!(s.field("Order", "email").expect("email").protected);
+        assert_eq!(
+            s.field("Order", "email").expect("email").protected,
+            Some(Protected::Email)
+        );
+        assert_eq!(
+            s.field("Order", "customer").expect("customer").protected,
+            Some(Protected::Customer)
+        );
     }
 
     #[test]
@@ -669,9 +702,27 @@ mod tests {
                 .contains("nesting depth")
         );
         assert!(
-            check("{ orders { nodes { id lineItems { nodes { id } } fulfillmentOrders { nodes { id } } returns { nodes { id } } fulfillments { id events { nodes { id } } fulfillmentLineItems { nodes { id } } } } } }")
+            check("{ orders { nodes { id lineItems { nodes { id } } fulfillmentOrders { nodes { id } } returns { nodes { id } } refunds { id } } } }")
+                .is_ok(),
+            "four connections and a plain list of objects"
+        );
+        assert!(
+            check("{ orders { nodes { id lineItems { nodes { id } } fulfillmentOrders { nodes { id } } returns { nodes { id } } a: lineItems { nodes { id } } b: returns { nodes { id } } } } }")
                 .expect_err("six")
                 .contains("more than 5 connections")
+        );
+        // A connection inside a plain list (a shipment's scans), directly
+        // or below an object of the list.
+        for q in [
+            "{ orders { nodes { id fulfillments { id events { nodes { id } } } } } }",
+            "{ orders { edges { node { id fulfillments { id fulfillmentLineItems { edges { node { id } } } } } } } }",
+        ] {
+            assert_eq!(check(q).expect_err(q), BULK_CONNECTION_IN_LIST);
+        }
+        // A plain list inside a connection's nodes is fine.
+        assert!(
+            check("{ orders { nodes { id fulfillments { id trackingInfo { number } } lineItems { nodes { id } } } } }")
+                .is_ok()
         );
     }
 }

@@ -7,6 +7,13 @@
 //!    no cost limit; its id is checkpointed, so a restart resumes it.
 //! 2. Orders the bulk file could not complete (open fulfillment orders,
 //!    returns) are read again one by one; the list is checkpointed too.
+//!    Every other order's shipments ("parcels") get their lines and scans,
+//!    which a bulk operation cannot read, in batches of
+//!    [`PARCEL_BATCH`] per query, newest orders first (the ones shoppers
+//!    look at), from a file of ids beside the checkpoint. A server reads
+//!    a bounded number per run ([`SyncOptions::parcels_per_run`]) so that
+//!    the catch-up paging below is never held up for hours by a large
+//!    shop's history; `order-status sync` reads them all.
 //! 3. Then pages of `orders` sorted by `UPDATED_AT` since the last run,
 //!    each page sized to fit Shopify's 1,000-point limit, every truncated
 //!    nested list completed by follow-up queries, each page committed and
@@ -27,13 +34,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use thiserror::Error;
 
-use super::bulk::{self, BulkError, BulkRun};
+use super::bulk::{self, BulkError, BulkRun, Parcel};
 use super::client::{ApiError, ShopApi};
 use super::graphql::{
-    Connection, FollowUp, GqlFulfillment, GqlOrder, GqlTracking, first, gid_type, legacy_id,
-    order_query, orders_query,
+    Connection, FollowUp, GqlFulfillment, GqlOrder, GqlTracking, PARCEL_BATCH, first, fulfillment,
+    gid_type, legacy_id, mark_withheld, order_query, orders_query, parcels_query,
 };
 use crate::order::merge::{Change, Completeness};
+use crate::order::order_key;
 use crate::store::{Part, Store, StoreError, WriteReport};
 
 /// The largest order page whose requested cost fits 1,000 points (a test
@@ -74,6 +82,9 @@ pub struct SyncOptions {
     /// `poll_longest`.
     pub poll_first: Duration,
     pub poll_longest: Duration,
+    /// Parcels whose lines and scans are read in one run at most (`None`:
+    /// all of them); the rest wait for the next run.
+    pub parcels_per_run: Option<u64>,
 }
 
 impl Default for SyncOptions {
@@ -83,6 +94,7 @@ impl Default for SyncOptions {
             bulk: BulkMode::Auto,
             poll_first: Duration::from_secs(2),
             poll_longest: Duration::from_secs(60),
+            parcels_per_run: None,
         }
     }
 }
@@ -98,6 +110,10 @@ pub struct SyncReport {
     pub bulk_orders: u64,
     /// Orders read again one by one.
     pub refetched: usize,
+    /// Shipments whose lines and scans were read after a bulk operation.
+    pub parcels: u64,
+    /// Shipments still waiting for that (for the next run).
+    pub parcels_left: u64,
     /// Calls repeated after a 429, 5xx or network error.
     pub retries: usize,
     /// `THROTTLED` answers.
@@ -123,11 +139,97 @@ pub struct Checkpoint {
     /// Orders (gids) still to be read again after a bulk import.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refetch: Vec<String>,
+    /// Parcels listed in the parcel file ([`parcels_path`]) by the bulk
+    /// imports so far; what the file holds beyond this was never
+    /// checkpointed and is cut off.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub parcels: u64,
+    /// Of them, the ones read (from the end of the file).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub parcels_done: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl Checkpoint {
+    /// Parcels still to be read.
+    fn parcels_left(&self) -> u64 {
+        self.parcels.saturating_sub(self.parcels_done)
+    }
+
+    /// A fresh run from `since`, keeping the parcels still to be read.
+    fn restart(&self, since: Option<DateTime<Utc>>, finished_at: Option<DateTime<Utc>>) -> Self {
+        Checkpoint {
+            since,
+            finished_at,
+            parcels: self.parcels,
+            parcels_done: self.parcels_done,
+            ..Checkpoint::default()
+        }
+    }
 }
 
 /// The checkpoint file of a shop.
 pub fn checkpoint_path(data_dir: &Path, shop: &str) -> PathBuf {
     data_dir.join("sync").join(format!("{shop}.json"))
+}
+
+/// The file of parcels (16 bytes each: order id, shipment id, little
+/// endian) whose lines and scans are still to be read.
+pub fn parcels_path(data_dir: &Path, shop: &str) -> PathBuf {
+    data_dir.join("sync").join(format!("{shop}.parcels"))
+}
+
+const PARCEL_BYTES: u64 = 16;
+
+/// Cuts the parcel file to the `keep` parcels a checkpoint counted, and
+/// opens it to append.
+fn open_parcels(path: &Path, keep: u64) -> std::io::Result<std::fs::File> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let file = opts.open(path)?;
+    file.set_len(keep * PARCEL_BYTES)?;
+    Ok(file)
+}
+
+fn append_parcels(file: &mut std::fs::File, parcels: &[Parcel]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut buf = Vec::with_capacity(parcels.len() * PARCEL_BYTES as usize);
+    for p in parcels {
+        buf.extend_from_slice(&p.order_id.to_le_bytes());
+        buf.extend_from_slice(&p.fulfillment_id.to_le_bytes());
+    }
+    file.write_all(&buf)?;
+    file.sync_data()
+}
+
+/// `n` parcels from record `from` of the file.
+fn read_parcels(path: &Path, from: u64, n: u64) -> std::io::Result<Vec<Parcel>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(from * PARCEL_BYTES))?;
+    let mut buf = vec![0u8; (n * PARCEL_BYTES) as usize];
+    file.read_exact(&mut buf)?;
+    Ok(buf
+        .chunks_exact(PARCEL_BYTES as usize)
+        .map(|c| {
+            let (a, b) = c.split_at(8);
+            Parcel {
+                order_id: u64::from_le_bytes(a.try_into().unwrap_or_default()),
+                fulfillment_id: u64::from_le_bytes(b.try_into().unwrap_or_default()),
+            }
+        })
+        .collect())
 }
 
 /// Reads a shop's checkpoint (none yet: the default).
@@ -183,16 +285,20 @@ pub async fn sync_shop(
     let domain = api.domain().to_string();
     let mut cp = load_checkpoint(data_dir, &domain)?;
     if let Some(s) = since {
-        cp = Checkpoint {
-            since: Some(s),
-            finished_at: cp.finished_at,
-            ..Checkpoint::default()
-        };
+        cp = cp.restart(Some(s), cp.finished_at);
     }
     let mut report = SyncReport::default();
+    // What protected data Shopify withholds, so that orders read blank
+    // say so (a bulk file leaves it blank without a word).
+    api.probe_protected().await?;
+    let parcel_file = parcels_path(data_dir, &domain);
+    let checkpoint_err = |e: std::io::Error| SyncError::Checkpoint {
+        path: parcel_file.clone(),
+        reason: e.to_string(),
+    };
 
     // 1. A bulk operation for a large gap, or one already under way.
-    if cp.bulk.is_none() && cp.cursor.is_none() && cp.refetch.is_empty() {
+    if cp.bulk.is_none() && cp.cursor.is_none() && cp.refetch.is_empty() && cp.parcels_left() == 0 {
         let gap_is_large = cp
             .since
             .is_none_or(|s| (Utc::now() - s).to_std().unwrap_or_default() > api.shop().bulk_after);
@@ -213,13 +319,26 @@ pub async fn sync_shop(
             _ => done.partial_url.clone(),
         };
         if let Some(url) = url {
+            let mut parcels_out = open_parcels(&parcel_file, cp.parcels).map_err(checkpoint_err)?;
+            let mut parcels_failed = None;
             let imported = bulk::import_url(
                 store,
                 api,
                 &url,
                 run.started_at,
                 run.imported,
-                |n, refetch| {
+                |n, refetch, parcels| {
+                    // The parcels are on disk before the checkpoint counts
+                    // them; a parcel file that cannot be written stops the
+                    // progress here (the orders are imported again).
+                    if parcels_failed.is_some() {
+                        return;
+                    }
+                    if let Err(e) = append_parcels(&mut parcels_out, parcels) {
+                        parcels_failed = Some(e);
+                        return;
+                    }
+                    cp.parcels += parcels.len() as u64;
                     if let Some(b) = cp.bulk.as_mut() {
                         b.imported = n;
                     }
@@ -229,6 +348,9 @@ pub async fn sync_shop(
                 },
             )
             .await?;
+            if let Some(e) = parcels_failed {
+                return Err(checkpoint_err(e));
+            }
             report.bulk_orders += imported.orders.saturating_sub(run.imported);
             report.orders += imported.orders.saturating_sub(run.imported) as usize;
             report.written += imported.report;
@@ -265,6 +387,32 @@ pub async fn sync_shop(
         }
     }
 
+    // 2b. The lines and scans of the bulk file's parcels, newest first.
+    let budget = options.parcels_per_run.unwrap_or(u64::MAX);
+    let mut read = 0;
+    while cp.parcels_left() > 0 && read < budget {
+        let left = cp.parcels_left();
+        let n = left.min(PARCEL_BATCH as u64).min(budget - read);
+        let batch = read_parcels(&parcel_file, left - n, n).map_err(checkpoint_err)?;
+        report.written += complete_parcels(store, api, &batch).await?;
+        cp.parcels_done += n;
+        read += n;
+        report.parcels += n;
+        save_checkpoint(data_dir, &domain, &cp)?;
+        progress(&report);
+    }
+    if cp.parcels > 0 && cp.parcels_left() == 0 {
+        match std::fs::remove_file(&parcel_file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(checkpoint_err(e)),
+        }
+        cp.parcels = 0;
+        cp.parcels_done = 0;
+        save_checkpoint(data_dir, &domain, &cp)?;
+    }
+    report.parcels_left = cp.parcels_left();
+
     // 3. Pages of what changed since.
     let query = orders_query();
     let page_size = options.page_size.clamp(1, MAX_PAGE_SIZE);
@@ -281,9 +429,11 @@ pub async fn sync_shop(
             serde_json::from_value(data["orders"].clone()).map_err(|e| shape(&domain, e))?;
         let mut changes = Vec::with_capacity(page.nodes.len());
         let mut newest = None;
+        let withheld = api.withheld();
         for mut g in page.nodes {
             complete(api, &mut g).await?;
-            let o = g.into_order(&domain);
+            let mut o = g.into_order(&domain);
+            mark_withheld(&mut o, &withheld);
             let id = o.id;
             match o.validated(&domain) {
                 Ok(o) => {
@@ -315,11 +465,7 @@ pub async fn sync_shop(
         }
         // Finished: the next run starts just before the newest update seen.
         let next = cp.newest.map(|n| n - OVERLAP).or(cp.since);
-        cp = Checkpoint {
-            since: next,
-            finished_at: Some(Utc::now()),
-            ..Checkpoint::default()
-        };
+        cp = cp.restart(next, Some(Utc::now()));
         save_checkpoint(data_dir, &domain, &cp)?;
         report.next_since = next;
         progress(&report);
@@ -359,7 +505,9 @@ pub async fn refetch(store: &Store, api: &ShopApi, gid: &str) -> Result<WriteRep
         serde_json::from_value(data["node"].clone()).map_err(|e| shape(api.domain(), e))?;
     complete(api, &mut g).await?;
     let domain = api.domain().to_string();
-    match g.into_order(&domain).validated(&domain) {
+    let mut o = g.into_order(&domain);
+    mark_withheld(&mut o, &api.withheld());
+    match o.validated(&domain) {
         Ok(order) => Ok(store
             .apply(vec![Change::Snapshot {
                 order,
@@ -372,6 +520,67 @@ pub async fn refetch(store: &Store, api: &ShopApi, gid: &str) -> Result<WriteRep
             Ok(WriteReport::default())
         }
     }
+}
+
+/// Reads `batch` shipments whole (lines and scans, every page) and stores
+/// each as a shipment of its order. A shipment Shopify no longer has is
+/// left as it is.
+async fn complete_parcels(
+    store: &Store,
+    api: &ShopApi,
+    batch: &[Parcel],
+) -> Result<WriteReport, SyncError> {
+    if batch.is_empty() {
+        return Ok(WriteReport::default());
+    }
+    let vars: serde_json::Map<String, Value> = batch
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            (
+                format!("p{i}"),
+                json!(format!("gid://shopify/Fulfillment/{}", p.fulfillment_id)),
+            )
+        })
+        .collect();
+    let data = api
+        .call(&parcels_query(batch.len()), Value::Object(vars))
+        .await?;
+    let mut changes = Vec::with_capacity(batch.len());
+    for (i, p) in batch.iter().enumerate() {
+        let v = &data[format!("p{i}")];
+        if v.is_null() {
+            continue;
+        }
+        let mut f: GqlFulfillment =
+            serde_json::from_value(v.clone()).map_err(|e| shape(api.domain(), e))?;
+        complete_shipment(api, &mut f).await?;
+        changes.push(Change::Fulfillment {
+            key: order_key(api.domain(), p.order_id),
+            fulfillment: fulfillment(f),
+        });
+    }
+    Ok(store.apply(changes).await?)
+}
+
+/// Completes one shipment's tracking numbers, lines and scans.
+async fn complete_shipment(api: &ShopApi, f: &mut GqlFulfillment) -> Result<(), ApiError> {
+    let fid = f.id.clone();
+    if f.tracking_info.len() >= first::TRACKING as usize {
+        let v = follow_up(api, FollowUp::Tracking, &fid, None).await?;
+        if !v.is_null() {
+            f.tracking_info = serde_json::from_value::<Vec<GqlTracking>>(v)
+                .map_err(|e| shape(api.domain(), e))?;
+        }
+    }
+    page_rest(
+        api,
+        FollowUp::ShipmentLines,
+        &fid,
+        &mut f.fulfillment_line_items,
+    )
+    .await?;
+    page_rest(api, FollowUp::Events, &fid, &mut f.events).await
 }
 
 /// One follow-up call: the node's `field` (or the node itself).
@@ -464,22 +673,7 @@ pub async fn complete(api: &ShopApi, o: &mut GqlOrder) -> Result<(), ApiError> {
         }
     }
     for f in &mut o.fulfillments {
-        let fid = f.id.clone();
-        if f.tracking_info.len() >= first::TRACKING as usize {
-            let v = follow_up(api, FollowUp::Tracking, &fid, None).await?;
-            if !v.is_null() {
-                f.tracking_info = serde_json::from_value::<Vec<GqlTracking>>(v)
-                    .map_err(|e| shape(api.domain(), e))?;
-            }
-        }
-        page_rest(
-            api,
-            FollowUp::ShipmentLines,
-            &fid,
-            &mut f.fulfillment_line_items,
-        )
-        .await?;
-        page_rest(api, FollowUp::Events, &fid, &mut f.events).await?;
+        complete_shipment(api, f).await?;
     }
     page_rest(api, FollowUp::Returns, &id, &mut o.returns).await?;
     for r in &mut o.returns.nodes {

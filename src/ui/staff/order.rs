@@ -214,6 +214,12 @@ fn row(label: String, value: Option<String>) -> Option<impl IntoView + use<>> {
     })
 }
 
+/// "Not available: Shopify withholds it" for protected data the shop's
+/// app is not approved for.
+fn withheld(i: &I18n, o: &Order, kind: &str) -> Option<String> {
+    o.is_withheld(kind).then(|| i.t("staff.withheld"))
+}
+
 fn stamp(i: &I18n, t: Option<DateTime<Utc>>) -> Option<String> {
     t.map(|t| {
         format!(
@@ -402,13 +408,14 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
         <section class="card" aria-labelledby="customer-title">
             <h2 id="customer-title">{i.t("staff.customer")}</h2>
             <dl class="facts">
-                {row(i.t("staff.name"), o.customer_name())}
-                {row(i.t("staff.email"), Some(o.email.clone()))}
-                {row(i.t("staff.phone"), o.phone.clone())}
+                {row(i.t("staff.name"), o.customer_name().or_else(|| withheld(i, o, "name")))}
+                {row(i.t("staff.email"), Some(o.email.clone()).filter(|e| !e.is_empty()).or_else(|| withheld(i, o, "email")))}
+                {row(i.t("staff.phone"), o.phone.clone().or_else(|| withheld(i, o, "phone")))}
                 {row(i.t("staff.tags"), Some(o.tags.join(", ")))}
             </dl>
             <h3>{i.t("staff.shipping_address")}</h3>
             <address>{address}</address>
+            {withheld(i, o, "address").map(|w| view! { <p class="meta">{w}</p> })}
         </section>
         <section class="card" aria-labelledby="staff-items-title">
             <h2 id="staff-items-title">{i.t("staff.items")}</h2>

@@ -13,7 +13,10 @@
 //! - Access scopes: `ACCESS_DENIED` (with the required scopes in the
 //!   message) on fields whose scope is not granted; orders older than 60
 //!   days invisible without `read_all_orders`; protected customer data
-//!   (email, names, address lines, phone) `null` unless granted.
+//!   by kind (level 1: the customer and address objects; level 2: name,
+//!   email, phone, address fields) `null` with Shopify's "This app is not
+//!   approved to ..." error (`ACCESS_DENIED`) unless approved, the rest
+//!   of the answer intact.
 //! - Credentials: static tokens, and the client-credentials grant at
 //!   `/admin/oauth/access_token` whose tokens expire (401 after that).
 //! - API versions: an unsupported version is served as the oldest
@@ -51,24 +54,19 @@ use graphql_parser::query as q;
 use order_status::ingest::shopify::cost::{
     self, Document, Kind, MAX_PAGE, MAX_QUERY_COST, OperationKind, Schema,
 };
+pub use order_status::ingest::shopify::scopes::Protected;
 use order_status::order::Order;
 use serde_json::{Map, Value, json};
 
 /// Versions the fake supports, oldest first (about twelve months' worth).
 pub const SUPPORTED_VERSIONS: &[&str] = &["2026-01", "2026-04", "2026-07", "2026-10"];
-/// Every scope this site may ask for.
-pub const ALL_SCOPES: &[&str] = &[
-    "read_orders",
-    "read_all_orders",
-    "read_returns",
-    "read_merchant_managed_fulfillment_orders",
-    "read_assigned_fulfillment_orders",
-    "read_third_party_fulfillment_orders",
-    "write_orders",
-    "write_merchant_managed_fulfillment_orders",
-    "write_assigned_fulfillment_orders",
-    "write_fulfillments",
-];
+/// Every scope this site may ask for: the site's own table.
+pub fn all_scopes() -> Vec<String> {
+    order_status::ingest::shopify::scopes::all_scopes()
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
 pub const SHOP: &str = "fake.myshopify.com";
 pub const STATIC_TOKEN: &str = "shpat_fake_static_token";
 pub const CLIENT_ID: &str = "fake-client-id";
@@ -80,7 +78,10 @@ pub struct Rules {
     pub bucket_max: f64,
     pub restore_rate: f64,
     pub scopes: Vec<String>,
-    pub protected_data: bool,
+    /// Protected customer data the app is not approved for: `null` with
+    /// Shopify's "not approved" error in a query (level 1 withheld
+    /// withholds every field), silently `null` in a bulk file.
+    pub withheld: Vec<Protected>,
     /// Lifetime of client-credentials tokens.
     pub token_lifetime: Duration,
     /// Polls a bulk operation stays CREATED/RUNNING for.
@@ -89,6 +90,9 @@ pub struct Rules {
     pub bulk_concurrency: usize,
     /// The fake's idea of now (for the 60-day window).
     pub now: DateTime<Utc>,
+    /// The API versions served, oldest first; any other is served as the
+    /// oldest ("falls forward").
+    pub versions: Vec<&'static str>,
 }
 
 impl Default for Rules {
@@ -97,12 +101,13 @@ impl Default for Rules {
             bucket_max: 1000.0,
             // Fast, so tests do not wait; the rules are the same.
             restore_rate: 20_000.0,
-            scopes: ALL_SCOPES.iter().map(|s| s.to_string()).collect(),
-            protected_data: true,
+            scopes: all_scopes(),
+            withheld: Vec::new(),
             token_lifetime: Duration::from_secs(86_399),
             bulk_polls: 2,
             bulk_concurrency: 5,
             now: Utc::now(),
+            versions: SUPPORTED_VERSIONS.to_vec(),
         }
     }
 }
@@ -452,10 +457,15 @@ async fn graphql(
 ) -> Response {
     let mut s = state.lock().expect("fake");
     // Version fall-forward.
-    let served = if SUPPORTED_VERSIONS.contains(&version.as_str()) {
+    let served = if s.rules.versions.contains(&version.as_str()) {
         version.clone()
     } else {
-        SUPPORTED_VERSIONS[0].to_string()
+        s.rules
+            .versions
+            .first()
+            .copied()
+            .unwrap_or("2026-10")
+            .to_string()
     };
     let with_version = |mut res: Response| {
         if let Ok(v) = HeaderValue::from_str(&served) {
@@ -1038,8 +1048,22 @@ impl<'s> Exec<'s> {
             self.deny(&f.name, &def.scopes, path);
             return Value::Null;
         }
-        if def.protected && !self.s.rules.protected_data {
-            return Value::Null;
+        if let Some(kind) = def.protected {
+            let w = &self.s.rules.withheld;
+            if w.contains(&kind) || w.contains(&Protected::Customer) {
+                if !self.bulk {
+                    let message = if kind == Protected::Customer {
+                        format!("This app is not approved to access the {} object.", def.ty)
+                    } else {
+                        format!("This app is not approved to use the {} field.", f.name)
+                    };
+                    self.errors.push(json!({
+                        "message": message, "locations": [], "path": path,
+                        "extensions": {"code": "ACCESS_DENIED", "documentation": "https://shopify.dev/docs/apps/launch/protected-customer-data"}
+                    }));
+                }
+                return Value::Null;
+            }
         }
         let raw = v.get(&f.name).cloned().unwrap_or(Value::Null);
         match self.s.schema.kind(&def.ty) {
@@ -1565,6 +1589,9 @@ pub async fn send_webhook(
         .timeout(WEBHOOK_TIMEOUT)
         .build()
         .expect("client");
+    // One id per delivery, the same on every retry (Shopify's documented
+    // de-duplication key beside the event id).
+    let webhook_id = format!("wh-{event_id}");
     let mut done = Delivered::default();
     for attempt in 0..=WEBHOOK_RETRIES {
         if attempt > 0 {
@@ -1577,7 +1604,7 @@ pub async fn send_webhook(
             .header("x-shopify-shop-domain", shop)
             .header("x-shopify-hmac-sha256", &signature)
             .header("x-shopify-api-version", "2026-10")
-            .header("x-shopify-webhook-id", format!("wh-{event_id}-{attempt}"))
+            .header("x-shopify-webhook-id", &webhook_id)
             .header("x-shopify-event-id", event_id)
             .header("x-shopify-triggered-at", triggered_at.to_rfc3339())
             .body(body.to_vec())

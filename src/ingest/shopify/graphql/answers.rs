@@ -7,6 +7,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use std::collections::BTreeSet;
+
+use crate::ingest::shopify::scopes::Protected;
 use crate::order::*;
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -513,6 +516,30 @@ impl GqlOrder {
             status_history: Vec::new(),
             pending_events: Vec::new(),
             mail: Default::default(),
+            withheld: Vec::new(),
+        }
+    }
+}
+
+/// Marks what Shopify withheld from an order the app read: each kind of
+/// protected data in `withheld` whose value came back blank.
+pub fn mark_withheld(o: &mut Order, withheld: &BTreeSet<Protected>) {
+    for p in withheld {
+        let blank = match p {
+            Protected::Customer => o.customer.is_none() && o.shipping_address.is_none(),
+            Protected::Email => o.email.trim().is_empty(),
+            Protected::Name => o
+                .customer
+                .as_ref()
+                .is_none_or(|c| c.first_name.is_none() && c.last_name.is_none()),
+            Protected::Phone => o.phone.is_none(),
+            Protected::Address => o
+                .shipping_address
+                .as_ref()
+                .is_none_or(|a| a.address1.is_none()),
+        };
+        if blank && !o.withheld.iter().any(|w| w == p.as_str()) {
+            o.withheld.push(p.as_str().to_string());
         }
     }
 }
