@@ -595,23 +595,36 @@ pub async fn webhooks_replay(config: &Config, only: Option<&str>) -> anyhow::Res
             body: letter.body.as_bytes(),
             triggered_at: letter.triggered_at,
         };
+        let api = apis.get(&letter.shop);
+        let refetch = |id| replay_refetch(&store, api, id);
+        let apply = |change| replay_apply(&store, api, change);
         let done = match crate::ingest::shopify::webhooks::plan(&store, &d) {
             Err(e) => Err(e.0),
-            Ok(Plan::Apply(change)) => {
-                let key = change.key();
-                let r = store.apply(vec![*change]).await?;
-                if r.unknown > 0 {
-                    let id = key.rsplit('/').next().unwrap_or("");
-                    match apis.get(&letter.shop) {
-                        Some(api) => {
-                            sync::refetch(&store, api, &format!("gid://shopify/Order/{id}"))
-                                .await?;
-                            Ok(())
-                        }
-                        None => Err("the order is still not in the store".to_string()),
-                    }
-                } else {
-                    Ok(())
+            Ok(Plan::Apply(change)) => apply(change).await,
+            Ok(Plan::NewOrder(change, id)) => match api {
+                Some(_) => refetch(id).await,
+                None => apply(change).await,
+            },
+            Ok(Plan::ApplyAndRefetch(change, id)) => match apply(change).await {
+                Ok(()) if api.is_some() => refetch(id).await,
+                other => other,
+            },
+            Ok(Plan::DeleteOrder(id)) => {
+                let gone = match api {
+                    Some(api) => sync::order_exists(api, id)
+                        .await
+                        .map(|exists| !exists)
+                        .map_err(|e| format!("cannot confirm the deletion with Shopify: {e}")),
+                    None => Ok(true),
+                };
+                match gone {
+                    Ok(true) => store
+                        .delete(vec![crate::order::order_key(&letter.shop, id)])
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
+                    Ok(false) => Err("Shopify still has this order".to_string()),
+                    Err(e) => Err(e),
                 }
             }
             Ok(Plan::Delete(keys)) => store
@@ -624,11 +637,8 @@ pub async fn webhooks_replay(config: &Config, only: Option<&str>) -> anyhow::Res
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string()),
-            Ok(Plan::Refetch(id)) => match apis.get(&letter.shop) {
-                Some(api) => {
-                    sync::refetch(&store, api, &format!("gid://shopify/Order/{id}")).await?;
-                    Ok(())
-                }
+            Ok(Plan::Refetch(id)) => match api {
+                Some(_) => refetch(id).await,
                 None => Ok(()),
             },
             Ok(Plan::Ignore) => Ok(()),
@@ -655,6 +665,39 @@ pub async fn webhooks_replay(config: &Config, only: Option<&str>) -> anyhow::Res
         letters.dir().display()
     );
     Ok(kept == 0)
+}
+
+/// Reads an order a dead letter names again (an error: no API access).
+async fn replay_refetch(
+    store: &Store,
+    api: Option<&std::sync::Arc<crate::ingest::shopify::client::ShopApi>>,
+    id: u64,
+) -> Result<(), String> {
+    match api {
+        Some(api) => sync::refetch(store, api, &format!("gid://shopify/Order/{id}"))
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        None => Err("the order is still not in the store".to_string()),
+    }
+}
+
+/// Applies a dead letter's change; a part of an order still unknown has
+/// its order read through the API.
+async fn replay_apply(
+    store: &Store,
+    api: Option<&std::sync::Arc<crate::ingest::shopify::client::ShopApi>>,
+    change: Box<crate::order::merge::Change>,
+) -> Result<(), String> {
+    let key = change.key();
+    let r = store
+        .apply(vec![*change])
+        .await
+        .map_err(|e| e.to_string())?;
+    match key.rsplit('/').next().and_then(|s| s.parse().ok()) {
+        Some(id) if r.unknown > 0 => replay_refetch(store, api, id).await,
+        _ => Ok(()),
+    }
 }
 
 /// Loads the built-in demo into `store` and returns three orders worth

@@ -468,7 +468,7 @@ proptest! {
 
     #[test]
     fn any_signed_webhook_is_answered_without_a_server_error(
-        topic in prop::sample::select(order_status::ingest::shopify::webhooks::TOPICS.to_vec()),
+        topic in prop::sample::select(order_status::ingest::shopify::scopes::Topic::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>()),
         base in any::<prop::sample::Index>(),
         picks in prop::collection::vec((any::<prop::sample::Index>(), odd_value()), 0..4),
         raw in prop::option::weighted(0.1, prop::collection::vec(any::<u8>(), 0..300)),

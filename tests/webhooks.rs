@@ -69,10 +69,15 @@ async fn send(server: &Server, topic: &str, body: &[u8], event: &str) -> (u16, S
 
 /// The status page of a Shopify order, through a link the test signs.
 async fn page(server: &Server, order_id: u64) -> (u16, String) {
+    page_of(server, SHOP, order_id).await
+}
+
+/// The status page of an order of `shop`.
+async fn page_of(server: &Server, shop: &str, order_id: u64) -> (u16, String) {
     let (id, secret) = LINK_KEY.split_once('=').expect("key");
     let links = Links::new(vec![LinkKey::new(id, secret.as_bytes()).expect("key")]).expect("links");
     let token = links.sign(&LinkClaims {
-        shop: SHOP.into(),
+        shop: shop.into(),
         order_id,
         expires: chrono::Utc::now() + chrono::Duration::hours(1),
         epoch: 0,
@@ -883,4 +888,268 @@ async fn with_api_access_an_order_edit_reads_the_order_again_and_readyz_tells_th
         assert!(std::time::Instant::now() < deadline, "not read again: {v}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// Shopify's HMAC covers the body, not the topic or the shop header: a
+/// signed delivery re-sent under another topic must change nothing.
+#[tokio::test]
+async fn a_signed_body_replayed_under_another_topic_deletes_nothing() {
+    let server = start();
+    let order = sample("rest_order_create_paid_unfulfilled.json", "order");
+    assert_eq!(send(&server, "orders/updated", &order, "u1").await.0, 200);
+    let other = sample("rest_order_create_pending.json", "order");
+    assert_eq!(send(&server, "orders/create", &other, "u2").await.0, 200);
+    assert_eq!(page(&server, 1073459976).await.0, 200);
+    // The same signed body under the destructive topics.
+    for (i, topic) in ["orders/delete", "shop/redact", "customers/redact"]
+        .iter()
+        .enumerate()
+    {
+        let (code, answer) = send(&server, topic, &order, &format!("x{i}")).await;
+        assert_eq!(code, 200, "{topic}: {answer}");
+        assert!(answer.contains("dead_letter"), "{topic}: {answer}");
+        assert_eq!(page(&server, 1073459976).await.0, 200, "{topic} deleted it");
+        assert_eq!(
+            page(&server, 1073459983).await.0,
+            200,
+            "{topic} deleted another"
+        );
+    }
+    // A shipment's body as an order, an order's as a shipment or a scan.
+    let shipment = sample(
+        "rest_fulfillment_create_with_tracking_ups.json",
+        "fulfillment",
+    );
+    for (topic, body) in [
+        ("orders/updated", &shipment),
+        ("fulfillments/create", &order),
+        ("fulfillment_events/create", &shipment),
+        ("refunds/create", &order),
+    ] {
+        let (code, answer) = send(&server, topic, body, &format!("{topic}-swap")).await;
+        assert_eq!(code, 200, "{topic}: {answer}");
+        assert!(answer.contains("dead_letter"), "{topic}: {answer}");
+    }
+    // The real deletion still works: the id alone.
+    let (code, answer) = send(&server, "orders/delete", b"{\"id\": 1073459976}", "del").await;
+    assert_eq!((code, answer.contains("deleted")), (200, true), "{answer}");
+    assert_eq!(page(&server, 1073459976).await.0, 404);
+    // A shop/redact must name this shop.
+    let (_, answer) = send(
+        &server,
+        "shop/redact",
+        b"{\"shop_id\": 1, \"shop_domain\": \"other.myshopify.com\"}",
+        "sr-other",
+    )
+    .await;
+    assert!(answer.contains("dead_letter"), "{answer}");
+    assert_eq!(page(&server, 1073459983).await.0, 200);
+}
+
+/// Two shops whose app shares a webhook secret: one shop's delivery sent
+/// under the other's domain header must not land in the other shop.
+#[tokio::test]
+async fn a_delivery_under_another_shops_header_lands_nowhere() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("order-status.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[shopify]]\ndomain = \"{SHOP}\"\nwebhook_secrets = [\"{SECRET}\"]\n\n[[shopify]]\ndomain = \"other.myshopify.com\"\nwebhook_secrets = [\"{SECRET}\"]\n"
+        ),
+    )
+    .expect("config");
+    let server = Server::start_in(
+        dir,
+        &[
+            ("ORDER_STATUS_SEED_DEMO", "false"),
+            ("ORDER_STATUS_LINK_KEYS", LINK_KEY),
+            ("ORDER_STATUS_CONFIG", config.to_str().expect("path")),
+        ],
+    );
+    // jsmith's order (its order_status_url is on jsmith.myshopify.com),
+    // signed with the shared secret, sent as the other shop's.
+    let body = sample("rest_order_create_paid_unfulfilled.json", "order");
+    let res = client()
+        .post(server.url("/webhooks/shopify"))
+        .header("x-shopify-topic", "orders/create")
+        .header("x-shopify-shop-domain", "other.myshopify.com")
+        .header("x-shopify-hmac-sha256", sign(SECRET, &body))
+        .header("x-shopify-event-id", "cross")
+        .body(body.clone())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.expect("text").contains("dead_letter"));
+    assert_eq!(
+        page_of(&server, "other.myshopify.com", 1073459976).await.0,
+        404,
+        "not an order of the other shop"
+    );
+    // Under its own shop it applies.
+    assert_eq!(send(&server, "orders/create", &body, "own").await.0, 200);
+    assert_eq!(page(&server, 1073459976).await.0, 200);
+}
+
+/// With API access: a deletion is confirmed with Shopify first, and a
+/// change of shape the body only names (a fulfillment order split, a
+/// partial hold, a return's parcel) reads the order again.
+#[tokio::test]
+async fn with_api_access_deletions_are_confirmed_and_shape_changes_read_the_order() {
+    use common::fake_shopify::{FakeShopify, Rules, STATIC_TOKEN, graphql_order};
+    use order_status::ingest::demo::{SCENARIOS, Scenario};
+    use order_status::order::{
+        FulfillmentHold, FulfillmentOrderStatus, HoldReason, ReturnTracking,
+    };
+    let in_scenario = |s: Scenario| {
+        let i = SCENARIOS.iter().position(|x| *x == s).expect("listed") as u64;
+        order_status::ingest::demo::order(11, i, chrono::Utc::now(), SHOP)
+    };
+    let mut waiting = in_scenario(Scenario::Preparing);
+    let mut returning = in_scenario(Scenario::ReturnInProgress);
+    let fake = FakeShopify::start(
+        Rules::default(),
+        vec![graphql_order(&waiting), graphql_order(&returning)],
+    )
+    .await;
+    let server = Server::start(&[
+        ("ORDER_STATUS_SEED_DEMO", "false"),
+        ("ORDER_STATUS_SHOPIFY_SHOP", SHOP),
+        ("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", SECRET),
+        ("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN", STATIC_TOKEN),
+        ("ORDER_STATUS_SHOPIFY_API_BASE", &fake.base),
+        ("ORDER_STATUS_SYNC_INTERVAL", "10m"),
+        ("ORDER_STATUS_LINK_KEYS", LINK_KEY),
+    ]);
+    let until = |id: u64, what: &'static str, test: fn(&serde_json::Value) -> bool| {
+        let server = &server;
+        async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            loop {
+                let v = view(server, id).await;
+                if test(&v) {
+                    return v;
+                }
+                assert!(std::time::Instant::now() < deadline, "{what}: {v}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    };
+    // The first sync (at start) brings both orders, whole.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let v: serde_json::Value = client()
+            .get(server.url("/readyz"))
+            .send()
+            .await
+            .expect("readyz")
+            .json()
+            .await
+            .expect("json");
+        if v["shops"][0]["last_sync_age_seconds"].is_number() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no sync: {v}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    let now = chrono::Utc::now().to_rfc3339();
+    // A partial hold: the held part stays in the fulfillment order, the
+    // rest moves to a new one that only a read of the order shows.
+    let fo = waiting.fulfillment_orders[0].clone();
+    let mut held = fo.clone();
+    held.status = FulfillmentOrderStatus::OnHold;
+    held.fulfillment_holds = vec![FulfillmentHold {
+        reason: HoldReason::InventoryOutOfStock,
+        reason_notes: None,
+    }];
+    let mut rest = fo.clone();
+    rest.id = fo.id + 1_000;
+    rest.line_items = held.line_items.split_off(1.min(held.line_items.len()));
+    waiting.fulfillment_orders = vec![held, rest.clone()];
+    waiting.updated_at = Some(chrono::Utc::now());
+    fake.put_order(graphql_order(&waiting));
+    let hold = serde_json::json!({
+        "fulfillment_order": {"id": format!("gid://shopify/FulfillmentOrder/{}", fo.id), "status": "on_hold"},
+        "remaining_fulfillment_order": {"id": format!("gid://shopify/FulfillmentOrder/{}", rest.id), "status": "open"},
+        "held_fulfillment_order_line_items": [],
+        "created_fulfillment_hold": {"id": "gid://shopify/FulfillmentHold/1", "reason": "inventory_out_of_stock"}
+    });
+    let reads = |fake: &FakeShopify| fake.counters().calls.get("Order").copied().unwrap_or(0);
+    let before = reads(&fake);
+    let (code, answer) = send_at(
+        &server,
+        "fulfillment_orders/placed_on_hold",
+        &hold,
+        "hold",
+        &now,
+    )
+    .await;
+    assert_eq!(code, 200, "{answer}");
+    assert!(answer.contains("applied"), "{answer}");
+    until(waiting.id, "the remaining fulfillment order read", |v| {
+        v["not_shipped"]
+            .to_string()
+            .contains("INVENTORY_OUT_OF_STOCK")
+            || v["not_shipped"].to_string().contains("on_hold")
+    })
+    .await;
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while reads(&fake) == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the order was not read again"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // A split names only fulfillment orders: the order is read again.
+    let split = serde_json::json!({
+        "split_line_items": [],
+        "fulfillment_order": {"id": format!("gid://shopify/FulfillmentOrder/{}", fo.id), "status": "on_hold"},
+        "remaining_fulfillment_order": {"id": format!("gid://shopify/FulfillmentOrder/{}", fo.id + 7), "status": "open"},
+        "replacement_fulfillment_order": null
+    });
+    let (_, answer) = send_at(&server, "fulfillment_orders/split", &split, "split", &now).await;
+    assert_eq!(answer, "{\"outcome\":\"refetching\"}");
+
+    // A return's parcel gets its tracking: read the order again.
+    let ret = returning.returns[0].clone();
+    returning.returns[0].tracking = vec![ReturnTracking {
+        company: Some("PostNord".into()),
+        number: Some("RT-ATTACHED-1".into()),
+        url: None,
+    }];
+    fake.put_order(graphql_order(&returning));
+    let attach = serde_json::json!({
+        "id": 77, "admin_graphql_api_id": "gid://shopify/ReverseDelivery/77",
+        "return": {"id": ret.id, "admin_graphql_api_id": format!("gid://shopify/Return/{}", ret.id)},
+        "deliverable": {"tracking": {"carrier_name": "PostNord", "tracking_number": "RT-ATTACHED-1"}}
+    });
+    let (_, answer) = send_at(
+        &server,
+        "reverse_deliveries/attach_deliverable",
+        &attach,
+        "attach",
+        &now,
+    )
+    .await;
+    assert_eq!(answer, "{\"outcome\":\"refetching\"}");
+    until(returning.id, "return tracking", |v| {
+        v["returns"].to_string().contains("RT-ATTACHED-1")
+    })
+    .await;
+
+    // orders/delete while Shopify still has the order: kept.
+    let delete = serde_json::json!({"id": waiting.id});
+    let (_, answer) = send_at(&server, "orders/delete", &delete, "del1", &now).await;
+    assert!(answer.contains("dead_letter"), "{answer}");
+    assert!(view(&server, waiting.id).await["order"].is_string());
+    // Deleted in Shopify: then it goes.
+    fake.remove_order(&format!("gid://shopify/Order/{}", waiting.id));
+    let (_, answer) = send_at(&server, "orders/delete", &delete, "del2", &now).await;
+    assert!(answer.contains("deleted"), "{answer}");
+    assert_eq!(page(&server, waiting.id).await.0, 404);
 }

@@ -27,8 +27,11 @@ use sha2::Sha256;
 use super::AppState;
 use crate::config::ShopifyShop;
 use crate::ingest::shopify::deadletter::DeadLetter;
+use crate::ingest::shopify::scopes::Topic;
 use crate::ingest::shopify::sync;
-use crate::ingest::shopify::webhooks::{Delivery, Plan, TOPICS, plan};
+use crate::ingest::shopify::webhooks::{Delivery, Plan, plan};
+use crate::order::merge::Change;
+use crate::order::order_key;
 use crate::store::StoreError;
 
 /// Largest webhook body accepted (orders with hundreds of lines fit).
@@ -81,8 +84,8 @@ pub async fn shopify(State(state): State<AppState>, headers: HeaderMap, body: By
         .get("x-shopify-topic")
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
-        .filter(|t| TOPICS.contains(t))
-        .unwrap_or("other")
+        .and_then(Topic::parse)
+        .map_or("other", Topic::as_str)
         .to_string();
     let (res, outcome) = handle(&state, &headers, &body).await;
     state
@@ -185,44 +188,43 @@ async fn apply(
     plan: Plan,
 ) -> Result<&'static str, StoreError> {
     match plan {
-        Plan::Apply(change) => {
-            let key = change.key();
-            let r = state.store.apply(vec![*change]).await?;
-            Ok(if r.applied > 0 {
-                // The change may have queued a status email: send it now
-                // rather than at the sender's next look.
-                state.mail.wake();
-                "applied"
-            } else if r.stale > 0 {
-                "stale"
-            } else if r.unknown > 0 {
-                // A part of an order we do not have yet: read the whole
-                // order from Shopify, or keep the delivery for later.
-                let id = key.rsplit('/').next().and_then(|s| s.parse().ok());
-                match id {
-                    Some(id) if refetch(state, d.shop, id) => "refetching",
-                    _ => dead_letter(
-                        state,
-                        d,
-                        event_id,
-                        "the order is not in the store and there are no API credentials to fetch it",
-                    )?,
-                }
+        Plan::Apply(change) => apply_change(state, d, event_id, *change).await,
+        Plan::NewOrder(change, order_id) => {
+            // The body does not prove its shop: where the API is there,
+            // the order is what that shop's Shopify says it is.
+            if refetch(state, d.shop, order_id) {
+                Ok("refetching")
             } else {
-                "unchanged"
-            })
+                apply_change(state, d, event_id, *change).await
+            }
         }
-        Plan::Delete(keys) => {
-            let mut files = Vec::new();
-            for key in &keys {
-                if let Some(order) = state.store.get(key)? {
-                    files.extend(state.mail.files_of(&order));
+        Plan::ApplyAndRefetch(change, order_id) => {
+            let outcome = apply_change(state, d, event_id, *change).await?;
+            refetch(state, d.shop, order_id);
+            Ok(outcome)
+        }
+        Plan::DeleteOrder(order_id) => {
+            if let Some(api) = state.shopify.get(d.shop) {
+                match sync::order_exists(api, order_id).await {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        return dead_letter(
+                            state,
+                            d,
+                            event_id,
+                            "Shopify still has this order; the delivery is not its deletion",
+                        );
+                    }
+                    Err(e) => {
+                        return Err(StoreError::Write(format!(
+                            "cannot confirm the deletion with Shopify: {e}"
+                        )));
+                    }
                 }
             }
-            remove_files(files).await;
-            state.store.delete(keys).await?;
-            Ok("deleted")
+            delete_orders(state, vec![order_key(d.shop, order_id)]).await
         }
+        Plan::Delete(keys) => delete_orders(state, keys).await,
         Plan::DeleteShop => {
             if state.mail.transport().dir().is_some() {
                 // A whole shop's orders: read off the async threads.
@@ -255,6 +257,52 @@ async fn apply(
         }),
         Plan::Ignore => Ok("ignored"),
     }
+}
+
+async fn apply_change(
+    state: &AppState,
+    d: &Delivery<'_>,
+    event_id: Option<&str>,
+    change: Change,
+) -> Result<&'static str, StoreError> {
+    let key = change.key();
+    let r = state.store.apply(vec![change]).await?;
+    Ok(if r.applied > 0 {
+        // The change may have queued a status email: send it now rather
+        // than at the sender's next look.
+        state.mail.wake();
+        "applied"
+    } else if r.stale > 0 {
+        "stale"
+    } else if r.unknown > 0 {
+        // A part of an order we do not have yet: read the whole order
+        // from Shopify, or keep the delivery for later.
+        let id = key.rsplit('/').next().and_then(|s| s.parse().ok());
+        match id {
+            Some(id) if refetch(state, d.shop, id) => "refetching",
+            _ => dead_letter(
+                state,
+                d,
+                event_id,
+                "the order is not in the store and there are no API credentials to fetch it",
+            )?,
+        }
+    } else {
+        "unchanged"
+    })
+}
+
+/// Erases orders, with the file transport's copies of their emails.
+async fn delete_orders(state: &AppState, keys: Vec<String>) -> Result<&'static str, StoreError> {
+    let mut files = Vec::new();
+    for key in &keys {
+        if let Some(order) = state.store.get(key)? {
+            files.extend(state.mail.files_of(&order));
+        }
+    }
+    remove_files(files).await;
+    state.store.delete(keys).await?;
+    Ok("deleted")
 }
 
 /// Reads an order again in the background; false without API access.

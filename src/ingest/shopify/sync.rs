@@ -583,6 +583,20 @@ async fn complete_shipment(api: &ShopApi, f: &mut GqlFulfillment) -> Result<(), 
     page_rest(api, FollowUp::Events, &fid, &mut f.events).await
 }
 
+const EXISTS: &str = "query Exists($id: ID!) { node(id: $id) { id } }";
+
+/// Whether Shopify still has an order (Shopify's id): what an
+/// `orders/delete` delivery is checked against before the order goes.
+pub async fn order_exists(api: &ShopApi, order_id: u64) -> Result<bool, ApiError> {
+    let data = api
+        .call(
+            EXISTS,
+            json!({ "id": format!("gid://shopify/Order/{order_id}") }),
+        )
+        .await?;
+    Ok(!data["node"].is_null())
+}
+
 /// One follow-up call: the node's `field` (or the node itself).
 async fn follow_up(
     api: &ShopApi,
