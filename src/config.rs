@@ -821,6 +821,11 @@ impl Config {
             }
             other => other,
         };
+        if fulfillment_service.is_some() && !credentials.is_some() {
+            return Err(invalid(format!(
+                "{domain}: a fulfillment service needs Admin API credentials (client_id and client_secret, or access_token): requests are read and answered through the API"
+            )));
+        }
         let shop = ShopifyShop {
             fulfillment_service,
             write_back: f.write_back.unwrap_or(false),

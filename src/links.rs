@@ -265,6 +265,14 @@ pub fn liquid_snippet(base_url: &str, shop: &str, secret: &str, days: u32) -> St
     )
 }
 
+/// The Liquid for a shop without a link secret: the lookup form with the
+/// order number filled in (the shopper types the email). Notification
+/// templates expose the order's properties at the top level, so it is
+/// `{{ order_number }}`, not `order.order_number`.
+pub fn liquid_lookup_snippet(base_url: &str) -> String {
+    format!("{base_url}/?order={{{{ order_number }}}}")
+}
+
 /// A link made before the order's current link epoch is revoked.
 pub fn check_epoch(claims: &LinkClaims, current_epoch: u32) -> Result<(), LinkError> {
     if claims.epoch < current_epoch {

@@ -94,7 +94,8 @@ enum Command {
         #[arg(long)]
         from_shopify: bool,
     },
-    /// Shopify: check what each shop's app may read.
+    /// Shopify: check what each shop's app may read; register its webhooks
+    /// and fulfillment service.
     Shopify {
         #[command(subcommand)]
         action: ShopifyCommand,
@@ -136,6 +137,23 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum ShopifyCommand {
+    /// Print the shopify.app.toml for deploying the app with Shopify CLI:
+    /// the scopes this configuration needs, every webhook topic and the
+    /// compliance topics, pointing at public_url.
+    AppToml {
+        /// The app's client ID (Dev Dashboard, Settings).
+        #[arg(long, default_value = "YOUR_CLIENT_ID")]
+        client_id: String,
+    },
+    /// For each configured shop: subscribe the app to every webhook topic
+    /// the site handles (at public_url + /webhooks/shopify), remove stale
+    /// subscriptions to the site, and register the fulfillment service
+    /// when fulfillment_service is set. Safe to run again.
+    Setup {
+        /// Only this configured shop.
+        #[arg(long)]
+        shop: Option<String>,
+    },
     /// For each configured shop: credentials, API version, access scopes
     /// against what each feature needs, and protected customer data.
     Check {
@@ -267,6 +285,16 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         Command::LinkSnippet { shop, days } => cli::link_snippet(&config, shop.as_deref(), days)?,
+        Command::Shopify {
+            action: ShopifyCommand::AppToml { client_id },
+        } => cli::shopify_app_toml(&config, &client_id)?,
+        Command::Shopify {
+            action: ShopifyCommand::Setup { shop },
+        } => {
+            if !cli::shopify_setup(&config, shop.as_deref()).await? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
         Command::Shopify {
             action: ShopifyCommand::Check { shop },
         } => {

@@ -313,6 +313,10 @@ pub fn router(state: AppState) -> Router {
             post(webhooks::shopify).layer(protect::layer(&limits.api)),
         )
         .route(
+            "/webhooks/shopify/fulfillment-service/fulfillment_order_notification",
+            post(webhooks::fulfillment_service).layer(protect::layer(&limits.api)),
+        )
+        .route(
             "/staff/orders/{shop}/{id}/share",
             post(staff::share).layer(form_limit),
         )
@@ -349,6 +353,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/staff/requests/reject",
             post(staff::reject).layer(form_limit),
+        )
+        .route(
+            "/staff/requests/cancellation/accept",
+            post(staff::accept_cancellation).layer(form_limit),
+        )
+        .route(
+            "/staff/requests/cancellation/reject",
+            post(staff::reject_cancellation).layer(form_limit),
         )
         .route(
             "/staff/accounts",

@@ -364,6 +364,7 @@ fn big_order() -> Order {
         .collect();
     o.fulfillment_orders = (0..4)
         .map(|k| FulfillmentOrder {
+            request_status: None,
             id: 800 + k,
             status: FulfillmentOrderStatus::Open,
             fulfill_at: None,

@@ -521,9 +521,22 @@ async fn a_link_built_by_the_liquid_snippet_opens_the_order() {
             .0,
         404
     );
-    // The lookup form can be pre-filled from a template too.
-    let (_, html) = server.page("/?order=1001").await;
-    assert!(html.contains("value=\"1001\""));
+    // Without a link secret: the lookup form, pre-filled from the
+    // template's top-level `order_number`.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_order-status"))
+        .arg("link-snippet")
+        .env("ORDER_STATUS_SHOPIFY_SHOP", SHOP)
+        .env("ORDER_STATUS_PUBLIC_URL", &server.base)
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let fallback = String::from_utf8(out.stdout).expect("utf8");
+    assert!(!fallback.contains("order."), "{fallback}");
+    let url = render_notification(fallback.trim(), 450789469).expect("renders");
+    let (_, html) = server
+        .page(url.trim().trim_start_matches(&server.base))
+        .await;
+    assert!(html.contains("value=\"1001\""), "{url}");
 }
 
 #[tokio::test]

@@ -572,3 +572,380 @@ async fn a_status_set_by_a_rule_reaches_shopify_too() {
     assert!(html.contains("Now: In production"));
     assert!(html.contains("· rule"));
 }
+
+const SERVICE: &str = "Acme Warehouse";
+const PUBLIC: &str = "https://track.example.test";
+
+/// `order-status shopify ...` against the fake, as a merchant runs it.
+async fn run_cli(fake: &FakeShopify, args: &[&str], extra: &[(&str, &str)]) -> (bool, String) {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_order-status"));
+    cmd.args(args)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("ORDER_STATUS_SHOPIFY_SHOP", SHOP)
+        .env("ORDER_STATUS_SHOPIFY_API_BASE", &fake.base)
+        .env("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN", STATIC_TOKEN)
+        .env("ORDER_STATUS_SHOPIFY_FULFILLMENT_SERVICE", SERVICE)
+        .env("RUST_LOG", "warn");
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("runs"))
+        .await
+        .expect("join");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn shopify_setup_leaves_exactly_the_needed_subscriptions_and_one_service() {
+    let fake = FakeShopify::start(Rules::default(), vec![]).await;
+    // What a shop may already have: an old address of the site, a topic
+    // the site no longer handles, and the merchant's own ERP hook.
+    fake.add_subscription("ORDERS_CREATE", &format!("{PUBLIC}/old/hooks"));
+    fake.add_subscription("ORDERS_UPDATED", &format!("{PUBLIC}/webhooks/shopify"));
+    fake.add_subscription("ORDERS_UPDATED", &format!("{PUBLIC}/webhooks/shopify/old"));
+    fake.add_subscription("CARTS_CREATE", &format!("{PUBLIC}/webhooks/carts"));
+    fake.add_subscription("ORDERS_CREATE", "https://erp.example.com/hook");
+
+    let (ok, text) = run_cli(&fake, &["shopify", "setup"], &[]).await;
+    assert!(!ok, "no public_url: {text}");
+    assert!(text.contains("ORDER_STATUS_PUBLIC_URL"), "{text}");
+
+    let public = [("ORDER_STATUS_PUBLIC_URL", PUBLIC)];
+    let (ok, text) = run_cli(&fake, &["shopify", "setup"], &public).await;
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("moved to this site's address: orders/create"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("fulfillment service \"{SERVICE}\" registered")),
+        "{text}"
+    );
+    let hook = format!("{PUBLIC}/webhooks/shopify");
+    let want: Vec<(String, String)> =
+        order_status::ingest::shopify::scopes::Topic::subscribed_by_api()
+            .map(|t| (t.graphql(), hook.clone()))
+            .collect();
+    let check = |fake: &FakeShopify| {
+        let mut have = fake.subscriptions();
+        have.sort();
+        let mut expected = want.clone();
+        expected.push((
+            "ORDERS_CREATE".into(),
+            "https://erp.example.com/hook".into(),
+        ));
+        expected.sort();
+        assert_eq!(have, expected);
+        let services = fake.services();
+        assert_eq!(services.len(), 1, "{services:?}");
+        assert_eq!(
+            services[0]["callbackUrl"],
+            format!("{PUBLIC}/webhooks/shopify/fulfillment-service")
+        );
+        assert_eq!(services[0]["trackingSupport"], false);
+    };
+    check(&fake);
+    // Again: nothing to do, nothing doubled.
+    let (ok, text) = run_cli(&fake, &["shopify", "setup"], &public).await;
+    assert!(ok, "{text}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.trim_start().starts_with("subscribed:") || l.contains("removed:")),
+        "{text}"
+    );
+    assert!(text.contains("already registered"), "{text}");
+    check(&fake);
+
+    // A missing scope: its topics refused in Shopify's words, the rest
+    // in place, and the exit code says so.
+    fake.set_rules(|r| r.scopes.retain(|s| s != "read_returns"));
+    let fresh = FakeShopify::start(
+        Rules {
+            scopes: {
+                let mut s = common::fake_shopify::all_scopes();
+                s.retain(|x| x != "read_fulfillments");
+                s
+            },
+            ..Rules::default()
+        },
+        vec![],
+    )
+    .await;
+    let (ok, text) = run_cli(&fresh, &["shopify", "setup"], &public).await;
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("REFUSED fulfillments/create") && text.contains("read_fulfillments"),
+        "{text}"
+    );
+    assert!(text.contains("shopify check"), "{text}");
+    let (ok, text) = run_cli(&fresh, &["shopify", "check"], &public).await;
+    assert!(!ok);
+    assert!(
+        text.contains("MISSING shipments and carrier scans as they happen (read_fulfillments)"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_fulfillment_request_reaches_the_service_is_shipped_and_a_cancellation_cancels() {
+    let first = demo(Scenario::Preparing);
+    let second = demo(Scenario::Authorized);
+    let fake = FakeShopify::start(
+        Rules::default(),
+        vec![graphql_order(&first), graphql_order(&second)],
+    )
+    .await;
+    let public = [("ORDER_STATUS_PUBLIC_URL", PUBLIC)];
+    let (ok, text) = run_cli(&fake, &["shopify", "setup"], &public).await;
+    assert!(ok, "{text}");
+    let dir = tempfile::tempdir().expect("dir");
+    let server = Server::start_in(
+        dir,
+        &[
+            ("ORDER_STATUS_SEED_DEMO", "false"),
+            ("ORDER_STATUS_PUBLIC_URL", PUBLIC),
+            ("ORDER_STATUS_SHOPIFY_SHOP", SHOP),
+            ("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN", STATIC_TOKEN),
+            ("ORDER_STATUS_SHOPIFY_API_BASE", &fake.base),
+            // Shopify signs the service's notifications like webhooks,
+            // with the app's secret.
+            (
+                "ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET",
+                common::fake_shopify::CLIENT_SECRET,
+            ),
+            ("ORDER_STATUS_SHOPIFY_FULFILLMENT_SERVICE", SERVICE),
+            ("ORDER_STATUS_SYNC_INTERVAL", "10m"),
+            ("ORDER_STATUS_LINK_KEYS", "t1=test-link-key-0123456789"),
+        ],
+    );
+    fake.route_callback(
+        SERVICE,
+        &server.url("/webhooks/shopify/fulfillment-service"),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let v: Value = client()
+            .get(server.url("/readyz"))
+            .send()
+            .await
+            .expect("readyz")
+            .json()
+            .await
+            .expect("json");
+        if v["shops"][0]["last_sync_age_seconds"].is_number() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no first sync: {v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let staff = common::staff_client(&server, "agent1", Role::Agent).await;
+    let get = |path: String| {
+        let staff = staff.clone();
+        let url = server.url(&path);
+        async move {
+            let res = staff.get(url).send().await.expect("get");
+            (res.status().as_u16(), res.text().await.expect("body"))
+        }
+    };
+    let post = |path: String, form: Vec<(String, String)>| {
+        let staff = staff.clone();
+        let url = server.url(&path);
+        async move {
+            let res = staff.post(url).form(&form).send().await.expect("post");
+            (res.status().as_u16(), res.text().await.expect("body"))
+        }
+    };
+    let until = |path: String, want: String| {
+        let get = &get;
+        async move {
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            loop {
+                let (_, html) = get(path.clone()).await;
+                if html.contains(&want) {
+                    return html;
+                }
+                assert!(std::time::Instant::now() < deadline, "{want}: {html}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let shopper = |o: &Order| {
+        let links = order_status::links::Links::new(vec![
+            order_status::links::LinkKey::new("t1", b"test-link-key-0123456789").expect("key"),
+        ])
+        .expect("links");
+        let token = links.sign(&order_status::links::LinkClaims {
+            shop: SHOP.into(),
+            order_id: o.id,
+            expires: chrono::Utc::now() + chrono::Duration::hours(1),
+            epoch: 0,
+        });
+        server.url(&format!("/status/{token}?lang=en"))
+    };
+
+    // 1. The merchant requests fulfillment: Shopify notifies the callback.
+    let gid = |o: &Order| format!("gid://shopify/Order/{}", o.id);
+    assert_eq!(fake.request_fulfillment(&gid(&first), SERVICE).await, 200);
+    let html = until("/staff/requests".into(), first.name.clone()).await;
+    assert!(html.contains(SERVICE), "{html}");
+    until(
+        page_of(&first),
+        "Fulfillment request: sent to the service".into(),
+    )
+    .await;
+
+    // 2. Staff accept it, then ship it from the service's location with
+    //    tracking.
+    let fo = &order_status_fo(&fake, &first);
+    let (code, html) = post(
+        "/staff/requests/accept".into(),
+        vec![
+            ("shop".into(), SHOP.into()),
+            ("fulfillment_order".into(), fo.clone()),
+            ("order_id".into(), first.id.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(code, 200, "{html}");
+    until(
+        page_of(&first),
+        "Fulfillment request: accepted by the service".into(),
+    )
+    .await;
+    let ship = format!("{}/ship", page_of(&first));
+    let (code, form_html) = get(ship.clone()).await;
+    assert_eq!(code, 200);
+    assert!(
+        form_html.contains(SERVICE),
+        "the service's location: {form_html}"
+    );
+    let mut form: Vec<(String, String)> = vec![
+        ("fulfillment_order".into(), fo.clone()),
+        ("company".into(), "PostNord".into()),
+        ("number".into(), "RR987654321SE".into()),
+        (
+            "url".into(),
+            "https://tracking.postnord.com/?id=RR987654321SE".into(),
+        ),
+    ];
+    let theirs = fake
+        .orders()
+        .into_iter()
+        .find(|o| o["id"] == json!(gid(&first)))
+        .expect("fake order");
+    for l in theirs["fulfillmentOrders"][0]["lineItems"]
+        .as_array()
+        .expect("lines")
+    {
+        form.push((
+            format!("qty:{}", l["id"].as_str().expect("id")),
+            l["remainingQuantity"].to_string(),
+        ));
+    }
+    let (code, html) = post(ship, form).await;
+    assert_eq!(code, 200, "{html}");
+    let page = client()
+        .get(shopper(&first))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("RR987654321SE"),
+        "the shopper sees the parcel: {page}"
+    );
+
+    // 3. Another order: requested, accepted, then the merchant cancels
+    //    the order: the service is asked, staff accept, the order is
+    //    cancelled.
+    assert_eq!(fake.request_fulfillment(&gid(&second), SERVICE).await, 200);
+    until("/staff/requests".into(), second.name.clone()).await;
+    let fo2 = order_status_fo(&fake, &second);
+    let (code, _) = post(
+        "/staff/requests/accept".into(),
+        vec![
+            ("shop".into(), SHOP.into()),
+            ("fulfillment_order".into(), fo2.clone()),
+            ("order_id".into(), second.id.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(fake.request_cancellation(&gid(&second), SERVICE).await, 200);
+    let html = until(
+        "/staff/requests".into(),
+        "asks to cancel work you accepted".into(),
+    )
+    .await;
+    assert!(html.contains(&second.name), "{html}");
+    let (code, html) = post(
+        "/staff/requests/cancellation/accept".into(),
+        vec![
+            ("shop".into(), SHOP.into()),
+            ("fulfillment_order".into(), fo2.clone()),
+            ("order_id".into(), second.id.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(code, 200, "{html}");
+    assert!(html.contains("Cancellation accepted."), "{html}");
+    let page = client()
+        .get(shopper(&second))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("Cancelled"),
+        "the shopper sees it cancelled: {page}"
+    );
+    let log = std::fs::read_to_string(server.dir.path().join("data/audit.ndjson")).expect("log");
+    assert!(log.contains("shopify.accept_cancellation"), "{log}");
+    // A second answer: Shopify's words.
+    let (code, html) = post(
+        "/staff/requests/cancellation/accept".into(),
+        vec![
+            ("shop".into(), SHOP.into()),
+            ("fulfillment_order".into(), fo2),
+            ("order_id".into(), second.id.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(code, 422);
+    assert!(
+        html.contains("request status is cancellation_accepted"),
+        "{html}"
+    );
+
+    // A notification that is not signed by the app is refused.
+    let res = client()
+        .post(server.url("/webhooks/shopify/fulfillment-service/fulfillment_order_notification"))
+        .header("x-shopify-shop-domain", SHOP)
+        .header("x-shopify-hmac-sha256", "AAAA")
+        .body("{\"kind\":\"FULFILLMENT_REQUEST\"}")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 401);
+}
+
+/// The gid of an order's first fulfillment order, as the fake has it.
+fn order_status_fo(fake: &FakeShopify, o: &Order) -> String {
+    fake.orders()
+        .into_iter()
+        .find(|v| v["id"] == json!(format!("gid://shopify/Order/{}", o.id)))
+        .and_then(|v| v["fulfillmentOrders"][0]["id"].as_str().map(str::to_string))
+        .expect("a fulfillment order")
+}

@@ -3,7 +3,8 @@
 //! (`order_status.status`), shipments (`fulfillmentCreate`), tracking
 //! (`fulfillmentTrackingInfoUpdate`), carrier scans
 //! (`fulfillmentEventCreate`), and, for a shop that runs this site as its
-//! fulfillment service, accepting or rejecting fulfillment requests.
+//! fulfillment service, accepting or rejecting fulfillment requests and
+//! cancellation requests.
 //!
 //! Only for shops with `write_back` on. Every mutation's `userErrors` come
 //! back as [`WriteError::Refused`] with Shopify's own words, for staff to
@@ -328,7 +329,26 @@ pub async fn add_scan(
     read_back(api, store, order_id).await
 }
 
-/// A fulfillment request waiting for this app (as a fulfillment service).
+/// Which requests to a fulfillment service to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FulfillmentRequests {
+    /// Merchants ask the service to ship (`FULFILLMENT_REQUESTED`).
+    Submitted,
+    /// Merchants ask the service to give accepted work back
+    /// (`CANCELLATION_REQUESTED`).
+    CancellationRequested,
+}
+
+impl FulfillmentRequests {
+    fn assignment_status(self) -> &'static str {
+        match self {
+            FulfillmentRequests::Submitted => "FULFILLMENT_REQUESTED",
+            FulfillmentRequests::CancellationRequested => "CANCELLATION_REQUESTED",
+        }
+    }
+}
+
+/// A request waiting for this app (as a fulfillment service).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// The fulfillment order's gid.
@@ -338,15 +358,21 @@ pub struct Request {
     pub location: String,
     /// "2 × Oak desk".
     pub lines: Vec<String>,
+    pub kind: FulfillmentRequests,
 }
 
-const REQUESTS: &str = "query Requests { assignedFulfillmentOrders(first: 25, assignmentStatus: FULFILLMENT_REQUESTED) { \
+const REQUESTS: &str = "query Requests($status: FulfillmentOrderAssignmentStatus) { assignedFulfillmentOrders(first: 25, assignmentStatus: $status) { \
      nodes { id orderId orderName assignedLocation { name } \
-     lineItems(first: 10) { nodes { remainingQuantity lineItem { title } } } } } }";
+     lineItems(first: 10) { nodes { remainingQuantity totalQuantity lineItem { title } } } } } }";
 
-/// The fulfillment requests waiting for this app, read live.
-pub async fn requests(api: &ShopApi) -> Result<Vec<Request>, WriteError> {
-    let data = api.call(REQUESTS, json!({})).await?;
+/// The requests of one kind waiting for this app, read live.
+pub async fn requests(
+    api: &ShopApi,
+    kind: FulfillmentRequests,
+) -> Result<Vec<Request>, WriteError> {
+    let data = api
+        .call(REQUESTS, json!({ "status": kind.assignment_status() }))
+        .await?;
     let nodes = data["assignedFulfillmentOrders"]["nodes"]
         .as_array()
         .cloned()
@@ -370,15 +396,22 @@ pub async fn requests(api: &ShopApi) -> Result<Vec<Request>, WriteError> {
                 .map(|ls| {
                     ls.iter()
                         .map(|l| {
+                            // Work being cancelled was accepted: say what it
+                            // was, not what is left.
+                            let n = match kind {
+                                FulfillmentRequests::Submitted => &l["remainingQuantity"],
+                                FulfillmentRequests::CancellationRequested => &l["totalQuantity"],
+                            };
                             format!(
                                 "{} × {}",
-                                l["remainingQuantity"].as_u64().unwrap_or(0),
+                                n.as_u64().unwrap_or(0),
                                 l["lineItem"]["title"].as_str().unwrap_or("")
                             )
                         })
                         .collect()
                 })
                 .unwrap_or_default(),
+            kind,
         })
         .collect())
 }
@@ -387,6 +420,10 @@ const ACCEPT: &str = "mutation Accept($id: ID!, $message: String) { \
      fulfillmentOrderAcceptFulfillmentRequest(id: $id, message: $message) { fulfillmentOrder { id } userErrors { field message } } }";
 const REJECT: &str = "mutation Reject($id: ID!, $message: String, $reason: FulfillmentOrderRejectionReason) { \
      fulfillmentOrderRejectFulfillmentRequest(id: $id, message: $message, reason: $reason) { fulfillmentOrder { id } userErrors { field message } } }";
+const ACCEPT_CANCELLATION: &str = "mutation AcceptCancel($id: ID!, $message: String) { \
+     fulfillmentOrderAcceptCancellationRequest(id: $id, message: $message) { fulfillmentOrder { id } userErrors { field message } } }";
+const REJECT_CANCELLATION: &str = "mutation RejectCancel($id: ID!, $message: String) { \
+     fulfillmentOrderRejectCancellationRequest(id: $id, message: $message) { fulfillmentOrder { id } userErrors { field message } } }";
 
 /// Reasons a fulfillment request may be rejected for (Shopify's enum).
 pub const REJECTION_REASONS: &[&str] = &[
@@ -424,6 +461,38 @@ pub async fn answer_request(
             checked(&data, "fulfillmentOrderRejectFulfillmentRequest")?;
         }
     }
+    if order_id > 0 {
+        read_back(api, store, order_id).await?;
+    }
+    Ok(())
+}
+
+/// Accepts (the work goes back to the merchant, who may then cancel the
+/// order) or rejects (the service keeps shipping) a cancellation request;
+/// then reads its order back.
+pub async fn answer_cancellation(
+    api: &ShopApi,
+    store: &Store,
+    fulfillment_order: &str,
+    order_id: u64,
+    accept: bool,
+    message: Option<&str>,
+) -> Result<(), WriteError> {
+    let (query, field) = if accept {
+        (
+            ACCEPT_CANCELLATION,
+            "fulfillmentOrderAcceptCancellationRequest",
+        )
+    } else {
+        (
+            REJECT_CANCELLATION,
+            "fulfillmentOrderRejectCancellationRequest",
+        )
+    };
+    let data = api
+        .call(query, json!({"id": fulfillment_order, "message": message}))
+        .await?;
+    checked(&data, field)?;
     if order_id > 0 {
         read_back(api, store, order_id).await?;
     }
@@ -489,6 +558,8 @@ pub const OPERATIONS: &[&str] = &[
     REQUESTS,
     ACCEPT,
     REJECT,
+    ACCEPT_CANCELLATION,
+    REJECT_CANCELLATION,
 ];
 
 #[cfg(test)]

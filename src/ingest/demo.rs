@@ -642,6 +642,7 @@ fn work_order(
             country_code: Some(cc.to_string()),
         }),
         fulfillment_holds: Vec::new(),
+        request_status: None,
         line_items: o
             .line_items
             .iter()

@@ -9,7 +9,10 @@
 //!   backfill and reconciliation.
 //! - [`webhooks`], [`rest`], [`deadletter`]: deliveries to changes, and
 //!   what could not be applied.
-//! - [`check`]: what a merchant's app may and may not read.
+//! - [`check`]: what a merchant's app may and may not read; [`scopes`]:
+//!   the one table of what each feature and webhook topic needs;
+//!   [`setup`]: the webhook subscriptions and fulfillment service a shop
+//!   needs, registered through the API.
 
 pub mod auth;
 pub mod bulk;
@@ -20,6 +23,7 @@ pub mod deadletter;
 pub mod graphql;
 pub mod rest;
 pub mod scopes;
+pub mod setup;
 pub mod sync;
 pub mod webhooks;
 

@@ -567,6 +567,7 @@ mod tests {
             at: t(4),
         });
         new.fulfillment_orders.push(FulfillmentOrder {
+            request_status: None,
             id: 7,
             status: FulfillmentOrderStatus::OnHold,
             fulfill_at: None,

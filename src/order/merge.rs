@@ -75,6 +75,10 @@ pub enum Change {
         /// `None`: the webhook did not say (keep the stored holds).
         holds: Option<Vec<FulfillmentHold>>,
         at: DateTime<Utc>,
+        /// A fulfillment service request's new status, when the webhook
+        /// says (`None`: keep the stored one).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request_status: Option<RequestStatus>,
     },
     /// A change to the order's emails (ours; never from Shopify).
     Mail { key: String, update: MailUpdate },
@@ -407,6 +411,7 @@ fn apply_part(o: &mut Order, part: Change) {
             status,
             holds,
             at,
+            request_status,
             ..
         } => match o.fulfillment_orders.iter_mut().find(|f| f.id == id) {
             Some(fo) if fo.updated_at.is_some_and(|t| t > at) => {}
@@ -415,11 +420,15 @@ fn apply_part(o: &mut Order, part: Change) {
                 if let Some(h) = holds {
                     fo.fulfillment_holds = h;
                 }
+                if request_status.is_some() {
+                    fo.request_status = request_status;
+                }
                 fo.updated_at = Some(at);
             }
             None => o.fulfillment_orders.push(FulfillmentOrder {
                 id,
                 status,
+                request_status,
                 fulfill_at: None,
                 assigned_location: None,
                 fulfillment_holds: holds.unwrap_or_default(),
@@ -956,6 +965,7 @@ mod tests {
     fn a_snapshot_keeps_webhook_news_newer_than_itself() {
         let mut s = stored();
         s.fulfillment_orders = vec![FulfillmentOrder {
+            request_status: None,
             id: 70,
             status: FulfillmentOrderStatus::OnHold,
             fulfill_at: None,

@@ -229,6 +229,10 @@ pub struct FulfillmentOrder {
     /// When Shopify last changed it (decides between two versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
+    /// Where a request to a fulfillment service stands (REST's
+    /// `request_status`); `None` when not known (bulk, older data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_status: Option<RequestStatus>,
 }
 
 /// A warehouse, shop or fulfillment service location.

@@ -134,6 +134,21 @@ shopify_enum! {
 }
 
 shopify_enum! {
+    /// `FulfillmentOrderRequestStatus`: where a merchant's request to a
+    /// fulfillment service stands (this app, when it is the service).
+    RequestStatus {
+        Unsubmitted = "UNSUBMITTED",
+        Submitted = "SUBMITTED",
+        Accepted = "ACCEPTED",
+        Rejected = "REJECTED",
+        CancellationRequested = "CANCELLATION_REQUESTED",
+        CancellationAccepted = "CANCELLATION_ACCEPTED",
+        CancellationRejected = "CANCELLATION_REJECTED",
+        Closed = "CLOSED",
+    }
+}
+
+shopify_enum! {
     /// `FulfillmentHoldReason`: why a fulfillment order is on hold.
     HoldReason {
         AwaitingPayment = "AWAITING_PAYMENT",

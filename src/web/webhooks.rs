@@ -25,6 +25,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::AppState;
+use crate::actions::shopify::FulfillmentRequests;
 use crate::config::ShopifyShop;
 use crate::ingest::shopify::deadletter::DeadLetter;
 use crate::ingest::shopify::scopes::Topic;
@@ -303,6 +304,84 @@ async fn delete_orders(state: &AppState, keys: Vec<String>) -> Result<&'static s
     remove_files(files).await;
     state.store.delete(keys).await?;
     Ok("deleted")
+}
+
+/// `POST /webhooks/shopify/fulfillment-service/fulfillment_order_notification`:
+/// Shopify tells the app, as the shop's fulfillment service, that a
+/// merchant asked it to ship something or to cancel what it accepted.
+/// The body is `{"kind": "FULFILLMENT_REQUEST"}` or
+/// `{"kind": "CANCELLATION_REQUEST"}`, signed like a webhook with the
+/// app's secret. It names no order: the site asks Shopify which
+/// fulfillment orders wait with that request and reads each one's order
+/// again, so the staff console's requests and the order pages show it.
+/// Answered at once; the reading goes on in the background.
+pub async fn fulfillment_service(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let signature = text("x-shopify-hmac-sha256").unwrap_or("");
+    let shop = text("x-shopify-shop-domain").and_then(|d| state.config.shopify_shop(d));
+    let signed = match shop {
+        Some(shop) => verify_webhook(shop, &body, signature),
+        None => {
+            let _ = signed_by(
+                std::iter::once(&b"not-a-configured-shop"[..]),
+                &body,
+                signature,
+            );
+            false
+        }
+    };
+    let Some(shop) = shop.filter(|s| signed && s.fulfillment_service.is_some()) else {
+        tracing::warn!(
+            "fulfillment service notification refused: bad signature, or no fulfillment service configured for the shop"
+        );
+        return json(
+            StatusCode::UNAUTHORIZED,
+            serde_json::json!({ "error": "bad signature" }),
+        );
+    };
+    let kind = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string));
+    let status = match kind.as_deref() {
+        Some("FULFILLMENT_REQUEST") => FulfillmentRequests::Submitted,
+        Some("CANCELLATION_REQUEST") => FulfillmentRequests::CancellationRequested,
+        _ => {
+            tracing::warn!(shop = %shop.domain, "fulfillment service notification of an unknown kind; ignored");
+            return json(StatusCode::OK, serde_json::json!({ "outcome": "ignored" }));
+        }
+    };
+    let Some(api) = state.shopify.get(&shop.domain).cloned() else {
+        return json(StatusCode::OK, serde_json::json!({ "outcome": "ignored" }));
+    };
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        match crate::actions::shopify::requests(&api, status).await {
+            Ok(list) => {
+                for r in list {
+                    if let Err(e) =
+                        crate::actions::shopify::read_back(&api, &store, r.order_id).await
+                    {
+                        tracing::warn!(shop = %api.domain(), error = %e, "reading a requested order failed; the next sync brings it");
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(shop = %api.domain(), error = %e, "listing the fulfillment requests failed; staff see them on the requests page")
+            }
+        }
+    });
+    tracing::info!(shop = %shop.domain, kind = ?status, "fulfillment service notification");
+    json(StatusCode::OK, serde_json::json!({ "outcome": "noted" }))
 }
 
 /// Reads an order again in the background; false without API access.

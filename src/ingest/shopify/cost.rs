@@ -102,6 +102,8 @@ struct TypeDef {
     fields: HashMap<String, FieldDef>,
     /// Interfaces an object implements; members of a union.
     related: Vec<String>,
+    /// The values of an enum.
+    values: Vec<String>,
 }
 
 /// The types of the Admin API subset.
@@ -133,7 +135,13 @@ impl Schema {
             };
             let (name, def) = match t {
                 s::TypeDefinition::Scalar(t) => (t.name, TypeDef::leaf(Kind::Scalar)),
-                s::TypeDefinition::Enum(t) => (t.name, TypeDef::leaf(Kind::Enum)),
+                s::TypeDefinition::Enum(t) => (
+                    t.name,
+                    TypeDef {
+                        values: t.values.into_iter().map(|v| v.name).collect(),
+                        ..TypeDef::leaf(Kind::Enum)
+                    },
+                ),
                 s::TypeDefinition::InputObject(t) => (t.name, TypeDef::leaf(Kind::Input)),
                 s::TypeDefinition::Object(t) => (
                     t.name,
@@ -141,6 +149,7 @@ impl Schema {
                         kind: Kind::Object,
                         fields: fields(t.fields),
                         related: t.implements_interfaces,
+                        values: Vec::new(),
                     },
                 ),
                 s::TypeDefinition::Interface(t) => (
@@ -149,6 +158,7 @@ impl Schema {
                         kind: Kind::Interface,
                         fields: fields(t.fields),
                         related: t.implements_interfaces,
+                        values: Vec::new(),
                     },
                 ),
                 s::TypeDefinition::Union(t) => (
@@ -157,6 +167,7 @@ impl Schema {
                         kind: Kind::Union,
                         fields: HashMap::new(),
                         related: t.types,
+                        values: Vec::new(),
                     },
                 ),
             };
@@ -168,6 +179,14 @@ impl Schema {
     /// The kind of a named type.
     pub fn kind(&self, ty: &str) -> Option<Kind> {
         self.types.get(ty).map(|t| t.kind)
+    }
+
+    /// The values of an enum type.
+    pub fn enum_values(&self, ty: &str) -> Option<&[String]> {
+        self.types
+            .get(ty)
+            .filter(|t| t.kind == Kind::Enum)
+            .map(|t| &t.values[..])
     }
 
     /// A field of an object or interface type.
@@ -288,6 +307,7 @@ impl TypeDef {
             kind,
             fields: HashMap::new(),
             related: Vec::new(),
+            values: Vec::new(),
         }
     }
 }

@@ -42,7 +42,7 @@ const PAGE: &str = "pageInfo { hasNextPage endCursor }";
 
 fn fulfillment_order_fields() -> String {
     format!(
-        "id status fulfillAt updatedAt assignedLocation {{ name location {{ legacyResourceId }} }} \
+        "id status requestStatus fulfillAt updatedAt assignedLocation {{ name location {{ legacyResourceId }} }} \
          fulfillmentHolds {{ reason reasonNotes }} \
          lineItems(first: {n}) {{ {PAGE} nodes {{ totalQuantity lineItem {{ id }} }} }}",
         n = first::FULFILLMENT_ORDER_LINES

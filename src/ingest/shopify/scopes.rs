@@ -127,6 +127,32 @@ pub fn all_scopes() -> Vec<&'static str> {
     out
 }
 
+/// The README's scope table, made from [`FEATURES`] (a test keeps the
+/// README's copy the same).
+pub fn readme_table() -> String {
+    let mut out =
+        String::from("| feature | scope (any one) | needed | without it |\n|---|---|---|---|\n");
+    for n in FEATURES {
+        let when = match n.when {
+            When::Always => "always",
+            When::Optional => "recommended",
+            When::WriteBack => "with `write_back`",
+            When::FulfillmentService => "with `fulfillment_service`",
+        };
+        let scopes = n
+            .any_of
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        out.push_str(&format!(
+            "| {} | {scopes} | {when} | {} |\n",
+            n.feature, n.breaks
+        ));
+    }
+    out
+}
+
 /// A kind of protected customer data (shopify.dev, "Work with protected
 /// customer data"): level 1 is customer data at all; level 2 adds each of
 /// the fields name, email, phone and address, requested one by one.
@@ -372,6 +398,26 @@ mod tests {
             Some(Protected::Name)
         );
         assert_eq!(withheld_by("Access denied for returns field."), None);
+    }
+
+    #[test]
+    fn the_readme_lists_the_scope_table_and_the_app_toml_as_the_code_makes_them() {
+        let readme = include_str!("../../../README.md");
+        let table = readme_table();
+        assert!(
+            readme.contains(&table),
+            "README.md's scope table differs from the code's; put this in:\n{table}"
+        );
+        let toml = super::super::setup::app_toml(
+            "https://track.example.com",
+            "YOUR_CLIENT_ID",
+            false,
+            false,
+        );
+        assert!(
+            readme.contains(&toml),
+            "README.md's shopify.app.toml differs from `order-status shopify app-toml`; put this in:\n{toml}"
+        );
     }
 
     #[test]

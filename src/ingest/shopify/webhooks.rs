@@ -23,8 +23,8 @@ use super::rest;
 use super::scopes::Topic;
 use crate::order::merge::Change;
 use crate::order::{
-    Fulfillment, FulfillmentHold, FulfillmentOrderStatus, Refund, Return, ReturnItem, ReturnState,
-    ReturnTracking, TrackingEvent, order_key,
+    Fulfillment, FulfillmentHold, FulfillmentOrderStatus, Refund, RequestStatus, Return,
+    ReturnItem, ReturnState, ReturnTracking, TrackingEvent, order_key,
 };
 use crate::store::{Part, Store};
 
@@ -441,12 +441,22 @@ fn fulfillment_order(
     let Some(key) = own_order(store, d.shop, Part::FulfillmentOrder, id) else {
         return Ok(Plan::Ignore);
     };
+    let request_status = fo
+        .get("request_status")
+        .and_then(Value::as_str)
+        .map(RequestStatus::parse)
+        .or(match topic {
+            Topic::FulfillmentOrdersRequestAccepted => Some(RequestStatus::Accepted),
+            Topic::FulfillmentOrdersRequestRejected => Some(RequestStatus::Rejected),
+            _ => None,
+        });
     let change = Change::FulfillmentOrder {
         key: key.clone(),
         id,
         status,
         holds,
         at: d.triggered_at.unwrap_or_else(Utc::now),
+        request_status,
     };
     let split = value
         .get("remaining_fulfillment_order")

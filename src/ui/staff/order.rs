@@ -294,6 +294,22 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
             let when = fo.fulfill_at.map(|t| {
                 view! { <li>{i.tf("staff.fulfill_at", &[("time", &i.date_time(t))])}</li> }
             });
+            // Where a request to the fulfillment service stands (none
+            // made: nothing to say).
+            let request = fo
+                .request_status
+                .as_ref()
+                .filter(|r| **r != crate::order::RequestStatus::Unsubmitted)
+                .map(|r| {
+                    let text = match r {
+                        crate::order::RequestStatus::Unknown(raw) => humanize(raw),
+                        known => i.t(&format!(
+                            "staff.request_{}",
+                            known.as_str().to_ascii_lowercase()
+                        )),
+                    };
+                    view! { <li>{text}</li> }
+                });
             let lines: Vec<String> = fo
                 .line_items
                 .iter()
@@ -310,7 +326,7 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
                 <li>
                     <strong>{humanize(fo.status.as_str())}</strong>
                     " · " {location}
-                    <ul>{holds} {when} <li>{lines.join(", ")}</li></ul>
+                    <ul>{holds} {when} {request} <li>{lines.join(", ")}</li></ul>
                 </li>
             }
         })

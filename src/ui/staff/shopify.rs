@@ -150,10 +150,13 @@ pub struct RequestRow {
     pub order_href: String,
     pub location: String,
     pub lines: Vec<String>,
+    /// A request to cancel work the service accepted (else a request to
+    /// ship).
+    pub cancellation: bool,
 }
 
-/// `/staff/requests`: fulfillment requests for shops that run this site
-/// as their fulfillment service.
+/// `/staff/requests`: fulfillment and cancellation requests for shops
+/// that run this site as their fulfillment service.
 pub fn requests_page(
     who: String,
     rows: Vec<RequestRow>,
@@ -188,6 +191,29 @@ pub fn requests_page(
                     <input type="hidden" name="order_id" value=r.order_id.to_string() />
                 };
                 let id = |f: &str| format!("{f}-{n}");
+                if r.cancellation {
+                    return view! {
+                        <section class="card" aria-labelledby=id("req")>
+                            <h2 id=id("req")><a href=r.order_href.clone()>{r.order_name.clone()}</a></h2>
+                            <p class="notice">{i.t("shop_actions.cancellation_requested")}</p>
+                            <p class="meta">{r.location.clone()}</p>
+                            <ul>{r.lines.iter().map(|l| view! { <li>{l.clone()}</li> }).collect_view()}</ul>
+                            <form method="post" action="/staff/requests/cancellation/accept" class="stack-form">
+                                {hidden}
+                                <label for=id("accept-msg")>{i.t("shop_actions.message")}</label>
+                                <input id=id("accept-msg") name="message" type="text" maxlength="255" />
+                                <button type="submit">{i.t("shop_actions.accept_cancellation")}</button>
+                            </form>
+                            <form method="post" action="/staff/requests/cancellation/reject" class="stack-form">
+                                {hidden2}
+                                <label for=id("reject-msg")>{i.t("shop_actions.message")}</label>
+                                <input id=id("reject-msg") name="message" type="text" maxlength="255" />
+                                <button type="submit" class="secondary">{i.t("shop_actions.reject_cancellation")}</button>
+                            </form>
+                        </section>
+                    }
+                    .into_any();
+                }
                 view! {
                     <section class="card" aria-labelledby=id("req")>
                         <h2 id=id("req")><a href=r.order_href.clone()>{r.order_name.clone()}</a></h2>
@@ -209,6 +235,7 @@ pub fn requests_page(
                         </form>
                     </section>
                 }
+                .into_any()
             })
             .collect_view()
             .into_any()

@@ -37,7 +37,10 @@ pub use accounts::{accounts, add as add_account, remove as remove_account, set_r
 pub use mail::{email_preview_html, email_previews, resend, sent_mail, sent_one, sent_one_html};
 pub use order::{order_page, revoke, share};
 pub use search::search;
-pub use shopify::{accept, reject, requests, scan, ship, ship_form, tracking};
+pub use shopify::{
+    accept, accept_cancellation, reject, reject_cancellation, requests, scan, ship, ship_form,
+    tracking,
+};
 pub use tools::{
     audit_export, bulk_confirm, bulk_page, bulk_prepare, problems, set_status, spawn_job,
 };

@@ -85,7 +85,7 @@ pub(super) async fn render(
         })
         .collect();
     let shopify = ShopifyTools {
-        enabled: super::shopify::write_back_api(state, shop).is_some(),
+        enabled: super::shopify::fulfillment_api(state, shop).is_some(),
         shipments: order
             .fulfillments
             .iter()

@@ -16,7 +16,8 @@ use serde::Deserialize;
 use super::StaffSession;
 use super::order::{audit, order_of, render};
 use crate::actions::shopify::{
-    self as write, REJECTION_REASONS, SCAN_STATUSES, Scan, Tracking, WriteError,
+    self as write, FulfillmentRequests, REJECTION_REASONS, SCAN_STATUSES, Scan, Tracking,
+    WriteError,
 };
 use crate::ingest::shopify::client::ShopApi;
 use crate::order::order_key;
@@ -33,6 +34,18 @@ pub fn write_back_api(state: &AppState, shop: &str) -> Option<Arc<ShopApi>> {
         .shopify
         .get(shop)
         .filter(|a| a.shop().write_back)
+        .cloned()
+}
+
+/// The client of a shop whose fulfillment work staff may do here: with
+/// write-back on, or as the shop's fulfillment service (which answers
+/// requests and ships what it accepted whether or not statuses are
+/// written back).
+pub fn fulfillment_api(state: &AppState, shop: &str) -> Option<Arc<ShopApi>> {
+    state
+        .shopify
+        .get(shop)
+        .filter(|a| a.shop().write_back || a.shop().fulfillment_service.is_some())
         .cloned()
 }
 
@@ -102,7 +115,7 @@ fn api_for(
     if state.store.get(&order_key(shop, id))?.is_none() {
         return Err(WebError::NotFound);
     }
-    write_back_api(state, shop).ok_or(WebError::NotFound)
+    fulfillment_api(state, shop).ok_or(WebError::NotFound)
 }
 
 /// `GET /staff/orders/{shop}/{id}/ship`: what can ship, read live.
@@ -344,18 +357,28 @@ async fn requests_page(
 ) -> Result<Response, WebError> {
     let mut rows = Vec::new();
     let mut problems = Vec::new();
-    for api in state.shopify.all().filter(|a| a.shop().write_back) {
-        match write::requests(api).await {
-            Ok(list) => rows.extend(list.into_iter().map(|r| RequestRow {
-                shop: api.domain().to_string(),
-                order_href: order_href(api.domain(), r.order_id),
-                fulfillment_order: r.id,
-                order_id: r.order_id,
-                order_name: r.order_name,
-                location: r.location,
-                lines: r.lines,
-            })),
-            Err(e) => problems.push(e.to_string()),
+    let shops = state
+        .shopify
+        .all()
+        .filter(|a| a.shop().write_back || a.shop().fulfillment_service.is_some());
+    for api in shops {
+        for kind in [
+            FulfillmentRequests::CancellationRequested,
+            FulfillmentRequests::Submitted,
+        ] {
+            match write::requests(api, kind).await {
+                Ok(list) => rows.extend(list.into_iter().map(|r| RequestRow {
+                    shop: api.domain().to_string(),
+                    order_href: order_href(api.domain(), r.order_id),
+                    fulfillment_order: r.id,
+                    order_id: r.order_id,
+                    order_name: r.order_name,
+                    location: r.location,
+                    lines: r.lines,
+                    cancellation: kind == FulfillmentRequests::CancellationRequested,
+                })),
+                Err(e) => problems.push(e.to_string()),
+            }
         }
     }
     let reasons = REJECTION_REASONS.iter().map(|r| r.to_string()).collect();
@@ -396,7 +419,7 @@ async fn answer(
     reject: bool,
 ) -> Result<Response, WebError> {
     staff.require(Role::Agent)?;
-    let api = write_back_api(&state, input.shop.trim()).ok_or(WebError::NotFound)?;
+    let api = fulfillment_api(&state, input.shop.trim()).ok_or(WebError::NotFound)?;
     let reason = if reject {
         let r = input.reason.trim();
         if !REJECTION_REASONS.contains(&r) {
@@ -448,6 +471,85 @@ async fn answer(
             requests_page(&state, &visitor, staff, notice, code).await
         }
     }
+}
+
+async fn answer_cancellation(
+    state: AppState,
+    visitor: Visitor,
+    staff: StaffSession,
+    input: AnswerInput,
+    accept: bool,
+) -> Result<Response, WebError> {
+    staff.require(Role::Agent)?;
+    let api = fulfillment_api(&state, input.shop.trim()).ok_or(WebError::NotFound)?;
+    let order_id = input.order_id.trim().parse::<u64>().unwrap_or(0);
+    let result = write::answer_cancellation(
+        &api,
+        &state.store,
+        input.fulfillment_order.trim(),
+        order_id,
+        accept,
+        given(&input.message).as_deref(),
+    )
+    .await;
+    // Accepting may cancel the order: its email goes out now.
+    state.mail.wake();
+    let i = visitor.i18n(&state);
+    let (action, done) = if accept {
+        (
+            "shopify.accept_cancellation",
+            "shop_actions.cancellation_accepted",
+        )
+    } else {
+        (
+            "shopify.reject_cancellation",
+            "shop_actions.cancellation_rejected",
+        )
+    };
+    match result {
+        Ok(()) => {
+            let key = order_key(api.domain(), order_id);
+            audit(
+                &state,
+                &staff,
+                action,
+                &key,
+                input.fulfillment_order.trim().to_string(),
+            )
+            .await;
+            let notice = Some((i.t(done), true));
+            requests_page(&state, &visitor, staff, notice, StatusCode::OK).await
+        }
+        Err(e) => {
+            let code = refusal_status(&e);
+            let notice = Some((
+                i.tf("shop_actions.refused", &[("why", &e.to_string())]),
+                false,
+            ));
+            requests_page(&state, &visitor, staff, notice, code).await
+        }
+    }
+}
+
+/// `POST /staff/requests/cancellation/accept`: the service gives the work
+/// back (the merchant's cancellation goes through).
+pub async fn accept_cancellation(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    staff: StaffSession,
+    WebForm(input): WebForm<AnswerInput>,
+) -> Result<Response, WebError> {
+    answer_cancellation(state, visitor, staff, input, true).await
+}
+
+/// `POST /staff/requests/cancellation/reject`: the service keeps the work.
+pub async fn reject_cancellation(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    staff: StaffSession,
+    WebForm(input): WebForm<AnswerInput>,
+) -> Result<Response, WebError> {
+    answer_cancellation(state, visitor, staff, input, false).await
 }
 
 /// `POST /staff/requests/accept`.

@@ -33,11 +33,14 @@
 //!   events and fulfillment requests, each with its scope (from the
 //!   schema's `@scope`, `ACCESS_DENIED` otherwise), the flat mutation cost
 //!   and its documented `userErrors`.
-//! - `assignedFulfillmentOrders` for a fulfillment service app.
+//! - `assignedFulfillmentOrders` for a fulfillment service app; the app's
+//!   webhook subscriptions and fulfillment services (`app`); fulfillment
+//!   and cancellation requests posted to the service's callback, signed.
 //! - Injected failures ("blips"): 429 with `Retry-After`, 5xx.
 
 #![allow(dead_code)]
 
+mod app;
 mod writes;
 
 use std::collections::{HashMap, VecDeque};
@@ -165,6 +168,8 @@ struct Shop {
     counters: Counters,
     /// After this many order pages, answer 500 to everything.
     break_after_pages: Option<usize>,
+    /// The app's webhook subscriptions and fulfillment services.
+    app: app::App,
 }
 
 /// A running fake shop.
@@ -195,6 +200,7 @@ impl FakeShopify {
             blips: VecDeque::new(),
             counters: Counters::default(),
             break_after_pages: None,
+            app: app::App::default(),
         }));
         let app = axum::Router::new()
             .route(
@@ -256,6 +262,116 @@ impl FakeShopify {
                 None => s.orders.push(order),
             },
         );
+    }
+
+    /// The app's webhook subscriptions (topic, uri).
+    pub fn subscriptions(&self) -> Vec<(String, String)> {
+        self.with(|s| {
+            s.app
+                .subscriptions
+                .iter()
+                .map(|w| {
+                    (
+                        w["topic"].as_str().unwrap_or("").to_string(),
+                        w["uri"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+    }
+
+    /// Adds a subscription as if made earlier (by hand, or by an older
+    /// version of the site), whatever its topic's rules.
+    pub fn add_subscription(&self, topic: &str, uri: &str) {
+        self.with(|s| {
+            let n = s.app.subscriptions.len();
+            s.app.subscriptions.push(json!({"id": format!("gid://shopify/WebhookSubscription/{}", 100 + n), "topic": topic, "uri": uri, "format": "JSON", "createdAt": Utc::now().to_rfc3339(), "updatedAt": Utc::now().to_rfc3339()}));
+        });
+    }
+
+    /// The app's fulfillment services.
+    pub fn services(&self) -> Vec<Value> {
+        self.with(|s| s.app.services.clone())
+    }
+
+    /// Where the fake posts a service's notifications, instead of its
+    /// registered https callback: the test server on 127.0.0.1, as a
+    /// proxy in front of the public address would.
+    pub fn route_callback(&self, service: &str, to: &str) {
+        self.with(|s| {
+            if let Some(svc) = s
+                .app
+                .services
+                .iter_mut()
+                .find(|x| x["serviceName"] == json!(service))
+            {
+                svc["routedTo"] = json!(to);
+            }
+        });
+    }
+
+    /// The merchant asks the app's fulfillment service `service` to ship
+    /// an order's first open fulfillment order (Shopify assigns it to the
+    /// service's location): its request status becomes SUBMITTED and the
+    /// service's callback gets `{"kind":"FULFILLMENT_REQUEST"}` at
+    /// `<callbackUrl>/fulfillment_order_notification`, signed with the
+    /// app's secret. Returns the callback's HTTP status.
+    pub async fn request_fulfillment(&self, order_gid: &str, service: &str) -> u16 {
+        let callback = self.with(|s| {
+            let svc = s.app.service(service).cloned().expect("the service exists");
+            let o = s
+                .orders
+                .iter_mut()
+                .find(|o| o["id"] == json!(order_gid))
+                .expect("the order exists");
+            let fo = o["fulfillmentOrders"]
+                .as_array_mut()
+                .and_then(|l| l.iter_mut().find(|fo| fo["status"] == json!("OPEN")))
+                .expect("an open fulfillment order");
+            fo["assignedToApp"] = json!(true);
+            fo["requestStatus"] = json!("SUBMITTED");
+            fo["assignedLocation"] = json!({"name": svc["serviceName"], "countryCode": "SE", "location": svc["location"]});
+            fo["updatedAt"] = json!(Utc::now().to_rfc3339());
+            o["updatedAt"] = json!(Utc::now().to_rfc3339());
+            svc["routedTo"]
+                .as_str()
+                .or(svc["callbackUrl"].as_str())
+                .unwrap_or("")
+                .to_string()
+        });
+        notify_service(&callback, "FULFILLMENT_REQUEST").await
+    }
+
+    /// The merchant cancels an order whose fulfillment order the service
+    /// accepted: Shopify asks the service first (request status
+    /// CANCELLATION_REQUESTED, `{"kind":"CANCELLATION_REQUEST"}` to the
+    /// callback); the order is cancelled once the service accepts.
+    pub async fn request_cancellation(&self, order_gid: &str, service: &str) -> u16 {
+        let callback = self.with(|s| {
+            let svc = s.app.service(service).cloned().expect("the service exists");
+            let o = s
+                .orders
+                .iter_mut()
+                .find(|o| o["id"] == json!(order_gid))
+                .expect("the order exists");
+            let fo = o["fulfillmentOrders"]
+                .as_array_mut()
+                .and_then(|l| {
+                    l.iter_mut()
+                        .find(|fo| fo["requestStatus"] == json!("ACCEPTED"))
+                })
+                .expect("an accepted fulfillment order");
+            fo["requestStatus"] = json!("CANCELLATION_REQUESTED");
+            fo["cancelsOrder"] = json!(true);
+            fo["updatedAt"] = json!(Utc::now().to_rfc3339());
+            o["updatedAt"] = json!(Utc::now().to_rfc3339());
+            svc["routedTo"]
+                .as_str()
+                .or(svc["callbackUrl"].as_str())
+                .unwrap_or("")
+                .to_string()
+        });
+        notify_service(&callback, "CANCELLATION_REQUEST").await
     }
 
     /// Deletes an order (as a merchant deleting it in the admin would).
@@ -389,6 +505,7 @@ impl BulkFile {
                 blips: VecDeque::new(),
                 counters: Counters::default(),
                 break_after_pages: None,
+                app: app::App::default(),
             },
             query: cost::parse_query(query).expect("a bulk query"),
         }
@@ -778,7 +895,22 @@ impl<'s> Exec<'s> {
             }
             "shop" => {
                 self.actual += 1;
-                self.object("Shop", &json!({"name": "Fake", "myshopifyDomain": SHOP, "currencyCode": "SEK", "ianaTimezone": "Europe/Stockholm"}), &f.selection_set.items, path)
+                let services = self.s.app.services.clone();
+                self.object("Shop", &json!({"name": "Fake", "myshopifyDomain": SHOP, "currencyCode": "SEK", "ianaTimezone": "Europe/Stockholm", "fulfillmentServices": services}), &f.selection_set.items, path)
+            }
+            "webhookSubscriptions" => {
+                let uri = self
+                    .arg(f, "uri")
+                    .and_then(|v| v.as_str().map(str::to_string));
+                let list: Vec<Value> = self
+                    .s
+                    .app
+                    .subscriptions
+                    .iter()
+                    .filter(|s| uri.as_ref().is_none_or(|u| s["uri"] == json!(u)))
+                    .cloned()
+                    .collect();
+                self.connection("WebhookSubscription", &list, f, path)
             }
             "assignedFulfillmentOrders" => {
                 // The fake app is the fulfillment service of every
@@ -932,7 +1064,17 @@ impl<'s> Exec<'s> {
                     .collect();
                 let arg = |name: &str| args.get(name).cloned().unwrap_or(Value::Null);
                 *self.s.counters.writes.entry(other.to_string()).or_default() += 1;
-                writes::apply(other, &arg, &mut self.s.orders, Utc::now()).unwrap_or(Value::Null)
+                let (scopes, withheld) =
+                    (self.s.rules.scopes.clone(), self.s.rules.withheld.clone());
+                match self
+                    .s
+                    .app
+                    .apply(other, &arg, &scopes, &withheld, Utc::now())
+                {
+                    Some(v) => v,
+                    None => writes::apply(other, &arg, &mut self.s.orders, Utc::now())
+                        .unwrap_or(Value::Null),
+                }
             }
         };
         let ty = self
@@ -1551,6 +1693,31 @@ fn gql_return(r: &order_status::order::Return, lines: &[Value]) -> Value {
         "createdAt": t(r.created_at), "closedAt": t(r.closed_at),
         "returnLineItems": items, "reverseFulfillmentOrders": rfos,
     })
+}
+
+/// Posts a fulfillment service notification the way Shopify does:
+/// `<callback>/fulfillment_order_notification`, the body `{"kind": ...}`,
+/// HMAC-SHA256 of the body under the app's client secret, the shop's
+/// domain in a header.
+async fn notify_service(callback: &str, kind: &str) -> u16 {
+    use hmac::{Hmac, Mac};
+    let body = json!({ "kind": kind }).to_string();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(CLIENT_SECRET.as_bytes()).expect("key");
+    mac.update(body.as_bytes());
+    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    reqwest::Client::new()
+        .post(format!(
+            "{}/fulfillment_order_notification",
+            callback.trim_end_matches('/')
+        ))
+        .header("content-type", "application/json")
+        .header("x-shopify-shop-domain", SHOP)
+        .header("x-shopify-hmac-sha256", signature)
+        .body(body)
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
 }
 
 /// How a webhook delivery went, attempt by attempt.

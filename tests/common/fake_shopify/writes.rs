@@ -20,7 +20,10 @@
 //!   fulfillment must exist and not be cancelled; an event's status moves
 //!   the shipment's display status.
 //! - `fulfillmentOrderAcceptFulfillmentRequest` / `Reject...`: only a
-//!   fulfillment order whose request status is SUBMITTED.
+//!   fulfillment order whose request status is SUBMITTED (accepted: IN
+//!   PROGRESS). `...AcceptCancellationRequest` / `Reject...`: only one
+//!   whose request status is CANCELLATION_REQUESTED; accepted, it is
+//!   cancelled, and with it the order the merchant was cancelling.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -318,6 +321,46 @@ pub fn apply(
             orders[i]["updatedAt"] = json!(stamp);
             if !accept {
                 orders[i]["displayFulfillmentStatus"] = json!("REQUEST_DECLINED");
+            }
+            json!({"fulfillmentOrder": out, "userErrors": []})
+        }
+        "fulfillmentOrderAcceptCancellationRequest"
+        | "fulfillmentOrderRejectCancellationRequest" => {
+            let id = arg("id").as_str().unwrap_or("").to_string();
+            let Some((i, j)) = locate(orders, "fulfillmentOrders", &id) else {
+                return Some(
+                    json!({"fulfillmentOrder": null, "userErrors": [user_error(&["id"], "Fulfillment order does not exist.")]}),
+                );
+            };
+            let accept = name == "fulfillmentOrderAcceptCancellationRequest";
+            let fo = &mut orders[i]["fulfillmentOrders"][j];
+            let request = fo["requestStatus"]
+                .as_str()
+                .unwrap_or("UNSUBMITTED")
+                .to_string();
+            if request != "CANCELLATION_REQUESTED" {
+                let verb = if accept { "accept" } else { "reject" };
+                return Some(
+                    json!({"fulfillmentOrder": null, "userErrors": [user_error(&["id"],
+                    format!("Cannot {verb} a cancellation request for a fulfillment order whose request status is {}.", request.to_lowercase()))]}),
+                );
+            }
+            let cancels_order = fo["cancelsOrder"] == json!(true);
+            if accept {
+                fo["requestStatus"] = json!("CANCELLATION_ACCEPTED");
+                fo["status"] = json!("CANCELLED");
+            } else {
+                fo["requestStatus"] = json!("CANCELLATION_REJECTED");
+            }
+            fo["updatedAt"] = json!(stamp);
+            let out = fo.clone();
+            orders[i]["updatedAt"] = json!(stamp);
+            if accept && cancels_order {
+                // The merchant's order cancellation goes through once the
+                // service has let go of the work.
+                orders[i]["cancelledAt"] = json!(stamp);
+                orders[i]["cancelReason"] = json!("CUSTOMER");
+                orders[i]["closedAt"] = json!(stamp);
             }
             json!({"fulfillmentOrder": out, "userErrors": []})
         }

@@ -223,6 +223,8 @@ pub struct GqlFulfillmentOrder {
     #[serde(default)]
     pub updated_at: Option<DateTime<Utc>>,
     #[serde(default)]
+    pub request_status: Option<RequestStatus>,
+    #[serde(default)]
     pub assigned_location: Option<GqlAssignedLocation>,
     #[serde(default, deserialize_with = "null_list")]
     pub fulfillment_holds: Vec<GqlHold>,
@@ -549,6 +551,7 @@ pub fn fulfillment_order(fo: GqlFulfillmentOrder) -> FulfillmentOrder {
     FulfillmentOrder {
         id: legacy_id(&fo.id),
         status: fo.status,
+        request_status: fo.request_status,
         fulfill_at: fo.fulfill_at,
         assigned_location: fo.assigned_location.map(|l| Location {
             location_id: l.location.and_then(|r| location_id(&r.legacy_resource_id)),
