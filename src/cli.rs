@@ -25,7 +25,7 @@ use crate::store::{Store, StoreOptions};
 use crate::web::{self, AppState, SyncStatus};
 
 /// The demo staff account `serve` creates alongside the demo orders.
-pub const DEMO_STAFF: (&str, &str) = ("demo", "order-status-demo");
+pub use crate::staff::DEMO_STAFF;
 
 /// How many demo orders `serve` seeds into an empty store.
 pub const SEED_ORDERS: u64 = 3_000;
@@ -91,6 +91,9 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     // Before anything opens files: sockets and index segments share it.
     let open_files = web::raise_open_file_limit();
+    // Sent emails (working links), opt-outs and the index are nobody
+    // else's business: private before anything is written.
+    crate::files::make_private(&config.data_dir)?;
     let optouts = Arc::new(OptOuts::open(&config.data_dir)?);
     let store = Store::open(
         &config.data_dir,
@@ -108,12 +111,25 @@ pub async fn run(
     // demo, it has not caught up yet.
     if config.seed_demo && store.count() == 0 && replication.is_none() {
         samples = seed_demo(&store, &config.shop.domain, Utc::now()).await?;
-        let mut accounts = Accounts::load(&config.data_dir)?;
-        if accounts.all().is_empty() {
-            let (name, password) = DEMO_STAFF;
-            accounts.add(name, password)?;
+        let added = Accounts::change_file(&config.data_dir, |accounts| {
+            if accounts.all().is_empty() {
+                let (name, password) = DEMO_STAFF;
+                accounts.add(name, password)?;
+                return Ok(true);
+            }
+            Ok(false)
+        })?;
+        if added {
             demo_staff = Some(DEMO_STAFF);
         }
+    }
+    if Accounts::load(&config.data_dir)?.exists(DEMO_STAFF.0) {
+        tracing::warn!(
+            "the demo staff account `{}` (password `{}`) exists: anyone who reads the README can sign in; remove it with `order-status staff remove {}` once you have an account of your own",
+            DEMO_STAFF.0,
+            DEMO_STAFF.1,
+            DEMO_STAFF.0
+        );
     }
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -975,14 +991,16 @@ fn parse_role(role: &str) -> anyhow::Result<Role> {
 /// `order-status staff add NAME [--role ROLE]`: the first account is an
 /// admin (someone must manage the others), later ones agents.
 pub fn staff_add(config: &Config, name: &str, role: Option<&str>) -> anyhow::Result<()> {
-    let mut accounts = Accounts::load(&config.data_dir)?;
-    let role = match role {
-        Some(r) => parse_role(r)?,
-        None if accounts.all().is_empty() => Role::Admin,
-        None => Role::Agent,
-    };
+    let role = role.map(parse_role).transpose()?;
     let password = read_password(name)?;
-    accounts.add_with_role(name, &password, role)?;
+    let role = Accounts::change_file(&config.data_dir, |accounts| {
+        let role = role.unwrap_or(if accounts.all().is_empty() {
+            Role::Admin
+        } else {
+            Role::Agent
+        });
+        accounts.add_with_role(name, &password, role).map(|()| role)
+    })?;
     println!("Added staff account {name} ({}).", role.as_str());
     Ok(())
 }
@@ -990,8 +1008,7 @@ pub fn staff_add(config: &Config, name: &str, role: Option<&str>) -> anyhow::Res
 /// `order-status staff role NAME ROLE`.
 pub fn staff_role(config: &Config, name: &str, role: &str) -> anyhow::Result<()> {
     let role = parse_role(role)?;
-    let mut accounts = Accounts::load(&config.data_dir)?;
-    accounts.set_role(name, role)?;
+    Accounts::change_file(&config.data_dir, |accounts| accounts.set_role(name, role))?;
     println!(
         "{name} is now {}; their sessions have ended.",
         role.as_str()
@@ -1002,21 +1019,21 @@ pub fn staff_role(config: &Config, name: &str, role: &str) -> anyhow::Result<()>
 /// `order-status staff passwd NAME`: a new password; every session of the
 /// account ends.
 pub fn staff_passwd(config: &Config, name: &str) -> anyhow::Result<()> {
-    let mut accounts = Accounts::load(&config.data_dir)?;
     anyhow::ensure!(
-        accounts.exists(name),
+        Accounts::load(&config.data_dir)?.exists(name),
         "there is no staff account called {name}"
     );
     let password = read_password(name)?;
-    accounts.set_password(name, &password)?;
+    Accounts::change_file(&config.data_dir, |accounts| {
+        accounts.set_password(name, &password)
+    })?;
     println!("Changed the password of {name}; their sessions have ended.");
     Ok(())
 }
 
 /// `order-status staff remove NAME`.
 pub fn staff_remove(config: &Config, name: &str) -> anyhow::Result<()> {
-    let mut accounts = Accounts::load(&config.data_dir)?;
-    accounts.remove(name)?;
+    Accounts::change_file(&config.data_dir, |accounts| accounts.remove(name))?;
     println!("Removed staff account {name}; their sessions have ended.");
     Ok(())
 }

@@ -95,8 +95,12 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Static files served at the site root.
     pub public_dir: PathBuf,
-    /// Seed demo orders when the store is empty at start-up.
+    /// Seed demo orders (and the demo staff account) when the store is
+    /// empty at start-up: on by default, off by default once a Shopify
+    /// shop or an https `public_url` is configured.
     pub seed_demo: bool,
+    /// Whether `seed_demo` was set (file or environment), not defaulted.
+    seed_demo_set: bool,
     /// The site's public base URL (`https://track.example.com`), used in
     /// links the site hands out; without it, the request's Host is used.
     pub public_url: Option<String>,
@@ -277,6 +281,7 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             public_dir: PathBuf::from("public"),
             seed_demo: true,
+            seed_demo_set: false,
             public_url: None,
             link_ttl_days: 30,
             link_keys: Vec::new(),
@@ -496,7 +501,44 @@ impl Config {
         })?;
         let (statuses, rules, problems) = merchant_file;
         c.merchant = merchant::resolve(statuses, rules, problems, c.shop.language)?;
+        c.check_production()?;
         Ok(c)
+    }
+
+    /// What a production setup must not leave to defaults: the demo's
+    /// orders and staff account are off unless asked for once a real shop
+    /// or an https address is configured; links in emails and behind a
+    /// proxy need the site's public address.
+    fn check_production(&mut self) -> Result<(), ConfigError> {
+        let production = !self.shopify.is_empty()
+            || self
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"));
+        if production && !self.seed_demo_set {
+            self.seed_demo = false;
+        }
+        if self.public_url.is_none() && self.mail.transport.is_some() {
+            // Emails carry links: a loopback address is a test setup (and
+            // said so); any other without the public address is a mistake.
+            if !self.addr.ip().is_loopback() {
+                return Err(ConfigError::Invalid {
+                    name: "public_url (ORDER_STATUS_PUBLIC_URL)".into(),
+                    reason: "emails carry links to the status page: set the site's public address, e.g. https://track.example.com".into(),
+                });
+            }
+            tracing::warn!(
+                "emails go out through SMTP but public_url (ORDER_STATUS_PUBLIC_URL) is not set: their links point at http://{} (this machine only)",
+                self.addr
+            );
+        }
+        if self.public_url.is_none() && !self.trusted_proxies.is_empty() {
+            return Err(ConfigError::Invalid {
+                name: "public_url (ORDER_STATUS_PUBLIC_URL)".into(),
+                reason: "behind a proxy the site cannot know its own address: set it, e.g. https://track.example.com".into(),
+            });
+        }
+        Ok(())
     }
 
     /// Sets the NATS servers of `--replicate` / `replicate` (an empty list
@@ -523,6 +565,7 @@ impl Config {
         }
         if let Some(b) = f.seed_demo {
             self.seed_demo = b;
+            self.seed_demo_set = true;
         }
         if let Some(u) = f.public_url {
             self.public_url = Some(parse_public_url(&u)?);
@@ -568,12 +611,7 @@ impl Config {
             .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty())
         {
-            if t.len() < 16 {
-                return Err(ConfigError::Invalid {
-                    name: "metrics_token".into(),
-                    reason: "must be at least 16 characters".into(),
-                });
-            }
+            values::strong_secret("metrics_token (ORDER_STATUS_METRICS_TOKEN)", &t)?;
             self.metrics_token = Some(Secret(t));
         }
         for shop in f.shopify {
@@ -757,6 +795,12 @@ impl Config {
                 "at most two webhook secrets (the old and the new while rotating)".into(),
             ));
         }
+        for secret in &secrets {
+            values::strong_secret(
+                &format!("{domain}: webhook_secrets (ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET)"),
+                secret,
+            )?;
+        }
         let link_secret = f
             .link_secret
             .map(|s| s.trim().to_string())
@@ -802,10 +846,11 @@ impl Config {
                     ))
                 })?,
         };
-        if link_secret.as_ref().is_some_and(|s| s.len() < 16) {
-            return Err(invalid(format!(
-                "the link secret of {domain} is shorter than 16 characters"
-            )));
+        if let Some(secret) = &link_secret {
+            values::strong_secret(
+                &format!("{domain}: link_secret (ORDER_STATUS_SHOPIFY_LINK_SECRET)"),
+                secret,
+            )?;
         }
         let mail_events = f
             .mail_events
@@ -1010,7 +1055,7 @@ mod tests {
                 ("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN", "shpat_secret_token"),
                 (
                     "ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET",
-                    "old-secret,new-secret",
+                    "old-webhook-secret-1,new-webhook-secret-2",
                 ),
             ]),
         )

@@ -21,7 +21,6 @@
 //! start and kept in `<data dir>/link-keys` (mode 0600), so links survive
 //! restarts.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use base64::Engine as _;
@@ -158,7 +157,6 @@ impl Links {
             return Err(LinkError::Malformed);
         }
         let (p64, mac_hex) = token.rsplit_once('.').ok_or(LinkError::Malformed)?;
-        // Liquid's base64_url_safe_encode pads with '='; ours does not.
         let payload_bytes = URL_SAFE
             .decode(p64)
             .or_else(|_| URL_SAFE_NO_PAD.decode(p64))
@@ -172,6 +170,17 @@ impl Links {
             .iter()
             .find(|k| &k.id == kid)
             .ok_or(LinkError::UnknownKey)?;
+        // One spelling per link: the site writes base64url without
+        // padding; Liquid's base64_url_safe_encode (a shop's template key)
+        // always pads. Any other spelling of the same payload is refused.
+        let canonical = if key.shop.is_some() {
+            URL_SAFE.encode(&payload_bytes)
+        } else {
+            URL_SAFE_NO_PAD.encode(&payload_bytes)
+        };
+        if canonical != p64 {
+            return Err(LinkError::Malformed);
+        }
         mac(key, payload.as_bytes())
             .verify_slice(&given)
             .map_err(|_| LinkError::BadSignature)?;
@@ -229,12 +238,17 @@ impl Links {
 
     /// The order (shop, id) an unsubscribe token names, if it is ours.
     pub fn verify_unsubscribe(&self, token: &str) -> Result<(String, u64), LinkError> {
-        let (fields, _) = self.open(token)?;
+        let (fields, key) = self.open(token)?;
         let [version, _kid, shop, id] = fields.as_slice() else {
             return Err(LinkError::Malformed);
         };
         if version != "u1" || shop.is_empty() {
             return Err(LinkError::Malformed);
+        }
+        // A shop's template key (its merchant knows the secret) speaks for
+        // that shop's orders only, as for status links.
+        if key.shop.as_deref().is_some_and(|bound| bound != shop) {
+            return Err(LinkError::BadSignature);
         }
         let id = id.parse().map_err(|_| LinkError::Malformed)?;
         Ok((shop.clone(), id))
@@ -294,14 +308,17 @@ fn payload(kid: &str, c: &LinkClaims) -> String {
 }
 
 /// `base64url(payload) "." hex(mac)`.
+/// `base64url(payload) "." hex(mac)`, spelled as the key's links are: a
+/// shop's template key as Liquid writes it (padded), the site's own keys
+/// without padding.
 fn seal(key: &LinkKey, payload: &str) -> String {
     let mac = mac(key, payload.as_bytes()).finalize().into_bytes();
-    let mut token = URL_SAFE_NO_PAD.encode(payload.as_bytes());
-    token.push('.');
-    for b in mac {
-        let _ = write!(token, "{b:02x}");
-    }
-    token
+    let p64 = if key.shop.is_some() {
+        URL_SAFE.encode(payload.as_bytes())
+    } else {
+        URL_SAFE_NO_PAD.encode(payload.as_bytes())
+    };
+    format!("{p64}.{}", hex::encode(mac))
 }
 
 fn mac(key: &LinkKey, payload: &[u8]) -> HmacSha256 {
@@ -313,14 +330,12 @@ fn mac(key: &LinkKey, payload: &[u8]) -> HmacSha256 {
 
 /// Lower-case hex only: one spelling per link (an upper-case MAC would be
 /// a second URL for the same link).
+/// A MAC in its one spelling: 64 lower-case hex digits.
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
     if s.len() != 64 || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+    hex::decode(s).ok()
 }
 
 /// The key kept in `<data dir>/link-keys`, created (mode 0600) on first use.
@@ -528,12 +543,66 @@ mod tests {
     }
 
     #[test]
-    fn padded_base64_from_liquid_is_accepted() {
+    fn one_spelling_per_token() {
+        // The site's own keys: base64url without padding, and only so.
         let l = links("k1", "0123456789abcdef0123");
+        // An id whose payload does not fill whole base64 groups.
+        let claims = || LinkClaims {
+            order_id: 51,
+            ..claims()
+        };
         let t = l.sign(&claims());
         let (p, m) = t.rsplit_once('.').expect("dot");
-        let padded = URL_SAFE.encode(URL_SAFE_NO_PAD.decode(p).expect("b64"));
-        assert_eq!(l.verify(&format!("{padded}.{m}"), now()), Ok(claims()));
+        let bytes = URL_SAFE_NO_PAD.decode(p).expect("b64");
+        assert!(bytes.len() % 3 != 0, "the payload needs padding to test it");
+        let padded = URL_SAFE.encode(&bytes);
+        assert_eq!(
+            l.verify(&format!("{padded}.{m}"), now()),
+            Err(LinkError::Malformed)
+        );
+        assert_eq!(l.verify(&t, now()), Ok(claims()));
+        assert_eq!(
+            l.verify(&format!("{p}.{}", m.to_uppercase()), now()),
+            Err(LinkError::Malformed)
+        );
+        // A shop's template key: as Liquid writes it (padded), and only so.
+        let key = LinkKey::for_shop("fika.myshopify.com", b"merchant-secret-12345").expect("key");
+        let shop = Links::new(vec![key]).expect("links");
+        let mine = LinkClaims {
+            shop: "fika.myshopify.com".into(),
+            ..claims()
+        };
+        let t = shop.sign(&mine);
+        let (p, m) = t.rsplit_once('.').expect("dot");
+        assert!(p.ends_with('='), "Liquid pads: {p}");
+        assert_eq!(shop.verify(&t, now()), Ok(mine));
+        let unpadded = p.trim_end_matches('=');
+        assert_eq!(
+            shop.verify(&format!("{unpadded}.{m}"), now()),
+            Err(LinkError::Malformed)
+        );
+    }
+
+    #[test]
+    fn a_shop_key_makes_unsubscribe_tokens_for_its_own_shop_only() {
+        let key = LinkKey::for_shop("fika.myshopify.com", b"merchant-secret-12345").expect("key");
+        let own = LinkKey::new("k1", b"0123456789abcdef0123").expect("key");
+        let l = Links::new(vec![own, key.clone()]).expect("links");
+        // What the merchant, who knows the template secret, could make.
+        let forger = Links::new(vec![key]).expect("links");
+        let fika = forger.sign_unsubscribe("fika.myshopify.com", 7);
+        assert_eq!(
+            l.verify_unsubscribe(&fika),
+            Ok(("fika.myshopify.com".into(), 7))
+        );
+        let other = forger.sign_unsubscribe("other.myshopify.com", 7);
+        assert_eq!(l.verify_unsubscribe(&other), Err(LinkError::BadSignature));
+        // The site's own key speaks for every shop it serves.
+        let site = l.sign_unsubscribe("other.myshopify.com", 7);
+        assert_eq!(
+            l.verify_unsubscribe(&site),
+            Ok(("other.myshopify.com".into(), 7))
+        );
     }
 
     #[test]

@@ -252,7 +252,22 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         addr: None,
         replicate: None,
     };
-    match args.command.unwrap_or(default) {
+    let command = args.command.unwrap_or(default);
+    // Commands that write to the data dir keep it private to this user.
+    if matches!(
+        command,
+        Command::Import { .. }
+            | Command::Sync { .. }
+            | Command::Export { .. }
+            | Command::Snapshot { .. }
+            | Command::Reindex { .. }
+            | Command::Webhooks { .. }
+            | Command::Staff { .. }
+            | Command::Mail { .. }
+    ) {
+        order_status::files::make_private(&config.data_dir)?;
+    }
+    match command {
         Command::Serve { addr, replicate } => {
             if let Some(a) = addr {
                 config.addr = order_status::config::parse_addr(&a)?;

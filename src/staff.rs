@@ -1,20 +1,25 @@
 //! Staff accounts and their sign-in sessions.
 //!
-//! Accounts live in `<data dir>/staff.json` (mode 0600): a name, an
-//! argon2id hash and a session epoch per person, managed with
-//! `order-status staff add|passwd|remove|list`. A session is a cookie
-//! signed with the key in `<data dir>/session-key` (0600), through
-//! axum-extra's signed cookie jar; its value says who, until when, and the
+//! Accounts live in `<data dir>/staff.json` (mode 0600): a name, a random
+//! id, an argon2id hash and a session epoch per person, managed with
+//! `order-status staff add|passwd|remove|list` and the console. Every
+//! change (from the console or the commands, even while the server runs)
+//! is made under an exclusive lock on `<data dir>/staff.lock`: load,
+//! change, write a temp file of its own, rename; so concurrent changes
+//! never overwrite each other. A session is a cookie signed with the key
+//! in `<data dir>/session-key` (0600), through axum-extra's signed cookie
+//! jar; its value says which account (its random id), until when, and the
 //! account's session epoch when it was made:
 //!
 //! ```text
-//! <epoch>.<expires_unix>.<name>
+//! <id>.<epoch>.<expires_unix>.<name>
 //! ```
 //!
-//! Every request re-reads the account: a session of a removed account, or
-//! one older than the account's epoch, is no session. Signing out, changing
-//! the password and removing the account bump or drop the epoch, so each
-//! ends every session of that person at once; rotating the key file ends
+//! Every request re-reads the account: a session of a removed account, of
+//! another account made later under the same name (a new id), or one older
+//! than the account's epoch, is no session. Signing out, changing the
+//! password and removing the account bump or drop the epoch, so each ends
+//! every session of that person at once; rotating the key file ends
 //! everyone's.
 //!
 //! With replicas (`--replicate`) the accounts and the session key are kept
@@ -36,7 +41,7 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 
-use crate::files::write_private;
+use crate::files::{FileLock, write_private};
 
 /// Stored accounts (the file's bytes) and their version.
 pub type Versioned = (Vec<u8>, u64);
@@ -63,6 +68,10 @@ impl std::fmt::Debug for dyn SharedAccounts {
         f.write_str("SharedAccounts")
     }
 }
+
+/// The demo staff account `serve` creates alongside the demo orders (its
+/// password is in the README, so every start warns while it exists).
+pub const DEMO_STAFF: (&str, &str) = ("demo", "order-status-demo");
 
 /// Compare-and-set rounds for one change of the shared accounts.
 const SHARED_ROUNDS: usize = 8;
@@ -133,6 +142,11 @@ fn role_before_roles() -> Role {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Account {
     pub name: String,
+    /// Random, made with the account: a session names it, so an account
+    /// removed and made again under the same name is another person.
+    /// (Accounts from before ids get one on load; their sessions end.)
+    #[serde(default)]
+    pub id: String,
     /// PHC string of an argon2id hash.
     hash: String,
     pub created_at: DateTime<Utc>,
@@ -148,6 +162,18 @@ pub struct Account {
 pub struct Accounts {
     path: PathBuf,
     list: Vec<Account>,
+    /// Some accounts had no id when read (written by an older version).
+    needed_ids: bool,
+}
+
+/// Gives accounts from before ids one; whether any needed it.
+fn give_ids(list: &mut [Account]) -> Result<bool, StaffError> {
+    let mut any = false;
+    for a in list.iter_mut().filter(|a| a.id.is_empty()) {
+        a.id = new_id()?;
+        any = true;
+    }
+    Ok(any)
 }
 
 impl Accounts {
@@ -171,10 +197,28 @@ impl Accounts {
         for _ in 0..SHARED_ROUNDS {
             match shared.load().await? {
                 Some((bytes, version)) => {
-                    let list = serde_json::from_slice(&bytes)
+                    let mut list: Vec<Account> = serde_json::from_slice(&bytes)
                         .map_err(|e| StaffError::Shared(format!("unreadable accounts: {e}")))?;
                     let path = accounts_file(data_dir);
-                    return Ok((Accounts { path, list }, Some(version)));
+                    if give_ids(&mut list)? {
+                        // Shared accounts from before ids: store theirs
+                        // once, so every replica reads the same.
+                        let with_ids = Accounts {
+                            path,
+                            list,
+                            needed_ids: false,
+                        };
+                        shared.store(with_ids.to_bytes()?, Some(version)).await?;
+                        continue;
+                    }
+                    return Ok((
+                        Accounts {
+                            path,
+                            list,
+                            needed_ids: false,
+                        },
+                        Some(version),
+                    ));
                 }
                 None => {
                     // Nothing shared yet: this data dir's file, read only now.
@@ -195,12 +239,19 @@ impl Accounts {
 
     /// Loads, applies `change` (off the async threads: it may hash a
     /// password) and saves: to the shared store when given, again from
-    /// the start when another replica changed the accounts meanwhile.
+    /// the start when another replica changed the accounts meanwhile;
+    /// else the file, under its lock.
     pub async fn change(
         data_dir: &Path,
         shared: Option<&Arc<dyn SharedAccounts>>,
         change: impl Fn(&mut Accounts) -> Result<(), StaffError> + Send + Sync + 'static,
     ) -> Result<(), StaffError> {
+        if shared.is_none() {
+            let dir = data_dir.to_path_buf();
+            return tokio::task::spawn_blocking(move || Accounts::change_file(&dir, change))
+                .await
+                .map_err(|e| StaffError::Hash(e.to_string()))?;
+        }
         let change = Arc::new(change);
         for _ in 0..SHARED_ROUNDS {
             let (mut accounts, version) = Self::load_versioned(data_dir, shared).await?;
@@ -221,6 +272,26 @@ impl Accounts {
         Err(StaffError::Shared("the accounts keep changing".into()))
     }
 
+    /// Loads the file, applies `change` (which saves) and releases, all
+    /// under the file's lock: the one way the file changes (blocking: the
+    /// commands call it, the server from a blocking thread).
+    pub fn change_file<T>(
+        data_dir: &Path,
+        change: impl FnOnce(&mut Accounts) -> Result<T, StaffError>,
+    ) -> Result<T, StaffError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StaffError::File {
+            path: data_dir.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        let lock_path = data_dir.join("staff.lock");
+        let _lock = FileLock::acquire(&lock_path).map_err(|e| StaffError::File {
+            path: lock_path.clone(),
+            reason: e.to_string(),
+        })?;
+        let mut accounts = Accounts::load_raw(data_dir)?;
+        change(&mut accounts)
+    }
+
     fn to_bytes(&self) -> Result<Vec<u8>, StaffError> {
         serde_json::to_vec_pretty(&self.list).map_err(|e| StaffError::File {
             path: self.path.clone(),
@@ -228,19 +299,34 @@ impl Accounts {
         })
     }
 
-    /// Loads `<data_dir>/staff.json` (absent: no accounts).
+    /// Loads `<data_dir>/staff.json` (absent: no accounts). Accounts from
+    /// before ids are given theirs here, once, under the lock.
     pub fn load(data_dir: &Path) -> Result<Accounts, StaffError> {
+        let accounts = Accounts::load_raw(data_dir)?;
+        if !accounts.needed_ids {
+            return Ok(accounts);
+        }
+        Accounts::change_file(data_dir, |a| if a.needed_ids { a.save() } else { Ok(()) })?;
+        Accounts::load_raw(data_dir)
+    }
+
+    fn load_raw(data_dir: &Path) -> Result<Accounts, StaffError> {
         let path = accounts_file(data_dir);
         let file_err = |reason: String| StaffError::File {
             path: path.clone(),
             reason,
         };
-        let list = match std::fs::read(&path) {
+        let mut list: Vec<Account> = match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| file_err(e.to_string()))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(file_err(e.to_string())),
         };
-        Ok(Accounts { path, list })
+        let needed_ids = give_ids(&mut list)?;
+        Ok(Accounts {
+            path,
+            list,
+            needed_ids,
+        })
     }
 
     /// Names, in the order they were added.
@@ -310,6 +396,7 @@ impl Accounts {
         let hash = hash_password(password)?;
         self.list.push(Account {
             name: name.to_string(),
+            id: new_id()?,
             hash,
             created_at: Utc::now(),
             session_epoch: 0,
@@ -384,6 +471,13 @@ impl Accounts {
     }
 }
 
+/// 128 random bits, hex.
+fn new_id() -> Result<String, StaffError> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|e| StaffError::Hash(e.to_string()))?;
+    Ok(hex::encode(b))
+}
+
 fn accounts_file(data_dir: &Path) -> PathBuf {
     data_dir.join("staff.json")
 }
@@ -418,35 +512,63 @@ fn hash_password(password: &str) -> Result<String, StaffError> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub name: String,
+    /// The account's random id (a later account of the same name has
+    /// another).
+    pub id: String,
     pub epoch: u32,
     pub expires: DateTime<Utc>,
 }
 
 impl Session {
-    /// The cookie value (signed by the jar): `epoch.expires.name`. The
+    /// A session of `account` until `expires`.
+    pub fn of(account: &Account, expires: DateTime<Utc>) -> Session {
+        Session {
+            name: account.name.clone(),
+            id: account.id.clone(),
+            epoch: account.session_epoch,
+            expires,
+        }
+    }
+
+    /// The cookie value (signed by the jar): `id.epoch.expires.name`. The
     /// name goes last, so names with dots in them read back whole.
     pub fn value(&self) -> String {
-        format!("{}.{}.{}", self.epoch, self.expires.timestamp(), self.name)
+        format!(
+            "{}.{}.{}.{}",
+            self.id,
+            self.epoch,
+            self.expires.timestamp(),
+            self.name
+        )
     }
 
     /// Reads a cookie value (already verified by the jar).
     pub fn parse(value: &str) -> Option<Session> {
-        let mut parts = value.splitn(3, '.');
+        let mut parts = value.splitn(4, '.');
+        let id = parts.next()?;
+        if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
         let epoch = parts.next()?.parse().ok()?;
         let expires = DateTime::from_timestamp(parts.next()?.parse().ok()?, 0)?;
         let name = parts.next()?;
         check_name(name).ok()?;
         Some(Session {
             name: name.to_string(),
+            id: id.to_string(),
             epoch,
             expires,
         })
     }
 
-    /// Whether this session still stands: not expired, and made at or
-    /// after the account's current session epoch.
+    /// Whether this session still stands: not expired, of this very
+    /// account (name and id), and made at or after its session epoch.
     pub fn is_valid(&self, account: &Account, now: DateTime<Utc>) -> bool {
-        self.expires > now && self.name == account.name && self.epoch >= account.session_epoch
+        self.expires > now
+            && self.name == account.name
+            && !account.id.is_empty()
+            && self.id == account.id
+            && self.epoch >= account.session_epoch
     }
 }
 
@@ -565,14 +687,13 @@ mod tests {
         a.add("anna.berg", "correct horse battery")
             .expect("a dotted name");
         let now = Utc::now();
-        let s = Session {
-            name: "anna.berg".into(),
-            epoch: 0,
-            expires: DateTime::from_timestamp(now.timestamp() + 3600, 0).expect("time"),
-        };
+        let account = a.get("anna.berg").expect("account").clone();
+        let s = Session::of(
+            &account,
+            DateTime::from_timestamp(now.timestamp() + 3600, 0).expect("time"),
+        );
         let back = Session::parse(&s.value()).expect("reads back");
         assert_eq!(back, s);
-        let account = a.get("anna.berg").expect("account").clone();
         assert!(back.is_valid(&account, now));
         assert!(
             !back.is_valid(&account, now + chrono::Duration::hours(2)),
@@ -589,17 +710,78 @@ mod tests {
                 .expect("reload")
                 .verify("anna.berg", "another long password")
         );
+        let id = "0123456789abcdef0123456789abcdef";
         for junk in [
             "",
             "x",
             "1.2",
             "1.2.",
+            "1.2.name",
             "a.1.name",
             "1.99999999999999999999.n",
             "1.5.bad name",
+            &format!("{id}.1.2."),
+            &format!("{id}.x.2.name"),
+            "0123456789abcdef.1.2.name",
         ] {
             assert_eq!(Session::parse(junk), None, "{junk}");
         }
+    }
+
+    #[test]
+    fn an_account_made_again_under_a_removed_name_is_another_person() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Accounts::change_file(dir.path(), |a| {
+            a.add("admin", "correct horse battery")?;
+            a.add_with_role("sam", "sam's long password", Role::Viewer)
+        })
+        .expect("add");
+        let sam = Accounts::load(dir.path())
+            .expect("load")
+            .get("sam")
+            .cloned()
+            .expect("sam");
+        let old = Session::of(&sam, Utc::now() + chrono::Duration::hours(1));
+        Accounts::change_file(dir.path(), |a| a.remove("sam")).expect("remove");
+        Accounts::change_file(dir.path(), |a| {
+            a.add_with_role("sam", "a new sam's password", Role::Admin)
+        })
+        .expect("again");
+        let new_sam = Accounts::load(dir.path())
+            .expect("load")
+            .get("sam")
+            .cloned()
+            .expect("sam");
+        assert_eq!(
+            new_sam.session_epoch, old.epoch,
+            "the epoch alone would not tell"
+        );
+        assert!(
+            !old.is_valid(&new_sam, Utc::now()),
+            "the old cookie is not the new account's"
+        );
+        assert!(
+            Session::of(&new_sam, Utc::now() + chrono::Duration::hours(1))
+                .is_valid(&new_sam, Utc::now())
+        );
+    }
+
+    #[test]
+    fn changes_made_at_once_are_all_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::thread::scope(|s| {
+            for i in 0..12 {
+                let dir = dir.path();
+                s.spawn(move || {
+                    Accounts::change_file(dir, |a| {
+                        a.add_with_role(&format!("p{i}"), "a long enough password", Role::Agent)
+                    })
+                    .expect("add")
+                });
+            }
+        });
+        let a = Accounts::load(dir.path()).expect("load");
+        assert_eq!(a.all().len(), 12, "{:?}", a.names());
     }
 
     #[test]

@@ -26,6 +26,7 @@ fn raw(server: &Server, request: &[u8]) -> String {
 async fn a_garbage_forwarded_hop_never_makes_the_client_the_proxy() {
     let server = Server::start(&[
         ("ORDER_STATUS_TRUSTED_PROXIES", "127.0.0.1"),
+        ("ORDER_STATUS_PUBLIC_URL", "http://track.test"),
         ("ORDER_STATUS_LIMIT_PAGES", "1/m:4"),
     ]);
     let via_proxy = |xff: &'static str, path: &str| {
@@ -129,6 +130,7 @@ async fn an_over_long_request_line_gets_414_with_the_security_headers() {
 async fn readyz_details_are_for_operators_only() {
     let server = Server::start(&[
         ("ORDER_STATUS_TRUSTED_PROXIES", "127.0.0.1"),
+        ("ORDER_STATUS_PUBLIC_URL", "http://track.test"),
         ("ORDER_STATUS_METRICS_TOKEN", "metrics-token-0123456789"),
     ]);
     let get = |xff: Option<&'static str>, token: Option<&'static str>| {
@@ -276,4 +278,177 @@ async fn an_overflowing_amount_and_a_script_tracking_url_break_nothing() {
     assert_eq!(res.status(), 200);
     let html = res.text().await.expect("body");
     assert!(html.contains("#99001"));
+}
+
+/// A proxy on this host that nobody listed in `trusted_proxies`: its
+/// clients are not "local" (no operator details, no metrics).
+#[tokio::test]
+async fn a_proxy_on_this_host_without_trusted_proxies_is_not_local() {
+    let server = Server::start(&[]);
+    let via_proxy = |path: &'static str| {
+        client()
+            .get(server.url(path))
+            .header("x-forwarded-for", "203.0.113.9")
+            .send()
+    };
+    let ready: serde_json::Value = via_proxy("/readyz")
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        ready,
+        serde_json::json!({"ready": true}),
+        "no operator details"
+    );
+    let metrics = via_proxy("/metrics").await.expect("get");
+    assert_ne!(
+        metrics.status(),
+        200,
+        "no metrics for the internet behind a proxy"
+    );
+    // This host itself still is.
+    let direct: serde_json::Value = client()
+        .get(server.url("/readyz"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(direct["store"]["orders"], 3000, "{direct}");
+    assert_eq!(direct["demo_account"], true, "operators are told: {direct}");
+}
+
+/// The data dir `serve` makes, and everything in it, is its user's only:
+/// sent emails hold working links, the index every order.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_dir_is_private_to_the_service_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::start(&[]);
+    // Something in every kind of file: an email written to a file.
+    let (name, email) = server.samples[0].clone();
+    let _ = client()
+        .post(server.url("/link"))
+        .form(&[("order", name.as_str()), ("email", email.as_str())])
+        .send()
+        .await
+        .expect("post");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let data = server.dir.path().join("data");
+    let mut stack = vec![data.clone()];
+    let mut seen = 0;
+    while let Some(p) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&p).expect("meta");
+        let mode = meta.permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "{} is {mode:o}", p.display());
+        seen += 1;
+        if meta.is_dir() {
+            for e in std::fs::read_dir(&p).expect("dir") {
+                stack.push(e.expect("entry").path());
+            }
+        }
+    }
+    assert!(seen > 10, "index, keys, mail: {seen}");
+    // And another user cannot read them (where this runs as root, as CI
+    // does: nobody's uid tries).
+    if rustix::process::geteuid().is_root() {
+        use std::os::unix::process::CommandExt;
+        let key = data.join("link-keys");
+        let out = std::process::Command::new("cat")
+            .arg(&key)
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .expect("runs");
+        assert!(!out.status.success(), "nobody read {}", key.display());
+    }
+}
+
+/// With a real shop or an https address configured, the demo's orders and
+/// staff account are not made unless asked for.
+#[tokio::test]
+async fn a_production_setup_gets_no_demo_orders_nor_demo_account() {
+    let server = Server::start(&[("ORDER_STATUS_PUBLIC_URL", "https://track.example.test")]);
+    assert!(server.samples.is_empty(), "no demo orders seeded");
+    let accounts =
+        order_status::staff::Accounts::load(&server.dir.path().join("data")).expect("accounts");
+    assert!(!accounts.exists(order_status::staff::DEMO_STAFF.0));
+    let direct: serde_json::Value = client()
+        .get(server.url("/readyz"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(direct["store"]["orders"], 0, "{direct}");
+    assert_eq!(direct["demo_account"], false, "{direct}");
+    // Asking for it still works.
+    let demo = Server::start(&[
+        ("ORDER_STATUS_PUBLIC_URL", "https://track.example.test"),
+        ("ORDER_STATUS_SEED_DEMO", "true"),
+    ]);
+    assert!(!demo.samples.is_empty());
+}
+
+/// Weak secrets and missing addresses are refused at start, by name.
+#[test]
+fn weak_secrets_and_missing_addresses_are_refused_at_start() {
+    let load = |vars: &[(&str, &str)]| {
+        order_status::config::Config::load(None, |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })
+        .map(|_| ())
+        .map_err(|e| format!("{e:#}"))
+    };
+    for (vars, name) in [
+        (
+            vec![("ORDER_STATUS_LINK_KEYS", "k1=aaaaaaaaaaaaaaaa")],
+            "link_keys",
+        ),
+        (
+            vec![
+                ("ORDER_STATUS_SHOPIFY_SHOP", "s.myshopify.com"),
+                ("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", "x"),
+            ],
+            "webhook_secrets",
+        ),
+        (
+            vec![("ORDER_STATUS_METRICS_TOKEN", "aaaaaaaaaaaaaaaa")],
+            "metrics_token",
+        ),
+        (
+            vec![
+                ("ORDER_STATUS_SHOPIFY_SHOP", "s.myshopify.com"),
+                ("ORDER_STATUS_SHOPIFY_LINK_SECRET", "abababababababab"),
+            ],
+            "link_secret",
+        ),
+        (
+            vec![("ORDER_STATUS_TRUSTED_PROXIES", "127.0.0.1")],
+            "public_url",
+        ),
+        (
+            vec![
+                ("ORDER_STATUS_SMTP_URL", "smtp://127.0.0.1:2525"),
+                ("ORDER_STATUS_ADDR", "0.0.0.0:3000"),
+            ],
+            "public_url",
+        ),
+    ] {
+        let e = load(&vars).expect_err(name);
+        assert!(e.contains(name), "{vars:?}: {e}");
+    }
+    assert!(
+        load(&[(
+            "ORDER_STATUS_LINK_KEYS",
+            "k1=9f86d081884c7d659a2feaa0c55ad015"
+        )])
+        .is_ok()
+    );
 }

@@ -14,7 +14,7 @@ use order_status::actions::bulk::{JobState, Jobs};
 use order_status::staff::{Accounts, Role};
 
 const SHOP: &str = "jsmith.myshopify.com";
-const SECRET: &str = "webhook-secret";
+const SECRET: &str = "webhook-secret-0123";
 const ORDER_ID: u64 = 1073459976;
 
 /// Two statuses and a rule; the second status emails the shopper.
@@ -381,10 +381,25 @@ async fn a_bulk_change_is_confirmed_by_its_count_and_resumes_after_a_restart() {
     let confirm = server.url(&format!("{to}/confirm"));
     let (code, _) = post(&agent, confirm.clone(), &[("count", &(n + 1).to_string())]).await;
     assert_eq!(code, 409, "another count is refused");
-    let (code, _) = post(&agent, confirm, &[("count", &n.to_string())]).await;
-    assert_eq!(code, 303);
+    // A double click (and two more): one runner, one start, a true report.
+    let clicks: Vec<_> = (0..4)
+        .map(|_| {
+            let (agent, confirm, count) = (agent.clone(), confirm.clone(), n.to_string());
+            tokio::spawn(async move { post(&agent, confirm, &[("count", &count)]).await.0 })
+        })
+        .collect();
+    for c in clicks {
+        assert_eq!(c.await.expect("click"), 303, "each shows the job");
+    }
     let job = wait_done(&jobs, &id).await;
     assert_eq!((job.changed, job.unchanged, job.missing.len()), (n, 0, 0));
+    let log = std::fs::read_to_string(server.dir.path().join("data/audit.ndjson")).expect("audit");
+    assert_eq!(log.matches("\"bulk.start\"").count(), 1, "one start: {log}");
+    let sets = log
+        .lines()
+        .filter(|l| l.contains("\"status.set\"") && l.contains(&format!("(bulk {id})")))
+        .count();
+    assert_eq!(sets, n, "one status.set per order");
     let (_, html) = page(&agent, server.url(&to)).await;
     assert!(html.contains(&format!("Done: {n} changed")), "the report");
     let (_, html) = page(

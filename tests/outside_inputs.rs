@@ -55,7 +55,7 @@ fn app() -> &'static App {
         std::fs::write(
             &file,
             format!(
-                "data_dir = {:?}\ntrusted_proxies = [\"127.0.0.1\"]\n\
+                "data_dir = {:?}\ntrusted_proxies = [\"127.0.0.1\"]\npublic_url = \"http://track.test\"\n\
                  [limits]\npages = \"100000/s\"\nlookup = \"100000/s\"\nlogin = \"100000/s\"\n\
                  api = \"100000/s\"\norder_failures = \"100000/1m\"\n\
                  [[shopify]]\ndomain = \"{SHOP}\"\nwebhook_secrets = [\"{WEBHOOK_SECRET}\"]\n",

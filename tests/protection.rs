@@ -88,6 +88,7 @@ async fn another_client_is_not_affected_and_spoofing_does_not_help() {
     let server = Server::start(&[
         ("ORDER_STATUS_LIMIT_LOOKUP", "1/m:2"),
         ("ORDER_STATUS_TRUSTED_PROXIES", "127.0.0.1"),
+        ("ORDER_STATUS_PUBLIC_URL", "http://track.test"),
     ]);
     let a = Some("198.51.100.1");
     for _ in 0..2 {
@@ -166,6 +167,7 @@ async fn an_order_number_locks_after_failures_from_many_clients() {
     let server = Server::start(&[
         ("ORDER_STATUS_LIMIT_ORDER_FAILURES", "3/1m"),
         ("ORDER_STATUS_TRUSTED_PROXIES", "127.0.0.1"),
+        ("ORDER_STATUS_PUBLIC_URL", "http://track.test"),
     ]);
     let target = demo_order(0);
     let number = target.order_number.to_string();

@@ -11,7 +11,7 @@ use common::nats::Cluster;
 use common::{Server, client, webhook};
 
 const SHOP: &str = "jsmith.myshopify.com";
-const SECRET: &str = "webhook-secret";
+const SECRET: &str = "webhook-secret-0123";
 const LINK_KEY: &str = "t1=replicated-link-key-0123456789";
 
 fn replica_env(cluster: &Cluster) -> Vec<(&'static str, String)> {

@@ -176,11 +176,12 @@ async fn sessions_expire_end_on_sign_out_and_on_account_removal() {
     let server = Server::start(&[]);
     let data = server.dir.path().join("data");
     let sessions = Sessions::open(&data).expect("session key");
-    let expired = Session {
-        name: DEMO_STAFF.0.into(),
-        epoch: 0,
-        expires: chrono::Utc::now() - chrono::Duration::seconds(1),
-    };
+    let demo = order_status::staff::Accounts::load(&data)
+        .expect("accounts")
+        .get(DEMO_STAFF.0)
+        .cloned()
+        .expect("the demo account");
+    let expired = Session::of(&demo, chrono::Utc::now() - chrono::Duration::seconds(1));
     let jar = SignedCookieJar::new(sessions.key().clone())
         .add(Cookie::new("staff_session", expired.value()));
     let signed = jar.get("staff_session").expect("cookie");
@@ -600,4 +601,177 @@ async fn staff_accounts_are_managed_from_the_command_line() {
     assert!(text.contains("maria") && !text.contains("sam"));
     let accounts = order_status::staff::Accounts::load(dir.path()).expect("load");
     assert!(accounts.verify("maria", "a long enough password"));
+}
+
+/// An admin's console, as a client signed in as `name`.
+async fn admin(server: &Server, name: &str) -> reqwest::Client {
+    common::staff_client(server, name, order_status::staff::Role::Admin).await
+}
+
+async fn post(c: &reqwest::Client, url: String, form: &[(&str, &str)]) -> (u16, String) {
+    let res = c
+        .post(url)
+        .header("accept", "text/html")
+        .form(form)
+        .send()
+        .await
+        .expect("post");
+    (res.status().as_u16(), res.text().await.expect("body"))
+}
+
+/// Fifty account changes of every kind at once, from two admins: the
+/// accounts afterwards are exactly what the answers said, and nothing
+/// failed for being at the same time.
+#[tokio::test]
+async fn fifty_account_changes_at_once_leave_what_they_answered() {
+    use order_status::staff::{Accounts, Role};
+    let server = Server::start(&[("ORDER_STATUS_SEED_DEMO", "false")]);
+    let data = server.dir.path().join("data");
+    let a = admin(&server, "boss1").await;
+    let b = admin(&server, "boss2").await;
+    // Accounts to change and remove.
+    Accounts::change_file(&data, |acc| {
+        for i in 0..20 {
+            acc.add_with_role(&format!("old{i}"), "an old long password", Role::Viewer)?;
+        }
+        Ok(())
+    })
+    .expect("seed accounts");
+    let mut tasks = Vec::new();
+    for i in 0..50usize {
+        let c = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let base = server.base.clone();
+        tasks.push(tokio::spawn(async move {
+            let (url, form): (String, Vec<(String, String)>) = match i % 5 {
+                // 20 adds
+                0 | 1 => (
+                    format!("{base}/staff/accounts"),
+                    vec![
+                        ("name".into(), format!("new{i}")),
+                        ("password".into(), "a new long password".into()),
+                        ("role".into(), "agent".into()),
+                    ],
+                ),
+                // 10 role changes
+                2 => (
+                    format!("{base}/staff/accounts/old{}/role", i / 5),
+                    vec![("role".into(), "agent".into())],
+                ),
+                // 10 removals
+                3 => (
+                    format!("{base}/staff/accounts/old{}/remove", 10 + i / 5),
+                    vec![],
+                ),
+                // 10 adds of a name another task adds too: one wins
+                _ => (
+                    format!("{base}/staff/accounts"),
+                    vec![
+                        ("name".into(), format!("twin{}", i / 10)),
+                        ("password".into(), "a twin long password".into()),
+                        ("role".into(), "viewer".into()),
+                    ],
+                ),
+            };
+            let form: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let res = c
+                .post(url)
+                .header("accept", "text/html")
+                .form(&form)
+                .send()
+                .await
+                .expect("post");
+            (i, res.status().as_u16())
+        }));
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.expect("task"));
+    }
+    assert!(answers.iter().all(|(_, s)| *s < 500), "{answers:?}");
+    let accounts = Accounts::load(&data).expect("accounts");
+    let names: Vec<&str> = accounts.names();
+    for (i, status) in &answers {
+        match i % 5 {
+            0 | 1 => {
+                assert_eq!(*status, 200, "add new{i}");
+                assert!(
+                    names.contains(&format!("new{i}").as_str()),
+                    "new{i}: {names:?}"
+                );
+            }
+            2 => {
+                assert_eq!(*status, 200, "role old{}", i / 5);
+                let who = accounts.get(&format!("old{}", i / 5)).expect("kept");
+                assert_eq!(who.role, Role::Agent);
+            }
+            3 => {
+                assert_eq!(*status, 200, "remove old{}", 10 + i / 5);
+                assert!(!names.contains(&format!("old{}", 10 + i / 5).as_str()));
+            }
+            _ => {}
+        }
+    }
+    // Each twin name: added once, refused once ("already"), both answered.
+    for t in 0..5 {
+        let ok = answers
+            .iter()
+            .filter(|(i, s)| i % 5 == 4 && i / 10 == t && *s == 200)
+            .count();
+        let refused = answers
+            .iter()
+            .filter(|(i, s)| i % 5 == 4 && i / 10 == t && *s == 422)
+            .count();
+        assert_eq!((ok, refused), (1, 1), "twin{t}: {answers:?}");
+        assert!(names.contains(&format!("twin{t}").as_str()));
+    }
+    // 2 admins + 20 old - 10 removed + 20 new + 5 twins.
+    assert_eq!(names.len(), 2 + 20 - 10 + 20 + 5, "{names:?}");
+}
+
+/// A viewer removed, then an account of the same name made again as an
+/// admin: the viewer's old cookie stays dead.
+#[tokio::test]
+async fn a_removed_accounts_session_does_not_come_back_with_its_name() {
+    let server = Server::start(&[("ORDER_STATUS_SEED_DEMO", "false")]);
+    let boss = admin(&server, "boss").await;
+    let (code, _) = post(
+        &boss,
+        server.url("/staff/accounts"),
+        &[
+            ("name", "sam"),
+            ("password", "sam's first password"),
+            ("role", "viewer"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 200);
+    let (_, viewer_cookie) = signed_in_as(&server, "sam", "sam's first password").await;
+    assert_eq!(with_cookie(&server, &viewer_cookie).await, 200);
+    let (code, _) = post(&boss, server.url("/staff/accounts/sam/remove"), &[]).await;
+    assert_eq!(code, 200);
+    assert_eq!(with_cookie(&server, &viewer_cookie).await, 303);
+    let (code, _) = post(
+        &boss,
+        server.url("/staff/accounts"),
+        &[
+            ("name", "sam"),
+            ("password", "a different person's"),
+            ("role", "admin"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        with_cookie(&server, &viewer_cookie).await,
+        303,
+        "the removed viewer's cookie is not the new admin's"
+    );
+    let audit = client()
+        .get(server.url("/staff/audit.ndjson"))
+        .header("cookie", &viewer_cookie)
+        .send()
+        .await
+        .expect("get");
+    assert_ne!(audit.status(), 200, "no audit log for the old cookie");
 }

@@ -61,7 +61,7 @@ async fn site(orders: Vec<Value>, write_back: bool) -> Site {
             ("ORDER_STATUS_SHOPIFY_SHOP", SHOP),
             ("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN", STATIC_TOKEN),
             ("ORDER_STATUS_SHOPIFY_API_BASE", &fake.base),
-            ("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", "webhook-secret"),
+            ("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", "webhook-secret-0123"),
             (
                 "ORDER_STATUS_SHOPIFY_WRITE_BACK",
                 if write_back { "true" } else { "false" },

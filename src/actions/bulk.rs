@@ -179,8 +179,15 @@ impl Jobs {
     }
 
     /// Confirms a prepared (or resumes a paused) job; `count` must be the
-    /// count staff saw. Returns the job, now running.
-    pub fn confirm(&self, id: &str, count: usize, by: &str) -> Result<Job, ActionError> {
+    /// count staff saw. Returns the job, now running, and whether this
+    /// call started it: prepared (or paused) to running is a
+    /// compare-and-set under the jobs' lock, so of two confirmations at
+    /// once (a double click) one starts the runner and the other is shown
+    /// the running job.
+    pub fn confirm(&self, id: &str, count: usize, by: &str) -> Result<(Job, bool), ActionError> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
+        let lock = self.dir.join(".lock");
+        let _guard = crate::files::FileLock::acquire(&lock).map_err(|e| io(&lock, e))?;
         let mut job = self
             .get(id)?
             .ok_or_else(|| ActionError::Bulk("no such bulk change".into()))?;
@@ -198,11 +205,11 @@ impl Jobs {
                 job.change.by = format!("{by} (bulk {})", job.id);
             }
             JobState::Paused => job.error = None,
-            JobState::Running | JobState::Done => return Ok(job),
+            JobState::Running | JobState::Done => return Ok((job, false)),
         }
         job.state = JobState::Running;
         self.save(&job)?;
-        Ok(job)
+        Ok((job, true))
     }
 }
 
@@ -337,9 +344,29 @@ mod tests {
             jobs.get(&job.id).expect("read").map(|j| j.state),
             Some(JobState::Prepared)
         );
-        let running = jobs.confirm(&job.id, 2, "staff:anna").expect("confirm");
+        let (running, started) = jobs.confirm(&job.id, 2, "staff:anna").expect("confirm");
         assert_eq!(running.state, JobState::Running);
+        assert!(started);
         assert_eq!(jobs.unfinished(), vec![job.id.clone()]);
         assert!(jobs.get("../../etc/passwd").expect("refused").is_none());
+    }
+
+    #[test]
+    fn of_confirmations_at_once_one_starts_the_job() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let jobs = Jobs::new(dir.path());
+        let job = jobs
+            .prepare("staff:anna", change(), "q".into(), vec!["s/1".into()])
+            .expect("prepare");
+        let started: usize = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| jobs.confirm(&job.id, 1, "staff:anna").expect("confirm").1))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| usize::from(h.join().expect("thread")))
+                .sum()
+        });
+        assert_eq!(started, 1, "one runner, not one per click");
     }
 }

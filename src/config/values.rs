@@ -215,7 +215,34 @@ pub(super) fn parse_link_key(s: &str) -> Result<LinkKey, ConfigError> {
         .trim()
         .split_once('=')
         .ok_or_else(|| invalid("each key is ID=SECRET".into()))?;
+    strong_secret(&format!("link_keys ({})", id.trim()), secret.trim())?;
     LinkKey::new(id.trim(), secret.trim().as_bytes()).map_err(|e| invalid(e.to_string()))
+}
+
+/// Fewest characters a configured secret may have.
+pub const MIN_SECRET_CHARS: usize = 16;
+/// Fewest different characters in it: `aaaaaaaaaaaaaaaa` is 16 long and
+/// guessed at once; a random 16-character secret has about 13.
+pub const MIN_SECRET_VARIETY: usize = 8;
+
+/// Refuses a secret a person typed badly: too short, or too little
+/// variety (a repeated character or a short pattern). Generated secrets
+/// pass easily (`openssl rand -hex 32`).
+pub fn strong_secret(name: &str, secret: &str) -> Result<(), ConfigError> {
+    let chars = secret.chars().count();
+    let mut seen: Vec<char> = secret.chars().collect();
+    seen.sort_unstable();
+    seen.dedup();
+    if chars < MIN_SECRET_CHARS || seen.len() < MIN_SECRET_VARIETY {
+        return Err(ConfigError::Invalid {
+            name: name.into(),
+            reason: format!(
+                "too weak: a secret needs at least {MIN_SECRET_CHARS} characters, {MIN_SECRET_VARIETY} of them different (this one has {chars} characters, {} different); generate one, e.g. `openssl rand -hex 32`",
+                seen.len()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// An http(s) base URL without a trailing slash.

@@ -252,6 +252,13 @@ pub async fn readyz(State(state): State<AppState>, req: Request) -> Response {
         }
     };
     let body = if detail {
+        // Its password is in the README: an operator should know.
+        let demo_account = crate::staff::Accounts::load_from(
+            &state.config.data_dir,
+            state.shared_accounts.as_ref(),
+        )
+        .await
+        .is_ok_and(|a| a.exists(crate::staff::DEMO_STAFF.0));
         let replication = state.replica.as_ref().map(|r| {
             let applied = state.store.log_applied();
             serde_json::json!({
@@ -264,7 +271,7 @@ pub async fn readyz(State(state): State<AppState>, req: Request) -> Response {
                 "lag": r.lag(applied),
             })
         });
-        serde_json::json!({"ready": status == StatusCode::OK, "store": store, "shops": shops, "replication": replication})
+        serde_json::json!({"ready": status == StatusCode::OK, "store": store, "shops": shops, "replication": replication, "demo_account": demo_account})
     } else {
         serde_json::json!({"ready": status == StatusCode::OK})
     };

@@ -348,10 +348,10 @@ pub async fn staff_client(
     role: order_status::staff::Role,
 ) -> reqwest::Client {
     let data = server.dir.path().join("data");
-    let mut accounts = order_status::staff::Accounts::load(&data).expect("accounts");
-    accounts
-        .add_with_role(name, STAFF_PASSWORD, role)
-        .expect("account");
+    order_status::staff::Accounts::change_file(&data, |accounts| {
+        accounts.add_with_role(name, STAFF_PASSWORD, role)
+    })
+    .expect("account");
     let (c, code) = sign_in(server, name).await;
     assert_eq!(code, 303, "{name} signs in");
     c

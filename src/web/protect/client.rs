@@ -2,6 +2,7 @@
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::ConnectInfo;
 use axum::http::HeaderMap;
@@ -29,6 +30,11 @@ pub enum Client {
     /// Behind a trusted proxy, with a forwarding header that does not say
     /// who (garbage, or only proxies).
     Unidentified,
+    /// A proxy on this host that is not a trusted one: a loopback peer
+    /// passing on someone's request (`X-Forwarded-For`) while
+    /// `trusted_proxies` is not set. Not the host itself (never "local"),
+    /// and its clients cannot be told apart (they share its budget).
+    UntrustedProxy(IpAddr),
 }
 
 impl Client {
@@ -38,10 +44,11 @@ impl Client {
         matches!(self, Client::Direct(ip) if ip.is_loopback())
     }
 
-    /// The client's address, when known.
+    /// The client's address, when known (for an untrusted proxy, the
+    /// proxy's: the only address there is).
     pub fn ip(self) -> Option<IpAddr> {
         match self {
-            Client::Direct(ip) | Client::Proxied(ip) => Some(ip),
+            Client::Direct(ip) | Client::Proxied(ip) | Client::UntrustedProxy(ip) => Some(ip),
             Client::Unidentified => None,
         }
     }
@@ -51,12 +58,15 @@ impl Client {
 #[derive(Clone, Debug)]
 pub struct ClientIp {
     trusted: Arc<Vec<Cidr>>,
+    /// Whether the missing `trusted_proxies` was logged (once).
+    warned: Arc<AtomicBool>,
 }
 
 impl ClientIp {
     pub fn new(trusted: Vec<Cidr>) -> ClientIp {
         ClientIp {
             trusted: Arc::new(trusted),
+            warned: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -68,6 +78,15 @@ impl ClientIp {
     /// The client of a request given the TCP peer and its headers.
     pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> Client {
         if !self.is_trusted(peer) {
+            if peer.is_loopback() && headers.contains_key("x-forwarded-for") {
+                if !self.warned.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        peer = %peer,
+                        "requests from a proxy on this host carry X-Forwarded-For, but trusted_proxies (ORDER_STATUS_TRUSTED_PROXIES) is not set: all its clients share one rate-limit budget and none counts as local; set trusted_proxies = [\"{peer}\"]"
+                    );
+                }
+                return Client::UntrustedProxy(peer);
+            }
             return Client::Direct(peer);
         }
         let mut values = headers
@@ -207,6 +226,23 @@ mod tests {
                 .is_local()
         );
         assert!(local.client(ip("127.0.0.1"), &headers(&[])).is_local());
+    }
+
+    #[test]
+    fn a_proxy_on_this_host_that_is_not_trusted_is_not_local() {
+        let c = ClientIp::new(vec![]);
+        let via = c.client(ip("127.0.0.1"), &headers(&["203.0.113.9"]));
+        assert_eq!(via, Client::UntrustedProxy(ip("127.0.0.1")));
+        assert!(!via.is_local());
+        // Loopback without the header is this host itself.
+        assert!(c.client(ip("127.0.0.1"), &headers(&[])).is_local());
+        assert!(c.client(ip("::1"), &headers(&[])).is_local());
+        // Once trusted, its clients are told apart.
+        let trusted = ClientIp::new(vec![Cidr::parse("127.0.0.1").expect("cidr")]);
+        assert_eq!(
+            trusted.client(ip("127.0.0.1"), &headers(&["203.0.113.9"])),
+            Client::Proxied(ip("203.0.113.9"))
+        );
     }
 
     #[test]

@@ -221,14 +221,9 @@ pub async fn login(
     })
     .await
     .map_err(|e| WebError::Unavailable(format!("sign-in check failed: {e}")))?;
-    let epoch = accounts.get(&name).map(|a| a.session_epoch);
-    if let (true, Some(epoch)) = (ok, epoch) {
+    if let (true, Some(account)) = (ok, accounts.get(&name)) {
         tracing::info!(staff = %name, "staff signed in");
-        let session = Session {
-            name: name.clone(),
-            epoch,
-            expires: Utc::now() + Duration::hours(SESSION_HOURS),
-        };
+        let session = Session::of(account, Utc::now() + Duration::hours(SESSION_HOURS));
         let to = if is_staff_path(&input.next) {
             input.next.as_str()
         } else {

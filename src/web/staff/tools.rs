@@ -322,9 +322,11 @@ pub async fn bulk_confirm(
     let count = input.count.trim().parse::<usize>().map_err(|_| {
         WebError::bad_request(StatusCode::UNPROCESSABLE_ENTITY, "Confirm with the count.")
     })?;
-    let job = state
-        .jobs
-        .confirm(&id, count, &staff.actor())
+    let jobs = state.jobs.clone();
+    let by = staff.actor();
+    let (job, started) = tokio::task::spawn_blocking(move || jobs.confirm(&id, count, &by))
+        .await
+        .map_err(|e| WebError::Unavailable(format!("bulk confirmation: {e}")))?
         .map_err(|e| {
             tracing::info!(error = %e, "bulk confirmation refused");
             WebError::bad_request(
@@ -332,8 +334,11 @@ pub async fn bulk_confirm(
                 "The count confirmed is not the count of this change; open it again.",
             )
         })?;
-    tracing::info!(staff = %staff.name, orders = job.keys.len(), "bulk status change started");
-    spawn_job(&state, job.id.clone());
+    if started {
+        tracing::info!(staff = %staff.name, orders = job.keys.len(), "bulk status change started");
+        spawn_job(&state, job.id.clone());
+    }
+    // Started here or already running: either way, its page.
     Ok(crate::web::see_other(&format!("/staff/bulk/{}", job.id)))
 }
 
