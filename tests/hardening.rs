@@ -111,6 +111,37 @@ async fn a_link_has_one_spelling() {
     assert!(mac.chars().any(|c| c.is_ascii_alphabetic()), "MAC {mac}");
     let upper = format!("{payload}.{}", mac.to_ascii_uppercase());
     assert_eq!(server.page(&upper).await.0, 404);
+    // The same payload in base64 with padding: another spelling, refused.
+    // Re-signed with epoch 10 (a later epoch is fine), whose payload does
+    // not fill whole base64 groups, so padding shows.
+    use base64::Engine as _;
+    let p64 = payload.trim_start_matches("/status/");
+    let text = String::from_utf8(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(p64)
+            .expect("base64url"),
+    )
+    .expect("utf8");
+    let fields: Vec<&str> = text.split(':').collect();
+    let key = order_status::links::load_or_create_key(&server.dir.path().join("data"))
+        .expect("the site's key");
+    let links = order_status::links::Links::new(vec![key]).expect("links");
+    let claims = order_status::links::LinkClaims {
+        shop: fields[2].to_string(),
+        order_id: fields[3].parse().expect("id"),
+        expires: chrono::DateTime::from_timestamp(fields[4].parse().expect("exp"), 0)
+            .expect("time"),
+        epoch: 10,
+    };
+    let token = links.sign(&claims);
+    let (p64, mac) = token.rsplit_once('.').expect("mac");
+    assert_eq!(server.page(&format!("/status/{token}")).await.0, 200);
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(p64)
+        .expect("base64url");
+    let padded = base64::engine::general_purpose::URL_SAFE.encode(&bytes);
+    assert_ne!(padded, p64, "this payload needs padding");
+    assert_eq!(server.page(&format!("/status/{padded}.{mac}")).await.0, 404);
 }
 
 #[tokio::test]

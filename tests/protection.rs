@@ -219,7 +219,11 @@ async fn an_order_number_locks_after_failures_from_many_clients() {
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
-    let server = Server::start(&[("ORDER_STATUS_PUBLIC_URL", "https://track.example.com")]);
+    let server = Server::start(&[
+        ("ORDER_STATUS_PUBLIC_URL", "https://track.example.com"),
+        // An https address turns the demo off unless asked for.
+        ("ORDER_STATUS_SEED_DEMO", "true"),
+    ]);
     let (name, email) = server.samples[0].clone();
     let status = server.status_path(&name, &email).await;
     for path in ["/", "/robots.txt", "/nope", &status, "/style/main.css"] {

@@ -154,7 +154,11 @@ async fn sign_in_sets_a_strict_cookie_and_a_wrong_password_does_not() {
 
 #[tokio::test]
 async fn the_cookie_is_secure_over_https() {
-    let server = Server::start(&[("ORDER_STATUS_PUBLIC_URL", "https://track.example.com")]);
+    let server = Server::start(&[
+        ("ORDER_STATUS_PUBLIC_URL", "https://track.example.com"),
+        // An https address turns the demo off unless asked for.
+        ("ORDER_STATUS_SEED_DEMO", "true"),
+    ]);
     let res = client()
         .post(server.url("/staff/login"))
         .form(&[("name", DEMO_STAFF.0), ("password", DEMO_STAFF.1)])

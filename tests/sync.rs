@@ -192,6 +192,27 @@ async fn the_first_sync_backfills_with_a_bulk_operation_then_pages_what_changed(
         queries > 0 && queries < parcels,
         "{queries} queries for {parcels}"
     );
+    // What the shopper's page shows of each parcel: its items and scans.
+    let tz = chrono_tz::Europe::Stockholm;
+    let mut shown = 0;
+    for o in &orders {
+        let stored = store.get(&o.key()).expect("get").expect("stored");
+        let view = order_status::shopper::ShopperView::of(&stored, now(), tz);
+        for p in &view.timeline.packages {
+            let want = o
+                .fulfillments
+                .iter()
+                .find(|f| f.id == p.fulfillment_id)
+                .expect("a parcel of the order");
+            assert_eq!(p.items.len(), want.line_items.len(), "{} items", o.name);
+            assert_eq!(p.events.len(), want.events.len(), "{} scans", o.name);
+            shown += usize::from(!p.items.is_empty() && !p.events.is_empty());
+        }
+    }
+    assert!(
+        shown > 10,
+        "parcels with items and scans on the page: {shown}"
+    );
 
     // The next run asks only for what changed since.
     let mut changed = orders[3].clone();
