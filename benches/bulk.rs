@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use order_status::ingest::shopify::bulk;
+use order_status::ingest::shopify::backfill;
 use order_status::store::Store;
 
 /// The binary's allocator, so the benchmark measures what `sync` runs.
@@ -32,9 +32,7 @@ fn make_file(path: &Path, orders: u64, now: DateTime<Utc>) -> std::io::Result<()
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
     let started = Instant::now();
     // What Shopify writes for the query `sync` sends: the fake runs it.
-    let mut file = fake::BulkFile::new(&order_status::ingest::shopify::graphql::bulk_orders_query(
-        None,
-    ));
+    let mut file = fake::BulkFile::new(&order_status::shopify::graphql::bulk_orders_query(None));
     for i in 0..orders {
         let o = order_status::ingest::demo::order(42, i, now, "bench.myshopify.com");
         for line in file.lines(fake::graphql_order(&o)) {
@@ -90,7 +88,7 @@ fn main() {
         let input = std::fs::File::open(&file).expect("open");
         let started = Instant::now();
         let done = rt
-            .block_on(bulk::import_reader(
+            .block_on(backfill::import_reader(
                 &store,
                 input,
                 "bench.myshopify.com",

@@ -10,7 +10,7 @@
 pub mod audit;
 pub mod bulk;
 pub mod problems;
-pub mod shopify;
+pub mod write_back;
 
 pub use audit::{AuditEntry, AuditLog};
 

@@ -12,14 +12,14 @@ use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Config;
-use crate::ingest::shopify::client::CallOptions;
 use crate::ingest::shopify::deadletter::DeadLetters;
 use crate::ingest::shopify::sync::{self, BulkMode, SyncOptions};
 use crate::ingest::shopify::webhooks::{Delivery, Plan};
-use crate::ingest::shopify::{Apis, check};
 use crate::ingest::{demo, ndjson};
 use crate::notify::{self, OptOuts};
 use crate::order::Order;
+use crate::shopify::client::CallOptions;
+use crate::shopify::{Apis, check};
 use crate::staff::{Accounts, Role};
 use crate::store::{Store, StoreOptions};
 use crate::web::{self, AppState, SyncStatus};
@@ -379,7 +379,7 @@ fn spawn_status_write_back(
             if !gate.open() {
                 continue;
             }
-            let n = crate::actions::shopify::reconcile(&store, &apis).await;
+            let n = crate::actions::write_back::reconcile(&store, &apis).await;
             if n > 0 {
                 tracing::info!(orders = n, "statuses written back to Shopify");
             }
@@ -453,7 +453,7 @@ fn spawn_background_sync(
 fn shops_with_api(
     config: &Config,
     only: Option<&str>,
-) -> anyhow::Result<Vec<std::sync::Arc<crate::ingest::shopify::client::ShopApi>>> {
+) -> anyhow::Result<Vec<std::sync::Arc<crate::shopify::client::ShopApi>>> {
     let apis = Apis::new(config, CallOptions::default())?;
     let mut shops: Vec<_> = config
         .shopify
@@ -591,7 +591,7 @@ pub fn shopify_app_toml(config: &Config, client_id: &str) -> anyhow::Result<()> 
         .any(|s| s.fulfillment_service.is_some());
     print!(
         "{}",
-        crate::ingest::shopify::setup::app_toml(public_url, client_id, write_back, service)
+        crate::shopify::setup::app_toml(public_url, client_id, write_back, service)
     );
     Ok(())
 }
@@ -610,7 +610,7 @@ pub async fn shopify_setup(config: &Config, only: Option<&str>) -> anyhow::Resul
         })?;
     let mut all_ok = true;
     for api in shops_with_api(config, only)? {
-        match crate::ingest::shopify::setup::setup(&api, public_url).await {
+        match crate::shopify::setup::setup(&api, public_url).await {
             Ok(report) => {
                 for line in report.lines() {
                     println!("{line}");
@@ -738,7 +738,7 @@ pub async fn webhooks_replay(config: &Config, only: Option<&str>) -> anyhow::Res
 /// Reads an order a dead letter names again (an error: no API access).
 async fn replay_refetch(
     store: &Store,
-    api: Option<&std::sync::Arc<crate::ingest::shopify::client::ShopApi>>,
+    api: Option<&std::sync::Arc<crate::shopify::client::ShopApi>>,
     id: u64,
 ) -> Result<(), String> {
     match api {
@@ -754,7 +754,7 @@ async fn replay_refetch(
 /// its order read through the API.
 async fn replay_apply(
     store: &Store,
-    api: Option<&std::sync::Arc<crate::ingest::shopify::client::ShopApi>>,
+    api: Option<&std::sync::Arc<crate::shopify::client::ShopApi>>,
     change: Box<crate::order::merge::Change>,
 ) -> Result<(), String> {
     let key = change.key();

@@ -17,11 +17,11 @@ use thiserror::Error;
 
 use crate::i18n::Lang;
 use crate::links::LinkKey;
-use crate::order::mail::MailEvent;
-pub use mail::{Dkim, MailConfig, MailTransport};
+use crate::order::mail_log::MailEvent;
+pub use mail_settings::{Dkim, MailConfig, MailTransport};
 pub use merchant::{MerchantConfig, ProblemThresholds, StatusDef};
 
-pub mod mail;
+pub mod mail_settings;
 pub mod merchant;
 mod values;
 
@@ -331,7 +331,7 @@ struct FileConfig {
     #[serde(default)]
     shopify: Vec<FileShopify>,
     #[serde(default)]
-    mail: mail::FileMail,
+    mail: mail_settings::FileMail,
     #[serde(default)]
     status: Vec<merchant::FileStatus>,
     #[serde(default)]
@@ -492,7 +492,7 @@ impl Config {
                 language: var("ORDER_STATUS_SHOP_LANGUAGE"),
                 image_origins: var("ORDER_STATUS_IMAGE_ORIGINS").map(|v| list(&v)),
             },
-            mail: mail::FileMail::from_env(&var),
+            mail: mail_settings::FileMail::from_env(&var),
             replicate: var("ORDER_STATUS_REPLICATE").map(|v| list(&v)),
             replicate_copies: var("ORDER_STATUS_REPLICATE_COPIES")
                 .map(|v| parse_count("ORDER_STATUS_REPLICATE_COPIES", &v))
@@ -854,7 +854,7 @@ impl Config {
         }
         let mail_events = f
             .mail_events
-            .map(|l| mail::parse_events(&format!("{domain}: mail_events"), &l))
+            .map(|l| mail_settings::parse_events(&format!("{domain}: mail_events"), &l))
             .transpose()?;
         let fulfillment_service = match f.fulfillment_service.map(|n| n.trim().to_string()) {
             Some(n)

@@ -2,10 +2,12 @@
 //!
 //! Layers, each using only those before it: the pure domain (`order`, the
 //! shopper's view of an order in `shopper`, translations in `i18n`), then
-//! `store`, then `ingest`, `notify` (status emails) and `actions` (staff
-//! actions, Shopify write-back), then `web`, which loads data and hands it to
-//! `ui` to render. `ui` knows neither `web` nor `store`; nothing below
-//! `web` knows `web` or `ui`. `cli` ties them together for `main`.
+//! `store`, and beside it `shopify` (the Admin API adapter, which knows the
+//! domain but not the store); then `ingest`, `notify` (status emails) and
+//! `actions` (staff actions, Shopify write-back), then `web`, which loads
+//! data and hands it to `ui` to render. `ui` knows neither `web` nor
+//! `store`; nothing below `web` knows `web` or `ui`. `cli` ties them
+//! together for `main`.
 
 pub mod actions;
 pub mod background;
@@ -19,6 +21,7 @@ pub mod logsafe;
 pub mod notify;
 pub mod order;
 pub mod replicate;
+pub mod shopify;
 pub mod shopper;
 pub mod staff;
 pub mod store;

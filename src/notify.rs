@@ -5,7 +5,7 @@
 //!
 //! 1. **Queued in the order's own commit.** The store's writer calls
 //!    [`hook`] with the stored and the new version of every order it
-//!    writes; the hook finds what changed ([`crate::order::mail::detect`]),
+//!    writes; the hook finds what changed ([`crate::order::mail_log::detect`]),
 //!    keeps what this shop wants mailed, and adds the messages to the new
 //!    version's mail log. The order and its outbox are one document, so
 //!    they commit together or not at all. Each message has an idempotency
@@ -39,7 +39,7 @@ use thiserror::Error;
 
 use crate::config::Config;
 use crate::order::Order;
-use crate::order::mail::{
+use crate::order::mail_log::{
     MailEvent, MailState, MailUpdate, STATUS_KEY_PREFIX, apply_update, detect,
 };
 use crate::store::WriteHook;

@@ -654,7 +654,7 @@ impl Store {
     }
 
     /// The keys of orders with a parcel due in `hour` (`YYYY-MM-DDTHH`,
-    /// UTC, see `order::mail::watch_hour`) and not yet noticed late.
+    /// UTC, see `order::mail_log::watch_hour`) and not yet noticed late.
     pub fn mail_due_in(&self, hour: &str) -> Vec<String> {
         let searcher = self.reader.searcher();
         let term = Term::from_field_text(self.fields.mail, &format!("{}{hour}", schema::MAIL_DUE));

@@ -13,7 +13,7 @@
 //! unit test, a snapshot, or (coming) an email.
 
 mod lookup;
-mod mail;
+mod shopper_mail;
 pub mod staff;
 mod status;
 
@@ -22,7 +22,7 @@ use leptos::prelude::*;
 use crate::i18n::{I18n, Lang};
 
 pub use lookup::{LookupForm, LookupNotice, WAIT_MARKER, embed_page, lookup_page};
-pub use mail::{Unsubscribe, link_page, unsubscribe_page};
+pub use shopper_mail::{Unsubscribe, link_page, unsubscribe_page};
 pub use status::{link_invalid_page, percent_encode, status_page};
 
 /// What every page knows about the request and the shop: given by the

@@ -12,11 +12,11 @@ mod assets;
 pub mod error;
 mod extract;
 mod lookup;
-mod mail;
 pub mod ops;
 pub mod protect;
 mod render;
 mod server;
+mod shopper_mail;
 mod staff;
 mod status;
 mod webhooks;
@@ -44,11 +44,11 @@ use crate::actions::AuditLog;
 use crate::actions::bulk::Jobs;
 use crate::config::Config;
 use crate::i18n::Catalog;
-use crate::ingest::shopify::Apis;
 use crate::ingest::shopify::deadletter::{DeadLetters, SeenDeliveries};
 use crate::links::{self, LinkClaims, LinkError, LinkKey, Links};
 use crate::notify::{Composer, OptOuts, Sender, Transport};
 use crate::order::Order;
+use crate::shopify::Apis;
 use crate::staff::Sessions;
 use crate::store::{LinkEpochs, Store};
 
@@ -83,7 +83,7 @@ pub struct AppState {
     /// Addresses that opted out of every order email.
     pub optouts: Arc<OptOuts>,
     /// `/link` requests per email address.
-    pub link_budget: Arc<mail::AddressBudget>,
+    pub link_budget: Arc<shopper_mail::AddressBudget>,
     /// Who did what to which order.
     pub audit: AuditLog,
     /// Bulk status changes.
@@ -177,7 +177,9 @@ impl AppState {
         Ok(AppState {
             mail: sender,
             optouts,
-            link_budget: Arc::new(mail::AddressBudget::new(config.mail.link_per_address)),
+            link_budget: Arc::new(shopper_mail::AddressBudget::new(
+                config.mail.link_per_address,
+            )),
             audit: AuditLog::new(&config.data_dir),
             jobs: Jobs::new(&config.data_dir),
             store,
@@ -266,16 +268,16 @@ pub fn router(state: AppState) -> Router {
         .route("/embed", get(lookup::embed))
         .route(
             "/link",
-            get(mail::link_page).merge(
-                post(mail::link_submit)
+            get(shopper_mail::link_page).merge(
+                post(shopper_mail::link_submit)
                     .layer::<_, std::convert::Infallible>(form_limit)
                     .layer(protect::layer(&limits.lookup)),
             ),
         )
         .route(
             "/unsubscribe/{token}",
-            get(mail::unsubscribe_page).merge(
-                post(mail::unsubscribe)
+            get(shopper_mail::unsubscribe_page).merge(
+                post(shopper_mail::unsubscribe)
                     .layer::<_, std::convert::Infallible>(form_limit)
                     .layer(protect::layer(&limits.lookup)),
             ),

@@ -17,8 +17,9 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use http_body_util::BodyExt;
 use order_status::config::Config;
-use order_status::ingest::shopify::client::CallOptions;
-use order_status::ingest::shopify::{Apis, SyncStatus};
+use order_status::ingest::shopify::SyncStatus;
+use order_status::shopify::Apis;
+use order_status::shopify::client::CallOptions;
 use order_status::store::{Store, StoreOptions};
 use order_status::web::{AppState, router};
 use proptest::prelude::*;
@@ -468,7 +469,7 @@ proptest! {
 
     #[test]
     fn any_signed_webhook_is_answered_without_a_server_error(
-        topic in prop::sample::select(order_status::ingest::shopify::scopes::Topic::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>()),
+        topic in prop::sample::select(order_status::shopify::scopes::Topic::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>()),
         base in any::<prop::sample::Index>(),
         picks in prop::collection::vec((any::<prop::sample::Index>(), odd_value()), 0..4),
         raw in prop::option::weighted(0.1, prop::collection::vec(any::<u8>(), 0..300)),

@@ -13,11 +13,11 @@ use common::fake_shopify::{
     graphql_order,
 };
 use order_status::config::{Config, ShopifyShop};
-use order_status::ingest::shopify::client::{ApiError, CallOptions, ShopApi};
 use order_status::ingest::shopify::sync::{
     BulkMode, SyncError, SyncOptions, load_checkpoint, sync_shop,
 };
 use order_status::order::*;
+use order_status::shopify::client::{ApiError, CallOptions, ShopApi};
 use order_status::store::{Store, StoreOptions};
 use serde_json::{Value, json};
 
@@ -699,7 +699,7 @@ async fn an_ungrouped_bulk_file_still_ends_complete() {
     let (dir, store) = open_store();
     let api = ShopApi::new(&token_shop(&fake.base), fast()).expect("api");
     // Start a bulk operation by hand without grouping, then import it.
-    let query = order_status::ingest::shopify::graphql::bulk_orders_query(None);
+    let query = order_status::shopify::graphql::bulk_orders_query(None);
     let data = api
         .call(
             "mutation Run($query: String!) { bulkOperationRunQuery(query: $query, groupObjects: false) { bulkOperation { id } userErrors { message } } }",
@@ -712,7 +712,7 @@ async fn an_ungrouped_bulk_file_still_ends_complete() {
         .expect("id")
         .to_string();
     fake.finish_bulks();
-    let done = order_status::ingest::shopify::bulk::wait(
+    let done = order_status::shopify::bulk::wait(
         &api,
         &id,
         Duration::from_millis(5),
@@ -720,7 +720,7 @@ async fn an_ungrouped_bulk_file_still_ends_complete() {
     )
     .await
     .expect("done");
-    let imported = order_status::ingest::shopify::bulk::import_url(
+    let imported = order_status::ingest::shopify::backfill::import_url(
         &store,
         &api,
         done.url.as_deref().expect("url"),

@@ -629,10 +629,9 @@ async fn shopify_setup_leaves_exactly_the_needed_subscriptions_and_one_service()
         "{text}"
     );
     let hook = format!("{PUBLIC}/webhooks/shopify");
-    let want: Vec<(String, String)> =
-        order_status::ingest::shopify::scopes::Topic::subscribed_by_api()
-            .map(|t| (t.graphql(), hook.clone()))
-            .collect();
+    let want: Vec<(String, String)> = order_status::shopify::scopes::Topic::subscribed_by_api()
+        .map(|t| (t.graphql(), hook.clone()))
+        .collect();
     let check = |fake: &FakeShopify| {
         let mut have = fake.subscriptions();
         have.sort();

@@ -21,9 +21,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{ActionError, AuditEntry, AuditLog};
 use crate::files::write_private;
-use crate::ingest::shopify::Apis;
 use crate::order::merge::Change;
 use crate::order::status::StatusChange;
+use crate::shopify::Apis;
 use crate::store::Store;
 
 /// Orders one batch changes (one store write, one progress save).
@@ -266,7 +266,7 @@ pub async fn run(
             if let Some(api) = shopify.get(&order.shop).filter(|a| a.shop().write_back) {
                 let status = job.change.status.as_deref();
                 if let Err(e) =
-                    super::shopify::write_status(api, order.id, &order.tags, status).await
+                    super::write_back::write_status(api, order.id, &order.tags, status).await
                 {
                     job.refused.push(format!("{key}: {e}"));
                     continue;

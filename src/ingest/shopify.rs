@@ -1,29 +1,16 @@
-//! Shopify: webhooks (pushed changes) and the GraphQL Admin API (sync,
-//! bulk backfill, refetches, `shopify check`), both ending in the same
-//! part-by-part merges of the store.
+//! What changes orders from Shopify: webhooks (pushed changes) and the
+//! sync (bulk backfill, reconciliation, refetches), both ending in the same
+//! part-by-part merges of the store. The Admin API itself (credentials,
+//! cost, queries) is [`crate::shopify`]'s.
 //!
-//! - [`auth`] and [`client`]: credentials (static token or client
-//!   credentials) and the per-shop API client that keeps Shopify's cost
-//!   rules ([`cost`]).
-//! - [`graphql`]: the queries and their mapping; [`sync`] and [`bulk`]:
-//!   backfill and reconciliation.
+//! - [`sync`]: backfill and reconciliation; [`backfill`]: a bulk
+//!   operation's file into the store.
 //! - [`webhooks`], [`rest`], [`deadletter`]: deliveries to changes, and
 //!   what could not be applied.
-//! - [`check`]: what a merchant's app may and may not read; [`scopes`]:
-//!   the one table of what each feature and webhook topic needs;
-//!   [`setup`]: the webhook subscriptions and fulfillment service a shop
-//!   needs, registered through the API.
 
-pub mod auth;
-pub mod bulk;
-pub mod check;
-pub mod client;
-pub mod cost;
+pub mod backfill;
 pub mod deadletter;
-pub mod graphql;
 pub mod rest;
-pub mod scopes;
-pub mod setup;
 pub mod sync;
 pub mod webhooks;
 
@@ -32,37 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
-use client::{CallOptions, ShopApi, VersionSeen};
-
-use crate::config::Config;
-
-/// The API clients of the configured shops that have credentials, one per
-/// shop, shared by everything that calls it (its limits are per shop).
-#[derive(Debug, Clone, Default)]
-pub struct Apis {
-    by_shop: HashMap<String, Arc<ShopApi>>,
-}
-
-impl Apis {
-    /// A client for every configured shop with credentials.
-    pub fn new(config: &Config, options: CallOptions) -> Result<Apis, client::ApiError> {
-        let mut by_shop = HashMap::new();
-        for shop in config.shopify.iter().filter(|s| s.credentials.is_some()) {
-            by_shop.insert(shop.domain.clone(), Arc::new(ShopApi::new(shop, options)?));
-        }
-        Ok(Apis { by_shop })
-    }
-
-    /// The client of a shop, if it has credentials.
-    pub fn get(&self, shop: &str) -> Option<&Arc<ShopApi>> {
-        self.by_shop.get(shop)
-    }
-
-    /// Every client.
-    pub fn all(&self) -> impl Iterator<Item = &Arc<ShopApi>> {
-        self.by_shop.values()
-    }
-}
+use crate::shopify::client::VersionSeen;
 
 /// How each shop's syncing goes, for `/readyz` and `/metrics`.
 #[derive(Debug, Default, Clone)]

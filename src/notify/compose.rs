@@ -26,7 +26,7 @@ use crate::config::{Config, ShopConfig};
 use crate::i18n::{Catalog, I18n, Lang};
 use crate::links::{LinkClaims, Links};
 use crate::order::Order;
-use crate::order::mail::{MailEvent, MailMessage, STATUS_KEY_PREFIX};
+use crate::order::mail_log::{MailEvent, MailMessage, STATUS_KEY_PREFIX};
 use crate::order::timeline::Package;
 use crate::shopper::ShopperView;
 use crate::store::LinkEpochs;
@@ -121,7 +121,7 @@ impl Composer {
                 .map(|e| Mailbox::new(None, e))
         });
         let dkim = config.mail.dkim.as_ref().and_then(|d| {
-            let key = crate::config::mail::dkim_key(d)?;
+            let key = crate::config::mail_settings::dkim_key(d)?;
             Some(Arc::new(DkimConfig::default_config(
                 d.selector.clone(),
                 d.domain.clone(),

@@ -19,7 +19,7 @@ use super::shared::{Offer, Settle, SharedOutbox};
 use super::transport::{SendError, Transport};
 use super::{Composer, NotifyError, OptOuts};
 use crate::config::Config;
-use crate::order::mail::{MailMessage, MailUpdate, watch_hour};
+use crate::order::mail_log::{MailMessage, MailUpdate, watch_hour};
 use crate::order::merge::Change;
 use crate::order::{MailState, Order};
 use crate::store::Store;

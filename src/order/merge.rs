@@ -28,7 +28,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::mail::{MailUpdate, apply_update};
+use super::mail_log::{MailUpdate, apply_update};
 use super::model::*;
 use super::status::{StatusChange, merge_history, record};
 

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 
-pub use super::mail::{MailEvent, MailLog, MailMessage, MailState};
+pub use super::mail_log::{MailEvent, MailLog, MailMessage, MailState};
 pub use super::status::StatusChange;
 pub use super::vocab::*;
 

@@ -12,7 +12,7 @@ use tantivy::schema::{
 };
 use tantivy::{DateTime as TDateTime, TantivyDocument};
 
-use crate::order::mail::late_watch_hours;
+use crate::order::mail_log::late_watch_hours;
 use crate::order::problems::{watch_term, watches};
 use crate::order::search::searchable;
 use crate::order::{Order, normalize_email};

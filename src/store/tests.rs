@@ -625,7 +625,7 @@ async fn newest_first_is_exact_both_ways() {
 
 #[tokio::test]
 async fn the_write_hook_changes_the_very_version_that_is_committed() {
-    use crate::order::mail::{Detected, MailEvent, MailUpdate, apply_update};
+    use crate::order::mail_log::{Detected, MailEvent, MailUpdate, apply_update};
     let dir = tempfile::tempdir().expect("tempdir");
     // A hook that queues a message for every second version of an order.
     let hook = WriteHook(std::sync::Arc::new(
@@ -770,7 +770,7 @@ async fn a_logged_write_is_applied_once_in_order_and_read_back_by_its_writer() {
 
 #[tokio::test]
 async fn replicas_applying_one_log_with_a_clocked_hook_end_up_alike() {
-    use crate::order::mail::{Detected, MailEvent, MailUpdate, apply_update};
+    use crate::order::mail_log::{Detected, MailEvent, MailUpdate, apply_update};
     // A hook that writes its "now" into the order, as the mail detection
     // and the status rules do.
     let hook = WriteHook(std::sync::Arc::new(

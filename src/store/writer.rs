@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::schema::{Fields, document};
 use super::{StoreError, WriteHook, WriteReport, find_doc, load, stored_updated_at};
 use crate::order::Order;
-use crate::order::mail::MailUpdate;
+use crate::order::mail_log::MailUpdate;
 use crate::order::merge::{self, Change, Merged};
 
 /// How many commands one commit may group. Bounds the latency one writer

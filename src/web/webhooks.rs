@@ -25,14 +25,14 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::AppState;
-use crate::actions::shopify::FulfillmentRequests;
+use crate::actions::write_back::FulfillmentRequests;
 use crate::config::ShopifyShop;
 use crate::ingest::shopify::deadletter::DeadLetter;
-use crate::ingest::shopify::scopes::Topic;
 use crate::ingest::shopify::sync;
 use crate::ingest::shopify::webhooks::{Delivery, Plan, plan};
 use crate::order::merge::Change;
 use crate::order::order_key;
+use crate::shopify::scopes::Topic;
 use crate::store::StoreError;
 
 /// Largest webhook body accepted (orders with hundreds of lines fit).
@@ -365,11 +365,11 @@ pub async fn fulfillment_service(
     };
     let store = state.store.clone();
     tokio::spawn(async move {
-        match crate::actions::shopify::requests(&api, status).await {
+        match crate::actions::write_back::requests(&api, status).await {
             Ok(list) => {
                 for r in list {
                     if let Err(e) =
-                        crate::actions::shopify::read_back(&api, &store, r.order_id).await
+                        crate::actions::write_back::read_back(&api, &store, r.order_id).await
                     {
                         tracing::warn!(shop = %api.domain(), error = %e, "reading a requested order failed; the next sync brings it");
                     }

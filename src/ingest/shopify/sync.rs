@@ -34,19 +34,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use thiserror::Error;
 
-use super::bulk::{self, BulkError, BulkRun, Parcel};
-use super::client::{ApiError, ShopApi};
-use super::graphql::{
+use super::backfill::{self, BackfillError, Parcel};
+use crate::order::merge::{Change, Completeness};
+use crate::order::order_key;
+use crate::shopify::bulk::{self, BulkError, BulkRun};
+use crate::shopify::client::{ApiError, ShopApi};
+use crate::shopify::graphql::{
     Connection, FollowUp, GqlFulfillment, GqlOrder, GqlTracking, PARCEL_BATCH, first, fulfillment,
     gid_type, legacy_id, mark_withheld, order_query, orders_query, parcels_query,
 };
-use crate::order::merge::{Change, Completeness};
-use crate::order::order_key;
 use crate::store::{Part, Store, StoreError, WriteReport};
 
-/// The largest order page whose requested cost fits 1,000 points (a test
-/// in `graphql` proves it fits and that one more would not).
-pub const MAX_PAGE_SIZE: u32 = 5;
+pub use crate::shopify::graphql::MAX_PAGE_SIZE;
 
 /// Why a sync stopped.
 #[derive(Debug, Error)]
@@ -55,6 +54,8 @@ pub enum SyncError {
     Api(#[from] ApiError),
     #[error(transparent)]
     Bulk(#[from] BulkError),
+    #[error(transparent)]
+    Backfill(#[from] BackfillError),
     #[error("sync checkpoint {path}: {reason}")]
     Checkpoint { path: PathBuf, reason: String },
     #[error(transparent)]
@@ -268,7 +269,7 @@ const OVERLAP: chrono::Duration = chrono::Duration::seconds(1);
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct OrdersPage {
-    page_info: super::graphql::PageInfo,
+    page_info: crate::shopify::graphql::PageInfo,
     nodes: Vec<GqlOrder>,
 }
 
@@ -321,7 +322,7 @@ pub async fn sync_shop(
         if let Some(url) = url {
             let mut parcels_out = open_parcels(&parcel_file, cp.parcels).map_err(checkpoint_err)?;
             let mut parcels_failed = None;
-            let imported = bulk::import_url(
+            let imported = backfill::import_url(
                 store,
                 api,
                 &url,

@@ -20,12 +20,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::rest;
-use super::scopes::Topic;
 use crate::order::merge::Change;
 use crate::order::{
     Fulfillment, FulfillmentHold, FulfillmentOrderStatus, Refund, RequestStatus, Return,
     ReturnItem, ReturnState, ReturnTracking, TrackingEvent, order_key,
 };
+use crate::shopify::scopes::Topic;
 use crate::store::{Part, Store};
 
 /// What a webhook asks of the store.
@@ -93,7 +93,7 @@ fn serde_reason(topic: &str, e: &serde_json::Error) -> Unusable {
 fn expect_resource(topic: Topic, v: &Value, resource: &str) -> Result<(), Unusable> {
     match v.get("admin_graphql_api_id") {
         None | Some(Value::Null) => Ok(()),
-        Some(id) => match id.as_str().and_then(super::graphql::gid_type) {
+        Some(id) => match id.as_str().and_then(crate::shopify::graphql::gid_type) {
             Some(t) if t == resource => Ok(()),
             _ => Err(unusable(
                 topic.as_str(),

@@ -8,11 +8,11 @@
 //! every page here they render what the handlers give them.
 
 mod accounts;
+mod emails;
+mod fulfillment;
 mod login;
-mod mail;
 mod order;
 mod search;
-mod shopify;
 mod tools;
 
 use leptos::prelude::*;
@@ -21,13 +21,13 @@ use super::{Page, ShopHeader, chrome};
 use crate::order::{Order, OrderState, ReturnStatus};
 
 pub use accounts::{AccountRow, AccountsView, accounts_page};
-pub use login::{LoginForm, login_page};
-pub use mail::{
+pub use emails::{
     EmailPreview, SentMail, email_history, preview_page, sent_mail_page, sent_one_page,
 };
+pub use fulfillment::{RequestRow, ShipGroup, ShipmentRef, ShopifyTools, requests_page, ship_page};
+pub use login::{LoginForm, login_page};
 pub use order::{OrderAction, order_not_found_page, order_page};
 pub use search::{SearchHit, SearchOutcome, SearchPage, search_page};
-pub use shopify::{RequestRow, ShipGroup, ShipmentRef, ShopifyTools, requests_page, ship_page};
 pub use tools::{
     AuditLine, BulkView, OrderTools, ProblemLine, StatusChoice, bulk_page, order_href,
     problems_page,

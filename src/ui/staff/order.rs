@@ -53,7 +53,7 @@ pub fn order_page(
     let details = details(&i, &order).into_any();
     let resent = matches!(action, Some(OrderAction::Resent))
         .then(|| view! { <p class="notice ok" role="status">{i.t("staff.email_resent")}</p> });
-    let emails = super::mail::email_history(&i, &order, &base, address_opted_out);
+    let emails = super::emails::email_history(&i, &order, &base, address_opted_out);
     let status_notice = match &action {
         Some(OrderAction::StatusSaved) => Some(super::notice(i.t("tools.status_saved"), true)),
         Some(OrderAction::StatusSame) => Some(super::notice(i.t("tools.status_same"), true)),
@@ -66,7 +66,7 @@ pub fn order_page(
         _ => None,
     };
     let shopify = (tools.shopify.enabled && tools.can_change)
-        .then(|| super::shopify::shopify_card(&i, &base, &tools.shopify).into_any());
+        .then(|| super::fulfillment::shopify_card(&i, &base, &tools.shopify).into_any());
     let status = status_card(&i, &order, &base, &tools).into_any();
     let activity = activity_card(&i, &tools.audit).into_any();
     // Boxed: the preview's view type is deep enough to overflow the

@@ -36,7 +36,7 @@ pub struct OrderTools {
     /// The order's audit lines, newest first.
     pub audit: Vec<AuditLine>,
     /// What may be done in Shopify.
-    pub shopify: super::shopify::ShopifyTools,
+    pub shopify: super::fulfillment::ShopifyTools,
 }
 
 /// The order's status card: now, the form, the history.

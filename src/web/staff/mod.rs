@@ -11,10 +11,10 @@
 //! session of the account, on every device.
 
 mod accounts;
-mod mail;
+mod emails;
+mod fulfillment;
 mod order;
 mod search;
-mod shopify;
 mod tools;
 
 use axum::extract::{FromRequestParts, Request, State};
@@ -34,13 +34,13 @@ use crate::staff::{Accounts, Role, Session};
 use crate::ui::staff::{LoginForm, is_staff_path};
 
 pub use accounts::{accounts, add as add_account, remove as remove_account, set_role};
-pub use mail::{email_preview_html, email_previews, resend, sent_mail, sent_one, sent_one_html};
-pub use order::{order_page, revoke, share};
-pub use search::search;
-pub use shopify::{
+pub use emails::{email_preview_html, email_previews, resend, sent_mail, sent_one, sent_one_html};
+pub use fulfillment::{
     accept, accept_cancellation, reject, reject_cancellation, requests, scan, ship, ship_form,
     tracking,
 };
+pub use order::{order_page, revoke, share};
+pub use search::search;
 pub use tools::{
     audit_export, bulk_confirm, bulk_page, bulk_prepare, problems, set_status, spawn_job,
 };

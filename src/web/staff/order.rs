@@ -85,7 +85,7 @@ pub(super) async fn render(
         })
         .collect();
     let shopify = ShopifyTools {
-        enabled: super::shopify::fulfillment_api(state, shop).is_some(),
+        enabled: super::fulfillment::fulfillment_api(state, shop).is_some(),
         shipments: order
             .fulfillments
             .iter()
@@ -95,7 +95,7 @@ pub(super) async fn render(
                 name: f.name.clone().unwrap_or_else(|| f.id.to_string()),
             })
             .collect(),
-        scan_statuses: crate::actions::shopify::SCAN_STATUSES
+        scan_statuses: crate::actions::write_back::SCAN_STATUSES
             .iter()
             .map(|s| s.to_string())
             .collect(),

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::StaffSession;
 use super::order::{order_of, render};
 use crate::actions::bulk::{self, JobState, MAX_ORDERS};
-use crate::actions::{self, ActionError, AuditEntry, shopify};
+use crate::actions::{self, ActionError, AuditEntry, write_back};
 use crate::i18n::I18n;
 use crate::order::order_key;
 use crate::order::problems::ProblemKind;
@@ -89,14 +89,14 @@ pub async fn set_status(
         }
     };
     // Shopify first: if it refuses, nothing changes here either.
-    let api = super::shopify::write_back_api(&state, &shop);
+    let api = super::fulfillment::write_back_api(&state, &shop);
     if let Some(api) = &api {
         let same = order.custom_status().and_then(|c| c.status.as_deref())
             == change.status.as_deref()
             && change.note.is_none();
         if !same
             && let Err(e) =
-                shopify::write_status(api, id, &order.tags, change.status.as_deref()).await
+                write_back::write_status(api, id, &order.tags, change.status.as_deref()).await
         {
             tracing::info!(error = %e, "Shopify refused a status write-back");
             let mut res = render(
@@ -108,7 +108,7 @@ pub async fn set_status(
                 Some(OrderAction::ShopifyRefused(e.to_string())),
             )
             .await?;
-            *res.status_mut() = super::shopify::refusal_status(&e);
+            *res.status_mut() = super::fulfillment::refusal_status(&e);
             return Ok(res);
         }
     }
@@ -117,7 +117,7 @@ pub async fn set_status(
         .map_err(action_error)?;
     if let Some(api) = &api
         && changed
-        && let Err(e) = shopify::read_back(api, &state.store, id).await
+        && let Err(e) = write_back::read_back(api, &state.store, id).await
     {
         tracing::warn!(error = %e, "could not read the order back after a status write-back");
     }

@@ -20,7 +20,7 @@
 //!   exist.
 
 use chrono::{DateTime, Utc};
-use order_status::ingest::shopify::scopes::{Protected, Topic};
+use order_status::shopify::scopes::{Protected, Topic};
 use serde_json::{Value, json};
 
 /// The app's subscriptions and fulfillment services.

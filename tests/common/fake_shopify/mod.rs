@@ -54,18 +54,18 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use graphql_parser::query as q;
-use order_status::ingest::shopify::cost::{
+use order_status::order::Order;
+use order_status::shopify::cost::{
     self, Document, Kind, MAX_PAGE, MAX_QUERY_COST, OperationKind, Schema,
 };
-pub use order_status::ingest::shopify::scopes::Protected;
-use order_status::order::Order;
+pub use order_status::shopify::scopes::Protected;
 use serde_json::{Map, Value, json};
 
 /// Versions the fake supports, oldest first (about twelve months' worth).
 pub const SUPPORTED_VERSIONS: &[&str] = &["2026-01", "2026-04", "2026-07", "2026-10"];
 /// Every scope this site may ask for: the site's own table.
 pub fn all_scopes() -> Vec<String> {
-    order_status::ingest::shopify::scopes::all_scopes()
+    order_status::shopify::scopes::all_scopes()
         .into_iter()
         .map(str::to_string)
         .collect()

@@ -9,8 +9,8 @@ use serde::Deserialize;
 
 use std::collections::BTreeSet;
 
-use crate::ingest::shopify::scopes::Protected;
 use crate::order::*;
+use crate::shopify::scopes::Protected;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -14,6 +14,10 @@ mod answers;
 
 pub use answers::*;
 
+/// The largest order page whose requested cost fits 1,000 points (a test
+/// proves it fits and that one more would not).
+pub const MAX_PAGE_SIZE: u32 = 5;
+
 /// First page sizes of the lists nested in an order page.
 pub mod first {
     pub const LINE_ITEMS: u32 = 10;
@@ -322,16 +326,10 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{e}\n{q}"))
         };
         // The order page at the largest size the sync may use.
-        let page = cost(
-            &orders_query(),
-            json!({"first": super::super::sync::MAX_PAGE_SIZE}),
-        );
+        let page = cost(&orders_query(), json!({"first": MAX_PAGE_SIZE}));
         assert!(page <= MAX_QUERY_COST, "orders page: {page}");
         assert!(
-            cost(
-                &orders_query(),
-                json!({"first": super::super::sync::MAX_PAGE_SIZE + 1})
-            ) > MAX_QUERY_COST,
+            cost(&orders_query(), json!({"first": MAX_PAGE_SIZE + 1})) > MAX_QUERY_COST,
             "the page size is the largest that fits"
         );
         assert!(cost(&order_query(), json!({"id": "gid://shopify/Order/1"})) <= MAX_QUERY_COST);

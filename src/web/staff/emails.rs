@@ -12,7 +12,7 @@ use super::StaffSession;
 use super::order::{order_of, render};
 use crate::i18n::Lang;
 use crate::notify::SentFile;
-use crate::order::mail::{MailEvent, MailMessage, MailState, MailUpdate};
+use crate::order::mail_log::{MailEvent, MailMessage, MailState, MailUpdate};
 use crate::order::merge::Change;
 use crate::order::order_key;
 use crate::staff::Role;

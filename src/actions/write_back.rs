@@ -20,10 +20,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use thiserror::Error;
 
-use crate::ingest::shopify::Apis;
-use crate::ingest::shopify::client::{ApiError, ShopApi};
 use crate::ingest::shopify::sync;
 use crate::order::status::{TAG_PREFIX, status_tag};
+use crate::shopify::Apis;
+use crate::shopify::client::{ApiError, ShopApi};
 use crate::store::Store;
 
 /// The metafield namespace and key of the merchant's status.
@@ -565,7 +565,7 @@ pub const OPERATIONS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::shopify::cost::{MAX_QUERY_COST, Schema, parse_query};
+    use crate::shopify::cost::{MAX_QUERY_COST, Schema, parse_query};
 
     #[test]
     fn every_write_back_operation_is_in_the_schema_and_fits_the_cost_limit() {

@@ -402,7 +402,7 @@ mod tests {
 
     #[test]
     fn the_readme_lists_the_scope_table_and_the_app_toml_as_the_code_makes_them() {
-        let readme = include_str!("../../../README.md");
+        let readme = include_str!("../../README.md");
         let table = readme_table();
         assert!(
             readme.contains(&table),

@@ -33,7 +33,7 @@ use super::extract::WebForm;
 use super::lookup::{LookupInput, check, prepare};
 use super::render::{Visitor, html};
 use crate::config::RateSpec;
-use crate::order::mail::{MailEvent, MailMessage, MailState, MailUpdate};
+use crate::order::mail_log::{MailEvent, MailMessage, MailState, MailUpdate};
 use crate::order::merge::Change;
 use crate::order::{normalize_email, order_key};
 use crate::ui::{LookupForm, LookupNotice, Unsubscribe};

@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn withheld_fields_name_the_level_to_request() {
-        let all = crate::ingest::shopify::scopes::all_scopes();
+        let all = crate::shopify::scopes::all_scopes();
         let r = report(&all, Some(&[Protected::Email, Protected::Phone]));
         assert!(!r.ok(), "no emails: lookups cannot work");
         let text = r.lines().join("\n");

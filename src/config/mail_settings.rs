@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::values::{RateSpec, parse_period};
 use super::{ConfigError, Secret};
-use crate::order::mail::MailEvent;
+use crate::order::mail_log::MailEvent;
 
 /// Where messages go.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -273,7 +273,7 @@ impl MailConfig {
                     selector: selector.trim().to_string(),
                     key_pem: Secret(pem),
                 };
-                if crate::config::mail::dkim_key(&dkim).is_none() {
+                if crate::config::mail_settings::dkim_key(&dkim).is_none() {
                     return Err(invalid(
                         "dkim_key_file",
                         format!(

@@ -15,12 +15,12 @@ use serde::Deserialize;
 
 use super::StaffSession;
 use super::order::{audit, order_of, render};
-use crate::actions::shopify::{
+use crate::actions::write_back::{
     self as write, FulfillmentRequests, REJECTION_REASONS, SCAN_STATUSES, Scan, Tracking,
     WriteError,
 };
-use crate::ingest::shopify::client::ShopApi;
 use crate::order::order_key;
+use crate::shopify::client::ShopApi;
 use crate::staff::Role;
 use crate::ui::staff::{OrderAction, RequestRow, ShipGroup, order_href};
 use crate::web::AppState;
