@@ -84,7 +84,7 @@ fn main() {
     for run in 1..=runs {
         let data = root.join("store");
         let _ = std::fs::remove_dir_all(&data);
-        let store = Store::open(&data, order_status::cli::BATCH_STORE_OPTIONS).expect("store");
+        let store = Store::open(&data, order_status::store::StoreOptions::BATCH).expect("store");
         let input = std::fs::File::open(&file).expect("open");
         let started = Instant::now();
         let done = rt

@@ -42,7 +42,7 @@ fn store(rt: &tokio::runtime::Runtime) -> Store {
     let done = dir.join("complete");
     if !done.exists() {
         let _ = std::fs::remove_dir_all(&dir);
-        let store = Store::open(&dir, order_status::cli::BATCH_STORE_OPTIONS).expect("open");
+        let store = Store::open(&dir, order_status::store::StoreOptions::BATCH).expect("open");
         let started = Instant::now();
         rt.block_on(async {
             let mut pending = Vec::new();

@@ -4,14 +4,17 @@
 //! shopper's view of an order in `shopper`, translations in `i18n`), then
 //! `store`, and beside it `shopify` (the Admin API adapter, which knows the
 //! domain but not the store); then `ingest`, `notify` (status emails) and
-//! `actions` (staff actions, Shopify write-back), then `web`, which loads
-//! data and hands it to `ui` to render. `ui` knows neither `web` nor
-//! `store`; nothing below `web` knows `web` or `ui`. `cli` ties them
-//! together for `main`.
+//! `actions` (staff actions, Shopify write-back), then `replicate`, then
+//! `web`, which loads data and hands it to `ui` to render. `ui` knows
+//! neither `web` nor `store`; nothing below `web` knows `web` or `ui`. On
+//! top, `app` assembles the site (`App::build`), `commands` does each
+//! subcommand's work, and `cli` parses the command line for `main`.
 
 pub mod actions;
+pub mod app;
 pub mod background;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod files;
 pub mod i18n;

@@ -70,6 +70,20 @@ pub fn events_for<'a>(config: &'a Config, shop: &str) -> &'a [MailEvent] {
         .unwrap_or(&config.mail.events)
 }
 
+/// `base` with the write hook ([`hook`]) that queues status emails in the
+/// same commit as the order changes that cause them: how the site and
+/// every command that changes orders open the store.
+pub fn store_options(
+    config: &Config,
+    optouts: &Arc<OptOuts>,
+    base: crate::store::StoreOptions,
+) -> crate::store::StoreOptions {
+    crate::store::StoreOptions {
+        on_write: Some(hook(config, Arc::clone(optouts))),
+        ..base
+    }
+}
+
 /// The store's write hook: the merchant's automatic status rules, then
 /// the status emails the change causes, all in the same commit as the
 /// change (see the module docs).

@@ -224,10 +224,11 @@ async fn connect(
 }
 
 impl Replication {
-    /// Follows the stream into `store` until the task is dropped.
-    pub fn follow(&self, store: Store) -> tokio::task::JoinHandle<()> {
+    /// Follows the stream into `store`, for as long as it is polled (a
+    /// service of the site's supervisor).
+    pub fn follow(&self, store: Store) -> impl std::future::Future<Output = ()> + Send + 'static {
         let me = self.clone();
-        tokio::spawn(async move {
+        async move {
             loop {
                 let result = me.follow_once(&store).await;
                 me.status.following.store(false, Ordering::Release);
@@ -237,12 +238,15 @@ impl Replication {
                 }
                 tokio::time::sleep(RETRY).await;
             }
-        })
+        }
     }
 
     /// Shares `epochs` with every replica through the bucket, and keeps
-    /// them up to date with it until the task is dropped.
-    pub fn share_epochs(&self, epochs: Arc<LinkEpochs>) -> tokio::task::JoinHandle<()> {
+    /// them up to date with it for as long as the future is polled.
+    pub fn share_epochs(
+        &self,
+        epochs: Arc<LinkEpochs>,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
         epochs.set_shared(Arc::new(KvEpochs { me: self.clone() }));
         let me = self.clone();
         again_and_again("watching link epochs", move || {
@@ -425,20 +429,18 @@ impl Replication {
 }
 
 /// Runs `work` again, [`RETRY`] after each end (an error, or NATS gone),
-/// until the task is dropped.
-fn again_and_again<F, Fut>(what: &'static str, mut work: F) -> tokio::task::JoinHandle<()>
+/// for as long as the future is polled.
+async fn again_and_again<F, Fut>(what: &'static str, mut work: F)
 where
     F: FnMut() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Result<(), ReplicateError>> + Send,
 {
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = work().await {
-                tracing::warn!(error = %e, "replication: {what} again shortly");
-            }
-            tokio::time::sleep(RETRY).await;
+    loop {
+        if let Err(e) = work().await {
+            tracing::warn!(error = %e, "replication: {what} again shortly");
         }
-    })
+        tokio::time::sleep(RETRY).await;
+    }
 }
 
 /// Answers writers and acknowledges entries as their commits complete, in

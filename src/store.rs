@@ -166,6 +166,19 @@ pub struct StoreOptions {
     pub merge_max_orders: usize,
 }
 
+impl StoreOptions {
+    /// The tuning of commands that write many orders at once (`import`,
+    /// `sync`): more indexing threads and memory than a server.
+    pub const BATCH: StoreOptions = StoreOptions {
+        writer_threads: 2,
+        writer_memory: 128 << 20,
+        on_write: None,
+        random_reads: false,
+        merge_factor: 16,
+        merge_max_orders: 10_000_000,
+    };
+}
+
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {

@@ -1,6 +1,7 @@
-//! The HTTP side: `AppState`, the axum router, and serving.
+//! The HTTP side: the axum router, its handlers, and serving.
 //!
-//! One [`AppState`] is built at start-up and given to every handler.
+//! One [`AppState`] is built at start-up ([`crate::app::App::build`]) and
+//! given to every handler.
 //! Handlers extract what they need ([`render::Visitor`], forms and queries
 //! through [`extract`], the staff session), load data from the store, and
 //! hand it to a page of `ui` as plain values, or answer JSON; failures are
@@ -21,7 +22,6 @@ mod staff;
 mod status;
 mod webhooks;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -40,166 +40,23 @@ use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove
 use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::actions::AuditLog;
-use crate::actions::bulk::Jobs;
-use crate::config::Config;
-use crate::i18n::Catalog;
-use crate::ingest::shopify::deadletter::{DeadLetters, SeenDeliveries};
-use crate::links::{self, LinkClaims, LinkError, LinkKey, Links};
-use crate::notify::{Composer, OptOuts, Sender, Transport};
+use crate::links::{self, LinkClaims};
 use crate::order::Order;
-use crate::shopify::Apis;
-use crate::staff::Sessions;
-use crate::store::{LinkEpochs, Store};
 
+pub use crate::app::AppState;
 pub use assets::Assets;
 pub use ops::{Metrics, SyncStatus};
 pub use protect::Limiters;
 pub use render::Visitor;
 pub use server::raise_open_file_limit;
-pub use staff::StaffSession;
+pub use shopper_mail::AddressBudget;
+pub use staff::{StaffSession, spawn_bulk_job};
 
-/// Everything a request handler may need; cheap to clone.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    pub store: Store,
-    pub config: Arc<Config>,
-    pub assets: Arc<Assets>,
-    pub links: Arc<Links>,
-    pub catalog: Arc<Catalog>,
-    pub limiters: Limiters,
-    pub sessions: Sessions,
-    pub epochs: Arc<LinkEpochs>,
-    /// The Admin API clients of the shops with credentials.
-    pub shopify: Apis,
-    /// Webhook deliveries applied recently (duplicates are skipped).
-    pub seen_deliveries: Arc<SeenDeliveries>,
-    /// Webhook deliveries kept because they could not be applied.
-    pub dead_letters: DeadLetters,
-    pub metrics: Metrics,
-    pub sync_status: SyncStatus,
-    /// Status emails: the outbox's sender (and its composer and transport).
-    pub mail: Arc<Sender>,
-    /// Addresses that opted out of every order email.
-    pub optouts: Arc<OptOuts>,
-    /// `/link` requests per email address.
-    pub link_budget: Arc<shopper_mail::AddressBudget>,
-    /// Who did what to which order.
-    pub audit: AuditLog,
-    /// Bulk status changes.
-    pub jobs: Jobs,
-    /// How this replica follows the replication stream (with
-    /// `--replicate` only).
-    pub replica: Option<Arc<crate::replicate::ReplicaStatus>>,
-    /// Budgets and lockouts shared by replicas (with `--replicate` only).
-    pub shared_limits: Option<Arc<crate::replicate::SharedLimits>>,
-    /// Staff accounts shared by replicas (with `--replicate` only).
-    pub shared_accounts: Option<Arc<dyn crate::staff::SharedAccounts>>,
-}
-
-/// Why the server could not run.
+/// Why the server stopped with an error.
 #[derive(Debug, Error)]
 pub enum ServeError {
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: std::net::SocketAddr,
-        source: std::io::Error,
-    },
-    #[error("server error: {0}")]
+    #[error("serving")]
     Io(#[from] std::io::Error),
-    #[error(transparent)]
-    Links(#[from] LinkError),
-    #[error("translations: {0}")]
-    Translations(String),
-    #[error(transparent)]
-    Staff(#[from] crate::staff::StaffError),
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
-    #[error("metrics: {0}")]
-    Metrics(String),
-    #[error(transparent)]
-    Mail(#[from] crate::notify::NotifyError),
-}
-
-impl AppState {
-    /// Starts again the bulk status changes that were running when the
-    /// process stopped (from their last saved batch).
-    pub fn resume_bulk_changes(&self) {
-        for id in self.jobs.unfinished() {
-            tracing::info!(job = %id, "resuming a bulk status change");
-            staff::spawn_job(self, id);
-        }
-    }
-
-    /// The state for `config` over `store`. Loads (or creates) the link
-    /// signing key and the translations.
-    pub fn new(
-        config: Config,
-        store: Store,
-        shopify: Apis,
-        sync_status: SyncStatus,
-        optouts: Arc<OptOuts>,
-    ) -> Result<AppState, ServeError> {
-        let mut keys = if config.link_keys.is_empty() {
-            vec![links::load_or_create_key(&config.data_dir)?]
-        } else {
-            config.link_keys.clone()
-        };
-        // Links built by the shops' notification templates (Liquid).
-        for shop in &config.shopify {
-            if let Some(secret) = &shop.link_secret {
-                keys.push(LinkKey::for_shop(&shop.domain, secret.as_bytes())?);
-            }
-        }
-        let links = Links::new(keys)?;
-        let catalog = config
-            .merchant
-            .catalog()
-            .map_err(ServeError::Translations)?;
-        let sessions = Sessions::open(&config.data_dir)?;
-        let epochs = LinkEpochs::open(&config.data_dir)?;
-        let seen_deliveries = SeenDeliveries::open(&config.data_dir, chrono::Utc::now())?;
-        let (links, epochs, catalog) = (Arc::new(links), Arc::new(epochs), Arc::new(catalog));
-        let composer = Composer::new(
-            &config,
-            Arc::clone(&links),
-            Arc::clone(&epochs),
-            Arc::clone(&catalog),
-        );
-        let transport = Transport::from_config(&config.mail, &config.data_dir)?;
-        let sender = Sender::new(
-            &config,
-            store.clone(),
-            composer,
-            transport,
-            Arc::clone(&optouts),
-        )?;
-        Ok(AppState {
-            mail: sender,
-            optouts,
-            link_budget: Arc::new(shopper_mail::AddressBudget::new(
-                config.mail.link_per_address,
-            )),
-            audit: AuditLog::new(&config.data_dir),
-            jobs: Jobs::new(&config.data_dir),
-            store,
-            assets: Arc::new(Assets::new(&config)),
-            limiters: Limiters::new(&config),
-            links,
-            catalog,
-            sessions,
-            epochs,
-            shopify,
-            seen_deliveries: Arc::new(seen_deliveries),
-            dead_letters: DeadLetters::new(&config.data_dir),
-            metrics: Metrics::new().map_err(|e| ServeError::Metrics(e.to_string()))?,
-            sync_status,
-            replica: None,
-            shared_limits: None,
-            shared_accounts: None,
-            config: Arc::new(config),
-        })
-    }
 }
 
 /// The order a status link opens, if the link is valid now (`Ok(None)`
@@ -526,7 +383,6 @@ pub async fn serve(
     open_files: u64,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    state.limiters.spawn_pruner();
     let limits = server::ConnLimits::new(
         &state.config.limits,
         &state.config.trusted_proxies,

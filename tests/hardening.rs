@@ -293,7 +293,7 @@ async fn an_overflowing_amount_and_a_script_tracking_url_break_nothing() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let (name, password) = order_status::cli::DEMO_STAFF;
+    let (name, password) = order_status::staff::DEMO_STAFF;
     let res = staff
         .post(server.url("/staff/login"))
         .form(&[("name", name), ("password", password)])

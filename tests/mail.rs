@@ -443,7 +443,7 @@ async fn sign_in(server: &Server, name: &str, password: &str) -> String {
 async fn the_demo_writes_emails_to_files_that_staff_can_read() {
     // No SMTP configured: the demo's file transport.
     let server = Server::start(&[]);
-    let (name, password) = order_status::cli::DEMO_STAFF;
+    let (name, password) = order_status::staff::DEMO_STAFF;
     let cookie = sign_in(&server, name, password).await;
     let order = common::demo_order(0);
     let base = format!("/staff/orders/{}/{}", order.shop, order.id);
@@ -542,7 +542,7 @@ async fn the_demo_writes_emails_to_files_that_staff_can_read() {
 #[tokio::test]
 async fn an_address_opt_out_holds_for_every_order_and_staff_see_it() {
     let server = Server::start(&[]);
-    let (name, password) = order_status::cli::DEMO_STAFF;
+    let (name, password) = order_status::staff::DEMO_STAFF;
     let cookie = sign_in(&server, name, password).await;
     let order = common::demo_order(0);
     let base = format!("/staff/orders/{}/{}", order.shop, order.id);

@@ -17,11 +17,6 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use http_body_util::BodyExt;
 use order_status::config::Config;
-use order_status::ingest::shopify::SyncStatus;
-use order_status::shopify::Apis;
-use order_status::shopify::client::CallOptions;
-use order_status::store::{Store, StoreOptions};
-use order_status::web::{AppState, router};
 use proptest::prelude::*;
 use sha2::Sha256;
 use tower::ServiceExt;
@@ -33,6 +28,7 @@ const WEBHOOK_SECRET: &str = "property-webhook-secret";
 /// session cookie and a valid status link, so generated requests reach
 /// past authentication into the handlers.
 struct App {
+    _site: order_status::app::Site,
     rt: tokio::runtime::Runtime,
     router: Router,
     /// A signed-in staff cookie; renewed after a generated sign-out
@@ -56,7 +52,7 @@ fn app() -> &'static App {
         std::fs::write(
             &file,
             format!(
-                "data_dir = {:?}\ntrusted_proxies = [\"127.0.0.1\"]\npublic_url = \"http://track.test\"\n\
+                "data_dir = {:?}\naddr = \"127.0.0.1:0\"\nseed_demo = true\ntrusted_proxies = [\"127.0.0.1\"]\npublic_url = \"http://track.test\"\n\
                  [limits]\npages = \"100000/s\"\nlookup = \"100000/s\"\nlogin = \"100000/s\"\n\
                  api = \"100000/s\"\norder_failures = \"100000/1m\"\n\
                  [[shopify]]\ndomain = \"{SHOP}\"\nwebhook_secrets = [\"{WEBHOOK_SECRET}\"]\n",
@@ -66,27 +62,10 @@ fn app() -> &'static App {
         .expect("config");
         let mut config = Config::load(Some(&file), |_| None).expect("config loads");
         config.public_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("public");
-        let (router, status_token, order_path, session_cookie) = rt.block_on(async {
-            let optouts = std::sync::Arc::new(
-                order_status::notify::OptOuts::open(&config.data_dir).expect("opt-outs"),
-            );
-            let store = Store::open(
-                &config.data_dir,
-                order_status::cli::mail_store_options(&config, &optouts, StoreOptions::default()),
-            )
-            .expect("store opens");
-            let now = chrono::Utc::now();
-            let samples = order_status::cli::seed_demo(&store, &config.shop.domain, now)
-                .await
-                .expect("seed");
-            let mut accounts =
-                order_status::staff::Accounts::load(&config.data_dir).expect("accounts");
-            let (name, password) = order_status::cli::DEMO_STAFF;
-            accounts.add(name, password).expect("account");
-            let apis = Apis::new(&config, CallOptions::default()).expect("apis");
-            let state =
-                AppState::new(config, store, apis, SyncStatus::default(), optouts).expect("state");
-            let router = router(state);
+        let (site, router, status_token, order_path, session_cookie) = rt.block_on(async {
+            let site = order_status::app::App::build(config).await.expect("the site builds");
+            let samples = site.samples.clone();
+            let router = site.router();
             // A real status link, through the lookup form.
             let first = &samples[0];
             let res = send(
@@ -114,9 +93,10 @@ fn app() -> &'static App {
                 .to_string();
             let order_path = format!("/staff/orders/{}/{}", first.shop, first.id);
             let cookie = sign_in(&router).await;
-            (router, token, order_path, cookie)
+            (site, router, token, order_path, cookie)
         });
         App {
+            _site: site,
             rt,
             router,
             session_cookie: std::sync::Mutex::new(session_cookie),
@@ -129,7 +109,7 @@ fn app() -> &'static App {
 
 /// Signs the demo account in and returns its cookie header.
 async fn sign_in(router: &Router) -> String {
-    let (name, password) = order_status::cli::DEMO_STAFF;
+    let (name, password) = order_status::staff::DEMO_STAFF;
     let res = send(
         router,
         Request::post("/staff/login")

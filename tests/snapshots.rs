@@ -45,7 +45,7 @@ fn order_of(scenario: Scenario) -> order_status::order::Order {
         .iter()
         .position(|s| *s == scenario)
         .expect("scenario listed") as u64;
-    demo::order(order_status::cli::SEED, index, now(), SHOP)
+    demo::order(order_status::ingest::demo::SEED, index, now(), SHOP)
 }
 
 const SNAPSHOT_SCENARIOS: &[Scenario] = &[

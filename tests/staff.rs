@@ -4,8 +4,8 @@
 mod common;
 
 use common::{Server, client, demo_order, scenario_index};
-use order_status::cli::DEMO_STAFF;
 use order_status::ingest::demo::Scenario;
+use order_status::staff::DEMO_STAFF;
 
 /// A client with a cookie jar, signed in as the demo account.
 async fn signed_in(server: &Server) -> reqwest::Client {

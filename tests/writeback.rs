@@ -33,7 +33,7 @@ tag = "engrave"
 
 fn demo(s: Scenario) -> Order {
     order_status::ingest::demo::order(
-        order_status::cli::SEED,
+        order_status::ingest::demo::SEED,
         scenario_index(&s),
         chrono::Utc::now(),
         SHOP,

@@ -61,6 +61,29 @@ pub enum Scenario {
 }
 
 /// Every scenario once, in the order the first demo orders take them.
+/// How many demo orders a new site seeds into an empty store.
+pub const SEED_ORDERS: u64 = 3_000;
+/// The seed of the built-in demo, so every new install shows the same orders.
+pub const SEED: u64 = 42;
+
+/// Loads the built-in demo ([`SEED_ORDERS`] orders of [`SEED`]) into
+/// `store` and returns three orders worth trying (one on its way, a split
+/// shipment, one delivered).
+pub async fn seed(
+    store: &crate::store::Store,
+    shop: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Order>, crate::store::StoreError> {
+    let orders: Vec<Order> = (0..SEED_ORDERS)
+        .map(|i| order(SEED, i, now, shop))
+        .collect();
+    let samples = orders[..3].to_vec();
+    for chunk in orders.chunks(1_000) {
+        store.upsert(chunk.to_vec()).await?;
+    }
+    Ok(samples)
+}
+
 pub const SCENARIOS: &[Scenario] = &[
     Scenario::InTransit,
     Scenario::SplitShipment,

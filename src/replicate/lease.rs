@@ -25,12 +25,18 @@ const LEASE_TTL: Duration = Duration::from_secs(15);
 const RENEW: Duration = Duration::from_secs(5);
 
 impl Replication {
-    /// Keeps trying for the jobs lease; the receiver says whether this
-    /// replica holds it now. The task ends when every receiver is gone.
-    pub fn jobs_lease(&self) -> (watch::Receiver<bool>, tokio::task::JoinHandle<()>) {
+    /// Keeps trying for the jobs lease while the future is polled; the
+    /// receiver says whether this replica holds it now. The future ends
+    /// when every receiver is gone.
+    pub fn jobs_lease(
+        &self,
+    ) -> (
+        watch::Receiver<bool>,
+        impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
         let (tx, rx) = watch::channel(false);
         let me = self.clone();
-        let task = tokio::spawn(async move {
+        let task = async move {
             let mut bucket = None;
             loop {
                 if bucket.is_none() {
@@ -56,7 +62,7 @@ impl Replication {
                 let wait = if bucket.is_some() { RENEW } else { RETRY };
                 tokio::time::sleep(wait).await;
             }
-        });
+        };
         (rx, task)
     }
 

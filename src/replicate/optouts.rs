@@ -20,8 +20,11 @@ struct KvOptOuts {
 
 impl Replication {
     /// Shares `optouts` with every replica, and keeps them up to date with
-    /// the bucket until the task is dropped.
-    pub fn share_optouts(&self, optouts: Arc<OptOuts>) -> tokio::task::JoinHandle<()> {
+    /// the bucket for as long as the future is polled.
+    pub fn share_optouts(
+        &self,
+        optouts: Arc<OptOuts>,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
         optouts.set_shared(Arc::new(KvOptOuts { me: self.clone() }));
         let me = self.clone();
         super::again_and_again("watching opt-outs", move || {

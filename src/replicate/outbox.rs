@@ -59,8 +59,11 @@ struct JetStreamOutbox {
 
 impl Replication {
     /// Shares `sender`'s outbox with every replica (before the sender
-    /// runs); takes offers for it until the task is dropped.
-    pub fn share_outbox(&self, sender: &Sender) -> tokio::task::JoinHandle<()> {
+    /// runs); takes offers for it for as long as the future is polled.
+    pub fn share_outbox(
+        &self,
+        sender: &Sender,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
         // Few offers wait here: the rest stay in the queue for others.
         let (tx, rx) = mpsc::channel(4);
         sender.set_shared(Arc::new(JetStreamOutbox {

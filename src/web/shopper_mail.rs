@@ -122,7 +122,7 @@ pub async fn link_submit(
             // match measurably slower than a miss.
             let pending = state.store.submit_changes(vec![change]).await?;
             let sender = state.mail.clone();
-            tokio::spawn(async move {
+            state.tasks.spawn(async move {
                 match pending.committed().await {
                     Ok(_) => sender.wake(),
                     Err(e) => {

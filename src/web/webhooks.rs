@@ -364,7 +364,7 @@ pub async fn fulfillment_service(
         return json(StatusCode::OK, serde_json::json!({ "outcome": "ignored" }));
     };
     let store = state.store.clone();
-    tokio::spawn(async move {
+    state.tasks.spawn(async move {
         match crate::actions::write_back::requests(&api, status).await {
             Ok(list) => {
                 for r in list {
@@ -390,7 +390,7 @@ fn refetch(state: &AppState, shop: &str, order_id: u64) -> bool {
         return false;
     };
     let store = state.store.clone();
-    tokio::spawn(async move {
+    state.tasks.spawn(async move {
         let gid = format!("gid://shopify/Order/{order_id}");
         if let Err(e) = sync::refetch(&store, &api, &gid).await {
             tracing::warn!(shop = %api.domain(), error = %e, "reading an order again after a webhook failed; the next sync brings it");

@@ -10,15 +10,12 @@ use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use order_status::config::Config;
-use order_status::ingest::shopify::SyncStatus;
-use order_status::shopify::Apis;
-use order_status::shopify::client::CallOptions;
-use order_status::store::{Store, StoreOptions};
-use order_status::web::{AppState, router};
+use order_status::web::AppState;
 use tower::ServiceExt;
 
 /// A site over the demo data, with the limits relaxed.
 pub struct Site {
+    _site: order_status::app::Site,
     pub state: AppState,
     pub router: Router,
     pub dir: tempfile::TempDir,
@@ -36,23 +33,14 @@ impl Site {
         .expect("config");
         config.data_dir = dir.path().join("data");
         config.public_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("public");
-        let optouts = std::sync::Arc::new(
-            order_status::notify::OptOuts::open(&config.data_dir).expect("opt-outs"),
-        );
-        let store = Store::open(
-            &config.data_dir,
-            order_status::cli::mail_store_options(&config, &optouts, StoreOptions::default()),
-        )
-        .expect("store");
-        order_status::cli::seed_demo(&store, &config.shop.domain, chrono::Utc::now())
+        config.addr = "127.0.0.1:0".parse().expect("addr");
+        let site = order_status::app::App::build(config)
             .await
-            .expect("seed");
-        let apis = Apis::new(&config, CallOptions::default()).expect("apis");
-        let state =
-            AppState::new(config, store, apis, SyncStatus::default(), optouts).expect("state");
+            .expect("the site builds");
         Site {
-            router: router(state.clone()),
-            state,
+            router: site.router(),
+            state: site.state().clone(),
+            _site: site,
             dir,
         }
     }

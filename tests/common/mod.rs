@@ -1,6 +1,6 @@
 //! A real server on port 0 in a temp data dir, talked to over HTTP as a
 //! user's browser would. By default it runs in this test process
-//! ([`Server::start`]: the same `cli::run` the binary runs, on its own
+//! ([`Server::start`]: the same `App::build` the binary runs, on its own
 //! runtime thread, without spawning and seeding through a new process);
 //! tests about the process itself (signals, crashes, file limits, what it
 //! prints) spawn the real binary ([`Server::start_process`]).
@@ -44,7 +44,12 @@ pub const SHOP: &str = "demo.example";
 /// The demo order the server seeded at `index` (emails and numbers do not
 /// depend on the time, so the test can regenerate them).
 pub fn demo_order(index: u64) -> order_status::order::Order {
-    order_status::ingest::demo::order(order_status::cli::SEED, index, chrono::Utc::now(), SHOP)
+    order_status::ingest::demo::order(
+        order_status::ingest::demo::SEED,
+        index,
+        chrono::Utc::now(),
+        SHOP,
+    )
 }
 
 /// Index of the first seeded demo order with this scenario.
@@ -94,19 +99,24 @@ impl Server {
                 .enable_all()
                 .build()
                 .expect("runtime");
-            let ready = ready_tx.clone();
-            let result = rt.block_on(order_status::cli::run(
-                config,
-                async move {
-                    let _ = stop_rx.await;
-                },
-                move |started| {
-                    let _ = ready.send(Ok(started.clone()));
-                },
-            ));
-            if let Err(e) = result {
-                let _ = ready_tx.send(Err(e.to_string()));
-            }
+            rt.block_on(async move {
+                match order_status::app::App::build(config).await {
+                    Ok(site) => {
+                        let _ = ready_tx.send(Ok((site.addr, site.samples.clone())));
+                        if let Err(e) = site
+                            .serve(async move {
+                                let _ = stop_rx.await;
+                            })
+                            .await
+                        {
+                            eprintln!("the test server stopped with an error: {e}");
+                        }
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.to_string()));
+                    }
+                }
+            });
         });
         let started = ready_rx
             .recv_timeout(Duration::from_secs(60))
@@ -117,9 +127,9 @@ impl Server {
                 stop: Some(stop_tx),
                 thread: Some(thread),
             },
-            base: format!("http://{}", started.addr),
+            base: format!("http://{}", started.0),
             samples: started
-                .samples
+                .1
                 .iter()
                 .map(|o| (o.name.clone(), o.email.clone()))
                 .collect(),

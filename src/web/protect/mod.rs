@@ -93,17 +93,15 @@ impl Limiters {
         self.order_lock.prune(Instant::now());
     }
 
-    /// Prunes every minute, for the life of the process.
-    pub fn spawn_pruner(&self) {
-        let me = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                me.prune();
-            }
-        });
+    /// Prunes every minute, for as long as it is polled (a service of the
+    /// site's supervisor).
+    pub async fn prune_every_minute(self) {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            self.prune();
+        }
     }
 }
 

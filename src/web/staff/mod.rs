@@ -42,7 +42,7 @@ pub use fulfillment::{
 pub use order::{order_page, revoke, share};
 pub use search::search;
 pub use tools::{
-    audit_export, bulk_confirm, bulk_page, bulk_prepare, problems, set_status, spawn_job,
+    audit_export, bulk_confirm, bulk_page, bulk_prepare, problems, set_status, spawn_bulk_job,
 };
 
 /// The signed-in staff member, put in the request by [`require_staff`];

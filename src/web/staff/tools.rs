@@ -336,14 +336,15 @@ pub async fn bulk_confirm(
         })?;
     if started {
         tracing::info!(staff = %staff.name, orders = job.keys.len(), "bulk status change started");
-        spawn_job(&state, job.id.clone());
+        spawn_bulk_job(&state, job.id.clone());
     }
     // Started here or already running: either way, its page.
     Ok(crate::web::see_other(&format!("/staff/bulk/{}", job.id)))
 }
 
-/// Runs a confirmed job in the background.
-pub fn spawn_job(state: &AppState, id: String) {
+/// Runs a confirmed bulk job in the background (resumed from its last
+/// saved batch when the site stops before it ends).
+pub fn spawn_bulk_job(state: &AppState, id: String) {
     let (store, shopify, audit, jobs, mail) = (
         state.store.clone(),
         state.shopify.clone(),
@@ -351,7 +352,7 @@ pub fn spawn_job(state: &AppState, id: String) {
         state.jobs.clone(),
         std::sync::Arc::clone(&state.mail),
     );
-    tokio::spawn(async move {
+    state.tasks.spawn(async move {
         match bulk::run(&store, &shopify, &audit, &jobs, &id).await {
             Ok(job) => tracing::info!(
                 job = %id,
