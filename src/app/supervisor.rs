@@ -31,8 +31,10 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-/// How long services and jobs get to finish once the site stops.
-pub const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long services and jobs (together) get to finish once the site
+/// stops: with the server's 8 s for requests in flight and 2 s to close
+/// the store, inside systemd's `TimeoutStopSec=15` (README).
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Starting the site's services; [`Supervisor::start`] hands them to a
 /// watcher.
@@ -194,16 +196,22 @@ impl Running {
     pub async fn stop(mut self) -> Option<String> {
         self.tasks.stop.cancel();
         self.tasks.jobs.close();
-        let failed = match self.watcher.take() {
-            Some(w) => w
-                .await
-                .unwrap_or_else(|e| Some(format!("the supervisor: {e}"))),
-            None => None,
-        };
-        if tokio::time::timeout(STOP_TIMEOUT, self.tasks.jobs.wait())
-            .await
-            .is_err()
-        {
+        let watcher = self.watcher.take();
+        let jobs = self.tasks.jobs.clone();
+        // The watcher gives the services STOP_TIMEOUT; the jobs get the
+        // same time, at the same time.
+        let (failed, waited) = tokio::join!(
+            async move {
+                match watcher {
+                    Some(w) => w
+                        .await
+                        .unwrap_or_else(|e| Some(format!("the supervisor: {e}"))),
+                    None => None,
+                }
+            },
+            tokio::time::timeout(STOP_TIMEOUT, jobs.wait()),
+        );
+        if waited.is_err() {
             tracing::warn!(
                 jobs = self.tasks.jobs.len(),
                 "background jobs still running after the stop; they resume at the next start"
