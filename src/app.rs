@@ -159,7 +159,7 @@ impl App {
     pub async fn build(mut config: Config) -> Result<Site, AppError> {
         // Before anything opens files: sockets and index segments share it.
         let open_files = web::raise_open_file_limit();
-        let data_dir = config.data_dir.clone();
+        let data_dir = config.data_dir.to_path_buf();
         let dir_error = |source| AppError::DataDir {
             dir: data_dir.clone(),
             source,
@@ -180,7 +180,7 @@ impl App {
         // A replica's orders come from the stream: an empty one is not a
         // new demo, it has not caught up yet.
         let (samples, demo_staff) =
-            if config.seed_demo && store.count() == 0 && replication.is_none() {
+            if config.seeds_demo() && store.count() == 0 && replication.is_none() {
                 seed_demo(&store, &config).await?
             } else {
                 (Vec::new(), None)
@@ -193,18 +193,18 @@ impl App {
                 DEMO_STAFF.0
             );
         }
-        let listener = tokio::net::TcpListener::bind(config.addr)
+        let listener = tokio::net::TcpListener::bind(*config.addr)
             .await
             .map_err(|source| AppError::Bind {
-                addr: config.addr,
+                addr: *config.addr,
                 source,
             })?;
         let addr = listener.local_addr().map_err(|source| AppError::Bind {
-            addr: config.addr,
+            addr: *config.addr,
             source,
         })?;
         // Port 0 asked for any port: links in emails need the one we got.
-        config.addr = addr;
+        config.addr = crate::config::ListenAddr(addr);
         tracing::info!(%addr, orders = store.count(), "serving");
         if config.public_url.is_none() && !addr.ip().is_loopback() {
             tracing::warn!(
@@ -275,11 +275,11 @@ impl App {
                 "syncing with Shopify",
                 shopify_jobs::sync_periodically(
                     store.clone(),
-                    config.data_dir.clone(),
+                    config.data_dir.to_path_buf(),
                     apis.clone(),
                     sync_status.clone(),
                     gate.clone(),
-                    config.sync_interval,
+                    *config.sync_interval,
                 ),
             );
             if shopify_jobs::writes_back(&apis) {
@@ -396,11 +396,10 @@ impl Site {
 /// The keys status links are signed and checked with: the configured ones
 /// (or the one generated in the data dir), and each shop's Liquid key.
 fn link_keys(config: &Config) -> Result<Vec<LinkKey>, links::LinkError> {
-    let mut keys = if config.link_keys.is_empty() {
-        vec![links::load_or_create_key(&config.data_dir)?]
-    } else {
-        config.link_keys.clone()
-    };
+    let mut keys: Vec<LinkKey> = config.link_keys().cloned().collect();
+    if keys.is_empty() {
+        keys.push(links::load_or_create_key(&config.data_dir)?);
+    }
     // Links built by the shops' notification templates (Liquid).
     for shop in &config.shopify {
         if let Some(secret) = &shop.link_secret {

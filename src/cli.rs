@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
-use clap::{Parser, Subcommand};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::commands;
-use crate::config::Config;
+use crate::config::{Config, layers};
 
 /// A self-hosted order status site for online stores.
 #[derive(Debug, Parser)]
@@ -19,25 +19,47 @@ pub struct Args {
     /// Config file (default: ./order-status.toml when it exists).
     #[arg(long, global = true, env = "ORDER_STATUS_CONFIG")]
     config: Option<PathBuf>,
-    /// Where the order index lives [default: ./data].
-    #[arg(long, global = true)]
-    data_dir: Option<PathBuf>,
+    /// Every setting, as a flag (and its variable).
+    #[command(flatten)]
+    pub settings: Config,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+/// The parsed command line, and what clap saw (which settings the
+/// environment or a flag gave).
+#[derive(Debug)]
+pub struct Invocation {
+    pub args: Args,
+    matches: ArgMatches,
+}
+
+/// Parses the command line. A bad value of a setting is named the way the
+/// file's are; help, version and usage errors are clap's (it exits).
+pub fn parse() -> Result<Invocation, ExitCode> {
+    let matches = match Args::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => match layers::from_clap(&e) {
+            Some(named) => {
+                eprintln!("error: {named}");
+                return Err(ExitCode::FAILURE);
+            }
+            None => e.exit(),
+        },
+    };
+    match Args::from_arg_matches(&matches) {
+        Ok(args) => Ok(Invocation { args, matches }),
+        Err(e) => e.exit(),
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the site (the default). Seeds demo orders into an empty store.
-    Serve {
-        /// Listen address [default: 127.0.0.1:3000].
-        #[arg(long)]
-        addr: Option<String>,
-        /// Run as one of several replicas fed by NATS JetStream: the NATS
-        /// servers, comma-separated (nats://host:4222,nats://host2:4222).
-        #[arg(long, value_name = "URLS")]
-        replicate: Option<String>,
-    },
+    Serve,
+    /// Print every setting: its key in the file, variable, flag, default and
+    /// meaning (the README's table).
+    Settings,
     /// Import orders from an NDJSON file (see the README for the format).
     Import {
         file: PathBuf,
@@ -72,9 +94,6 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Rebuild the index from an NDJSON export or a full Shopify sync (after
-    /// corruption or a format change). The server must be stopped; the old
-    /// index is kept beside the new one.
     /// Copy the index as of its last commit into a new directory, while
     /// the server runs: a backup, and how a replica that has fallen
     /// behind a trimmed stream starts again (put it in place of its
@@ -84,6 +103,9 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Rebuild the index from an NDJSON export or a full Shopify sync (after
+    /// corruption or a format change). The server must be stopped; the old
+    /// index is kept beside the new one.
     Reindex {
         /// An NDJSON file, e.g. from `export`.
         #[arg(long, conflicts_with = "from_shopify")]
@@ -218,16 +240,17 @@ fn parse_since(s: &str) -> anyhow::Result<DateTime<Utc>> {
         .unwrap_or_default())
 }
 
-pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let mut config = Config::load(args.config.as_deref(), |k| std::env::var(k).ok())?;
-    if let Some(d) = args.data_dir {
-        config.data_dir = d;
+/// Runs the command of `invocation`: loads the configuration (the file
+/// under what the environment and the flags said) and calls in.
+pub async fn run(invocation: Invocation) -> anyhow::Result<ExitCode> {
+    let Invocation { args, matches } = invocation;
+    let command = args.command.unwrap_or(Command::Serve);
+    if matches!(command, Command::Settings) {
+        print!("{}", crate::config::settings_table());
+        return Ok(ExitCode::SUCCESS);
     }
-    let default = Command::Serve {
-        addr: None,
-        replicate: None,
-    };
-    let command = args.command.unwrap_or(default);
+    let file = layers::file_to_read(args.config.as_deref());
+    let mut config = layers::from_matches(file.as_deref(), &matches)?;
     // Commands that write to the data dir keep it private to this user.
     if matches!(
         command,
@@ -243,19 +266,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         crate::files::make_private(&config.data_dir)?;
     }
     match command {
-        Command::Serve { addr, replicate } => {
-            if let Some(a) = addr {
-                config.addr = crate::config::parse_addr(&a)?;
-            }
-            if let Some(r) = replicate {
-                let servers: Vec<String> = r.split(',').map(str::to_string).collect();
-                config.set_replicate(&servers)?;
-            }
-            commands::serve(config).await?;
-        }
+        Command::Serve => commands::serve(config).await?,
+        Command::Settings => {}
         Command::Import { file, shop } => {
             if let Some(s) = shop {
-                config.shop.domain = s;
+                config.shop.domain = s
+                    .parse()
+                    .map_err(|e: String| anyhow::anyhow!("--shop: {e}"))?;
             }
             if !commands::orders::import(&config, &file).await? {
                 return Ok(ExitCode::FAILURE);
@@ -326,7 +343,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             shop,
             now,
         } => {
-            let shop = shop.unwrap_or_else(|| config.shop.domain.clone());
+            let shop = shop.unwrap_or_else(|| config.shop.domain.to_string());
             commands::orders::demo_data(
                 orders,
                 seed,

@@ -28,8 +28,17 @@ use writeable::Writeable;
 use crate::order::timeline::{Day, Headline, Problem, RefundState, WaitReason};
 use crate::shopper::Place;
 
-/// A language the site speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A language the site speaks. As a setting it is its code (`sv`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde_with::SerializeDisplay,
+    serde_with::DeserializeFromStr,
+)]
 pub enum Lang {
     En,
     Sv,
@@ -43,6 +52,24 @@ pub enum Lang {
 
 /// How many languages there are.
 const LANGS: usize = 7;
+
+impl std::str::FromStr for Lang {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Lang, String> {
+        Lang::from_code(s).ok_or_else(|| {
+            format!(
+                "{s:?} is not a language the site speaks ({})",
+                Lang::ALL.map(Lang::code).join(", ")
+            )
+        })
+    }
+}
+
+impl std::fmt::Display for Lang {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
 
 impl Lang {
     /// Every language, in the order the switch lists them.

@@ -67,7 +67,7 @@ pub fn events_for<'a>(config: &'a Config, shop: &str) -> &'a [MailEvent] {
     config
         .shopify_shop(shop)
         .and_then(|s| s.mail_events.as_deref())
-        .unwrap_or(&config.mail.events)
+        .unwrap_or(&config.mail.events.0)
 }
 
 /// `base` with the write hook ([`hook`]) that queues status emails in the
@@ -114,7 +114,7 @@ pub fn queue_detected(
         return;
     }
     let wanted = events_for(config, &new.shop);
-    let max_age = chrono::Duration::from_std(config.mail.max_age).unwrap_or(chrono::Duration::MAX);
+    let max_age = chrono::Duration::from_std(*config.mail.max_age).unwrap_or(chrono::Duration::MAX);
     let opted_out = new.mail.opted_out_at.is_some() || optouts.contains(&new.email);
     let no_email = new.email.trim().is_empty();
     for d in found {

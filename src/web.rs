@@ -318,7 +318,7 @@ async fn static_or_not_found(State(state): State<AppState>, req: Request) -> Res
     let versioned = req.uri().query().is_some_and(|q| q.starts_with("v="));
     // No index.html and no directory redirects: `GET //.` must not
     // answer with a redirect to `//./` (another host, to a browser).
-    let files = ServeDir::new(&state.config.public_dir).append_index_html_on_directories(false);
+    let files = ServeDir::new(&*state.config.public_dir).append_index_html_on_directories(false);
     match files.oneshot(req).await {
         // A path the file system cannot take (a NUL byte, say) comes back
         // as ServeDir's 500: for a visitor that is just "not here".

@@ -61,7 +61,7 @@ fn app() -> &'static App {
         )
         .expect("config");
         let mut config = Config::load(Some(&file), |_| None).expect("config loads");
-        config.public_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("public");
+        config.public_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("public").into();
         let (site, router, status_token, order_path, session_cookie) = rt.block_on(async {
             let site = order_status::app::App::build(config).await.expect("the site builds");
             let samples = site.samples.clone();
@@ -494,16 +494,12 @@ proptest! {
 
     #[test]
     fn any_config_value_loads_or_is_refused_by_name(
-        key in prop::sample::select(vec![
-            "ORDER_STATUS_ADDR", "ORDER_STATUS_PUBLIC_URL", "ORDER_STATUS_LINK_TTL_DAYS",
-            "ORDER_STATUS_LINK_KEYS", "ORDER_STATUS_TRUSTED_PROXIES", "ORDER_STATUS_EMBED_ORIGINS",
-            "ORDER_STATUS_LIMIT_PAGES", "ORDER_STATUS_LIMIT_LOOKUP", "ORDER_STATUS_LIMIT_ORDER_FAILURES",
-            "ORDER_STATUS_LIMIT_CONNECTIONS", "ORDER_STATUS_LIMIT_CONNECTIONS_PER_CLIENT",
-            "ORDER_STATUS_LIMIT_FIRST_BYTE_TIMEOUT", "ORDER_STATUS_LIMIT_IDLE_TIMEOUT",
-            "ORDER_STATUS_SHOP_TIMEZONE", "ORDER_STATUS_SHOP_ACCENT_COLOR", "ORDER_STATUS_SHOP_LOGO_URL", "ORDER_STATUS_SHOP_URL",
-            "ORDER_STATUS_SHOPIFY_SHOP", "ORDER_STATUS_SHOPIFY_API_VERSION", "ORDER_STATUS_SHOPIFY_BULK_AFTER",
-            "ORDER_STATUS_SYNC_INTERVAL", "ORDER_STATUS_METRICS_TOKEN",
-        ]),
+        key in prop::sample::select(
+            order_status::config::layers::settings_args()
+                .iter()
+                .filter_map(|a| a.get_env().and_then(|v| v.to_str()).map(str::to_string))
+                .collect::<Vec<_>>()
+        ),
         value in prop_oneof![junk(), "[ -~]{0,40}", Just("0".to_string()), Just("99999999999999999999".to_string())],
         toml_value in prop_oneof![
             junk().prop_map(|j| format!("{j:?}")),
@@ -513,18 +509,21 @@ proptest! {
             "[ -~]{0,30}",
         ],
     ) {
-        let with_env = Config::load(None, |k| (k == key).then(|| value.clone()));
+        let with_env = Config::load(None, |k| (k == key.as_str()).then(|| value.clone()));
         if let Err(e) = with_env {
             prop_assert!(!e.to_string().is_empty());
         }
-        // The same kind of value in a file, under a key of the file.
+        // The same kind of value in a file, under the setting's key.
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("c.toml");
-        let name = key.trim_start_matches("ORDER_STATUS_").to_ascii_lowercase();
-        let text = match name.split_once('_') {
-            Some(("limit", rest)) => format!("[limits]\n{rest} = {toml_value}\n"),
-            Some(("shop", rest)) if !rest.is_empty() => format!("[shop]\n{rest} = {toml_value}\n"),
-            _ => format!("{name} = {toml_value}\n"),
+        let arg = order_status::config::layers::settings_args()
+            .into_iter()
+            .find(|a| a.get_env().and_then(|v| v.to_str()) == Some(key.as_str()))
+            .expect("a setting");
+        let text = match arg.get_id().as_str().split_once('.') {
+            Some(("shopify", k)) => format!("[[shopify]]\ndomain = \"a.myshopify.com\"\n{k} = {toml_value}\n"),
+            Some((section, k)) => format!("[{section}]\n{k} = {toml_value}\n"),
+            None => format!("{} = {toml_value}\n", arg.get_id()),
         };
         std::fs::write(&file, text).expect("write");
         if let Err(e) = Config::load(Some(&file), |_| None) {

@@ -307,7 +307,7 @@ async fn images_come_only_from_the_site_and_the_shops_image_origins() {
         .expect("runs");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("shop.image_origins"), "{err}");
+    assert!(err.contains("[shop] image_origins"), "{err}");
 }
 
 #[tokio::test]

@@ -99,8 +99,8 @@ pub fn link_snippet(config: &Config, shop: Option<&str>, days: u32) -> anyhow::R
     };
     let base = config
         .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", config.addr));
+        .as_ref()
+        .map_or_else(|| format!("http://{}", config.addr), ToString::to_string);
     match shop.link_secret.as_deref() {
         Some(secret) => println!(
             "{}",

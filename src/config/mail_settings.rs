@@ -1,16 +1,22 @@
 //! The `[mail]` settings: how shopper emails leave (SMTP or files), who
 //! they are from, which events send one, retries, DKIM and the `/link`
-//! budget. Every value is checked here, so a bad one stops start-up with
-//! its name and the reason instead of failing at the first send.
+//! budget. Every value is checked when it is read, and the files named
+//! (DKIM key, CA certificates) are read at start, so a bad one stops
+//! start-up with its name and the reason instead of failing at the first
+//! send.
 
+use std::fmt;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::str::FromStr;
 
-use lettre::message::Mailbox;
-use serde::Deserialize;
+use clap::Args;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::values::{RateSpec, parse_period};
-use super::{ConfigError, Secret};
+use super::ConfigError;
+use super::values::{
+    Bounded, Domain, FsPath, Label, MailboxSetting, Period, RateSpec, ReadableFile, Reason, Secret,
+    SmtpUrl,
+};
 use crate::order::mail_log::MailEvent;
 
 /// Where messages go.
@@ -34,105 +40,251 @@ pub struct Dkim {
     pub key_pem: Secret,
 }
 
-/// The `[mail]` section, resolved.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MailConfig {
-    /// `None`: messages go to files under the data dir.
-    pub transport: Option<MailTransport>,
-    /// `From:`; the shop's name at `no-reply@<shop domain>` when unset.
-    pub from: Option<Mailbox>,
-    /// `Reply-To:`; the shop's support email when unset.
-    pub reply_to: Option<Mailbox>,
-    /// Events that send an email (shops may override, see
-    /// `[[shopify]] mail_events`).
-    pub events: Vec<MailEvent>,
-    /// Events older than this when noticed are not mailed (an import of
-    /// history, a sync after a long outage).
-    pub max_age: Duration,
-    /// First wait after a temporary failure; doubles up to `retry_max`.
-    pub retry_first: Duration,
-    pub retry_max: Duration,
-    /// After this long in retries a message is marked failed.
-    pub give_up: Duration,
-    /// Messages sent at once.
-    pub workers: usize,
-    /// Most messages handed to the transport per second (0: no cap): a
-    /// full outbox then drains at this pace instead of taking the
-    /// machine's every cycle from the pages.
-    pub max_rate: u32,
-    pub dkim: Option<Dkim>,
-    /// Certificates (PEM) trusted beside the public roots when the SMTP
-    /// server's TLS is checked: a relay with a certificate from the
-    /// company's own CA.
-    pub ca_pem: Option<String>,
-    /// `/link` requests per address (one address cannot be flooded).
-    pub link_per_address: RateSpec,
-}
+/// Events that send an email: a list of event names, or `none`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventList(pub Vec<MailEvent>);
 
-impl Default for MailConfig {
-    fn default() -> Self {
-        MailConfig {
-            transport: None,
-            from: None,
-            reply_to: None,
-            events: MailEvent::DEFAULT_ON.to_vec(),
-            max_age: Duration::from_secs(3 * 86_400),
-            retry_first: Duration::from_secs(30),
-            retry_max: Duration::from_secs(3600),
-            give_up: Duration::from_secs(2 * 86_400),
-            workers: 4,
-            max_rate: 250,
-            dkim: None,
-            ca_pem: None,
-            link_per_address: RateSpec::parse("3/h:3").expect("valid built-in rate"),
+impl EventList {
+    fn parse_all<'a>(items: impl Iterator<Item = &'a str>) -> Result<EventList, Reason> {
+        let list: Vec<&str> = items.map(str::trim).filter(|s| !s.is_empty()).collect();
+        if list == ["none"] {
+            return Ok(EventList(Vec::new()));
         }
+        let known = MailEvent::DETECTED.map(MailEvent::as_str).join(", ");
+        list.iter()
+            .map(|s| {
+                MailEvent::parse(s)
+                    .filter(|e| MailEvent::DETECTED.contains(e))
+                    .ok_or_else(|| format!("{s:?} is not an event; known: {known}, or none"))
+            })
+            .collect::<Result<_, _>>()
+            .map(EventList)
     }
 }
 
-/// The `[mail]` table of the file (and the same from the environment).
-#[derive(Debug, Default, Deserialize)]
+/// `shipped,delivered` (a flag or variable: one comma-separated text).
+impl FromStr for EventList {
+    type Err = Reason;
+    fn from_str(s: &str) -> Result<Self, Reason> {
+        EventList::parse_all(s.split(','))
+    }
+}
+
+impl fmt::Display for EventList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("none");
+        }
+        let names: Vec<&str> = self.0.iter().map(|e| e.as_str()).collect();
+        f.write_str(&names.join(", "))
+    }
+}
+
+impl Serialize for EventList {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+/// A list in the file (`["shipped", "delivered"]`), or one text.
+impl<'de> Deserialize<'de> for EventList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum ListOrText {
+            List(Vec<String>),
+            Text(String),
+        }
+        match ListOrText::deserialize(d)? {
+            ListOrText::List(l) => EventList::parse_all(l.iter().map(String::as_str)),
+            ListOrText::Text(t) => t.parse(),
+        }
+        .map_err(serde::de::Error::custom)
+    }
+}
+
+/// The `[mail]` section.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, PartialEq, Args, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct FileMail {
-    pub smtp_url: Option<String>,
-    pub dir: Option<PathBuf>,
-    pub from: Option<String>,
-    pub reply_to: Option<String>,
-    pub events: Option<Vec<String>>,
-    pub max_age: Option<String>,
-    pub retry_first: Option<String>,
-    pub retry_max: Option<String>,
-    pub give_up: Option<String>,
-    pub workers: Option<u64>,
-    pub max_rate: Option<u64>,
-    pub dkim_domain: Option<String>,
-    pub dkim_selector: Option<String>,
-    pub dkim_key_file: Option<PathBuf>,
-    pub link_per_address: Option<String>,
-    pub ca_file: Option<PathBuf>,
-}
+pub struct MailConfig {
+    /// The SMTP server, in lettre's URL form: `smtp://127.0.0.1:2525` (a
+    /// local relay, no TLS), `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS), `smtps://user:pass@host:465` (TLS); never logged with its
+    /// password. [default: none: files]
+    #[arg(
+        id = "mail.smtp_url",
+        long = "smtp-url",
+        env = "ORDER_STATUS_SMTP_URL",
+        value_name = "URL",
+        global = true
+    )]
+    pub smtp_url: Option<SmtpUrl>,
+    /// Without an SMTP URL: where each message is written as an `.eml` file
+    /// (the demo's transport). [default: DATA_DIR/mail/sent]
+    #[arg(
+        id = "mail.dir",
+        long = "mail-dir",
+        env = "ORDER_STATUS_MAIL_DIR",
+        value_name = "DIR",
+        global = true
+    )]
+    pub dir: Option<FsPath>,
+    /// The `From:` of status emails, e.g. `Fika <orders@fika.se>`.
+    /// [default: Shop Name <no-reply@SHOP DOMAIN>]
+    #[arg(
+        id = "mail.from",
+        long = "mail-from",
+        env = "ORDER_STATUS_MAIL_FROM",
+        value_name = "MAILBOX",
+        global = true
+    )]
+    pub from: Option<MailboxSetting>,
+    /// The `Reply-To:`. [default: [shop] support_email]
+    #[arg(
+        id = "mail.reply_to",
+        long = "mail-reply-to",
+        env = "ORDER_STATUS_MAIL_REPLY_TO",
+        value_name = "MAILBOX",
+        global = true
+    )]
+    pub reply_to: Option<MailboxSetting>,
+    /// Which events email the shopper (a list; `none` for none); per shop:
+    /// `[[shopify]] mail_events`.
+    #[arg(
+        id = "mail.events",
+        long = "mail-events",
+        env = "ORDER_STATUS_MAIL_EVENTS",
+        value_name = "EVENTS",
+        default_value = "delivery_problem, running_late, on_hold, custom_stage, return_received",
+        global = true
+    )]
+    pub events: EventList,
+    /// An event older than this when the site learns of it (history
+    /// imported, a sync after an outage) sends nothing.
+    #[arg(
+        id = "mail.max_age",
+        long = "mail-max-age",
+        env = "ORDER_STATUS_MAIL_MAX_AGE",
+        value_name = "PERIOD",
+        default_value = "3d",
+        global = true
+    )]
+    pub max_age: Period,
+    /// After a temporary failure (no connection, a 4xx reply) the first
+    /// wait, doubling up to `retry_max`.
+    #[arg(
+        id = "mail.retry_first",
+        long = "mail-retry-first",
+        env = "ORDER_STATUS_MAIL_RETRY_FIRST",
+        value_name = "PERIOD",
+        default_value = "30s",
+        global = true
+    )]
+    pub retry_first: Period,
+    /// The longest wait between two tries.
+    #[arg(
+        id = "mail.retry_max",
+        long = "mail-retry-max",
+        env = "ORDER_STATUS_MAIL_RETRY_MAX",
+        value_name = "PERIOD",
+        default_value = "1h",
+        global = true
+    )]
+    pub retry_max: Period,
+    /// After this long in failures the message is marked failed.
+    #[arg(
+        id = "mail.give_up",
+        long = "mail-give-up",
+        env = "ORDER_STATUS_MAIL_GIVE_UP",
+        value_name = "PERIOD",
+        default_value = "2d",
+        global = true
+    )]
+    pub give_up: Period,
+    /// Messages sent at once (1 to 64).
+    #[arg(
+        id = "mail.workers",
+        long = "mail-workers",
+        env = "ORDER_STATUS_MAIL_WORKERS",
+        value_name = "N",
+        default_value = "4",
+        global = true
+    )]
+    pub workers: Bounded<1, 64>,
+    /// Most messages handed to the transport a second (0: no cap), so a
+    /// full outbox does not take every cycle from the pages (BENCHMARKS.md).
+    #[arg(
+        id = "mail.max_rate",
+        long = "mail-max-rate",
+        env = "ORDER_STATUS_MAIL_MAX_RATE",
+        value_name = "N",
+        default_value = "250",
+        global = true
+    )]
+    pub max_rate: Bounded<0, 4_294_967_295>,
+    /// "Email me my link" requests per email address (besides `[limits]
+    /// lookup` per client).
+    #[arg(
+        id = "mail.link_per_address",
+        long = "mail-link-per-address",
+        env = "ORDER_STATUS_MAIL_LINK_PER_ADDRESS",
+        value_name = "RATE",
+        default_value = "3/h:3",
+        global = true
+    )]
+    pub link_per_address: RateSpec,
+    /// PEM certificates trusted, beside the public roots, for the SMTP
+    /// server's TLS (a relay with a certificate from your own CA).
+    #[arg(
+        id = "mail.ca_file",
+        long = "mail-ca-file",
+        env = "ORDER_STATUS_MAIL_CA_FILE",
+        value_name = "FILE",
+        global = true
+    )]
+    pub ca_file: Option<ReadableFile>,
+    /// DKIM-sign every message: the signing domain (all three DKIM settings,
+    /// or none).
+    #[arg(
+        id = "mail.dkim_domain",
+        long = "dkim-domain",
+        env = "ORDER_STATUS_DKIM_DOMAIN",
+        value_name = "DOMAIN",
+        global = true
+    )]
+    pub dkim_domain: Option<Domain>,
+    /// The DKIM selector.
+    #[arg(
+        id = "mail.dkim_selector",
+        long = "dkim-selector",
+        env = "ORDER_STATUS_DKIM_SELECTOR",
+        value_name = "NAME",
+        global = true
+    )]
+    pub dkim_selector: Option<Label>,
+    /// The DKIM private key: RSA in PKCS#1 PEM, or Ed25519 as base64.
+    #[arg(
+        id = "mail.dkim_key_file",
+        long = "dkim-key-file",
+        env = "ORDER_STATUS_DKIM_KEY_FILE",
+        value_name = "FILE",
+        global = true
+    )]
+    pub dkim_key_file: Option<ReadableFile>,
 
-impl FileMail {
-    /// The same settings from `ORDER_STATUS_*` variables.
-    pub(super) fn from_env(var: &dyn Fn(&str) -> Option<String>) -> FileMail {
-        FileMail {
-            smtp_url: var("ORDER_STATUS_SMTP_URL"),
-            dir: var("ORDER_STATUS_MAIL_DIR").map(PathBuf::from),
-            from: var("ORDER_STATUS_MAIL_FROM"),
-            reply_to: var("ORDER_STATUS_MAIL_REPLY_TO"),
-            events: var("ORDER_STATUS_MAIL_EVENTS").map(|v| super::values::list(&v)),
-            max_age: var("ORDER_STATUS_MAIL_MAX_AGE"),
-            retry_first: var("ORDER_STATUS_MAIL_RETRY_FIRST"),
-            retry_max: var("ORDER_STATUS_MAIL_RETRY_MAX"),
-            give_up: var("ORDER_STATUS_MAIL_GIVE_UP"),
-            workers: var("ORDER_STATUS_MAIL_WORKERS").and_then(|v| v.trim().parse().ok()),
-            max_rate: var("ORDER_STATUS_MAIL_MAX_RATE").and_then(|v| v.trim().parse().ok()),
-            dkim_domain: var("ORDER_STATUS_DKIM_DOMAIN"),
-            dkim_selector: var("ORDER_STATUS_DKIM_SELECTOR"),
-            dkim_key_file: var("ORDER_STATUS_DKIM_KEY_FILE").map(PathBuf::from),
-            link_per_address: var("ORDER_STATUS_MAIL_LINK_PER_ADDRESS"),
-            ca_file: var("ORDER_STATUS_MAIL_CA_FILE").map(PathBuf::from),
-        }
-    }
+    /// Resolved: where messages go (`None`: files under the data dir).
+    #[arg(skip)]
+    #[serde(skip)]
+    pub transport: Option<MailTransport>,
+    /// Resolved: DKIM signing, its key read.
+    #[arg(skip)]
+    #[serde(skip)]
+    pub dkim: Option<Dkim>,
+    /// Resolved: the certificates of `ca_file`.
+    #[arg(skip)]
+    #[serde(skip)]
+    pub ca_pem: Option<String>,
 }
 
 fn invalid(name: &str, reason: String) -> ConfigError {
@@ -142,147 +294,54 @@ fn invalid(name: &str, reason: String) -> ConfigError {
     }
 }
 
-/// A list of event names; `none` (alone) for no events at all.
-pub fn parse_events(name: &str, list: &[String]) -> Result<Vec<MailEvent>, ConfigError> {
-    let list: Vec<&str> = list
-        .iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if list == ["none"] {
-        return Ok(Vec::new());
-    }
-    let known = MailEvent::DETECTED.map(MailEvent::as_str).join(", ");
-    list.iter()
-        .map(|s| {
-            MailEvent::parse(s)
-                .filter(|e| MailEvent::DETECTED.contains(e))
-                .ok_or_else(|| ConfigError::Invalid {
-                    name: name.into(),
-                    reason: format!("{s:?} is not an event; known: {known}, or none"),
-                })
-        })
-        .collect()
-}
-
-fn parse_mailbox(name: &str, v: &str) -> Result<Mailbox, ConfigError> {
-    v.trim().parse::<Mailbox>().map_err(|_| {
-        invalid(
-            name,
-            format!("{v:?} is not an address such as \"Fika <orders@fika.se>\""),
-        )
-    })
-}
-
 impl MailConfig {
-    /// Applies the settings given in `f` over the current ones.
-    pub(super) fn apply(&mut self, f: FileMail) -> Result<(), ConfigError> {
-        if let Some(url) = f.smtp_url.map(|u| u.trim().to_string()) {
-            // lettre parses it again when the transport is built; checking
-            // here stops start-up with a clear word (and no password in it).
-            let parsed = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&url);
-            if let Err(e) = parsed {
-                let shown = crate::logsafe::url_without_password(&url);
-                return Err(ConfigError::Invalid {
-                    name: "ORDER_STATUS_SMTP_URL (mail.smtp_url)".into(),
-                    reason: format!(
-                        "{shown:?} is not an SMTP URL such as smtp://127.0.0.1:2525 or smtps://user:pass@host:465 ({e})"
-                    ),
-                });
-            }
-            self.transport = Some(MailTransport::Smtp(Secret(url)));
-        }
-        if let Some(dir) = f.dir {
-            if matches!(self.transport, Some(MailTransport::Smtp(_))) {
+    /// Reads the files the settings name and works out the transport.
+    pub(super) fn resolve(&mut self) -> Result<(), ConfigError> {
+        self.transport = match (&self.smtp_url, &self.dir) {
+            (Some(_), Some(_)) => {
                 return Err(invalid(
                     "dir",
                     "give either an SMTP URL or a directory, not both".into(),
                 ));
             }
-            self.transport = Some(MailTransport::Files(dir));
-        }
-        if let Some(v) = f.from {
-            self.from = Some(parse_mailbox("from", &v)?);
-        }
-        if let Some(v) = f.reply_to {
-            self.reply_to = Some(parse_mailbox("reply_to", &v)?);
-        }
-        if let Some(list) = f.events {
-            self.events = parse_events("mail.events", &list)?;
-        }
-        let period = |name: &str, v: Option<String>, into: &mut Duration| {
-            if let Some(v) = v {
-                *into = parse_period(v.trim())
-                    .filter(|d| !d.is_zero())
-                    .ok_or_else(|| invalid(name, format!("{v:?} is not a period such as 30s")))?;
-            }
-            Ok::<(), ConfigError>(())
+            (Some(url), None) => Some(MailTransport::Smtp(url.0.clone())),
+            (None, Some(dir)) => Some(MailTransport::Files(dir.0.clone())),
+            (None, None) => None,
         };
-        period("max_age", f.max_age, &mut self.max_age)?;
-        period("retry_first", f.retry_first, &mut self.retry_first)?;
-        period("retry_max", f.retry_max, &mut self.retry_max)?;
-        period("give_up", f.give_up, &mut self.give_up)?;
-        if self.retry_max < self.retry_first {
+        if *self.retry_max < *self.retry_first {
             self.retry_max = self.retry_first;
         }
-        if let Some(n) = f.workers {
-            if !(1..=64).contains(&n) {
-                return Err(invalid("workers", "must be between 1 and 64".into()));
-            }
-            self.workers = n as usize;
-        }
-        if let Some(n) = f.max_rate {
-            self.max_rate = u32::try_from(n).map_err(|_| {
-                invalid(
-                    "max_rate",
-                    "must be a number of messages a second, or 0".into(),
-                )
-            })?;
-        }
-        if let Some(v) = f.link_per_address {
-            self.link_per_address = RateSpec::parse(&v).ok_or_else(|| {
-                invalid(
-                    "link_per_address",
-                    format!("{v:?} is not a rate such as 3/h:3"),
-                )
-            })?;
-        }
-        if let Some(file) = f.ca_file {
-            let pem = std::fs::read_to_string(&file)
-                .map_err(|e| invalid("ca_file", format!("cannot read {}: {e}", file.display())))?;
+        if let Some(file) = &self.ca_file {
+            let pem = std::fs::read_to_string(&file.0)
+                .map_err(|e| invalid("ca_file", format!("cannot read {file}: {e}")))?;
             let parsed = lettre::transport::smtp::client::Certificate::from_pem(pem.as_bytes());
             if parsed.is_err() || !pem.contains("-----BEGIN CERTIFICATE-----") {
                 return Err(invalid(
                     "ca_file",
-                    format!("{} holds no PEM certificate", file.display()),
+                    format!("{file} holds no PEM certificate"),
                 ));
             }
             self.ca_pem = Some(pem);
         }
-        match (f.dkim_domain, f.dkim_selector, f.dkim_key_file) {
-            (None, None, None) => {}
+        self.dkim = match (&self.dkim_domain, &self.dkim_selector, &self.dkim_key_file) {
+            (None, None, None) => None,
             (Some(domain), Some(selector), Some(file)) => {
-                let pem = std::fs::read_to_string(&file).map_err(|e| {
-                    invalid(
-                        "dkim_key_file",
-                        format!("cannot read {}: {e}", file.display()),
-                    )
-                })?;
+                let pem = std::fs::read_to_string(&file.0)
+                    .map_err(|e| invalid("dkim_key_file", format!("cannot read {file}: {e}")))?;
                 let dkim = Dkim {
-                    domain: domain.trim().to_string(),
-                    selector: selector.trim().to_string(),
-                    key_pem: Secret(pem),
+                    domain: domain.to_string(),
+                    selector: selector.to_string(),
+                    key_pem: Secret::new(pem),
                 };
-                if crate::config::mail_settings::dkim_key(&dkim).is_none() {
+                if dkim_key(&dkim).is_none() {
                     return Err(invalid(
                         "dkim_key_file",
                         format!(
-                            "{} holds neither an RSA private key (PKCS#1 PEM) nor an Ed25519 key (base64)",
-                            file.display()
+                            "{file} holds neither an RSA private key (PKCS#1 PEM) nor an Ed25519 key (base64)"
                         ),
                     ));
                 }
-                self.dkim = Some(dkim);
+                Some(dkim)
             }
             _ => {
                 return Err(invalid(
@@ -290,8 +349,18 @@ impl MailConfig {
                     "DKIM needs all three of dkim_domain, dkim_selector and dkim_key_file".into(),
                 ));
             }
-        }
+        };
         Ok(())
+    }
+
+    /// Messages sent at once.
+    pub fn worker_count(&self) -> usize {
+        self.workers.as_usize()
+    }
+
+    /// Most messages a second (0: no cap).
+    pub fn rate_cap(&self) -> u32 {
+        u32::try_from(self.max_rate.get()).unwrap_or(u32::MAX)
     }
 }
 

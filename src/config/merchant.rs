@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
 use crate::i18n::{Catalog, Lang};
@@ -104,7 +104,8 @@ impl MerchantConfig {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct FileStatus {
     id: String,
@@ -117,7 +118,7 @@ pub(super) struct FileStatus {
 }
 
 /// A string or a list of strings.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 pub(super) enum OneOrMany {
     One(String),
@@ -133,7 +134,8 @@ impl OneOrMany {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct FileRule {
     status: String,
@@ -143,7 +145,8 @@ pub(super) struct FileRule {
     location: Option<OneOrMany>,
 }
 
-#[derive(Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct FileProblems {
     on_hold_days: Option<u32>,

@@ -93,7 +93,8 @@ pub fn from_address(config: &Config) -> Mailbox {
     config
         .mail
         .from
-        .clone()
+        .as_ref()
+        .map(|m| m.0.clone())
         .unwrap_or_else(|| default_from(&config.shop))
 }
 
@@ -101,7 +102,7 @@ fn default_from(shop: &ShopConfig) -> Mailbox {
     let email = format!("no-reply@{}", shop.domain)
         .parse()
         .unwrap_or_else(|_| "no-reply@localhost".parse().expect("a valid address"));
-    Mailbox::new(Some(shop.name.clone()), email)
+    Mailbox::new(Some(shop.name.to_string()), email)
 }
 
 impl Composer {
@@ -112,14 +113,19 @@ impl Composer {
         epochs: Arc<LinkEpochs>,
         catalog: Arc<Catalog>,
     ) -> Composer {
-        let reply_to = config.mail.reply_to.clone().or_else(|| {
-            config
-                .shop
-                .support_email
-                .as_deref()
-                .and_then(|e| e.parse().ok())
-                .map(|e| Mailbox::new(None, e))
-        });
+        let reply_to = config
+            .mail
+            .reply_to
+            .as_ref()
+            .map(|m| m.0.clone())
+            .or_else(|| {
+                config
+                    .shop
+                    .support_email
+                    .as_deref()
+                    .and_then(|e| e.parse().ok())
+                    .map(|e| Mailbox::new(None, e))
+            });
         let dkim = config.mail.dkim.as_ref().and_then(|d| {
             let key = crate::config::mail_settings::dkim_key(d)?;
             Some(Arc::new(DkimConfig::default_config(
@@ -134,9 +140,9 @@ impl Composer {
             reply_to,
             base_url: config
                 .public_url
-                .clone()
-                .unwrap_or_else(|| format!("http://{}", config.addr)),
-            link_ttl_days: config.link_ttl_days,
+                .as_ref()
+                .map_or_else(|| format!("http://{}", config.addr), ToString::to_string),
+            link_ttl_days: u32::try_from(config.link_ttl_days.get()).unwrap_or(u32::MAX),
             links,
             epochs,
             catalog,
@@ -175,8 +181,8 @@ impl Composer {
         lang: Lang,
         now: DateTime<Utc>,
     ) -> Rendered {
-        let i = I18n::new(lang, self.shop.timezone, Arc::clone(&self.catalog));
-        let view = ShopperView::of(order, now, self.shop.timezone);
+        let i = I18n::new(lang, *self.shop.timezone, Arc::clone(&self.catalog));
+        let view = ShopperView::of(order, now, *self.shop.timezone);
         let name = view.name.as_str();
         let stage = msg
             .detail

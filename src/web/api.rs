@@ -348,7 +348,7 @@ pub async fn status(
         return Err(WebError::NotFound);
     };
     let mut shopper = ShopperView::of(&order, now, i.tz);
-    shopper.keep_images_from(&state.config.shop.image_origins);
+    shopper.keep_images_from(&state.config.shop.image_origin_list());
     let mut res = Json(view(&i, &shopper, claims.expires)).into_response();
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -95,7 +95,8 @@ pub async fn submit(
                     let claims = LinkClaims {
                         shop: order.shop,
                         order_id: order.id,
-                        expires: Utc::now() + Duration::days(i64::from(state.config.link_ttl_days)),
+                        expires: Utc::now()
+                            + Duration::days(state.config.link_ttl_days.get() as i64),
                         // Links from before a revocation stay dead; this one is new.
                         epoch: state.epochs.get(&key),
                     };

@@ -55,7 +55,11 @@ impl Visitor {
 
     /// The visitor's translations, with the shop's time zone.
     pub fn i18n(&self, state: &AppState) -> I18n {
-        I18n::new(self.lang, state.config.shop.timezone, state.catalog.clone())
+        I18n::new(
+            self.lang,
+            *state.config.shop.timezone,
+            state.catalog.clone(),
+        )
     }
 }
 
@@ -75,10 +79,10 @@ pub fn chrome(state: &AppState, visitor: &Visitor) -> Chrome {
     let shop = &state.config.shop;
     Chrome {
         i18n: visitor.i18n(state),
-        shop_name: shop.name.clone(),
-        logo_url: shop.logo_url.clone(),
-        support_email: shop.support_email.clone(),
-        shop_url: shop.url.clone(),
+        shop_name: shop.name.to_string(),
+        logo_url: shop.logo_url.as_ref().map(ToString::to_string),
+        support_email: shop.support_email.as_ref().map(ToString::to_string),
+        shop_url: shop.url.as_ref().map(ToString::to_string),
         css_href: state.assets.css_href.clone(),
         theme_href: state.assets.theme_href.clone(),
         share_js_href: state.assets.share_js_href.clone(),
@@ -155,7 +159,7 @@ pub(crate) fn choose_lang(query: Option<&str>, headers: &HeaderMap) -> (Lang, bo
 /// not point at a host an attacker chose.
 pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(u) = &state.config.public_url {
-        return u.clone();
+        return u.to_string();
     }
     let addr = state.config.addr.to_string();
     let host = headers

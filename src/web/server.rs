@@ -42,7 +42,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tower::ServiceExt;
 
-use crate::config::{Cidr, Limits};
+use crate::config::{Limits, Network};
 
 /// How long a client may take to send its request headers.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -69,24 +69,23 @@ pub struct ConnLimits {
     pub per_client: usize,
     pub first_byte: Duration,
     pub idle: Duration,
-    pub trusted: Vec<Cidr>,
+    pub trusted: Vec<Network>,
 }
 
 impl ConnLimits {
     /// From the configuration and the open-file limit in force.
-    pub fn new(limits: &Limits, trusted: &[Cidr], open_files: u64) -> ConnLimits {
+    pub fn new(limits: &Limits, trusted: &[Network], open_files: u64) -> ConnLimits {
         let auto = usize::try_from(open_files / 4 * 3)
             .unwrap_or(usize::MAX)
             .clamp(64, 65_536);
         ConnLimits {
-            total: if limits.connections == 0 {
-                auto
-            } else {
-                limits.connections
+            total: match limits.connections.as_usize() {
+                0 => auto,
+                n => n,
             },
-            per_client: limits.connections_per_client,
-            first_byte: limits.first_byte_timeout,
-            idle: limits.idle_timeout,
+            per_client: limits.connections_per_client.as_usize(),
+            first_byte: *limits.first_byte_timeout,
+            idle: *limits.idle_timeout,
             trusted: trusted.to_vec(),
         }
     }

@@ -32,8 +32,8 @@ pub async fn page(
         ));
     };
     state.metrics.status_views.inc();
-    let mut view = ShopperView::of(&order, now, state.config.shop.timezone);
-    view.keep_images_from(&state.config.shop.image_origins);
+    let mut view = ShopperView::of(&order, now, *state.config.shop.timezone);
+    view.keep_images_from(&state.config.shop.image_origin_list());
     let link = format!("{}/status/{}", visitor.base_url, token);
     Ok(html(&state, &visitor, StatusCode::OK, move || {
         crate::ui::status_page(view, link, claims.expires)

@@ -31,8 +31,10 @@ impl Site {
                 .map(|(_, v)| v.to_string())
         })
         .expect("config");
-        config.data_dir = dir.path().join("data");
-        config.public_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("public");
+        config.data_dir = dir.path().join("data").into();
+        config.public_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("public")
+            .into();
         config.addr = "127.0.0.1:0".parse().expect("addr");
         let site = order_status::app::App::build(config)
             .await

@@ -90,7 +90,7 @@ impl Server {
             .or_insert_with(|| concat!(env!("CARGO_MANIFEST_DIR"), "/public").to_string());
         let mut config = order_status::config::Config::load(None, |k| vars.get(k).cloned())
             .expect("test config");
-        config.data_dir = dir.path().join("data");
+        config.data_dir = dir.path().join("data").into();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {

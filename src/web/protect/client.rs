@@ -9,7 +9,9 @@ use axum::http::HeaderMap;
 use tower_governor::GovernorError;
 use tower_governor::key_extractor::KeyExtractor;
 
-use crate::config::Cidr;
+use crate::config::Network;
+#[cfg(test)]
+use std::str::FromStr;
 
 /// The rate-limit key of a client: its address, IPv6 cut to the /64, or
 /// "unidentified" when a proxy passed on a forwarding header that does not
@@ -57,13 +59,13 @@ impl Client {
 /// Finds the client behind a request (see the module doc).
 #[derive(Clone, Debug)]
 pub struct ClientIp {
-    trusted: Arc<Vec<Cidr>>,
+    trusted: Arc<Vec<Network>>,
     /// Whether the missing `trusted_proxies` was logged (once).
     warned: Arc<AtomicBool>,
 }
 
 impl ClientIp {
-    pub fn new(trusted: Vec<Cidr>) -> ClientIp {
+    pub fn new(trusted: Vec<Network>) -> ClientIp {
         ClientIp {
             trusted: Arc::new(trusted),
             warned: Arc::new(AtomicBool::new(false)),
@@ -182,7 +184,7 @@ mod tests {
 
     #[test]
     fn behind_proxies_the_rightmost_untrusted_hop_is_the_client() {
-        let c = ClientIp::new(vec![Cidr::parse("10.0.0.0/8").expect("cidr")]);
+        let c = ClientIp::new(vec![Network::from_str("10.0.0.0/8").expect("cidr")]);
         // The client wrote "6.6.6.6" itself; our proxy appended the real peer.
         let h = headers(&["6.6.6.6, 198.51.100.7, 10.0.0.2"]);
         assert_eq!(
@@ -217,7 +219,7 @@ mod tests {
             Client::Direct(ip("198.51.100.1"))
         );
         // Loopback through a proxy on loopback is not local.
-        let local = ClientIp::new(vec![Cidr::parse("127.0.0.1").expect("cidr")]);
+        let local = ClientIp::new(vec![Network::from_str("127.0.0.1").expect("cidr")]);
         let via = local.client(ip("127.0.0.1"), &headers(&["garbage, 127.0.0.1"]));
         assert!(!via.is_local(), "{via:?}");
         assert!(
@@ -238,7 +240,7 @@ mod tests {
         assert!(c.client(ip("127.0.0.1"), &headers(&[])).is_local());
         assert!(c.client(ip("::1"), &headers(&[])).is_local());
         // Once trusted, its clients are told apart.
-        let trusted = ClientIp::new(vec![Cidr::parse("127.0.0.1").expect("cidr")]);
+        let trusted = ClientIp::new(vec![Network::from_str("127.0.0.1").expect("cidr")]);
         assert_eq!(
             trusted.client(ip("127.0.0.1"), &headers(&["203.0.113.9"])),
             Client::Proxied(ip("203.0.113.9"))

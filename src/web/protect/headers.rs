@@ -13,7 +13,13 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     let frame_ancestors = if embeddable && !state.config.embed_origins.is_empty() {
-        state.config.embed_origins.join(" ")
+        state
+            .config
+            .embed_origins
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
     } else {
         "'none'".to_string()
     };

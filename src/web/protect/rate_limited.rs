@@ -104,7 +104,7 @@ pub fn too_many_requests(
                 state.limiters.pages_cache.set_rate_limited(lang, html)
             }
         };
-        let i18n = I18n::new(lang, state.config.shop.timezone, state.catalog.clone());
+        let i18n = I18n::new(lang, *state.config.shop.timezone, state.catalog.clone());
         let html = template.replace(WAIT_MARKER, &i18n.duration(after));
         (
             StatusCode::TOO_MANY_REQUESTS,

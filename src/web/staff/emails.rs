@@ -172,7 +172,7 @@ pub async fn email_previews(
         for lang in Lang::ALL {
             let r = composer.render(&order, &msg, lang, now);
             let lang_name =
-                crate::i18n::I18n::new(lang, state.config.shop.timezone, state.catalog.clone())
+                crate::i18n::I18n::new(lang, *state.config.shop.timezone, state.catalog.clone())
                     .t("meta.name");
             previews.push(EmailPreview {
                 title: format!(

@@ -69,8 +69,8 @@ pub(super) async fn render(
             crate::ui::staff::order_not_found_page(staff.name)
         }));
     };
-    let mut shopper = ShopperView::of(&order, Utc::now(), state.config.shop.timezone);
-    shopper.keep_images_from(&state.config.shop.image_origins);
+    let mut shopper = ShopperView::of(&order, Utc::now(), *state.config.shop.timezone);
+    shopper.keep_images_from(&state.config.shop.image_origin_list());
     let address_opted_out = state.optouts.contains(&order.email);
     let audit = state
         .audit
