@@ -35,8 +35,8 @@ pub enum ActionError {
     Bulk(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("audit log: {0}")]
-    Audit(String),
+    #[error("audit log")]
+    Audit(#[source] crate::errors::Cause),
 }
 
 /// A status change asked for by a person: checked against the config.

@@ -441,7 +441,7 @@ async fn shared_session_key(
         match tokio::time::timeout(wait, accounts.session_key(local.clone())).await {
             Ok(Ok(k)) => k,
             Ok(Err(e)) => {
-                tracing::warn!(error = %e, "the shared session key cannot be read; using this replica's own");
+                tracing::warn!(error = %crate::errors::chain(&e), "the shared session key cannot be read; using this replica's own");
                 local
             }
             Err(_) => {

@@ -13,7 +13,7 @@ use std::future::Future;
 pub fn lower_priority() {
     #[cfg(target_os = "linux")]
     if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10) {
-        tracing::debug!(error = %e, "could not lower a background thread's priority");
+        tracing::debug!(error = %crate::errors::chain(&e), "could not lower a background thread's priority");
     }
 }
 

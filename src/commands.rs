@@ -63,7 +63,7 @@ fn offline_store_options(config: &Config, base: StoreOptions) -> anyhow::Result<
 async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            tracing::error!(error = %crate::errors::chain(&e), "cannot listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
     };
@@ -74,7 +74,7 @@ async fn shutdown_signal() {
                 s.recv().await;
             }
             Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                tracing::error!(error = %crate::errors::chain(&e), "cannot listen for SIGTERM");
                 std::future::pending::<()>().await;
             }
         }

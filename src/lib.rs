@@ -16,6 +16,7 @@ pub mod background;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod errors;
 pub mod files;
 pub mod i18n;
 pub mod ingest;

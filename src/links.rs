@@ -90,7 +90,7 @@ impl LinkKey {
 }
 
 /// Why a link could not be made or read.
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Debug, Error)]
 pub enum LinkError {
     #[error("malformed token")]
     Malformed,
@@ -104,9 +104,23 @@ pub enum LinkError {
     Revoked,
     #[error("link key: {0}")]
     BadKey(String),
-    #[error("cannot keep the link key: {0}")]
-    KeyFile(String),
+    #[error("cannot keep the link key")]
+    KeyFile(#[source] crate::errors::Cause),
 }
+
+/// Two errors are the same when they say the same (a key file's cause is
+/// compared by its words): what tests of a token's refusal compare.
+impl PartialEq for LinkError {
+    fn eq(&self, other: &LinkError) -> bool {
+        match (self, other) {
+            (LinkError::BadKey(a), LinkError::BadKey(b)) => a == b,
+            (LinkError::KeyFile(a), LinkError::KeyFile(b)) => a.to_string() == b.to_string(),
+            (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
+        }
+    }
+}
+
+impl Eq for LinkError {}
 
 /// What a valid token grants.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -341,21 +355,23 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
 /// The key kept in `<data dir>/link-keys`, created (mode 0600) on first use.
 pub fn load_or_create_key(data_dir: &Path) -> Result<LinkKey, LinkError> {
     let path = data_dir.join("link-keys");
-    let err = |e: std::io::Error| LinkError::KeyFile(format!("{}: {e}", path.display()));
+    let err = |e: std::io::Error| {
+        LinkError::KeyFile(crate::errors::context(path.display().to_string(), e))
+    };
     match std::fs::read_to_string(&path) {
         Ok(text) => {
             let line = text
                 .lines()
                 .find(|l| !l.trim().is_empty() && !l.starts_with('#'));
             let (id, secret) = line.and_then(|l| l.trim().split_once(' ')).ok_or_else(|| {
-                LinkError::KeyFile(format!("{}: expected `ID SECRET`", path.display()))
+                LinkError::KeyFile(format!("{}: expected `ID SECRET`", path.display()).into())
             })?;
             LinkKey::new(id, secret.trim().as_bytes())
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             std::fs::create_dir_all(data_dir).map_err(err)?;
             let mut raw = [0u8; 32];
-            getrandom::fill(&mut raw).map_err(|e| LinkError::KeyFile(e.to_string()))?;
+            getrandom::fill(&mut raw).map_err(|e| LinkError::KeyFile(e.into()))?;
             let secret = URL_SAFE_NO_PAD.encode(raw);
             let key = LinkKey::new("k1", secret.as_bytes())?;
             write_private(

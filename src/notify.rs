@@ -52,10 +52,10 @@ pub use transport::{SendError, Transport};
 /// Errors of the notify layer.
 #[derive(Debug, Error)]
 pub enum NotifyError {
-    #[error("mail transport: {0}")]
-    Transport(String),
-    #[error("cannot build the message: {0}")]
-    Compose(String),
+    #[error("mail transport")]
+    Transport(#[source] crate::errors::Cause),
+    #[error("cannot build the message")]
+    Compose(#[source] crate::errors::Cause),
     #[error("mail files in {path}: {reason}")]
     Files { path: String, reason: String },
     #[error(transparent)]

@@ -71,8 +71,8 @@ const IN_FLIGHT: usize = 256;
 pub enum ReplicateError {
     #[error("cannot connect to NATS at {servers}: {reason}")]
     Connect { servers: String, reason: String },
-    #[error("JetStream: {0}")]
-    JetStream(String),
+    #[error("JetStream")]
+    JetStream(#[source] crate::errors::Cause),
     #[error(
         "the stream no longer holds entry {needed} (it starts at {first}): this replica is too far behind; stop it, put a snapshot of another replica (`order-status snapshot --out DIR`, one that holds entry {at_least} or later) in place of its data dir's index/, and start it again"
     )]
@@ -87,8 +87,8 @@ pub enum ReplicateError {
     Store(#[from] StoreError),
 }
 
-fn js_err(e: impl std::fmt::Display) -> ReplicateError {
-    ReplicateError::JetStream(e.to_string())
+fn js_err(e: impl Into<crate::errors::Cause>) -> ReplicateError {
+    ReplicateError::JetStream(e.into())
 }
 
 /// How this replica follows the stream, for `/readyz` and `/metrics`.
@@ -234,7 +234,9 @@ impl Replication {
                 me.status.following.store(false, Ordering::Release);
                 match result {
                     Ok(()) => tracing::warn!("the replication stream ended; following it again"),
-                    Err(e) => tracing::warn!(error = %e, "replication: following again shortly"),
+                    Err(e) => {
+                        tracing::warn!(error = %crate::errors::chain(&e), "replication: following again shortly")
+                    }
                 }
                 tokio::time::sleep(RETRY).await;
             }
@@ -437,7 +439,7 @@ where
 {
     loop {
         if let Err(e) = work().await {
-            tracing::warn!(error = %e, "replication: {what} again shortly");
+            tracing::warn!(error = %crate::errors::chain(&e), "replication: {what} again shortly");
         }
         tokio::time::sleep(RETRY).await;
     }
@@ -456,13 +458,14 @@ async fn ack_in_order(
         let failed = result.as_ref().err().map(ToString::to_string);
         store.log_entry_done(seq, result);
         if let Some(e) = failed {
-            return Err(ReplicateError::JetStream(format!(
-                "entry {seq} could not be applied here: {e}"
+            return Err(ReplicateError::JetStream(crate::errors::context(
+                format!("entry {seq} could not be applied here"),
+                e,
             )));
         }
         if let Err(e) = message.ack().await {
             // The index holds it: a redelivery is passed over.
-            tracing::debug!(seq, error = %e, "replication: ack failed");
+            tracing::debug!(seq, error = %crate::errors::chain(&*e), "replication: ack failed");
         }
         if store.log_applied() >= status.log_end() {
             status.caught_up.store(true, Ordering::Release);

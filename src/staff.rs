@@ -96,12 +96,12 @@ pub enum StaffError {
     NoSuchAccount(String),
     #[error("staff accounts file {path}: {reason}")]
     File { path: PathBuf, reason: String },
-    #[error("cannot hash the password: {0}")]
-    Hash(String),
+    #[error("cannot hash the password")]
+    Hash(#[source] crate::errors::Cause),
     #[error("this is the last admin account: make another admin first")]
     LastAdmin,
-    #[error("the shared staff accounts cannot be reached: {0}")]
-    Shared(String),
+    #[error("the shared staff accounts cannot be reached")]
+    Shared(#[source] crate::errors::Cause),
 }
 
 /// What a staff member may do. Each role may do what the one before may.
@@ -197,8 +197,9 @@ impl Accounts {
         for _ in 0..SHARED_ROUNDS {
             match shared.load().await? {
                 Some((bytes, version)) => {
-                    let mut list: Vec<Account> = serde_json::from_slice(&bytes)
-                        .map_err(|e| StaffError::Shared(format!("unreadable accounts: {e}")))?;
+                    let mut list: Vec<Account> = serde_json::from_slice(&bytes).map_err(|e| {
+                        StaffError::Shared(crate::errors::context("unreadable accounts", e))
+                    })?;
                     let path = accounts_file(data_dir);
                     if give_ids(&mut list)? {
                         // Shared accounts from before ids: store theirs
@@ -250,7 +251,7 @@ impl Accounts {
             let dir = data_dir.to_path_buf();
             return tokio::task::spawn_blocking(move || Accounts::change_file(&dir, change))
                 .await
-                .map_err(|e| StaffError::Hash(e.to_string()))?;
+                .map_err(|e| StaffError::Hash(e.into()))?;
         }
         let change = Arc::new(change);
         for _ in 0..SHARED_ROUNDS {
@@ -261,7 +262,7 @@ impl Accounts {
                 Ok::<_, StaffError>(accounts)
             })
             .await
-            .map_err(|e| StaffError::Hash(e.to_string()))??;
+            .map_err(|e| StaffError::Hash(e.into()))??;
             let Some(shared) = shared else {
                 return Ok(());
             };
@@ -474,7 +475,7 @@ impl Accounts {
 /// 128 random bits, hex.
 fn new_id() -> Result<String, StaffError> {
     let mut b = [0u8; 16];
-    getrandom::fill(&mut b).map_err(|e| StaffError::Hash(e.to_string()))?;
+    getrandom::fill(&mut b).map_err(|e| StaffError::Hash(e.into()))?;
     Ok(hex::encode(b))
 }
 
@@ -500,12 +501,12 @@ fn hash_password(password: &str) -> Result<String, StaffError> {
         return Err(StaffError::LongPassword);
     }
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| StaffError::Hash(e.to_string()))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| StaffError::Hash(e.to_string()))?;
+    getrandom::fill(&mut salt).map_err(|e| StaffError::Hash(e.into()))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| StaffError::Hash(e.into()))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| StaffError::Hash(e.to_string()))
+        .map_err(|e| StaffError::Hash(e.into()))
 }
 
 /// A signed-in person, as the session cookie says.
@@ -608,7 +609,7 @@ impl Sessions {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 std::fs::create_dir_all(data_dir).map_err(file_err)?;
                 let mut k = vec![0u8; 32];
-                getrandom::fill(&mut k).map_err(|e| StaffError::Hash(e.to_string()))?;
+                getrandom::fill(&mut k).map_err(|e| StaffError::Hash(e.into()))?;
                 write_private(&path, &k).map_err(file_err)?;
                 k
             }

@@ -65,22 +65,24 @@ pub enum StoreError {
     /// A write could not be made durable; nothing of it was applied.
     #[error("the order store cannot take writes right now")]
     Unavailable,
-    #[error("order store write failed: {0}")]
-    Write(String),
-    #[error("order store read failed: {0}")]
-    Read(String),
-    #[error("cannot encode an order: {0}")]
-    Encode(String),
-    #[error("a stored order is unreadable: {0}")]
-    Corrupt(String),
+    #[error("order store write failed")]
+    Write(#[source] Cause),
+    #[error("order store read failed")]
+    Read(#[source] Cause),
+    #[error("cannot encode an order")]
+    Encode(#[source] Cause),
+    #[error("a stored order is unreadable")]
+    Corrupt(#[source] Cause),
 }
+
+pub use crate::errors::{Cause, context};
 
 impl StoreError {
     fn write(e: TantivyError) -> StoreError {
-        StoreError::Write(e.to_string())
+        StoreError::Write(Box::new(e))
     }
     fn read(e: TantivyError) -> StoreError {
-        StoreError::Read(e.to_string())
+        StoreError::Read(Box::new(e))
     }
 }
 
@@ -394,7 +396,7 @@ impl Store {
                     continue;
                 }
                 let order = load(&searcher, &self.fields, DocAddress::new(ord as u32, doc))?;
-                f(order).map_err(|e| StoreError::Read(e.to_string()))?;
+                f(order).map_err(|e| StoreError::Read(e.into()))?;
                 n += 1;
             }
         }
@@ -582,7 +584,7 @@ impl Store {
         match log::decode(entry) {
             Ok(e) => self.send(e.op, e.at, Some(seq)).await,
             Err(e) => {
-                tracing::error!(seq, error = %e, "replication log entry unreadable; passed over");
+                tracing::error!(seq, error = %crate::errors::chain(&e), "replication log entry unreadable; passed over");
                 self.send(Op::Apply(Vec::new()), Utc::now(), Some(seq))
                     .await
             }
@@ -843,7 +845,8 @@ fn load(searcher: &Searcher, fields: &Fields, addr: DocAddress) -> Result<Order,
         .get_first(fields.order)
         .and_then(|v| v.as_bytes())
         .ok_or_else(|| StoreError::Corrupt("document without an order".into()))?;
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(crate::logsafe::json_error(&e)))
+    serde_json::from_slice(bytes)
+        .map_err(|e| StoreError::Corrupt(crate::logsafe::json_error(&e).into()))
 }
 
 #[cfg(test)]

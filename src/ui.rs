@@ -192,6 +192,25 @@ pub fn not_found_page() -> Page {
     }
 }
 
+/// A request that cannot be done as sent (a 4xx): what was wrong, by the
+/// key of its message, in the visitor's language.
+pub fn error_page(key: &'static str) -> Page {
+    let i = chrome().i18n;
+    Page {
+        title: i.t("error.title"),
+        private: true,
+        body: view! {
+            <ShopHeader />
+            <main id="main" class="page">
+                <h1>{i.t("error.title")}</h1>
+                <p role="alert">{i.t(key)}</p>
+                <p>{i.t("error.back")}</p>
+            </main>
+        }
+        .into_any(),
+    }
+}
+
 /// The store cannot be read right now: try again shortly.
 pub fn retry_page() -> Page {
     let i = chrome().i18n;

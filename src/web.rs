@@ -12,25 +12,21 @@ mod api;
 mod assets;
 pub mod error;
 mod extract;
-mod lookup;
+mod hooks;
 pub mod ops;
 pub mod protect;
 mod render;
 mod server;
-mod shopper_mail;
+mod shop;
 mod staff;
-mod status;
-mod webhooks;
 
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use error::WebError;
 use thiserror::Error;
 use tower::ServiceExt;
@@ -49,7 +45,7 @@ pub use ops::{Metrics, SyncStatus};
 pub use protect::Limiters;
 pub use render::Visitor;
 pub use server::raise_open_file_limit;
-pub use shopper_mail::AddressBudget;
+pub use shop::AddressBudget;
 pub use staff::{StaffSession, spawn_bulk_job};
 
 /// Why the server stopped with an error.
@@ -88,151 +84,34 @@ pub fn open_status_link(
             Ok(None)
         }
         Err(e) => {
-            tracing::error!(error = %e, "store read failed");
+            tracing::error!(error = %crate::errors::chain(&e), "store read failed");
             Err(e)
         }
     }
 }
 
-/// Largest request body anywhere but the webhooks.
+/// Largest request body of every area but the webhooks.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Largest form body (lookup, sign-in, share): short fields need far less.
 pub const MAX_FORM_BYTES: usize = 4 * 1024;
 /// Longest a request may take, body included, before it gets a 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// The whole site, with its protections (see [`protect`]): security
-/// headers outermost (so every answer has them, 429 and 413 included),
-/// then the rate-limit explainer, the per-IP page budget, the same-origin
-/// rule for posts, body size and time limits, and per-route budgets.
+/// The whole site: a router per area (the shopper's pages, the staff
+/// console, the JSON API, the webhooks, operations), each with its own
+/// budgets and body limits, under the protections every answer gets (see
+/// [`protect`]): security headers outermost (so every answer has them, 429
+/// and 413 included), then the rate-limit explainer, the per-IP page
+/// budget, the shared budgets, the same-origin rule for posts, the address
+/// length and time limits.
 pub fn router(state: AppState) -> Router {
     let limits = &state.limiters;
-    let form_limit = axum::extract::DefaultBodyLimit::max(MAX_FORM_BYTES);
     Router::new()
-        .route("/style/main.css", get(assets::stylesheet))
-        .route("/style/theme.css", get(assets::theme))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .route(
-            "/",
-            get(lookup::page).merge(
-                post(lookup::submit)
-                    .layer::<_, std::convert::Infallible>(form_limit)
-                    .layer(protect::layer(&limits.lookup)),
-            ),
-        )
-        .route("/embed", get(lookup::embed))
-        .route(
-            "/link",
-            get(shopper_mail::link_page).merge(
-                post(shopper_mail::link_submit)
-                    .layer::<_, std::convert::Infallible>(form_limit)
-                    .layer(protect::layer(&limits.lookup)),
-            ),
-        )
-        .route(
-            "/unsubscribe/{token}",
-            get(shopper_mail::unsubscribe_page).merge(
-                post(shopper_mail::unsubscribe)
-                    .layer::<_, std::convert::Infallible>(form_limit)
-                    .layer(protect::layer(&limits.lookup)),
-            ),
-        )
-        .route("/staff/mail", get(staff::sent_mail))
-        .route("/staff/mail/{name}", get(staff::sent_one))
-        .route("/staff/mail/{name}/html", get(staff::sent_one_html))
-        .route(
-            "/staff/orders/{shop}/{id}/emails",
-            get(staff::email_previews),
-        )
-        .route(
-            "/staff/orders/{shop}/{id}/emails/{event}/{lang}",
-            get(staff::email_preview_html),
-        )
-        .route("/staff/orders/{shop}/{id}/resend", post(staff::resend))
-        .route("/status/{token}", get(status::page))
-        .route("/staff", get(staff::search))
-        .route(
-            "/staff/login",
-            get(staff::login_page).merge(
-                post(staff::login)
-                    .layer::<_, std::convert::Infallible>(form_limit)
-                    .layer(protect::layer(&limits.login)),
-            ),
-        )
-        .route("/staff/logout", post(staff::logout))
-        .route("/staff/orders/{shop}/{id}", get(staff::order_page))
-        .route(
-            "/api/v1/status/{token}",
-            get(api::status).layer(protect::layer(&limits.api)),
-        )
-        .route(
-            "/webhooks/shopify",
-            post(webhooks::shopify).layer(protect::layer(&limits.api)),
-        )
-        .route(
-            "/webhooks/shopify/fulfillment-service/fulfillment_order_notification",
-            post(webhooks::fulfillment_service).layer(protect::layer(&limits.api)),
-        )
-        .route(
-            "/staff/orders/{shop}/{id}/share",
-            post(staff::share).layer(form_limit),
-        )
-        .route("/staff/orders/{shop}/{id}/revoke", post(staff::revoke))
-        .route(
-            "/staff/orders/{shop}/{id}/status",
-            post(staff::set_status).layer(form_limit),
-        )
-        .route("/staff/problems", get(staff::problems))
-        .route("/staff/bulk", post(staff::bulk_prepare).layer(form_limit))
-        .route("/staff/bulk/{id}", get(staff::bulk_page))
-        .route(
-            "/staff/bulk/{id}/confirm",
-            post(staff::bulk_confirm).layer(form_limit),
-        )
-        .route("/staff/audit.ndjson", get(staff::audit_export))
-        .route(
-            "/staff/orders/{shop}/{id}/ship",
-            get(staff::ship_form).merge(post(staff::ship).layer(form_limit)),
-        )
-        .route(
-            "/staff/orders/{shop}/{id}/shipments/{fid}/tracking",
-            post(staff::tracking).layer(form_limit),
-        )
-        .route(
-            "/staff/orders/{shop}/{id}/shipments/{fid}/scan",
-            post(staff::scan).layer(form_limit),
-        )
-        .route("/staff/requests", get(staff::requests))
-        .route(
-            "/staff/requests/accept",
-            post(staff::accept).layer(form_limit),
-        )
-        .route(
-            "/staff/requests/reject",
-            post(staff::reject).layer(form_limit),
-        )
-        .route(
-            "/staff/requests/cancellation/accept",
-            post(staff::accept_cancellation).layer(form_limit),
-        )
-        .route(
-            "/staff/requests/cancellation/reject",
-            post(staff::reject_cancellation).layer(form_limit),
-        )
-        .route(
-            "/staff/accounts",
-            get(staff::accounts).merge(post(staff::add_account).layer(form_limit)),
-        )
-        .route(
-            "/staff/accounts/{name}/role",
-            post(staff::set_role).layer(form_limit),
-        )
-        .route(
-            "/staff/accounts/{name}/remove",
-            post(staff::remove_account).layer(form_limit),
-        )
+        .merge(shop::router(limits))
+        .merge(staff::router(&state))
+        .merge(api::router(limits))
+        .merge(hooks::router(limits))
+        .merge(ops::router())
         .fallback(static_or_not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -242,11 +121,7 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(middleware::from_fn(limit_body))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            staff::require_staff,
-        ))
+        .layer(middleware::from_fn(limit_uri))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             protect::same_origin_posts,
@@ -280,33 +155,37 @@ pub fn router(state: AppState) -> Router {
 /// past its buffer, carries none, and no body).
 pub const MAX_URI_BYTES: usize = 8 * 1024;
 
-/// 414 for request targets over [`MAX_URI_BYTES`]; 413 for bodies over the
-/// limit of their route: 2 MiB for webhooks, 64 KiB anywhere else. A
-/// declared length is checked up front; a streamed body is cut off at the
-/// limit while it is read.
-async fn limit_body(req: Request, next: middleware::Next) -> Response {
+/// 414 for request targets over [`MAX_URI_BYTES`].
+async fn limit_uri(req: Request, next: middleware::Next) -> Response {
     let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if target > MAX_URI_BYTES {
         return (StatusCode::URI_TOO_LONG, "The address is too long.").into_response();
     }
-    let limit = if req.uri().path().starts_with("/webhooks/") {
-        webhooks::MAX_WEBHOOK_BYTES
-    } else {
-        MAX_BODY_BYTES
-    };
+    next.run(req).await
+}
+
+/// A limit on request bodies of `max` bytes (the middleware's state), for
+/// an area's routes: 413 for a declared length over it up front; a
+/// streamed body is cut off at the limit while it is read. An area adds it
+/// with `middleware::from_fn_with_state(MAX, limit_body)`.
+pub(crate) async fn limit_body(
+    State(max): State<usize>,
+    req: Request,
+    next: middleware::Next,
+) -> Response {
     let declared = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    if declared.is_some_and(|n| n > max as u64) {
         return (
             StatusCode::PAYLOAD_TOO_LARGE,
             "The request body is too large.",
         )
             .into_response();
     }
-    let req = req.map(|b| Body::new(http_body_util::Limited::new(b, limit)));
+    let req = req.map(|b| axum::body::Body::new(http_body_util::Limited::new(b, max)));
     next.run(req).await
 }
 
@@ -340,7 +219,7 @@ async fn static_or_not_found(State(state): State<AppState>, req: Request) -> Res
             return res;
         }
         Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "static file error"),
+        Err(e) => tracing::warn!(error = %crate::errors::chain(&e), "static file error"),
     }
     WebError::NotFound.into_response()
 }

@@ -779,3 +779,74 @@ async fn a_removed_accounts_session_does_not_come_back_with_its_name() {
         .expect("get");
     assert_ne!(audit.status(), 200, "no audit log for the old cookie");
 }
+
+/// The console's routes by the role they need: a viewer is refused every
+/// agent and admin action, an agent every admin one, with a page in the
+/// visitor's language; without a session every one of them is closed.
+#[tokio::test]
+async fn every_console_route_takes_its_role_and_refuses_in_the_visitors_language() {
+    use order_status::staff::Role;
+    let server = Server::start(&[]);
+    let viewer = common::staff_client(&server, "vera", Role::Viewer).await;
+    let agent = common::staff_client(&server, "alex", Role::Agent).await;
+    let order = "/staff/orders/demo.example/5100000000";
+    let agents: Vec<(&str, String)> = [
+        "revoke",
+        "status",
+        "resend",
+        "ship",
+        "shipments/1/tracking",
+        "shipments/1/scan",
+    ]
+    .iter()
+    .map(|a| ("POST", format!("{order}/{a}")))
+    .chain(
+        [
+            "/staff/bulk",
+            "/staff/bulk/x/confirm",
+            "/staff/requests/accept",
+            "/staff/requests/reject",
+            "/staff/requests/cancellation/accept",
+            "/staff/requests/cancellation/reject",
+        ]
+        .iter()
+        .map(|p| ("POST", p.to_string())),
+    )
+    .chain([("GET", format!("{order}/ship"))])
+    .collect();
+    let admins: Vec<(&str, String)> = vec![
+        ("POST", "/staff/accounts".into()),
+        ("POST", "/staff/accounts/vera/role".into()),
+        ("POST", "/staff/accounts/vera/remove".into()),
+        ("GET", "/staff/audit.ndjson".into()),
+    ];
+    let send = |c: &reqwest::Client, method: &str, path: &str| {
+        let req = match method {
+            "POST" => c.post(server.url(path)).form(&[("role", "admin")]),
+            _ => c.get(server.url(path)),
+        };
+        req.header("accept", "text/html")
+            .header("accept-language", "sv")
+    };
+    for (method, path) in agents.iter().chain(&admins) {
+        let res = send(&viewer, method, path).send().await.expect("viewer");
+        assert_eq!(res.status(), 403, "a viewer: {method} {path}");
+        let body = res.text().await.expect("body");
+        assert!(
+            body.contains("Din roll tillåter inte det här") && body.contains("lang=\"sv\""),
+            "{method} {path}: {body}"
+        );
+        let res = send(&client(), method, path).send().await.expect("nobody");
+        assert_eq!(res.status(), 303, "no session: {method} {path}");
+    }
+    for (method, path) in &admins {
+        let res = send(&agent, method, path).send().await.expect("agent");
+        assert_eq!(res.status(), 403, "an agent: {method} {path}");
+    }
+    // What an agent may do gets past the gate (to its own answer).
+    let res = send(&agent, "POST", &format!("{order}/status"))
+        .send()
+        .await
+        .expect("agent");
+    assert_ne!(res.status(), 403);
+}

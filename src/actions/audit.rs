@@ -94,7 +94,7 @@ impl AuditLog {
         let this = self.clone();
         tokio::task::spawn_blocking(move || this.append_now(&entries))
             .await
-            .map_err(|e| ActionError::Audit(e.to_string()))?
+            .map_err(|e| ActionError::Audit(e.into()))?
     }
 
     /// [`AuditLog::append`], on this thread.
@@ -104,7 +104,7 @@ impl AuditLog {
         }
         let mut text = Vec::new();
         for e in entries {
-            serde_json::to_writer(&mut text, e).map_err(|e| ActionError::Audit(e.to_string()))?;
+            serde_json::to_writer(&mut text, e).map_err(|e| ActionError::Audit(e.into()))?;
             text.push(b'\n');
         }
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
@@ -115,7 +115,9 @@ impl AuditLog {
             use std::os::unix::fs::OpenOptionsExt;
             opts.mode(0o600);
         }
-        let io = |e: std::io::Error| ActionError::Audit(format!("{}: {e}", self.path.display()));
+        let io = |e: std::io::Error| {
+            ActionError::Audit(crate::errors::context(self.path.display().to_string(), e))
+        };
         let mut f = opts.open(&self.path).map_err(io)?;
         // After a crash mid-append the file may end in half a line: start
         // on a fresh one so this line is whole.

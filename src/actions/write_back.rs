@@ -519,7 +519,7 @@ pub async fn reconcile(store: &Store, apis: &Apis) -> usize {
     let pending = match store.status_tags_stale(RECONCILE_BATCH * 4) {
         Ok(list) => list,
         Err(e) => {
-            tracing::warn!(error = %e, "cannot look for status tags to write back");
+            tracing::warn!(error = %crate::errors::chain(&e), "cannot look for status tags to write back");
             return 0;
         }
     };
@@ -537,7 +537,7 @@ pub async fn reconcile(store: &Store, apis: &Apis) -> usize {
         match result {
             Ok(()) => done += 1,
             Err(e) => {
-                tracing::warn!(shop = %order.shop, error = %e, "could not write a status back to Shopify; will try again")
+                tracing::warn!(shop = %order.shop, error = %crate::errors::chain(&e), "could not write a status back to Shopify; will try again")
             }
         }
         if done >= RECONCILE_BATCH {

@@ -105,8 +105,8 @@ pub async fn sync_periodically(
                     tracing::info!(shop = %domain, orders = r.orders, applied = r.written.applied, "sync finished");
                 }
                 Err(e) => {
-                    status.failed(&domain, e.to_string());
-                    tracing::error!(shop = %domain, error = %e, "sync failed; will retry next round");
+                    status.failed(&domain, crate::errors::chain(&e));
+                    tracing::error!(shop = %domain, error = %crate::errors::chain(&e), "sync failed; will retry next round");
                 }
             }
         }

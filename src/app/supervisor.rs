@@ -148,7 +148,7 @@ impl Supervisor {
                     if let Err(e) = ended
                         && e.is_panic()
                     {
-                        tracing::error!(error = %e, "a service panicked while stopping");
+                        tracing::error!(error = %crate::errors::chain(&e), "a service panicked while stopping");
                     }
                 }
             })

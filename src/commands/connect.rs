@@ -20,11 +20,7 @@ pub async fn shopify_check(config: &Config, only: Option<&str>) -> anyhow::Resul
                 all_ok &= report.ok();
             }
             Err(e) => {
-                println!(
-                    "{}:
-  error: {e}",
-                    api.domain()
-                );
+                println!("{}:\n  error: {}", api.domain(), crate::errors::chain(&e));
                 all_ok = false;
             }
         }
@@ -73,7 +69,7 @@ pub async fn shopify_setup(config: &Config, only: Option<&str>) -> anyhow::Resul
                 all_ok &= report.ok();
             }
             Err(e) => {
-                println!("{}:\n  error: {e}", api.domain());
+                println!("{}:\n  error: {}", api.domain(), crate::errors::chain(&e));
                 all_ok = false;
             }
         }

@@ -73,7 +73,7 @@ pub async fn replay(config: &Config, only: Option<&str>) -> anyhow::Result<bool>
                         .delete(vec![crate::order::order_key(&letter.shop, id)])
                         .await
                         .map(|_| ())
-                        .map_err(|e| e.to_string()),
+                        .map_err(|e| crate::errors::chain(&e)),
                     Ok(false) => Err("Shopify still has this order".to_string()),
                     Err(e) => Err(e),
                 }
@@ -82,12 +82,12 @@ pub async fn replay(config: &Config, only: Option<&str>) -> anyhow::Result<bool>
                 .delete(keys)
                 .await
                 .map(|_| ())
-                .map_err(|e| e.to_string()),
+                .map_err(|e| crate::errors::chain(&e)),
             Ok(Plan::DeleteShop) => store
                 .delete_shop(&letter.shop)
                 .await
                 .map(|_| ())
-                .map_err(|e| e.to_string()),
+                .map_err(|e| crate::errors::chain(&e)),
             Ok(Plan::Refetch(id)) => match api {
                 Some(_) => refetch(id).await,
                 None => Ok(()),
@@ -128,7 +128,7 @@ async fn replay_refetch(
         Some(api) => sync::refetch(store, api, &format!("gid://shopify/Order/{id}"))
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string()),
+            .map_err(|e| crate::errors::chain(&e)),
         None => Err("the order is still not in the store".to_string()),
     }
 }
@@ -144,7 +144,7 @@ async fn replay_apply(
     let r = store
         .apply(vec![*change])
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| crate::errors::chain(&e))?;
     match key.rsplit('/').next().and_then(|s| s.parse().ok()) {
         Some(id) if r.unknown > 0 => replay_refetch(store, api, id).await,
         _ => Ok(()),

@@ -75,7 +75,7 @@ pub(super) async fn sync_with(
                     .map_or("the beginning".to_string(), |t| t.to_rfc3339())
             ),
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", crate::errors::chain(&e));
                 all_ok = false;
             }
         }

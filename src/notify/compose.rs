@@ -309,7 +309,7 @@ impl Composer {
                 "This is a test message from the order status site of {} ({}).\nIf you can read it, status emails can be sent.\n",
                 self.shop.name, self.base_url
             ))
-            .map_err(|e| NotifyError::Compose(e.to_string()))?;
+            .map_err(|e| NotifyError::Compose(e.into()))?;
         if let Some(dkim) = &self.dkim {
             m.sign(dkim);
         }
@@ -369,7 +369,7 @@ impl Composer {
                             .body(html(&r, &self.shop.accent_color)),
                     ),
             )
-            .map_err(|e| NotifyError::Compose(e.to_string()))?;
+            .map_err(|e| NotifyError::Compose(e.into()))?;
         if let Some(dkim) = &self.dkim {
             m.sign(dkim);
         }

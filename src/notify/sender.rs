@@ -215,7 +215,7 @@ impl Sender {
             let store = self.store.clone();
             let scanned = tokio::task::spawn_blocking(move || store.mail_queued(SCAN))
                 .await
-                .unwrap_or_else(|e| Err(crate::store::StoreError::Read(e.to_string())));
+                .unwrap_or_else(|e| Err(crate::store::StoreError::Read(e.into())));
             match scanned {
                 Ok(orders) => {
                     for order in orders {
@@ -235,7 +235,9 @@ impl Sender {
                         }
                     }
                 }
-                Err(e) => tracing::error!(error = %e, "cannot read the mail outbox"),
+                Err(e) => {
+                    tracing::error!(error = %crate::errors::chain(&e), "cannot read the mail outbox")
+                }
             }
             while tasks.try_join_next().is_some() {}
             self.fold().await;
@@ -304,11 +306,11 @@ impl Sender {
         let after = store.log_applied();
         let scanned = tokio::task::spawn_blocking(move || store.mail_queued(SCAN))
             .await
-            .unwrap_or_else(|e| Err(crate::store::StoreError::Read(e.to_string())));
+            .unwrap_or_else(|e| Err(crate::store::StoreError::Read(e.into())));
         let orders = match scanned {
             Ok(o) => o,
             Err(e) => {
-                tracing::error!(error = %e, "cannot read the mail outbox");
+                tracing::error!(error = %crate::errors::chain(&e), "cannot read the mail outbox");
                 return;
             }
         };
@@ -570,7 +572,7 @@ impl Sender {
             .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
         if let Err(e) = recorded {
             // Not recorded: the message stays queued and goes again.
-            tracing::error!(error = %e, "cannot write the mail journal");
+            tracing::error!(error = %crate::errors::chain(&e), "cannot write the mail journal");
         }
     }
 
@@ -608,11 +610,11 @@ impl Sender {
                     .await
                     .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
                 if let Err(e) = emptied {
-                    tracing::error!(error = %e, "cannot empty the mail journal");
+                    tracing::error!(error = %crate::errors::chain(&e), "cannot empty the mail journal");
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, "cannot record sent emails yet; the journal keeps them")
+                tracing::error!(error = %crate::errors::chain(&e), "cannot record sent emails yet; the journal keeps them")
             }
         }
     }
@@ -652,7 +654,7 @@ impl Sender {
                 })
                 .collect();
             if let Err(e) = self.store.apply(changes).await {
-                tracing::warn!(error = %e, "late-parcel check failed; will try again");
+                tracing::warn!(error = %crate::errors::chain(&e), "late-parcel check failed; will try again");
                 return;
             }
         }

@@ -78,18 +78,19 @@ impl Transport {
                 Ok(Transport::Direct(std::sync::Arc::new(direct)))
             }
             Some(MailTransport::Smtp(url)) => {
-                let bad = |e: &dyn std::fmt::Display| NotifyError::Transport(e.to_string());
                 let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
-                    .map_err(|e| bad(&e))?;
+                    .map_err(|e| NotifyError::Transport(e.into()))?;
                 if mail.ca_pem.is_some() {
                     // lettre made TLS parameters from the URL with the
                     // public roots only; the same, plus the config's CA.
                     let host = url::Url::parse(url.expose())
                         .ok()
                         .and_then(|u| u.host_str().map(str::to_string))
-                        .ok_or_else(|| bad(&"the SMTP URL names no host"))?;
-                    let params =
-                        tls_parameters(&host, mail.ca_pem.as_deref()).map_err(|e| bad(&e))?;
+                        .ok_or_else(|| {
+                            NotifyError::Transport("the SMTP URL names no host".into())
+                        })?;
+                    let params = tls_parameters(&host, mail.ca_pem.as_deref())
+                        .map_err(|e| NotifyError::Transport(e.into()))?;
                     builder = builder.tls(Tls::Wrapper(params));
                 }
                 Ok(Transport::Smtp(builder.timeout(Some(SMTP_TIMEOUT)).build()))
@@ -201,8 +202,8 @@ impl Direct {
     /// `tls=`), `tls=required|opportunistic` for STARTTLS, credentials
     /// percent-decoded, a path as the EHLO name.
     fn from_url(raw: &str) -> Result<Direct, NotifyError> {
-        let bad = |why: &str| NotifyError::Transport(why.to_string());
-        let url = url::Url::parse(raw).map_err(|e| bad(&e.to_string()))?;
+        let bad = |why: &str| NotifyError::Transport(why.to_string().into());
+        let url = url::Url::parse(raw).map_err(|e| NotifyError::Transport(e.into()))?;
         let host = url.host_str().ok_or_else(|| bad("no host"))?.to_string();
         let tls = url
             .query_pairs()

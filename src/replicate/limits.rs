@@ -79,7 +79,7 @@ impl SharedLimits {
         match self.gcra(&k, spec, Utc::now()).await {
             Ok(v) => v,
             Err(e) => {
-                tracing::warn!(error = %e, "shared budget unavailable; the local one holds");
+                tracing::warn!(error = %crate::errors::chain(&e), "shared budget unavailable; the local one holds");
                 Verdict::Allowed
             }
         }
@@ -108,7 +108,9 @@ impl SharedLimits {
                 return Ok(Verdict::Allowed);
             }
         }
-        Err(ReplicateError::JetStream(format!("{key} is too busy")))
+        Err(ReplicateError::JetStream(
+            format!("{key} is too busy").into(),
+        ))
     }
 
     /// Whether lookups of order `number` are locked (`None`: the bucket
@@ -124,7 +126,7 @@ impl SharedLimits {
     /// Counts one failed lookup of order `number`, in windows of `spec`.
     pub async fn record_failure(&self, number: u64, spec: FailureSpec) {
         if let Err(e) = self.count_failure(number, spec).await {
-            tracing::warn!(error = %e, "shared order lock unavailable; the local one holds");
+            tracing::warn!(error = %crate::errors::chain(&e), "shared order lock unavailable; the local one holds");
         }
     }
 
@@ -148,7 +150,9 @@ impl SharedLimits {
                 return Ok(());
             }
         }
-        Err(ReplicateError::JetStream(format!("{key} is too busy")))
+        Err(ReplicateError::JetStream(
+            format!("{key} is too busy").into(),
+        ))
     }
 }
 

@@ -160,7 +160,7 @@ impl Replication {
                     match how {
                         Settle::Done => {
                             if let Err(e) = bucket.put(&key, "1".into()).await {
-                                tracing::warn!(error = %e, "replication: cannot mark an email done");
+                                tracing::warn!(error = %crate::errors::chain(&e), "replication: cannot mark an email done");
                             }
                             let _ = message.double_ack().await;
                         }
@@ -214,10 +214,12 @@ impl SharedOutbox for JetStreamOutbox {
             match me.js.publish(subject, body.into()).await {
                 Ok(ack) => {
                     if let Err(e) = ack.await {
-                        tracing::trace!(error = %e, "email offer not taken (on offer already?)");
+                        tracing::trace!(error = %crate::errors::chain(&e), "email offer not taken (on offer already?)");
                     }
                 }
-                Err(e) => tracing::debug!(error = %e, "email offer not sent"),
+                Err(e) => {
+                    tracing::debug!(error = %crate::errors::chain(&e), "email offer not sent")
+                }
             }
         })
     }

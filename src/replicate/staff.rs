@@ -38,8 +38,8 @@ impl Replication {
     }
 }
 
-fn shared_err(e: impl std::fmt::Display) -> StaffError {
-    StaffError::Shared(e.to_string())
+fn shared_err(e: impl Into<crate::errors::Cause>) -> StaffError {
+    StaffError::Shared(e.into())
 }
 
 async fn bucket(a: &KvAccounts) -> Result<kv::Store, StaffError> {
@@ -121,9 +121,9 @@ impl SharedAccounts for KvAccounts {
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            Err(StaffError::Shared(format!(
-                "the session key cannot be read: {last}"
-            )))
+            Err(StaffError::Shared(
+                format!("the session key cannot be read: {last}").into(),
+            ))
         })
     }
 }

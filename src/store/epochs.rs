@@ -111,8 +111,10 @@ impl LinkEpochs {
     }
 
     fn save(&self, map: &HashMap<String, u32>) -> Result<(), StoreError> {
-        let err = |e: std::io::Error| StoreError::Write(format!("{}: {e}", self.path.display()));
-        let bytes = serde_json::to_vec(map).map_err(|e| StoreError::Encode(e.to_string()))?;
+        let err = |e: std::io::Error| {
+            StoreError::Write(super::context(self.path.display().to_string(), e))
+        };
+        let bytes = serde_json::to_vec(map).map_err(|e| StoreError::Encode(e.into()))?;
         // The epochs are no secret, but the same atomic write serves: a
         // crash leaves the old revocations, never half a file.
         crate::files::write_private(&self.path, &bytes).map_err(err)

@@ -53,8 +53,7 @@ const VERSION: u32 = 1;
 /// of changes is split; one change larger than that is refused).
 pub(super) fn encode(op: Op, at: DateTime<Utc>) -> Result<Vec<Vec<u8>>, StoreError> {
     let one = |op: Op| {
-        serde_json::to_vec(&Entry { v: VERSION, at, op })
-            .map_err(|e| StoreError::Encode(e.to_string()))
+        serde_json::to_vec(&Entry { v: VERSION, at, op }).map_err(|e| StoreError::Encode(e.into()))
     };
     let changes = match op {
         Op::Apply(changes) => changes,
@@ -65,13 +64,16 @@ pub(super) fn encode(op: Op, at: DateTime<Utc>) -> Result<Vec<Vec<u8>>, StoreErr
     let mut size = 0;
     for change in changes {
         let len = serde_json::to_vec(&change)
-            .map_err(|e| StoreError::Encode(e.to_string()))?
+            .map_err(|e| StoreError::Encode(e.into()))?
             .len();
         if len + 64 > MAX_ENTRY {
-            return Err(StoreError::Encode(format!(
-                "order {} is {len} bytes encoded, more than the replication log takes ({MAX_ENTRY})",
-                change.key()
-            )));
+            return Err(StoreError::Encode(
+                format!(
+                    "order {} is {len} bytes encoded, more than the replication log takes ({MAX_ENTRY})",
+                    change.key()
+                )
+                .into(),
+            ));
         }
         if size + len + 64 > MAX_ENTRY && !batch.is_empty() {
             out.push(one(Op::Apply(std::mem::take(&mut batch)))?);
@@ -89,12 +91,15 @@ pub(super) fn encode(op: Op, at: DateTime<Utc>) -> Result<Vec<Vec<u8>>, StoreErr
 /// Decodes an entry read from the log.
 pub(super) fn decode(bytes: &[u8]) -> Result<Entry, StoreError> {
     let entry: Entry = serde_json::from_slice(bytes)
-        .map_err(|e| StoreError::Corrupt(crate::logsafe::json_error(&e)))?;
+        .map_err(|e| StoreError::Corrupt(crate::logsafe::json_error(&e).into()))?;
     if entry.v != VERSION {
-        return Err(StoreError::Corrupt(format!(
-            "a log entry of format {} (this build reads {VERSION})",
-            entry.v
-        )));
+        return Err(StoreError::Corrupt(
+            format!(
+                "a log entry of format {} (this build reads {VERSION})",
+                entry.v
+            )
+            .into(),
+        ));
     }
     Ok(entry)
 }

@@ -75,8 +75,8 @@ pub fn if_needed(
                 continue;
             };
             let order: Order = serde_json::from_slice(bytes)
-                .map_err(|e| StoreError::Corrupt(crate::logsafe::json_error(&e)))?;
-            let doc = document(fields, &order).map_err(|e| StoreError::Encode(e.to_string()))?;
+                .map_err(|e| StoreError::Corrupt(crate::logsafe::json_error(&e).into()))?;
+            let doc = document(fields, &order).map_err(|e| StoreError::Encode(e.into()))?;
             writer.add_document(doc).map_err(|e| err(e.to_string()))?;
             n += 1;
         }

@@ -273,7 +273,7 @@ fn segment_window(
 }
 
 fn io_error(e: std::io::Error) -> StoreError {
-    StoreError::Read(e.to_string())
+    StoreError::Read(e.into())
 }
 
 /// Every match, its date read from the fast field: the plain way, for

@@ -344,7 +344,7 @@ impl Word {
         let dfa = typo.then(|| OneTypo(typos.0.build_dfa(&text)));
         // Orders holding each word, the typed one included.
         let mut held: BTreeMap<String, u64> = BTreeMap::new();
-        let io = |e: std::io::Error| StoreError::Read(e.to_string());
+        let io = |e: std::io::Error| StoreError::Read(e.into());
         for reader in searcher.segment_readers() {
             let index = reader.inverted_index(f.all).map_err(StoreError::read)?;
             let terms = index.terms();

@@ -88,8 +88,7 @@ pub fn take(data_dir: &Path, dest: &Path) -> Result<Snapshot, StoreError> {
             write_synced(&partial.join(&path), bytes.as_slice())
                 .map_err(|e| err(&partial.join(&path), e.to_string()))?;
         }
-        let meta =
-            serde_json::to_vec_pretty(&metas).map_err(|e| StoreError::Encode(e.to_string()))?;
+        let meta = serde_json::to_vec_pretty(&metas).map_err(|e| StoreError::Encode(e.into()))?;
         write_synced(&partial.join("meta.json"), &meta)
             .map_err(|e| err(&partial.join("meta.json"), e.to_string()))?;
         std::fs::rename(&partial, dest).map_err(|e| err(dest, e.to_string()))?;

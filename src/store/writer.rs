@@ -133,7 +133,7 @@ pub fn run(
                     writer = Some(w);
                 }
                 Err(e) => {
-                    tracing::error!(error = %e, "store writer cannot be reopened; writes refused");
+                    tracing::error!(error = %crate::errors::chain(&e), "store writer cannot be reopened; writes refused");
                     for cmd in group {
                         let _ = cmd.ack.send(Err(StoreError::Unavailable));
                     }
@@ -174,11 +174,11 @@ pub fn run(
             }
             Err(e) => {
                 tracing::error!(
-                    error = %e,
+                    error = %crate::errors::chain(&e),
                     "store write failed (disk full or read-only?); the whole group is rolled back, reads go on"
                 );
                 if let Err(e) = w.rollback() {
-                    tracing::error!(error = %e, "rollback failed");
+                    tracing::error!(error = %crate::errors::chain(&e), "rollback failed");
                 }
                 // Start the next group from a fresh writer.
                 writer = None;
@@ -192,7 +192,7 @@ pub fn run(
     if let Some(w) = writer
         && let Err(e) = w.wait_merging_threads()
     {
-        tracing::warn!(error = %e, "merge threads ended with an error");
+        tracing::warn!(error = %crate::errors::chain(&e), "merge threads ended with an error");
     }
 }
 
@@ -288,7 +288,7 @@ fn apply(
                     match outcome {
                         Merged::Write(order) => {
                             let doc = document(fields, &order)
-                                .map_err(|e| StoreError::Encode(e.to_string()))?;
+                                .map_err(|e| StoreError::Encode(e.into()))?;
                             // A new order has nothing to delete; deleting
                             // anyway costs every commit a term lookup.
                             if indexed || matches!(pending.get(&key), Some(Pending::Deleted)) {

@@ -4,8 +4,7 @@
 //! texts in the language asked for (`?lang=` or `Accept-Language`).
 
 use axum::Json;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -17,6 +16,7 @@ use super::{AppState, open_status_link};
 use crate::i18n::I18n;
 use crate::order::timeline::{Package, Step, StepKind, StepStatus, WaitReason};
 use crate::shopper::{Place, ShopperView};
+use crate::web::extract::WebPath;
 
 #[derive(Serialize)]
 struct StatusView {
@@ -335,13 +335,23 @@ fn view(i: &I18n, v: &ShopperView, expires: DateTime<Utc>) -> StatusView {
     }
 }
 
+/// The JSON API: its own budget per client (`[limits] api`).
+pub fn router(limits: &super::Limiters) -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/api/v1/status/{token}", axum::routing::get(status))
+        .route_layer(super::protect::layer(&limits.api))
+        .layer(axum::middleware::from_fn_with_state(
+            super::MAX_BODY_BYTES,
+            crate::web::limit_body,
+        ))
+}
+
 /// `GET /api/v1/status/{token}`. Failures are JSON (see `web::error`).
 pub async fn status(
     State(state): State<AppState>,
     visitor: Visitor,
-    token: Result<Path<String>, PathRejection>,
+    WebPath(token): WebPath<String>,
 ) -> Result<Response, WebError> {
-    let token = token.map(|Path(t)| t).map_err(|_| WebError::NotFound)?;
     let i = visitor.i18n(&state);
     let now = Utc::now();
     let Some((order, claims)) = open_status_link(&state, &token, now)? else {

@@ -6,8 +6,10 @@
 //! code and a [`Failure`] marker; the [`error_pages`] middleware, which has
 //! the state and the request, replaces a marked answer with the page for
 //! it: the friendly 404, the "try again shortly" page with `Retry-After`
-//! (503), or a 4xx with a message, in the visitor's language, and as JSON
-//! for the JSON API. So the same failure looks the same from every route.
+//! (503), or a 4xx page with its message, in the visitor's language, and
+//! as JSON (in English) for the JSON API. So the same failure looks the
+//! same from every route. A 503's cause is logged here with its whole
+//! chain, and nowhere else.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -17,40 +19,56 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use super::render::{Visitor, html};
 
+pub use crate::errors::Cause;
+
 /// What went wrong while answering a request.
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
     /// The order store (or another file the site needs) cannot be read
-    /// or written right now: 503, try again shortly.
-    #[error("unavailable: {0}")]
-    Unavailable(String),
+    /// or written right now: 503, try again shortly. `what` could not be
+    /// done; the cause is logged (with its own causes), never shown.
+    #[error("{what}")]
+    Unavailable {
+        what: &'static str,
+        #[source]
+        source: Cause,
+    },
     /// Nothing here: the friendly 404.
     #[error("not found")]
     NotFound,
-    /// The request itself is wrong: a 4xx with a message for the visitor.
-    #[error("bad request ({status}): {message}")]
+    /// The request itself is wrong: a 4xx with a message for the visitor,
+    /// by its key in the translations (`error.*`).
+    #[error("bad request ({status}): {key}")]
     BadRequest {
         status: StatusCode,
-        message: &'static str,
+        key: &'static str,
     },
 }
 
 impl From<crate::store::StoreError> for WebError {
     fn from(e: crate::store::StoreError) -> Self {
-        WebError::Unavailable(e.to_string())
+        WebError::unavailable("the order store", e)
     }
 }
 
 impl From<crate::staff::StaffError> for WebError {
     fn from(e: crate::staff::StaffError) -> Self {
-        WebError::Unavailable(e.to_string())
+        WebError::unavailable("the staff accounts", e)
     }
 }
 
 impl WebError {
-    /// A 4xx with a message.
-    pub fn bad_request(status: StatusCode, message: &'static str) -> WebError {
-        WebError::BadRequest { status, message }
+    /// A 4xx with a message (a key of the translations' `error` section).
+    pub fn bad_request(status: StatusCode, key: &'static str) -> WebError {
+        WebError::BadRequest { status, key }
+    }
+
+    /// A 503: `what` could not be done, because of `source`.
+    pub fn unavailable(what: &'static str, source: impl Into<Cause>) -> WebError {
+        WebError::Unavailable {
+            what,
+            source: source.into(),
+        }
     }
 }
 
@@ -62,18 +80,20 @@ pub const RETRY_AFTER_SECS: u64 = 30;
 pub enum Failure {
     NotFound,
     Unavailable,
+    /// The key of the message.
     BadRequest(&'static str),
 }
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let (status, failure) = match &self {
-            WebError::Unavailable(detail) => {
-                tracing::error!(error = %detail, "answering 503");
+            WebError::Unavailable { .. } => {
+                // The edge: the one place the whole chain is logged.
+                tracing::error!(error = %crate::errors::chain(&self), "answering 503");
                 (StatusCode::SERVICE_UNAVAILABLE, Failure::Unavailable)
             }
             WebError::NotFound => (StatusCode::NOT_FOUND, Failure::NotFound),
-            WebError::BadRequest { status, message } => (*status, Failure::BadRequest(message)),
+            WebError::BadRequest { status, key } => (*status, Failure::BadRequest(key)),
         };
         let mut res = status.into_response();
         res.extensions_mut().insert(failure);
@@ -112,9 +132,15 @@ pub async fn error_pages(State(state): State<AppState>, req: Request, next: Next
                 "error": "unavailable",
                 "message": "Order status is unavailable right now; try again shortly.",
             }),
-            Failure::BadRequest(message) => serde_json::json!({
+            // The JSON API answers in English: a program reads it.
+            Failure::BadRequest(key) => serde_json::json!({
                 "error": "bad_request",
-                "message": message,
+                "message": crate::i18n::I18n::new(
+                    crate::i18n::Lang::En,
+                    *state.config.shop.timezone,
+                    state.catalog.clone(),
+                )
+                .t(key),
             }),
         };
         let mut res = (status, axum::Json(body)).into_response();
@@ -131,7 +157,9 @@ pub async fn error_pages(State(state): State<AppState>, req: Request, next: Next
         match failure {
             Failure::NotFound => html(&state, &visitor, status, crate::ui::not_found_page),
             Failure::Unavailable => html(&state, &visitor, status, crate::ui::retry_page),
-            Failure::BadRequest(message) => (status, message).into_response(),
+            Failure::BadRequest(key) => {
+                html(&state, &visitor, status, move || crate::ui::error_page(key))
+            }
         }
     };
     if matches!(failure, Failure::Unavailable) {

@@ -179,6 +179,19 @@ impl Metrics {
 
 pub use crate::ingest::shopify::SyncStatus;
 
+/// The operations routes: liveness, readiness, metrics.
+pub fn router() -> axum::Router<AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .layer(axum::middleware::from_fn_with_state(
+            super::MAX_BODY_BYTES,
+            crate::web::limit_body,
+        ))
+}
+
 /// `GET /healthz`.
 pub async fn healthz() -> &'static str {
     "ok\n"
@@ -244,7 +257,7 @@ pub async fn readyz(State(state): State<AppState>, req: Request) -> Response {
             serde_json::json!({"ok": true, "orders": state.store.count()}),
         ),
         Err(e) => {
-            tracing::error!(error = %e, "readiness: store unreadable");
+            tracing::error!(error = %crate::errors::chain(&e), "readiness: store unreadable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 serde_json::json!({"ok": false}),
@@ -351,7 +364,7 @@ pub async fn metrics(State(state): State<AppState>, req: Request) -> Response {
     }
     let mut out = Vec::new();
     if let Err(e) = TextEncoder::new().encode(&m.registry.gather(), &mut out) {
-        tracing::error!(error = %e, "metrics encoding failed");
+        tracing::error!(error = %crate::errors::chain(&e), "metrics encoding failed");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     (

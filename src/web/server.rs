@@ -97,7 +97,7 @@ pub fn raise_open_file_limit() -> u64 {
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(n) => n,
         Err(e) => {
-            tracing::warn!(error = %e, "cannot raise the open-file limit");
+            tracing::warn!(error = %crate::errors::chain(&e), "cannot raise the open-file limit");
             rlimit::getrlimit(rlimit::Resource::NOFILE)
                 .map(|(soft, _)| soft)
                 .unwrap_or(1024)
@@ -300,7 +300,7 @@ pub async fn run(
             }
             Err(e) => {
                 // Out of file descriptors and the like: wait, do not spin.
-                tracing::warn!(error = %e, wait_ms = pause.as_millis() as u64, "accept failed");
+                tracing::warn!(error = %crate::errors::chain(&e), wait_ms = pause.as_millis() as u64, "accept failed");
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(1));
                 continue;
@@ -376,7 +376,7 @@ async fn serve_one(
         tokio::select! {
             res = conn.as_mut() => {
                 if let Err(e) = res {
-                    tracing::debug!(error = %e, "connection ended with an error");
+                    tracing::debug!(error = %crate::errors::chain(&*e), "connection ended with an error");
                 }
                 return;
             }

@@ -286,7 +286,7 @@ fn parse<R: std::io::BufRead>(
                 complete,
             }),
             Err(e) => {
-                tracing::warn!(shop, error = %e, "an order in the bulk result is unusable; left out");
+                tracing::warn!(shop, error = %crate::errors::chain(&e), "an order in the bulk result is unusable; left out");
                 meta.bad_lines += 1;
             }
         }

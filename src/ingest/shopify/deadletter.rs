@@ -189,7 +189,7 @@ impl SeenDeliveries {
                 .open(&self.path)
                 .and_then(|mut f| f.write_all(line.as_bytes()));
             if let Err(e) = appended {
-                tracing::warn!(error = %e, "cannot record an applied webhook; a retry after a restart will be applied again (harmlessly)");
+                tracing::warn!(error = %crate::errors::chain(&e), "cannot record an applied webhook; a retry after a restart will be applied again (harmlessly)");
             }
         }
     }

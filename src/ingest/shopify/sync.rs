@@ -446,7 +446,7 @@ pub async fn sync_shop(
                     });
                 }
                 Err(e) => {
-                    tracing::warn!(shop = %domain, order = id, error = %e, "skipping an order Shopify sent")
+                    tracing::warn!(shop = %domain, order = id, error = %crate::errors::chain(&e), "skipping an order Shopify sent")
                 }
             }
         }
@@ -517,7 +517,7 @@ pub async fn refetch(store: &Store, api: &ShopApi, gid: &str) -> Result<WriteRep
             }])
             .await?),
         Err(e) => {
-            tracing::warn!(shop = %domain, error = %e, "an order Shopify sent is unusable");
+            tracing::warn!(shop = %domain, error = %crate::errors::chain(&e), "an order Shopify sent is unusable");
             Ok(WriteReport::default())
         }
     }

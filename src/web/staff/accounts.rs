@@ -3,8 +3,7 @@
 //! changed or removed account's sessions end at once (see
 //! [`crate::staff`]).
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -16,6 +15,7 @@ use crate::ui::staff::{AccountRow, AccountsView};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::extract::WebForm;
+use crate::web::extract::{Named, WebPath};
 use crate::web::render::{Visitor, html};
 
 /// The page, with what an action did (`notice`) and its status code.
@@ -90,7 +90,6 @@ async fn change(
     what: (&'static str, String, &'static str),
     change: impl Fn(&mut Accounts) -> Result<(), StaffError> + Send + Sync + 'static,
 ) -> Result<Response, WebError> {
-    staff.require(Role::Admin)?;
     let (action, detail, done_key) = what;
     let result = Accounts::change(
         &state.config.data_dir,
@@ -104,7 +103,7 @@ async fn change(
             tracing::info!(staff = %staff.name, action, "staff account changed");
             let entry = AuditEntry::new(&staff.actor(), action, None, detail);
             if let Err(e) = state.audit.append(vec![entry]).await {
-                tracing::error!(error = %e, "cannot write the audit log");
+                tracing::error!(error = %crate::errors::chain(&e), "cannot write the audit log");
             }
             let notice = Some((i.t(done_key), true));
             page(&state, &visitor, staff, notice, StatusCode::OK).await
@@ -127,12 +126,8 @@ async fn change(
 }
 
 fn role_of(s: &str) -> Result<Role, WebError> {
-    Role::parse(s).ok_or_else(|| {
-        WebError::bad_request(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "A role is viewer, agent or admin.",
-        )
-    })
+    Role::parse(s)
+        .ok_or_else(|| WebError::bad_request(StatusCode::UNPROCESSABLE_ENTITY, "error.role_names"))
 }
 
 /// `POST /staff/accounts`: adds an account.
@@ -142,7 +137,6 @@ pub async fn add(
     staff: StaffSession,
     WebForm(input): WebForm<AddInput>,
 ) -> Result<Response, WebError> {
-    staff.require(Role::Admin)?;
     let role = role_of(&input.role)?;
     let name = input.name.trim().to_string();
     let detail = format!("{name} ({})", role.as_str());
@@ -163,20 +157,14 @@ pub struct RoleInput {
     role: String,
 }
 
-fn name_of(path: Result<Path<String>, PathRejection>) -> Result<String, WebError> {
-    path.map(|Path(n)| n).map_err(|_| WebError::NotFound)
-}
-
 /// `POST /staff/accounts/{name}/role`.
 pub async fn set_role(
     State(state): State<AppState>,
     visitor: Visitor,
     staff: StaffSession,
-    path: Result<Path<String>, PathRejection>,
+    WebPath(Named { name }): WebPath<Named>,
     WebForm(input): WebForm<RoleInput>,
 ) -> Result<Response, WebError> {
-    staff.require(Role::Admin)?;
-    let name = name_of(path)?;
     let role = role_of(&input.role)?;
     let detail = format!("{name} -> {}", role.as_str());
     change(
@@ -194,10 +182,8 @@ pub async fn remove(
     State(state): State<AppState>,
     visitor: Visitor,
     staff: StaffSession,
-    path: Result<Path<String>, PathRejection>,
+    WebPath(Named { name }): WebPath<Named>,
 ) -> Result<Response, WebError> {
-    staff.require(Role::Admin)?;
-    let name = name_of(path)?;
     change(
         state,
         visitor,

@@ -2,23 +2,22 @@
 //! wrote), previews of every status email for an order in each language,
 //! and "send the status email again".
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
 use super::StaffSession;
-use super::order::{order_of, render};
+use super::order::render;
 use crate::i18n::Lang;
 use crate::notify::SentFile;
 use crate::order::mail_log::{MailEvent, MailMessage, MailState, MailUpdate};
 use crate::order::merge::Change;
 use crate::order::order_key;
-use crate::staff::Role;
 use crate::ui::staff::{EmailPreview, OrderAction, SentMail};
 use crate::web::AppState;
 use crate::web::error::WebError;
+use crate::web::extract::{Named, OrderRef, WebPath};
 use crate::web::render::{Visitor, html};
 
 /// Messages listed on "Sent emails".
@@ -58,13 +57,9 @@ pub async fn sent_mail(
     })
 }
 
-fn sent_file(
-    state: &AppState,
-    path: Result<Path<String>, PathRejection>,
-) -> Result<SentFile, WebError> {
-    let Path(name) = path.map_err(|_| WebError::NotFound)?;
+fn sent_file(state: &AppState, name: &str) -> Result<SentFile, WebError> {
     let dir = state.mail.transport().dir().ok_or(WebError::NotFound)?;
-    crate::notify::sent_file(dir, &name).ok_or(WebError::NotFound)
+    crate::notify::sent_file(dir, name).ok_or(WebError::NotFound)
 }
 
 /// `GET /staff/mail/{name}`.
@@ -72,9 +67,9 @@ pub async fn sent_one(
     State(state): State<AppState>,
     visitor: Visitor,
     staff: StaffSession,
-    path: Result<Path<String>, PathRejection>,
+    WebPath(Named { name }): WebPath<Named>,
 ) -> Result<Response, WebError> {
-    let mail = sent_mail_of(sent_file(&state, path)?);
+    let mail = sent_mail_of(sent_file(&state, &name)?);
     Ok(html(&state, &visitor, StatusCode::OK, move || {
         crate::ui::staff::sent_one_page(staff.name, mail)
     }))
@@ -102,10 +97,9 @@ fn email_html(body: String) -> Response {
 /// `GET /staff/mail/{name}/html`.
 pub async fn sent_one_html(
     State(state): State<AppState>,
-    _staff: StaffSession,
-    path: Result<Path<String>, PathRejection>,
+    WebPath(Named { name }): WebPath<Named>,
 ) -> Result<Response, WebError> {
-    Ok(email_html(sent_file(&state, path)?.html))
+    Ok(email_html(sent_file(&state, &name)?.html))
 }
 
 /// A message of `event` for previews (nothing is queued).
@@ -159,9 +153,8 @@ pub async fn email_previews(
     State(state): State<AppState>,
     visitor: Visitor,
     staff: StaffSession,
-    path: Result<Path<(String, String)>, PathRejection>,
+    WebPath(OrderRef { shop, id }): WebPath<OrderRef>,
 ) -> Result<Response, WebError> {
-    let (shop, id) = order_of(path)?;
     let order = order_at(&state, &shop, id)?;
     let base = format!("/staff/orders/{}/{id}", crate::ui::percent_encode(&shop));
     let composer = state.mail.composer();
@@ -191,14 +184,25 @@ pub async fn email_previews(
     }))
 }
 
+/// A preview's address: the order, the event and the language.
+#[derive(Debug, serde::Deserialize)]
+pub struct PreviewRef {
+    shop: String,
+    id: u64,
+    event: String,
+    lang: String,
+}
+
 /// `GET /staff/orders/{shop}/{id}/emails/{event}/{lang}`: one preview's HTML.
 pub async fn email_preview_html(
     State(state): State<AppState>,
-    _staff: StaffSession,
-    path: Result<Path<(String, String, String, String)>, PathRejection>,
+    WebPath(PreviewRef {
+        shop,
+        id,
+        event,
+        lang,
+    }): WebPath<PreviewRef>,
 ) -> Result<Response, WebError> {
-    let Path((shop, id, event, lang)) = path.map_err(|_| WebError::NotFound)?;
-    let id = id.parse::<u64>().map_err(|_| WebError::NotFound)?;
     let event = MailEvent::parse(&event).ok_or(WebError::NotFound)?;
     let lang = Lang::from_code(&lang)
         .filter(|l| l.code() == lang)
@@ -219,10 +223,8 @@ pub async fn resend(
     State(state): State<AppState>,
     visitor: Visitor,
     staff: StaffSession,
-    path: Result<Path<(String, String)>, PathRejection>,
+    WebPath(OrderRef { shop, id }): WebPath<OrderRef>,
 ) -> Result<Response, WebError> {
-    staff.require(Role::Agent)?;
-    let (shop, id) = order_of(path)?;
     let order = order_at(&state, &shop, id)?;
     let key = order.key();
     let mut message = sample(MailEvent::Status, &order);

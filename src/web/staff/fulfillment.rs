@@ -6,26 +6,25 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Utc;
 use serde::Deserialize;
 
 use super::StaffSession;
-use super::order::{audit, order_of, render};
+use super::order::{audit, render};
 use crate::actions::write_back::{
     self as write, FulfillmentRequests, REJECTION_REASONS, SCAN_STATUSES, Scan, Tracking,
     WriteError,
 };
 use crate::order::order_key;
 use crate::shopify::client::ShopApi;
-use crate::staff::Role;
 use crate::ui::staff::{OrderAction, RequestRow, ShipGroup, order_href};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::extract::WebForm;
+use crate::web::extract::{OrderRef, ShipmentRef, WebPath};
 use crate::web::render::{Visitor, html};
 
 /// The API client of `shop`, if write-back is on for it.
@@ -87,7 +86,7 @@ async fn outcome(
             .await
         }
         Err(e) => {
-            tracing::info!(error = %e, action = what.0, "Shopify refused a staff action");
+            tracing::info!(error = %crate::errors::chain(&e), action = what.0, "Shopify refused a staff action");
             let code = refusal_status(&e);
             let mut res = render(
                 state,
@@ -104,14 +103,9 @@ async fn outcome(
     }
 }
 
-/// The API of an order's shop for an agent, or 404 when write-back is off.
-fn api_for(
-    state: &AppState,
-    staff: &StaffSession,
-    shop: &str,
-    id: u64,
-) -> Result<Arc<ShopApi>, WebError> {
-    staff.require(Role::Agent)?;
+/// The API of an order's shop, or 404 when write-back is off (the route
+/// group lets agents only).
+fn api_for(state: &AppState, shop: &str, id: u64) -> Result<Arc<ShopApi>, WebError> {
     if state.store.get(&order_key(shop, id))?.is_none() {
         return Err(WebError::NotFound);
     }
@@ -123,10 +117,9 @@ pub async fn ship_form(
     State(state): State<AppState>,
     visitor: Visitor,
     staff: StaffSession,
-    path: Result<Path<(String, String)>, PathRejection>,
+    WebPath(OrderRef { shop, id }): WebPath<OrderRef>,
 ) -> Result<Response, WebError> {
-    let (shop, id) = order_of(path)?;
-    let api = api_for(&state, &staff, &shop, id)?;
+    let api = api_for(&state, &shop, id)?;
     let order = state
         .store
         .get(&order_key(&shop, id))?
@@ -160,11 +153,10 @@ pub async fn ship(
     State(state): State<AppState>,
     visitor: Visitor,
     staff: StaffSession,
-    path: Result<Path<(String, String)>, PathRejection>,
+    WebPath(OrderRef { shop, id }): WebPath<OrderRef>,
     WebForm(form): WebForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let (shop, id) = order_of(path)?;
-    let api = api_for(&state, &staff, &shop, id)?;
+    let api = api_for(&state, &shop, id)?;
     let get = |k: &str| {
         form.iter()
             .find(|(n, _)| n == k)
@@ -179,7 +171,7 @@ pub async fn ship(
         let Ok(q) = value.trim().parse::<u32>() else {
             return Err(WebError::bad_request(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "A quantity is a whole number.",
+                "error.quantity_whole",
             ));
         };
         if q > 0 {
@@ -190,7 +182,7 @@ pub async fn ship(
     if lines.is_empty() || fulfillment_order.trim().is_empty() {
         return Err(WebError::bad_request(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "Choose at least one item to ship.",
+            "error.items_to_ship",
         ));
     }
     let tracking = Tracking {
@@ -227,15 +219,6 @@ pub async fn ship(
     .await
 }
 
-fn shipment_of(
-    path: Result<Path<(String, String, String)>, PathRejection>,
-) -> Result<(String, u64, u64), WebError> {
-    let Path((shop, id, fid)) = path.map_err(|_| WebError::NotFound)?;
-    let id = id.parse().map_err(|_| WebError::NotFound)?;
-    let fid = fid.parse().map_err(|_| WebError::NotFound)?;
-    Ok((shop, id, fid))
-}
-
 /// The tracking form.
 #[derive(Debug, Default, Deserialize)]
 pub struct TrackingInput {
@@ -254,11 +237,10 @@ pub async fn tracking(
     State(state): State<AppState>,
     visitor: Visitor,
     staff: StaffSession,
-    path: Result<Path<(String, String, String)>, PathRejection>,
+    WebPath(ShipmentRef { shop, id, fid }): WebPath<ShipmentRef>,
     WebForm(input): WebForm<TrackingInput>,
 ) -> Result<Response, WebError> {
-    let (shop, id, fid) = shipment_of(path)?;
-    let api = api_for(&state, &staff, &shop, id)?;
+    let api = api_for(&state, &shop, id)?;
     let tracking = Tracking {
         company: given(&input.company),
         number: given(&input.number),
@@ -267,7 +249,7 @@ pub async fn tracking(
     if tracking.number.is_none() && tracking.url.is_none() {
         return Err(WebError::bad_request(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "Give a tracking number or a tracking URL.",
+            "error.tracking_needed",
         ));
     }
     let detail = format!(
@@ -314,16 +296,15 @@ pub async fn scan(
     State(state): State<AppState>,
     visitor: Visitor,
     staff: StaffSession,
-    path: Result<Path<(String, String, String)>, PathRejection>,
+    WebPath(ShipmentRef { shop, id, fid }): WebPath<ShipmentRef>,
     WebForm(input): WebForm<ScanInput>,
 ) -> Result<Response, WebError> {
-    let (shop, id, fid) = shipment_of(path)?;
-    let api = api_for(&state, &staff, &shop, id)?;
+    let api = api_for(&state, &shop, id)?;
     let status = input.status.trim().to_string();
     if !SCAN_STATUSES.contains(&status.as_str()) {
         return Err(WebError::bad_request(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "That is not a carrier status.",
+            "error.carrier_status",
         ));
     }
     let scan = Scan {
@@ -418,14 +399,13 @@ async fn answer(
     input: AnswerInput,
     reject: bool,
 ) -> Result<Response, WebError> {
-    staff.require(Role::Agent)?;
     let api = fulfillment_api(&state, input.shop.trim()).ok_or(WebError::NotFound)?;
     let reason = if reject {
         let r = input.reason.trim();
         if !REJECTION_REASONS.contains(&r) {
             return Err(WebError::bad_request(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "Choose a reason for rejecting.",
+                "error.reject_reason",
             ));
         }
         Some(r)
@@ -480,7 +460,6 @@ async fn answer_cancellation(
     input: AnswerInput,
     accept: bool,
 ) -> Result<Response, WebError> {
-    staff.require(Role::Agent)?;
     let api = fulfillment_api(&state, input.shop.trim()).ok_or(WebError::NotFound)?;
     let order_id = input.order_id.trim().parse::<u64>().unwrap_or(0);
     let result = write::answer_cancellation(

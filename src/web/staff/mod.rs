@@ -1,10 +1,13 @@
-//! The staff console's HTTP side: the session gate in front of every
-//! `/staff` page and the [`StaffSession`] extractor, sign-in and sign-out
-//! (here), search (`search`), an order and its two actions, share a link
-//! and revoke links (`order`). The pages themselves are in `ui::staff`.
+//! The staff console's HTTP side: its routes, grouped by the role they
+//! need ([`router`]), the session gate in front of every `/staff` page but
+//! the sign-in page and the [`StaffSession`] extractor, sign-in and
+//! sign-out (here), search (`search`), an order and its actions (`order`),
+//! tools, emails, fulfillment and accounts. The pages themselves are in
+//! `ui::staff`.
 //!
 //! Without a valid session a browser is sent to the sign-in page (and back
-//! afterwards); anything else gets 401. The session cookie (see
+//! afterwards); anything else gets 401. A signed-in person whose role is
+//! below a group's gets 403. The session cookie (see
 //! [`crate::staff`]) is signed by axum-extra's cookie jar, HttpOnly,
 //! SameSite=Strict, Secure when the site is served over https, scoped to
 //! `/staff` and valid for [`SESSION_HOURS`]. Signing out ends every
@@ -17,11 +20,13 @@ mod order;
 mod search;
 mod tools;
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
-use axum::middleware::Next;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum_extra::extract::cookie::{Cookie, SameSite, SignedCookieJar};
 use chrono::{Duration, Utc};
 use serde::Deserialize;
@@ -33,17 +38,97 @@ use super::render::{Visitor, html};
 use crate::staff::{Accounts, Role, Session};
 use crate::ui::staff::{LoginForm, is_staff_path};
 
-pub use accounts::{accounts, add as add_account, remove as remove_account, set_role};
-pub use emails::{email_preview_html, email_previews, resend, sent_mail, sent_one, sent_one_html};
-pub use fulfillment::{
-    accept, accept_cancellation, reject, reject_cancellation, requests, scan, ship, ship_form,
-    tracking,
-};
-pub use order::{order_page, revoke, share};
-pub use search::search;
-pub use tools::{
-    audit_export, bulk_confirm, bulk_page, bulk_prepare, problems, set_status, spawn_bulk_job,
-};
+pub use tools::spawn_bulk_job;
+
+/// The console's routes. Viewers search and read (and share a link);
+/// agents change orders; admins manage accounts and read the audit log.
+/// Every route but sign-in is behind the session gate; forms take small
+/// bodies.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let form = DefaultBodyLimit::max(super::MAX_FORM_BYTES);
+    let order = "/staff/orders/{shop}/{id}";
+    let viewers = Router::new()
+        .route("/staff", get(search::search))
+        .route(order, get(order::order_page))
+        .route(&format!("{order}/share"), post(order::share).layer(form))
+        .route(&format!("{order}/emails"), get(emails::email_previews))
+        .route(
+            &format!("{order}/emails/{{event}}/{{lang}}"),
+            get(emails::email_preview_html),
+        )
+        .route("/staff/mail", get(emails::sent_mail))
+        .route("/staff/mail/{name}", get(emails::sent_one))
+        .route("/staff/mail/{name}/html", get(emails::sent_one_html))
+        .route("/staff/problems", get(tools::problems))
+        .route("/staff/bulk/{name}", get(tools::bulk_page))
+        .route("/staff/requests", get(fulfillment::requests))
+        .route("/staff/accounts", get(accounts::accounts))
+        .route("/staff/logout", post(logout));
+    let agents = Router::new()
+        .route(&format!("{order}/revoke"), post(order::revoke))
+        .route(&format!("{order}/status"), post(tools::set_status))
+        .route(&format!("{order}/resend"), post(emails::resend))
+        .route(
+            &format!("{order}/ship"),
+            get(fulfillment::ship_form).post(fulfillment::ship),
+        )
+        .route(
+            &format!("{order}/shipments/{{fid}}/tracking"),
+            post(fulfillment::tracking),
+        )
+        .route(
+            &format!("{order}/shipments/{{fid}}/scan"),
+            post(fulfillment::scan),
+        )
+        .route("/staff/bulk", post(tools::bulk_prepare))
+        .route("/staff/bulk/{name}/confirm", post(tools::bulk_confirm))
+        .route("/staff/requests/accept", post(fulfillment::accept))
+        .route("/staff/requests/reject", post(fulfillment::reject))
+        .route(
+            "/staff/requests/cancellation/accept",
+            post(fulfillment::accept_cancellation),
+        )
+        .route(
+            "/staff/requests/cancellation/reject",
+            post(fulfillment::reject_cancellation),
+        )
+        .route_layer(form)
+        .route_layer(middleware::from_fn(|s, r, n| needs(Role::Agent, s, r, n)));
+    let admins = Router::new()
+        .route("/staff/accounts", post(accounts::add).layer(form))
+        .route("/staff/accounts/{name}/role", post(accounts::set_role))
+        .route("/staff/accounts/{name}/remove", post(accounts::remove))
+        .route("/staff/audit.ndjson", get(tools::audit_export))
+        .route_layer(form)
+        .route_layer(middleware::from_fn(|s, r, n| needs(Role::Admin, s, r, n)));
+    viewers
+        .merge(agents)
+        .merge(admins)
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_staff))
+        .route(
+            "/staff/login",
+            get(login_page).merge(
+                post(login)
+                    .layer::<_, std::convert::Infallible>(DefaultBodyLimit::max(
+                        super::MAX_FORM_BYTES,
+                    ))
+                    .layer(super::protect::layer(&state.limiters.login)),
+            ),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            super::MAX_BODY_BYTES,
+            crate::web::limit_body,
+        ))
+}
+
+/// Lets through only people whose role is `role` or above (403 for the
+/// others, with a message). Behind the session gate.
+async fn needs(role: Role, staff: StaffSession, req: Request, next: Next) -> Response {
+    match staff.require(role) {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
 
 /// The signed-in staff member, put in the request by [`require_staff`];
 /// as an extractor, a handler behind the gate gets it (or 401).
@@ -62,7 +147,7 @@ impl StaffSession {
             tracing::info!(staff = %self.name, need = role.as_str(), "staff action refused by role");
             Err(WebError::bad_request(
                 StatusCode::FORBIDDEN,
-                "Your role does not allow this. Ask an admin to change your role.",
+                "error.role_forbidden",
             ))
         }
     }
@@ -90,10 +175,6 @@ pub const SESSION_COOKIE: &str = "staff_session";
 /// How long a sign-in lasts.
 pub const SESSION_HOURS: i64 = 12;
 
-fn is_gated(path: &str) -> bool {
-    (path == "/staff" || path.starts_with("/staff/")) && path != "/staff/login"
-}
-
 /// The signed-in person of a request, if any: a cookie we signed, not
 /// expired, for an account that still exists and has not ended its
 /// sessions since.
@@ -107,7 +188,7 @@ async fn session_of(state: &AppState, headers: &HeaderMap) -> Option<StaffSessio
     {
         Ok(a) => a,
         Err(e) => {
-            tracing::error!(error = %e, "cannot read the staff accounts; nobody is signed in until it can be read");
+            tracing::error!(error = %crate::errors::chain(&e), "cannot read the staff accounts; nobody is signed in until it can be read");
             return None;
         }
     };
@@ -118,15 +199,9 @@ async fn session_of(state: &AppState, headers: &HeaderMap) -> Option<StaffSessio
     })
 }
 
-/// Lets only signed-in staff through to `/staff` (but the sign-in page).
-pub async fn require_staff(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    if !is_gated(req.uri().path()) {
-        return next.run(req).await;
-    }
+/// Lets only signed-in staff through (the gate of every console route but
+/// sign-in).
+async fn require_staff(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     match session_of(&state, req.headers()).await {
         Some(session) => {
             req.extensions_mut().insert(session);
@@ -220,7 +295,7 @@ pub async fn login(
         (ok, accounts)
     })
     .await
-    .map_err(|e| WebError::Unavailable(format!("sign-in check failed: {e}")))?;
+    .map_err(|e| WebError::unavailable("checking a sign-in", e))?;
     if let (true, Some(account)) = (ok, accounts.get(&name)) {
         tracing::info!(staff = %name, "staff signed in");
         let session = Session::of(account, Utc::now() + Duration::hours(SESSION_HOURS));

@@ -2,8 +2,7 @@
 //! share a fresh link with the customer, revoke every link issued so far.
 //! An action answers with the order page showing what it did.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{Duration, Utc};
@@ -18,6 +17,7 @@ use crate::ui::staff::{AuditLine, OrderAction, OrderTools, ShipmentRef, ShopifyT
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::extract::WebForm;
+use crate::web::extract::{OrderRef, WebPath};
 use crate::web::render::{Visitor, html};
 
 /// Longest a shared link may be valid.
@@ -30,20 +30,9 @@ pub async fn order_page(
     State(state): State<AppState>,
     visitor: Visitor,
     staff: StaffSession,
-    path: Result<Path<(String, String)>, PathRejection>,
+    WebPath(OrderRef { shop, id }): WebPath<OrderRef>,
 ) -> Result<Response, WebError> {
-    let (shop, id) = order_of(path)?;
     render(&state, &visitor, staff, &shop, id, None).await
-}
-
-/// The shop and order id of an order's address; anything that is not one
-/// is simply not found.
-pub(super) fn order_of(
-    path: Result<Path<(String, String)>, PathRejection>,
-) -> Result<(String, u64), WebError> {
-    let Path((shop, id)) = path.map_err(|_| WebError::NotFound)?;
-    let id = id.parse::<u64>().map_err(|_| WebError::NotFound)?;
-    Ok((shop, id))
 }
 
 /// The order's key, when the order exists.
@@ -126,10 +115,9 @@ pub async fn share(
     State(state): State<AppState>,
     visitor: Visitor,
     staff: StaffSession,
-    path: Result<Path<(String, String)>, PathRejection>,
+    WebPath(OrderRef { shop, id }): WebPath<OrderRef>,
     WebForm(input): WebForm<ShareInput>,
 ) -> Result<Response, WebError> {
-    let (shop, id) = order_of(path)?;
     let key = existing(&state, &shop, id)?;
     let days = input
         .days
@@ -161,16 +149,14 @@ pub async fn revoke(
     State(state): State<AppState>,
     visitor: Visitor,
     staff: StaffSession,
-    path: Result<Path<(String, String)>, PathRejection>,
+    WebPath(OrderRef { shop, id }): WebPath<OrderRef>,
 ) -> Result<Response, WebError> {
-    staff.require(Role::Agent)?;
-    let (shop, id) = order_of(path)?;
     let key = existing(&state, &shop, id)?;
     state
         .epochs
         .bump(&key)
         .await
-        .map_err(|e| WebError::Unavailable(format!("cannot revoke links: {e}")))?;
+        .map_err(|e| WebError::unavailable("revoking links", e))?;
     tracing::info!(staff = %staff.name, "status links revoked");
     audit(&state, &staff, "link.revoke", &key, String::new()).await;
     render(
@@ -196,6 +182,6 @@ pub(super) async fn audit(
 ) {
     let entry = crate::actions::AuditEntry::new(&staff.actor(), action, Some(key), detail);
     if let Err(e) = state.audit.append(vec![entry]).await {
-        tracing::error!(error = %e, action, "cannot write the audit log");
+        tracing::error!(error = %crate::errors::chain(&e), action, "cannot write the audit log");
     }
 }

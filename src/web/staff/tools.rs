@@ -3,15 +3,14 @@
 //! problem-orders queue, and the audit log's export. Changing orders
 //! needs the agent role; exporting the log, admin.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Deserialize;
 
 use super::StaffSession;
-use super::order::{order_of, render};
+use super::order::render;
 use crate::actions::bulk::{self, JobState, MAX_ORDERS};
 use crate::actions::{self, ActionError, AuditEntry, write_back};
 use crate::i18n::I18n;
@@ -21,6 +20,7 @@ use crate::staff::Role;
 use crate::ui::staff::{BulkView, OrderAction, ProblemLine, StatusChoice, order_href};
 use crate::web::AppState;
 use crate::web::error::WebError;
+use crate::web::extract::{Named, OrderRef, WebPath};
 use crate::web::extract::{WebForm, WebQuery};
 use crate::web::render::{Visitor, html};
 
@@ -55,11 +55,9 @@ pub async fn set_status(
     State(state): State<AppState>,
     visitor: Visitor,
     staff: StaffSession,
-    path: Result<Path<(String, String)>, PathRejection>,
+    WebPath(OrderRef { shop, id }): WebPath<OrderRef>,
     WebForm(input): WebForm<StatusInput>,
 ) -> Result<Response, WebError> {
-    staff.require(Role::Agent)?;
-    let (shop, id) = order_of(path)?;
     let key = order_key(&shop, id);
     let order = state.store.get(&key)?.ok_or(WebError::NotFound)?;
     let change = match actions::status_change(
@@ -98,7 +96,7 @@ pub async fn set_status(
             && let Err(e) =
                 write_back::write_status(api, id, &order.tags, change.status.as_deref()).await
         {
-            tracing::info!(error = %e, "Shopify refused a status write-back");
+            tracing::info!(error = %crate::errors::chain(&e), "Shopify refused a status write-back");
             let mut res = render(
                 &state,
                 &visitor,
@@ -119,7 +117,7 @@ pub async fn set_status(
         && changed
         && let Err(e) = write_back::read_back(api, &state.store, id).await
     {
-        tracing::warn!(error = %e, "could not read the order back after a status write-back");
+        tracing::warn!(error = %crate::errors::chain(&e), "could not read the order back after a status write-back");
     }
     if changed {
         state.mail.wake();
@@ -136,7 +134,7 @@ pub async fn set_status(
 fn action_error(e: ActionError) -> WebError {
     match e {
         ActionError::NoSuchOrder => WebError::NotFound,
-        other => WebError::Unavailable(other.to_string()),
+        other => WebError::unavailable("a staff action", other),
     }
 }
 
@@ -190,7 +188,6 @@ pub async fn bulk_prepare(
     staff: StaffSession,
     WebForm(raw): WebForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    staff.require(Role::Agent)?;
     let get = |k: &str| {
         raw.iter()
             .find(|(key, _)| key == k)
@@ -205,14 +202,10 @@ pub async fn bulk_prepare(
         Utc::now(),
     )
     .map_err(|e| match e {
-        ActionError::LongNote => WebError::bad_request(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "The note is longer than 500 characters.",
-        ),
-        _ => WebError::bad_request(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "That status is not one of the statuses in the config.",
-        ),
+        ActionError::LongNote => {
+            WebError::bad_request(StatusCode::UNPROCESSABLE_ENTITY, "error.note_too_long")
+        }
+        _ => WebError::bad_request(StatusCode::UNPROCESSABLE_ENTITY, "error.unknown_status"),
     })?;
     let i = visitor.i18n(&state);
     let search: Vec<(String, String)> = raw
@@ -224,18 +217,18 @@ pub async fn bulk_prepare(
     let store = state.store.clone();
     let (total, keys) = tokio::task::spawn_blocking(move || store.search_keys(&query, MAX_ORDERS))
         .await
-        .map_err(|e| WebError::Unavailable(e.to_string()))??;
+        .map_err(|e| WebError::unavailable("searching the orders", e))??;
     let Some(keys) = keys else {
         tracing::info!(total, "bulk change refused: too many orders");
         return Err(WebError::bad_request(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "The search matches more than 1,000,000 orders; narrow it down first.",
+            "error.search_too_many",
         ));
     };
     if total == 0 {
         return Err(WebError::bad_request(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "The search matches no orders.",
+            "error.search_empty",
         ));
     }
     let described = search
@@ -256,18 +249,13 @@ pub async fn bulk_prepare(
     Ok(crate::web::see_other(&format!("/staff/bulk/{}", job.id)))
 }
 
-fn bulk_id(path: Result<Path<String>, PathRejection>) -> Result<String, WebError> {
-    path.map(|Path(id)| id).map_err(|_| WebError::NotFound)
-}
-
 /// `GET /staff/bulk/{id}`.
 pub async fn bulk_page(
     State(state): State<AppState>,
     visitor: Visitor,
     staff: StaffSession,
-    path: Result<Path<String>, PathRejection>,
+    WebPath(Named { name: id }): WebPath<Named>,
 ) -> Result<Response, WebError> {
-    let id = bulk_id(path)?;
     let job = state
         .jobs
         .get(&id)
@@ -311,28 +299,23 @@ pub struct ConfirmInput {
 pub async fn bulk_confirm(
     State(state): State<AppState>,
     staff: StaffSession,
-    path: Result<Path<String>, PathRejection>,
+    WebPath(Named { name: id }): WebPath<Named>,
     WebForm(input): WebForm<ConfirmInput>,
 ) -> Result<Response, WebError> {
-    staff.require(Role::Agent)?;
-    let id = bulk_id(path)?;
     if state.jobs.get(&id).map_err(action_error)?.is_none() {
         return Err(WebError::NotFound);
     }
     let count = input.count.trim().parse::<usize>().map_err(|_| {
-        WebError::bad_request(StatusCode::UNPROCESSABLE_ENTITY, "Confirm with the count.")
+        WebError::bad_request(StatusCode::UNPROCESSABLE_ENTITY, "error.confirm_count")
     })?;
     let jobs = state.jobs.clone();
     let by = staff.actor();
     let (job, started) = tokio::task::spawn_blocking(move || jobs.confirm(&id, count, &by))
         .await
-        .map_err(|e| WebError::Unavailable(format!("bulk confirmation: {e}")))?
+        .map_err(|e| WebError::unavailable("confirming a bulk change", e))?
         .map_err(|e| {
-            tracing::info!(error = %e, "bulk confirmation refused");
-            WebError::bad_request(
-                StatusCode::CONFLICT,
-                "The count confirmed is not the count of this change; open it again.",
-            )
+            tracing::info!(error = %crate::errors::chain(&e), "bulk confirmation refused");
+            WebError::bad_request(StatusCode::CONFLICT, "error.count_changed")
         })?;
     if started {
         tracing::info!(staff = %staff.name, orders = job.keys.len(), "bulk status change started");
@@ -362,7 +345,7 @@ pub fn spawn_bulk_job(state: &AppState, id: String) {
                 state = ?job.state,
                 "bulk status change ended"
             ),
-            Err(e) => tracing::error!(job = %id, error = %e, "bulk status change stopped"),
+            Err(e) => tracing::error!(job = %id, error = %crate::errors::chain(&e), "bulk status change stopped"),
         }
         mail.wake();
     });
@@ -373,12 +356,11 @@ pub async fn audit_export(
     State(state): State<AppState>,
     staff: StaffSession,
 ) -> Result<Response, WebError> {
-    staff.require(Role::Admin)?;
     let path = state.audit.path().to_path_buf();
     let body = match tokio::fs::read(&path).await {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(WebError::Unavailable(format!("{}: {e}", path.display()))),
+        Err(e) => return Err(WebError::unavailable("reading the audit log", e)),
     };
     state
         .audit

@@ -18,8 +18,7 @@
 
 use std::num::NonZeroU32;
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use chrono::Utc;
@@ -27,16 +26,17 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::AppState;
-use super::error::WebError;
-use super::extract::WebForm;
 use super::lookup::{LookupInput, check, prepare};
-use super::render::{Visitor, html};
 use crate::config::RateSpec;
 use crate::order::mail_log::{MailEvent, MailMessage, MailState, MailUpdate};
 use crate::order::merge::Change;
 use crate::order::{normalize_email, order_key};
 use crate::ui::{LookupForm, LookupNotice, Unsubscribe};
+use crate::web::AppState;
+use crate::web::error::WebError;
+use crate::web::extract::LinkToken;
+use crate::web::extract::WebForm;
+use crate::web::render::{Visitor, html};
 
 /// `/link` requests per email address (digested), whoever sends them.
 #[derive(Debug)]
@@ -126,7 +126,7 @@ pub async fn link_submit(
                 match pending.committed().await {
                     Ok(_) => sender.wake(),
                     Err(e) => {
-                        tracing::error!(error = %e, "a requested status link could not be queued")
+                        tracing::error!(error = %crate::errors::chain(&e), "a requested status link could not be queued")
                     }
                 }
             });
@@ -169,9 +169,8 @@ fn unsubscribe_order(state: &AppState, token: &str) -> Option<String> {
 pub async fn unsubscribe_page(
     State(state): State<AppState>,
     visitor: Visitor,
-    path: Result<Path<String>, PathRejection>,
+    LinkToken(token): LinkToken,
 ) -> Result<Response, WebError> {
-    let token = path.map(|Path(t)| t).unwrap_or_default();
     let order = match unsubscribe_order(&state, &token) {
         Some(key) => state.store.get(&key)?,
         None => None,
@@ -205,10 +204,9 @@ pub struct UnsubscribeInput {
 pub async fn unsubscribe(
     State(state): State<AppState>,
     visitor: Visitor,
-    path: Result<Path<String>, PathRejection>,
+    LinkToken(token): LinkToken,
     WebForm(input): WebForm<UnsubscribeInput>,
 ) -> Result<Response, WebError> {
-    let token = path.map(|Path(t)| t).unwrap_or_default();
     let order = match unsubscribe_order(&state, &token) {
         Some(key) => state.store.get(&key)?,
         None => None,
@@ -228,7 +226,7 @@ pub async fn unsubscribe(
             .optouts
             .add(&order.email)
             .await
-            .map_err(|e| WebError::Unavailable(format!("cannot record the opt-out: {e}")))?;
+            .map_err(|e| WebError::unavailable("recording an opt-out", e))?;
     }
     state
         .store

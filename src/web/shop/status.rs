@@ -3,26 +3,24 @@
 //! for an order that is gone) gets the lookup form with one message, 404;
 //! a store that cannot be read gets the retry page, 503.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Utc;
 
-use super::error::WebError;
-use super::render::{Visitor, html};
-use super::{AppState, open_status_link};
 use crate::shopper::ShopperView;
+use crate::web::error::WebError;
+use crate::web::extract::LinkToken;
+use crate::web::render::{Visitor, html};
+use crate::web::{AppState, open_status_link};
 
 /// `GET /status/{token}`.
 pub async fn page(
     State(state): State<AppState>,
     visitor: Visitor,
-    token: Result<Path<String>, PathRejection>,
+    LinkToken(token): LinkToken,
 ) -> Result<Response, WebError> {
     let now = Utc::now();
-    // A token that is not even text (`%ff`) is just another invalid link.
-    let token = token.map(|Path(t)| t).unwrap_or_default();
     let Some((order, claims)) = open_status_link(&state, &token, now)? else {
         return Ok(html(
             &state,

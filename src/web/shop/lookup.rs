@@ -17,13 +17,13 @@ use std::time::Instant;
 
 use chrono::{Duration, Utc};
 
-use super::AppState;
-use super::error::WebError;
-use super::extract::{WebForm, WebQuery};
-use super::render::{Visitor, html};
 use crate::links::LinkClaims;
 use crate::order::{MAX_EMAIL_LEN, MAX_ORDER_REF_LEN, normalize_order_number};
 use crate::ui::{LookupForm, LookupNotice};
+use crate::web::AppState;
+use crate::web::error::WebError;
+use crate::web::extract::{WebForm, WebQuery};
+use crate::web::render::{Visitor, html};
 
 /// The lookup form's fields; anything else sent is ignored.
 #[derive(Debug, Default, Deserialize)]
@@ -102,7 +102,7 @@ pub async fn submit(
                     };
                     let token = state.links.sign(&claims);
                     state.metrics.lookup("found");
-                    return Ok(super::see_other(&format!("/status/{token}")));
+                    return Ok(crate::web::see_other(&format!("/status/{token}")));
                 }
                 _ => {
                     lock.record_failure(number, now);

@@ -58,6 +58,22 @@ fn outcome(name: &'static str) -> (Response, &'static str) {
 }
 
 /// Whether `signature` (base64, as Shopify sends it) signs `body` under
+/// The webhook routes: the API's budget per client (`[limits] api`) and
+/// bodies up to [`MAX_WEBHOOK_BYTES`].
+pub fn router(limits: &super::Limiters) -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/webhooks/shopify", axum::routing::post(shopify))
+        .route(
+            "/webhooks/shopify/fulfillment-service/fulfillment_order_notification",
+            axum::routing::post(fulfillment_service),
+        )
+        .route_layer(super::protect::layer(&limits.api))
+        .layer(axum::middleware::from_fn_with_state(
+            MAX_WEBHOOK_BYTES,
+            crate::web::limit_body,
+        ))
+}
+
 /// one of the shop's secrets. Constant time per secret.
 pub fn verify_webhook(shop: &ShopifyShop, body: &[u8], signature: &str) -> bool {
     signed_by(
@@ -170,7 +186,7 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8]) -> (Response
             outcome(name)
         }
         Err(e) => {
-            tracing::error!(shop = %shop.domain, topic, error = %e, "webhook not applied: the store is unavailable");
+            tracing::error!(shop = %shop.domain, topic, error = %crate::errors::chain(&e), "webhook not applied: the store is unavailable");
             let mut res = json(
                 StatusCode::SERVICE_UNAVAILABLE,
                 serde_json::json!({ "error": "store unavailable, retry later" }),
@@ -217,8 +233,9 @@ async fn apply(
                         );
                     }
                     Err(e) => {
-                        return Err(StoreError::Write(format!(
-                            "cannot confirm the deletion with Shopify: {e}"
+                        return Err(StoreError::Write(crate::store::context(
+                            "cannot confirm the deletion with Shopify",
+                            e,
                         )));
                     }
                 }
@@ -243,7 +260,7 @@ async fn apply(
                         .map(|_| files)
                 })
                 .await
-                .map_err(|e| crate::store::StoreError::Read(e.to_string()))??;
+                .map_err(|e| crate::store::StoreError::Read(e.into()))??;
                 remove_files(files).await;
             }
             state.store.delete_shop(d.shop).await?;
@@ -371,12 +388,12 @@ pub async fn fulfillment_service(
                     if let Err(e) =
                         crate::actions::write_back::read_back(&api, &store, r.order_id).await
                     {
-                        tracing::warn!(shop = %api.domain(), error = %e, "reading a requested order failed; the next sync brings it");
+                        tracing::warn!(shop = %api.domain(), error = %crate::errors::chain(&e), "reading a requested order failed; the next sync brings it");
                     }
                 }
             }
             Err(e) => {
-                tracing::warn!(shop = %api.domain(), error = %e, "listing the fulfillment requests failed; staff see them on the requests page")
+                tracing::warn!(shop = %api.domain(), error = %crate::errors::chain(&e), "listing the fulfillment requests failed; staff see them on the requests page")
             }
         }
     });
@@ -393,7 +410,7 @@ fn refetch(state: &AppState, shop: &str, order_id: u64) -> bool {
     state.tasks.spawn(async move {
         let gid = format!("gid://shopify/Order/{order_id}");
         if let Err(e) = sync::refetch(&store, &api, &gid).await {
-            tracing::warn!(shop = %api.domain(), error = %e, "reading an order again after a webhook failed; the next sync brings it");
+            tracing::warn!(shop = %api.domain(), error = %crate::errors::chain(&e), "reading an order again after a webhook failed; the next sync brings it");
         }
     });
     true
@@ -428,7 +445,10 @@ fn dead_letter(
             );
             Ok("dead_letter")
         }
-        Err(e) => Err(StoreError::Write(format!("cannot keep a dead letter: {e}"))),
+        Err(e) => Err(StoreError::Write(crate::store::context(
+            "cannot keep a dead letter",
+            e,
+        ))),
     }
 }
 
@@ -446,7 +466,7 @@ async fn remove_files(files: Vec<std::path::PathBuf>) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => {
-                    tracing::warn!(file = %f.display(), error = %e, "cannot erase a sent email")
+                    tracing::warn!(file = %f.display(), error = %crate::errors::chain(&e), "cannot erase a sent email")
                 }
             }
         }
