@@ -577,7 +577,7 @@ fn random_id() -> String {
             .map_or(0, |d| d.as_nanos());
         b = t.to_le_bytes();
     }
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    hex::encode(b)
 }
 
 /// This replica's id: made once, kept in `<data dir>/replica-id`, so a

@@ -110,14 +110,7 @@ impl Jobs {
         let mut id_bytes = [0u8; 8];
         getrandom::fill(&mut id_bytes).map_err(|e| ActionError::Bulk(e.to_string()))?;
         let now = Utc::now();
-        let id = format!(
-            "{}{}",
-            now.format("%Y%m%d%H%M%S"),
-            id_bytes
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
+        let id = format!("{}{}", now.format("%Y%m%d%H%M%S"), hex::encode(id_bytes));
         let job = Job {
             id,
             created_at: now,

@@ -169,7 +169,7 @@ impl Composer {
     /// A short name unique to (order, message), for ids and file names.
     pub fn file_name(&self, order: &Order, msg: &MailMessage) -> String {
         let d = Sha256::digest(format!("{}\u{1f}{}", order.key(), msg.key).as_bytes());
-        let hash: String = d[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let hash = hex::encode(&d[..12]);
         format!("{}-{hash}", msg.queued_at.format("%Y%m%dT%H%M%S"))
     }
 

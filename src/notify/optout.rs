@@ -42,7 +42,7 @@ pub struct OptOuts {
 
 fn digest(email: &str) -> String {
     let d = Sha256::digest(normalize_email(email).as_bytes());
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(d)
 }
 
 impl OptOuts {

@@ -222,7 +222,8 @@ mod tests {
     fn an_order_too_large_for_the_log_is_refused_with_its_key() {
         let o = order_of(7, MAX_ENTRY);
         let err = encode(Op::Apply(vec![Change::Replace(o)]), Utc::now()).expect_err("too big");
-        assert!(err.to_string().contains("s.myshopify.com/7"), "{err}");
+        let said = crate::errors::chain(&err);
+        assert!(said.contains("s.myshopify.com/7"), "{said}");
     }
 
     #[test]

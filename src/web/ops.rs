@@ -392,7 +392,7 @@ fn request_id(req: &Request) -> String {
         .unwrap_or_else(|| {
             let mut raw = [0u8; 8];
             match getrandom::fill(&mut raw) {
-                Ok(()) => raw.iter().map(|b| format!("{b:02x}")).collect(),
+                Ok(()) => hex::encode(raw),
                 // No randomness (should not happen): still unique enough to
                 // tell requests apart in the log, never all zeros.
                 Err(_) => format!(
