@@ -159,6 +159,10 @@ impl App {
     pub async fn build(mut config: Config) -> Result<Site, AppError> {
         // Before anything opens files: sockets and index segments share it.
         let open_files = web::raise_open_file_limit();
+        // Pages render through leptos_axum, whose tasks run on tokio (set
+        // once per process; a second site in the same process, as in the
+        // tests, finds it set).
+        let _ = any_spawner::Executor::init_tokio();
         let data_dir = config.data_dir.to_path_buf();
         let dir_error = |source| AppError::DataDir {
             dir: data_dir.clone(),

@@ -44,7 +44,7 @@ use crate::order::mail_log::{
 };
 use crate::store::WriteHook;
 
-pub use compose::{Composer, Rendered};
+pub use compose::Composer;
 pub use optout::{OptOuts, SharedOptOuts};
 pub use sender::{Sender, SentFile, sent_file, sent_files};
 pub use transport::{SendError, Transport};

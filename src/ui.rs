@@ -9,15 +9,17 @@
 //! plain data (a [`crate::shopper::ShopperView`], a form, search results)
 //! that the handlers in `web` load, plus the [`Chrome`] of the request (the
 //! language, the shop's name and logo, asset URLs). Nothing here reads the
-//! store, counts metrics or knows about HTTP, so the same pages render in a
-//! unit test, a snapshot, or (coming) an email.
+//! store, counts metrics or knows about HTTP, so the same components render
+//! in a unit test, a snapshot, or a status email ([`email`]).
 
+pub mod email;
 mod lookup;
 mod shopper_mail;
 pub mod staff;
 mod status;
 
 use leptos::prelude::*;
+use leptos_meta::{Meta, MetaTags, Title};
 
 use crate::i18n::{I18n, Lang};
 
@@ -58,51 +60,41 @@ impl std::fmt::Debug for Page {
     }
 }
 
-/// A rendered page.
-#[derive(Debug, Clone)]
-pub struct Rendered {
-    pub html: String,
-    pub private: bool,
-}
-
 /// The chrome of the page being rendered.
 pub fn chrome() -> Chrome {
     expect_context::<Chrome>()
 }
 
-/// Renders `page` (called with `chrome` in context) into a complete HTML
-/// document.
-pub fn render(chrome: Chrome, page: impl FnOnce() -> Page) -> Rendered {
-    let owner = Owner::new();
-    owner.with(move || {
-        provide_context(chrome.clone());
-        let Page {
-            title,
-            private,
-            body,
-        } = page();
-        let robots = private.then(|| view! { <meta name="robots" content="noindex" /> });
-        let css = chrome.css_href.clone();
-        let theme = chrome.theme_href.clone();
-        let html = view! {
-            <!DOCTYPE html>
-            <html lang=chrome.i18n.lang.code()>
-                <head>
-                    <meta charset="utf-8" />
-                    <meta name="viewport" content="width=device-width, initial-scale=1" />
-                    <meta name="color-scheme" content="light dark" />
-                    <link rel="stylesheet" href=css />
-                    <link rel="stylesheet" href=theme />
-                    <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                    {robots}
-                    <title>{title}</title>
-                </head>
-                <body>{body}</body>
-            </html>
-        }
-        .to_html();
-        Rendered { html, private }
-    })
+/// The HTML document around `page`, with [`Chrome`] in context. Its title
+/// and `robots` tag go through leptos_meta, which puts them into the head
+/// (`<MetaTags/>`) when the page is served.
+pub fn document(page: Page) -> impl IntoView {
+    let chrome = chrome();
+    let Page {
+        title,
+        private,
+        body,
+    } = page;
+    let robots = private.then(|| view! { <Meta name="robots" content="noindex" /> });
+    view! {
+        <!DOCTYPE html>
+        <html lang=chrome.i18n.lang.code()>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="stylesheet" href=chrome.css_href.clone() />
+                <link rel="stylesheet" href=chrome.theme_href.clone() />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <MetaTags />
+            </head>
+            <body>
+                <Title text=title />
+                {robots}
+                {body}
+            </body>
+        </html>
+    }
 }
 
 /// The shop's header: logo or name linking home, and the language switch.

@@ -3,10 +3,10 @@
 //! link and contents where there is a parcel, the order's headline, the
 //! signed status link, and why the email came with a one-click way out.
 //!
-//! Both parts come from the same [`Rendered`] facts, which come from the
-//! [`ShopperView`] (so an email never tells more than the page may): plain
-//! text first, then HTML readable without images (there are none, nor any
-//! tracking pixel). Headers: `From`/`Reply-To` from the config, a
+//! Both parts come from the same [`EmailView`], whose words come from the
+//! [`ShopperView`] (so an email never tells more than the page may), laid
+//! out by `ui::email` (Leptos, like the pages): plain text first, then HTML
+//! readable without images (there are none, nor any tracking pixel). Headers: `From`/`Reply-To` from the config, a
 //! `Message-ID` derived from the idempotency key (so a repeat after a
 //! crash is recognisably the same message), `Date`, and RFC 8058's
 //! `List-Unsubscribe` + `List-Unsubscribe-Post`; DKIM-signed if set up.
@@ -14,7 +14,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use lettre::Message;
 use lettre::message::dkim::DkimConfig;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
@@ -30,39 +29,7 @@ use crate::order::mail_log::{MailEvent, MailMessage, STATUS_KEY_PREFIX};
 use crate::order::timeline::Package;
 use crate::shopper::ShopperView;
 use crate::store::LinkEpochs;
-
-/// A message's words, before they become MIME.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rendered {
-    pub lang: Lang,
-    pub subject: String,
-    /// What changed, in one line.
-    pub line: String,
-    /// Where the order stands now.
-    pub headline: String,
-    pub parcel: Option<ParcelFacts>,
-    pub status_url: String,
-    pub status_label: String,
-    pub link_until: String,
-    pub footer: String,
-    pub unsubscribe_url: String,
-    pub unsubscribe_label: String,
-}
-
-/// A parcel as an email shows it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ParcelFacts {
-    pub title: String,
-    /// "Carrier: PostNord".
-    pub carrier: Option<String>,
-    /// "Tracking number: 0034…".
-    pub tracking: Option<String>,
-    pub track_url: Option<String>,
-    pub track_label: String,
-    pub items_title: String,
-    /// "1 × Mug (Blue)".
-    pub items: Vec<String>,
-}
+use crate::ui::email::{EmailView, ParcelFacts};
 
 /// Builds messages; one per site.
 #[derive(Clone)]
@@ -180,7 +147,7 @@ impl Composer {
         msg: &MailMessage,
         lang: Lang,
         now: DateTime<Utc>,
-    ) -> Rendered {
+    ) -> EmailView {
         let i = I18n::new(lang, *self.shop.timezone, Arc::clone(&self.catalog));
         let view = ShopperView::of(order, now, *self.shop.timezone);
         let name = view.name.as_str();
@@ -216,7 +183,7 @@ impl Composer {
                 | MailEvent::DeliveryProblem
                 | MailEvent::RunningLate
         );
-        Rendered {
+        EmailView {
             lang,
             subject,
             line,
@@ -361,12 +328,12 @@ impl Composer {
                     .singlepart(
                         SinglePart::builder()
                             .header(ContentType::TEXT_PLAIN)
-                            .body(plain(&r)),
+                            .body(crate::ui::email::plain(&r)),
                     )
                     .singlepart(
                         SinglePart::builder()
                             .header(ContentType::TEXT_HTML)
-                            .body(html(&r, &self.shop.accent_color)),
+                            .body(crate::ui::email::html(&r, &self.shop.accent_color)),
                     ),
             )
             .map_err(|e| NotifyError::Compose(e.into()))?;
@@ -407,90 +374,4 @@ fn parcel(i: &I18n, p: &Package) -> ParcelFacts {
             })
             .collect(),
     }
-}
-
-/// The plain-text part.
-pub fn plain(r: &Rendered) -> String {
-    let mut out = format!("{}\n\n{}\n", r.line, r.headline);
-    if let Some(p) = &r.parcel {
-        out.push_str(&format!("\n{}\n", p.title));
-        for l in [&p.carrier, &p.tracking].into_iter().flatten() {
-            out.push_str(&format!("{l}\n"));
-        }
-        if let Some(u) = &p.track_url {
-            out.push_str(&format!("{}: {u}\n", p.track_label));
-        }
-        if !p.items.is_empty() {
-            out.push_str(&format!("{}\n", p.items_title));
-            for it in &p.items {
-                out.push_str(&format!("- {it}\n"));
-            }
-        }
-    }
-    out.push_str(&format!(
-        "\n{}:\n{}\n({})\n\n-- \n{}\n{}: {}\n",
-        r.status_label,
-        r.status_url,
-        r.link_until,
-        r.footer,
-        r.unsubscribe_label,
-        r.unsubscribe_url
-    ));
-    out
-}
-
-/// The HTML part: one column, inline styles (mail clients drop style
-/// sheets), no images, no scripts.
-pub fn html(r: &Rendered, accent: &str) -> String {
-    let mut parcel = String::new();
-    if let Some(p) = &r.parcel {
-        parcel.push_str(&format!(
-            "<h2 style=\"font-size:16px;margin:24px 0 8px\">{}</h2>",
-            text(&p.title)
-        ));
-        for l in [&p.carrier, &p.tracking].into_iter().flatten() {
-            parcel.push_str(&format!("<p style=\"margin:4px 0\">{}</p>", text(l)));
-        }
-        if let Some(u) = &p.track_url {
-            parcel.push_str(&format!(
-                "<p style=\"margin:4px 0\"><a href=\"{}\">{}</a></p>",
-                attr(u),
-                text(&p.track_label)
-            ));
-        }
-        if !p.items.is_empty() {
-            parcel.push_str(&format!(
-                "<p style=\"margin:12px 0 4px\">{}</p><ul style=\"margin:0;padding-left:20px\">",
-                text(&p.items_title)
-            ));
-            for it in &p.items {
-                parcel.push_str(&format!("<li>{}</li>", text(it)));
-            }
-            parcel.push_str("</ul>");
-        }
-    }
-    format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width\"><title>{subject}</title></head>\
-<body style=\"margin:0;padding:24px;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;color:#1a1a1a;line-height:1.5\">\
-<div style=\"max-width:560px;margin:0 auto\">\
-<p style=\"font-size:18px;margin:0 0 12px\">{line}</p>\
-<p style=\"margin:0 0 16px\">{headline}</p>{parcel}\
-<p style=\"margin:24px 0 4px\"><a href=\"{url}\" style=\"display:inline-block;padding:12px 20px;background:{accent};color:#ffffff;text-decoration:none;border-radius:6px\">{label}</a></p>\
-<p style=\"margin:4px 0 24px;font-size:13px;color:#555\">{until}</p>\
-<hr style=\"border:none;border-top:1px solid #ddd\">\
-<p style=\"font-size:13px;color:#555\">{footer} <a href=\"{unsub}\" style=\"color:#555\">{unsub_label}</a></p>\
-</div></body></html>",
-        lang = r.lang.code(),
-        subject = text(&r.subject),
-        line = text(&r.line),
-        headline = text(&r.headline),
-        url = attr(&r.status_url),
-        accent = attr(accent),
-        label = text(&r.status_label),
-        until = text(&r.link_until),
-        footer = text(&r.footer),
-        unsub = attr(&r.unsubscribe_url),
-        unsub_label = text(&r.unsubscribe_label),
-    )
 }

@@ -109,7 +109,7 @@ pub async fn error_pages(State(state): State<AppState>, req: Request, next: Next
     // Keep only what a failure page needs (its language and links); the
     // visitor is worked out only when a failure is answered, not on every
     // status page and lookup.
-    let query = req.uri().query().map(str::to_string);
+    let uri = req.uri().clone();
     let mut kept = HeaderMap::new();
     for name in [header::ACCEPT_LANGUAGE, header::COOKIE, header::HOST] {
         for v in req.headers().get_all(&name) {
@@ -120,7 +120,7 @@ pub async fn error_pages(State(state): State<AppState>, req: Request, next: Next
     let Some(failure) = res.extensions().get::<Failure>().copied() else {
         return res;
     };
-    let visitor = Visitor::from_headers(&state, query.as_deref(), &kept);
+    let visitor = Visitor::from_headers(&state, &uri, &kept);
     let status = res.status();
     let mut out = if json {
         let body = match failure {
@@ -155,10 +155,10 @@ pub async fn error_pages(State(state): State<AppState>, req: Request, next: Next
         res
     } else {
         match failure {
-            Failure::NotFound => html(&state, &visitor, status, crate::ui::not_found_page),
-            Failure::Unavailable => html(&state, &visitor, status, crate::ui::retry_page),
+            Failure::NotFound => html(&state, &visitor, status, crate::ui::not_found_page).await,
+            Failure::Unavailable => html(&state, &visitor, status, crate::ui::retry_page).await,
             Failure::BadRequest(key) => {
-                html(&state, &visitor, status, move || crate::ui::error_page(key))
+                html(&state, &visitor, status, move || crate::ui::error_page(key)).await
             }
         }
     };

@@ -2,22 +2,30 @@
 //! know about its request.
 //!
 //! [`Visitor`] is an extractor: the visitor's language (`?lang=`, the
-//! `lang` cookie, `Accept-Language`) and the base URL of links the site
-//! hands out. [`html`] renders a page with the shop's [`Chrome`] to one
-//! complete HTML string: with no WASM there is nothing to hydrate, so no
-//! hydration scripts (which a strict CSP would block), and the response
-//! gets a `Content-Length` instead of chunked streaming. A language chosen
-//! with `?lang=` is remembered in a cookie; private pages (orders, staff)
-//! are `no-store` and `noindex`.
+//! `lang` cookie, `Accept-Language`), the base URL of links the site
+//! hands out, and the address asked for. [`html`] serves a page through
+//! leptos_axum: the handler has loaded the data and built the page; the
+//! shop's [`Chrome`] is provided as context, leptos_meta puts the title
+//! and meta tags into the head, and the page's status and headers are set
+//! through leptos_axum's `ResponseOptions` (a language chosen with `?lang=`
+//! is remembered in a cookie; private pages, orders and the console, are
+//! `no-store` and `noindex`). With no WASM there is nothing to hydrate, so
+//! no hydration scripts (which the strict CSP would block); the page is
+//! rendered whole and sent with a `Content-Length`, in one write.
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 
 use axum::body::Body;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use futures_util::{Stream, StreamExt};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
 
 use super::AppState;
 use crate::i18n::{I18n, Lang};
@@ -36,20 +44,23 @@ pub struct Visitor {
     pub lang_from_query: bool,
     /// `https://track.example.com`: where links to this site point.
     pub base_url: String,
+    /// The address asked for (what leptos_axum renders the page at).
+    pub uri: Uri,
 }
 
 impl Visitor {
     pub fn of(state: &AppState, parts: &Parts) -> Visitor {
-        Visitor::from_headers(state, parts.uri.query(), &parts.headers)
+        Visitor::from_headers(state, &parts.uri, &parts.headers)
     }
 
-    /// The visitor of a request with this query string and these headers.
-    pub fn from_headers(state: &AppState, query: Option<&str>, headers: &HeaderMap) -> Visitor {
-        let (lang, lang_from_query) = choose_lang(query, headers);
+    /// The visitor of a request for `uri` with these headers.
+    pub fn from_headers(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Visitor {
+        let (lang, lang_from_query) = choose_lang(uri.query(), headers);
         Visitor {
             lang,
             lang_from_query,
             base_url: base_url(state, headers),
+            uri: uri.clone(),
         }
     }
 
@@ -89,44 +100,102 @@ pub fn chrome(state: &AppState, visitor: &Visitor) -> Chrome {
     }
 }
 
-/// Renders `page` as a complete HTML response with `status`.
-pub fn html(
-    state: &AppState,
-    visitor: &Visitor,
-    status: StatusCode,
-    page: impl FnOnce() -> Page,
-) -> Response {
-    let rendered = crate::ui::render(chrome(state, visitor), page);
-    let mut res = Response::new(Body::from(rendered.html));
-    *res.status_mut() = status;
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(
-        header::VARY,
-        HeaderValue::from_static("Accept-Language, Cookie"),
-    );
-    if rendered.private {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        h.insert(
-            HeaderName::from_static("x-robots-tag"),
-            HeaderValue::from_static("noindex, nofollow"),
-        );
-    }
-    if visitor.lang_from_query {
-        // A preference, not a secret: a plain cookie, readable by the page.
-        let cookie = Cookie::build((LANG_COOKIE, visitor.lang.code()))
+/// Serves `page` (built by the handler from the data it loaded) with
+/// `status`, through leptos_axum.
+pub async fn html<P>(state: &AppState, visitor: &Visitor, status: StatusCode, page: P) -> Response
+where
+    P: FnOnce() -> Page + Send + 'static,
+{
+    let chrome = chrome(state, visitor);
+    // A preference, not a secret: a plain cookie, readable by the page.
+    let lang_cookie = visitor.lang_from_query.then(|| {
+        Cookie::build((LANG_COOKIE, visitor.lang.code()))
             .path("/")
             .max_age(cookie::time::Duration::seconds(LANG_COOKIE_MAX_AGE))
             .same_site(SameSite::Lax)
-            .build();
-        if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
-            h.append(header::SET_COOKIE, v);
+            .build()
+            .to_string()
+    });
+    render(chrome, visitor.uri.clone(), move || {
+        let page = page();
+        let res = expect_context::<ResponseOptions>();
+        res.set_status(status);
+        res.insert_header(
+            header::VARY,
+            HeaderValue::from_static("Accept-Language, Cookie"),
+        );
+        if page.private {
+            res.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res.insert_header(
+                HeaderName::from_static("x-robots-tag"),
+                HeaderValue::from_static("noindex, nofollow"),
+            );
+        }
+        if let Some(v) = lang_cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            res.append_header(header::SET_COOKIE, v);
+        }
+        page
+    })
+    .await
+}
+
+/// A page's HTML alone, rendered the way [`html`] serves it (for the
+/// pages rendered once and reused, and for snapshots of pages).
+pub async fn page_html<P>(chrome: Chrome, page: P) -> String
+where
+    P: FnOnce() -> Page + Send + 'static,
+{
+    let res = render(chrome, Uri::from_static("/"), page).await;
+    match axum::body::to_bytes(res.into_body(), usize::MAX).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => {
+            tracing::error!(error = %crate::errors::chain(&e), "a page did not render");
+            String::new()
         }
     }
-    res
+}
+
+/// leptos_axum renders the document around `page` for a request of `uri`,
+/// with `chrome` in context; the body is collected so the page goes out
+/// whole, with a `Content-Length`.
+async fn render<P>(chrome: Chrome, uri: Uri, page: P) -> Response
+where
+    P: FnOnce() -> Page + Send + 'static,
+{
+    let mut req = Request::new(Body::empty());
+    *req.uri_mut() = uri;
+    let res = leptos_axum::handle_response_inner(
+        move || provide_context(chrome.clone()),
+        move || crate::ui::document(page()),
+        req,
+        whole_page,
+    )
+    .await;
+    let (parts, body) = res.into_parts();
+    match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => Response::from_parts(parts, Body::from(bytes)),
+        Err(e) => {
+            tracing::error!(error = %crate::errors::chain(&e), "a page did not render");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+type Chunks = Pin<Box<dyn Stream<Item = String> + Send>>;
+
+/// The page rendered whole, in order. What leptos_axum would send after
+/// it (`<script>`s handing resources to hydration) is left out: nothing
+/// hydrates here, the pages load no resources, and the CSP allows no
+/// inline script.
+fn whole_page<IV: IntoView + 'static>(
+    app: IV,
+    _hydration_data: Box<dyn FnOnce() -> Chunks + Send>,
+    _out_of_order: bool,
+) -> Pin<Box<dyn Future<Output = Chunks> + Send>> {
+    Box::pin(async move {
+        let html = app.to_html_stream_in_order().collect::<String>().await;
+        Box::pin(futures_util::stream::once(async move { html })) as Chunks
+    })
 }
 
 /// `?lang=`, then the `lang` cookie, then `Accept-Language`, then English.

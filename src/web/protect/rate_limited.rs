@@ -38,7 +38,7 @@ pub async fn explain_rate_limit(
     if is_lookup {
         state.metrics.lookup("rate_limited");
     }
-    too_many_requests(&state, &kept, after, json)
+    too_many_requests(&state, &kept, after, json).await
 }
 
 fn wants_json(req: &Request) -> bool {
@@ -61,7 +61,7 @@ fn retry_after(res: &Response) -> u64 {
 /// The response for a client over its budget. Browsers get the lookup
 /// page saying how long to wait, in their language; it is rendered once per
 /// language and reused, so refusing a flood stays cheap.
-pub fn too_many_requests(
+pub async fn too_many_requests(
     state: &AppState,
     headers: &HeaderMap,
     after: u64,
@@ -86,9 +86,11 @@ pub fn too_many_requests(
                     lang,
                     lang_from_query: false,
                     base_url: String::new(),
+                    uri: axum::http::Uri::from_static("/"),
                 };
                 let chrome = crate::web::render::chrome(state, &visitor);
-                let html = crate::ui::render(chrome, || crate::ui::lookup_page(form)).html;
+                let html =
+                    crate::web::render::page_html(chrome, || crate::ui::lookup_page(form)).await;
                 if !html.contains(WAIT_MARKER) {
                     // Kept only when it rendered right; a plain answer now,
                     // another try next time.

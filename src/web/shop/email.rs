@@ -70,6 +70,7 @@ pub async fn link_page(State(state): State<AppState>, visitor: Visitor) -> Respo
     html(&state, &visitor, StatusCode::OK, || {
         crate::ui::link_page(LookupForm::default())
     })
+    .await
 }
 
 /// `POST /link`.
@@ -80,12 +81,12 @@ pub async fn link_submit(
 ) -> Result<Response, WebError> {
     let mut typed = prepare(input);
     let Some(number) = check(&mut typed) else {
-        return Ok(no_store(html(
-            &state,
-            &visitor,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            || crate::ui::link_page(typed),
-        )));
+        return Ok(no_store(
+            html(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, || {
+                crate::ui::link_page(typed)
+            })
+            .await,
+        ));
     };
     // Always both: the same work whether or not anything matches.
     let found = state.store.lookup(number, &typed.email)?;
@@ -143,9 +144,12 @@ pub async fn link_submit(
         notice: Some(LookupNotice::LinkSent),
         ..LookupForm::default()
     };
-    Ok(no_store(html(&state, &visitor, StatusCode::OK, || {
-        crate::ui::link_page(form)
-    })))
+    Ok(no_store(
+        html(&state, &visitor, StatusCode::OK, || {
+            crate::ui::link_page(form)
+        })
+        .await,
+    ))
 }
 
 fn no_store(mut res: Response) -> Response {
@@ -185,9 +189,12 @@ pub async fn unsubscribe_page(
         ),
         None => (StatusCode::NOT_FOUND, Unsubscribe::Invalid),
     };
-    Ok(no_store(html(&state, &visitor, status, || {
-        crate::ui::unsubscribe_page(page)
-    })))
+    Ok(no_store(
+        html(&state, &visitor, status, || {
+            crate::ui::unsubscribe_page(page)
+        })
+        .await,
+    ))
 }
 
 /// The unsubscribe form, or RFC 8058's one-click body.
@@ -212,12 +219,12 @@ pub async fn unsubscribe(
         None => None,
     };
     let Some(order) = order else {
-        return Ok(no_store(html(
-            &state,
-            &visitor,
-            StatusCode::NOT_FOUND,
-            || crate::ui::unsubscribe_page(Unsubscribe::Invalid),
-        )));
+        return Ok(no_store(
+            html(&state, &visitor, StatusCode::NOT_FOUND, || {
+                crate::ui::unsubscribe_page(Unsubscribe::Invalid)
+            })
+            .await,
+        ));
     };
     let whole_address =
         input.one_click.is_none() && input.scope.as_deref().is_some_and(|s| s == "address");
@@ -243,7 +250,10 @@ pub async fn unsubscribe(
             order_name: order.name,
         }
     };
-    Ok(no_store(html(&state, &visitor, StatusCode::OK, || {
-        crate::ui::unsubscribe_page(page)
-    })))
+    Ok(no_store(
+        html(&state, &visitor, StatusCode::OK, || {
+            crate::ui::unsubscribe_page(page)
+        })
+        .await,
+    ))
 }

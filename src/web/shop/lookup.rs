@@ -58,11 +58,12 @@ pub async fn page(
     html(&state, &visitor, StatusCode::OK, || {
         crate::ui::lookup_page(form)
     })
+    .await
 }
 
 /// `GET /embed`: the form alone, for framing.
 pub async fn embed(State(state): State<AppState>, visitor: Visitor) -> Response {
-    html(&state, &visitor, StatusCode::OK, crate::ui::embed_page)
+    html(&state, &visitor, StatusCode::OK, crate::ui::embed_page).await
 }
 
 /// `POST /`.
@@ -116,7 +117,7 @@ pub async fn submit(
             }
         }
     };
-    let mut res = html(&state, &visitor, status, || crate::ui::lookup_page(form));
+    let mut res = html(&state, &visitor, status, || crate::ui::lookup_page(form)).await;
     // The page holds what was typed, the email too: never kept by a cache.
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -27,7 +27,8 @@ pub async fn page(
             &visitor,
             StatusCode::NOT_FOUND,
             crate::ui::link_invalid_page,
-        ));
+        )
+        .await);
     };
     state.metrics.status_views.inc();
     let mut view = ShopperView::of(&order, now, *state.config.shop.timezone);
@@ -35,5 +36,6 @@ pub async fn page(
     let link = format!("{}/status/{}", visitor.base_url, token);
     Ok(html(&state, &visitor, StatusCode::OK, move || {
         crate::ui::status_page(view, link, claims.expires)
-    }))
+    })
+    .await)
 }

@@ -44,7 +44,8 @@ async fn page(
     };
     Ok(html(state, visitor, code, move || {
         crate::ui::staff::accounts_page(staff.name, view)
-    }))
+    })
+    .await)
 }
 
 /// `GET /staff/accounts`.

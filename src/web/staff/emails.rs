@@ -55,6 +55,7 @@ pub async fn sent_mail(
     html(&state, &visitor, StatusCode::OK, move || {
         crate::ui::staff::sent_mail_page(staff.name, mails, smtp)
     })
+    .await
 }
 
 fn sent_file(state: &AppState, name: &str) -> Result<SentFile, WebError> {
@@ -72,7 +73,8 @@ pub async fn sent_one(
     let mail = sent_mail_of(sent_file(&state, &name)?);
     Ok(html(&state, &visitor, StatusCode::OK, move || {
         crate::ui::staff::sent_one_page(staff.name, mail)
-    }))
+    })
+    .await)
 }
 
 /// An email's HTML, as its own sandboxed document: no scripts, no
@@ -173,7 +175,7 @@ pub async fn email_previews(
                     crate::ui::staff::humanize(event.as_str())
                 ),
                 subject: r.subject.clone(),
-                text: crate::notify::compose::plain(&r),
+                text: crate::ui::email::plain(&r),
                 html_href: format!("{base}/emails/{}/{}", event.as_str(), lang.code()),
             });
         }
@@ -181,7 +183,8 @@ pub async fn email_previews(
     let name = order.name.clone();
     Ok(html(&state, &visitor, StatusCode::OK, move || {
         crate::ui::staff::preview_page(staff.name, name, base, previews)
-    }))
+    })
+    .await)
 }
 
 /// A preview's address: the order, the event and the language.
@@ -212,7 +215,7 @@ pub async fn email_preview_html(
         .mail
         .composer()
         .render(&order, &sample(event, &order), lang, Utc::now());
-    Ok(email_html(crate::notify::compose::html(
+    Ok(email_html(crate::ui::email::html(
         &r,
         &state.config.shop.accent_color,
     )))

@@ -144,7 +144,8 @@ pub async fn ship_form(
     let base = order_href(&shop, id);
     Ok(html(&state, &visitor, StatusCode::OK, move || {
         crate::ui::staff::ship_page(staff.name, order.name, base, groups, error)
-    }))
+    })
+    .await)
 }
 
 /// `POST /staff/orders/{shop}/{id}/ship`: `fulfillment_order`,
@@ -365,7 +366,8 @@ async fn requests_page(
     let reasons = REJECTION_REASONS.iter().map(|r| r.to_string()).collect();
     Ok(html(state, visitor, code, move || {
         crate::ui::staff::requests_page(staff.name, rows, notice, problems, reasons)
-    }))
+    })
+    .await)
 }
 
 /// `GET /staff/requests`.

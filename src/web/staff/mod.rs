@@ -262,9 +262,10 @@ pub async fn login_page(
     visitor: Visitor,
     WebQuery(q): WebQuery<LoginQuery>,
 ) -> Response {
-    html(&state, &visitor, StatusCode::OK, || {
+    html(&state, &visitor, StatusCode::OK, move || {
         crate::ui::staff::login_page(LoginForm::default(), &q.next)
     })
+    .await
 }
 
 /// The sign-in form's fields.
@@ -313,9 +314,11 @@ pub async fn login(
     }
     tracing::info!("staff sign-in refused");
     let form = LoginForm { name, failed: true };
-    Ok(html(&state, &visitor, StatusCode::UNAUTHORIZED, || {
-        crate::ui::staff::login_page(form, &input.next)
-    }))
+    let next = input.next;
+    Ok(html(&state, &visitor, StatusCode::UNAUTHORIZED, move || {
+        crate::ui::staff::login_page(form, &next)
+    })
+    .await)
 }
 
 /// `POST /staff/logout`: ends every session of the account (this browser

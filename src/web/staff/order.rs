@@ -56,7 +56,8 @@ pub(super) async fn render(
     let Some(order) = state.store.get(&order_key(shop, id))? else {
         return Ok(html(state, visitor, StatusCode::NOT_FOUND, || {
             crate::ui::staff::order_not_found_page(staff.name)
-        }));
+        })
+        .await);
     };
     let mut shopper = ShopperView::of(&order, Utc::now(), *state.config.shop.timezone);
     shopper.keep_images_from(&state.config.shop.image_origin_list());
@@ -97,7 +98,8 @@ pub(super) async fn render(
     };
     Ok(html(state, visitor, StatusCode::OK, move || {
         crate::ui::staff::order_page(staff.name, order, shopper, action, address_opted_out, tools)
-    }))
+    })
+    .await)
 }
 
 /// Audit lines shown on an order's page (the newest).

@@ -54,7 +54,8 @@ pub async fn search(
     };
     Ok(html(&state, &visitor, StatusCode::OK, move || {
         crate::ui::staff::search_page(page)
-    }))
+    })
+    .await)
 }
 
 /// The search a query string asks for, and a message for each value that

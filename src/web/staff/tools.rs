@@ -178,7 +178,8 @@ pub async fn problems(
     let only = only.map(|k| k.as_str().to_string());
     Ok(html(&state, &visitor, StatusCode::OK, move || {
         crate::ui::staff::problems_page(staff.name, counts, only, rows)
-    }))
+    })
+    .await)
 }
 
 /// `POST /staff/bulk`: the search's fields plus `status` and `note`.
@@ -285,7 +286,8 @@ pub async fn bulk_page(
     };
     Ok(html(&state, &visitor, StatusCode::OK, move || {
         crate::ui::staff::bulk_page(staff.name, view)
-    }))
+    })
+    .await)
 }
 
 /// The confirmation: the count staff saw.
