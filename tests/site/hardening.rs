@@ -3,7 +3,7 @@
 //! second spellings of links, over-long request lines, operator detail on
 //! `/readyz`, and pages with a typed email left in caches.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::time::Duration;

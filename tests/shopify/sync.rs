@@ -3,7 +3,7 @@
 //! rules (cost limit, leaky bucket, scopes, expiring tokens, version
 //! fall-forward, bulk operations).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

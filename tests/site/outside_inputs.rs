@@ -18,6 +18,8 @@ use hmac::{Hmac, Mac};
 use http_body_util::BodyExt;
 use order_status::config::Config;
 use proptest::prelude::*;
+
+use crate::common::inproc::TestApp;
 use sha2::Sha256;
 use tower::ServiceExt;
 
@@ -28,7 +30,7 @@ const WEBHOOK_SECRET: &str = "property-webhook-secret";
 /// session cookie and a valid status link, so generated requests reach
 /// past authentication into the handlers.
 struct App {
-    _site: order_status::app::Site,
+    _site: TestApp,
     rt: tokio::runtime::Runtime,
     router: Router,
     /// A signed-in staff cookie; renewed after a generated sign-out
@@ -36,7 +38,6 @@ struct App {
     session_cookie: std::sync::Mutex<String>,
     status_token: String,
     order_path: String,
-    _dir: tempfile::TempDir,
 }
 
 fn app() -> &'static App {
@@ -47,25 +48,16 @@ fn app() -> &'static App {
             .enable_all()
             .build()
             .expect("runtime");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let file = dir.path().join("order-status.toml");
-        std::fs::write(
-            &file,
-            format!(
-                "data_dir = {:?}\naddr = \"127.0.0.1:0\"\nseed_demo = true\ntrusted_proxies = [\"127.0.0.1\"]\npublic_url = \"http://track.test\"\n\
-                 [limits]\npages = \"100000/s\"\nlookup = \"100000/s\"\nlogin = \"100000/s\"\n\
-                 api = \"100000/s\"\norder_failures = \"100000/1m\"\n\
-                 [[shopify]]\ndomain = \"{SHOP}\"\nwebhook_secrets = [\"{WEBHOOK_SECRET}\"]\n",
-                dir.path().join("data")
-            ),
-        )
-        .expect("config");
-        let mut config = Config::load(Some(&file), |_| None).expect("config loads");
-        config.public_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("public").into();
         let (site, router, status_token, order_path, session_cookie) = rt.block_on(async {
-            let site = order_status::app::App::build(config).await.expect("the site builds");
-            let samples = site.samples.clone();
-            let router = site.router();
+            let site = TestApp::builder()
+                .file(&format!(
+                    "seed_demo = true\ntrusted_proxies = [\"127.0.0.1\"]\npublic_url = \"http://track.test\"\n\
+                     [[shopify]]\ndomain = \"{SHOP}\"\nwebhook_secrets = [\"{WEBHOOK_SECRET}\"]"
+                ))
+                .build()
+                .await;
+            let samples = site.samples().to_vec();
+            let router = site.router.clone();
             // A real status link, through the lookup form.
             let first = &samples[0];
             let res = send(
@@ -102,7 +94,6 @@ fn app() -> &'static App {
             session_cookie: std::sync::Mutex::new(session_cookie),
             status_token,
             order_path,
-            _dir: dir,
         }
     })
 }

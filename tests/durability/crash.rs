@@ -2,7 +2,7 @@
 //! with SIGKILL at random moments, ten times. Every webhook that got a 200
 //! must be in the store afterwards, exactly once, and the index must open.
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};

@@ -4,7 +4,7 @@
 //! After every change the site reads the order back, so the staff page
 //! shows what Shopify has.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! (CI runs as root); where mounting is not allowed the test says so and
 //! does nothing.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! loopback and two or three real `order-status serve --replicate`
 //! processes, talked to over HTTP as a load balancer's clients would.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! Shopify webhooks against the real server, with Shopify's own sample
 //! payloads signed the way Shopify signs them.
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use common::{Server, client};

@@ -3,7 +3,7 @@
 //! server; roles; bad input; bulk changes with their confirmation and
 //! resumption; the problem-orders queue and its metrics.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

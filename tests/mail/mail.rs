@@ -2,7 +2,7 @@
 //! sends through a real SMTP server (aiosmtpd, see `common::smtp`), and the
 //! test reads the messages back from its Maildir.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

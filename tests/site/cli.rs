@@ -146,7 +146,7 @@ fn a_bad_value_of_any_setting_is_refused_at_start_by_name() {
 
 #[test]
 fn the_readme_table_of_settings_is_the_code_s() {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     let table = order_status::config::settings_table();
     let out = bin().arg("settings").output().expect("runs");
     assert!(out.status.success());

@@ -1,7 +1,7 @@
 //! The staff console over HTTP: sign-in, the session gate, search, order
 //! detail, sharing and revoking links.
 
-mod common;
+use crate::common;
 
 use common::{Server, client, demo_order, scenario_index};
 use order_status::ingest::demo::Scenario;

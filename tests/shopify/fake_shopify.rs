@@ -3,7 +3,7 @@
 //! something through that Shopify refuses, the sync tests would prove
 //! nothing.)
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

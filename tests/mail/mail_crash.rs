@@ -9,7 +9,7 @@
 //! instant before the kill (before the journal line was on disk), and it
 //! carries the same `Message-ID` as the first copy.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::io::Write;

@@ -2,7 +2,7 @@
 //! lock, spoofed forwarding headers, security headers, cross-site posts,
 //! oversized bodies, slow clients.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Operations: health, readiness, metrics, request ids, graceful
 //! shutdown, export and reindex.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

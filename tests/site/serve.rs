@@ -1,6 +1,6 @@
 //! The server as a user meets it: first start on an empty data dir.
 
-mod common;
+use crate::common;
 
 use common::{Server, client};
 

@@ -2,9 +2,9 @@
 //! demo scenario, each fact the API gives a headless storefront is on the
 //! page too (in-process, through the whole router).
 
-mod common;
+use crate::common;
 
-use common::inproc::Site;
+use common::inproc::TestApp;
 use common::{demo_order, scenario_index};
 use order_status::ingest::demo::SCENARIOS;
 
@@ -26,7 +26,17 @@ fn has(html: &str, fact: &serde_json::Value, what: &str) {
 
 #[tokio::test]
 async fn the_page_and_the_api_show_the_same_facts_for_every_scenario() {
-    let site = Site::demo().await;
+    // A small fixture: one order of each scenario, no seeding.
+    let site = TestApp::builder()
+        .orders(
+            SCENARIOS
+                .iter()
+                .map(|s| demo_order(scenario_index(s)))
+                .collect(),
+        )
+        .build()
+        .await;
+    assert_eq!(site.state.store.count(), SCENARIOS.len() as u64);
     for scenario in SCENARIOS {
         let order = demo_order(scenario_index(scenario));
         let token = site.token(&order);

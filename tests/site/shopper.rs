@@ -1,7 +1,7 @@
 //! The shopper's side, end to end over HTTP against the real server:
 //! lookup, the status page, bad links, languages.
 
-mod common;
+use crate::common;
 
 use common::{Server, client, demo_order, scenario_index};
 use order_status::ingest::demo::Scenario;

@@ -4,7 +4,7 @@
 //! everything stays on loopback (127.0.0.1 attacks, 127.0.0.2 is the
 //! shopper: Linux routes all of 127/8 to the loopback interface).
 
-mod common;
+use crate::common;
 
 use common::Server;
 use std::io::{Read, Write};
