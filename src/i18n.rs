@@ -7,9 +7,10 @@
 //! is then remembered in a `lang` cookie), the `lang` cookie, the best
 //! supported match in `Accept-Language`, English. Dates and times are
 //! shown in the shop's time zone. We keep our own small catalogue instead
-//! of a crate such as leptos_i18n: two languages and a few hundred strings
-//! do not justify a build-time code generator, and this one is testable
-//! (every language must have every key).
+//! of a crate such as leptos_i18n: seven languages and a few hundred
+//! strings do not justify a build-time code generator, and this one is
+//! testable (every language has every key, and every key the code names
+//! exists).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -767,5 +768,74 @@ mod tests {
     fn fill_replaces_known_placeholders_only() {
         assert_eq!(fill("a {x} b {y}", &[("x", "1")]), "a 1 b {y}");
         assert_eq!(fill("unclosed {x", &[("x", "1")]), "unclosed {x");
+    }
+
+    /// Every text key written in the code (a literal `"section.key"` of a
+    /// section the catalogue has) is in every language: a typo would show
+    /// the key itself to a shopper. Keys put together at run time
+    /// (`format!("email.subject_{}", ...)`) are checked where they are made,
+    /// by rendering every variant (see notify and the timeline's tests).
+    #[test]
+    fn every_key_the_code_uses_is_in_every_language() {
+        let c = Catalog::load().expect("catalog");
+        let sections: std::collections::BTreeSet<&str> = c
+            .keys(Lang::En)
+            .into_iter()
+            .filter_map(|k| k.split_once('.').map(|(s, _)| s))
+            .collect();
+        // Literals of that shape that are not texts: audit actions, a
+        // setting's name in an error, and file names (`staff.json`).
+        let not_texts = [
+            "status.set",
+            "status.bulk",
+            "status.clear",
+            "link.share",
+            "link.revoke",
+            "status.id",
+        ];
+        let file_kinds = ["json", "js", "lock", "toml", "css"];
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![root];
+        let mut used = std::collections::BTreeMap::new();
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                for entry in std::fs::read_dir(&path).expect("src dir") {
+                    files.push(entry.expect("entry").path());
+                }
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("source");
+            for literal in text.split('"').skip(1).step_by(2) {
+                let Some((section, key)) = literal.split_once('.') else {
+                    continue;
+                };
+                let shaped = !key.is_empty()
+                    && key
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                if shaped
+                    && sections.contains(section)
+                    && !not_texts.contains(&literal)
+                    && !file_kinds.contains(&key)
+                {
+                    used.entry(literal.to_string())
+                        .or_insert_with(|| path.display().to_string());
+                }
+            }
+        }
+        assert!(used.len() > 200, "the scan finds the keys ({})", used.len());
+        let mut missing = Vec::new();
+        for lang in Lang::ALL {
+            let have = c.keys(lang);
+            for (key, file) in &used {
+                if have.binary_search(&key.as_str()).is_err() {
+                    missing.push(format!("{key} (used in {file}) in {}", lang.code()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "missing texts: {missing:#?}");
     }
 }

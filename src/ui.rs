@@ -69,6 +69,7 @@ pub fn chrome() -> Chrome {
 /// and `robots` tag go through leptos_meta, which puts them into the head
 /// (`<MetaTags/>`) when the page is served.
 pub fn document(page: Page) -> impl IntoView {
+    leptos_meta::provide_meta_context();
     let chrome = chrome();
     let Page {
         title,

@@ -46,9 +46,11 @@ pub struct Metrics {
     sync_lag: prometheus::GaugeVec,
     api_version_mismatch: prometheus::IntGaugeVec,
     dead_letters: IntGauge,
-    commits: IntGauge,
-    commit_seconds: prometheus::Gauge,
-    mail: prometheus::IntGaugeVec,
+    commits: IntCounter,
+    commit_seconds: prometheus::Counter,
+    mail: IntCounterVec,
+    /// Held while a scrape copies counts into the counters above.
+    copying: std::sync::Arc<std::sync::Mutex<()>>,
     mail_queued: IntGauge,
     problems: prometheus::IntGaugeVec,
     replication: prometheus::IntGaugeVec,
@@ -100,12 +102,12 @@ impl Metrics {
             "webhook_dead_letters",
             "Webhook deliveries kept because they could not be applied (see `order-status webhooks replay`)",
         )?;
-        let commits = IntGauge::new("store_commits_total", "Index commits since start")?;
-        let commit_seconds = prometheus::Gauge::new(
+        let commits = IntCounter::new("store_commits_total", "Index commits since start")?;
+        let commit_seconds = prometheus::Counter::new(
             "store_commit_seconds_total",
             "Time spent in index commits since start",
         )?;
-        let mail = prometheus::IntGaugeVec::new(
+        let mail = prometheus::IntCounterVec::new(
             Opts::new(
                 "mail_messages_total",
                 "Status emails since start by outcome: sent, failed, retried",
@@ -168,6 +170,7 @@ impl Metrics {
             mail_queued,
             problems,
             replication,
+            copying: Default::default(),
         })
     }
 
@@ -312,8 +315,16 @@ pub async fn metrics(State(state): State<AppState>, req: Request) -> Response {
     m.orders
         .set(i64::try_from(state.store.count()).unwrap_or(i64::MAX));
     let (commits, secs) = state.store.commit_stats();
-    m.commits.set(i64::try_from(commits).unwrap_or(i64::MAX));
-    m.commit_seconds.set(secs);
+    // Counters copied from counts kept elsewhere: each scrape adds what
+    // happened since the last one (one scrape at a time, so no double add).
+    {
+        let _copying = m.copying.lock().unwrap_or_else(|p| p.into_inner());
+        m.commits.inc_by(commits.saturating_sub(m.commits.get()));
+        let more = secs - m.commit_seconds.get();
+        if more > 0.0 {
+            m.commit_seconds.inc_by(more);
+        }
+    }
     let now = Utc::now();
     for (shop, s) in state.sync_status.snapshot() {
         if let Some(t) = s.last_success {
@@ -335,9 +346,8 @@ pub async fn metrics(State(state): State<AppState>, req: Request) -> Response {
         ("failed", sent.failed),
         ("retried", sent.retried),
     ] {
-        m.mail
-            .with_label_values(&[outcome])
-            .set(i64::try_from(n).unwrap_or(i64::MAX));
+        let c = m.mail.with_label_values(&[outcome]);
+        c.inc_by(n.saturating_sub(c.get()));
     }
     m.mail_queued
         .set(i64::try_from(state.store.mail_queued_count()).unwrap_or(i64::MAX));
@@ -439,4 +449,45 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         res.headers_mut().insert("x-request-id", v);
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Prometheus' naming rules: a counter ends in `_total`, nothing else
+    /// does (a gauge named `_total` reads as a counter to every dashboard
+    /// and `rate()` over it is nonsense), and units are spelled out.
+    #[test]
+    fn metric_names_follow_prometheus_conventions() {
+        let m = Metrics::new().expect("metrics");
+        // Vectors appear in a gather once they have a child.
+        m.requests.with_label_values(&["/", "200"]).inc();
+        m.latency.with_label_values(&["/"]).observe(0.001);
+        m.lookups.with_label_values(&["found"]).inc();
+        m.webhooks
+            .with_label_values(&["orders/updated", "applied"])
+            .inc();
+        m.sync_lag.with_label_values(&["shop"]).set(1.0);
+        m.api_version_mismatch.with_label_values(&["shop"]).set(0);
+        m.mail.with_label_values(&["sent"]).inc();
+        m.problems.with_label_values(&["late"]).set(1);
+        m.replication.with_label_values(&["lag"]).set(0);
+        let families = m.registry.gather();
+        assert!(families.len() >= 15, "{} families", families.len());
+        for f in &families {
+            let name = f.name();
+            assert!(name.starts_with("order_status_"), "{name}");
+            let counter = f.get_field_type() == prometheus::proto::MetricType::COUNTER;
+            assert_eq!(
+                counter,
+                name.ends_with("_total"),
+                "{name}: counters and only counters end in _total"
+            );
+            assert!(
+                !name.contains("_ms") && !name.contains("millis"),
+                "{name}: base units (seconds)"
+            );
+        }
+    }
 }
