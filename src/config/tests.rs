@@ -1,3 +1,6 @@
+//! The settings as an operator meets them: defaults, the file, the
+//! environment and flags layered; every bad value refused by name.
+
 use super::*;
 use std::collections::HashMap;
 use std::path::PathBuf;
