@@ -1,7 +1,7 @@
 //! The shopper's view of an order: everything a shopper may see, and
 //! nothing else, worked out once from an [`Order`] and the time.
 //!
-//! The status page, the JSON API and (coming) the status emails all render
+//! The status page, the JSON API and the status emails all render
 //! a [`ShopperView`], so they cannot disagree about what a shopper is told,
 //! and every privacy rule lives here: the email masked, the address cut to
 //! city and country, no phone, street or card, only web tracking URLs (see
