@@ -162,7 +162,7 @@ impl App {
         // Pages render through leptos_axum, whose tasks run on tokio (set
         // once per process; a second site in the same process, as in the
         // tests, finds it set).
-        let _ = any_spawner::Executor::init_tokio();
+        let _ = any_spawner::Executor::init_custom_executor(crate::web::Spawner);
         let data_dir = config.data_dir.to_path_buf();
         let dir_error = |source| AppError::DataDir {
             dir: data_dir.clone(),

@@ -43,7 +43,7 @@ pub use crate::app::AppState;
 pub use assets::Assets;
 pub use ops::{Metrics, SyncStatus};
 pub use protect::Limiters;
-pub use render::{Visitor, page_html};
+pub use render::{Spawner, Visitor, page_html};
 pub use server::raise_open_file_limit;
 pub use shop::AddressBudget;
 pub use staff::{StaffSession, spawn_bulk_job};
