@@ -449,7 +449,10 @@ impl I18n {
             Headline::InStage(stage) => {
                 self.tf("headline.in_stage", &[("stage", &self.stage(stage))])
             }
-            Headline::OnHold => self.t("headline.on_hold"),
+            Headline::OnHold(r) => self.tf(
+                "headline.on_hold_reason",
+                &[("reason", &self.enum_text("hold", r.as_str(), &[]))],
+            ),
             Headline::Scheduled(Some(d)) => {
                 self.tf("headline.scheduled", &[("date", &self.date(*d))])
             }
@@ -495,17 +498,26 @@ impl I18n {
             }
             WaitReason::Scheduled(None) => self.t("waiting.scheduled_undated"),
             WaitReason::Cancelled => self.t("waiting.cancelled"),
+            WaitReason::Refunded => self.t("waiting.refunded"),
         }
     }
 
     /// Where some units of a line are: "in package 2 of 3: In transit".
     pub fn place(&self, place: &Place) -> String {
         match place {
-            Place::Package { of: 1, status, .. } => self.tf(
+            Place::Package {
+                of: Some(1),
+                status,
+                ..
+            } => self.tf(
                 "items.shipped",
                 &[("status", &self.enum_text("shipment", status.as_str(), &[]))],
             ),
-            Place::Package { number, of, status } => self.tf(
+            Place::Package {
+                number,
+                of: Some(of),
+                status,
+            } => self.tf(
                 "items.in_package",
                 &[
                     ("number", &number.to_string()),
@@ -513,6 +525,20 @@ impl I18n {
                     ("status", &self.enum_text("shipment", status.as_str(), &[])),
                 ],
             ),
+            Place::Package {
+                number,
+                of: None,
+                status,
+            } => self.tf(
+                "items.in_package_so_far",
+                &[
+                    ("number", &number.to_string()),
+                    ("status", &self.enum_text("shipment", status.as_str(), &[])),
+                ],
+            ),
+            Place::Shipped => self.t("items.sent"),
+            Place::Cancelled => self.t("items.cancelled"),
+            Place::Refunded => self.t("items.refunded"),
             Place::Waiting(reason) => {
                 self.tf("items.waiting", &[("reason", &self.wait_reason(reason))])
             }
@@ -522,6 +548,18 @@ impl I18n {
             ),
             Place::Removed => self.t("items.removed"),
             Place::NoShipping => self.t("items.no_shipping"),
+        }
+    }
+
+    /// A package's title: "Package 2 of 3", or "Package 2" while more are
+    /// to come.
+    pub fn package_title(&self, number: usize, of: Option<usize>) -> String {
+        match of {
+            Some(of) => self.tf(
+                "package.title",
+                &[("n", &number.to_string()), ("of", &of.to_string())],
+            ),
+            None => self.tf("package.title_so_far", &[("n", &number.to_string())]),
         }
     }
 
@@ -544,7 +582,13 @@ impl I18n {
                 return self.known(&format!("custom_status.{id}.description"));
             }
             Headline::AwaitingPayment => "detail.awaiting_payment",
-            Headline::OnHold => "detail.on_hold",
+            Headline::OnHold(r) => {
+                // What the shopper can do, when the hold waits for them.
+                return Some(
+                    self.known(&format!("hold_action.{}", r.as_str()))
+                        .unwrap_or_else(|| self.t("detail.on_hold")),
+                );
+            }
             Headline::DeliveryProblem(Problem::Failed) => "detail.problem_failed",
             Headline::DeliveryProblem(Problem::AttemptedDelivery) => "detail.problem_attempted",
             Headline::DeliveryProblem(Problem::Delayed) => "detail.problem_delayed",

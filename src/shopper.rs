@@ -7,12 +7,31 @@
 //! city and country, no phone, street or card, only web tracking URLs (see
 //! `order::timeline`), no zero-amount refunds, impossible money as `None`.
 //! Pure: no I/O, no language (the renderers translate).
+//!
+//! What always holds, whatever the order's state (checked as properties
+//! over generated orders in `shopper/invariants.rs`):
+//! 1. Every unit of every line is in exactly one place: a package, shipped
+//!    without a known parcel, waiting, won't ship, returned, removed, or
+//!    nothing to ship. The places of a line add up to its quantity.
+//! 2. Nothing "waits to ship" in a cancelled order or one refunded in full:
+//!    those units say they won't ship.
+//! 3. Packages are numbered 1..n; "of n" is said only when no unit still
+//!    waits to ship; an item's package is one of them.
+//! 4. Once a parcel has left, the Shipped step is done (unless the order
+//!    was cancelled, which ends the path).
+//! 5. An order with nothing to ship has no destination and no step past
+//!    "confirmed".
+//! 6. No estimate is in the past, and none is on a delivered parcel.
+//! 7. An on-hold headline names the reason of a hold the order has.
+//! 8. A merchant's note to the shopper is never hidden.
+//! 9. Nothing private is in the view: no street, postcode or phone, no
+//!    whole email.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
-use crate::order::timeline::{Headline, Timeline, WaitReason};
+use crate::order::timeline::{Timeline, WaitReason};
 use crate::order::{CancelReason, FinancialStatus, FulfillmentDisplayStatus, Order, ReturnState};
 
 /// What a shopper sees of one order.
@@ -98,11 +117,18 @@ pub enum Place {
     /// In "Package `number` of `of`", which is at `status`.
     Package {
         number: usize,
-        of: usize,
+        /// How many packages, once no more are to come.
+        of: Option<usize>,
         status: FulfillmentDisplayStatus,
     },
-    /// Not shipped, and why.
+    /// Shipped, with no parcel known (Shopify said so without the shipment).
+    Shipped,
+    /// Not shipped yet, and why; it will ship.
     Waiting(WaitReason),
+    /// Will not ship: the order was cancelled.
+    Cancelled,
+    /// Will not ship: the order was refunded before it shipped.
+    Refunded,
     /// Sent back (or on the way back), in a return at this state.
     Returned(ReturnState),
     /// Taken off the order (refunded or edited out).
@@ -201,17 +227,24 @@ impl ShopperView {
     /// The view of `order` as of `now`, with days counted in `tz`.
     pub fn of(order: &Order, now: DateTime<Utc>, tz: Tz) -> ShopperView {
         let timeline = Timeline::of(order, now, tz);
+        // The merchant wrote it for the shopper: shown whatever the
+        // headline says (a hold or a parcel does not make it untrue).
         let status_note = order
             .custom_status()
-            .filter(|c| matches!(&timeline.headline, Headline::InStage(id) if c.status.as_ref() == Some(id)))
-            .and_then(|c| c.note.clone());
+            .and_then(|c| c.note.clone())
+            .filter(|n| !n.trim().is_empty());
+        let ships = !timeline.packages.is_empty()
+            || order
+                .line_items
+                .iter()
+                .any(|li| li.requires_shipping && li.live_quantity() > 0);
         ShopperView {
             name: order.name.clone(),
             placed_at: order.processed_at.or(order.created_at),
             timeline,
             status_note,
             cancellation: order.cancelled_at.is_some().then(|| cancellation(order)),
-            destination: destination(order),
+            destination: ships.then(|| destination(order)).flatten(),
             masked_email: (!order.email.trim().is_empty()).then(|| mask_email(&order.email)),
             email_withheld: order.email.trim().is_empty() && order.is_withheld("email"),
             payment: Payment {
@@ -273,80 +306,19 @@ impl ShopperView {
     }
 
     fn with_items(mut self, order: &Order) -> ShopperView {
-        self.items = order
+        let items = order
             .line_items
             .iter()
-            .map(|li| {
-                let mut places = Vec::new();
-                if !li.requires_shipping {
-                    places.push(ItemPlace {
-                        quantity: li.live_quantity(),
-                        place: Place::NoShipping,
-                    });
-                }
-                for p in &self.timeline.packages {
-                    let n: u32 = p
-                        .items
-                        .iter()
-                        .filter(|it| it.id == li.id)
-                        .map(|it| it.quantity)
-                        .sum();
-                    if n > 0 {
-                        places.push(ItemPlace {
-                            quantity: n,
-                            place: Place::Package {
-                                number: p.number,
-                                of: p.of,
-                                status: p.status.clone(),
-                            },
-                        });
-                    }
-                }
-                for w in self
-                    .timeline
-                    .waiting
-                    .iter()
-                    .filter(|w| w.line_item_id == li.id)
-                {
-                    places.push(ItemPlace {
-                        quantity: w.quantity,
-                        place: Place::Waiting(w.reason.clone()),
-                    });
-                }
-                let removed = li.quantity.saturating_sub(li.live_quantity());
-                if removed > 0 {
-                    places.push(ItemPlace {
-                        quantity: removed,
-                        place: Place::Removed,
-                    });
-                }
-                for r in &order.returns {
-                    let n: u32 = r
-                        .line_items
-                        .iter()
-                        .filter(|it| it.line_item_id == li.id)
-                        .map(|it| it.quantity)
-                        .sum();
-                    if n > 0
-                        && r.status != ReturnState::Declined
-                        && r.status != ReturnState::Canceled
-                    {
-                        places.push(ItemPlace {
-                            quantity: n,
-                            place: Place::Returned(r.status.clone()),
-                        });
-                    }
-                }
-                ItemView {
-                    title: li.title.clone(),
-                    variant_title: li.variant_title.clone().filter(|v| !v.trim().is_empty()),
-                    quantity: li.quantity,
-                    price: li.price,
-                    image: li.image_url.clone().filter(|u| is_image_url(u)),
-                    places,
-                }
+            .map(|li| ItemView {
+                title: li.title.clone(),
+                variant_title: li.variant_title.clone().filter(|v| !v.trim().is_empty()),
+                quantity: li.quantity,
+                price: li.price,
+                image: li.image_url.clone().filter(|u| is_image_url(u)),
+                places: places(order, li, &self.timeline),
             })
             .collect();
+        self.items = items;
         self
     }
 
@@ -384,6 +356,99 @@ fn cancellation(order: &Order) -> Cancellation {
     Cancellation { reason, money }
 }
 
+/// Where each unit of `li` is, each unit once (invariant 1): parcels first
+/// (what left is where it is, whatever happened after), returns out of the
+/// parcels they came from, then the units that never left: removed from the
+/// order, nothing to ship, waiting or won't ship, and the rest shipped
+/// without a known parcel.
+fn places(order: &Order, li: &crate::order::LineItem, timeline: &Timeline) -> Vec<ItemPlace> {
+    let mut left = li.quantity;
+    let mut take = |n: u32| {
+        let n = n.min(left);
+        left -= n;
+        n
+    };
+    let mut in_packages: Vec<(usize, Option<usize>, FulfillmentDisplayStatus, u32)> = timeline
+        .packages
+        .iter()
+        .filter_map(|p| {
+            let n: u32 = p
+                .items
+                .iter()
+                .filter(|it| it.id == li.id)
+                .map(|it| it.quantity)
+                .sum();
+            let n = take(n);
+            (n > 0).then(|| (p.number, p.of, p.status.clone(), n))
+        })
+        .collect();
+    let mut returned = Vec::new();
+    for r in order
+        .returns
+        .iter()
+        .filter(|r| !matches!(r.status, ReturnState::Declined | ReturnState::Canceled))
+    {
+        let mut want: u32 = r
+            .line_items
+            .iter()
+            .filter(|it| it.line_item_id == li.id)
+            .map(|it| it.quantity)
+            .sum();
+        let mut n = 0;
+        for p in in_packages.iter_mut().rev() {
+            let from = want.min(p.3);
+            p.3 -= from;
+            want -= from;
+            n += from;
+        }
+        if n > 0 {
+            returned.push(ItemPlace {
+                quantity: n,
+                place: Place::Returned(r.status.clone()),
+            });
+        }
+    }
+    let mut places: Vec<ItemPlace> = in_packages
+        .into_iter()
+        .filter(|p| p.3 > 0)
+        .map(|(number, of, status, quantity)| ItemPlace {
+            quantity,
+            place: Place::Package { number, of, status },
+        })
+        .collect();
+    let mut put = |quantity: u32, place: Place| {
+        if quantity > 0 {
+            places.push(ItemPlace { quantity, place });
+        }
+    };
+    let removed = take(li.quantity.saturating_sub(li.live_quantity()));
+    if !li.requires_shipping {
+        put(take(u32::MAX), Place::NoShipping);
+    }
+    for w in timeline.waiting.iter().filter(|w| w.line_item_id == li.id) {
+        let place = match &w.reason {
+            WaitReason::Cancelled => Place::Cancelled,
+            WaitReason::Refunded => Place::Refunded,
+            reason => Place::Waiting(reason.clone()),
+        };
+        put(take(w.quantity), place);
+    }
+    let rest = take(u32::MAX);
+    put(
+        rest,
+        if order.cancelled_at.is_some() {
+            Place::Cancelled
+        } else if order.financial_status == FinancialStatus::Refunded {
+            Place::Refunded
+        } else {
+            Place::Shipped
+        },
+    );
+    put(removed, Place::Removed);
+    places.extend(returned);
+    places
+}
+
 fn destination(order: &Order) -> Option<Destination> {
     let a = order.shipping_address.as_ref()?;
     let clean = |s: &Option<String>| {
@@ -410,6 +475,9 @@ pub fn mask_email(email: &str) -> String {
         None => "***".into(),
     }
 }
+
+#[cfg(test)]
+mod invariants;
 
 #[cfg(test)]
 mod tests {
@@ -452,7 +520,7 @@ mod tests {
                     2,
                     &Place::Package {
                         number: 1,
-                        of: 1,
+                        of: None,
                         status: FulfillmentDisplayStatus::Delivered
                     }
                 ),

@@ -733,7 +733,7 @@ mod tests {
         );
         assert_eq!(
             headline(Scenario::OnHold(HoldReason::IncorrectAddress)),
-            Headline::OnHold
+            Headline::OnHold(HoldReason::IncorrectAddress)
         );
         assert!(matches!(
             headline(Scenario::CustomStage),

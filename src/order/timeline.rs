@@ -16,7 +16,18 @@
 //! - A delivery problem (failed, attempted, delayed) or a hold marks the
 //!   step it happens at instead of adding one, and takes the headline.
 //! - Cancelled and voided shipments are not packages; their items count as
-//!   not shipped.
+//!   not shipped. A shipment of nothing but lines that need no shipping (a
+//!   gift card Shopify marks fulfilled) is not a package either.
+//! - "Shipped" is done as soon as one parcel has left, even while other
+//!   items are still being prepared.
+//! - Units of a cancelled or fully refunded order that did not ship will
+//!   not ship: they are waiting for nothing, and do not hold the order at
+//!   "preparing".
+//! - "Package 1 of 2" only when no more parcels are to come; while items
+//!   still wait to ship a package is "Package 1" (`of` is `None`).
+//! - An estimate is shown only while it is today or ahead, and never on a
+//!   delivered parcel.
+//! - An order with nothing to ship has no path past "confirmed".
 
 use std::collections::HashMap;
 use std::fmt;
@@ -110,7 +121,8 @@ pub enum Headline {
     Preparing,
     /// A merchant stage such as "Engraving".
     InStage(String),
-    OnHold,
+    /// On hold, and why (the first hold's reason).
+    OnHold(HoldReason),
     Scheduled(Option<NaiveDate>),
     /// Some packages are on their way, other items are still being prepared.
     PartlyShipped,
@@ -142,6 +154,15 @@ pub enum WaitReason {
     Scheduled(Option<NaiveDate>),
     /// The order was cancelled; it will not ship.
     Cancelled,
+    /// The order was refunded in full before it shipped; it will not ship.
+    Refunded,
+}
+
+impl WaitReason {
+    /// Whether the units will still ship (they are not waiting for nothing).
+    pub fn will_ship(&self) -> bool {
+        !matches!(self, WaitReason::Cancelled | WaitReason::Refunded)
+    }
 }
 
 /// An item (or part of a line) that has not shipped.
@@ -162,8 +183,9 @@ pub struct Package {
     pub fulfillment_id: u64,
     /// 1-based position among the packages.
     pub number: usize,
-    /// How many packages there are.
-    pub of: usize,
+    /// How many packages there are, once no more are to come (`None` while
+    /// items still wait to ship).
+    pub of: Option<usize>,
     pub stage: StepKind,
     pub status: FulfillmentDisplayStatus,
     pub problem: Option<Problem>,
@@ -196,24 +218,45 @@ impl Timeline {
         let local_date = |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
         let cancelled = order.cancelled_at.is_some();
 
-        let packages = packages(order);
+        let mut packages = packages(order);
         let waiting = waiting_items(order, &packages, now, local_date);
+        let more_to_come = waiting.iter().any(|w| w.reason.will_ship());
+        for p in &mut packages {
+            if more_to_come {
+                p.of = None;
+            }
+            // Yesterday's estimate is no estimate, and a delivered parcel
+            // needs none.
+            if p.stage == StepKind::Delivered
+                || p.estimated_delivery.is_some_and(|t| local_date(t) < today)
+            {
+                p.estimated_delivery = None;
+            }
+        }
 
         // How far along the order is: its least advanced part.
         let mut parts: Vec<StepKind> = packages.iter().map(|p| p.stage).collect();
-        if !waiting.is_empty() {
+        if more_to_come {
             let unpaid = waiting
                 .iter()
+                .filter(|w| w.reason.will_ship())
                 .all(|w| w.reason == WaitReason::AwaitingPayment);
             parts.push(if unpaid {
                 StepKind::Confirmed
             } else {
                 StepKind::Preparing
             });
+        } else if packages.is_empty() && shipped_without_parcels(order) {
+            // Shopify says it shipped, without saying how.
+            parts.push(StepKind::Shipped);
         }
         let progress = parts.iter().copied().min();
 
         let mut steps = main_path(order, &packages, progress.unwrap_or(StepKind::Confirmed));
+        if progress.is_none() {
+            // Nothing to ship: confirmed is all the path there is.
+            steps.truncate(1);
+        }
         let return_status = order.return_status();
         let current;
         if cancelled {
@@ -252,6 +295,9 @@ impl Timeline {
             finish_path_up_to(&mut steps, progress.unwrap_or(StepKind::Confirmed));
             steps.push(refund_step(order));
             current = StepKind::Refunded;
+        } else if progress.is_none() {
+            steps[0].status = StepStatus::Done;
+            current = StepKind::Confirmed;
         } else {
             current = progress.unwrap_or(StepKind::Confirmed);
         }
@@ -344,6 +390,9 @@ fn main_path(order: &Order, packages: &[Package], progress: StepKind) -> Vec<Ste
         (StepKind::OutForDelivery, out_for_delivery, None),
         (StepKind::Delivered, delivered, None),
     ]);
+    // One parcel gone is "shipped", whatever still waits.
+    let reached =
+        |kind: StepKind| kind <= progress || (kind == StepKind::Shipped && !packages.is_empty());
     path.into_iter()
         .enumerate()
         .map(|(n, (kind, at, label))| Step {
@@ -353,9 +402,10 @@ fn main_path(order: &Order, packages: &[Package], progress: StepKind) -> Vec<Ste
                 // Statuses before the last one passed are done.
                 std::cmp::Ordering::Equal if n < last_preparing => StepStatus::Done,
                 std::cmp::Ordering::Equal => StepStatus::Current,
+                std::cmp::Ordering::Greater if reached(kind) => StepStatus::Done,
                 std::cmp::Ordering::Greater => StepStatus::Upcoming,
             },
-            at: if kind <= progress { at } else { None },
+            at: if reached(kind) { at } else { None },
             label,
         })
         .collect()
@@ -381,11 +431,35 @@ fn is_void(status: &FulfillmentDisplayStatus) -> bool {
     )
 }
 
+/// Whether Shopify calls the order shipped while no shipment is known
+/// (a payload without its fulfillments), and something in it ships.
+fn shipped_without_parcels(order: &Order) -> bool {
+    order.cancelled_at.is_none()
+        && order.fulfillment_status == FulfillmentStatus::Fulfilled
+        && order
+            .line_items
+            .iter()
+            .any(|li| li.requires_shipping && li.live_quantity() > 0)
+}
+
+/// Whether a shipment holds something that travels: not only lines that
+/// need no shipping (a line the order does not list counts as travelling).
+fn travels(order: &Order, f: &Fulfillment) -> bool {
+    f.line_items.is_empty()
+        || f.line_items.iter().any(|it| {
+            order
+                .line_items
+                .iter()
+                .find(|li| li.id == it.id)
+                .is_none_or(|li| li.requires_shipping)
+        })
+}
+
 fn packages(order: &Order) -> Vec<Package> {
     let mut live: Vec<&Fulfillment> = order
         .fulfillments
         .iter()
-        .filter(|f| !is_void(&f.display_status()))
+        .filter(|f| !is_void(&f.display_status()) && travels(order, f))
         .collect();
     live.sort_by_key(|f| (f.created_at, f.id));
     let of = live.len();
@@ -399,7 +473,7 @@ fn packages(order: &Order) -> Vec<Package> {
             Package {
                 fulfillment_id: f.id,
                 number: i + 1,
-                of,
+                of: Some(of),
                 stage,
                 problem,
                 carrier: f.tracking_company.clone(),
@@ -458,6 +532,8 @@ fn waiting_items(
             });
             let reason = if order.cancelled_at.is_some() {
                 WaitReason::Cancelled
+            } else if order.financial_status == FinancialStatus::Refunded {
+                WaitReason::Refunded
             } else {
                 match work.map(|fo| (&fo.status, fo)) {
                     Some((FulfillmentOrderStatus::OnHold, fo)) => WaitReason::OnHold(
@@ -568,7 +644,7 @@ fn headline(
         StepKind::Confirmed => Headline::AwaitingPayment,
         _ if !packages.is_empty() => Headline::PartlyShipped,
         _ => match waiting.first().map(|w| &w.reason) {
-            Some(WaitReason::OnHold(_)) => Headline::OnHold,
+            Some(WaitReason::OnHold(r)) => Headline::OnHold(r.clone()),
             Some(WaitReason::Scheduled(d)) => Headline::Scheduled(*d),
             Some(WaitReason::Stage(name)) => Headline::InStage(name.clone()),
             Some(WaitReason::AwaitingPayment) => Headline::AwaitingPayment,
@@ -626,7 +702,7 @@ impl fmt::Display for Headline {
             Headline::AwaitingPayment => f.write_str("Waiting for payment"),
             Headline::Preparing => f.write_str("Preparing your order"),
             Headline::InStage(name) => write!(f, "{name}"),
-            Headline::OnHold => f.write_str("On hold"),
+            Headline::OnHold(_) => f.write_str("On hold"),
             Headline::Scheduled(Some(d)) => write!(f, "Scheduled for {}", short_date(*d)),
             Headline::Scheduled(None) => f.write_str("Scheduled"),
             Headline::PartlyShipped => f.write_str("Partly shipped"),

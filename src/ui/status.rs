@@ -222,10 +222,7 @@ fn cancel_banner(i: &I18n, c: &Cancellation) -> impl IntoView + use<> {
 
 fn package_card(i: &I18n, p: &Package) -> impl IntoView + use<> {
     let id = format!("package-{}", p.number);
-    let title = i.tf(
-        "package.title",
-        &[("n", &p.number.to_string()), ("of", &p.of.to_string())],
-    );
+    let title = i.package_title(p.number, p.of);
     let status = i.enum_text("shipment", p.status.as_str(), &[]);
     let badge_class = format!(
         "badge {}",

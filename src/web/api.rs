@@ -75,7 +75,8 @@ struct StepView {
 #[derive(Serialize)]
 struct PackageView {
     number: usize,
-    of: usize,
+    /// `null` while items still wait to ship (more parcels to come).
+    of: Option<usize>,
     status: String,
     status_text: String,
     problem: bool,
@@ -234,9 +235,12 @@ fn view(i: &I18n, v: &ShopperView, expires: DateTime<Utc>) -> StatusView {
         email: v.masked_email.clone(),
         email_withheld: v.email_withheld,
         packages: t.packages.iter().map(|p| package(i, p)).collect(),
+        // Units still to ship; those that never will (a cancelled or
+        // refunded order) say so in `lines[].places`, as on the page.
         not_shipped: t
             .waiting
             .iter()
+            .filter(|w| w.reason.will_ship())
             .map(|w| WaitingView {
                 title: w.title.clone(),
                 variant: w.variant_title.clone(),
@@ -250,6 +254,7 @@ fn view(i: &I18n, v: &ShopperView, expires: DateTime<Utc>) -> StatusView {
                         format!("scheduled:{}", d.map(|d| d.to_string()).unwrap_or_default())
                     }
                     WaitReason::Cancelled => "cancelled".into(),
+                    WaitReason::Refunded => "refunded".into(),
                 },
                 reason_text: i.wait_reason(&w.reason),
             })
@@ -283,7 +288,10 @@ fn view(i: &I18n, v: &ShopperView, expires: DateTime<Utc>) -> StatusView {
                         quantity: pl.quantity,
                         place: match pl.place {
                             Place::Package { .. } => "package",
+                            Place::Shipped => "shipped",
                             Place::Waiting(_) => "waiting",
+                            Place::Cancelled => "cancelled",
+                            Place::Refunded => "refunded",
                             Place::Returned(_) => "returned",
                             Place::Removed => "removed",
                             Place::NoShipping => "no_shipping",

@@ -123,7 +123,7 @@ async fn empty_and_malformed_input_get_field_messages() {
     let res = server.lookup("abc", "not-an-email").await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.expect("body");
-    assert!(html.contains("An order number is digits"));
+    assert!(html.contains("Enter the order number from your confirmation email"));
     assert!(html.contains("That doesn't look like an email address."));
     assert!(html.contains("value=\"abc\"") && html.contains("value=\"not-an-email\""));
 
