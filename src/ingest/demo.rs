@@ -356,7 +356,17 @@ fn build(rng: &mut Rng, index: u64, scenario: Scenario, now: DateTime<Utc>, shop
         currency: country.currency.to_string(),
         shop_currency: None,
         shop_total_price: None,
-        customer_locale: None,
+        // Shoppers check out in their country's language.
+        customer_locale: Some(
+            match country.code {
+                "SE" => "sv-SE",
+                "DE" => "de-DE",
+                "FR" => "fr-FR",
+                "GB" => "en-GB",
+                _ => "en-US",
+            }
+            .to_string(),
+        ),
         shipping_method: ships.then(|| method.to_string()),
         total_shipping: shipping,
         subtotal_price: Some(subtotal),

@@ -29,7 +29,7 @@ use crate::order::mail_log::{MailEvent, MailMessage, STATUS_KEY_PREFIX};
 use crate::order::timeline::Package;
 use crate::shopper::ShopperView;
 use crate::store::LinkEpochs;
-use crate::ui::email::{EmailView, ParcelFacts};
+use crate::ui::email::{EmailView, ItemFacts, ParcelFacts};
 
 /// Builds messages; one per site.
 #[derive(Clone)]
@@ -118,12 +118,21 @@ impl Composer {
     }
 
     /// The language of an order's emails: the shopper's checkout language
-    /// if the site speaks it, else the shop's.
+    /// if the site speaks it, else the language of the page where the
+    /// shopper last asked for their link, else the shop's.
     pub fn lang_of(&self, order: &Order) -> Lang {
         order
             .customer_locale
             .as_deref()
             .and_then(Lang::from_code)
+            .or_else(|| {
+                order
+                    .mail
+                    .messages
+                    .iter()
+                    .rev()
+                    .find_map(|m| m.lang.as_deref().and_then(Lang::from_code))
+            })
             .unwrap_or(self.shop.language)
     }
 
@@ -183,15 +192,57 @@ impl Composer {
                 | MailEvent::DeliveryProblem
                 | MailEvent::RunningLate
         );
+        let headline = i.headline(&view.timeline.headline);
+        // "Your order is on its way" needs no "Where it stands: On its way".
+        let repeats = line.to_lowercase().contains(&headline.to_lowercase());
+        let first_name = order
+            .customer
+            .as_ref()
+            .and_then(|c| c.first_name.as_deref())
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        let images = |id: u64| {
+            view.items
+                .iter()
+                .zip(&order.line_items)
+                .find(|(_, li)| li.id == id)
+                .and_then(|(it, _)| it.image.as_deref())
+                .and_then(|u| self.absolute_image(u))
+        };
+        let parcel = package
+            .filter(|_| show_parcel)
+            .map(|p| parcel(&i, p, &images));
         EmailView {
             lang,
             subject,
+            shop_name: self.shop.name.to_string(),
+            logo_url: self
+                .shop
+                .logo_url
+                .as_ref()
+                .and_then(|u| self.absolute_image(&u.to_string())),
+            order_title: i.tf("status.title", &[("name", name)]),
+            greeting: match first_name {
+                Some(n) => i.tf("email.greeting", &[("name", n)]),
+                None => i.t("email.greeting_anonymous"),
+            },
             line,
-            headline: i.tf(
-                "email.now",
-                &[("headline", &i.headline(&view.timeline.headline))],
-            ),
-            parcel: package.filter(|_| show_parcel).map(|p| parcel(&i, p)),
+            headline: (!repeats).then(|| i.tf("email.now", &[("headline", &headline)])),
+            items_title: i.t("email.items"),
+            items: if parcel.is_some() {
+                Vec::new()
+            } else {
+                order
+                    .line_items
+                    .iter()
+                    .filter(|li| li.live_quantity() > 0)
+                    .map(|li| ItemFacts {
+                        text: item_text(li.live_quantity(), &li.title, li.variant_title.as_deref()),
+                        image: images(li.id),
+                    })
+                    .collect()
+            },
+            parcel,
             status_url: format!("{}/status/{token}", self.base_url),
             status_label: i.t("email.view"),
             link_until: i.tf(
@@ -201,6 +252,18 @@ impl Composer {
             footer: i.tf("email.why", &[("name", name), ("shop", &self.shop.name)]),
             unsubscribe_url: format!("{}/unsubscribe/{unsubscribe}", self.base_url),
             unsubscribe_label: i.t("email.unsubscribe"),
+        }
+    }
+
+    /// An image address a mail client can load: `https`, or a path on this
+    /// site made absolute; anything else is left out.
+    fn absolute_image(&self, url: &str) -> Option<String> {
+        if url.starts_with("https://") {
+            Some(url.to_string())
+        } else if url.starts_with('/') && !url.starts_with("//") {
+            Some(format!("{}{url}", self.base_url))
+        } else {
+            None
         }
     }
 
@@ -344,19 +407,53 @@ impl Composer {
     }
 }
 
-fn parcel(i: &I18n, p: &Package) -> ParcelFacts {
-    let n = p.number.to_string();
-    let of = p.of.to_string();
+/// "2 × Mug (Blue)".
+fn item_text(quantity: u32, title: &str, variant: Option<&str>) -> String {
+    match variant.map(str::trim).filter(|v| !v.is_empty()) {
+        Some(v) => format!("{quantity} × {title} ({v})"),
+        None => format!("{quantity} × {title}"),
+    }
+}
+
+fn parcel(i: &I18n, p: &Package, image: &dyn Fn(u64) -> Option<String>) -> ParcelFacts {
     let carrier = p.carrier.clone().filter(|c| !c.trim().is_empty());
+    let labelled = |label: &str, value: &str| {
+        i.tf(
+            "email.label_value",
+            &[("label", &i.t(label)), ("value", value)],
+        )
+    };
+    // The carrier's own words (newest first), where they were said.
+    let latest = p.events.iter().find_map(|e| {
+        let message = e
+            .message
+            .as_deref()
+            .map(str::trim)
+            .filter(|m| !m.is_empty())?;
+        let place = [e.city.as_deref(), e.country.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ");
+        Some(if place.is_empty() {
+            i.tf("email.carrier_says", &[("message", message)])
+        } else {
+            i.tf(
+                "email.carrier_says_at",
+                &[("message", message), ("place", &place)],
+            )
+        })
+    });
     ParcelFacts {
-        title: i.tf("package.title", &[("n", &n), ("of", &of)]),
-        carrier: carrier
-            .as_ref()
-            .map(|c| format!("{}: {c}", i.t("package.carrier"))),
+        title: i.package_title(p.number, p.of),
+        carrier: carrier.as_ref().map(|c| labelled("package.carrier", c)),
         tracking: p
             .tracking_number
             .as_ref()
-            .map(|t| format!("{}: {t}", i.t("package.tracking"))),
+            .map(|t| labelled("package.tracking", t)),
+        latest,
         track_url: p.tracking_url.clone(),
         track_label: match &carrier {
             Some(c) => i.tf("package.track", &[("carrier", c)]),
@@ -366,11 +463,9 @@ fn parcel(i: &I18n, p: &Package) -> ParcelFacts {
         items: p
             .items
             .iter()
-            .map(|it| match &it.variant_title {
-                Some(v) if !v.trim().is_empty() => {
-                    format!("{} × {} ({v})", it.quantity, it.title)
-                }
-                _ => format!("{} × {}", it.quantity, it.title),
+            .map(|it| ItemFacts {
+                text: item_text(it.quantity, &it.title, it.variant_title.as_deref()),
+                image: image(it.id),
             })
             .collect(),
     }

@@ -139,6 +139,10 @@ pub struct MailMessage {
     /// Why it failed or was skipped, or the last temporary error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The language the shopper asked in (a link requested from a page in
+    /// that language), when they asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
 }
 
 /// An order's emails (ours: no Shopify channel carries it).
@@ -275,6 +279,7 @@ impl Detected {
             at: None,
             attempts: 0,
             note: None,
+            lang: None,
         }
     }
 }

@@ -243,7 +243,49 @@ async fn the_shoppers_language_is_used() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].header("subject"), "Din order #1001 är på väg");
     assert_eq!(got[0].header("content-language"), "sv");
-    assert!(got[0].text.contains("Se din orderstatus"));
+    let text = &got[0].text;
+    // The shop's header, the order, a greeting by first name, the parcel's
+    // items, the carrier with Swedish punctuation, the link: all Swedish.
+    for part in [
+        "Demo Store",
+        "Order #1001",
+        "Hej Bob!",
+        "Ett paket med din order har skickats.",
+        "Transportör: UPS",
+        "1 × Crafty Shoes - Red",
+        "Se din orderstatus",
+    ] {
+        assert!(text.contains(part), "{part:?} in {text}");
+    }
+    assert!(!text.contains("Where it stands"), "{text}");
+}
+
+/// A shopper whose order does not say their language asks for their link
+/// from the Swedish page: the link comes in Swedish (the page's language),
+/// and so do the order's later emails.
+#[tokio::test]
+async fn a_link_asked_for_in_swedish_comes_in_swedish() {
+    let smtp = Smtpd::start();
+    let server = start(&smtp.url(), &[]);
+    let o = order("noloc@mail.example.com");
+    assert!(o.get("customer_locale").is_none_or(|l| l.is_null()));
+    send(&server, "orders/create", &o, "o1").await;
+    let res = client()
+        .post(server.url("/link?lang=sv"))
+        .form(&[("order", "1001"), ("email", "noloc@mail.example.com")])
+        .send()
+        .await
+        .expect("link");
+    assert_eq!(res.status(), 200);
+    let got = smtp.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].header("content-language"), "sv");
+    assert!(got[0].text.contains("Hej Bob!"), "{}", got[0].text);
+    // The next email about the order speaks Swedish too.
+    send(&server, "fulfillments/create", &shipment(), "f1").await;
+    let got = smtp.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1].header("subject"), "Din order #1001 är på väg");
 }
 
 #[tokio::test]

@@ -114,6 +114,9 @@ pub async fn link_submit(
                 at: None,
                 attempts: 0,
                 note: None,
+                // The link goes out in the language of the page it was
+                // asked from, and so do the order's later emails.
+                lang: Some(visitor.lang.code().to_string()),
             };
             let change = Change::Mail {
                 key: order.key(),

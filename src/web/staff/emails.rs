@@ -133,6 +133,7 @@ fn sample(event: MailEvent, order: &crate::order::Order) -> MailMessage {
         at: None,
         attempts: 0,
         note: None,
+        lang: None,
     }
 }
 
