@@ -285,7 +285,13 @@ async fn a_link_asked_for_in_swedish_comes_in_swedish() {
     send(&server, "fulfillments/create", &shipment(), "f1").await;
     let got = smtp.wait_for(2, Duration::from_secs(10)).await;
     assert_eq!(got.len(), 2);
-    assert_eq!(got[1].header("subject"), "Din order #1001 är på väg");
+    // The mailbox lists messages in no particular order.
+    assert!(
+        got.iter()
+            .any(|m| m.header("subject") == "Din order #1001 är på väg"),
+        "{:?}",
+        got.iter().map(|m| m.header("subject")).collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test]
