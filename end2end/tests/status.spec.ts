@@ -6,7 +6,7 @@ const headlines: [keyof typeof SCENARIO, RegExp][] = [
   ["inTransit", /^Arriving /],
   ["delivered", /^Delivered on /],
   ["splitShipment", /^Arriving /],
-  ["onHold", /^Your order is on hold$/],
+  ["onHold", /^Your order is on hold: waiting for stock$/],
   ["cancelledByCustomer", /^Cancelled and refunded$/],
   ["returned", /^Returned and refunded$/],
   ["refunded", /^Refunded$/],
