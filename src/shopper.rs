@@ -21,7 +21,8 @@
 //!    was cancelled, which ends the path).
 //! 5. An order with nothing to ship has no destination and no step past
 //!    "confirmed".
-//! 6. No estimate is in the past, and none is on a delivered parcel.
+//! 6. No estimate is in the past, and none is on a parcel out for delivery
+//!    or delivered.
 //! 7. An on-hold headline names the reason of a hold the order has.
 //! 8. A merchant's note to the shopper is never hidden.
 //! 9. Nothing private is in the view: no street, postcode or phone, no

@@ -26,7 +26,7 @@
 //! - "Package 1 of 2" only when no more parcels are to come; while items
 //!   still wait to ship a package is "Package 1" (`of` is `None`).
 //! - An estimate is shown only while it is today or ahead, and never on a
-//!   delivered parcel.
+//!   parcel out for delivery (it comes today) or delivered.
 //! - An order with nothing to ship has no path past "confirmed".
 
 use std::collections::HashMap;
@@ -225,9 +225,9 @@ impl Timeline {
             if more_to_come {
                 p.of = None;
             }
-            // Yesterday's estimate is no estimate, and a delivered parcel
-            // needs none.
-            if p.stage == StepKind::Delivered
+            // Yesterday's estimate is no estimate, and a parcel out for
+            // delivery (it comes today) or delivered needs none.
+            if p.stage >= StepKind::OutForDelivery
                 || p.estimated_delivery.is_some_and(|t| local_date(t) < today)
             {
                 p.estimated_delivery = None;

@@ -268,7 +268,7 @@ fn broken(order: &Order, view: &ShopperView) -> Vec<String> {
     for p in &t.packages {
         if let Some(eta) = p.estimated_delivery {
             let day = eta.with_timezone(&TZ).date_naive();
-            if day < today || p.stage == StepKind::Delivered {
+            if day < today || p.stage >= StepKind::OutForDelivery {
                 out.push(format!(
                     "6: package {} estimated {day} ({:?})",
                     p.number, p.stage
