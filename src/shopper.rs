@@ -369,7 +369,7 @@ fn places(order: &Order, li: &crate::order::LineItem, timeline: &Timeline) -> Ve
         left -= n;
         n
     };
-    let mut in_packages: Vec<(usize, Option<usize>, FulfillmentDisplayStatus, u32)> = timeline
+    let mut in_packages: Vec<ItemPlace> = timeline
         .packages
         .iter()
         .filter_map(|p| {
@@ -380,7 +380,14 @@ fn places(order: &Order, li: &crate::order::LineItem, timeline: &Timeline) -> Ve
                 .map(|it| it.quantity)
                 .sum();
             let n = take(n);
-            (n > 0).then(|| (p.number, p.of, p.status.clone(), n))
+            (n > 0).then(|| ItemPlace {
+                quantity: n,
+                place: Place::Package {
+                    number: p.number,
+                    of: p.of,
+                    status: p.status.clone(),
+                },
+            })
         })
         .collect();
     let mut returned = Vec::new();
@@ -397,8 +404,8 @@ fn places(order: &Order, li: &crate::order::LineItem, timeline: &Timeline) -> Ve
             .sum();
         let mut n = 0;
         for p in in_packages.iter_mut().rev() {
-            let from = want.min(p.3);
-            p.3 -= from;
+            let from = want.min(p.quantity);
+            p.quantity -= from;
             want -= from;
             n += from;
         }
@@ -409,14 +416,9 @@ fn places(order: &Order, li: &crate::order::LineItem, timeline: &Timeline) -> Ve
             });
         }
     }
-    let mut places: Vec<ItemPlace> = in_packages
-        .into_iter()
-        .filter(|p| p.3 > 0)
-        .map(|(number, of, status, quantity)| ItemPlace {
-            quantity,
-            place: Place::Package { number, of, status },
-        })
-        .collect();
+    // Parcels whose every unit of the line came back hold none of it now.
+    in_packages.retain(|p| p.quantity > 0);
+    let mut places = in_packages;
     let mut put = |quantity: u32, place: Place| {
         if quantity > 0 {
             places.push(ItemPlace { quantity, place });
