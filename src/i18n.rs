@@ -26,7 +26,9 @@ use icu_plurals::{PluralCategory, PluralRules};
 use rust_decimal::Decimal;
 use writeable::Writeable;
 
-use crate::order::timeline::{Day, Headline, Problem, RefundState, WaitReason};
+use crate::order::timeline::{
+    CarrierWords, Day, Headline, Problem, RefundState, Step, StepKind, WaitReason,
+};
 use crate::shopper::Place;
 
 /// A language the site speaks. As a setting it is its code (`sv`).
@@ -294,6 +296,31 @@ impl I18n {
 
     /// A country as a carrier scan gives it: a code (`DE`) named in this
     /// language, anything else as it is.
+    /// "Malmö, Sverige": where a carrier scanned a parcel, the country named
+    /// in this language.
+    pub fn scan_place(&self, city: Option<&str>, country: Option<&str>) -> String {
+        let country = country.map(|c| self.country_or_name(c));
+        [city.map(str::trim).map(str::to_string), country]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// "The carrier's latest: “Sorted” (Malmö, Sverige)".
+    pub fn carrier_says(&self, w: &CarrierWords) -> String {
+        let place = self.scan_place(w.city.as_deref(), w.country.as_deref());
+        if place.is_empty() {
+            self.tf("package.carrier_says", &[("message", &w.message)])
+        } else {
+            self.tf(
+                "package.carrier_says_at",
+                &[("message", &w.message), ("place", &place)],
+            )
+        }
+    }
+
     pub fn country_or_name(&self, country: &str) -> String {
         let c = country.trim();
         if c.len() == 2
@@ -345,6 +372,21 @@ impl I18n {
         let local = t.with_timezone(&self.tz);
         let time = format!("{:02}:{:02}", local.hour(), local.minute());
         self.date_with("date.date_time", local.date_naive(), Some(&time))
+    }
+
+    /// "1 Dec, 14:05 CET": [`I18n::date_time`] with the shop's zone named,
+    /// for a shopper who may live in another one.
+    pub fn date_time_zoned(&self, t: DateTime<Utc>) -> String {
+        use chrono_tz::OffsetName;
+        let local = t.with_timezone(&self.tz);
+        // Zones without a letter abbreviation (tzdata writes "+03") get
+        // their offset from UTC.
+        let zone = local
+            .offset()
+            .abbreviation()
+            .filter(|a| a.starts_with(|c: char| c.is_ascii_alphabetic()))
+            .map_or_else(|| format!("UTC{}", local.format("%:z")), str::to_string);
+        format!("{} {zone}", self.date_time(t))
     }
 
     /// The local calendar date of an instant.
@@ -568,6 +610,27 @@ impl I18n {
     pub fn stage(&self, name_or_id: &str) -> String {
         self.known(&format!("custom_status.{name_or_id}.title"))
             .unwrap_or_else(|| name_or_id.to_string())
+    }
+
+    /// A step's name: a merchant status's title, or the step's own.
+    pub fn step(&self, s: &Step) -> String {
+        match &s.label {
+            Some(l) => self.stage(l),
+            None if s.pickup && s.kind == StepKind::OutForDelivery => {
+                self.t("step.ready_for_pickup")
+            }
+            None if s.pickup && s.kind == StepKind::Delivered => self.t("step.picked_up"),
+            None => self.t(match s.kind {
+                StepKind::Confirmed => "step.confirmed",
+                StepKind::Preparing => "step.preparing",
+                StepKind::Shipped => "step.shipped",
+                StepKind::OutForDelivery => "step.out_for_delivery",
+                StepKind::Delivered => "step.delivered",
+                StepKind::Cancelled => "step.cancelled",
+                StepKind::Return => "step.return",
+                StepKind::Refunded => "step.refunded",
+            }),
+        }
     }
 
     /// The text of `key` in this language, when there is one.

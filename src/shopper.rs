@@ -20,19 +20,21 @@
 //! 4. Once a parcel has left, the Shipped step is done (unless the order
 //!    was cancelled, which ends the path).
 //! 5. An order with nothing to ship has no destination and no step past
-//!    "confirmed".
-//! 6. No estimate is in the past, and none is on a parcel out for delivery
-//!    or delivered.
+//!    "confirmed"; nor has one cancelled or refunded before anything
+//!    left a destination.
+//! 6. No estimate is in the past, and none is on a parcel out for delivery,
+//!    delivered, or whose delivery failed.
 //! 7. An on-hold headline names the reason of a hold the order has.
 //! 8. A merchant's note to the shopper is never hidden.
 //! 9. Nothing private is in the view: no street, postcode or phone, no
-//!    whole email.
+//!    whole email (a pickup point's street is a public place, and only
+//!    its scans keep one).
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
-use crate::order::timeline::{Timeline, WaitReason};
+use crate::order::timeline::{StepKind, StepStatus, Timeline, WaitReason};
 use crate::order::{CancelReason, FinancialStatus, FulfillmentDisplayStatus, Order, ReturnState};
 
 /// What a shopper sees of one order.
@@ -182,6 +184,8 @@ pub struct Payment {
     /// As a positive amount taken off.
     pub discounts: Option<Decimal>,
     pub taxes: Option<Decimal>,
+    /// The taxes are part of the prices (not added to them).
+    pub taxes_included: bool,
 }
 
 impl Payment {
@@ -234,8 +238,17 @@ impl ShopperView {
             .custom_status()
             .and_then(|c| c.note.clone())
             .filter(|n| !n.trim().is_empty());
-        let ships = !timeline.packages.is_empty()
-            || order
+        // A destination only while something went or will go there: not
+        // for a download, nor for an order cancelled or refunded before
+        // anything left.
+        let sent_or_will = !timeline.packages.is_empty()
+            || timeline.waiting.iter().any(|w| w.reason.will_ship())
+            || timeline
+                .steps
+                .iter()
+                .any(|s| s.kind == StepKind::Shipped && s.status == StepStatus::Done);
+        let ships = sent_or_will
+            && order
                 .line_items
                 .iter()
                 .any(|li| li.requires_shipping && li.live_quantity() > 0);
@@ -264,6 +277,7 @@ impl ShopperView {
                     .filter(|d| !d.is_zero())
                     .map(|d| d.abs()),
                 taxes: order.total_tax,
+                taxes_included: order.taxes_included,
             },
             items: Vec::new(),
             returns: order
@@ -549,6 +563,7 @@ mod tests {
             shipping_method: None,
             discounts: None,
             taxes: None,
+            taxes_included: false,
         };
         assert_eq!(p.net(), Some(Decimal::new(38000, 2)));
         assert_eq!(

@@ -37,6 +37,9 @@ pub struct Chrome {
     pub support_email: Option<String>,
     /// The shop's own site ("Continue shopping").
     pub shop_url: Option<String>,
+    /// The shop's country (`SE`): times are shown in its zone, named for
+    /// shoppers elsewhere (always, when the country is not known).
+    pub shop_country: Option<String>,
     /// `/style/main.css?v=...`, `/style/theme.css?v=...`, `/share.js?v=...`.
     pub css_href: String,
     pub theme_href: String,

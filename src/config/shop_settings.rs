@@ -8,8 +8,8 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 
 use super::values::{
-    ApiVersion, BaseUrl, Color, Domain, Email, Flag, Identifier, LogoUrl, Origin, Period, Secret,
-    ServiceName, StrongSecret, Text, TimeZone, WebUrl,
+    ApiVersion, BaseUrl, Color, CountryCode, Domain, Email, Flag, Identifier, LogoUrl, Origin,
+    Period, Secret, ServiceName, StrongSecret, Text, TimeZone, WebUrl,
 };
 use super::{ConfigError, DEFAULT_API_VERSION, DEFAULT_BULK_AFTER, mail_settings::EventList};
 use crate::i18n::Lang;
@@ -60,6 +60,17 @@ pub struct ShopConfig {
         global = true
     )]
     pub timezone: TimeZone,
+    /// The shop's country (ISO code such as `SE`): carrier scan times are
+    /// shown in the shop's time zone, named for shoppers in other
+    /// countries. Unset, the zone is always named.
+    #[arg(
+        id = "shop.country",
+        long = "shop-country",
+        env = "ORDER_STATUS_SHOP_COUNTRY",
+        value_name = "CODE",
+        global = true
+    )]
+    pub country: Option<CountryCode>,
     /// `#rgb` or `#rrggbb` for buttons and the timeline.
     #[arg(
         id = "shop.accent_color",

@@ -428,6 +428,18 @@ text_setting!(
 );
 
 text_setting!(
+    /// An ISO 3166 country code such as `SE` (upper-cased).
+    CountryCode,
+    |s| {
+        let t = s.trim();
+        if t.len() != 2 || !t.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(format!("{s:?} is not a country code (two letters, such as SE)"));
+        }
+        Ok(t.to_ascii_uppercase())
+    }
+);
+
+text_setting!(
     /// `#rgb` or `#rrggbb` only: the value goes into a style attribute.
     Color,
     |s| {

@@ -341,8 +341,27 @@ fn build(rng: &mut Rng, index: u64, scenario: Scenario, now: DateTime<Utc>, shop
     } else {
         Decimal::ZERO
     };
-    let tax = ((subtotal - discount) * Decimal::new(20, 2)).round_dp(2);
-    let total = subtotal - discount + shipping.unwrap_or_default() + tax;
+    // European prices include VAT (the shopper pays the price shown, and
+    // the summary says how much of it is tax); American ones get sales tax
+    // added at checkout.
+    let vat_pct = match country.code {
+        "SE" => 25,
+        "DE" => 19,
+        "FR" | "GB" => 20,
+        _ => 0,
+    };
+    let taxes_included = vat_pct > 0;
+    let (tax, total) = if taxes_included {
+        let gross = subtotal - discount + shipping.unwrap_or_default();
+        let net = (gross * Decimal::from(100) / Decimal::from(100 + vat_pct)).round_dp(2);
+        (gross - net, gross)
+    } else {
+        let tax = ((subtotal - discount) * Decimal::new(8, 2)).round_dp(2);
+        (
+            tax,
+            subtotal - discount + shipping.unwrap_or_default() + tax,
+        )
+    };
 
     let mut o = Order {
         shop: shop.to_string(),
@@ -371,6 +390,7 @@ fn build(rng: &mut Rng, index: u64, scenario: Scenario, now: DateTime<Utc>, shop
         total_shipping: shipping,
         subtotal_price: Some(subtotal),
         total_tax: Some(tax),
+        taxes_included,
         total_discounts: Some(discount),
         total_price: Some(total),
         created_at: Some(created),
@@ -719,6 +739,57 @@ mod tests {
             let o = o.validated("").expect("demo orders are valid");
             assert!(o.updated_at <= Some(now()), "{s:?} updated in the future");
             assert!(o.created_at <= o.updated_at, "{s:?}");
+        }
+    }
+
+    /// What a shopper checks on a receipt: the summary adds up to the total,
+    /// the taxes inside the prices in Europe and on top in America, and
+    /// each parcel's scans in the order they happened, at believable
+    /// speeds, none before the parcel was handed over.
+    #[test]
+    fn demo_orders_add_up_and_travel_believably() {
+        for i in 0..400 {
+            let o = order(5, i, now(), "s");
+            let (Some(sub), Some(tax), Some(total)) =
+                (o.subtotal_price, o.total_tax, o.total_price)
+            else {
+                panic!("{}: a demo order has its amounts", o.name);
+            };
+            let paid =
+                sub - o.total_discounts.unwrap_or_default() + o.total_shipping.unwrap_or_default();
+            let country = o
+                .shipping_address
+                .as_ref()
+                .and_then(|a| a.country_code.as_deref());
+            let european = matches!(country, Some("SE" | "DE" | "FR" | "GB"));
+            if country.is_some() {
+                assert_eq!(o.taxes_included, european, "{}: VAT in the price", o.name);
+            }
+            let expected = if o.taxes_included { paid } else { paid + tax };
+            assert_eq!(total, expected, "{}: the summary adds up", o.name);
+            for f in &o.fulfillments {
+                let times: Vec<_> = f.events.iter().filter_map(|e| e.happened_at).collect();
+                assert!(
+                    times.windows(2).all(|w| w[0] <= w[1]),
+                    "{}: scans in order",
+                    o.name
+                );
+                if let (Some(first), Some(last), Some(shipped)) =
+                    (times.first(), times.last(), f.created_at)
+                {
+                    assert!(
+                        *first >= shipped,
+                        "{}: a scan before the parcel left",
+                        o.name
+                    );
+                    assert!(
+                        *last - *first <= chrono::Duration::days(8),
+                        "{}: {} days on the way",
+                        o.name,
+                        (*last - *first).num_days()
+                    );
+                }
+            }
         }
     }
 

@@ -423,29 +423,7 @@ fn parcel(i: &I18n, p: &Package, image: &dyn Fn(u64) -> Option<String>) -> Parce
             &[("label", &i.t(label)), ("value", value)],
         )
     };
-    // The carrier's own words (newest first), where they were said.
-    let latest = p.events.iter().find_map(|e| {
-        let message = e
-            .message
-            .as_deref()
-            .map(str::trim)
-            .filter(|m| !m.is_empty())?;
-        let place = [e.city.as_deref(), e.country.as_deref()]
-            .into_iter()
-            .flatten()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(", ");
-        Some(if place.is_empty() {
-            i.tf("email.carrier_says", &[("message", message)])
-        } else {
-            i.tf(
-                "email.carrier_says_at",
-                &[("message", message), ("place", &place)],
-            )
-        })
-    });
+    let latest = p.carrier_latest().map(|w| i.carrier_says(&w));
     ParcelFacts {
         title: i.package_title(p.number, p.of),
         carrier: carrier.as_ref().map(|c| labelled("package.carrier", c)),

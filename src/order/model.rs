@@ -65,6 +65,10 @@ pub struct Order {
     pub subtotal_price: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_tax: Option<Decimal>,
+    /// The prices include the taxes (EU and UK shops): `total_tax` is
+    /// part of the subtotal, not added to it (Shopify's `taxes_included`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub taxes_included: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_discounts: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -336,6 +340,12 @@ pub struct TrackingEvent {
     pub happened_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The street of where it happened: for a parcel ready for pickup, the
+    /// pickup point's (a public place, not the shopper's address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address1: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zip: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -26,7 +26,8 @@
 //! - "Package 1 of 2" only when no more parcels are to come; while items
 //!   still wait to ship a package is "Package 1" (`of` is `None`).
 //! - An estimate is shown only while it is today or ahead, and never on a
-//!   parcel out for delivery (it comes today) or delivered.
+//!   parcel out for delivery (it comes today), delivered, or whose delivery
+//!   failed (it goes back to the sender).
 //! - An order with nothing to ship has no path past "confirmed".
 
 use std::collections::HashMap;
@@ -36,6 +37,9 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
 
 use super::model::*;
+
+mod carrier;
+pub use carrier::{CarrierWords, PickupPoint};
 
 /// Whether a URL from outside (a carrier's tracking link) is a web link:
 /// only those may become links anywhere a shopper sees them (`javascript:`
@@ -79,6 +83,9 @@ pub struct Step {
     /// A merchant status (its id) or stage name this step stands for; the
     /// preparing part of the path is one step per status passed through.
     pub label: Option<String>,
+    /// The parcel goes to a pickup point: "out for delivery" is "ready for
+    /// pickup" and "delivered" is "picked up".
+    pub pickup: bool,
 }
 
 /// Something wrong on the way to the shopper.
@@ -197,8 +204,11 @@ pub struct Package {
     pub estimated_delivery: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
     pub items: Vec<ShippedItem>,
-    /// Newest first.
+    /// Newest first. Only a pickup point's scans keep a street: any other
+    /// scan's could be the shopper's own (a delivery scan).
     pub events: Vec<TrackingEvent>,
+    /// Where to collect the parcel, while it waits at a pickup point.
+    pub pickup: Option<PickupPoint>,
 }
 
 /// Everything the status page shows about progress.
@@ -226,8 +236,10 @@ impl Timeline {
                 p.of = None;
             }
             // Yesterday's estimate is no estimate, and a parcel out for
-            // delivery (it comes today) or delivered needs none.
+            // delivery (it comes today), delivered, or that could not be
+            // delivered (it goes back) has none.
             if p.stage >= StepKind::OutForDelivery
+                || p.problem == Some(Problem::Failed)
                 || p.estimated_delivery.is_some_and(|t| local_date(t) < today)
             {
                 p.estimated_delivery = None;
@@ -267,6 +279,7 @@ impl Timeline {
                 status: StepStatus::Current,
                 at: order.cancelled_at,
                 label: None,
+                pickup: false,
             });
             current = StepKind::Cancelled;
         } else if return_status != ReturnStatus::NoReturn {
@@ -281,6 +294,7 @@ impl Timeline {
                 },
                 at: order.returns.iter().filter_map(|r| r.created_at).min(),
                 label: None,
+                pickup: false,
             });
             if done && order.financial_status == FinancialStatus::Refunded {
                 steps.push(refund_step(order));
@@ -327,6 +341,7 @@ fn refund_step(order: &Order) -> Step {
         status: StepStatus::Current,
         at: order.refunds.iter().filter_map(Refund::at).max(),
         label: None,
+        pickup: false,
     }
 }
 
@@ -347,6 +362,12 @@ fn finish_path_up_to(steps: &mut Vec<Step>, progress: StepKind) {
 /// The five main steps, marked against `progress`.
 fn main_path(order: &Order, packages: &[Package], progress: StepKind) -> Vec<Step> {
     let first_shipped = packages.iter().filter_map(|p| p.shipped_at).min();
+    let pickup = packages.iter().any(|p| {
+        matches!(
+            p.status,
+            FulfillmentDisplayStatus::ReadyForPickup | FulfillmentDisplayStatus::PickedUp
+        )
+    });
     let out_for_delivery = packages
         .iter()
         .flat_map(|p| &p.events)
@@ -407,6 +428,7 @@ fn main_path(order: &Order, packages: &[Package], progress: StepKind) -> Vec<Ste
             },
             at: if reached(kind) { at } else { None },
             label,
+            pickup: pickup && matches!(kind, StepKind::OutForDelivery | StepKind::Delivered),
         })
         .collect()
 }
@@ -470,6 +492,22 @@ fn packages(order: &Order) -> Vec<Package> {
             let (stage, problem) = stage_of(&status);
             let mut events = f.events.clone();
             events.sort_by_key(|e| std::cmp::Reverse(e.happened_at));
+            for e in &mut events {
+                if !at_pickup_point(&e.status) {
+                    e.address1 = None;
+                    e.zip = None;
+                }
+            }
+            let pickup = (status == FulfillmentDisplayStatus::ReadyForPickup)
+                .then(|| events.iter().find(|e| at_pickup_point(&e.status)))
+                .flatten()
+                .map(|e| PickupPoint {
+                    message: e.message.clone(),
+                    street: e.address1.clone(),
+                    zip: e.zip.clone(),
+                    city: e.city.clone(),
+                    country: e.country.clone(),
+                });
             Package {
                 fulfillment_id: f.id,
                 number: i + 1,
@@ -489,10 +527,16 @@ fn packages(order: &Order) -> Vec<Package> {
                 },
                 items: f.line_items.clone(),
                 events,
+                pickup,
                 status,
             }
         })
         .collect()
+}
+
+/// Scans made at a pickup point, whose street is a public place.
+fn at_pickup_point(s: &TrackingStatus) -> bool {
+    matches!(s, TrackingStatus::ReadyForPickup | TrackingStatus::PickedUp)
 }
 
 fn waiting_items(

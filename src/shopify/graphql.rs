@@ -39,7 +39,8 @@ const MONEY: &str = "presentmentMoney { amount }";
 /// The total in both currencies (staff see the shop's when it differs).
 const BOTH_MONEYS: &str = "shopMoney { amount } presentmentMoney { amount }";
 const LINE_ITEM: &str = "id title variantTitle sku quantity currentQuantity requiresShipping originalUnitPriceSet { presentmentMoney { amount } } image { url }";
-const EVENT: &str = "id status happenedAt message city province country estimatedDeliveryAt";
+const EVENT: &str =
+    "id status happenedAt message address1 zip city province country estimatedDeliveryAt";
 const REFUND: &str = "id createdAt note totalRefundedSet { presentmentMoney { amount } }";
 const RETURN_LINE: &str = "quantity returnReasonDefinition { handle } ... on ReturnLineItem { fulfillmentLineItem { lineItem { id title } } }";
 const PAGE: &str = "pageInfo { hasNextPage endCursor }";
@@ -83,7 +84,7 @@ fn return_fields() -> String {
 fn order_scalars() -> String {
     format!(
         "id legacyResourceId name email phone customerLocale currencyCode presentmentCurrencyCode \
-         subtotalPriceSet {{ {MONEY} }} totalPriceSet {{ {BOTH_MONEYS} }} totalTaxSet {{ {MONEY} }} \
+         subtotalPriceSet {{ {MONEY} }} totalPriceSet {{ {BOTH_MONEYS} }} totalTaxSet {{ {MONEY} }} taxesIncluded \
          totalDiscountsSet {{ {MONEY} }} totalShippingPriceSet {{ {MONEY} }} \
          createdAt processedAt updatedAt closedAt cancelledAt cancelReason tags \
          customer {{ firstName lastName locale }} \

@@ -21,6 +21,15 @@ const STREET: &str = "Hemligvägen 12";
 const ZIP: &str = "99123";
 const PHONE: &str = "+46 70 999 12 34";
 const EMAIL: &str = "anna.private@example.se";
+/// A pickup point's street: public, shown to the shopper.
+const PICKUP_STREET: &str = "Queen Street 1";
+
+fn pickup(s: &FulfillmentDisplayStatus) -> bool {
+    matches!(
+        s,
+        FulfillmentDisplayStatus::ReadyForPickup | FulfillmentDisplayStatus::PickedUp
+    )
+}
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 5, 12, 0, 0)
@@ -137,6 +146,14 @@ prop_compose! {
                     "estimated_delivery_at": p.eta.map(at),
                     "delivered_at": matches!(p.status, FulfillmentDisplayStatus::Delivered | FulfillmentDisplayStatus::PickedUp).then(|| at(-1)),
                     "line_items": items,
+                    // A carrier's scan names a street: a pickup point's
+                    // (public), or on any other scan the shopper's own.
+                    "events": [{
+                        "status": p.status.as_str(), "happened_at": at(p.left + 1),
+                        "message": "Scanned", "city": "Cardiff", "country": "GB",
+                        "address1": if pickup(&p.status) { PICKUP_STREET } else { STREET },
+                        "zip": if pickup(&p.status) { "CF10 1AA" } else { ZIP },
+                    }],
                 })
             })
             .collect();
@@ -264,11 +281,22 @@ fn broken(order: &Order, view: &ShopperView) -> Vec<String> {
             ));
         }
     }
+    // 5. Cancelled or refunded before anything left: no destination.
+    let left = !t.packages.is_empty()
+        || t.steps
+            .iter()
+            .any(|s| s.kind == StepKind::Shipped && s.status == StepStatus::Done);
+    if ended && !left && view.destination.is_some() {
+        out.push("5: a destination for an order that ended before anything left".into());
+    }
     // 6. No estimate in the past, none on a delivered parcel.
     for p in &t.packages {
         if let Some(eta) = p.estimated_delivery {
             let day = eta.with_timezone(&TZ).date_naive();
-            if day < today || p.stage >= StepKind::OutForDelivery {
+            if day < today
+                || p.stage >= StepKind::OutForDelivery
+                || p.problem == Some(crate::order::timeline::Problem::Failed)
+            {
                 out.push(format!(
                     "6: package {} estimated {day} ({:?})",
                     p.number, p.stage
@@ -296,6 +324,17 @@ fn broken(order: &Order, view: &ShopperView) -> Vec<String> {
         && view.status_note.as_deref() != Some(note)
     {
         out.push("8: the merchant's note is hidden".into());
+    }
+    // A parcel at a pickup point says where that is.
+    for p in &t.packages {
+        let at_point = p.status == FulfillmentDisplayStatus::ReadyForPickup;
+        let street = p.pickup.as_ref().and_then(|pt| pt.street.as_deref());
+        if at_point != (street == Some(PICKUP_STREET)) {
+            out.push(format!(
+                "2: package {} at {:?}, pickup point {street:?}",
+                p.number, p.status
+            ));
+        }
     }
     // 9. Nothing private.
     let all = format!("{view:?}");

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use super::lookup::{LookupForm, LookupFormView, LookupNotice};
 use super::{Page, ShopHeader, chrome};
 use crate::i18n::I18n;
-use crate::order::timeline::{Package, Step, StepKind, StepStatus};
+use crate::order::timeline::{Headline, Package, Step, StepKind, StepStatus};
 use crate::shopper::{Cancellation, ItemView, Payment, Place, RefundLine, ReturnView, ShopperView};
 
 /// The page of one order, opened by a valid link (`link`, valid until
@@ -103,6 +103,16 @@ pub(crate) fn ShopperSections(view: ShopperView, preview: bool) -> impl IntoView
     let detail = i
         .headline_detail(&timeline.headline)
         .map(|d| view! { <p class="detail">{d}</p> });
+    // The failed-delivery line says "contact us": the way is right here.
+    let contact = matches!(timeline.headline, Headline::DeliveryProblem(_))
+        .then(|| cx.support_email.clone())
+        .flatten()
+        .map(|email| {
+            let href = mailto(&i, &email, &view.name);
+            view! {
+                <p class="contact"><a class="button" href=href>{i.t("help.contact")}</a></p>
+            }
+        });
     let note = view
         .status_note
         .clone()
@@ -130,10 +140,16 @@ pub(crate) fn ShopperSections(view: ShopperView, preview: bool) -> impl IntoView
         }
         (None, false) => None,
     };
+    let zone_named = cx.shop_country.is_none()
+        || view
+            .destination
+            .as_ref()
+            .and_then(|d| d.country_code.as_deref())
+            .is_some_and(|c| Some(c) != cx.shop_country.as_deref());
     let packages = timeline
         .packages
         .iter()
-        .map(|p| package_card(&i, p))
+        .map(|p| package_card(&i, p, zone_named))
         .collect_view();
     let items = items_section(&i, &view.items, &view.payment.currency);
     let payment = payment_section(&i, &view.payment);
@@ -146,17 +162,18 @@ pub(crate) fn ShopperSections(view: ShopperView, preview: bool) -> impl IntoView
             {placed.map(|p| view! { <p class="meta">{p}</p> })}
             <p class="headline">{headline}</p>
             {detail}
+            {contact}
             {note}
             {cancelled}
             <Steps steps=steps />
             {to}
             {email}
         </section>
-        {packages}
-        {items}
-        {payment}
-        {returns}
-        {help}
+        // On a wide screen, where it is beside what it holds and costs.
+        <div class="status-grid">
+            <div class="status-main">{packages} {returns}</div>
+            <div class="status-side">{items} {payment} {help}</div>
+        </div>
     }
 }
 
@@ -177,9 +194,7 @@ fn Steps(steps: Vec<Step>) -> impl IntoView {
             });
             view! {
                 <li class=class aria-current=(s.status == StepStatus::Current).then_some("step")>
-                    <span class="label">
-                        {s.label.as_deref().map_or_else(|| i.t(step_key(s.kind)), |l| i.stage(l))}
-                    </span>
+                    <span class="label">{i.step(&s)}</span>
                     {when}
                 </li>
             }
@@ -189,19 +204,6 @@ fn Steps(steps: Vec<Step>) -> impl IntoView {
         <ol class="steps" aria-label=i.t("status.progress")>
             {items}
         </ol>
-    }
-}
-
-fn step_key(k: StepKind) -> &'static str {
-    match k {
-        StepKind::Confirmed => "step.confirmed",
-        StepKind::Preparing => "step.preparing",
-        StepKind::Shipped => "step.shipped",
-        StepKind::OutForDelivery => "step.out_for_delivery",
-        StepKind::Delivered => "step.delivered",
-        StepKind::Cancelled => "step.cancelled",
-        StepKind::Return => "step.return",
-        StepKind::Refunded => "step.refunded",
     }
 }
 
@@ -220,7 +222,9 @@ fn cancel_banner(i: &I18n, c: &Cancellation) -> impl IntoView + use<> {
     }
 }
 
-fn package_card(i: &I18n, p: &Package) -> impl IntoView + use<> {
+/// A parcel's card. `zone_named`: scan times say the shop's time zone
+/// (the shopper may live in another).
+fn package_card(i: &I18n, p: &Package, zone_named: bool) -> impl IntoView + use<> {
     let id = format!("package-{}", p.number);
     let title = i.package_title(p.number, p.of);
     let status = i.enum_text("shipment", p.status.as_str(), &[]);
@@ -243,10 +247,10 @@ fn package_card(i: &I18n, p: &Package) -> impl IntoView + use<> {
     let tracking = p.tracking_number.clone().map(|n| {
         let link = match p.tracking_url.clone() {
             Some(url) => view! {
-                <a href=url rel="noopener noreferrer" target="_blank">{n}</a>
+                <a class="tracking" href=url rel="noopener noreferrer" target="_blank">{n}</a>
             }
             .into_any(),
-            None => view! { <span>{n}</span> }.into_any(),
+            None => view! { <span class="tracking">{n}</span> }.into_any(),
         };
         view! {
             <dt>{i.t("package.tracking")}</dt>
@@ -269,6 +273,44 @@ fn package_card(i: &I18n, p: &Package) -> impl IntoView + use<> {
     let from = p.location_name.clone().map(|l| {
         view! { <p class="meta">{i.tf("package.from", &[("location", &l)])}</p> }
     });
+    let at = |t: DateTime<Utc>| {
+        let iso = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let text = if zone_named {
+            i.date_time_zoned(t)
+        } else {
+            i.date_time(t)
+        };
+        view! { <time datetime=iso>{text}</time> }
+    };
+    // The carrier's own latest words, under our label in the badge.
+    let latest = p.carrier_latest().map(|w| {
+        let when = w.at.map(at);
+        view! { <p class="carrier-latest">{i.carrier_says(&w)} " " {when}</p> }
+    });
+    let pickup = p.pickup.clone().map(|pt| {
+        let town = [pt.zip.clone(), pt.city.clone()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let lines = [
+            pt.message.clone(),
+            pt.street.clone(),
+            (!town.is_empty()).then_some(town),
+            pt.country.as_deref().map(|c| i.country_or_name(c)),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| view! { <span>{l}</span> })
+        .collect_view();
+        view! {
+            <div class="pickup">
+                <h3>{i.t("package.pickup_point")}</h3>
+                <address>{lines}</address>
+            </div>
+        }
+    });
     let items = p
         .items
         .iter()
@@ -281,20 +323,20 @@ fn package_card(i: &I18n, p: &Package) -> impl IntoView + use<> {
             .events
             .iter()
             .map(|e| {
-                let country = e.country.as_deref().map(|c| i.country_or_name(c));
-                let place = [e.city.clone(), country]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let when = e.happened_at.map(|t| {
-                    let iso = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                    view! { <time datetime=iso>{i.date_time(t)}</time> }
-                });
+                let place = i.scan_place(e.city.as_deref(), e.country.as_deref());
+                let label = i.enum_text("shipment", e.status.as_str(), &[]);
+                // The carrier's words when they say more than our label.
+                let said = e
+                    .message
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|m| !m.is_empty() && !m.eq_ignore_ascii_case(&label))
+                    .map(|m| view! { <q class="said">{m.to_string()}</q> });
                 view! {
                     <li>
-                        {when}
-                        <span class="what">{i.enum_text("shipment", e.status.as_str(), &[])}</span>
+                        {e.happened_at.map(at)}
+                        <span class="what">{label}</span>
+                        {said}
                         {(!place.is_empty()).then(|| view! { <span class="where">{place}</span> })}
                     </li>
                 }
@@ -310,6 +352,8 @@ fn package_card(i: &I18n, p: &Package) -> impl IntoView + use<> {
                 <h2 id=heading_id>{title}</h2>
                 <span class=badge_class>{status}</span>
             </div>
+            {latest}
+            {pickup}
             {from}
             <dl class="facts">{carrier} {tracking} {when}</dl>
             <h3>{i.t("package.items")}</h3>
@@ -422,8 +466,19 @@ fn payment_section(i: &I18n, p: &Payment) -> impl IntoView + use<> {
             p.discounts.map(|d| format!("−{}", money(d))),
             None,
         ),
-        (i.t("payment.taxes"), p.taxes.map(money), None),
+        (
+            i.t("payment.taxes"),
+            p.taxes.filter(|_| !p.taxes_included).map(money),
+            None,
+        ),
         (i.t("payment.total_label"), p.total.map(money), total),
+        (
+            i.t("payment.taxes_included"),
+            p.taxes
+                .filter(|t| p.taxes_included && !t.is_zero())
+                .map(money),
+            Some("included"),
+        ),
         (
             i.t("payment.refunded"),
             p.refunded
@@ -526,8 +581,7 @@ fn returns_section(
 
 fn help_section(i: &I18n, email: Option<&str>, name: &str) -> Option<impl IntoView + use<>> {
     let email = email?.to_string();
-    let subject = i.tf("help.subject", &[("name", name)]);
-    let href = format!("mailto:{email}?subject={}", percent_encode(&subject));
+    let href = mailto(i, &email, name);
     Some(view! {
         <section class="card help" aria-labelledby="help-title">
             <h2 id="help-title">{i.t("help.title")}</h2>
@@ -535,6 +589,12 @@ fn help_section(i: &I18n, email: Option<&str>, name: &str) -> Option<impl IntoVi
             <p><a href=href>{i.tf("help.email", &[("email", &email)])}</a></p>
         </section>
     })
+}
+
+/// A mail link to the shop about order `name`, its subject filled in.
+fn mailto(i: &I18n, email: &str, name: &str) -> String {
+    let subject = i.tf("help.subject", &[("name", name)]);
+    format!("mailto:{email}?subject={}", percent_encode(&subject))
 }
 
 /// Percent-encodes everything but unreserved characters (RFC 3986).

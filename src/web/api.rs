@@ -14,7 +14,7 @@ use super::error::WebError;
 use super::render::Visitor;
 use super::{AppState, open_status_link};
 use crate::i18n::I18n;
-use crate::order::timeline::{Package, Step, StepKind, StepStatus, WaitReason};
+use crate::order::timeline::{Headline, Package, Step, StepKind, StepStatus, WaitReason};
 use crate::shopper::{Place, ShopperView};
 use crate::web::extract::WebPath;
 
@@ -23,7 +23,15 @@ struct StatusView {
     order: String,
     placed_at: Option<DateTime<Utc>>,
     headline: String,
-    current_step: &'static str,
+    /// The line under the headline (what to do, a merchant status's
+    /// description), as on the page.
+    headline_detail: Option<String>,
+    /// The merchant status the order is in, while the headline is it.
+    merchant_status: Option<MerchantStatusView>,
+    /// The merchant's note to the shopper.
+    note: Option<String>,
+    /// A step's name, or `stage:<id>` for a merchant status.
+    current_step: String,
     steps: Vec<StepView>,
     cancelled: bool,
     cancel_reason: Option<String>,
@@ -40,6 +48,13 @@ struct StatusView {
     returns: Vec<ReturnView>,
     refunds: Vec<RefundView>,
     link_expires_at: DateTime<Utc>,
+}
+
+#[derive(Serialize)]
+struct MerchantStatusView {
+    id: String,
+    title: String,
+    description: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -67,7 +82,10 @@ struct PlaceView {
 
 #[derive(Serialize)]
 struct StepView {
-    step: &'static str,
+    /// `confirmed`, `preparing`, ..., or `stage:<id>` for a merchant status.
+    step: String,
+    /// What the page says.
+    text: String,
     status: &'static str,
     at: Option<DateTime<Utc>>,
 }
@@ -85,8 +103,30 @@ struct PackageView {
     tracking_url: Option<String>,
     estimated_delivery_at: Option<DateTime<Utc>>,
     delivered_at: Option<DateTime<Utc>>,
+    /// The carrier's own latest words, where and when, and the page's line.
+    carrier_latest: Option<CarrierView>,
+    /// Where to collect the parcel, while it waits there.
+    pickup_point: Option<PickupView>,
     items: Vec<ItemView>,
     events: Vec<EventView>,
+}
+
+#[derive(Serialize)]
+struct CarrierView {
+    message: String,
+    place: Option<String>,
+    at: Option<DateTime<Utc>>,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct PickupView {
+    /// The carrier's words, which name the place.
+    message: Option<String>,
+    street: Option<String>,
+    zip: Option<String>,
+    city: Option<String>,
+    country: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -100,6 +140,8 @@ struct ItemView {
 struct EventView {
     status: String,
     text: String,
+    /// The carrier's own words.
+    message: Option<String>,
     at: Option<DateTime<Utc>>,
     city: Option<String>,
     country: Option<String>,
@@ -127,6 +169,8 @@ struct PaymentView {
     shipping_method: Option<String>,
     discounts: Option<String>,
     taxes: Option<String>,
+    /// The taxes are part of the prices and the total, not added to them.
+    taxes_included: bool,
     /// Paid after refunds, when something was refunded.
     net: Option<String>,
 }
@@ -165,9 +209,18 @@ fn step_name(k: StepKind) -> &'static str {
     }
 }
 
-fn step(s: &Step) -> StepView {
+/// A step's name in the API: a merchant status is `stage:<id>`.
+fn step_id(s: &Step) -> String {
+    match &s.label {
+        Some(id) => format!("stage:{id}"),
+        None => step_name(s.kind).to_string(),
+    }
+}
+
+fn step(i: &I18n, s: &Step) -> StepView {
     StepView {
-        step: step_name(s.kind),
+        step: step_id(s),
+        text: i.step(s),
         status: match s.status {
             StepStatus::Done => "done",
             StepStatus::Current => "current",
@@ -189,6 +242,20 @@ fn package(i: &I18n, p: &Package) -> PackageView {
         tracking_url: p.tracking_url.clone(),
         estimated_delivery_at: p.estimated_delivery,
         delivered_at: p.delivered_at,
+        carrier_latest: p.carrier_latest().map(|w| CarrierView {
+            place: Some(i.scan_place(w.city.as_deref(), w.country.as_deref()))
+                .filter(|p| !p.is_empty()),
+            text: i.carrier_says(&w),
+            at: w.at,
+            message: w.message,
+        }),
+        pickup_point: p.pickup.as_ref().map(|pt| PickupView {
+            message: pt.message.clone(),
+            street: pt.street.clone(),
+            zip: pt.zip.clone(),
+            city: pt.city.clone(),
+            country: pt.country.as_deref().map(|c| i.country_or_name(c)),
+        }),
         items: p
             .items
             .iter()
@@ -204,6 +271,7 @@ fn package(i: &I18n, p: &Package) -> PackageView {
             .map(|e| EventView {
                 status: e.status.as_str().to_string(),
                 text: i.enum_text("shipment", e.status.as_str(), &[]),
+                message: e.message.clone(),
                 at: e.happened_at,
                 city: e.city.clone(),
                 country: e.country.clone(),
@@ -220,8 +288,22 @@ fn view(i: &I18n, v: &ShopperView, expires: DateTime<Utc>) -> StatusView {
         order: v.name.clone(),
         placed_at: v.placed_at,
         headline: i.headline(&t.headline),
-        current_step: step_name(t.current),
-        steps: t.steps.iter().map(step).collect(),
+        headline_detail: i.headline_detail(&t.headline),
+        merchant_status: match &t.headline {
+            Headline::InStage(id) => Some(MerchantStatusView {
+                id: id.clone(),
+                title: i.stage(id),
+                description: i.headline_detail(&t.headline),
+            }),
+            _ => None,
+        },
+        note: v.status_note.clone(),
+        current_step: t
+            .steps
+            .iter()
+            .find(|s| s.status == StepStatus::Current)
+            .map_or_else(|| step_name(t.current).to_string(), step_id),
+        steps: t.steps.iter().map(|s| step(i, s)).collect(),
         cancelled: v.cancellation.is_some(),
         cancel_reason: v
             .cancellation
@@ -270,6 +352,7 @@ fn view(i: &I18n, v: &ShopperView, expires: DateTime<Utc>) -> StatusView {
             shipping_method: p.shipping_method.clone(),
             discounts: p.discounts.map(|d| d.to_string()),
             taxes: p.taxes.map(|d| d.to_string()),
+            taxes_included: p.taxes_included,
             net: p.net().map(|d| d.to_string()),
         },
         lines: v

@@ -94,6 +94,7 @@ pub fn chrome(state: &AppState, visitor: &Visitor) -> Chrome {
         logo_url: shop.logo_url.as_ref().map(ToString::to_string),
         support_email: shop.support_email.as_ref().map(ToString::to_string),
         shop_url: shop.url.as_ref().map(ToString::to_string),
+        shop_country: shop.country.as_ref().map(ToString::to_string),
         css_href: state.assets.css_href.clone(),
         theme_href: state.assets.theme_href.clone(),
         share_js_href: state.assets.share_js_href.clone(),

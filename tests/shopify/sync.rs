@@ -433,6 +433,8 @@ fn big_order() -> Order {
                     happened_at: Some(t0 + chrono::Duration::hours(i as i64)),
                     message: None,
                     city: Some("Malmö".into()),
+                    address1: None,
+                    zip: None,
                     province: None,
                     country: None,
                     estimated_delivery_at: None,

@@ -49,10 +49,25 @@ async fn the_page_and_the_api_show_the_same_facts_for_every_scenario() {
 
         has(&html, &api["order"], &at("order"));
         has(&html, &api["headline"], &at("headline"));
+        has(&html, &api["headline_detail"], &at("headline_detail"));
+        has(&html, &api["note"], &at("note"));
+        has(
+            &html,
+            &api["merchant_status"]["title"],
+            &at("merchant status"),
+        );
+        if let Some(current) = api["current_step"].as_str()
+            && let Some(id) = current.strip_prefix("stage:")
+        {
+            assert_eq!(api["merchant_status"]["id"], id, "{}", at("current step"));
+        }
         has(&html, &api["shipping_to"], &at("shipping_to"));
         has(&html, &api["email"], &at("email"));
         has(&html, &api["payment"]["text"], &at("payment"));
         let steps = api["steps"].as_array().expect("steps");
+        for s in steps {
+            has(&html, &s["text"], &at("step"));
+        }
         assert_eq!(
             html.matches("class=\"step ").count(),
             steps.len(),
@@ -78,6 +93,14 @@ async fn the_page_and_the_api_show_the_same_facts_for_every_scenario() {
             }
             for item in p["items"].as_array().expect("items") {
                 has(&html, &item["title"], &at("package item"));
+            }
+            has(&html, &p["carrier_latest"]["text"], &at("carrier's latest"));
+            for key in ["message", "street", "zip", "city", "country"] {
+                has(&html, &p["pickup_point"][key], &at("pickup point"));
+            }
+            for e in p["events"].as_array().expect("events") {
+                has(&html, &e["text"], &at("event"));
+                has(&html, &e["message"], &at("carrier's words"));
             }
         }
         for line in api["lines"].as_array().expect("lines") {

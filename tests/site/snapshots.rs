@@ -29,6 +29,7 @@ fn chrome(lang: Lang) -> Chrome {
         logo_url: None,
         support_email: Some("support@demo.example".into()),
         shop_url: None,
+        shop_country: Some("SE".into()),
         css_href: "/style/main.css?v=test".into(),
         theme_href: "/style/theme.css?v=test".into(),
         share_js_href: "/share.js?v=test".into(),

@@ -58,29 +58,70 @@ pub(super) fn shipment(
     target: TrackingStatus,
 ) -> Fulfillment {
     let path = path_to(&target);
-    // Spread the scans between shipping and now, so the last one is recent.
-    let shipped = (placed + rng.hours(4, 30)).min(now - Duration::hours(path.len() as i64 * 3));
-    let span = (now - shipped).num_minutes().max(path.len() as i64 * 60);
-    let step = span / (path.len() as i64 + 1);
     let tracking = format!("{}{:010}", carrier.prefix, rng.below(10_000_000_000));
     let route = Route::of(o, location);
-    let eta = now + rng.hours(20, 24 * 5);
+    let abroad = route.warehouse.1 != route.destination.1;
+    // Each scan comes as long after the one before as it takes a carrier
+    // (a label at once, a day or two across a border, the van in the
+    // morning), not spread evenly over however old the order is.
+    let earliest = placed + rng.hours(4, 30);
+    let mut times = Vec::with_capacity(path.len());
+    let mut at = earliest;
+    for status in &path {
+        at = next_scan(rng, at, status, abroad);
+        times.push(at);
+    }
+    let settled = matches!(
+        target,
+        TrackingStatus::Delivered | TrackingStatus::PickedUp | TrackingStatus::Failure
+    );
+    let last = times.last().copied().unwrap_or(earliest);
+    let latest = now - Duration::minutes(10);
+    if !settled && last < latest {
+        // Still on its way: its last scan was lately (whole days later, so
+        // the van still leaves in the morning).
+        let days = (latest - last).num_days();
+        for t in &mut times {
+            *t += Duration::days(days);
+        }
+    } else if last > latest {
+        // An order too recent for the whole journey: the same scans, sooner.
+        let room = (latest - earliest).num_seconds().max(1);
+        let span = (last - earliest).num_seconds().max(1);
+        for t in &mut times {
+            *t = earliest + Duration::seconds((*t - earliest).num_seconds() * room / span);
+        }
+    }
+    let shipped = times
+        .first()
+        .map_or(earliest, |t| *t - Duration::minutes(5));
+    let eta = now + rng.hours(20, 24 * 4);
+    let point = service_point(rng, route.destination.1);
     let mut events = Vec::new();
-    let mut at = shipped;
-    for (n, status) in path.iter().enumerate() {
-        at += Duration::minutes(step.max(30) - rng.below(20) as i64);
-        let at = at.min(now);
+    for (n, (status, at)) in path.iter().zip(&times).enumerate() {
+        let at = (*at).min(now);
         let (city, country) = route.stop(status);
         let late = matches!(
             status,
             TrackingStatus::InTransit | TrackingStatus::Delayed | TrackingStatus::CarrierPickedUp
         );
+        let at_point = matches!(
+            status,
+            TrackingStatus::ReadyForPickup | TrackingStatus::PickedUp
+        );
+        let message = match status {
+            TrackingStatus::ReadyForPickup => format!("Ready for pickup at {}", point.0),
+            TrackingStatus::PickedUp => format!("Picked up at {}", point.0),
+            s => event_message(s).to_string(),
+        };
         events.push(TrackingEvent {
             id: o.id * 100 + k * 10 + n as u64,
             status: status.clone(),
             happened_at: Some(at),
-            message: Some(event_message(status).to_string()),
+            message: Some(message),
             city: Some(city.to_string()),
+            address1: at_point.then(|| point.1.clone()),
+            zip: at_point.then(|| point.2.clone()),
             province: None,
             country: Some(country.to_string()),
             estimated_delivery_at: late.then_some(eta),
@@ -176,6 +217,73 @@ fn country_of(code: &str) -> &'static Country {
         .iter()
         .find(|c| c.code == code)
         .unwrap_or(&COUNTRIES[0])
+}
+
+/// When a carrier makes a scan of `status`, after one at `before`.
+fn next_scan(
+    rng: &mut Rng,
+    before: DateTime<Utc>,
+    status: &TrackingStatus,
+    abroad: bool,
+) -> DateTime<Utc> {
+    use TrackingStatus as T;
+    let gap = match status {
+        T::LabelPrinted | T::LabelPurchased | T::Confirmed => {
+            Duration::minutes(rng.below(20) as i64)
+        }
+        T::CarrierPickedUp => rng.hours(2, 9),
+        T::InTransit if abroad => rng.hours(20, 44),
+        T::InTransit => rng.hours(5, 14),
+        T::Delayed => rng.hours(10, 30),
+        T::OutForDelivery => {
+            // The van leaves in the morning (06:00 to 08:30 UTC, about
+            // 07:00 to 09:30 in Europe) after the parcel reached the depot.
+            let day = (before + Duration::hours(3)).date_naive() + Duration::days(1);
+            let morning = day
+                .and_hms_opt(6, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or(before);
+            return morning + Duration::minutes(rng.below(150) as i64);
+        }
+        T::ReadyForPickup => rng.hours(6, 20),
+        T::PickedUp => rng.hours(4, 72),
+        _ => rng.hours(1, 6),
+    };
+    before + gap
+}
+
+/// A pickup point in `country`: its name, street and postcode.
+fn service_point(rng: &mut Rng, country: &str) -> (String, String, String) {
+    let (names, streets): (&[&str], &[&str]) = match country {
+        "SE" => (
+            &["ICA Nära Vasastan", "Pressbyrån Centralen"],
+            &["Storgatan", "Kungsgatan"],
+        ),
+        "DE" => (
+            &["DHL Paketshop Kiosk am Markt", "Postfiliale Hauptbahnhof"],
+            &["Marktstraße", "Bahnhofstraße"],
+        ),
+        "FR" => (
+            &["Relais Colis Tabac du Centre", "Point Retrait La Poste"],
+            &["Rue de la République", "Avenue Jean Jaurès"],
+        ),
+        "GB" => (
+            &["InPost Locker Tesco Express", "Post Office High Street"],
+            &["High Street", "Station Road"],
+        ),
+        _ => (
+            &["UPS Access Point Corner Market", "Walgreens Pickup"],
+            &["Main Street", "Oak Avenue"],
+        ),
+    };
+    let name = rng.pick(names).to_string();
+    let street = format!("{} {}", rng.pick(streets), 1 + rng.below(80));
+    let zip = match country {
+        "GB" => format!("SW{} {}AB", 1 + rng.below(19), 1 + rng.below(9)),
+        "SE" => format!("{} {:02}", 100 + rng.below(880), rng.below(100)),
+        _ => format!("{:05}", 10_000 + rng.below(89_999)),
+    };
+    (name, street, zip)
 }
 
 pub(super) fn event_message(s: &TrackingStatus) -> &'static str {

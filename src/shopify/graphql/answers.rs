@@ -96,6 +96,8 @@ pub struct GqlOrder {
     #[serde(default)]
     pub total_tax_set: Option<MoneyBag>,
     #[serde(default)]
+    pub taxes_included: bool,
+    #[serde(default)]
     pub total_discounts_set: Option<MoneyBag>,
     #[serde(default)]
     pub total_price_set: Option<MoneyBag>,
@@ -332,6 +334,10 @@ pub struct GqlEvent {
     #[serde(default)]
     pub message: Option<String>,
     #[serde(default)]
+    pub address1: Option<String>,
+    #[serde(default)]
+    pub zip: Option<String>,
+    #[serde(default)]
     pub city: Option<String>,
     #[serde(default)]
     pub province: Option<String>,
@@ -482,6 +488,7 @@ impl GqlOrder {
             total_shipping: amount(&self.total_shipping_price_set),
             subtotal_price: amount(&self.subtotal_price_set),
             total_tax: amount(&self.total_tax_set),
+            taxes_included: self.taxes_included,
             total_discounts: amount(&self.total_discounts_set),
             total_price: amount(&self.total_price_set),
             created_at: self.created_at,
@@ -706,6 +713,8 @@ pub fn event(e: GqlEvent) -> TrackingEvent {
         status: e.status,
         happened_at: e.happened_at,
         message: e.message,
+        address1: e.address1,
+        zip: e.zip,
         city: e.city,
         province: e.province,
         country: e.country,

@@ -1538,6 +1538,7 @@ pub fn graphql_order(o: &Order) -> Value {
             money(o.total_price, o.shop_total_price, cur, shop_cur),
         ),
         ("totalTaxSet", m(o.total_tax)),
+        ("taxesIncluded", json!(o.taxes_included)),
         ("totalDiscountsSet", m(o.total_discounts)),
         ("totalShippingPriceSet", m(o.total_shipping)),
         ("customer", customer.unwrap_or(Value::Null)),
@@ -1637,7 +1638,7 @@ fn gql_fulfillment(f: &order_status::order::Fulfillment, lines: &[Value]) -> Val
         .map(|(i, e)| {
             let id = if e.id == 0 { f.id * 1000 + i as u64 } else { e.id };
             json!({"id": gid("FulfillmentEvent", id), "status": e.status.as_str(), "happenedAt": t(e.happened_at),
-                   "message": e.message, "city": e.city, "province": e.province, "country": e.country,
+                   "message": e.message, "address1": e.address1, "zip": e.zip, "city": e.city, "province": e.province, "country": e.country,
                    "estimatedDeliveryAt": t(e.estimated_delivery_at)})
         })
         .collect();
