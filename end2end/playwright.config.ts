@@ -42,6 +42,10 @@ export default defineConfig({
       ORDER_STATUS_LIMIT_ORDER_FAILURES: "100000/1m",
       // So the pages show "Continue shopping" (and axe checks it).
       ORDER_STATUS_SHOP_URL: "https://shop.example/",
+      // The merchant's page that frames the lookup form: embed.spec.ts
+      // serves it on the next port (a page of this machine: Chromium keeps
+      // a page from elsewhere from framing a local one).
+      ORDER_STATUS_EMBED_ORIGINS: `http://127.0.0.1:${port + 1}`,
     },
     cwd: "..",
     url: `http://127.0.0.1:${port}/`,

@@ -23,7 +23,9 @@ use leptos_meta::{Meta, MetaTags, Title};
 
 use crate::i18n::{I18n, Lang};
 
-pub use lookup::{LookupForm, LookupNotice, WAIT_MARKER, embed_page, lookup_page};
+pub use lookup::{
+    EmbedLook, EmbedScheme, LookupForm, LookupNotice, WAIT_MARKER, embed_page, lookup_page,
+};
 pub use shopper_mail::{Unsubscribe, link_page, unsubscribe_page};
 pub use status::{link_invalid_page, percent_encode, status_page};
 
@@ -44,6 +46,7 @@ pub struct Chrome {
     pub css_href: String,
     pub theme_href: String,
     pub share_js_href: String,
+    pub embed_js_href: String,
 }
 
 /// A page: its `<title>`, whether it is private (an order or the staff

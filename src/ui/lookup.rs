@@ -66,19 +66,77 @@ pub fn lookup_page(form: LookupForm) -> Page {
     }
 }
 
+/// How the embedded form looks on the merchant's page.
+#[derive(Debug, Clone, Default)]
+pub struct EmbedLook {
+    /// Some origin may frame it (`embed_origins`); if none may, the page
+    /// says how to allow one, for the merchant trying it.
+    pub allowed: bool,
+    /// The host page's colour scheme: `light` (the default, as a page that
+    /// declares none), `dark`, or `auto` (the visitor's). A frame whose
+    /// scheme differs from its page's is painted opaque by browsers.
+    pub scheme: EmbedScheme,
+    /// A stylesheet with the host page's accent colour, when one was given.
+    pub accent_href: Option<String>,
+}
+
+/// The colour scheme of the page that frames the form.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EmbedScheme {
+    #[default]
+    Light,
+    Dark,
+    Auto,
+}
+
+impl EmbedScheme {
+    /// `?scheme=`'s value; anything else is the default.
+    pub fn parse(s: Option<&str>) -> EmbedScheme {
+        match s {
+            Some("dark") => EmbedScheme::Dark,
+            Some("auto") => EmbedScheme::Auto,
+            _ => EmbedScheme::Light,
+        }
+    }
+
+    fn class(self) -> &'static str {
+        match self {
+            EmbedScheme::Light => "page embed embed-light",
+            EmbedScheme::Dark => "page embed embed-dark",
+            EmbedScheme::Auto => "page embed",
+        }
+    }
+}
+
 /// `/embed`: just the form, for merchants to frame in their own pages (the
-/// origins allowed to frame it are configured). The form opens the status
-/// page in the whole window, since the status page itself is never framed.
-pub fn embed_page() -> Page {
-    let i = chrome().i18n;
+/// origins allowed to frame it are configured). Transparent, in the host
+/// page's scheme and accent; a small script reports its height to the
+/// host page. The form opens the status page in the whole window, since
+/// the status page itself is never framed; "email me my link" opens in a
+/// new one.
+pub fn embed_page(look: EmbedLook) -> Page {
+    let cx = chrome();
+    let i = cx.i18n;
+    let not_allowed = (!look.allowed).then(|| {
+        view! { <p class="notice" role="note">{i.t("embed.not_allowed")}</p> }
+    });
+    let accent = look
+        .accent_href
+        .map(|href| view! { <link rel="stylesheet" href=href /> });
     Page {
         title: i.t("lookup.title"),
         private: false,
         body: view! {
-            <main id="main" class="page embed">
+            {accent}
+            <main id="main" class=look.scheme.class()>
+                {not_allowed}
                 <h1>{i.t("lookup.title")}</h1>
                 <LookupFormView form=LookupForm::default() target_top=true />
+                <p class="link-ask">
+                    <a href="/link" target="_blank" rel="noopener">{i.t("link.ask")}</a>
+                </p>
             </main>
+            <script src=cx.embed_js_href defer></script>
         }
         .into_any(),
     }

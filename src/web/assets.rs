@@ -2,12 +2,13 @@
 //! working directory, served with a content hash in its URL so browsers may
 //! cache it for a year.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use crate::config::Config;
+use crate::config::values::Color;
 
 const CSS: &str = include_str!("../../style/main.css");
 
@@ -24,6 +25,8 @@ pub struct Assets {
     theme_etag: HeaderValue,
     /// `/share.js?v=<hash>` (from `public/`), cached for a year.
     pub share_js_href: String,
+    /// `/embed.js?v=<hash>` (from `public/`): the embedded form's height.
+    pub embed_js_href: String,
     /// The CSP's image sources besides `'self'`: worked out once, not
     /// on every response.
     pub img_src: String,
@@ -37,7 +40,9 @@ impl Assets {
         let theme_hash = fnv1a(theme.as_bytes());
         // The script is a public/ file; a hash of its bytes versions the link.
         let share_js = std::fs::read(config.public_dir.join("share.js")).unwrap_or_default();
+        let embed_js = std::fs::read(config.public_dir.join("embed.js")).unwrap_or_default();
         Assets {
+            embed_js_href: format!("/embed.js?v={:016x}", fnv1a(&embed_js)),
             share_js_href: format!("/share.js?v={:016x}", fnv1a(&share_js)),
             css_href: format!("/style/main.css?v={hash:016x}"),
             css_etag: etag(hash),
@@ -65,13 +70,36 @@ pub async fn stylesheet(State(state): State<AppState>, headers: HeaderMap) -> Re
     css(&headers, &state.assets.css_etag, CSS.to_string())
 }
 
-/// `GET /style/theme.css`.
-pub async fn theme(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    css(
-        &headers,
-        &state.assets.theme_etag,
-        state.assets.theme.clone(),
-    )
+/// `?accent=` of the theme: another accent colour (`rrggbb` or `rgb`,
+/// without the `#`), for the embedded form on a merchant's page.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ThemeQuery {
+    accent: Option<String>,
+}
+
+/// The accent colour a query asks for, when it is one (`#` added).
+pub fn accent_of(asked: Option<&str>) -> Option<Color> {
+    asked.and_then(|a| format!("#{}", a.trim_start_matches('#')).parse().ok())
+}
+
+/// `GET /style/theme.css`, with the shop's accent colour or, with a valid
+/// `?accent=`, that one (anything else gets the shop's: never echoed).
+pub async fn theme(
+    State(state): State<AppState>,
+    Query(q): Query<ThemeQuery>,
+    headers: HeaderMap,
+) -> Response {
+    match accent_of(q.accent.as_deref()) {
+        Some(accent) => {
+            let theme = format!(":root{{--accent:{accent}}}\n");
+            css(&headers, &etag(fnv1a(theme.as_bytes())), theme)
+        }
+        None => css(
+            &headers,
+            &state.assets.theme_etag,
+            state.assets.theme.clone(),
+        ),
+    }
 }
 
 fn css(headers: &HeaderMap, etag: &HeaderValue, body: String) -> Response {

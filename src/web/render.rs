@@ -98,6 +98,7 @@ pub fn chrome(state: &AppState, visitor: &Visitor) -> Chrome {
         css_href: state.assets.css_href.clone(),
         theme_href: state.assets.theme_href.clone(),
         share_js_href: state.assets.share_js_href.clone(),
+        embed_js_href: state.assets.embed_js_href.clone(),
     }
 }
 

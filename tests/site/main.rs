@@ -7,6 +7,7 @@ mod common;
 
 mod cli;
 mod connections;
+mod embed;
 mod hardening;
 mod house;
 mod merchant;

@@ -19,7 +19,7 @@ use chrono::{Duration, Utc};
 
 use crate::links::LinkClaims;
 use crate::order::{MAX_EMAIL_LEN, MAX_ORDER_REF_LEN, normalize_order_number};
-use crate::ui::{LookupForm, LookupNotice};
+use crate::ui::{EmbedLook, EmbedScheme, LookupForm, LookupNotice};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::extract::{WebForm, WebQuery};
@@ -62,8 +62,29 @@ pub async fn page(
 }
 
 /// `GET /embed`: the form alone, for framing.
-pub async fn embed(State(state): State<AppState>, visitor: Visitor) -> Response {
-    html(&state, &visitor, StatusCode::OK, crate::ui::embed_page).await
+pub async fn embed(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    WebQuery(q): WebQuery<EmbedQuery>,
+) -> Response {
+    let look = EmbedLook {
+        allowed: !state.config.embed_origins.is_empty(),
+        scheme: EmbedScheme::parse(q.scheme.as_deref()),
+        accent_href: crate::web::assets::accent_of(q.accent.as_deref())
+            .map(|c| format!("/style/theme.css?accent={}", c.trim_start_matches('#'))),
+    };
+    html(&state, &visitor, StatusCode::OK, move || {
+        crate::ui::embed_page(look)
+    })
+    .await
+}
+
+/// `/embed?accent=aa3300&scheme=dark`: the host page's look. Bad values
+/// are ignored (the defaults), never echoed.
+#[derive(Debug, Default, Deserialize)]
+pub struct EmbedQuery {
+    accent: Option<String>,
+    scheme: Option<String>,
 }
 
 /// `POST /`.
