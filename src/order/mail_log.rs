@@ -71,6 +71,33 @@ impl MailEvent {
         MailEvent::ReturnReceived,
     ];
 
+    /// Whether an email of this event can be about `order` (what staff
+    /// previews: no "delivered" for an order with no parcel, no "refunded"
+    /// without a refund). A parcel's emails need a parcel, a hold's a
+    /// hold, a merchant status's a status; the link and "current status"
+    /// emails always can.
+    pub fn can_apply(self, order: &Order) -> bool {
+        match self {
+            MailEvent::Shipped
+            | MailEvent::OutForDelivery
+            | MailEvent::Delivered
+            | MailEvent::DeliveryProblem
+            | MailEvent::RunningLate => !order.fulfillments.is_empty(),
+            MailEvent::OnHold => order.fulfillment_orders.iter().any(|fo| {
+                fo.status == FulfillmentOrderStatus::OnHold || !fo.fulfillment_holds.is_empty()
+            }),
+            MailEvent::CustomStage => {
+                order.custom_status().is_some() || !order.custom_stages.is_empty()
+            }
+            MailEvent::ReturnReceived => !order.returns.is_empty(),
+            MailEvent::Refunded => order
+                .refunded_amount()
+                .is_some_and(|a| a > Default::default()),
+            MailEvent::Cancelled => order.cancelled_at.is_some(),
+            MailEvent::Link | MailEvent::Status => true,
+        }
+    }
+
     /// The name used in config, keys and templates.
     pub fn as_str(self) -> &'static str {
         match self {

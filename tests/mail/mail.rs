@@ -548,6 +548,22 @@ async fn the_demo_writes_emails_to_files_that_staff_can_read() {
     let previews = staff_page(&server, &cookie, &format!("{base}/emails")).await;
     assert!(previews.contains(&format!("Your order {} is on its way", order.name)));
     assert!(previews.contains(&format!("Din order {} är på väg", order.name)));
+    // Only the emails that can be about this order: it has a parcel, and
+    // no cancellation, refund or return.
+    assert!(previews.contains("/emails/delivered/en"));
+    for never in ["cancelled", "refunded", "return_received"] {
+        assert!(
+            !previews.contains(&format!("/emails/{never}/")),
+            "{never} is previewed for an order it cannot be about"
+        );
+        let res = client()
+            .get(server.url(&format!("{base}/emails/{never}/en")))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("preview html");
+        assert_eq!(res.status(), 404, "{never}");
+    }
     let res = client()
         .get(server.url(&format!("{base}/emails/running_late/sv")))
         .header("cookie", &cookie)

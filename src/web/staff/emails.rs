@@ -163,7 +163,7 @@ pub async fn email_previews(
     let composer = state.mail.composer();
     let now = Utc::now();
     let mut previews = Vec::new();
-    for event in all_events() {
+    for event in all_events().filter(|e| e.can_apply(&order)) {
         let msg = sample(event, &order);
         for lang in Lang::ALL {
             let r = composer.render(&order, &msg, lang, now);
@@ -212,6 +212,9 @@ pub async fn email_preview_html(
         .filter(|l| l.code() == lang)
         .ok_or(WebError::NotFound)?;
     let order = order_at(&state, &shop, id)?;
+    if !event.can_apply(&order) {
+        return Err(WebError::NotFound);
+    }
     let r = state
         .mail
         .composer()
