@@ -6,7 +6,8 @@
 //! Both parts come from the same [`EmailView`], whose words come from the
 //! [`ShopperView`] (so an email never tells more than the page may), laid
 //! out by `ui::email` (Leptos, like the pages): plain text first, then HTML
-//! readable without images (there are none, nor any tracking pixel). Headers: `From`/`Reply-To` from the config, a
+//! readable without images (the shop's logo and product pictures are the
+//! only ones; no tracking pixel). Headers: `From`/`Reply-To` from the config, a
 //! `Message-ID` derived from the idempotency key (so a repeat after a
 //! crash is recognisably the same message), `Date`, and RFC 8058's
 //! `List-Unsubscribe` + `List-Unsubscribe-Post`; DKIM-signed if set up.

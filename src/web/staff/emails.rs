@@ -77,21 +77,25 @@ pub async fn sent_one(
     .await)
 }
 
-/// An email's HTML, as its own sandboxed document: no scripts, no
-/// requests, nothing of the console's origin reachable from it.
-fn email_html(body: String) -> Response {
+/// An email's HTML, as its own sandboxed document: no scripts, nothing of
+/// the console's origin reachable from it, and no requests but for the
+/// pictures a status page may show too (this site's and the shop's image
+/// origins), so staff see the email as the shopper does.
+fn email_html(state: &AppState, body: String) -> Response {
     let mut res = body.into_response();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "sandbox; default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-        ),
+    let csp = format!(
+        "sandbox; default-src 'none'; img-src 'self' {}; style-src 'unsafe-inline'; \
+         frame-ancestors 'none'",
+        state.assets.img_src
     );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
@@ -101,7 +105,7 @@ pub async fn sent_one_html(
     State(state): State<AppState>,
     WebPath(Named { name }): WebPath<Named>,
 ) -> Result<Response, WebError> {
-    Ok(email_html(sent_file(&state, &name)?.html))
+    Ok(email_html(&state, sent_file(&state, &name)?.html))
 }
 
 /// A message of `event` for previews (nothing is queued).
@@ -219,10 +223,10 @@ pub async fn email_preview_html(
         .mail
         .composer()
         .render(&order, &sample(event, &order), lang, Utc::now());
-    Ok(email_html(crate::ui::email::html(
-        &r,
-        &state.config.shop.accent_color,
-    )))
+    Ok(email_html(
+        &state,
+        crate::ui::email::html(&r, &state.config.shop.accent_color),
+    ))
 }
 
 /// `POST /staff/orders/{shop}/{id}/resend`: queues the current status.
