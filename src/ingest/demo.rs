@@ -351,12 +351,18 @@ fn build(rng: &mut Rng, index: u64, scenario: Scenario, now: DateTime<Utc>, shop
         _ => 0,
     };
     let taxes_included = vat_pct > 0;
+    // A gift card is money paid in advance, taxed when it is spent.
+    let (vat_pct, sales_tax_pct) = if scenario == S::Digital {
+        (0, 0)
+    } else {
+        (vat_pct, 8)
+    };
     let (tax, total) = if taxes_included {
         let gross = subtotal - discount + shipping.unwrap_or_default();
         let net = (gross * Decimal::from(100) / Decimal::from(100 + vat_pct)).round_dp(2);
         (gross - net, gross)
     } else {
-        let tax = ((subtotal - discount) * Decimal::new(8, 2)).round_dp(2);
+        let tax = ((subtotal - discount) * Decimal::new(sales_tax_pct, 2)).round_dp(2);
         (
             tax,
             subtotal - discount + shipping.unwrap_or_default() + tax,

@@ -14,6 +14,7 @@ use rust_decimal::Decimal;
 use super::lookup::{LookupForm, LookupFormView, LookupNotice};
 use super::{Page, ShopHeader, chrome};
 use crate::i18n::I18n;
+use crate::order::HoldReason;
 use crate::order::timeline::{Headline, Package, Step, StepKind, StepStatus};
 use crate::shopper::{Cancellation, ItemView, Payment, Place, RefundLine, ReturnView, ShopperView};
 
@@ -103,16 +104,20 @@ pub(crate) fn ShopperSections(view: ShopperView, preview: bool) -> impl IntoView
     let detail = i
         .headline_detail(&timeline.headline)
         .map(|d| view! { <p class="detail">{d}</p> });
-    // The failed-delivery line says "contact us": the way is right here.
-    let contact = matches!(timeline.headline, Headline::DeliveryProblem(_))
-        .then(|| cx.support_email.clone())
-        .flatten()
-        .map(|email| {
-            let href = mailto(&i, &email, &view.name);
-            view! {
-                <p class="contact"><a class="button" href=href>{i.t("help.contact")}</a></p>
-            }
-        });
+    // A delivery problem, or an address to check, asks the shopper to get
+    // in touch: the way is right here.
+    let contact = matches!(
+        timeline.headline,
+        Headline::DeliveryProblem(_) | Headline::OnHold(HoldReason::IncorrectAddress)
+    )
+    .then(|| cx.support_email.clone())
+    .flatten()
+    .map(|email| {
+        let href = mailto(&i, &email, &view.name);
+        view! {
+            <p class="contact"><a class="button" href=href>{i.t("help.contact")}</a></p>
+        }
+    });
     let note = view
         .status_note
         .clone()

@@ -6,7 +6,7 @@ use crate::common;
 
 use common::inproc::TestApp;
 use common::{demo_order, scenario_index};
-use order_status::ingest::demo::SCENARIOS;
+use order_status::ingest::demo::{SCENARIOS, Scenario};
 
 /// Text as it appears in HTML.
 fn escaped(s: &str) -> String {
@@ -144,4 +144,95 @@ async fn the_page_and_the_api_show_the_same_facts_for_every_scenario() {
             });
         assert_eq!(on_page, refunds.len(), "{}", at("refunds"));
     }
+}
+
+/// The page of one demo scenario, from a site with these settings.
+async fn page_of(site: &TestApp, scenario: &Scenario, lang: &str) -> String {
+    let order = demo_order(scenario_index(scenario));
+    let (status, html) = site
+        .get(&format!("/status/{}?lang={lang}", site.token(&order)))
+        .await;
+    assert_eq!(status, 200, "{scenario:?}");
+    html
+}
+
+#[tokio::test]
+async fn the_page_gives_the_carriers_words_the_pickup_point_and_a_way_to_reach_the_shop() {
+    use order_status::order::{CancelReason, HoldReason};
+    let scenarios = [
+        Scenario::DeliveryFailure,
+        Scenario::ReadyForPickup,
+        Scenario::InTransit,
+        Scenario::OnHold(HoldReason::IncorrectAddress),
+        Scenario::Cancelled(CancelReason::Customer),
+    ];
+    let orders = || {
+        scenarios
+            .iter()
+            .map(|s| demo_order(scenario_index(s)))
+            .collect::<Vec<_>>()
+    };
+    let site = TestApp::builder().orders(orders()).build().await;
+
+    // A failed delivery: the carrier's own words, and "Contact us" as a
+    // button under the headline, a mail about this order.
+    let failed = page_of(&site, &Scenario::DeliveryFailure, "en").await;
+    assert!(
+        failed.contains("“Could not be delivered, returning to sender”"),
+        "{failed}"
+    );
+    let order = demo_order(scenario_index(&Scenario::DeliveryFailure));
+    let mail = format!(
+        "href=\"mailto:support@demo.example?subject=Order%20%23{}\" class=\"button\">Contact us</a>",
+        order.order_number
+    );
+    assert!(failed.contains(&mail), "{failed}");
+    assert!(
+        !failed.contains("Estimated delivery"),
+        "a parcel going back has no estimate"
+    );
+    // So does an address to check; a parcel on its way needs no button.
+    let hold = page_of(&site, &Scenario::OnHold(HoldReason::IncorrectAddress), "en").await;
+    assert!(hold.contains(">Contact us</a>"));
+    let moving = page_of(&site, &Scenario::InTransit, "en").await;
+    assert!(!moving.contains(">Contact us</a>"));
+
+    // At a pickup point: where it is, in the carrier's words, and steps
+    // that say "ready for pickup".
+    let pickup = page_of(&site, &Scenario::ReadyForPickup, "sv").await;
+    let order = demo_order(scenario_index(&Scenario::ReadyForPickup));
+    let scan = order.fulfillments[0]
+        .events
+        .iter()
+        .find(|e| e.status == order_status::order::TrackingStatus::ReadyForPickup)
+        .expect("a pickup scan");
+    assert!(pickup.contains("<h3>Utlämningsställe</h3>"), "{pickup}");
+    for part in [&scan.message, &scan.address1, &scan.zip] {
+        let part = part.as_deref().expect("the demo's pickup point says it");
+        assert!(pickup.contains(part), "{part} not on the page");
+    }
+    assert!(
+        pickup.contains(">Redo att hämtas</span>"),
+        "the step: {pickup}"
+    );
+    // The shop's country is not set: every scan time names the zone.
+    assert!(pickup.contains(" CET</time>") || pickup.contains(" CEST</time>"));
+
+    // A cancelled order that never shipped goes nowhere.
+    let cancelled = page_of(&site, &Scenario::Cancelled(CancelReason::Customer), "en").await;
+    assert!(!cancelled.contains("Shipping to"), "{cancelled}");
+
+    // In the shop's own country, times are the shopper's own: no zone.
+    let shop_country = demo_order(scenario_index(&Scenario::InTransit))
+        .shipping_address
+        .and_then(|a| a.country_code)
+        .expect("a country");
+    let home = TestApp::builder()
+        .with(move |c| c.shop.country = Some(shop_country.parse().expect("a code")))
+        .orders(orders())
+        .build()
+        .await;
+    let moving = page_of(&home, &Scenario::InTransit, "en").await;
+    assert!(moving.contains("<time datetime="), "{moving}");
+    assert!(!moving.contains(" CET</time>") && !moving.contains(" CEST</time>"));
 }
