@@ -189,6 +189,28 @@ pub struct Payment {
 }
 
 impl Payment {
+    /// The payment of `order`, as its summary shows it.
+    pub fn of(order: &Order) -> Payment {
+        Payment {
+            status: order.financial_status.clone(),
+            currency: order.currency.clone(),
+            total: order.total_price,
+            refunded: order.refunded_amount(),
+            subtotal: order.subtotal_price,
+            shipping: order.total_shipping,
+            shipping_method: order
+                .shipping_method
+                .clone()
+                .filter(|m| !m.trim().is_empty()),
+            discounts: order
+                .total_discounts
+                .filter(|d| !d.is_zero())
+                .map(|d| d.abs()),
+            taxes: order.total_tax,
+            taxes_included: order.taxes_included,
+        }
+    }
+
     /// What the shopper paid after refunds, when something was refunded.
     pub fn net(&self) -> Option<Decimal> {
         match (self.total, self.refunded) {
@@ -261,24 +283,7 @@ impl ShopperView {
             destination: ships.then(|| destination(order)).flatten(),
             masked_email: (!order.email.trim().is_empty()).then(|| mask_email(&order.email)),
             email_withheld: order.email.trim().is_empty() && order.is_withheld("email"),
-            payment: Payment {
-                status: order.financial_status.clone(),
-                currency: order.currency.clone(),
-                total: order.total_price,
-                refunded: order.refunded_amount(),
-                subtotal: order.subtotal_price,
-                shipping: order.total_shipping,
-                shipping_method: order
-                    .shipping_method
-                    .clone()
-                    .filter(|m| !m.trim().is_empty()),
-                discounts: order
-                    .total_discounts
-                    .filter(|d| !d.is_zero())
-                    .map(|d| d.abs()),
-                taxes: order.total_tax,
-                taxes_included: order.taxes_included,
-            },
+            payment: Payment::of(order),
             items: Vec::new(),
             returns: order
                 .returns

@@ -156,10 +156,13 @@ pub(crate) fn ShopperSections(view: ShopperView, preview: bool) -> impl IntoView
         .iter()
         .map(|p| package_card(&i, p, zone_named))
         .collect_view();
-    let items = items_section(&i, &view.items, &view.payment.currency);
-    let payment = payment_section(&i, &view.payment);
-    let returns = returns_section(&i, &view.returns, &view.refunds, &view.payment.currency);
-    let help = help_section(&i, cx.support_email.as_deref(), &view.name);
+    // Each part type-erased: the whole page as one nested type goes past
+    // the compiler's query depth limit on a clean build.
+    let items = items_section(&i, &view.items, &view.payment.currency).map(IntoAny::into_any);
+    let payment = payment_section(&i, &view.payment).into_any();
+    let returns = returns_section(&i, &view.returns, &view.refunds, &view.payment.currency)
+        .map(IntoAny::into_any);
+    let help = help_section(&i, cx.support_email.as_deref(), &view.name).map(IntoAny::into_any);
     let steps = timeline.steps.clone();
     view! {
         <section class="summary" aria-labelledby="order-title">
@@ -229,7 +232,7 @@ fn cancel_banner(i: &I18n, c: &Cancellation) -> impl IntoView + use<> {
 
 /// A parcel's card. `zone_named`: scan times say the shop's time zone
 /// (the shopper may live in another).
-fn package_card(i: &I18n, p: &Package, zone_named: bool) -> impl IntoView + use<> {
+fn package_card(i: &I18n, p: &Package, zone_named: bool) -> AnyView {
     let id = format!("package-{}", p.number);
     let title = i.package_title(p.number, p.of);
     let status = i.enum_text("shipment", p.status.as_str(), &[]);
@@ -367,6 +370,7 @@ fn package_card(i: &I18n, p: &Package, zone_named: bool) -> impl IntoView + use<
             {events}
         </section>
     }
+    .into_any()
 }
 
 fn item_row(
@@ -456,75 +460,82 @@ fn items_section(i: &I18n, items: &[ItemView], currency: &str) -> Option<impl In
 fn payment_section(i: &I18n, p: &Payment) -> impl IntoView + use<> {
     let refunded = i.money_or_unavailable(p.refunded, &p.currency);
     let text = i.enum_text("payment", p.status.as_str(), &[("amount", &refunded)]);
+    view! {
+        <section class="card payment" aria-labelledby="payment-title">
+            <h2 id="payment-title">{i.t("payment.title")}</h2>
+            <p>{text}</p>
+            {order_summary(i, p)}
+        </section>
+    }
+}
+
+/// Shopify's order summary: what was bought, then what was paid; on the
+/// status page and the staff console's order page alike. Each amount says
+/// what it is and its signed value in `data-line` and `data-amount`, so a
+/// test can add up what a reader sees.
+pub(crate) fn order_summary(i: &I18n, p: &Payment) -> Option<impl IntoView + use<>> {
     let money = |d: Decimal| i.money(d, &p.currency);
     let shipping_label = match &p.shipping_method {
         Some(m) => i.tf("payment.shipping_method", &[("method", m)]),
         None => i.t("payment.shipping"),
     };
-    // Shopify's order summary: what was bought, then what was paid.
-    let total = Some("total");
-    let rows: Vec<(String, String, Option<&'static str>)> = [
-        (i.t("payment.subtotal"), p.subtotal.map(money), None),
-        (shipping_label, p.shipping.map(money), None),
+    // (what, label, signed amount, class: "amount", the "total"s, or
+    // taxes already "included" in the total)
+    let lines: [(&'static str, String, Option<Decimal>, &'static str); 8] = [
+        ("subtotal", i.t("payment.subtotal"), p.subtotal, "amount"),
+        ("shipping", shipping_label, p.shipping, "amount"),
         (
+            "discounts",
             i.t("payment.discounts"),
-            p.discounts.map(|d| format!("−{}", money(d))),
-            None,
+            p.discounts.map(|d| -d),
+            "amount",
         ),
         (
+            "taxes",
             i.t("payment.taxes"),
-            p.taxes.filter(|_| !p.taxes_included).map(money),
-            None,
+            p.taxes.filter(|_| !p.taxes_included),
+            "amount",
         ),
-        (i.t("payment.total_label"), p.total.map(money), total),
+        ("total", i.t("payment.total_label"), p.total, "total"),
         (
+            "taxes_included",
             i.t("payment.taxes_included"),
-            p.taxes
-                .filter(|t| p.taxes_included && !t.is_zero())
-                .map(money),
-            Some("included"),
+            p.taxes.filter(|t| p.taxes_included && !t.is_zero()),
+            "included",
         ),
         (
+            "refunded",
             i.t("payment.refunded"),
-            p.refunded
-                .filter(|r| !r.is_zero())
-                .map(|r| format!("−{}", money(r))),
-            None,
+            p.refunded.filter(|r| !r.is_zero()).map(|r| -r),
+            "amount",
         ),
-        (i.t("payment.net"), p.net().map(money), total),
-    ]
-    .into_iter()
-    .filter_map(|(label, value, class)| value.map(|v| (label, v, class)))
-    .collect();
-    let summary = (!rows.is_empty()).then(|| {
-        let rows = rows
-            .into_iter()
-            .map(|(label, value, class)| match class {
-                Some(class) => view! {
-                    <div class=class>
-                        <dt>{label}</dt>
-                        <dd>{value}</dd>
-                    </div>
-                }
-                .into_any(),
-                None => view! {
-                    <div>
-                        <dt>{label}</dt>
-                        <dd>{value}</dd>
-                    </div>
-                }
-                .into_any(),
-            })
-            .collect_view();
-        view! { <dl class="totals">{rows}</dl> }
-    });
-    view! {
-        <section class="card payment" aria-labelledby="payment-title">
-            <h2 id="payment-title">{i.t("payment.title")}</h2>
-            <p>{text}</p>
-            {summary}
-        </section>
+        ("net", i.t("payment.net"), p.net(), "total"),
+    ];
+    let rows: Vec<_> = lines
+        .into_iter()
+        .filter_map(|(what, label, amount, class)| amount.map(|a| (what, label, a, class)))
+        .collect();
+    if rows.is_empty() {
+        return None;
     }
+    let rows = rows
+        .into_iter()
+        .map(|(what, label, amount, class)| {
+            // A minus of its own, before the currency ("−€5.50").
+            let shown = if amount.is_sign_negative() {
+                format!("−{}", money(-amount))
+            } else {
+                money(amount)
+            };
+            view! {
+                <div class=class>
+                    <dt>{label}</dt>
+                    <dd data-line=what data-amount=amount.to_string()>{shown}</dd>
+                </div>
+            }
+        })
+        .collect_view();
+    Some(view! { <dl class="totals">{rows}</dl> })
 }
 
 fn returns_section(

@@ -148,3 +148,113 @@ async fn staff_order_page() {
     .await;
     insta::assert_snapshot!("staff_order_en", pretty(&page));
 }
+
+/// The amounts of a page's order summary, by what each is
+/// (`data-line` / `data-amount`: the signed value a reader sees).
+fn summary_lines(page: &str) -> Vec<(String, rust_decimal::Decimal)> {
+    page.split("data-line=\"")
+        .skip(1)
+        .map(|rest| {
+            let what = rest.split('"').next().expect("a name").to_string();
+            let amount = rest
+                .split("data-amount=\"")
+                .nth(1)
+                .and_then(|a| a.split('"').next())
+                .and_then(|a| a.parse().ok())
+                .expect("an amount");
+            (what, amount)
+        })
+        .collect()
+}
+
+/// A reader adding up the staff order page's summary (and the shopper's)
+/// gets its total, for every state of the demo and a realistic mix: the
+/// subtotal, shipping, discounts (negative) and taxes unless the prices
+/// include them; and what was paid after refunds is the total less them.
+#[tokio::test]
+async fn the_money_on_the_staff_order_page_adds_up_for_every_demo_order() {
+    use order_status::order::{
+        FinancialStatus, FulfillmentDisplayStatus, FulfillmentOrderStatus, FulfillmentStatus,
+        ReturnState, ReturnStatus,
+    };
+    let enum_values: Vec<&str> = FinancialStatus::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .chain(FulfillmentStatus::ALL.iter().map(|s| s.as_str()))
+        .chain(ReturnStatus::ALL.iter().map(|s| s.as_str()))
+        .chain(ReturnState::ALL.iter().map(|s| s.as_str()))
+        .chain(FulfillmentOrderStatus::ALL.iter().map(|s| s.as_str()))
+        .chain(FulfillmentDisplayStatus::ALL.iter().map(|s| s.as_str()))
+        .collect();
+    let tz = chrono_tz::Europe::Stockholm;
+    for index in 0..(SCENARIOS.len() as u64 + 60) {
+        let order = demo::order(demo::SEED, index, now(), SHOP);
+        let name = order.name.clone();
+        let view = ShopperView::of(&order, now(), tz);
+        let page = render(Lang::Sv, move || {
+            ui::staff::order_page("demo".into(), order, view, None, false, Default::default())
+        })
+        .await;
+        // The shopper's preview on the page repeats the summary: both add
+        // up. A summary's lines come in this order; a line earlier than the
+        // one before starts the next summary.
+        const ORDER: [&str; 8] = [
+            "subtotal",
+            "shipping",
+            "discounts",
+            "taxes",
+            "total",
+            "taxes_included",
+            "refunded",
+            "net",
+        ];
+        let lines = summary_lines(&page);
+        let mut summaries: Vec<Vec<(String, rust_decimal::Decimal)>> = Vec::new();
+        let mut last = usize::MAX;
+        for (what, amount) in lines {
+            let at = ORDER
+                .iter()
+                .position(|w| *w == what)
+                .unwrap_or_else(|| panic!("{name}: a line {what}"));
+            if last == usize::MAX || at <= last {
+                summaries.push(Vec::new());
+            }
+            last = at;
+            summaries.last_mut().expect("one").push((what, amount));
+        }
+        assert_eq!(summaries.len(), 2, "{name}: the staff's and the shopper's");
+        for summary in &summaries {
+            let get = |w: &str| summary.iter().find(|(x, _)| x == w).map(|(_, a)| *a);
+            let sum: rust_decimal::Decimal = ["subtotal", "shipping", "discounts", "taxes"]
+                .iter()
+                .filter_map(|w| get(w))
+                .sum();
+            let total = get("total").expect("a total");
+            assert_eq!(sum, total, "{name}: {summary:?}");
+            if let Some(net) = get("net") {
+                let refunded = get("refunded").expect("net only after a refund");
+                assert_eq!(
+                    net,
+                    (total + refunded).max(rust_decimal::Decimal::ZERO),
+                    "{name}"
+                );
+            }
+        }
+        assert_eq!(
+            summaries[0], summaries[1],
+            "{name}: staff and shopper see one summary"
+        );
+        // Words, not Shopify's enum values ("PAID", "ON_HOLD"); a carrier
+        // such as "USPS" is a name.
+        let raw: Vec<&str> = page
+            .split('>')
+            .filter_map(|s| s.split('<').next())
+            .map(str::trim)
+            .filter(|t| {
+                t.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+                    && (t.contains('_') || enum_values.contains(t))
+            })
+            .collect();
+        assert!(raw.is_empty(), "{name}: raw values {raw:?}");
+    }
+}

@@ -18,6 +18,7 @@ mod tools;
 use leptos::prelude::*;
 
 use super::{Page, ShopHeader, chrome};
+use crate::i18n::I18n;
 use crate::order::{Order, OrderState, ReturnStatus};
 
 pub use accounts::{AccountRow, AccountsView, accounts_page};
@@ -110,18 +111,25 @@ fn notice(text: String, ok: bool) -> AnyView {
     }
 }
 
-fn status_badges(order: &Order) -> impl IntoView + use<> {
+/// The order's states as badges, in the console's language.
+fn status_badges(i: &I18n, order: &Order) -> impl IntoView + use<> {
     let mut badges = vec![
-        ("info", humanize(order.financial_status.as_str())),
-        ("info", humanize(order.fulfillment_status.as_str())),
+        (
+            "info",
+            i.enum_text("financial_state", order.financial_status.as_str(), &[]),
+        ),
+        (
+            "info",
+            i.enum_text("fulfillment_state", order.fulfillment_status.as_str(), &[]),
+        ),
     ];
     let r = order.return_status();
     if r != ReturnStatus::NoReturn {
-        badges.push(("warn", humanize(r.as_str())));
+        badges.push(("warn", i.enum_text("return_state", r.as_str(), &[])));
     }
     match order.state() {
-        OrderState::Cancelled => badges.push(("warn", humanize("CANCELLED"))),
-        OrderState::Archived => badges.push(("ok", humanize("ARCHIVED"))),
+        OrderState::Cancelled => badges.push(("warn", i.t("staff.state_cancelled"))),
+        OrderState::Archived => badges.push(("ok", i.t("staff.state_archived"))),
         OrderState::Open => {}
     }
     badges

@@ -4,13 +4,13 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-use super::super::status::{ShopperSections, percent_encode};
+use super::super::status::{ShopperSections, order_summary, percent_encode};
 use super::super::{Chrome, Page, ShopHeader, chrome};
 use super::tools::{OrderTools, activity_card, status_card};
 use super::{StaffBar, humanize, status_badges};
 use crate::i18n::I18n;
 use crate::order::Order;
-use crate::shopper::ShopperView;
+use crate::shopper::{Payment, ShopperView};
 
 /// The outcome of an action on the order page.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,7 +81,7 @@ pub fn order_page(
             <main id="main" class="page wide staff">
                 <p><a href="/staff">{i.t("staff.back")}</a></p>
                 <h1>{title}</h1>
-                <p class="badges">{status_badges(&order)}</p>
+                <p class="badges">{status_badges(&i, &order)}</p>
                 <div class="columns">
                     <div>{details}</div>
                     <div>
@@ -285,8 +285,11 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
                 .iter()
                 .map(|h| {
                     let text = match &h.reason_notes {
-                        Some(n) => format!("{} ({n})", humanize(h.reason.as_str())),
-                        None => humanize(h.reason.as_str()),
+                        Some(n) => format!(
+                            "{} ({n})",
+                            i.enum_text("hold_reason", h.reason.as_str(), &[])
+                        ),
+                        None => i.enum_text("hold_reason", h.reason.as_str(), &[]),
                     };
                     view! { <li>{i.tf("staff.hold", &[("reason", &text)])}</li> }
                 })
@@ -324,7 +327,7 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
                 .collect();
             view! {
                 <li>
-                    <strong>{humanize(fo.status.as_str())}</strong>
+                    <strong>{i.enum_text("work_state", fo.status.as_str(), &[])}</strong>
                     " · " {location}
                     <ul>{holds} {when} {request} <li>{lines.join(", ")}</li></ul>
                 </li>
@@ -337,21 +340,31 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
         o.fulfillments
             .iter()
             .map(|f| {
-                let events = f
-                    .events
-                    .iter()
+                // Newest first, as the shopper's page lists them; the
+                // place and the carrier's words each on their own.
+                let mut scans: Vec<_> = f.events.iter().collect();
+                scans.sort_by_key(|e| std::cmp::Reverse(e.happened_at));
+                let events = scans
+                    .into_iter()
                     .map(|e| {
                         let country = e.country.as_deref().map(|c| i.country_or_name(c));
                         let place = [e.city.clone(), e.province.clone(), country]
                             .into_iter()
                             .flatten()
+                            .filter(|p| !p.trim().is_empty())
                             .collect::<Vec<_>>()
                             .join(", ");
+                        let said = e
+                            .message
+                            .clone()
+                            .filter(|m| !m.trim().is_empty())
+                            .map(|m| view! { <q class="said">{m}</q> });
                         view! {
                             <li>
-                                {stamp(i, e.happened_at).unwrap_or_default()} " · "
-                                <strong>{humanize(e.status.as_str())}</strong>
-                                " " {place} " " {e.message.clone().unwrap_or_default()}
+                                {stamp(i, e.happened_at).map(|t| view! { <time>{t}</time> })}
+                                <span class="what">{i.enum_text("shipment", e.status.as_str(), &[])}</span>
+                                {said}
+                                {(!place.is_empty()).then(|| view! { <span class="where">{place}</span> })}
                             </li>
                         }
                     })
@@ -359,7 +372,7 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
                 let items: Vec<String> = f.line_items.iter().map(|l| format!("{} × {}", l.quantity, l.title)).collect();
                 view! {
                     <div class="shipment">
-                        <h3>{f.name.clone().unwrap_or_else(|| f.id.to_string())} " · " {humanize(f.display_status().as_str())}</h3>
+                        <h3>{f.name.clone().unwrap_or_else(|| f.id.to_string())} " · " {i.enum_text("shipment", f.display_status().as_str(), &[])}</h3>
                         <dl class="facts">
                             {row(i.t("staff.location"), f.location_name.clone())}
                             {row(i.t("staff.tracking"), Some(format!("{} {}", f.tracking_company.clone().unwrap_or_default(), f.tracking_numbers.join(", "))))}
@@ -395,7 +408,7 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
                 .collect();
             view! {
                 <li>
-                    <strong>{r.name.clone().unwrap_or_default()} " · " {humanize(r.status.as_str())}</strong>
+                    <strong>{r.name.clone().unwrap_or_default()} " · " {i.enum_text("returns", r.status.as_str(), &[])}</strong>
                     <br />{items.join(", ")}
                     {(!tracking.is_empty()).then(|| view! { <br />{tracking.join(", ")} })}
                     <br /><span class="meta">{stamp(i, r.created_at).unwrap_or_default()}</span>
@@ -420,6 +433,32 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
         .iter()
         .map(|s| view! { <li>{s.name.clone()} " · " {stamp(i, Some(s.at)).unwrap_or_default()}</li> })
         .collect_view();
+    let shop_total = o
+        .shop_total_price
+        .zip(o.shop_currency.as_deref())
+        .map(|(d, c)| i.money(d, c));
+    // Headings only over something.
+    let work = (!o.fulfillment_orders.is_empty()).then(|| {
+        view! {
+            <h3>{i.t("staff.fulfillment_orders")}</h3>
+            <ul>{work}</ul>
+        }
+    });
+    let stages = (!o.custom_stages.is_empty()).then(|| {
+        view! {
+            <h3>{i.t("staff.custom_stages")}</h3>
+            <ul>{stages}</ul>
+        }
+    });
+    let returns = (!o.returns.is_empty() || !o.refunds.is_empty()).then(|| {
+        view! {
+            <section class="card" aria-labelledby="returns-staff-title">
+                <h2 id="returns-staff-title">{i.t("staff.returns_refunds")}</h2>
+                <ul>{returns}</ul>
+                <ul>{refunds}</ul>
+            </section>
+        }
+    });
     view! {
         <section class="card" aria-labelledby="customer-title">
             <h2 id="customer-title">{i.t("staff.customer")}</h2>
@@ -444,40 +483,26 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
                 </tr></thead>
                 <tbody>{items}</tbody>
             </table>
-            <dl class="facts">
-                {row(i.t("staff.subtotal"), money(o.subtotal_price))}
-                {row(i.t("staff.discounts"), money(o.total_discounts))}
-                {row(i.t("staff.tax"), money(o.total_tax))}
-                {row(i.t("staff.total"), money(o.total_price))}
-                {row(i.t("staff.refunded"), Some(i.money_or_unavailable(o.refunded_amount(), &o.currency)))}
-                {row(
-                    i.t("staff.total_shop_currency"),
-                    o.shop_total_price.zip(o.shop_currency.as_deref()).map(|(d, c)| i.money(d, c)),
-                )}
-            </dl>
+            // The same summary the shopper sees, so the two never differ.
+            {order_summary(i, &Payment::of(o))}
+            {shop_total.map(|t| view! { <dl class="facts">{row(i.t("staff.total_shop_currency"), Some(t))}</dl> })}
         </section>
         <section class="card" aria-labelledby="statuses-title">
             <h2 id="statuses-title">{i.t("staff.statuses")}</h2>
             <dl class="facts">
-                {row(i.t("staff.financial_status"), Some(o.financial_status.as_str().to_string()))}
-                {row(i.t("staff.fulfillment_status"), Some(o.fulfillment_status.as_str().to_string()))}
-                {row(i.t("staff.return_status"), Some(o.return_status().as_str().to_string()))}
-                {row(i.t("staff.cancel_reason"), o.cancel_reason.as_ref().map(|r| r.as_str().to_string()))}
+                {row(i.t("staff.financial_status"), Some(i.enum_text("financial_state", o.financial_status.as_str(), &[])))}
+                {row(i.t("staff.fulfillment_status"), Some(i.enum_text("fulfillment_state", o.fulfillment_status.as_str(), &[])))}
+                {row(i.t("staff.return_status"), Some(i.enum_text("return_state", o.return_status().as_str(), &[])))}
+                {row(i.t("staff.cancel_reason"), o.cancel_reason.as_ref().map(|r| i.enum_text("cancel_reason", r.as_str(), &[])))}
             </dl>
-            <h3>{i.t("staff.fulfillment_orders")}</h3>
-            <ul>{work}</ul>
-            <h3>{i.t("staff.custom_stages")}</h3>
-            <ul>{stages}</ul>
+            {work}
+            {stages}
         </section>
         <section class="card" aria-labelledby="shipments-title">
             <h2 id="shipments-title">{i.t("staff.shipments")}</h2>
             {shipments}
         </section>
-        <section class="card" aria-labelledby="returns-staff-title">
-            <h2 id="returns-staff-title">{i.t("staff.returns_refunds")}</h2>
-            <ul>{returns}</ul>
-            <ul>{refunds}</ul>
-        </section>
+        {returns}
         <section class="card" aria-labelledby="times-title">
             <h2 id="times-title">{i.t("staff.timestamps")}</h2>
             <dl class="facts">

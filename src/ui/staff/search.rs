@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use super::super::status::percent_encode;
 use super::super::{Page, ShopHeader, chrome};
 use super::tools::{StatusChoice, bulk_form};
-use super::{MAX_PAGE, PER_PAGE, StaffBar, humanize, status_badges};
+use super::{MAX_PAGE, PER_PAGE, StaffBar, status_badges};
+use crate::i18n::I18n;
 use crate::order::search::SearchField;
 use crate::order::{FinancialStatus, FulfillmentStatus, Order, ReturnStatus};
 
@@ -54,7 +55,11 @@ fn query_string(raw: &[(String, String)], page: usize) -> String {
     out.finish()
 }
 
+/// A filter's choices: each value in words from `section` of the
+/// catalogue, "any" first.
 fn options<T, F: Fn(&T) -> String>(
+    i: &I18n,
+    section: &str,
     all: &[T],
     value: F,
     selected: Option<&str>,
@@ -63,7 +68,7 @@ fn options<T, F: Fn(&T) -> String>(
     let mut items = vec![view! { <option value="">{any.to_string()}</option> }.into_any()];
     for v in all {
         let val = value(v);
-        let label = humanize(&val);
+        let label = i.enum_text(section, &val, &[]);
         let sel = selected.is_some_and(|s| s.eq_ignore_ascii_case(&val));
         items.push(view! { <option value=val selected=sel>{label}</option> }.into_any());
     }
@@ -111,7 +116,7 @@ pub fn search_page(search: SearchPage) -> Page {
                             <a href=href class="hit-name">{o.name.clone()}</a>
                             <span class="hit-customer">{o.customer_name().unwrap_or_default()}</span>
                             <span class="meta">{placed}</span>
-                            <span class="badges">{status_badges(o)}</span>
+                            <span class="badges">{status_badges(&i, o)}</span>
                             {matched}
                         </li>
                     }
@@ -168,19 +173,19 @@ pub fn search_page(search: SearchPage) -> Page {
                     <div class="field">
                         <label for="payment">{i.t("staff.payment")}</label>
                         <select id="payment" name="payment">
-                            {options(FinancialStatus::ALL, |s| s.as_str().to_string(), Some(&raw("payment")), &any)}
+                            {options(&i, "financial_state", FinancialStatus::ALL, |s| s.as_str().to_string(), Some(&raw("payment")), &any)}
                         </select>
                     </div>
                     <div class="field">
                         <label for="fulfillment">{i.t("staff.fulfillment")}</label>
                         <select id="fulfillment" name="fulfillment">
-                            {options(FulfillmentStatus::ALL, |s| s.as_str().to_string(), Some(&raw("fulfillment")), &any)}
+                            {options(&i, "fulfillment_state", FulfillmentStatus::ALL, |s| s.as_str().to_string(), Some(&raw("fulfillment")), &any)}
                         </select>
                     </div>
                     <div class="field">
                         <label for="returns">{i.t("staff.returns")}</label>
                         <select id="returns" name="returns">
-                            {options(ReturnStatus::ALL, |s| s.as_str().to_string(), Some(&raw("returns")), &any)}
+                            {options(&i, "return_state", ReturnStatus::ALL, |s| s.as_str().to_string(), Some(&raw("returns")), &any)}
                         </select>
                     </div>
                     <div class="field">
