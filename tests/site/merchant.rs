@@ -466,7 +466,7 @@ async fn the_problem_queue_lists_orders_that_need_a_person_and_metrics_count_the
         .expect("a row links its order");
     let (_, order) = page(&viewer, server.url(&format!("/staff/orders/{first}"))).await;
     assert!(
-        order.contains("Failure") || order.contains("Not delivered"),
+        order.contains("<!>Delivery failed</h3>") || order.contains("<!>Not delivered</h3>"),
         "the linked order's parcel failed"
     );
 
