@@ -40,7 +40,7 @@ use thiserror::Error;
 use crate::config::Config;
 use crate::order::Order;
 use crate::order::mail_log::{
-    MailEvent, MailState, MailUpdate, STATUS_KEY_PREFIX, apply_update, detect,
+    MailEvent, MailMessage, MailState, MailUpdate, STATUS_KEY_PREFIX, apply_update, detect,
 };
 use crate::store::WriteHook;
 
@@ -105,13 +105,30 @@ pub fn queue_detected(
     new: &mut Order,
     now: chrono::DateTime<Utc>,
 ) {
+    for m in mails_for(config, optouts, old, new, now) {
+        apply_update(&mut new.mail, MailUpdate::Queue(m));
+    }
+}
+
+/// The emails a change from `old` to `new` causes, at `now`: those to
+/// send (`Queued`) and those recorded as skipped (no email, opted out).
+/// What [`queue_detected`] queues, and what a bulk change's confirmation
+/// counts before anything changes.
+pub fn mails_for(
+    config: &Config,
+    optouts: &OptOuts,
+    old: Option<&Order>,
+    new: &Order,
+    now: chrono::DateTime<Utc>,
+) -> Vec<MailMessage> {
+    let mut out = Vec::new();
     // The common case (a new order, a bulk import) must stay cheap.
     if old.is_none() {
-        return;
+        return out;
     }
     let found = detect(old, new, now);
     if found.is_empty() {
-        return;
+        return out;
     }
     let wanted = events_for(config, &new.shop);
     let max_age = chrono::Duration::from_std(*config.mail.max_age).unwrap_or(chrono::Duration::MAX);
@@ -149,6 +166,7 @@ pub fn queue_detected(
             m.at = Some(now);
             m.note = Some(why.into());
         }
-        apply_update(&mut new.mail, MailUpdate::Queue(m));
+        out.push(m);
     }
+    out
 }

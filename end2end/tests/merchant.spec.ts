@@ -85,7 +85,9 @@ test("a bulk change shows its count and changes nothing until confirmed", async 
   await page.getByLabel("New status").selectOption({ label: "In production" });
   await page.getByRole("button", { name: "Prepare the change" }).click();
   await expect(page).toHaveURL(/\/staff\/bulk\/[0-9a-f]+$/);
-  await expect(page.getByText(`Set “In production” on ${count} orders`)).toBeVisible();
+  await expect(page.getByText(`Set “In production” on ${count} orders (Payment: Pending)?`)).toBeVisible();
+  // What it will do, before anything changes.
+  await expect(page.getByText(`Orders it changes: ${count}.`)).toBeVisible();
   await expect(page.getByRole("button", { name: `Yes, change ${count} orders` })).toBeVisible();
   if (javaScriptEnabled) await noViolations(page);
   await page.getByRole("link", { name: "Cancel: change nothing" }).click();

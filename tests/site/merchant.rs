@@ -98,6 +98,27 @@ async fn statuses_set_by_rule_and_staff_reach_the_shopper_and_survive_shopify() 
     assert!(html.contains("Now: Engraving"), "set by the rule");
     assert!(html.contains("</strong> · rule"), "the history says who");
 
+    // A bulk change first says what it would do: this order, one email
+    // (the status emails, the shopper has an address); nothing changes
+    // until it is confirmed.
+    let res = agent
+        .post(server.url("/staff/bulk"))
+        .form(&[("payment", "PAID"), ("status", "qc")])
+        .send()
+        .await
+        .expect("prepare");
+    assert_eq!(res.status(), 303);
+    let to = res.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    let (_, html) = page(&agent, server.url(&to)).await;
+    assert!(
+        html.contains("Orders it changes: 1. Emails it sends to shoppers: 1."),
+        "{html}"
+    );
+    assert!(html.contains("(Payment: Paid)"), "{html}");
+
     // Staff move it on, with a note for the shopper.
     let (code, html) = post(
         &agent,
@@ -207,6 +228,18 @@ async fn roles_and_bad_input_change_nothing() {
     let (code, html) = post(&agent, status_url.clone(), &[("status", "shipped-ish")]).await;
     assert_eq!(code, 422);
     assert!(html.contains("not one of the statuses in the config"));
+    // Nothing chosen in the menu sends no status: refused, not "clear".
+    let (code, html) = post(&agent, status_url.clone(), &[("note", "hello")]).await;
+    assert_eq!(code, 422);
+    assert!(html.contains("Choose a status first"), "{html}");
+    let (code, html) = post(&agent, server.url("/staff/bulk"), &[("payment", "PAID")]).await;
+    assert_eq!(code, 422);
+    assert!(html.contains("Choose a status first"), "{html}");
+    let (_, html) = page(&agent, server.url(&order_path())).await;
+    assert!(
+        html.contains("<option value=\"\" disabled selected>Choose a status</option>"),
+        "the menu starts on no choice: {html}"
+    );
     let long = "x".repeat(501);
     let (code, html) = post(
         &agent,
@@ -371,6 +404,16 @@ async fn a_bulk_change_is_confirmed_by_its_count_and_resumes_after_a_restart() {
     assert!(
         html.contains(&format!("on {n} orders")),
         "the count is shown"
+    );
+    assert!(
+        html.contains("(Payment: Pending)"),
+        "the search in words: {html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "Orders it changes: {n}. Emails it sends to shoppers: 0."
+        )),
+        "what it will do (the status sends no email): {html}"
     );
     assert_eq!(
         job.state,

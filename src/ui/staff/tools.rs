@@ -84,7 +84,10 @@ pub(super) fn status_card(
         view! {
             <form method="post" action=format!("{base}/status") class="stack-form">
                 <label for="status">{i.t("tools.status_label")}</label>
-                <select id="status" name="status">
+                // Nothing chosen until staff choose: the placeholder is
+                // not sent, and the server refuses a form without a status.
+                <select id="status" name="status" required>
+                    <option value="" disabled selected=current.is_none()>{i.t("tools.status_choose")}</option>
                     <option value="">{i.t("tools.status_clear")}</option>
                     {options}
                 </select>
@@ -257,7 +260,8 @@ pub(super) fn bulk_form(
             <form method="post" action="/staff/bulk" class="stack-form">
                 {hidden}
                 <label for="bulk-status">{i.t("tools.status_label")}</label>
-                <select id="bulk-status" name="status">
+                <select id="bulk-status" name="status" required>
+                    <option value="" disabled selected>{i.t("tools.status_choose")}</option>
                     <option value="">{i.t("tools.status_clear")}</option>
                     {options}
                 </select>
@@ -273,6 +277,9 @@ pub(super) fn bulk_form(
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BulkView {
     pub id: String,
+    /// Before confirming: how many orders it would change, and how many
+    /// emails that would send.
+    pub effect: Option<(usize, usize)>,
     /// The status's title, or `None` to clear.
     pub status: Option<String>,
     pub note: Option<String>,
@@ -309,6 +316,12 @@ pub fn bulk_page(who: String, job: BulkView) -> Page {
     let body = match job.state.as_str() {
         "prepared" => view! {
             <p>{i.tf("tools.bulk_confirm_q", &[("status", &what), ("n", &n), ("search", &job.search)])}</p>
+            {job.effect.map(|(changes, emails)| view! {
+                <p><strong>{i.tf("tools.bulk_effect", &[
+                    ("changes", &i.number(changes as u64)),
+                    ("emails", &i.number(emails as u64)),
+                ])}</strong></p>
+            })}
             {job.note.clone().map(|note| view! { <p class="meta">{i.tf("tools.bulk_note", &[("note", &note)])}</p> })}
             {job.can_change.then(|| confirm_form(i.tf("tools.bulk_confirm", &[("n", &n)])))}
             <p><a href="/staff">{i.t("tools.bulk_cancel")}</a></p>

@@ -44,8 +44,10 @@ pub fn status_choices(state: &AppState, i: &I18n) -> Vec<StatusChoice> {
 /// The status form.
 #[derive(Debug, Default, Deserialize)]
 pub struct StatusInput {
+    /// Missing when staff chose nothing (the menu's placeholder is not
+    /// sent); empty to clear the status.
     #[serde(default)]
-    status: String,
+    status: Option<String>,
     #[serde(default)]
     note: String,
 }
@@ -60,17 +62,20 @@ pub async fn set_status(
 ) -> Result<Response, WebError> {
     let key = order_key(&shop, id);
     let order = state.store.get(&key)?.ok_or(WebError::NotFound)?;
-    let change = match actions::status_change(
-        &state.config.merchant,
-        &input.status,
-        &input.note,
-        staff.actor(),
-        Utc::now(),
-    ) {
-        Ok(c) => c,
-        Err(e) => {
-            let why = match e {
-                ActionError::LongNote => "tools.status_long_note",
+    let change = match input.status.as_deref().map(|status| {
+        actions::status_change(
+            &state.config.merchant,
+            status,
+            &input.note,
+            staff.actor(),
+            Utc::now(),
+        )
+    }) {
+        Some(Ok(c)) => c,
+        refused => {
+            let why = match refused {
+                None => "error.status_choose_first",
+                Some(Err(ActionError::LongNote)) => "tools.status_long_note",
                 _ => "tools.status_unknown",
             };
             let mut res = render(
@@ -195,6 +200,14 @@ pub async fn bulk_prepare(
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
+    // A form without a status chose nothing (the menu's placeholder is
+    // not sent): not "clear every status".
+    if !raw.iter().any(|(k, _)| k == "status") {
+        return Err(WebError::bad_request(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "error.status_choose_first",
+        ));
+    }
     let change = actions::status_change(
         &state.config.merchant,
         &get("status"),
@@ -232,22 +245,81 @@ pub async fn bulk_prepare(
             "error.search_empty",
         ));
     }
-    let described = search
-        .iter()
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let described = if described.is_empty() {
-        "all orders".to_string()
-    } else {
-        described
-    };
+    let described = search_in_words(&i, &search);
     let job = state
         .jobs
         .prepare(&staff.actor(), change, described, keys)
         .map_err(action_error)?;
     Ok(crate::web::see_other(&format!("/staff/bulk/{}", job.id)))
+}
+
+/// A search in the staff's words, for the confirmation: "Payment: Paid ·
+/// Fulfillment: On hold", not the form's field names and Shopify's values.
+fn search_in_words(i: &I18n, search: &[(String, String)]) -> String {
+    let labelled = |label: &str, value: &str| {
+        i.tf(
+            "email.label_value",
+            &[("label", &i.t(label)), ("value", value)],
+        )
+    };
+    let words: Vec<String> = search
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .filter_map(|(k, v)| {
+            let v = v.trim();
+            Some(match k.as_str() {
+                "q" => labelled("staff.search_label", &format!("“{v}”")),
+                "payment" => labelled("staff.payment", &i.enum_text("financial_state", v, &[])),
+                "fulfillment" => labelled(
+                    "staff.fulfillment",
+                    &i.enum_text("fulfillment_state", v, &[]),
+                ),
+                "returns" => labelled("staff.returns", &i.enum_text("return_state", v, &[])),
+                "state" if matches!(v, "open" | "archived" | "cancelled") => {
+                    labelled("staff.state", &i.t(&format!("staff.state_{v}")))
+                }
+                "from" => labelled("staff.from", v),
+                "to" => labelled("staff.to", v),
+                _ => return None,
+            })
+        })
+        .collect();
+    if words.is_empty() {
+        i.t("tools.bulk_all_orders")
+    } else {
+        words.join(" · ")
+    }
+}
+
+/// How many of `keys` a status `change` would change, and how many emails
+/// that would send (shoppers with an email who did not opt out, for a
+/// status that emails and a `custom_stage` event that is on).
+fn bulk_effect(
+    state: &AppState,
+    keys: &[String],
+    change: &crate::order::StatusChange,
+) -> Result<(usize, usize), WebError> {
+    use crate::order::merge::{Change, Merged, apply};
+    let now = Utc::now();
+    let (mut changes, mut emails) = (0, 0);
+    for key in keys {
+        let Some(order) = state.store.get(key)? else {
+            continue;
+        };
+        let status = Change::Status {
+            key: key.clone(),
+            change: change.clone(),
+        };
+        if let Merged::Write(new) = apply(Some(&order), status) {
+            changes += 1;
+            emails +=
+                crate::notify::mails_for(&state.config, &state.optouts, Some(&order), &new, now)
+                    .iter()
+                    .filter(|m| m.state == crate::order::mail_log::MailState::Queued)
+                    .count();
+        }
+    }
+    Ok((changes, emails))
 }
 
 /// `GET /staff/bulk/{id}`.
@@ -263,8 +335,21 @@ pub async fn bulk_page(
         .map_err(action_error)?
         .ok_or(WebError::NotFound)?;
     let i = visitor.i18n(&state);
+    // Before confirming: what it would do, counted on the orders as they
+    // are now (the same merge and mail rules the change itself runs).
+    let effect = if job.state == JobState::Prepared {
+        let (state2, keys, change) = (state.clone(), job.keys.clone(), job.change.clone());
+        Some(
+            tokio::task::spawn_blocking(move || bulk_effect(&state2, &keys, &change))
+                .await
+                .map_err(|e| WebError::unavailable("counting a bulk change", e))??,
+        )
+    } else {
+        None
+    };
     let view = BulkView {
         id: job.id.clone(),
+        effect,
         status: job.change.status.as_deref().map(|s| i.stage(s)),
         note: job.change.note.clone(),
         search: job.search.clone(),
