@@ -511,6 +511,15 @@ async fn the_demo_writes_emails_to_files_that_staff_can_read() {
     let list = staff_page_with(&server, &cookie, "/staff/mail", "href=\"/staff/mail/").await;
     let subject = format!("An update on your order {}", order.name);
     assert!(list.contains(&subject), "listed: {list}");
+    // Dated as the console dates things, in the shop's zone, named.
+    assert!(
+        list.contains(" CET</td>") || list.contains(" CEST</td>"),
+        "the console's date format: {list}"
+    );
+    assert!(
+        !list.contains(" +0000</td>"),
+        "not the raw Date header: {list}"
+    );
     let href = list
         .split("href=\"/staff/mail/")
         .nth(1)
@@ -551,6 +560,27 @@ async fn the_demo_writes_emails_to_files_that_staff_can_read() {
     // Only the emails that can be about this order: it has a parcel, and
     // no cancellation, refund or return.
     assert!(previews.contains("/emails/delivered/en"));
+    // One fold per email, named in the console's language; the shopper's
+    // language first in each.
+    assert!(
+        previews.contains("<details class=\"preview-event\"><summary><h2>Shipped</h2>"),
+        "{previews}"
+    );
+    let lang = order
+        .customer_locale
+        .as_deref()
+        .and_then(order_status::i18n::Lang::negotiate)
+        .expect("demo shoppers check out in a language");
+    let shipped = previews
+        .split("<summary><h2>Shipped</h2></summary>")
+        .nth(1)
+        .expect("the shipped fold");
+    let first = shipped
+        .split("/emails/shipped/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a preview");
+    assert_eq!(first, lang.code(), "the shopper's language first");
     for never in ["cancelled", "refunded", "return_received"] {
         assert!(
             !previews.contains(&format!("/emails/{never}/")),

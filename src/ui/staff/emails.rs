@@ -24,7 +24,7 @@ pub struct SentMail {
 /// One previewed message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailPreview {
-    /// "Shipped · English".
+    /// Its language's name ("Svenska").
     pub title: String,
     pub subject: String,
     pub text: String,
@@ -90,26 +90,38 @@ pub fn sent_one_page(who: String, mail: SentMail) -> Page {
     staff_page(who, mail.subject, body)
 }
 
-/// `/staff/orders/{shop}/{id}/emails`: every status email as it would go
-/// out now, in each language.
+/// `/staff/orders/{shop}/{id}/emails`: every status email that can be
+/// about the order, as it would go out now: one fold per email (named),
+/// each with the shopper's language first and the others after it.
 pub fn preview_page(
     who: String,
     order_name: String,
     back: String,
-    previews: Vec<EmailPreview>,
+    previews: Vec<(String, Vec<EmailPreview>)>,
 ) -> Page {
     let i = chrome().i18n;
     let title = i.tf("staff.preview_title", &[("name", &order_name)]);
     let items = previews
         .into_iter()
-        .map(|p| {
+        .map(|(event, langs)| {
+            let langs = langs
+                .into_iter()
+                .map(|p| {
+                    view! {
+                        <section class="card">
+                            <h3>{p.title}</h3>
+                            <p><strong>{p.subject}</strong></p>
+                            <pre class="email-text">{p.text}</pre>
+                            <p><a href=p.html_href>{i.t("staff.sent_html")}</a></p>
+                        </section>
+                    }
+                })
+                .collect_view();
             view! {
-                <section class="card">
-                    <h2>{p.title}</h2>
-                    <p><strong>{p.subject}</strong></p>
-                    <pre class="email-text">{p.text}</pre>
-                    <p><a href=p.html_href>{i.t("staff.sent_html")}</a></p>
-                </section>
+                <details class="preview-event">
+                    <summary><h2>{event}</h2></summary>
+                    {langs}
+                </details>
             }
         })
         .collect_view();
@@ -160,7 +172,7 @@ pub fn email_history(i: &I18n, order: &Order, base: &str, address_opted_out: boo
                 .unwrap_or_default();
             view! {
                 <tr>
-                    <td>{humanize(m.event.as_str())}</td>
+                    <td>{i.enum_text("email_event", m.event.as_str(), &[])}</td>
                     <td>{state}</td>
                     <td>{i.date_time(when)}</td>
                     <td>{m.attempts.to_string()}</td>

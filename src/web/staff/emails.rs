@@ -23,12 +23,17 @@ use crate::web::render::{Visitor, html};
 /// Messages listed on "Sent emails".
 const SENT_LISTED: usize = 200;
 
-fn sent_mail_of(f: SentFile) -> SentMail {
+/// A written message for the console: its `Date` header in the console's
+/// date format and the shop's zone (as written, when it cannot be read).
+fn sent_mail_of(i: &crate::i18n::I18n, f: SentFile) -> SentMail {
+    let date = chrono::DateTime::parse_from_rfc2822(f.date.trim())
+        .map(|d| i.date_time_zoned(d.with_timezone(&Utc)))
+        .unwrap_or(f.date);
     SentMail {
         name: f.name,
         subject: f.subject,
         to: f.to,
-        date: f.date,
+        date,
         text: f.text,
     }
 }
@@ -51,7 +56,8 @@ pub async fn sent_mail(
             .unwrap_or_default(),
         None => Vec::new(),
     };
-    let mails = mails.into_iter().map(sent_mail_of).collect();
+    let i = visitor.i18n(&state);
+    let mails = mails.into_iter().map(|f| sent_mail_of(&i, f)).collect();
     html(&state, &visitor, StatusCode::OK, move || {
         crate::ui::staff::sent_mail_page(staff.name, mails, smtp)
     })
@@ -70,7 +76,7 @@ pub async fn sent_one(
     staff: StaffSession,
     WebPath(Named { name }): WebPath<Named>,
 ) -> Result<Response, WebError> {
-    let mail = sent_mail_of(sent_file(&state, &name)?);
+    let mail = sent_mail_of(&visitor.i18n(&state), sent_file(&state, &name)?);
     Ok(html(&state, &visitor, StatusCode::OK, move || {
         crate::ui::staff::sent_one_page(staff.name, mail)
     })
@@ -166,24 +172,34 @@ pub async fn email_previews(
     let base = format!("/staff/orders/{}/{id}", crate::ui::percent_encode(&shop));
     let composer = state.mail.composer();
     let now = Utc::now();
+    // One fold per event, the shopper's language first (the email they
+    // would get), the others after it.
+    let shopper_lang = order
+        .customer_locale
+        .as_deref()
+        .and_then(Lang::negotiate)
+        .unwrap_or(state.config.shop.language);
+    let langs: Vec<Lang> = std::iter::once(shopper_lang)
+        .chain(Lang::ALL.into_iter().filter(|l| *l != shopper_lang))
+        .collect();
+    let i = visitor.i18n(&state);
     let mut previews = Vec::new();
     for event in all_events().filter(|e| e.can_apply(&order)) {
         let msg = sample(event, &order);
-        for lang in Lang::ALL {
+        let mut group = Vec::new();
+        for &lang in &langs {
             let r = composer.render(&order, &msg, lang, now);
             let lang_name =
                 crate::i18n::I18n::new(lang, *state.config.shop.timezone, state.catalog.clone())
                     .t("meta.name");
-            previews.push(EmailPreview {
-                title: format!(
-                    "{} · {lang_name}",
-                    crate::ui::staff::humanize(event.as_str())
-                ),
+            group.push(EmailPreview {
+                title: lang_name,
                 subject: r.subject.clone(),
                 text: crate::ui::email::plain(&r),
                 html_href: format!("{base}/emails/{}/{}", event.as_str(), lang.code()),
             });
         }
+        previews.push((i.enum_text("email_event", event.as_str(), &[]), group));
     }
     let name = order.name.clone();
     Ok(html(&state, &visitor, StatusCode::OK, move || {
