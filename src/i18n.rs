@@ -39,10 +39,13 @@ use crate::shopper::Place;
     PartialEq,
     Eq,
     Hash,
+    Default,
     serde_with::SerializeDisplay,
     serde_with::DeserializeFromStr,
 )]
 pub enum Lang {
+    /// The fallback where nothing says otherwise.
+    #[default]
     En,
     Sv,
     De,

@@ -441,6 +441,7 @@ fn build(rng: &mut Rng, index: u64, scenario: Scenario, now: DateTime<Utc>, shop
         status_history: Vec::new(),
         pending_events: Vec::new(),
         mail: Default::default(),
+        desk: Default::default(),
         withheld: Vec::new(),
     };
     let all_items: Vec<u64> = o.line_items.iter().map(|li| li.id).collect();

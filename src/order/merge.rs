@@ -84,6 +84,11 @@ pub enum Change {
     Mail { key: String, update: MailUpdate },
     /// The merchant's status set or cleared (ours; staff or a bulk change).
     Status { key: String, change: StatusChange },
+    /// Staff's work on the order's problems (ours; the problem queue).
+    Desk {
+        key: String,
+        update: super::problems::DeskUpdate,
+    },
 }
 
 /// Which of a snapshot's lists the query could fetch. A bulk operation
@@ -129,7 +134,8 @@ impl Change {
             | Change::Return { key, .. }
             | Change::FulfillmentOrder { key, .. }
             | Change::Mail { key, .. }
-            | Change::Status { key, .. } => key.clone(),
+            | Change::Status { key, .. }
+            | Change::Desk { key, .. } => key.clone(),
         }
     }
 
@@ -204,6 +210,7 @@ fn keep_ours(o: &mut Order, stored: &Order) {
     // The stored log is the record of what was sent; nothing from outside
     // may rewrite it.
     o.mail = stored.mail.clone();
+    o.desk = stored.desk.clone();
     if o.custom_stages.is_empty() {
         o.custom_stages = stored.custom_stages.clone();
     }
@@ -370,6 +377,7 @@ fn apply_part(o: &mut Order, part: Change) {
         Change::Status { change, .. } => {
             record(&mut o.status_history, change);
         }
+        Change::Desk { update, .. } => o.desk.apply(update),
         Change::Fulfillment { fulfillment, .. } => {
             merge_fulfillment(o, fulfillment);
             adopt_pending(o);

@@ -141,6 +141,9 @@ pub struct Order {
     /// The emails this order has caused (ours; see [`super::mail`]).
     #[serde(default, skip_serializing_if = "MailLog::is_empty")]
     pub mail: MailLog,
+    /// Staff's work on its problems (ours; see [`super::problems`]).
+    #[serde(default, skip_serializing_if = "super::problems::Desk::is_empty")]
+    pub desk: super::problems::Desk,
     /// Protected customer data the shop's app is not approved for, which
     /// Shopify withheld when the order was read (`email`, `name`, `phone`,
     /// `address`, or `customer` for all of it): pages say "not available"

@@ -8,8 +8,17 @@
 //! hold for more than 3 days" is a range of terms, and an order becomes a
 //! problem as time passes without being written again. Whether it is one
 //! now is [`problems`] with the merchant's thresholds.
+//!
+//! Staff work the queue on the order itself ([`Desk`], ours, kept by
+//! every channel and replicated with the order): who took it, which
+//! problems were handled (each until it changes: a hold that ends and
+//! starts again is a new problem), and until when the order is snoozed.
+//! The store leaves a handled problem out of the index and marks a
+//! snoozed or taken order with terms of its own, so the queue and its
+//! counts stay one query.
 
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::model::*;
 
@@ -54,6 +63,122 @@ impl ProblemKind {
     pub fn parse(s: &str) -> Option<ProblemKind> {
         ProblemKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
+}
+
+/// Staff's work on an order's problems (ours; see the module's words).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Desk {
+    /// The staff member who took the order's problems (`alex`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_by: Option<String>,
+    /// Problems marked handled, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handled: Vec<Handled>,
+    /// Out of the queue until then (on the hour; see [`snooze_term`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snoozed_until: Option<DateTime<Utc>>,
+}
+
+/// A problem staff marked handled: the state (`kind` held `since`) leaves
+/// the queue; the same kind starting again later is a new problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handled {
+    /// [`ProblemKind::as_str`].
+    pub kind: String,
+    pub since: DateTime<Utc>,
+    pub at: DateTime<Utc>,
+    /// `staff:alex`.
+    pub by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Most handled problems an order keeps (the oldest go first).
+const MAX_HANDLED: usize = 20;
+
+/// A change staff make on the desk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeskUpdate {
+    /// `name` takes the order (from whoever had it).
+    Take { name: String },
+    /// Nobody has it.
+    Release,
+    /// Out of the queue until `until` (`None`: back now).
+    Snooze { until: Option<DateTime<Utc>> },
+    /// A problem handled.
+    Handle(Handled),
+}
+
+impl Desk {
+    /// Whether nothing is recorded (not stored then).
+    pub fn is_empty(&self) -> bool {
+        self == &Desk::default()
+    }
+
+    /// Applies `update`.
+    pub fn apply(&mut self, update: DeskUpdate) {
+        match update {
+            DeskUpdate::Take { name } => self.taken_by = Some(name),
+            DeskUpdate::Release => self.taken_by = None,
+            DeskUpdate::Snooze { until } => self.snoozed_until = until,
+            DeskUpdate::Handle(h) => {
+                self.handled
+                    .retain(|old| (old.kind.as_str(), old.since) != (h.kind.as_str(), h.since));
+                self.handled.push(h);
+                let extra = self.handled.len().saturating_sub(MAX_HANDLED);
+                self.handled.drain(..extra);
+            }
+        }
+    }
+
+    /// The record of `kind` held `since` being handled, if it was.
+    pub fn handled(&self, kind: ProblemKind, since: DateTime<Utc>) -> Option<&Handled> {
+        self.handled
+            .iter()
+            .find(|h| h.kind == kind.as_str() && h.since == since)
+    }
+
+    /// Whether the order is snoozed at `now`.
+    pub fn snooze_active(&self, now: DateTime<Utc>) -> bool {
+        self.snoozed_until.is_some_and(|u| u > now)
+    }
+}
+
+/// The problem states of `order` not marked handled: what the queue
+/// watches.
+pub fn open_watches(order: &Order) -> Vec<(ProblemKind, DateTime<Utc>)> {
+    watches(order)
+        .into_iter()
+        .filter(|(kind, since)| order.desk.handled(*kind, *since).is_none())
+        .collect()
+}
+
+/// The index term of an order snoozed until `until`: "snoozed now" is the
+/// range of terms after the current hour's.
+pub fn snooze_term(until: DateTime<Utc>) -> String {
+    format!("{SNOOZED}{}", until.format("%Y-%m-%dT%H"))
+}
+
+/// Whose problems a queue lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Assignee {
+    /// Everyone's, taken or not.
+    #[default]
+    Anyone,
+    /// Those `name` took.
+    Taken(String),
+    /// Those nobody took.
+    Nobody,
+}
+
+/// The prefix of [`snooze_term`].
+pub const SNOOZED: &str = "snoozed:";
+/// The prefix of [`taken_term`].
+pub const TAKEN: &str = "taken:";
+
+/// The index term of an order taken by `name`.
+pub fn taken_term(name: &str) -> String {
+    format!("{TAKEN}{name}")
 }
 
 /// The index term of a state held since `since` (hour precision, UTC).
@@ -139,13 +264,14 @@ pub trait Thresholds {
     fn allowed(&self, kind: ProblemKind) -> Duration;
 }
 
-/// The problems of `order` at `now`: states held longer than allowed.
+/// The problems of `order` at `now`: states held longer than allowed and
+/// not marked handled.
 pub fn problems(
     order: &Order,
     now: DateTime<Utc>,
     limits: &impl Thresholds,
 ) -> Vec<(ProblemKind, DateTime<Utc>)> {
-    watches(order)
+    open_watches(order)
         .into_iter()
         .filter(|(kind, since)| now - *since >= limits.allowed(*kind))
         .collect()
@@ -215,6 +341,42 @@ mod tests {
         let mut cancelled = o.clone();
         cancelled.cancelled_at = Some(t("2026-11-07T00:00:00Z"));
         assert!(watches(&cancelled).is_empty());
+    }
+
+    #[test]
+    fn a_handled_problem_stays_handled_until_the_state_starts_again() {
+        let mut o = order(json!({
+            "fulfillment_orders": [{"id": 1, "status": "ON_HOLD", "updated_at": "2026-11-02T08:00:00Z"}]
+        }));
+        let now = t("2026-11-09T08:00:00Z");
+        assert_eq!(problems(&o, now, &Days).len(), 1);
+        o.desk.apply(DeskUpdate::Handle(Handled {
+            kind: "on_hold".into(),
+            since: t("2026-11-02T08:00:00Z"),
+            at: now,
+            by: "staff:alex".into(),
+            note: Some("called the warehouse".into()),
+        }));
+        assert!(problems(&o, now, &Days).is_empty(), "handled");
+        assert_eq!(watches(&o).len(), 1, "the state itself is still there");
+        // The hold ended and a new one began: a new problem.
+        o.fulfillment_orders[0].updated_at = Some(t("2026-11-10T08:00:00Z"));
+        assert_eq!(
+            problems(&o, t("2026-11-14T08:00:00Z"), &Days),
+            vec![(ProblemKind::OnHold, t("2026-11-10T08:00:00Z"))]
+        );
+        // Kept short: the oldest handled records go first.
+        for day in 0..30 {
+            o.desk.apply(DeskUpdate::Handle(Handled {
+                kind: "late".into(),
+                since: now + Duration::days(day),
+                at: now,
+                by: "staff:alex".into(),
+                note: None,
+            }));
+        }
+        assert_eq!(o.desk.handled.len(), MAX_HANDLED);
+        assert_eq!(o.desk.handled[0].since, now + Duration::days(10));
     }
 
     #[test]

@@ -9,13 +9,13 @@ use std::ops::Bound;
 
 use chrono::{DateTime, Utc};
 use tantivy::index::SegmentReader;
-use tantivy::query::RangeQuery;
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, DocSet, Searcher, TERMINATED, TantivyDocument, Term};
 
 use super::schema::{self, Fields, lookup_term};
 use super::{SearchQuery, SearchResults, Store, StoreError, query};
-use crate::order::problems::{ProblemKind, watch_term};
+use crate::order::problems::{Assignee, ProblemKind, SNOOZED, TAKEN, taken_term, watch_term};
 use crate::order::{Order, normalize_email};
 
 impl Store {
@@ -103,15 +103,18 @@ impl Store {
     }
 
     /// Orders in problem state `kind` since `cutoff` or earlier (to the
-    /// hour): how many, and up to `limit` of them.
+    /// hour), not snoozed at `now`, of `who`: how many, and up to `limit`
+    /// of them. (Handled problems are not in the index.)
     pub fn problem_orders(
         &self,
         kind: ProblemKind,
         cutoff: DateTime<Utc>,
+        now: DateTime<Utc>,
+        who: &Assignee,
         limit: usize,
     ) -> Result<(usize, Vec<Order>), StoreError> {
         let searcher = self.reader.searcher();
-        let query = problem_query(&self.fields, kind, cutoff);
+        let query = problem_query(&self.fields, kind, cutoff, now, who);
         let (count, top) = searcher
             .search(
                 &query,
@@ -129,13 +132,18 @@ impl Store {
         Ok((count, orders))
     }
 
-    /// How many orders are in problem state `kind` since `cutoff` or
-    /// earlier.
-    pub fn problem_count(&self, kind: ProblemKind, cutoff: DateTime<Utc>) -> usize {
+    /// How many orders [`Store::problem_orders`] would find.
+    pub fn problem_count(
+        &self,
+        kind: ProblemKind,
+        cutoff: DateTime<Utc>,
+        now: DateTime<Utc>,
+        who: &Assignee,
+    ) -> usize {
         let searcher = self.reader.searcher();
         searcher
             .search(
-                &problem_query(&self.fields, kind, cutoff),
+                &problem_query(&self.fields, kind, cutoff, now, who),
                 &tantivy::collector::Count,
             )
             .unwrap_or(0)
@@ -162,15 +170,59 @@ impl Store {
     }
 }
 
-/// `kind`'s watch terms up to the hour of `cutoff`: the terms sort by
-/// time, so this is one range over the term dictionary.
-fn problem_query(fields: &Fields, kind: ProblemKind, cutoff: DateTime<Utc>) -> RangeQuery {
-    let from = format!("{}:", kind.as_str());
-    let to = watch_term(kind, cutoff);
-    RangeQuery::new(
-        Bound::Included(Term::from_field_text(fields.watch, &from)),
-        Bound::Included(Term::from_field_text(fields.watch, &to)),
-    )
+/// `kind`'s watch terms up to the hour of `cutoff` (the terms sort by
+/// time, so this is one range over the term dictionary), less the orders
+/// snoozed past the current hour, and only `who`'s.
+fn problem_query(
+    fields: &Fields,
+    kind: ProblemKind,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+    who: &Assignee,
+) -> BooleanQuery {
+    let range = |from: Bound<String>, to: Bound<String>| -> Box<dyn Query> {
+        let term = |s: String| Term::from_field_text(fields.watch, &s);
+        Box::new(RangeQuery::new(from.map(term), to.map(term)))
+    };
+    // ';' sorts right after ':', so "prefix:" up to "prefix;" is every
+    // term with the prefix.
+    let all = |prefix: &str| -> (Bound<String>, Bound<String>) {
+        (
+            Bound::Included(prefix.to_string()),
+            Bound::Excluded(prefix.replace(':', ";")),
+        )
+    };
+    let mut clauses = vec![
+        (
+            Occur::Must,
+            range(
+                Bound::Included(format!("{}:", kind.as_str())),
+                Bound::Included(watch_term(kind, cutoff)),
+            ),
+        ),
+        (
+            Occur::MustNot,
+            range(
+                Bound::Excluded(crate::order::problems::snooze_term(now)),
+                all(SNOOZED).1,
+            ),
+        ),
+    ];
+    match who {
+        Assignee::Anyone => {}
+        Assignee::Taken(name) => clauses.push((
+            Occur::Must,
+            Box::new(TermQuery::new(
+                Term::from_field_text(fields.watch, &taken_term(name)),
+                IndexRecordOption::Basic,
+            )),
+        )),
+        Assignee::Nobody => {
+            let (from, to) = all(TAKEN);
+            clauses.push((Occur::MustNot, range(from, to)));
+        }
+    }
+    BooleanQuery::new(clauses)
 }
 
 /// The live documents holding `term`, across segments.

@@ -13,7 +13,7 @@ use tantivy::schema::{
 use tantivy::{DateTime as TDateTime, TantivyDocument};
 
 use crate::order::mail_log::late_watch_hours;
-use crate::order::problems::{watch_term, watches};
+use crate::order::problems::{open_watches, snooze_term, taken_term, watch_term};
 use crate::order::search::searchable;
 use crate::order::{Order, normalize_email};
 
@@ -194,8 +194,16 @@ pub fn document(f: &Fields, order: &Order) -> Result<TantivyDocument, serde_json
     for hour in late_watch_hours(order, chrono::Utc::now()) {
         doc.add_text(f.mail, format!("{MAIL_DUE}{hour}"));
     }
-    for (kind, since) in watches(order) {
+    // A handled problem is out of the queue; a snoozed order is out while
+    // its term is after the current hour (see `order::problems`).
+    for (kind, since) in open_watches(order) {
         doc.add_text(f.watch, watch_term(kind, since));
+    }
+    if let Some(until) = order.desk.snoozed_until {
+        doc.add_text(f.watch, snooze_term(until));
+    }
+    if let Some(name) = &order.desk.taken_by {
+        doc.add_text(f.watch, taken_term(name));
     }
     if order.status_tag_stale() {
         doc.add_text(f.watch, WATCH_TAG_STALE);

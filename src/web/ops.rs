@@ -53,6 +53,7 @@ pub struct Metrics {
     copying: std::sync::Arc<std::sync::Mutex<()>>,
     mail_queued: IntGauge,
     problems: prometheus::IntGaugeVec,
+    problem_work: prometheus::IntCounterVec,
     replication: prometheus::IntGaugeVec,
 }
 
@@ -125,6 +126,13 @@ impl Metrics {
             ),
             &["reason"],
         )?;
+        let problem_work = prometheus::IntCounterVec::new(
+            Opts::new(
+                "problem_work_total",
+                "Staff work on problem orders since start: problem.take, problem.release, problem.snooze, problem.unsnooze, problem.handled",
+            ),
+            &["action"],
+        )?;
         let replication = prometheus::IntGaugeVec::new(
             Opts::new(
                 "replication",
@@ -136,6 +144,7 @@ impl Metrics {
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(replication.clone()),
             Box::new(problems.clone()),
+            Box::new(problem_work.clone()),
             Box::new(mail.clone()),
             Box::new(mail_queued.clone()),
             Box::new(latency.clone()),
@@ -169,9 +178,15 @@ impl Metrics {
             mail,
             mail_queued,
             problems,
+            problem_work,
             replication,
             copying: Default::default(),
         })
+    }
+
+    /// Counts a piece of staff work on a problem order (its audit action).
+    pub fn problem_work(&self, action: &str) {
+        self.problem_work.with_label_values(&[action]).inc();
     }
 
     /// Counts a lookup's outcome.

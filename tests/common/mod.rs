@@ -414,3 +414,46 @@ pub mod inproc;
 pub mod nats;
 pub mod smtp;
 pub mod webhook;
+
+/// Posts a staff form as a browser does. A post that succeeds answers 303
+/// (post, redirect, get), so the page it leads to is fetched with the same
+/// client, whose cookies carry the notice of what the post did; a refused
+/// post answers with its page and status. Returns the last status and body,
+/// and whether the post redirected.
+pub async fn post_form(
+    c: &reqwest::Client,
+    url: impl reqwest::IntoUrl,
+    form: &[(&str, &str)],
+) -> (u16, String, bool) {
+    let res = c
+        .post(url)
+        .header("accept", "text/html")
+        .form(form)
+        .send()
+        .await
+        .expect("post");
+    if res.status() != 303 {
+        let code = res.status().as_u16();
+        let body = res.text().await.expect("body");
+        // A post that worked must not answer with a page: a reload would
+        // post it again.
+        assert_ne!(code, 200, "a successful post answers 303, not a page");
+        return (code, body, false);
+    }
+    let to = res.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    let next = res.url().join(&to).expect("a location on the site");
+    let page = c
+        .get(next)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("the page after a post");
+    (
+        page.status().as_u16(),
+        page.text().await.expect("body"),
+        true,
+    )
+}

@@ -218,7 +218,7 @@ async fn writes_links_and_revocations_reach_every_replica() {
         .send()
         .await
         .expect("revoke");
-    assert_eq!(res.status(), 200);
+    assert_eq!(res.status(), 303);
     for r in &replicas {
         let what = format!("{} still opens a revoked link", r.base);
         eventually(Duration::from_secs(5), &what, || async {
@@ -496,7 +496,7 @@ async fn staff_accounts_and_sessions_hold_on_every_replica() {
         .send()
         .await
         .expect("add");
-    assert_eq!(res.status(), 200);
+    assert_eq!(res.status(), 303);
     let (helper, code) = common::sign_in(&b, "helper").await;
     assert_eq!(code, 303, "the new account signs in on the other replica");
     assert_eq!(staff_home(&helper, &a).await, 200);
@@ -524,7 +524,7 @@ async fn staff_accounts_and_sessions_hold_on_every_replica() {
         .send()
         .await
         .expect("remove");
-    assert_eq!(res.status(), 200);
+    assert_eq!(res.status(), 303);
     for r in [&a, &b] {
         let code = staff_home(&again, r).await;
         assert_ne!(code, 200, "a removed account's session ends on {}", r.base);

@@ -371,6 +371,28 @@ async fn staff_page_with(server: &Server, cookie: &str, path: &str, needle: &str
     }
 }
 
+/// Staff's "send the status email again" on the order at `base`: it
+/// answers with a redirect to the order's page (post, redirect, get),
+/// which shows the notice it carries in its cookie. Returns that page.
+async fn resend(server: &Server, cookie: &str, base: &str) -> String {
+    let res = client()
+        .post(server.url(&format!("{base}/resend")))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("resend");
+    assert_eq!(res.status(), 303, "a resend redirects");
+    assert_eq!(res.headers()["location"], base);
+    let flash = res.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("the notice's cookie")
+        .to_string();
+    staff_page(server, &format!("{cookie}; {flash}"), base).await
+}
+
 async fn staff_page(server: &Server, cookie: &str, path: &str) -> String {
     let res = client()
         .get(server.url(path))
@@ -495,19 +517,8 @@ async fn the_demo_writes_emails_to_files_that_staff_can_read() {
     let cookie = sign_in(&server, name, password).await;
     let order = common::demo_order(0);
     let base = format!("/staff/orders/{}/{}", order.shop, order.id);
-    let res = client()
-        .post(server.url(&format!("{base}/resend")))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("resend");
-    assert_eq!(res.status(), 200);
-    assert!(
-        res.text()
-            .await
-            .expect("body")
-            .contains("A status email is queued")
-    );
+    let page = resend(&server, &cookie, &base).await;
+    assert!(page.contains("A status email is queued"));
     let list = staff_page_with(&server, &cookie, "/staff/mail", "href=\"/staff/mail/").await;
     let subject = format!("An update on your order {}", order.name);
     assert!(list.contains(&subject), "listed: {list}");
@@ -669,13 +680,7 @@ async fn an_address_opt_out_holds_for_every_order_and_staff_see_it() {
         .expect("opt out");
     assert_eq!(res.status(), 200);
     assert!(res.text().await.expect("body").contains("at this address"));
-    let res = client()
-        .post(server.url(&format!("{base}/resend")))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("resend");
-    let page = res.text().await.expect("body");
+    let page = resend(&server, &cookie, &base).await;
     assert!(
         page.contains("<td>Skipped</td>") && page.contains("opted out"),
         "{page}"

@@ -127,8 +127,13 @@ async fn staff_order_page() {
             at: now() - chrono::Duration::days(2),
             by: "staff:demo".into(),
             action: "status.set".into(),
-            detail: "qc (note: Checked twice.)".into(),
+            args: vec![("status".into(), "qc".into())],
+            note: Some("Checked twice.".into()),
         }],
+        customer: Lang::Sv,
+        problems: vec![("late".into(), now() - chrono::Duration::days(1))],
+        me: "demo".into(),
+        now: now(),
         shopify: ui::staff::ShopifyTools {
             enabled: true,
             shipments: order

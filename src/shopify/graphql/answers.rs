@@ -525,6 +525,7 @@ impl GqlOrder {
             status_history: Vec::new(),
             pending_events: Vec::new(),
             mail: Default::default(),
+            desk: Default::default(),
             withheld: Vec::new(),
         }
     }

@@ -41,12 +41,16 @@ fn role_options(i: &crate::i18n::I18n, selected: &str) -> impl IntoView + use<> 
 pub fn accounts_page(who: String, v: AccountsView) -> Page {
     let i = chrome().i18n;
     let notice = v.notice.map(|(text, ok)| super::notice(text, ok));
+    // The last admin's role cannot change nor the account go (the staff
+    // layer refuses both): not offered.
+    let admins = v.rows.iter().filter(|a| a.role == "admin").count();
     let rows = v
         .rows
         .iter()
         .map(|a| {
             let enc = super::super::status::percent_encode(&a.name);
-            let role_cell = if v.admin {
+            let only_admin = a.role == "admin" && admins == 1;
+            let role_cell = if v.admin && !only_admin {
                 let id = format!("role-{}", a.name);
                 view! {
                     <form method="post" action=format!("/staff/accounts/{enc}/role") class="inline-form">
@@ -56,10 +60,16 @@ pub fn accounts_page(who: String, v: AccountsView) -> Page {
                     </form>
                 }
                 .into_any()
+            } else if v.admin {
+                view! {
+                    {i.t(&format!("accounts.role_{}", a.role))}
+                    <p class="meta">{i.t("accounts.only_admin")}</p>
+                }
+                .into_any()
             } else {
                 view! { {i.t(&format!("accounts.role_{}", a.role))} }.into_any()
             };
-            let remove = v.admin.then(|| {
+            let remove = (v.admin && !only_admin).then(|| {
                 view! {
                     <form method="post" action=format!("/staff/accounts/{enc}/remove")>
                         <button type="submit" class="secondary" aria-label=i.tf("accounts.remove_who", &[("name", &a.name)])>

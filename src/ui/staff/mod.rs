@@ -30,8 +30,8 @@ pub use login::{LoginForm, login_page};
 pub use order::{OrderAction, order_not_found_page, order_page};
 pub use search::{SearchHit, SearchOutcome, SearchPage, search_page};
 pub use tools::{
-    AuditLine, BulkView, OrderTools, ProblemLine, StatusChoice, bulk_page, order_href,
-    problems_page,
+    AuditLine, BulkView, OrderTools, ProblemLine, ProblemsView, StatusChoice, bulk_page,
+    order_href, problems_page,
 };
 
 /// Orders per result page.

@@ -6,18 +6,20 @@ use leptos::prelude::*;
 
 use super::super::status::{ShopperSections, order_summary, percent_encode};
 use super::super::{Chrome, Page, ShopHeader, chrome};
-use super::tools::{OrderTools, activity_card, status_card};
+use super::tools::{OrderTools, activity_card, desk_card, status_card};
 use super::{StaffBar, humanize, status_badges};
 use crate::i18n::I18n;
 use crate::order::Order;
 use crate::shopper::{Payment, ShopperView};
 
 /// The outcome of an action on the order page.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum OrderAction {
+    /// A link was made, valid for `days` (kept as the form's choice).
     Shared {
         link: String,
         expires: DateTime<Utc>,
+        days: u32,
     },
     Revoked,
     /// A status email was queued.
@@ -27,9 +29,9 @@ pub enum OrderAction {
     /// The order already had that status.
     StatusSame,
     /// The status form was refused: the text key of why.
-    StatusRefused(&'static str),
+    StatusRefused(String),
     /// A Shopify action went through: the text key of what it did.
-    ShopifyDone(&'static str),
+    ShopifyDone(String),
     /// Shopify (or the way to it) refused, in its words.
     ShopifyRefused(String),
 }
@@ -49,7 +51,8 @@ pub fn order_page(
     let i = cx.i18n.clone();
     let base = format!("/staff/orders/{}/{}", percent_encode(&order.shop), order.id);
     let title = i.tf("staff.order_title", &[("name", &order.name)]);
-    let share = share_box(&i, &cx, &order, &base, action.as_ref()).into_any();
+    let customer = I18n::new(tools.customer, i.tz, i.catalog());
+    let share = share_box(&i, &customer, &cx, &order, &base, action.as_ref()).into_any();
     let details = details(&i, &order).into_any();
     let resent = matches!(action, Some(OrderAction::Resent))
         .then(|| view! { <p class="notice ok" role="status">{i.t("staff.email_resent")}</p> });
@@ -68,7 +71,8 @@ pub fn order_page(
     let shopify = (tools.shopify.enabled && tools.can_change)
         .then(|| super::fulfillment::shopify_card(&i, &base, &tools.shopify).into_any());
     let status = status_card(&i, &order, &base, &tools).into_any();
-    let activity = activity_card(&i, &tools.audit).into_any();
+    let activity = activity_card(&i, &tools).into_any();
+    let desk = desk_card(&i, &order, &base, &tools);
     // Boxed: the preview's view type is deep enough to overflow the
     // compiler's query depth when nested in the page's.
     let preview = view! { <ShopperSections view=shopper preview=true /> }.into_any();
@@ -86,6 +90,7 @@ pub fn order_page(
                     <div>{details}</div>
                     <div>
                         {status_notice}
+                        {desk}
                         {status}
                         {shopify}
                         {resent}
@@ -122,17 +127,24 @@ pub fn order_not_found_page(who: String) -> Page {
     }
 }
 
+/// The share card. The ready-made message to the customer is in the
+/// customer's language (`customer`), the rest in the console's.
 fn share_box(
     i: &I18n,
+    customer: &I18n,
     cx: &Chrome,
     order: &Order,
     base: &str,
     action: Option<&OrderAction>,
 ) -> impl IntoView + use<> {
+    let chosen = match action {
+        Some(OrderAction::Shared { days, .. }) => *days,
+        _ => 30,
+    };
     let result = match action {
-        Some(OrderAction::Shared { link, expires }) => {
-            let subject = i.tf("staff.mail_subject", &[("name", &order.name)]);
-            let body = i.tf(
+        Some(OrderAction::Shared { link, expires, .. }) => {
+            let subject = customer.tf("staff.mail_subject", &[("name", &order.name)]);
+            let body = customer.tf(
                 "staff.mail_body",
                 &[
                     ("name", &order.name),
@@ -182,7 +194,7 @@ fn share_box(
         .into_iter()
         .map(|d| {
             let label = i.plural(d.into(), "staff.day", "staff.days");
-            view! { <option value=d.to_string() selected=d == 30>{label}</option> }
+            view! { <option value=d.to_string() selected=d == chosen>{label}</option> }
         })
         .collect_view();
     view! {

@@ -1,5 +1,6 @@
 //! `/staff/accounts`: the list for everyone signed in; adding, changing a
-//! role and removing for admins. Each change is in the audit log, and a
+//! role and removing for admins (each answers 303 to the list, with a
+//! notice). Each change is in the audit log, and a
 //! changed or removed account's sessions end at once (see
 //! [`crate::staff`]).
 
@@ -9,6 +10,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::StaffSession;
+use super::flash::{Flash, Flashed, redirect};
 use crate::actions::AuditEntry;
 use crate::staff::{Accounts, Role, StaffError};
 use crate::ui::staff::{AccountRow, AccountsView};
@@ -53,8 +55,10 @@ pub async fn accounts(
     State(state): State<AppState>,
     visitor: Visitor,
     staff: StaffSession,
+    Flashed(flash): Flashed,
 ) -> Result<Response, WebError> {
-    page(&state, &visitor, staff, None, StatusCode::OK).await
+    let notice = flash.and_then(Flash::notice);
+    page(&state, &visitor, staff, notice, StatusCode::OK).await
 }
 
 /// The add form.
@@ -106,8 +110,11 @@ async fn change(
             if let Err(e) = state.audit.append(vec![entry]).await {
                 tracing::error!(error = %crate::errors::chain(&e), "cannot write the audit log");
             }
-            let notice = Some((i.t(done_key), true));
-            page(&state, &visitor, staff, notice, StatusCode::OK).await
+            let notice = Flash::Notice {
+                text: i.t(done_key),
+                ok: true,
+            };
+            Ok(redirect(&state, "/staff/accounts", &notice))
         }
         Err(e) => match refusal(&e) {
             Some(key) => {

@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
 use super::StaffSession;
-use super::order::render;
 use crate::i18n::Lang;
 use crate::notify::SentFile;
 use crate::order::mail_log::{MailEvent, MailMessage, MailState, MailUpdate};
@@ -248,7 +247,6 @@ pub async fn email_preview_html(
 /// `POST /staff/orders/{shop}/{id}/resend`: queues the current status.
 pub async fn resend(
     State(state): State<AppState>,
-    visitor: Visitor,
     staff: StaffSession,
     WebPath(OrderRef { shop, id }): WebPath<OrderRef>,
 ) -> Result<Response, WebError> {
@@ -276,13 +274,10 @@ pub async fn resend(
     state.mail.wake();
     tracing::info!(staff = %staff.name, "status email queued by staff");
     super::order::audit(&state, &staff, "mail.resend", &order.key(), String::new()).await;
-    render(
+    Ok(super::order::back_to_order(
         &state,
-        &visitor,
-        staff,
         &shop,
         id,
-        Some(OrderAction::Resent),
-    )
-    .await
+        OrderAction::Resent,
+    ))
 }

@@ -13,6 +13,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::StaffSession;
+use super::flash::{Flash, Flashed, redirect};
 use super::order::{audit, render};
 use crate::actions::write_back::{
     self as write, FulfillmentRequests, REJECTION_REASONS, SCAN_STATUSES, Scan, Tracking,
@@ -75,15 +76,12 @@ async fn outcome(
     match result {
         Ok(()) => {
             audit(state, &staff, what.0, &order_key(shop, id), what.1).await;
-            render(
+            Ok(super::order::back_to_order(
                 state,
-                visitor,
-                staff,
                 shop,
                 id,
-                Some(OrderAction::ShopifyDone(done)),
-            )
-            .await
+                OrderAction::ShopifyDone(done.into()),
+            ))
         }
         Err(e) => {
             tracing::info!(error = %crate::errors::chain(&e), action = what.0, "Shopify refused a staff action");
@@ -375,8 +373,10 @@ pub async fn requests(
     State(state): State<AppState>,
     visitor: Visitor,
     staff: StaffSession,
+    Flashed(flash): Flashed,
 ) -> Result<Response, WebError> {
-    requests_page(&state, &visitor, staff, None, StatusCode::OK).await
+    let notice = flash.and_then(Flash::notice);
+    requests_page(&state, &visitor, staff, notice, StatusCode::OK).await
 }
 
 /// The accept and reject forms.
@@ -441,8 +441,11 @@ async fn answer(
                 input.fulfillment_order.trim().to_string(),
             )
             .await;
-            let notice = Some((i.t(done), true));
-            requests_page(&state, &visitor, staff, notice, StatusCode::OK).await
+            let notice = Flash::Notice {
+                text: i.t(done),
+                ok: true,
+            };
+            Ok(redirect(&state, "/staff/requests", &notice))
         }
         Err(e) => {
             let code = refusal_status(&e);
@@ -498,8 +501,11 @@ async fn answer_cancellation(
                 input.fulfillment_order.trim().to_string(),
             )
             .await;
-            let notice = Some((i.t(done), true));
-            requests_page(&state, &visitor, staff, notice, StatusCode::OK).await
+            let notice = Flash::Notice {
+                text: i.t(done),
+                ok: true,
+            };
+            Ok(redirect(&state, "/staff/requests", &notice))
         }
         Err(e) => {
             let code = refusal_status(&e);

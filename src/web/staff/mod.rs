@@ -15,6 +15,7 @@
 
 mod accounts;
 mod emails;
+mod flash;
 mod fulfillment;
 mod order;
 mod search;
@@ -68,6 +69,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(&format!("{order}/revoke"), post(order::revoke))
         .route(&format!("{order}/status"), post(tools::set_status))
         .route(&format!("{order}/resend"), post(emails::resend))
+        .route(&format!("{order}/problem"), post(tools::problem_work))
         .route(
             &format!("{order}/ship"),
             get(fulfillment::ship_form).post(fulfillment::ship),
@@ -104,6 +106,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     viewers
         .merge(agents)
         .merge(admins)
+        .route_layer(middleware::from_fn_with_state(state.clone(), flash::take))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_staff))
         .route(
             "/staff/login",

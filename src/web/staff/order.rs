@@ -1,6 +1,7 @@
 //! `/staff/orders/{shop}/{id}`: one order's page, and its two actions:
 //! share a fresh link with the customer, revoke every link issued so far.
-//! An action answers with the order page showing what it did.
+//! A successful action answers 303 to the order page, which shows what it
+//! did (see `flash`).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -9,11 +10,12 @@ use chrono::{Duration, Utc};
 use serde::Deserialize;
 
 use super::StaffSession;
+use super::flash::{Flash, Flashed, redirect};
 use crate::links::LinkClaims;
 use crate::order::order_key;
 use crate::shopper::ShopperView;
 use crate::staff::Role;
-use crate::ui::staff::{AuditLine, OrderAction, OrderTools, ShipmentRef, ShopifyTools};
+use crate::ui::staff::{AuditLine, OrderAction, OrderTools, ShipmentRef, ShopifyTools, order_href};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::extract::WebForm;
@@ -31,8 +33,10 @@ pub async fn order_page(
     visitor: Visitor,
     staff: StaffSession,
     WebPath(OrderRef { shop, id }): WebPath<OrderRef>,
+    Flashed(flash): Flashed,
 ) -> Result<Response, WebError> {
-    render(&state, &visitor, staff, &shop, id, None).await
+    let action = flash.and_then(Flash::order_action);
+    render(&state, &visitor, staff, &shop, id, action).await
 }
 
 /// The order's key, when the order exists.
@@ -67,12 +71,7 @@ pub(super) async fn render(
         .for_order(&order.key(), AUDIT_LINES)
         .await
         .into_iter()
-        .map(|e| AuditLine {
-            at: e.at,
-            by: e.by,
-            action: e.action,
-            detail: e.detail,
-        })
+        .map(audit_line)
         .collect();
     let shopify = ShopifyTools {
         enabled: super::fulfillment::fulfillment_api(state, shop).is_some(),
@@ -90,7 +89,21 @@ pub(super) async fn render(
             .map(|s| s.to_string())
             .collect(),
     };
+    let customer = order
+        .customer_locale
+        .as_deref()
+        .and_then(crate::i18n::Lang::negotiate)
+        .unwrap_or(state.config.shop.language);
+    let now = Utc::now();
+    let problems = crate::order::problems::problems(&order, now, &state.config.merchant.problems)
+        .into_iter()
+        .map(|(k, since)| (k.as_str().to_string(), since))
+        .collect();
     let tools = OrderTools {
+        customer,
+        problems,
+        me: staff.name.clone(),
+        now,
         statuses: super::tools::status_choices(state, &visitor.i18n(state)),
         can_change: staff.role >= Role::Agent,
         audit,
@@ -100,6 +113,57 @@ pub(super) async fn render(
         crate::ui::staff::order_page(staff.name, order, shopper, action, address_opted_out, tools)
     })
     .await)
+}
+
+/// An audit entry for the page: its detail (written by this layer's
+/// handlers and `actions`, in the formats below) taken apart into what the
+/// page's sentence names.
+fn audit_line(e: crate::actions::AuditEntry) -> AuditLine {
+    let mut args = Vec::new();
+    let mut note = None;
+    let d = e.detail.as_str();
+    let mut arg = |k: &str, v: &str| args.push((k.to_string(), v.trim().to_string()));
+    match e.action.as_str() {
+        // "qc (note: …)", "(note: …)" for a clear with a note.
+        "status.set" | "status.clear" => {
+            let (status, n) = match d.split_once("(note: ") {
+                Some((s, n)) => (s, Some(n.strip_suffix(')').unwrap_or(n))),
+                None => (d, None),
+            };
+            arg("status", status);
+            note = n.map(str::to_string);
+        }
+        // "7 days"
+        "link.share" => arg("days", d.split(' ').next().unwrap_or("")),
+        // "2 units, PostNord RR123"
+        "shopify.ship" => {
+            let (units, tracking) = d.split_once(" units, ").unwrap_or(("", d));
+            arg("units", units);
+            arg("tracking", tracking);
+        }
+        // "shipment 12: PostNord RR123", "shipment 12: IN_TRANSIT"
+        "shopify.tracking" => arg("tracking", d.split_once(": ").map_or(d, |(_, t)| t)),
+        "shopify.scan" => arg("status", d.split_once(": ").map_or(d, |(_, t)| t)),
+        // "until 2026-12-08T00:00:00+00:00"
+        "problem.snooze" => arg("until", d.strip_prefix("until ").unwrap_or(d)),
+        // "on_hold", "on_hold: called the warehouse"
+        "problem.handled" => {
+            let (kind, n) = match d.split_once(": ") {
+                Some((k, n)) => (k, Some(n)),
+                None => (d, None),
+            };
+            arg("problem", kind);
+            note = n.map(str::to_string);
+        }
+        _ => {}
+    }
+    AuditLine {
+        at: e.at,
+        by: e.by,
+        action: e.action,
+        args,
+        note,
+    }
 }
 
 /// Audit lines shown on an order's page (the newest).
@@ -141,15 +205,25 @@ pub async fn share(
     let action = OrderAction::Shared {
         link: format!("{}/status/{token}", visitor.base_url),
         expires,
+        days: u32::try_from(days).unwrap_or(30),
     };
-    render(&state, &visitor, staff, &shop, id, Some(action)).await
+    Ok(back_to_order(&state, &shop, id, action))
+}
+
+/// 303 to the order's page, which will show what `action` did.
+pub(super) fn back_to_order(
+    state: &AppState,
+    shop: &str,
+    id: u64,
+    action: OrderAction,
+) -> Response {
+    redirect(state, &order_href(shop, id), &Flash::Order(action))
 }
 
 /// `POST /staff/orders/{shop}/{id}/revoke`: every link issued so far stops
 /// working.
 pub async fn revoke(
     State(state): State<AppState>,
-    visitor: Visitor,
     staff: StaffSession,
     WebPath(OrderRef { shop, id }): WebPath<OrderRef>,
 ) -> Result<Response, WebError> {
@@ -161,15 +235,7 @@ pub async fn revoke(
         .map_err(|e| WebError::unavailable("revoking links", e))?;
     tracing::info!(staff = %staff.name, "status links revoked");
     audit(&state, &staff, "link.revoke", &key, String::new()).await;
-    render(
-        &state,
-        &visitor,
-        staff,
-        &shop,
-        id,
-        Some(OrderAction::Revoked),
-    )
-    .await
+    Ok(back_to_order(&state, &shop, id, OrderAction::Revoked))
 }
 
 /// Records a staff action on an order in the audit log. The action is

@@ -6,18 +6,22 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{TimeZone, Utc};
 use serde::Deserialize;
 
 use super::StaffSession;
+use super::flash::{Flash, Flashed, redirect};
 use super::order::render;
 use crate::actions::bulk::{self, JobState, MAX_ORDERS};
+use crate::actions::problems::{Work, WorkRefused};
 use crate::actions::{self, ActionError, AuditEntry, write_back};
 use crate::i18n::I18n;
 use crate::order::order_key;
-use crate::order::problems::ProblemKind;
+use crate::order::problems::{Assignee, ProblemKind};
 use crate::staff::Role;
-use crate::ui::staff::{BulkView, OrderAction, ProblemLine, StatusChoice, order_href};
+use crate::ui::staff::{
+    BulkView, OrderAction, ProblemLine, ProblemsView, StatusChoice, is_staff_path, order_href,
+};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::extract::{Named, OrderRef, WebPath};
@@ -84,7 +88,7 @@ pub async fn set_status(
                 staff,
                 &shop,
                 id,
-                Some(OrderAction::StatusRefused(why)),
+                Some(OrderAction::StatusRefused(why.into())),
             )
             .await?;
             *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -133,7 +137,7 @@ pub async fn set_status(
     } else {
         OrderAction::StatusSame
     };
-    render(&state, &visitor, staff, &shop, id, Some(action)).await
+    Ok(super::order::back_to_order(&state, &shop, id, action))
 }
 
 fn action_error(e: ActionError) -> WebError {
@@ -143,11 +147,24 @@ fn action_error(e: ActionError) -> WebError {
     }
 }
 
-/// `?reason=` on the problem queue.
+/// The problem queue's query: `reason` (one of them, or all), `who`
+/// (`me`, `nobody`, a staff name, or everyone's).
 #[derive(Debug, Default, Deserialize)]
 pub struct ProblemsQuery {
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    who: String,
+}
+
+/// Whose problems `who` asks for.
+fn assignee(who: &str, me: &str) -> Assignee {
+    match who.trim() {
+        "" => Assignee::Anyone,
+        "me" => Assignee::Taken(me.to_string()),
+        "nobody" => Assignee::Nobody,
+        name => Assignee::Taken(name.chars().take(64).collect()),
+    }
 }
 
 /// `GET /staff/problems`.
@@ -155,14 +172,17 @@ pub async fn problems(
     State(state): State<AppState>,
     visitor: Visitor,
     staff: StaffSession,
+    Flashed(flash): Flashed,
     WebQuery(q): WebQuery<ProblemsQuery>,
 ) -> Result<Response, WebError> {
     let only = ProblemKind::parse(q.reason.trim());
+    let now = Utc::now();
     let queue = actions::problems::queue(
         &state.store,
         &state.config.merchant.problems,
-        Utc::now(),
+        now,
         only,
+        &assignee(&q.who, &staff.name),
         PROBLEM_ROWS,
     )?;
     let counts = queue
@@ -176,15 +196,135 @@ pub async fn problems(
         .map(|r| ProblemLine {
             href: order_href(&r.shop, r.id),
             name: r.name,
+            customer: r.customer,
+            email: r.email,
             reason: r.kind.as_str().to_string(),
             since: r.since,
+            holds: r
+                .holds
+                .into_iter()
+                .map(|(reason, note)| (reason.as_str().to_string(), note))
+                .collect(),
+            taken_by: r.taken_by,
         })
         .collect();
-    let only = only.map(|k| k.as_str().to_string());
+    let i = visitor.i18n(&state);
+    let view = ProblemsView {
+        counts,
+        only: only.map(|k| k.as_str().to_string()),
+        who: q.who.trim().chars().take(64).collect(),
+        rows,
+        can_change: staff.role >= Role::Agent,
+        me: staff.name.clone(),
+        now,
+        snooze_default: i.local_date(now) + chrono::Duration::days(1),
+        notice: flash.and_then(Flash::notice),
+    };
     Ok(html(&state, &visitor, StatusCode::OK, move || {
-        crate::ui::staff::problems_page(staff.name, counts, only, rows)
+        crate::ui::staff::problems_page(staff.name, view)
     })
     .await)
+}
+
+/// A piece of work on a problem order: `do` (`take`, `release`,
+/// `snooze` with `until` a day, `unsnooze`, `handled` with `kind` and an
+/// optional `note`), and `back`, the queue's address to return to.
+#[derive(Debug, Default, Deserialize)]
+pub struct WorkInput {
+    #[serde(default, rename = "do")]
+    act: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    until: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// `POST /staff/orders/{shop}/{id}/problem`: take, release, snooze or
+/// mark handled; 303 back to the queue (or the order) with a notice.
+pub async fn problem_work(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    staff: StaffSession,
+    WebPath(OrderRef { shop, id }): WebPath<OrderRef>,
+    WebForm(input): WebForm<WorkInput>,
+) -> Result<Response, WebError> {
+    let i = visitor.i18n(&state);
+    let refuse = |key| WebError::bad_request(StatusCode::UNPROCESSABLE_ENTITY, key);
+    let work = match input.act.trim() {
+        "take" => Work::Take,
+        "release" => Work::Release,
+        "unsnooze" => Work::Snooze(None),
+        "snooze" => {
+            let day = chrono::NaiveDate::parse_from_str(input.until.trim(), "%Y-%m-%d")
+                .map_err(|_| refuse("error.snooze_range"))?;
+            // The start of that day where the shop is.
+            let start = day
+                .and_hms_opt(0, 0, 0)
+                .and_then(|t| i.tz.from_local_datetime(&t).earliest())
+                .ok_or_else(|| refuse("error.snooze_range"))?;
+            Work::Snooze(Some(start.with_timezone(&Utc)))
+        }
+        "handled" => Work::Handle {
+            kind: ProblemKind::parse(input.kind.trim())
+                .ok_or_else(|| refuse("error.problem_action"))?,
+            note: input.note,
+        },
+        _ => return Err(refuse("error.problem_action")),
+    };
+    let key = order_key(&shop, id);
+    let order = state.store.get(&key)?.ok_or(WebError::NotFound)?;
+    let now = Utc::now();
+    let done = match actions::problems::work(
+        &state.store,
+        &state.audit,
+        &key,
+        &staff.name,
+        work.clone(),
+        now,
+    )
+    .await
+    .map_err(action_error)?
+    {
+        Ok(()) => work,
+        Err(refused) => {
+            tracing::info!(error = %refused, "problem work refused");
+            return Err(refuse(match refused {
+                WorkRefused::NotAProblem => "error.problem_gone",
+                WorkRefused::SnoozeRange => "error.snooze_range",
+                WorkRefused::LongNote => "error.handled_note_long",
+            }));
+        }
+    };
+    state.metrics.problem_work(done.action());
+    tracing::info!(staff = %staff.name, action = done.action(), "problem order worked");
+    let name = order.name.as_str();
+    let text = match &done {
+        Work::Take => i.tf("desk.done_take", &[("name", name)]),
+        Work::Release => i.tf("desk.done_release", &[("name", name)]),
+        Work::Snooze(Some(until)) => i.tf(
+            "desk.done_snooze",
+            &[("name", name), ("date", &i.long_date(i.local_date(*until)))],
+        ),
+        Work::Snooze(None) => i.tf("desk.done_unsnooze", &[("name", name)]),
+        Work::Handle { kind, .. } => i.tf(
+            "desk.done_handled",
+            &[
+                ("name", name),
+                ("problem", &i.t(&format!("tools.problem_{}", kind.as_str()))),
+            ],
+        ),
+    };
+    let back = input.back.trim();
+    let to = if is_staff_path(back) {
+        back.to_string()
+    } else {
+        "/staff/problems".to_string()
+    };
+    Ok(redirect(&state, &to, &Flash::Notice { text, ok: true }))
 }
 
 /// `POST /staff/bulk`: the search's fields plus `status` and `note`.
