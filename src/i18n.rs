@@ -288,6 +288,18 @@ impl I18n {
         self.tf(key, &[("n", &self.number(n))])
     }
 
+    /// [`I18n::plural`] with more placeholders than `{n}`.
+    pub fn plural_tf(&self, n: u64, one: &str, other: &str, args: &[(&str, &str)]) -> String {
+        let key = match self.cldr().plurals.category_for(n) {
+            PluralCategory::One => one,
+            _ => other,
+        };
+        let number = self.number(n);
+        let mut all = vec![("n", number.as_str())];
+        all.extend_from_slice(args);
+        self.tf(key, &all)
+    }
+
     /// A whole number written the local way ("1,234", "1 234").
     pub fn number(&self, n: u64) -> String {
         self.cldr()
@@ -363,6 +375,15 @@ impl I18n {
     /// "1 Dec" / "1 dec.".
     pub fn date(&self, d: NaiveDate) -> String {
         self.date_with("date.short", d, None)
+    }
+
+    /// "1 Dec" this year (the year of `today`), "1 Dec 2025" another.
+    pub fn date_near(&self, d: NaiveDate, today: NaiveDate) -> String {
+        if d.year() == today.year() {
+            self.date(d)
+        } else {
+            self.date_with("date.short_year", d, None)
+        }
     }
 
     /// "1 December 2026".
@@ -727,6 +748,33 @@ mod tests {
         assert_eq!(i18n(Lang::Sv).country("DE").as_deref(), Some("Tyskland"));
         assert_eq!(i18n(Lang::En).country("QQ"), None);
         assert_eq!(i18n(Lang::En).country("not a code"), None);
+    }
+
+    #[test]
+    fn a_date_names_its_year_only_when_it_is_not_this_one() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 5).expect("day");
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("day");
+        assert_eq!(i18n(Lang::En).date_near(d(2026, 11, 30), today), "30 Nov");
+        assert_eq!(
+            i18n(Lang::En).date_near(d(2025, 11, 30), today),
+            "30 Nov 2025"
+        );
+        assert_eq!(
+            i18n(Lang::De).date_near(d(2025, 3, 1), today),
+            "1. März 2025"
+        );
+    }
+
+    #[test]
+    fn plurals_with_more_to_say_take_the_languages_rule() {
+        let args = [("status", "QC"), ("search", "x")];
+        let q = |lang, n| {
+            i18n(lang).plural_tf(n, "tools.bulk_confirm_q_one", "tools.bulk_confirm_q", &args)
+        };
+        assert_eq!(q(Lang::En, 1), "Set “QC” on 1 order (x)?");
+        assert_eq!(q(Lang::En, 2), "Set “QC” on 2 orders (x)?");
+        assert_eq!(q(Lang::Sv, 1), "Sätta ”QC” på 1 order (x)?");
+        assert_eq!(q(Lang::Sv, 1_000), "Sätta ”QC” på 1\u{a0}000 ordrar (x)?");
     }
 
     #[test]

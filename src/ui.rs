@@ -47,6 +47,8 @@ pub struct Chrome {
     pub theme_href: String,
     pub share_js_href: String,
     pub embed_js_href: String,
+    /// `/staff.js?v=...`: the console's keyboard.
+    pub staff_js_href: String,
 }
 
 /// A page: its `<title>`, whether it is private (an order or the staff

@@ -36,9 +36,15 @@ test("support finds an order, shares its link, and the customer opens it", async
 
 test("filters narrow the results", async ({ page }) => {
   await signIn(page);
+  // Folded until opened (a phone's first screen is the box and the list).
+  await expect(page.getByLabel("Order state")).toBeHidden();
+  await page.locator("summary", { hasText: "Filters" }).click();
   await page.getByLabel("Order state").selectOption("cancelled");
   await page.getByRole("button", { name: "Search" }).click();
   await expect(page).toHaveURL(/state=cancelled/);
+  // In use: shown, and said so.
+  await expect(page.locator(".filters-fold > summary")).toHaveText("Filters (1 in use)");
+  await expect(page.getByLabel("Order state")).toHaveValue("cancelled");
   const hits = page.locator("li.hit");
   expect(await hits.count()).toBeGreaterThan(0);
   for (const badge of await hits.locator(".badges").allTextContents()) {
@@ -165,4 +171,29 @@ test("a support agent works the problem queue, and a reload posts nothing again"
   await page.getByRole("link", { name: order, exact: true }).click();
   await expect(page.getByText("Asked the carrier").first()).toBeVisible();
   await expect(page.getByText("demo marked “On hold too long” handled.")).toBeVisible();
+});
+
+test("the keyboard: / goes to the search, Enter opens the first result, Tab shows where it is", async ({ page, javaScriptEnabled }) => {
+  test.skip(!javaScriptEnabled, "the keys are JavaScript's");
+  await signIn(page);
+  await page.goto("/staff/problems");
+  await page.keyboard.press("/");
+  await expect(page).toHaveURL(/\/staff#q$/);
+  await expect(page.getByLabel("Search", { exact: true })).toBeFocused();
+  await page.keyboard.type("anna");
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/q=anna/);
+  await expect(page.getByText("Enter opens the first result")).toBeVisible();
+  const first = (await page.locator(".hits .hit-name").first().textContent())!.trim();
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Order ${first}`);
+  // Every stop on the way by Tab is outlined.
+  for (let n = 0; n < 12; n++) {
+    await page.keyboard.press("Tab");
+    const outline = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement;
+      return `${el.tagName} ${getComputedStyle(el).outlineStyle} ${getComputedStyle(el).outlineWidth}`;
+    });
+    expect(outline, `stop ${n}`).not.toMatch(/ none | 0px$/);
+  }
 });

@@ -27,6 +27,8 @@ pub struct Assets {
     pub share_js_href: String,
     /// `/embed.js?v=<hash>` (from `public/`): the embedded form's height.
     pub embed_js_href: String,
+    /// `/staff.js?v=<hash>` (from `public/`): the console's keyboard.
+    pub staff_js_href: String,
     /// The CSP's image sources besides `'self'`: worked out once, not
     /// on every response.
     pub img_src: String,
@@ -41,9 +43,11 @@ impl Assets {
         // The script is a public/ file; a hash of its bytes versions the link.
         let share_js = std::fs::read(config.public_dir.join("share.js")).unwrap_or_default();
         let embed_js = std::fs::read(config.public_dir.join("embed.js")).unwrap_or_default();
+        let staff_js = std::fs::read(config.public_dir.join("staff.js")).unwrap_or_default();
         Assets {
             embed_js_href: format!("/embed.js?v={:016x}", fnv1a(&embed_js)),
             share_js_href: format!("/share.js?v={:016x}", fnv1a(&share_js)),
+            staff_js_href: format!("/staff.js?v={:016x}", fnv1a(&staff_js)),
             css_href: format!("/style/main.css?v={hash:016x}"),
             css_etag: etag(hash),
             theme_href: format!("/style/theme.css?v={theme_hash:016x}"),

@@ -99,6 +99,7 @@ pub fn chrome(state: &AppState, visitor: &Visitor) -> Chrome {
         theme_href: state.assets.theme_href.clone(),
         share_js_href: state.assets.share_js_href.clone(),
         embed_js_href: state.assets.embed_js_href.clone(),
+        staff_js_href: state.assets.staff_js_href.clone(),
     }
 }
 

@@ -33,6 +33,7 @@ fn chrome(lang: Lang) -> Chrome {
         css_href: "/style/main.css?v=test".into(),
         theme_href: "/style/theme.css?v=test".into(),
         share_js_href: "/share.js?v=test".into(),
+        staff_js_href: "/staff.js?v=test".into(),
         embed_js_href: "/embed.js?v=test".into(),
     }
 }

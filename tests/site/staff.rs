@@ -1029,3 +1029,55 @@ async fn no_console_page_shows_a_raw_value_in_any_language() {
         }
     }
 }
+
+/// A search without words is a worklist: newest first, each row with the
+/// customer, their email, the total and the country.
+#[tokio::test]
+async fn a_listing_without_words_comes_newest_first_with_what_support_needs() {
+    let server = Server::start(&[]);
+    let c = signed_in(&server).await;
+    for path in [
+        "/staff",
+        "/staff?state=open",
+        "/staff?payment=paid&sort=relevance",
+    ] {
+        let (code, html) = get(&c, server.url(path)).await;
+        assert_eq!(code, 200);
+        let names: Vec<u64> = html
+            .split("class=\"hit-name\">#")
+            .skip(1)
+            .filter_map(|s| s.split('<').next()?.parse().ok())
+            .collect();
+        assert!(names.len() >= 10, "{path}: {names:?}");
+        let placed: Vec<_> = names
+            .iter()
+            .map(|n| demo_order(n - 1001).created_at.expect("placed"))
+            .collect();
+        assert!(
+            placed.windows(2).all(|w| w[0] >= w[1]),
+            "{path}: newest first: {names:?}"
+        );
+        let first = demo_order(names[0] - 1001);
+        let row = html.split("class=\"hit\"").nth(1).expect("a row");
+        assert!(row.contains(&first.email), "{path}: the email: {row}");
+        let country = first
+            .shipping_address
+            .as_ref()
+            .and_then(|a| a.country_code.clone())
+            .expect("a country");
+        let named = order_status::i18n::I18n::new(
+            order_status::i18n::Lang::En,
+            chrono_tz::UTC,
+            std::sync::Arc::new(order_status::i18n::Catalog::load().expect("texts")),
+        )
+        .country_or_name(&country);
+        assert!(row.contains(&named), "{path}: the country {named}: {row}");
+        assert!(
+            row.contains("class=\"num hit-total\""),
+            "{path}: the total: {row}"
+        );
+    }
+    // Words rank by match.
+    let (_, html) = get(&c, server.url("/staff?q=anna")).await;
+    assert!(html.contains(r#"<option value="relevance" selected"#));
+}

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use super::super::{Page, ShopHeader, chrome};
-use super::{StaffBar, humanize};
+use super::StaffBar;
 use crate::i18n::I18n;
 use crate::order::Order;
 
@@ -168,7 +168,10 @@ pub fn email_history(i: &I18n, order: &Order, base: &str, address_opted_out: boo
             let when = m.at.unwrap_or(m.queued_at);
             let state = serde_json::to_value(m.state)
                 .ok()
-                .and_then(|v| v.as_str().map(humanize))
+                .and_then(|v| {
+                    v.as_str()
+                        .map(|s| i.enum_text("mail_state", &s.to_lowercase(), &[]))
+                })
                 .unwrap_or_default();
             view! {
                 <tr>

@@ -61,8 +61,10 @@ pub fn is_staff_path(p: &str) -> bool {
 /// The bar above every signed-in page: who is signed in, and sign-out.
 #[component]
 fn StaffBar(who: String) -> impl IntoView {
-    let i = chrome().i18n;
+    let cx = chrome();
+    let i = cx.i18n;
     view! {
+        <script src=cx.staff_js_href defer></script>
         // A landmark, so nothing on the page sits outside one (axe `region`).
         <nav class="staff-bar" aria-label=i.t("staff.title")>
             <a href="/staff">{i.t("staff.title")}</a>

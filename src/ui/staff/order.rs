@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+use leptos::tachys::view::any_view::AnyView;
 
 use super::super::status::{ShopperSections, order_summary, percent_encode};
 use super::super::{Chrome, Page, ShopHeader, chrome};
@@ -73,6 +74,7 @@ pub fn order_page(
     let status = status_card(&i, &order, &base, &tools).into_any();
     let activity = activity_card(&i, &tools).into_any();
     let desk = desk_card(&i, &order, &base, &tools);
+    let glance = glance(&i, &shopper);
     // Boxed: the preview's view type is deep enough to overflow the
     // compiler's query depth when nested in the page's.
     let preview = view! { <ShopperSections view=shopper preview=true /> }.into_any();
@@ -86,6 +88,7 @@ pub fn order_page(
                 <p><a href="/staff">{i.t("staff.back")}</a></p>
                 <h1>{title}</h1>
                 <p class="badges">{status_badges(&i, &order)}</p>
+                {glance}
                 <div class="columns">
                     <div>{details}</div>
                     <div>
@@ -107,6 +110,42 @@ pub fn order_page(
         }
         .into_any(),
     }
+}
+
+/// At the top, in one look, what the customer reads: the headline, and
+/// for each parcel its state and the carrier's latest words with the
+/// place; the whole page is further down.
+fn glance(i: &I18n, view: &ShopperView) -> AnyView {
+    let t = &view.timeline;
+    let detail = i
+        .headline_detail(&t.headline)
+        .map(|d| view! { <p class="meta">{d}</p> });
+    let parcels = t
+        .packages
+        .iter()
+        .map(|p| {
+            let state = i.enum_text("shipment", p.status.as_str(), &[]);
+            let said = p
+                .carrier_latest()
+                .map(|w| view! { <br /><span class="meta">{i.carrier_says(&w)}</span> });
+            view! {
+                <li>
+                    <strong>{i.package_title(p.number, p.of)}</strong>": "{state}
+                    {said}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card glance" aria-labelledby="glance-title">
+            <h2 id="glance-title">{i.t("staff.glance")}</h2>
+            <p class="glance-headline">{i.headline(&t.headline)}</p>
+            {detail}
+            {(!t.packages.is_empty()).then(|| view! { <ul class="plain">{parcels}</ul> })}
+            <p><a href="#preview-title">{i.t("staff.glance_full")}</a></p>
+        </section>
+    }
+    .into_any()
 }
 
 /// An order id that is not in the store.
@@ -388,7 +427,8 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
                         <dl class="facts">
                             {row(i.t("staff.location"), f.location_name.clone())}
                             {row(i.t("staff.tracking"), Some(format!("{} {}", f.tracking_company.clone().unwrap_or_default(), f.tracking_numbers.join(", "))))}
-                            {row(i.t("package.eta"), stamp(i, f.estimated_delivery()))}
+                            // An estimate means nothing once delivered.
+                            {row(i.t("package.eta"), stamp(i, f.estimated_delivery().filter(|_| f.delivered_time().is_none())))}
                             {row(i.t("package.delivered"), stamp(i, f.delivered_time()))}
                             {row(i.t("staff.created"), stamp(i, f.created_at))}
                         </dl>

@@ -87,6 +87,7 @@ pub fn search_page(search: SearchPage) -> Page {
             .unwrap_or_default()
     };
     let r = &search.outcome;
+    let today = i.local_date(chrono::Utc::now());
     let body = {
         {
             let pages = r.total.div_ceil(PER_PAGE).clamp(1, MAX_PAGE);
@@ -110,12 +111,30 @@ pub fn search_page(search: SearchPage) -> Page {
                         .join(", ");
                     let matched = (!fields.is_empty())
                         .then(|| view! { <span class="matched">{i.tf("staff.matched", &[("fields", &fields)])}</span> });
-                    let placed = o.created_at.map(|t| i.date_time(t)).unwrap_or_default();
+                    // The year only when it is not this one.
+                    let placed = o
+                        .created_at
+                        .map(|t| i.date_near(i.local_date(t), today))
+                        .unwrap_or_default();
+                    let total = i.money_or_unavailable(o.total_price, &o.currency);
+                    let country = o
+                        .shipping_address
+                        .as_ref()
+                        .and_then(|a| a.country_code.as_deref())
+                        .map(|c| i.country_or_name(c))
+                        .unwrap_or_default();
                     view! {
                         <li class="hit">
-                            <a href=href class="hit-name">{o.name.clone()}</a>
-                            <span class="hit-customer">{o.customer_name().unwrap_or_default()}</span>
-                            <span class="meta">{placed}</span>
+                            <span class="hit-head">
+                                <a href=href class="hit-name">{o.name.clone()}</a>
+                                <span class="hit-customer">{o.customer_name().unwrap_or_default()}</span>
+                                <span class="num hit-total">{total}</span>
+                            </span>
+                            <span class="hit-meta meta">
+                                <span>{o.email.clone()}</span>
+                                {(!country.is_empty()).then(|| view! { <span>{country.clone()}</span> })}
+                                <span>{placed}</span>
+                            </span>
                             <span class="badges">{status_badges(&i, o)}</span>
                             {matched}
                         </li>
@@ -136,6 +155,7 @@ pub fn search_page(search: SearchPage) -> Page {
                 .then(|| view! { <p>{i.t("staff.no_results")}</p> });
             view! {
                 <p class="count" role="status">{count}</p>
+                <p class="meta" data-keys-hint hidden>{i.t("staff.keys_hint")}</p>
                 {none}
                 <ol class="hits">{rows}</ol>
                 <nav class="pager" aria-label=i.tf("staff.page", &[("page", &page.to_string()), ("pages", &pages.to_string())])>
@@ -153,7 +173,25 @@ pub fn search_page(search: SearchPage) -> Page {
         .map(|p| view! { <li>{p.clone()}</li> })
         .collect_view();
     let any = i.t("staff.any");
-    let sort = raw("sort");
+    // What the server did: without words, newest first (see
+    // `web::staff::search`).
+    let sort = match raw("sort").as_str() {
+        "" | "relevance" if raw("q").trim().is_empty() => "created".to_string(),
+        "" => "relevance".to_string(),
+        s => s.to_string(),
+    };
+    // Folded (a phone's first screen is the search box and the results)
+    // unless a filter is in use, which it then shows.
+    let in_use = ["payment", "fulfillment", "returns", "state", "from", "to"]
+        .iter()
+        .filter(|k| !raw(k).trim().is_empty())
+        .count();
+    let filtered = in_use > 0;
+    let filters_label = if filtered {
+        i.tf("staff.filters_in_use", &[("n", &i.number(in_use as u64))])
+    } else {
+        i.t("staff.filters")
+    };
     let who = search.who.clone();
     let bulk = (search.can_change && !search.statuses.is_empty() && search.outcome.total > 0)
         .then(|| bulk_form(&i, &search.raw, &search.outcome, &search.statuses));
@@ -168,8 +206,10 @@ pub fn search_page(search: SearchPage) -> Page {
                     <input id="q" name="q" type="text" value=raw("q") maxlength="200" aria-describedby="q-hint" />
                     <p class="hint" id="q-hint">{i.t("staff.search_hint")}</p>
                 </div>
+                <details class="filters-fold" open=filtered>
+                <summary>{filters_label}</summary>
                 <fieldset class="filters">
-                    <legend>{i.t("staff.filters")}</legend>
+                    <legend class="visually-hidden">{i.t("staff.filters")}</legend>
                     <div class="field">
                         <label for="payment">{i.t("staff.payment")}</label>
                         <select id="payment" name="payment">
@@ -208,12 +248,13 @@ pub fn search_page(search: SearchPage) -> Page {
                     <div class="field">
                         <label for="sort">{i.t("staff.sort")}</label>
                         <select id="sort" name="sort">
-                            <option value="relevance" selected=sort.is_empty() || sort == "relevance">{i.t("staff.sort_relevance")}</option>
+                            <option value="relevance" selected=sort == "relevance">{i.t("staff.sort_relevance")}</option>
                             <option value="updated" selected=sort == "updated">{i.t("staff.sort_updated")}</option>
                             <option value="created" selected=sort == "created">{i.t("staff.sort_created")}</option>
                         </select>
                     </div>
                 </fieldset>
+                </details>
                 <button type="submit">{i.t("staff.search_button")}</button>
             </form>
             <ul class="problems">{problems}</ul>

@@ -585,7 +585,11 @@ pub(super) fn bulk_form(
     let intro = if found.more {
         i.tf("tools.bulk_intro_more", &[("n", &n)])
     } else {
-        i.tf("tools.bulk_intro", &[("n", &n)])
+        i.plural(
+            found.total as u64,
+            "tools.bulk_intro_one",
+            "tools.bulk_intro",
+        )
     };
     let hidden = raw
         .iter()
@@ -658,7 +662,7 @@ pub fn bulk_page(who: String, job: BulkView) -> Page {
     };
     let body = match job.state.as_str() {
         "prepared" => view! {
-            <p>{i.tf("tools.bulk_confirm_q", &[("status", &what), ("n", &n), ("search", &job.search)])}</p>
+            <p>{i.plural_tf(job.total as u64, "tools.bulk_confirm_q_one", "tools.bulk_confirm_q", &[("status", &what), ("search", &job.search)])}</p>
             {job.effect.map(|(changes, emails)| view! {
                 <p><strong>{i.tf("tools.bulk_effect", &[
                     ("changes", &i.number(changes as u64)),
@@ -666,7 +670,7 @@ pub fn bulk_page(who: String, job: BulkView) -> Page {
                 ])}</strong></p>
             })}
             {job.note.clone().map(|note| view! { <p class="meta">{i.tf("tools.bulk_note", &[("note", &note)])}</p> })}
-            {job.can_change.then(|| confirm_form(i.tf("tools.bulk_confirm", &[("n", &n)])))}
+            {job.can_change.then(|| confirm_form(i.plural(job.total as u64, "tools.bulk_confirm_one", "tools.bulk_confirm")))}
             <p><a href="/staff">{i.t("tools.bulk_cancel")}</a></p>
         }
         .into_any(),
@@ -691,7 +695,7 @@ pub fn bulk_page(who: String, job: BulkView) -> Page {
                 ])}
             </p>
             {(!job.refused.is_empty()).then(|| view! {
-                <h2>{i.tf("tools.bulk_refused", &[("n", &i.number(job.refused.len() as u64))])}</h2>
+                <h2>{i.plural(job.refused.len() as u64, "tools.bulk_refused_one", "tools.bulk_refused")}</h2>
                 <ul>{job.refused.iter().take(100).map(|k| view! { <li>{k.clone()}</li> }).collect_view()}</ul>
             })}
             {(!job.missing.is_empty()).then(|| view! {

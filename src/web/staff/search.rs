@@ -1,7 +1,8 @@
 //! `GET /staff`: search every order. The query string is the search (so a
 //! search is a link): `q`, `payment`, `fulfillment`, `returns`, `state`,
 //! `from`, `to`, `sort`, `page`. Nothing in it is an error: a bad value is
-//! ignored and said so on the page.
+//! ignored and said so on the page. Without words, orders come newest
+//! first (there is no match to rank).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -136,6 +137,13 @@ pub fn parse_search(params: &[(String, String)], i: &I18n) -> (SearchQuery, Vec<
         .chars()
         .take(MAX_QUERY_CHARS)
         .collect();
+    // Without words there is nothing to rank by: a listing by filters
+    // alone (or of everything) is a worklist, newest first.
+    let sort = if text.trim().is_empty() && sort == Sort::Relevance {
+        Sort::CreatedDesc
+    } else {
+        sort
+    };
     let query = SearchQuery {
         text,
         filters,
