@@ -142,6 +142,14 @@ for (const lang of ["en", "sv", "de", "fr", "da", "nb", "fi"]) {
       await check();
       await page.goto("/staff/requests");
       await check();
+      // A bulk change prepared (nothing changes until it is confirmed).
+      await page.goto("/staff?q=anna");
+      await page.locator("#bulk-status").selectOption("qc");
+      await page.locator('form[action="/staff/bulk"] button[type="submit"]').click();
+      await expect(page).toHaveURL(/\/staff\/bulk\//);
+      await check();
+      await page.goto("/staff/login");
+      await check();
     }
   });
 }
