@@ -536,7 +536,7 @@ async fn a_bulk_change_writes_each_order_and_reports_what_shopify_refused() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(report.contains("Done: 1 changed"), "{report}");
-    assert!(report.contains("Shopify refused 1 orders"));
+    assert!(report.contains("Shopify refused 1 order;"), "{report}");
     assert!(report.contains("Order does not exist"), "with why");
     assert!(tags(&site.shopify_order(a.id)).contains(&"status:qc".to_string()));
     let (_, html) = site.get(&page_of(&b)).await;
