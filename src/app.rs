@@ -249,7 +249,13 @@ impl App {
             Some(r) => {
                 let accounts = r.shared_accounts();
                 let key = shared_session_key(&accounts, &config).await?;
-                (Sessions::with_key(&key), Some(accounts))
+                let sessions = match Sessions::with_key(&key) {
+                    Some(s) => s,
+                    // `shared_session_key` hands out 32 bytes or more;
+                    // should that ever fail, this replica's own key.
+                    None => Sessions::open(&config.data_dir)?,
+                };
+                (sessions, Some(accounts))
             }
             None => (Sessions::open(&config.data_dir)?, None),
         };

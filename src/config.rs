@@ -13,7 +13,7 @@
 //! Secrets (tokens, keys, the SMTP URL) are never printed: their types'
 //! `Debug` redacts them and they have no `Display`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use serde::{Deserialize, Serialize};
@@ -234,6 +234,84 @@ pub struct Config {
         global = true
     )]
     pub replicate_copies: Bounded<1, 5>,
+    /// The NATS user (with replicate_password), when the servers require
+    /// one; or give `nats://user:password@host:4222`.
+    #[arg(
+        id = "replicate_user",
+        long = "replicate-user",
+        env = "ORDER_STATUS_REPLICATE_USER",
+        value_name = "USER",
+        global = true
+    )]
+    pub replicate_user: Option<Secret>,
+    /// The NATS user's password.
+    #[arg(
+        id = "replicate_password",
+        long = "replicate-password",
+        env = "ORDER_STATUS_REPLICATE_PASSWORD",
+        value_name = "PASSWORD",
+        global = true
+    )]
+    pub replicate_password: Option<Secret>,
+    /// A NATS token, when the servers require one; or give
+    /// `nats://token@host:4222`.
+    #[arg(
+        id = "replicate_token",
+        long = "replicate-token",
+        env = "ORDER_STATUS_REPLICATE_TOKEN",
+        value_name = "TOKEN",
+        global = true
+    )]
+    pub replicate_token: Option<Secret>,
+    /// A NATS user's NKey seed (`SU…`), when the servers know the user by
+    /// its public key.
+    #[arg(
+        id = "replicate_nkey",
+        long = "replicate-nkey",
+        env = "ORDER_STATUS_REPLICATE_NKEY",
+        value_name = "SEED",
+        global = true
+    )]
+    pub replicate_nkey: Option<Secret>,
+    /// A NATS credentials file (`.creds`: a user JWT and its NKey seed), for
+    /// servers run with accounts (operator mode).
+    #[arg(
+        id = "replicate_credentials",
+        long = "replicate-credentials",
+        env = "ORDER_STATUS_REPLICATE_CREDENTIALS",
+        value_name = "FILE",
+        global = true
+    )]
+    pub replicate_credentials: Option<FsPath>,
+    /// The CA certificate (PEM) that signed the NATS servers' certificates;
+    /// turns TLS on (as does a `tls://` address).
+    #[arg(
+        id = "replicate_tls_ca",
+        long = "replicate-tls-ca",
+        env = "ORDER_STATUS_REPLICATE_TLS_CA",
+        value_name = "FILE",
+        global = true
+    )]
+    pub replicate_tls_ca: Option<FsPath>,
+    /// This replica's client certificate (PEM), for servers that verify
+    /// clients (mutual TLS); with replicate_tls_key.
+    #[arg(
+        id = "replicate_tls_cert",
+        long = "replicate-tls-cert",
+        env = "ORDER_STATUS_REPLICATE_TLS_CERT",
+        value_name = "FILE",
+        global = true
+    )]
+    pub replicate_tls_cert: Option<FsPath>,
+    /// The client certificate's private key (PEM).
+    #[arg(
+        id = "replicate_tls_key",
+        long = "replicate-tls-key",
+        env = "ORDER_STATUS_REPLICATE_TLS_KEY",
+        value_name = "FILE",
+        global = true
+    )]
+    pub replicate_tls_key: Option<FsPath>,
     /// How log lines are written: text, or json (JSON lines, each with the
     /// request's id). Not in the file: logging starts before it is read.
     #[arg(
@@ -290,13 +368,38 @@ pub struct Config {
 }
 
 /// Where the replication log and shared state live (see
-/// `crate::replicate`).
+/// `crate::replicate`), and how a replica proves who it is to NATS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplicateConfig {
-    /// NATS servers (`nats://host:port`), any of the cluster; empty: off.
-    pub servers: Vec<String>,
+    /// NATS servers, any of the cluster (credentials taken out: see
+    /// `auth`); empty: off.
+    pub servers: Vec<NatsUrl>,
     /// How many NATS servers keep a copy of the log and the buckets.
     pub copies: usize,
+    /// Who this replica is to NATS.
+    pub auth: NatsAuth,
+    /// TLS to NATS: the CA to trust, a client certificate, and whether it is
+    /// required (a CA given, or a `tls://` address).
+    pub tls_ca: Option<PathBuf>,
+    pub tls_client: Option<(PathBuf, PathBuf)>,
+    pub tls_required: bool,
+}
+
+/// How a replica authenticates to NATS (one way at most).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum NatsAuth {
+    /// NATS runs open.
+    #[default]
+    None,
+    UserPassword {
+        user: Secret,
+        password: Secret,
+    },
+    Token(Secret),
+    /// An NKey seed.
+    Nkey(Secret),
+    /// A `.creds` file.
+    Credentials(PathBuf),
 }
 
 impl Default for ReplicateConfig {
@@ -304,6 +407,10 @@ impl Default for ReplicateConfig {
         ReplicateConfig {
             servers: Vec::new(),
             copies: 3,
+            auth: NatsAuth::None,
+            tls_ca: None,
+            tls_client: None,
+            tls_required: false,
         }
     }
 }
@@ -355,15 +462,95 @@ impl Config {
             std::mem::take(&mut self.problems),
             self.shop.language,
         )?;
-        self.replicate = ReplicateConfig {
-            servers: self
+        self.replicate = self.replicate_config()?;
+        self.check_production()
+    }
+
+    /// The replication settings as one: one way to authenticate (the
+    /// settings', or the addresses' credentials, all alike), a client
+    /// certificate with its key.
+    fn replicate_config(&self) -> Result<ReplicateConfig, ConfigError> {
+        use values::NatsUrlAuth;
+        let invalid = |name: &str, reason: &str| ConfigError::Invalid {
+            name: name.into(),
+            reason: reason.into(),
+        };
+        let mut from_urls = self.replicate_servers.iter().map(NatsUrl::auth);
+        let url_auth = from_urls.next().flatten();
+        if from_urls.any(|a| a != url_auth) {
+            return Err(invalid(
+                "replicate",
+                "the addresses carry different credentials; give them once (replicate_user and replicate_password, or replicate_token)",
+            ));
+        }
+        let mut ways = Vec::new();
+        match (&self.replicate_user, &self.replicate_password) {
+            (Some(user), Some(password)) => ways.push(NatsAuth::UserPassword {
+                user: user.clone(),
+                password: password.clone(),
+            }),
+            (None, None) => {}
+            _ => {
+                return Err(invalid(
+                    "replicate_user",
+                    "replicate_user and replicate_password go together",
+                ));
+            }
+        }
+        if let Some(t) = &self.replicate_token {
+            ways.push(NatsAuth::Token(t.clone()));
+        }
+        if let Some(k) = &self.replicate_nkey {
+            if !k.expose().starts_with("SU") {
+                return Err(invalid(
+                    "replicate_nkey",
+                    "is not a user's NKey seed (those start with SU)",
+                ));
+            }
+            ways.push(NatsAuth::Nkey(k.clone()));
+        }
+        if let Some(f) = &self.replicate_credentials {
+            ways.push(NatsAuth::Credentials(f.0.clone()));
+        }
+        match url_auth {
+            Some(NatsUrlAuth::UserPassword(user, password)) => ways.push(NatsAuth::UserPassword {
+                user: Secret::new(user),
+                password: Secret::new(password),
+            }),
+            Some(NatsUrlAuth::Token(t)) => ways.push(NatsAuth::Token(Secret::new(t))),
+            None => {}
+        }
+        if ways.len() > 1 {
+            return Err(invalid(
+                "replicate_user",
+                "more than one way to sign in to NATS is given (user and password, token, NKey, credentials file, or credentials in the addresses): keep one",
+            ));
+        }
+        let tls_client = match (&self.replicate_tls_cert, &self.replicate_tls_key) {
+            (Some(c), Some(k)) => Some((c.0.clone(), k.0.clone())),
+            (None, None) => None,
+            _ => {
+                return Err(invalid(
+                    "replicate_tls_cert",
+                    "replicate_tls_cert and replicate_tls_key go together",
+                ));
+            }
+        };
+        let tls_ca = self.replicate_tls_ca.as_ref().map(|p| p.0.clone());
+        let tls_required = tls_ca.is_some()
+            || tls_client.is_some()
+            || self
                 .replicate_servers
                 .iter()
-                .map(ToString::to_string)
-                .collect(),
+                .any(|u| u.expose().starts_with("tls://"));
+        Ok(ReplicateConfig {
+            servers: self.replicate_servers.clone(),
             copies: self.replicate_copies.as_usize(),
-        };
-        self.check_production()
+            auth: ways.pop().unwrap_or_default(),
+            tls_ca,
+            tls_client,
+            tls_required,
+        })
     }
 
     /// Whether this is a production setup: a Shopify shop or an https

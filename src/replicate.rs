@@ -26,6 +26,12 @@
 //! When NATS cannot be reached, reads go on from the local index and
 //! writes fail as unavailable (503: Shopify retries its webhooks); what
 //! JetStream acknowledged is kept by JetStream.
+//!
+//! A replica signs in to NATS (a user and password, a token, an NKey or a
+//! credentials file; TLS with a CA and a client certificate), and trusts
+//! nothing it reads back blindly: a value this site did not write is
+//! logged with its bucket and key, counted ([`ReplicaStatus::refused`])
+//! and skipped or replaced by a safe default.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -40,7 +46,7 @@ use futures_util::future::BoxFuture;
 use thiserror::Error;
 use tokio::sync::mpsc;
 
-use crate::config::ReplicateConfig;
+use crate::config::{NatsAuth, NatsUrl, ReplicateConfig};
 use crate::store::log::ChangeLog;
 use crate::store::{LinkEpochs, PendingWrite, SharedEpochs, Store, StoreError};
 
@@ -106,6 +112,8 @@ pub struct ReplicaStatus {
     optouts_loaded: AtomicBool,
     /// The consumer is running.
     following: AtomicBool,
+    /// Values read from NATS and refused (see [`ReplicaStatus::refused`]).
+    refused: AtomicU64,
 }
 
 impl ReplicaStatus {
@@ -137,6 +145,19 @@ impl ReplicaStatus {
     /// The highest stream position known.
     pub fn log_end(&self) -> u64 {
         self.log_end.load(Ordering::Acquire)
+    }
+
+    /// A value in NATS that is not what this site writes (anyone who can
+    /// write to NATS could have put it there): logged with where it is,
+    /// counted for `/metrics`; the caller skips it or uses a safe default.
+    pub fn refused(&self, bucket: &str, key: &str, why: &str) {
+        self.refused.fetch_add(1, Ordering::AcqRel);
+        tracing::error!(bucket, key, why, "replication: a value in NATS refused");
+    }
+
+    /// How many values from NATS were refused since start.
+    pub fn refused_count(&self) -> u64 {
+        self.refused.load(Ordering::Acquire)
     }
 }
 
@@ -196,17 +217,51 @@ async fn connect(
     name: &str,
     in_background: bool,
 ) -> Result<jetstream::Context, ReplicateError> {
+    // Credentials and addresses never go to a log or an error message
+    // together: `redacted` hides the former.
+    let shown = config
+        .servers
+        .iter()
+        .map(NatsUrl::redacted)
+        .collect::<Vec<_>>()
+        .join(",");
+    let failed = |reason: String| ReplicateError::Connect {
+        servers: shown.clone(),
+        reason,
+    };
     let servers: Vec<async_nats::ServerAddr> = config
         .servers
         .iter()
         .map(|s| {
-            s.parse().map_err(|e| ReplicateError::Connect {
-                servers: s.clone(),
-                reason: format!("{e}"),
-            })
+            s.without_credentials()
+                .parse()
+                .map_err(|e| failed(format!("{e}")))
         })
         .collect::<Result<_, _>>()?;
-    let mut options = async_nats::ConnectOptions::new()
+    let mut options = match &config.auth {
+        NatsAuth::None => async_nats::ConnectOptions::new(),
+        NatsAuth::UserPassword { user, password } => {
+            async_nats::ConnectOptions::with_user_and_password(
+                user.expose().to_string(),
+                password.expose().to_string(),
+            )
+        }
+        NatsAuth::Token(t) => async_nats::ConnectOptions::with_token(t.expose().to_string()),
+        NatsAuth::Nkey(seed) => async_nats::ConnectOptions::with_nkey(seed.expose().to_string()),
+        NatsAuth::Credentials(path) => async_nats::ConnectOptions::with_credentials_file(path)
+            .await
+            .map_err(|e| failed(format!("the credentials file {}: {e}", path.display())))?,
+    };
+    if let Some(ca) = &config.tls_ca {
+        options = options.add_root_certificates(ca.clone());
+    }
+    if let Some((cert, key)) = &config.tls_client {
+        options = options.add_client_certificate(cert.clone(), key.clone());
+    }
+    if config.tls_required {
+        options = options.require_tls(true);
+    }
+    options = options
         .name(name)
         .connection_timeout(Duration::from_secs(2))
         .request_timeout(Some(PUBLISH_TIMEOUT));
@@ -216,10 +271,7 @@ async fn connect(
     let client = options
         .connect(servers)
         .await
-        .map_err(|e| ReplicateError::Connect {
-            servers: config.servers.join(","),
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| failed(e.to_string()))?;
     Ok(jetstream::new(client))
 }
 
@@ -385,7 +437,10 @@ impl Replication {
                         (info.stream_sequence, info.pending)
                     };
                     status.log_end.fetch_max(seq + pending, Ordering::AcqRel);
-                    let write = store.submit_logged(seq, &message.payload).await?;
+                    let (write, readable) = store.submit_logged(seq, &message.payload).await?;
+                    if !readable {
+                        status.refused(STREAM, &seq.to_string(), "not a change this site wrote; passed over");
+                    }
                     if tx.send((seq, write, message)).await.is_err() {
                         continue; // the acker ended; its result comes next
                     }
@@ -397,8 +452,11 @@ impl Replication {
     async fn watch_epochs(&self, epochs: &LinkEpochs) -> Result<(), ReplicateError> {
         let bucket = self.epochs_bucket().await?;
         self.watch_bucket(&bucket, &self.status.epochs_loaded, |entry| {
-            if let (Some(key), Some(epoch)) = (decode_key(&entry.key), parse_epoch(&entry.value)) {
-                epochs.observe(&key, epoch);
+            match (decode_key(&entry.key), parse_epoch(&entry.value)) {
+                (Some(key), Some(epoch)) => epochs.observe(&key, epoch),
+                _ => self
+                    .status
+                    .refused(EPOCHS_BUCKET, &entry.key, "not a link epoch; skipped"),
             }
         })
         .await
@@ -413,7 +471,10 @@ impl Replication {
         loaded: &AtomicBool,
         mut seen: impl FnMut(&kv::Entry),
     ) -> Result<(), ReplicateError> {
-        let mut watch = bucket.watch_all().await.map_err(js_err)?;
+        // Each key's current value first, then every change: a replica
+        // restarted over a bucket that has values loads them (`watch_all`
+        // would deliver only changes made from now on).
+        let mut watch = bucket.watch_with_history(">").await.map_err(js_err)?;
         if bucket.status().await.map_err(js_err)?.values() == 0 {
             loaded.store(true, Ordering::Release);
         }

@@ -60,6 +60,12 @@ pub trait SharedAccounts: Send + Sync + 'static {
     ) -> BoxFuture<'static, Result<bool, StaffError>>;
     /// The session key every replica signs with; `local` becomes it when
     /// there is none yet.
+    /// The shared accounts at `version` could not be read (not what this
+    /// site writes): for the store to log and count where it is.
+    fn refused(&self, version: u64, why: &str) {
+        tracing::error!(version, why, "the shared staff accounts are unreadable");
+    }
+
     fn session_key(&self, local: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, StaffError>>;
 }
 
@@ -197,9 +203,20 @@ impl Accounts {
         for _ in 0..SHARED_ROUNDS {
             match shared.load().await? {
                 Some((bytes, version)) => {
-                    let mut list: Vec<Account> = serde_json::from_slice(&bytes).map_err(|e| {
-                        StaffError::Shared(crate::errors::context("unreadable accounts", e))
-                    })?;
+                    let mut list: Vec<Account> = match serde_json::from_slice(&bytes) {
+                        Ok(list) => list,
+                        Err(e) => {
+                            // Not what this site writes: this data dir's
+                            // own accounts rather than nobody signing in;
+                            // the next change replaces the shared value.
+                            shared.refused(
+                                version,
+                                &format!("unreadable accounts ({e}); this replica's file is used until the next change"),
+                            );
+                            let local = Accounts::load(data_dir)?;
+                            return Ok((local, Some(version)));
+                        }
+                    };
                     let path = accounts_file(data_dir);
                     if give_ids(&mut list)? {
                         // Shared accounts from before ids: store theirs
@@ -585,10 +602,18 @@ impl std::fmt::Debug for Sessions {
     }
 }
 
+/// The shortest session key (the cookie crate derives its keys from 32
+/// bytes or more).
+pub const MIN_KEY_BYTES: usize = 32;
+
 impl Sessions {
     /// Uses `<data_dir>/session-key`, creating it on first use.
     pub fn open(data_dir: &Path) -> Result<Sessions, StaffError> {
-        Ok(Sessions::with_key(&Self::secret(data_dir)?))
+        let secret = Self::secret(data_dir)?;
+        Sessions::with_key(&secret).ok_or_else(|| StaffError::File {
+            path: data_dir.join("session-key"),
+            reason: format!("shorter than {MIN_KEY_BYTES} bytes"),
+        })
     }
 
     /// The secret in `<data_dir>/session-key`, made on first use.
@@ -599,11 +624,11 @@ impl Sessions {
             reason: e.to_string(),
         };
         let secret = match std::fs::read(&path) {
-            Ok(k) if k.len() >= 32 => k,
+            Ok(k) if k.len() >= MIN_KEY_BYTES => k,
             Ok(_) => {
                 return Err(StaffError::File {
                     path,
-                    reason: "shorter than 32 bytes".into(),
+                    reason: format!("shorter than {MIN_KEY_BYTES} bytes"),
                 });
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -618,11 +643,13 @@ impl Sessions {
         Ok(secret)
     }
 
-    /// Sessions signed with a key derived from `secret` (32 bytes or more).
-    pub fn with_key(secret: &[u8]) -> Sessions {
-        Sessions {
+    /// Sessions signed with a key derived from `secret`, which must be
+    /// [`MIN_KEY_BYTES`] long or more (`None` if not: a shorter one cannot
+    /// be derived from, and is no secret).
+    pub fn with_key(secret: &[u8]) -> Option<Sessions> {
+        (secret.len() >= MIN_KEY_BYTES).then(|| Sessions {
             key: axum_extra::extract::cookie::Key::derive_from(secret),
-        }
+        })
     }
 
     /// The signing key, for the cookie jar.

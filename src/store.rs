@@ -571,14 +571,21 @@ impl Store {
     /// and [`Store::log_entry_done`] must then be told the result.
     ///
     /// An entry this build cannot read is logged and passed over (applied
-    /// as nothing), so one bad entry cannot stop every later one.
-    pub async fn submit_logged(&self, seq: u64, entry: &[u8]) -> Result<PendingWrite, StoreError> {
+    /// as nothing), so one bad entry cannot stop every later one; the
+    /// `bool` says whether it was readable.
+    pub async fn submit_logged(
+        &self,
+        seq: u64,
+        entry: &[u8],
+    ) -> Result<(PendingWrite, bool), StoreError> {
         match log::decode(entry) {
-            Ok(e) => self.send(e.op, e.at, Some(seq)).await,
+            Ok(e) => Ok((self.send(e.op, e.at, Some(seq)).await?, true)),
             Err(e) => {
                 tracing::error!(seq, error = %crate::errors::chain(&e), "replication log entry unreadable; passed over");
-                self.send(Op::Apply(Vec::new()), Utc::now(), Some(seq))
-                    .await
+                let pending = self
+                    .send(Op::Apply(Vec::new()), Utc::now(), Some(seq))
+                    .await?;
+                Ok((pending, false))
             }
         }
     }

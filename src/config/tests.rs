@@ -352,3 +352,96 @@ fn every_setting_id_is_its_place_in_the_file() {
         assert!(e.contains(&layers::file_key(id)), "{id}: {e}");
     }
 }
+
+#[test]
+fn nats_credentials_come_from_the_addresses_or_the_settings_and_are_never_shown() {
+    let pass = "p4ss-word-9";
+    let load = |pairs: &[(&str, &str)]| Config::load(None, env(pairs));
+    let c = load(&[(
+        "ORDER_STATUS_REPLICATE",
+        &format!("nats://replica:{pass}@10.0.0.1:4222,nats://replica:{pass}@10.0.0.2:4222"),
+    )])
+    .expect("credentials in the addresses");
+    assert_eq!(
+        c.replicate.auth,
+        NatsAuth::UserPassword {
+            user: Secret::new("replica".into()),
+            password: Secret::new(pass.into()),
+        }
+    );
+    assert_eq!(
+        c.replicate.servers[0].redacted(),
+        "nats://***@10.0.0.1:4222"
+    );
+    assert_eq!(
+        c.replicate.servers[1].without_credentials(),
+        "nats://10.0.0.2:4222"
+    );
+    assert!(!format!("{c:?}").contains(pass), "the password in Debug");
+    let c = load(&[
+        ("ORDER_STATUS_REPLICATE", "tls://10.0.0.1:4222"),
+        ("ORDER_STATUS_REPLICATE_TOKEN", "a-token-of-ours"),
+    ])
+    .expect("a token");
+    assert_eq!(
+        c.replicate.auth,
+        NatsAuth::Token(Secret::new("a-token-of-ours".into()))
+    );
+    assert!(c.replicate.tls_required, "tls:// asks for TLS");
+    let c = load(&[("ORDER_STATUS_REPLICATE", "nats://t0ken@10.0.0.1:4222")]).expect("token");
+    assert_eq!(
+        c.replicate.auth,
+        NatsAuth::Token(Secret::new("t0ken".into()))
+    );
+
+    // Refused, by name, and never with the secret in the words.
+    for (pairs, name) in [
+        (
+            vec![
+                ("ORDER_STATUS_REPLICATE", "nats://10.0.0.1:4222"),
+                ("ORDER_STATUS_REPLICATE_USER", "replica"),
+            ],
+            "replicate_user",
+        ),
+        (
+            vec![
+                (
+                    "ORDER_STATUS_REPLICATE",
+                    "nats://u:p4ss-word-9@10.0.0.1:4222",
+                ),
+                ("ORDER_STATUS_REPLICATE_TOKEN", "another-token"),
+            ],
+            "more than one way",
+        ),
+        (
+            vec![(
+                "ORDER_STATUS_REPLICATE",
+                "nats://u:p4ss-word-9@10.0.0.1:4222,nats://v:other@10.0.0.2:4222",
+            )],
+            "different credentials",
+        ),
+        (
+            vec![("ORDER_STATUS_REPLICATE", "http://u:p4ss-word-9@10.0.0.1")],
+            "nats://",
+        ),
+        (
+            vec![
+                ("ORDER_STATUS_REPLICATE", "nats://10.0.0.1:4222"),
+                ("ORDER_STATUS_REPLICATE_TLS_CERT", "/etc/replica.pem"),
+            ],
+            "replicate_tls_key",
+        ),
+        (
+            vec![
+                ("ORDER_STATUS_REPLICATE", "nats://10.0.0.1:4222"),
+                ("ORDER_STATUS_REPLICATE_NKEY", "p4ss-word-9"),
+            ],
+            "SU",
+        ),
+    ] {
+        let e = load(&pairs).expect_err(name);
+        let text = crate::errors::chain(&e).to_string();
+        assert!(text.contains(name), "{name}: {text}");
+        assert!(!text.contains(pass), "{name}: the secret in {text}");
+    }
+}

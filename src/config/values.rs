@@ -44,7 +44,7 @@ macro_rules! newtype {
 }
 
 mod secrets;
-pub use secrets::{LinkKeySetting, Secret, SmtpUrl, StrongSecret, strong};
+pub use secrets::{LinkKeySetting, NatsUrl, NatsUrlAuth, Secret, SmtpUrl, StrongSecret, strong};
 
 /// Where to listen: `127.0.0.1:3000`, `[::1]:3000`, `localhost:3000`, or a
 /// bare port (on 127.0.0.1).
@@ -529,26 +529,6 @@ text_setting!(
             return Ok(t.to_string());
         }
         web_url(t).map_err(|_| format!("{s:?} is neither an http(s) address nor a path such as /logo.svg"))
-    }
-);
-
-text_setting!(
-    /// A NATS server address: `nats://host:port` (or `tls://`).
-    NatsUrl,
-    |s| {
-        let t = s.trim();
-        let bad = |why: &str| format!("{s:?} {why} (give nats://host:port)");
-        let url = url::Url::parse(t).map_err(|_| bad("is not an address"))?;
-        if !matches!(url.scheme(), "nats" | "tls") {
-            return Err(bad("is not a nats:// or tls:// address"));
-        }
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err(bad("names no host"));
-        }
-        if !matches!(url.path(), "" | "/") || url.query().is_some() {
-            return Err(bad("has a path"));
-        }
-        Ok(t.to_string())
     }
 );
 

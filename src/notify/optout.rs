@@ -89,14 +89,17 @@ impl OptOuts {
         let _ = self.shared.set(shared);
     }
 
-    /// A digest read from the shared store (a well-formed one only).
-    pub fn observe(&self, digest: &str) {
-        if digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+    /// A digest read from the shared store (a well-formed one only);
+    /// whether it was one.
+    pub fn observe(&self, digest: &str) -> bool {
+        let ok = digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit());
+        if ok {
             self.digests
                 .write()
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(digest.to_string());
         }
+        ok
     }
 
     /// Records an address's opt-out; returns once it is stored (on disk,

@@ -32,7 +32,13 @@ impl Replication {
             async move {
                 let bucket = me.optouts_bucket().await?;
                 me.watch_bucket(&bucket, &me.status.optouts_loaded, |entry| {
-                    optouts.observe(&entry.key);
+                    if !optouts.observe(&entry.key) {
+                        me.status.refused(
+                            OPTOUTS_BUCKET,
+                            &entry.key,
+                            "not an address digest; skipped",
+                        );
+                    }
                 })
                 .await
             }

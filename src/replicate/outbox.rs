@@ -10,6 +10,12 @@
 //! acknowledgement with the back-off as its delay, so the next try may be
 //! on any replica, and the tries so far are the offer's delivery count.
 //!
+//! An offer is held for at most [`ACK_WAIT`] unanswered: a replica that
+//! holds one says it is still at work every [`ACK_WAIT`]/3 (a send through
+//! a slow relay), so an offer stranded by a replica that died, a pull
+//! that failed or an offer dropped unsettled goes to another within
+//! [`ACK_WAIT`], not minutes later.
+//!
 //! Once a message is sent (or failed for good) it is marked in the bucket
 //! `order_status_mail_done` before its offer is acknowledged, so an offer
 //! made again by a replica that has not yet applied the outcome is
@@ -36,9 +42,11 @@ const OUTBOX_SUBJECT: &str = "order-status.outbox";
 pub const MAIL_DONE_BUCKET: &str = "order_status_mail_done";
 /// The consumer every replica takes offers from.
 const MAILER: &str = "order-status-mailer";
-/// How long a replica may hold an offer before it goes to another
-/// (a send through a slow relay included).
-const ACK_WAIT: Duration = Duration::from_secs(120);
+/// How long an offer is held unanswered before it goes to another replica
+/// (the holder says "still at work" well within it while it sends).
+const ACK_WAIT: Duration = Duration::from_secs(30);
+/// Pull errors in a row after which the pull is made again.
+const PULL_ERRORS: u32 = 3;
 /// How long "done" marks are kept: far longer than any replica takes to
 /// apply an outcome.
 const DONE_KEPT: Duration = Duration::from_secs(7 * 86_400);
@@ -135,8 +143,22 @@ impl Replication {
             .messages()
             .await
             .map_err(js_err)?;
+        let mut errors = 0;
         while let Some(message) = offers.next().await {
-            let message = message.map_err(js_err)?;
+            // A missed heartbeat or one failed pull does not drop what the
+            // pull holds already; errors in a row make the pull again.
+            let message = match message {
+                Ok(m) => {
+                    errors = 0;
+                    m
+                }
+                Err(e) if errors + 1 < PULL_ERRORS => {
+                    errors += 1;
+                    tracing::debug!(error = %crate::errors::chain(&e), "replication: an email offer pull failed");
+                    continue;
+                }
+                Err(e) => return Err(js_err(e)),
+            };
             let Ok(item) = serde_json::from_slice::<Item>(&message.payload) else {
                 tracing::error!("an unreadable email offer; dropped");
                 let _ = message.ack().await;
@@ -155,8 +177,28 @@ impl Replication {
                 Err(_) => (0, Utc::now()),
             };
             let bucket = done.clone();
+            let message = Arc::new(message);
+            // "Still at work" until settled, or until the offer is dropped
+            // unsettled (then the ack wait gives it to another replica).
+            let (working, mut settled) = tokio::sync::oneshot::channel::<()>();
+            let held = Arc::clone(&message);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(ACK_WAIT / 3);
+                tick.tick().await;
+                loop {
+                    tokio::select! {
+                        _ = &mut settled => break,
+                        _ = tick.tick() => {
+                            if held.ack_with(AckKind::Progress).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+            });
             let settle = move |how: Settle| -> BoxFuture<'static, ()> {
                 Box::pin(async move {
+                    drop(working);
                     match how {
                         Settle::Done => {
                             if let Err(e) = bucket.put(&key, "1".into()).await {

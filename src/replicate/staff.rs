@@ -5,7 +5,9 @@
 //!
 //! The session key is a secret kept in NATS: whoever may read the bucket
 //! may sign sessions, as whoever may publish to the stream may change
-//! orders. NATS is to be reachable by the replicas only.
+//! orders, so NATS asks replicas who they are (credentials and TLS, see
+//! `connect`). What is read back is checked: a key too short to sign with
+//! is replaced, unreadable accounts give way to the replica's own file.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +28,9 @@ const SESSION_KEY: &str = "session-key";
 struct KvAccounts {
     me: Replication,
     bucket: Arc<OnceCell<kv::Store>>,
+    /// The revision of the accounts last refused: every staff request
+    /// reads them, and one bad value is logged and counted once.
+    refused: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Replication {
@@ -34,6 +39,7 @@ impl Replication {
         Arc::new(KvAccounts {
             me: self.clone(),
             bucket: Arc::default(),
+            refused: Arc::default(),
         })
     }
 }
@@ -58,6 +64,13 @@ async fn bucket(a: &KvAccounts) -> Result<kv::Store, StaffError> {
 }
 
 impl SharedAccounts for KvAccounts {
+    fn refused(&self, version: u64, why: &str) {
+        use std::sync::atomic::Ordering;
+        if self.refused.swap(version, Ordering::AcqRel) != version {
+            self.me.status.refused(STAFF_BUCKET, ACCOUNTS, why);
+        }
+    }
+
     fn load(&self) -> BoxFuture<'static, Result<Option<Versioned>, StaffError>> {
         let me = self.clone();
         Box::pin(async move {
@@ -108,8 +121,31 @@ impl SharedAccounts for KvAccounts {
             let mut last = String::from("no answer");
             for _ in 0..100 {
                 match bucket(&me).await {
-                    Ok(b) => match b.get(SESSION_KEY).await {
-                        Ok(Some(k)) => return Ok(k.to_vec()),
+                    Ok(b) => match b.entry(SESSION_KEY).await {
+                        Ok(Some(k))
+                            if k.operation == kv::Operation::Put
+                                && k.value.len() >= crate::staff::MIN_KEY_BYTES =>
+                        {
+                            return Ok(k.value.to_vec());
+                        }
+                        // Too short to sign with (or deleted): replaced by
+                        // this replica's, once: of replicas doing so at the
+                        // same time, the first update wins and the others
+                        // read it.
+                        Ok(Some(k)) => {
+                            me.me.status.refused(
+                                STAFF_BUCKET,
+                                SESSION_KEY,
+                                "not a session key (shorter than 32 bytes); replaced",
+                            );
+                            if let Err(e) = b
+                                .update(SESSION_KEY, local.clone().into(), k.revision)
+                                .await
+                            {
+                                last = e.to_string();
+                            }
+                            continue;
+                        }
                         // The first replica's key becomes everyone's.
                         Ok(None) => match b.create(SESSION_KEY, local.clone().into()).await {
                             Ok(_) => continue,

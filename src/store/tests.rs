@@ -727,7 +727,7 @@ fn follow(stores: Vec<Store>) -> (std::sync::Arc<MemLog>, tokio::task::JoinHandl
     let task = tokio::spawn(async move {
         while let Some((seq, entry)) = rx.recv().await {
             for s in &stores {
-                let w = s.submit_logged(seq, &entry).await.expect("queued");
+                let (w, _) = s.submit_logged(seq, &entry).await.expect("queued");
                 let r = w.committed().await;
                 s.log_entry_done(seq, r);
             }
@@ -749,10 +749,11 @@ async fn a_logged_write_is_applied_once_in_order_and_read_back_by_its_writer() {
     assert_eq!(store.log_applied(), 1);
     // Entry 1 delivered again (a redelivery): passed over.
     let entry = log.entries.lock().expect("lock")[0].clone();
-    let again = store.submit_logged(1, &entry).await.expect("queued");
+    let (again, readable) = store.submit_logged(1, &entry).await.expect("queued");
+    assert!(readable);
     assert_eq!(again.committed().await.expect("ok"), WriteReport::default());
     // Entry 3 before entry 2 (a gap): refused until 2 is in.
-    let early = store.submit_logged(3, &entry).await.expect("queued");
+    let (early, _) = store.submit_logged(3, &entry).await.expect("queued");
     assert!(matches!(
         early.committed().await,
         Err(StoreError::Unavailable)

@@ -136,7 +136,7 @@ impl Metrics {
         let replication = prometheus::IntGaugeVec::new(
             Opts::new(
                 "replication",
-                "With --replicate: applied (the last stream entry in the index), lag (stream entries not applied yet), following (1 while the stream is followed)",
+                "With --replicate: applied (the last stream entry in the index), lag (stream entries not applied yet), following (1 while the stream is followed), refused (values in NATS not written by this site, skipped, since start)",
             ),
             &["what"],
         )?;
@@ -381,6 +381,7 @@ pub async fn metrics(State(state): State<AppState>, req: Request) -> Response {
             ("applied", applied),
             ("lag", r.lag(applied)),
             ("following", u64::from(r.following())),
+            ("refused", r.refused_count()),
         ] {
             m.replication
                 .with_label_values(&[what])

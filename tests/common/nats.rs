@@ -22,6 +22,24 @@ struct Node {
 pub struct Cluster {
     nodes: Vec<Node>,
     dir: tempfile::TempDir,
+    guard: Guard,
+}
+
+/// What the servers require of a client.
+#[derive(Clone, Debug, Default)]
+pub enum Guard {
+    /// Nothing: anyone who reaches them.
+    #[default]
+    Open,
+    /// A user and password.
+    UserPassword(String, String),
+    /// TLS with this certificate and key (PEM files); with `verify_with`,
+    /// a client certificate signed by that CA too (mutual TLS).
+    Tls {
+        cert: std::path::PathBuf,
+        key: std::path::PathBuf,
+        verify_with: Option<std::path::PathBuf>,
+    },
 }
 
 fn has() -> bool {
@@ -48,6 +66,11 @@ pub fn ensure_nats_server() {
 impl Cluster {
     /// Starts `n` nodes routed to each other, JetStream on.
     pub fn start(n: usize) -> Cluster {
+        Self::start_guarded(n, Guard::Open)
+    }
+
+    /// Starts `n` nodes that require `guard` of their clients.
+    pub fn start_guarded(n: usize, guard: Guard) -> Cluster {
         ensure_nats_server();
         let dir = tempfile::tempdir().expect("tempdir");
         let nodes = (0..n)
@@ -58,7 +81,7 @@ impl Cluster {
                 child: None,
             })
             .collect();
-        let mut c = Cluster { nodes, dir };
+        let mut c = Cluster { nodes, dir, guard };
         for i in 0..n {
             c.start_node(i);
         }
@@ -83,6 +106,26 @@ impl Cluster {
             .arg(&store)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
+        match &self.guard {
+            Guard::Open => {}
+            Guard::UserPassword(user, pass) => {
+                cmd.args(["--user", user, "--pass", pass]);
+            }
+            Guard::Tls {
+                cert,
+                key,
+                verify_with,
+            } => {
+                cmd.arg("--tls")
+                    .arg("--tlscert")
+                    .arg(cert)
+                    .arg("--tlskey")
+                    .arg(key);
+                if let Some(ca) = verify_with {
+                    cmd.arg("--tlsverify").arg("--tlscacert").arg(ca);
+                }
+            }
+        }
         if self.nodes.len() > 1 {
             cmd.args(["--cluster_name", "order-status-test"])
                 .args(["--cluster", &format!("nats://127.0.0.1:{}", node.route)])
@@ -127,5 +170,61 @@ fn wait_for_port(port: u16) {
             "nats-server did not listen on {port}"
         );
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A CA and the certificates it signed, for TLS to NATS: the server's
+/// (for 127.0.0.1 and localhost) and a replica's (a client certificate).
+pub struct Pki {
+    pub dir: tempfile::TempDir,
+    pub ca: std::path::PathBuf,
+    pub server_cert: std::path::PathBuf,
+    pub server_key: std::path::PathBuf,
+    pub client_cert: std::path::PathBuf,
+    pub client_key: std::path::PathBuf,
+}
+
+impl Pki {
+    /// A fresh CA and two certificates, as PEM files in a temp dir.
+    pub fn new() -> Pki {
+        use rcgen::{
+            BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+            KeyUsagePurpose,
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ca_key = KeyPair::generate().expect("CA key");
+        let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA");
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
+        let signed = |names: Vec<String>, usage: ExtendedKeyUsagePurpose| {
+            let key = KeyPair::generate().expect("key");
+            let mut p = CertificateParams::new(names).expect("params");
+            p.extended_key_usages = vec![usage];
+            let cert = p.signed_by(&key, &ca_cert, &ca_key).expect("certificate");
+            (cert.pem(), key.serialize_pem())
+        };
+        let (server_cert, server_key) = signed(
+            vec!["127.0.0.1".into(), "localhost".into()],
+            ExtendedKeyUsagePurpose::ServerAuth,
+        );
+        let (client_cert, client_key) =
+            signed(vec!["replica".into()], ExtendedKeyUsagePurpose::ClientAuth);
+        let write = |name: &str, pem: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, pem).expect("pem");
+            path
+        };
+        Pki {
+            ca: write("ca.pem", &ca_cert.pem()),
+            server_cert: write("server.pem", &server_cert),
+            server_key: write("server-key.pem", &server_key),
+            client_cert: write("client.pem", &client_cert),
+            client_key: write("client-key.pem", &client_key),
+            dir,
+        }
     }
 }

@@ -173,7 +173,7 @@ async fn caught_up(server: &Server) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_links_and_revocations_reach_every_replica() {
     let cluster = Cluster::start(3);
-    let replicas = [
+    let mut replicas = vec![
         start_replica(&cluster),
         start_replica(&cluster),
         start_replica(&cluster),
@@ -231,6 +231,18 @@ async fn writes_links_and_revocations_reach_every_replica() {
     for r in &replicas {
         assert_eq!(r.page(&fresh).await.0, 200);
     }
+    // A replica restarted after the revocation reads it from the bucket:
+    // it gets ready (it never did: its watch saw only later changes) and
+    // still refuses the revoked link.
+    let first = replicas.remove(0);
+    let first = restart_replica(first, &cluster);
+    ready(&first).await;
+    assert_eq!(
+        first.page(&link).await.0,
+        404,
+        "revoked after a restart too"
+    );
+    assert_eq!(first.page(&fresh).await.0, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -732,4 +744,173 @@ async fn a_replica_behind_a_trimmed_stream_starts_again_on_a_snapshot() {
         ea == ec,
         "the replica started on the snapshot holds what A holds"
     );
+}
+
+/// Values in NATS this site did not write (whoever can reach NATS could
+/// put them there): a replica restarted over them keeps serving, refuses
+/// each, logs and counts it. A session key too short to sign with is
+/// replaced (it made a restarting replica panic), unreadable accounts give
+/// way to the replica's own file (not a 503 for every sign-in), junk link
+/// epochs and opt-outs are skipped, a junk stream entry is passed over and
+/// the writes after it still replicate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_in_nats_is_refused_counted_and_replicas_keep_serving() {
+    use order_status::staff::Role;
+    let cluster = Cluster::start(3);
+    let a = start_replica(&cluster);
+    let b = start_replica(&cluster);
+    ready(&a).await;
+    ready(&b).await;
+    // The first admin goes to the shared accounts from A's file.
+    let admin = common::staff_client(&a, "boss", Role::Admin).await;
+    assert_eq!(staff_home(&admin, &b).await, 200);
+
+    let first = cluster
+        .urls()
+        .split(',')
+        .next()
+        .expect("a node")
+        .to_string();
+    let nats = async_nats::connect(first).await.expect("a NATS client");
+    let js = async_nats::jetstream::new(nats);
+    let staff = js
+        .get_key_value("order_status_staff")
+        .await
+        .expect("the staff bucket");
+    staff
+        .put("session-key", "12345".into())
+        .await
+        .expect("a short key");
+    staff
+        .put("accounts", "{ not accounts".into())
+        .await
+        .expect("junk accounts");
+    for (bucket, key, value) in [
+        ("order_status_link_epochs", "bm90LWFuLW9yZGVy", "many"),
+        ("order_status_optouts", "not-a-digest", "1"),
+    ] {
+        let kv = js.get_key_value(bucket).await.expect(bucket);
+        kv.put(key, value.into()).await.expect("junk");
+    }
+    js.publish(order_status::replicate::SUBJECT, "not a change".into())
+        .await
+        .expect("published")
+        .await
+        .expect("stored");
+
+    // A restart reads the session key again.
+    let a = restart_replica(a, &cluster);
+    ready(&a).await;
+    assert_eq!(a.page("/").await.0, 200, "A serves");
+    let key = staff
+        .get("session-key")
+        .await
+        .expect("read")
+        .expect("a key");
+    assert!(key.len() >= 32, "the short key was replaced");
+    // Signing in works, with A's own accounts.
+    let (again, code) = common::sign_in(&a, "boss").await;
+    assert_eq!(code, 303, "boss signs in on A");
+    assert_eq!(staff_home(&again, &a).await, 200);
+    // The writes after the junk entry reach both replicas.
+    deliver_until_acknowledged(&a, 1).await;
+    let (_, name, email) = order(1);
+    wait_found(&a, &name, &email).await;
+    wait_found(&b, &name, &email).await;
+    // Each refusal counted once: since its restart, A the key, the
+    // accounts, the epoch and the opt-out; B, running all along, the
+    // epoch, the opt-out and the stream entry.
+    let what = "A counts what it refused";
+    eventually(Duration::from_secs(10), what, || async {
+        metric(&a, "refused").await >= 4
+    })
+    .await;
+    assert!(metric(&b, "refused").await >= 3, "B counts what it refused");
+}
+
+/// A NATS cluster that requires a user and password: a client without
+/// them is refused by NATS; replicas given them (in the address, or as
+/// settings) connect and replicate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_sign_in_to_a_nats_cluster_that_requires_a_password() {
+    use common::nats::Guard;
+    let (user, pass) = ("replica", "s3cret-nats-pass");
+    let cluster = Cluster::start_guarded(3, Guard::UserPassword(user.into(), pass.into()));
+    let first = cluster
+        .urls()
+        .split(',')
+        .next()
+        .expect("a node")
+        .to_string();
+    let refused = async_nats::ConnectOptions::new()
+        .connection_timeout(Duration::from_secs(2))
+        .connect(first.as_str())
+        .await;
+    assert!(
+        refused.is_err(),
+        "NATS lets in a client without credentials"
+    );
+    // A: the credentials in the addresses; B: as settings.
+    let with_credentials = cluster
+        .urls()
+        .replace("nats://", &format!("nats://{user}:{pass}@"));
+    let a = start_replica_with(&cluster, &[("ORDER_STATUS_REPLICATE", &with_credentials)]);
+    let b = start_replica_with(
+        &cluster,
+        &[
+            ("ORDER_STATUS_REPLICATE_USER", user),
+            ("ORDER_STATUS_REPLICATE_PASSWORD", pass),
+        ],
+    );
+    ready(&a).await;
+    ready(&b).await;
+    deliver_until_acknowledged(&a, 1).await;
+    let (_, name, email) = order(1);
+    wait_found(&b, &name, &email).await;
+    deliver_until_acknowledged(&b, 2).await;
+    let (_, name, email) = order(2);
+    wait_found(&a, &name, &email).await;
+}
+
+/// A NATS server that speaks only TLS and verifies its clients'
+/// certificates: a replica with the CA and its own certificate connects
+/// and serves writes; a client without a certificate is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_reaches_nats_over_mutual_tls() {
+    use common::nats::{Guard, Pki};
+    let pki = Pki::new();
+    let cluster = Cluster::start_guarded(
+        1,
+        Guard::Tls {
+            cert: pki.server_cert.clone(),
+            key: pki.server_key.clone(),
+            verify_with: Some(pki.ca.clone()),
+        },
+    );
+    let url = cluster.urls();
+    let refused = async_nats::ConnectOptions::new()
+        .add_root_certificates(pki.ca.clone())
+        .require_tls(true)
+        .connection_timeout(Duration::from_secs(2))
+        .connect(url.as_str())
+        .await;
+    assert!(
+        refused.is_err(),
+        "NATS lets in a client without a certificate"
+    );
+    let path = |p: &std::path::Path| p.display().to_string();
+    let (ca, cert, key) = (path(&pki.ca), path(&pki.client_cert), path(&pki.client_key));
+    let a = start_replica_with(
+        &cluster,
+        &[
+            ("ORDER_STATUS_REPLICATE_COPIES", "1"),
+            ("ORDER_STATUS_REPLICATE_TLS_CA", &ca),
+            ("ORDER_STATUS_REPLICATE_TLS_CERT", &cert),
+            ("ORDER_STATUS_REPLICATE_TLS_KEY", &key),
+        ],
+    );
+    ready(&a).await;
+    deliver_until_acknowledged(&a, 1).await;
+    let (_, name, email) = order(1);
+    wait_found(&a, &name, &email).await;
 }

@@ -210,3 +210,107 @@ impl FromStr for SmtpUrl {
         s.parse::<Secret>()?.try_into()
     }
 }
+
+/// A NATS server address, `nats://host:port` (or `tls://`), with or
+/// without credentials (`nats://user:password@host:4222`,
+/// `nats://token@host:4222`); a secret: shown only as [`NatsUrl::redacted`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Secret", into = "Secret")]
+pub struct NatsUrl(pub Secret);
+newtype!(NatsUrl, Secret);
+
+/// What a NATS URL's user part says.
+#[derive(Clone, PartialEq, Eq)]
+pub enum NatsUrlAuth {
+    /// `user:password@`.
+    UserPassword(String, String),
+    /// `token@`.
+    Token(String),
+}
+
+impl fmt::Debug for NatsUrlAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NatsUrlAuth::UserPassword(..) => "UserPassword(<redacted>)",
+            NatsUrlAuth::Token(_) => "Token(<redacted>)",
+        })
+    }
+}
+
+impl NatsUrl {
+    /// The address with any credentials replaced by `***`: for logs and
+    /// error messages.
+    pub fn redacted(&self) -> String {
+        redact_nats(self.0.expose())
+    }
+
+    /// The address without its credentials (what the client dials).
+    pub fn without_credentials(&self) -> String {
+        match url::Url::parse(self.0.expose()) {
+            Ok(mut u) => {
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+                u.to_string().trim_end_matches('/').to_string()
+            }
+            Err(_) => self.redacted(),
+        }
+    }
+
+    /// The credentials in the address, if any (percent-decoded).
+    pub fn auth(&self) -> Option<NatsUrlAuth> {
+        let u = url::Url::parse(self.0.expose()).ok()?;
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        let user = decode(u.username());
+        match u.password() {
+            Some(p) => Some(NatsUrlAuth::UserPassword(user, decode(p))),
+            None if !user.is_empty() => Some(NatsUrlAuth::Token(user)),
+            None => None,
+        }
+    }
+}
+
+fn redact_nats(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+impl TryFrom<Secret> for NatsUrl {
+    type Error = Reason;
+    fn try_from(secret: Secret) -> Result<Self, Reason> {
+        let t = secret.expose().trim();
+        let bad = |why: &str| format!("{:?} {why} (give nats://host:port)", redact_nats(t));
+        let url = url::Url::parse(t).map_err(|_| bad("is not an address"))?;
+        if !matches!(url.scheme(), "nats" | "tls") {
+            return Err(bad("is not a nats:// or tls:// address"));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(bad("names no host"));
+        }
+        if !matches!(url.path(), "" | "/") || url.query().is_some() {
+            return Err(bad("has a path"));
+        }
+        Ok(NatsUrl(Secret::new(t.to_string())))
+    }
+}
+
+impl From<NatsUrl> for Secret {
+    fn from(u: NatsUrl) -> Secret {
+        u.0
+    }
+}
+
+impl FromStr for NatsUrl {
+    type Err = Reason;
+    fn from_str(s: &str) -> Result<Self, Reason> {
+        s.parse::<Secret>()?.try_into()
+    }
+}
