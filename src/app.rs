@@ -267,6 +267,7 @@ impl App {
             limiters.clone().prune_every_minute(),
         );
         if let Some(r) = &replication {
+            supervisor.service("sharing webhook claims", r.share_seen(&seen_deliveries));
             supervisor.service("following the replication stream", r.follow(store.clone()));
             supervisor.service("sharing link epochs", r.share_epochs(Arc::clone(&epochs)));
             supervisor.service("sharing the email outbox", r.share_outbox(&mail));

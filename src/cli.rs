@@ -320,14 +320,18 @@ pub async fn run(invocation: Invocation) -> anyhow::Result<ExitCode> {
         }
         Command::Staff { action } => match action {
             StaffCommand::Add { name, role } => {
-                commands::staff_accounts::add(&config, &name, role.as_deref())?
+                commands::staff_accounts::add(&config, &name, role.as_deref()).await?
             }
             StaffCommand::Role { name, role } => {
-                commands::staff_accounts::set_role(&config, &name, &role)?
+                commands::staff_accounts::set_role(&config, &name, &role).await?
             }
-            StaffCommand::Passwd { name } => commands::staff_accounts::passwd(&config, &name)?,
-            StaffCommand::Remove { name } => commands::staff_accounts::remove(&config, &name)?,
-            StaffCommand::List => commands::staff_accounts::list(&config)?,
+            StaffCommand::Passwd { name } => {
+                commands::staff_accounts::passwd(&config, &name).await?
+            }
+            StaffCommand::Remove { name } => {
+                commands::staff_accounts::remove(&config, &name).await?
+            }
+            StaffCommand::List => commands::staff_accounts::list(&config).await?,
         },
         Command::Mail {
             action: MailCommand::Test { to },

@@ -54,9 +54,11 @@ mod lease;
 mod limits;
 mod optouts;
 mod outbox;
+mod seen;
 mod staff;
 
 pub use limits::{SharedLimits, Verdict};
+pub use staff::cluster_accounts;
 
 /// The stream of order changes.
 pub const STREAM: &str = "ORDER_STATUS";
@@ -110,6 +112,8 @@ pub struct ReplicaStatus {
     epochs_loaded: AtomicBool,
     /// The address opt-outs are loaded from the bucket.
     optouts_loaded: AtomicBool,
+    /// The bucket of webhook claims answers.
+    seen_ready: AtomicBool,
     /// The consumer is running.
     following: AtomicBool,
     /// Values read from NATS and refused (see [`ReplicaStatus::refused`]).
@@ -127,9 +131,12 @@ impl ReplicaStatus {
         self.caught_up.load(Ordering::Acquire)
     }
 
-    /// The shared link epochs and opt-outs are loaded.
+    /// The shared link epochs and opt-outs are loaded, and the webhook
+    /// claims answer.
     pub fn buckets_loaded(&self) -> bool {
-        self.epochs_loaded.load(Ordering::Acquire) && self.optouts_loaded.load(Ordering::Acquire)
+        self.epochs_loaded.load(Ordering::Acquire)
+            && self.optouts_loaded.load(Ordering::Acquire)
+            && self.seen_ready.load(Ordering::Acquire)
     }
 
     /// Whether the stream is being followed right now.

@@ -67,13 +67,13 @@ test("the problem queue lists orders with their reason and links them", async ({
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Problem orders");
   await page.getByRole("link", { name: /^Delivery failed \(\d+\)$/ }).click();
   await expect(page).toHaveURL(/reason=delivery_failed/);
-  const rows = page.locator("tbody tr");
+  const rows = page.locator("li.problem");
   expect(await rows.count()).toBeGreaterThan(0);
-  for (const reason of await rows.locator("td:nth-child(2)").allTextContents()) {
+  for (const reason of await rows.locator("h2 .badge").allTextContents()) {
     expect(reason).toBe("Delivery failed");
   }
   if (javaScriptEnabled) await noViolations(page);
-  await rows.first().getByRole("link").click();
+  await rows.first().locator("h2 a").click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(/^Order #\d+$/);
 });
 

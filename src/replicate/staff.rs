@@ -44,6 +44,20 @@ impl Replication {
     }
 }
 
+/// The replicas' shared accounts, for a command run beside them (NATS
+/// must be reachable now).
+pub async fn cluster_accounts(
+    config: &crate::config::ReplicateConfig,
+) -> Result<Arc<dyn SharedAccounts>, ReplicateError> {
+    let js = super::connect(config, "order-status staff", false).await?;
+    let me = Replication {
+        js,
+        copies: config.copies,
+        status: Arc::default(),
+    };
+    Ok(me.shared_accounts())
+}
+
 fn shared_err(e: impl Into<crate::errors::Cause>) -> StaffError {
     StaffError::Shared(e.into())
 }

@@ -27,7 +27,7 @@ use sha2::Sha256;
 use super::AppState;
 use crate::actions::write_back::FulfillmentRequests;
 use crate::config::ShopifyShop;
-use crate::ingest::shopify::deadletter::DeadLetter;
+use crate::ingest::shopify::deadletter::{Claim, DeadLetter};
 use crate::ingest::shopify::sync;
 use crate::ingest::shopify::webhooks::{Delivery, Plan, plan};
 use crate::order::merge::Change;
@@ -158,7 +158,7 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8]) -> (Response
     };
     let event_id = text("x-shopify-event-id").or_else(|| text("x-shopify-webhook-id"));
     if let Some(id) = event_id
-        && state.seen_deliveries.contains(&shop.domain, topic, id)
+        && state.seen_deliveries.claim(&shop.domain, topic, id).await == Claim::Duplicate
     {
         return outcome("duplicate");
     }
@@ -186,6 +186,9 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8]) -> (Response
             outcome(name)
         }
         Err(e) => {
+            if let Some(id) = event_id {
+                state.seen_deliveries.release(&shop.domain, topic, id).await;
+            }
             tracing::error!(shop = %shop.domain, topic, error = %crate::errors::chain(&e), "webhook not applied: the store is unavailable");
             let mut res = json(
                 StatusCode::SERVICE_UNAVAILABLE,

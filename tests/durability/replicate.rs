@@ -914,3 +914,94 @@ async fn a_replica_reaches_nats_over_mutual_tls() {
     let (_, name, email) = order(1);
     wait_found(&a, &name, &email).await;
 }
+
+/// Shopify's retry landing on another replica, or one delivery at two
+/// replicas at once: applied by one, a duplicate on the other, and
+/// again a duplicate later on either; a delivery that is new is applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_delivery_at_two_replicas_is_applied_once() {
+    let cluster = Cluster::start(3);
+    let a = start_replica(&cluster);
+    let b = start_replica(&cluster);
+    ready(&a).await;
+    ready(&b).await;
+    let outcome = |text: &str| -> String {
+        serde_json::from_str::<serde_json::Value>(text).expect("json")["outcome"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    for round in 0..5u64 {
+        let (body, name, email) = order(100 + round);
+        let event = format!("evt-twice-{round}");
+        let ((ca, ta), (cb, tb)) = tokio::join!(
+            webhook::deliver(&a.base, SHOP, SECRET, "orders/create", &body, &event),
+            webhook::deliver(&b.base, SHOP, SECRET, "orders/create", &body, &event),
+        );
+        assert_eq!((ca, cb), (200, 200), "{ta} {tb}");
+        let outcomes = [outcome(&ta), outcome(&tb)];
+        assert_eq!(
+            outcomes.iter().filter(|o| *o == "duplicate").count(),
+            1,
+            "round {round}: one applies, one is a duplicate: {outcomes:?}"
+        );
+        wait_found(&a, &name, &email).await;
+        wait_found(&b, &name, &email).await;
+        // A retry later, on either: a duplicate.
+        for r in [&a, &b] {
+            let (code, text) =
+                webhook::deliver(&r.base, SHOP, SECRET, "orders/create", &body, &event).await;
+            assert_eq!((code, outcome(&text).as_str()), (200, "duplicate"));
+        }
+    }
+}
+
+/// The `staff` commands with the replication settings change the
+/// accounts every replica shares: an account added from another host
+/// (with a data dir of its own, empty) signs in on a running replica, and
+/// one removed there can no longer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_commands_change_the_replicas_shared_accounts() {
+    use std::io::Write;
+    let cluster = Cluster::start(3);
+    let a = start_replica(&cluster);
+    ready(&a).await;
+    let elsewhere = tempfile::tempdir().expect("another host's data dir");
+    let staff = |args: &[&str], stdin: &str| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_order-status"));
+        cmd.arg("--data-dir")
+            .arg(elsewhere.path())
+            .args(["--replicate", &cluster.urls(), "--replicate-copies", "3"])
+            .arg("staff")
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().expect("staff runs");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("password");
+        let out = child.wait_with_output().expect("staff ends");
+        assert!(out.status.success(), "staff {args:?}: {out:?}");
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let said = staff(
+        &["add", "nora", "--role", "admin"],
+        &format!("{}\n", common::STAFF_PASSWORD),
+    );
+    assert!(said.contains("Added staff account nora (admin)"), "{said}");
+    assert!(staff(&["list"], "").contains("nora\tadmin"));
+    let (c, code) = common::sign_in(&a, "nora").await;
+    assert_eq!(code, 303, "the account made from elsewhere signs in on A");
+    assert_eq!(staff_home(&c, &a).await, 200);
+    staff(
+        &["add", "sam", "--role", "agent"],
+        &format!("{}\n", common::STAFF_PASSWORD),
+    );
+    staff(&["remove", "sam"], "");
+    let (_, code) = common::sign_in(&a, "sam").await;
+    assert_ne!(code, 303, "removed from elsewhere: no sign-in on A");
+}

@@ -11,12 +11,17 @@
 //! `X-Shopify-Event-Id`. Applied ids are kept, per (shop, topic, event id),
 //! in `<data dir>/webhooks/seen.log` for [`SEEN_WINDOW`], so a retry after
 //! a restart is skipped too (merges are idempotent anyway; this saves the
-//! work and keeps the counts honest).
+//! work and keeps the counts honest). With replicas, a delivery is also
+//! claimed in a store every replica shares ([`SharedSeen`]) before it is
+//! applied, so a retry that lands on another replica, or the same delivery
+//! at two replicas at once, is applied by one.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use futures_util::future::BoxFuture;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -24,6 +29,9 @@ use serde::{Deserialize, Serialize};
 /// How long an applied delivery's id is remembered: Shopify retries for
 /// 4 hours; a day covers that and a late manual resend.
 pub const SEEN_WINDOW: chrono::Duration = chrono::Duration::hours(24);
+
+/// How long a webhook waits for the shared record of claims.
+const SHARED_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
 
 /// One delivery kept because it could not be applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,10 +125,38 @@ impl DeadLetters {
 }
 
 /// Deliveries applied recently, by (shop, topic, event id).
-#[derive(Debug)]
 pub struct SeenDeliveries {
     path: PathBuf,
     seen: Mutex<HashMap<String, DateTime<Utc>>>,
+    shared: OnceLock<Arc<dyn SharedSeen>>,
+}
+
+impl std::fmt::Debug for SeenDeliveries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeenDeliveries")
+            .field("path", &self.path)
+            .field("shared", &self.shared.get().is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The deliveries every replica shares (kept for [`SEEN_WINDOW`]).
+pub trait SharedSeen: Send + Sync {
+    /// Claims delivery `key` for this replica: `Ok(true)` if nobody had,
+    /// `Ok(false)` if it was claimed already (a duplicate).
+    fn claim(&self, key: String) -> BoxFuture<'static, Result<bool, String>>;
+    /// Gives a claim back (the delivery could not be applied: Shopify's
+    /// retry may try again).
+    fn release(&self, key: String) -> BoxFuture<'static, ()>;
+}
+
+/// Whether a delivery is to be applied here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Nobody applied it: this replica does.
+    Mine,
+    /// Applied already (here, or by another replica).
+    Duplicate,
 }
 
 fn seen_key(shop: &str, topic: &str, event_id: &str) -> String {
@@ -162,7 +198,58 @@ impl SeenDeliveries {
         Ok(SeenDeliveries {
             path,
             seen: Mutex::new(seen),
+            shared: OnceLock::new(),
         })
+    }
+
+    /// Shares the claims with every replica (once, at start).
+    pub fn set_shared(&self, shared: Arc<dyn SharedSeen>) {
+        let _ = self.shared.set(shared);
+    }
+
+    /// Whether this replica applies the delivery: not if it applied it,
+    /// nor if another replica claimed it. A shared store that cannot be
+    /// reached claims nothing (the write then goes through the stream,
+    /// which is down too, or applies idempotently).
+    pub async fn claim(&self, shop: &str, topic: &str, event_id: &str) -> Claim {
+        if self.contains(shop, topic, event_id) {
+            return Claim::Duplicate;
+        }
+        let Some(shared) = self.shared.get() else {
+            return Claim::Mine;
+        };
+        // Bounded: Shopify waits 5 s for an answer, and a NATS that does
+        // not answer leaves the write to fail (503) in time for it.
+        let claimed =
+            tokio::time::timeout(SHARED_WAIT, shared.claim(seen_key(shop, topic, event_id))).await;
+        match claimed {
+            Ok(Ok(true)) => Claim::Mine,
+            Ok(Ok(false)) => Claim::Duplicate,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "the shared webhook record cannot be reached; applying the delivery here");
+                Claim::Mine
+            }
+            Err(_) => {
+                tracing::warn!(
+                    "the shared webhook record did not answer; applying the delivery here"
+                );
+                Claim::Mine
+            }
+        }
+    }
+
+    /// A claimed delivery that could not be applied: free for a retry.
+    pub async fn release(&self, shop: &str, topic: &str, event_id: &str) {
+        if let Some(shared) = self.shared.get() {
+            let released =
+                tokio::time::timeout(SHARED_WAIT, shared.release(seen_key(shop, topic, event_id)))
+                    .await;
+            if released.is_err() {
+                tracing::warn!(
+                    "a webhook claim could not be given back in time; Shopify's retry may be taken for a duplicate"
+                );
+            }
+        }
     }
 
     /// Whether this delivery was applied already.
