@@ -12,7 +12,7 @@ pub mod bulk;
 pub mod problems;
 pub mod write_back;
 
-pub use audit::{AuditEntry, AuditLog};
+pub use audit::{AuditEntry, AuditLog, SharedAudit};
 
 use chrono::{DateTime, Utc};
 use thiserror::Error;

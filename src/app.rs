@@ -266,7 +266,9 @@ impl App {
             "pruning the rate limiters",
             limiters.clone().prune_every_minute(),
         );
+        let audit = AuditLog::new(&config.data_dir);
         if let Some(r) = &replication {
+            audit.set_shared(r.shared_audit());
             supervisor.service("sharing webhook claims", r.share_seen(&seen_deliveries));
             supervisor.service("following the replication stream", r.follow(store.clone()));
             supervisor.service("sharing link epochs", r.share_epochs(Arc::clone(&epochs)));
@@ -316,7 +318,7 @@ impl App {
 
         let state = AppState(Arc::new(App {
             link_budget: AddressBudget::new(config.mail.link_per_address),
-            audit: AuditLog::new(&config.data_dir),
+            audit,
             jobs: Jobs::new(&config.data_dir),
             assets: Assets::new(&config),
             dead_letters: DeadLetters::new(&config.data_dir),

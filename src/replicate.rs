@@ -50,6 +50,7 @@ use crate::config::{NatsAuth, NatsUrl, ReplicateConfig};
 use crate::store::log::ChangeLog;
 use crate::store::{LinkEpochs, PendingWrite, SharedEpochs, Store, StoreError};
 
+mod audit;
 mod lease;
 mod limits;
 mod optouts;

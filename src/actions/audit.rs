@@ -9,10 +9,18 @@
 //! match first, then JSON): fine for the thousands of lines a shop makes
 //! in months; a shop making millions would want an index, noted in the
 //! README.
+//!
+//! With replicas the log is the cluster's ([`SharedAudit`], a JetStream
+//! stream): whichever replica acts appends, any replica reads, so an
+//! order's activity and the admin's export show every replica's actions,
+//! in the order the stream took them. The data dir's file is then not
+//! written.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use futures_util::future::BoxFuture;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -68,11 +76,33 @@ impl AuditEntry {
     }
 }
 
-/// The log file; cheap to clone.
-#[derive(Debug, Clone)]
+/// The log; cheap to clone (clones share it).
+#[derive(Clone)]
 pub struct AuditLog {
     path: PathBuf,
     lock: Arc<Mutex<()>>,
+    shared: Arc<OnceLock<Arc<dyn SharedAudit>>>,
+}
+
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLog")
+            .field("path", &self.path)
+            .field("shared", &self.shared.get().is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The cluster's audit log (with replicas): JSON lines appended by any
+/// replica, read by all, in one order.
+pub trait SharedAudit: Send + Sync {
+    /// Appends the lines, about `order` each (or none); done once stored.
+    fn append(
+        &self,
+        lines: Vec<(Option<String>, Vec<u8>)>,
+    ) -> BoxFuture<'static, Result<(), String>>;
+    /// The lines about `order` (or all), oldest first.
+    fn read(&self, order: Option<String>) -> BoxFuture<'static, Result<Vec<Vec<u8>>, String>>;
 }
 
 impl AuditLog {
@@ -81,6 +111,36 @@ impl AuditLog {
         AuditLog {
             path: data_dir.join("audit.ndjson"),
             lock: Arc::new(Mutex::new(())),
+            shared: Arc::default(),
+        }
+    }
+
+    /// Makes the log the cluster's (once, at start, with replicas).
+    pub fn set_shared(&self, shared: Arc<dyn SharedAudit>) {
+        let _ = self.shared.set(shared);
+    }
+
+    /// The whole log as JSON lines, oldest first (the admins' export).
+    pub async fn export(&self) -> Result<Vec<u8>, ActionError> {
+        if let Some(shared) = self.shared.get() {
+            let lines = shared
+                .read(None)
+                .await
+                .map_err(|e| ActionError::Audit(e.into()))?;
+            let mut out = Vec::new();
+            for line in lines {
+                out.extend_from_slice(&line);
+                out.push(b'\n');
+            }
+            return Ok(out);
+        }
+        match tokio::fs::read(&self.path).await {
+            Ok(b) => Ok(b),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(ActionError::Audit(crate::errors::context(
+                self.path.display().to_string(),
+                e,
+            ))),
         }
     }
 
@@ -89,8 +149,20 @@ impl AuditLog {
         &self.path
     }
 
-    /// Appends `entries` and fsyncs.
+    /// Appends `entries` and fsyncs (or, with replicas, once the stream
+    /// stored them).
     pub async fn append(&self, entries: Vec<AuditEntry>) -> Result<(), ActionError> {
+        if let Some(shared) = self.shared.get() {
+            let mut lines = Vec::with_capacity(entries.len());
+            for e in &entries {
+                let json = serde_json::to_vec(e).map_err(|e| ActionError::Audit(e.into()))?;
+                lines.push((e.order.clone(), json));
+            }
+            return shared
+                .append(lines)
+                .await
+                .map_err(|e| ActionError::Audit(e.into()));
+        }
         let this = self.clone();
         tokio::task::spawn_blocking(move || this.append_now(&entries))
             .await
@@ -135,6 +207,22 @@ impl AuditLog {
 
     /// The newest `limit` lines about `order`, newest first.
     pub async fn for_order(&self, order: &str, limit: usize) -> Vec<AuditEntry> {
+        if let Some(shared) = self.shared.get() {
+            let lines = match shared.read(Some(order.to_string())).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the cluster's audit log cannot be read");
+                    return Vec::new();
+                }
+            };
+            return lines
+                .iter()
+                .rev()
+                .filter_map(|l| serde_json::from_slice::<AuditEntry>(l).ok())
+                .filter(|e| e.order.as_deref() == Some(order))
+                .take(limit)
+                .collect();
+        }
         let this = self.clone();
         let order = order.to_string();
         tokio::task::spawn_blocking(move || this.read(Some(&order), limit))

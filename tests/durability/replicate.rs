@@ -826,6 +826,36 @@ async fn garbage_in_nats_is_refused_counted_and_replicas_keep_serving() {
     })
     .await;
     assert!(metric(&b, "refused").await >= 3, "B counts what it refused");
+
+    // Junk in the audit stream: the export passes over it and counts it.
+    let export = |server: &Server| {
+        let c = again.clone();
+        let url = server.url("/staff/audit.ndjson");
+        async move {
+            let res = c.get(url).send().await.expect("export");
+            assert_eq!(res.status(), 200);
+            res.text().await.expect("body")
+        }
+    };
+    export(&a).await;
+    js.publish("order-status.audit._", "{ not a line".into())
+        .await
+        .expect("published")
+        .await
+        .expect("stored");
+    let before = metric(&a, "refused").await;
+    let text = export(&a).await;
+    assert!(text.lines().count() >= 1, "{text}");
+    for line in text.lines() {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "only audit lines are exported: {text}"
+        );
+    }
+    assert!(
+        metric(&a, "refused").await > before,
+        "the junk line counted"
+    );
 }
 
 /// A NATS cluster that requires a user and password: a client without
@@ -1004,4 +1034,103 @@ async fn staff_commands_change_the_replicas_shared_accounts() {
     staff(&["remove", "sam"], "");
     let (_, code) = common::sign_in(&a, "sam").await;
     assert_ne!(code, 303, "removed from elsewhere: no sign-in on A");
+}
+
+/// One audit log for the cluster: an admin's action on A and an agent's
+/// on B are both in the export from either replica, in the order they
+/// were done, and each replica's order page tells the other's action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_is_the_clusters() {
+    use order_status::staff::Role;
+    let cluster = Cluster::start(3);
+    let a = start_replica(&cluster);
+    let b = start_replica(&cluster);
+    ready(&a).await;
+    ready(&b).await;
+    let (body, name, email) = order(300);
+    let id = body["id"].as_u64().expect("id");
+    deliver_until_acknowledged(&a, 300).await;
+    wait_found(&b, &name, &email).await;
+    let page = format!("/staff/orders/{SHOP}/{id}");
+
+    let boss = common::staff_client(&a, "boss", Role::Admin).await;
+    let res = boss
+        .post(a.url(&format!("{page}/revoke")))
+        .send()
+        .await
+        .expect("revoke on A");
+    assert_eq!(res.status(), 303);
+    let res = boss
+        .post(a.url("/staff/accounts"))
+        .form(&[
+            ("name", "ben"),
+            ("password", common::STAFF_PASSWORD),
+            ("role", "agent"),
+        ])
+        .send()
+        .await
+        .expect("add ben on A");
+    assert_eq!(res.status(), 303);
+    let (ben, code) = common::sign_in(&b, "ben").await;
+    assert_eq!(code, 303);
+    let res = ben
+        .post(b.url(&format!("{page}/share")))
+        .form(&[("days", "7")])
+        .send()
+        .await
+        .expect("share on B");
+    assert_eq!(res.status(), 303);
+
+    for r in [&a, &b] {
+        let text = boss
+            .get(r.url("/staff/audit.ndjson"))
+            .send()
+            .await
+            .expect("export")
+            .text()
+            .await
+            .expect("body");
+        let actions: Vec<(String, String)> = text
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+                (
+                    v["by"].as_str().unwrap_or_default().to_string(),
+                    v["action"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .filter(|(_, action)| action.starts_with("link.") || action.starts_with("account."))
+            .collect();
+        let revoke = actions
+            .iter()
+            .position(|(who, action)| who.contains("boss") && action == "link.revoke");
+        let share = actions
+            .iter()
+            .position(|(who, action)| who.contains("ben") && action == "link.share");
+        assert!(
+            matches!((revoke, share), (Some(x), Some(y)) if x < y),
+            "the export from {} lists A's revoke, then B's share: {actions:?}\n{text}",
+            r.base
+        );
+    }
+    // Each replica's order page tells what was done on the other.
+    let read = |c: &reqwest::Client, url: String| {
+        let c = c.clone();
+        async move {
+            let res = c.get(url).send().await.expect("order page");
+            assert_eq!(res.status(), 200);
+            res.text().await.expect("body")
+        }
+    };
+    let html = read(&ben, a.url(&page)).await;
+    assert!(
+        html.contains("boss stopped every status link issued so far."),
+        "{html}"
+    );
+    assert!(html.contains("ben made a status link valid for"), "{html}");
+    let html = read(&boss, b.url(&page)).await;
+    assert!(
+        html.contains("boss stopped every status link issued so far."),
+        "{html}"
+    );
 }

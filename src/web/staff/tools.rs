@@ -583,12 +583,11 @@ pub async fn audit_export(
     State(state): State<AppState>,
     staff: StaffSession,
 ) -> Result<Response, WebError> {
-    let path = state.audit.path().to_path_buf();
-    let body = match tokio::fs::read(&path).await {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(WebError::unavailable("reading the audit log", e)),
-    };
+    let body = state
+        .audit
+        .export()
+        .await
+        .map_err(|e| WebError::unavailable("reading the audit log", e))?;
     state
         .audit
         .append(vec![AuditEntry::new(
