@@ -13,6 +13,7 @@ pub mod problems;
 pub mod write_back;
 
 pub use audit::{AuditEntry, AuditLog, SharedAudit};
+pub use bulk::SharedJobs;
 
 use chrono::{DateTime, Utc};
 use thiserror::Error;

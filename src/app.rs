@@ -267,8 +267,16 @@ impl App {
             limiters.clone().prune_every_minute(),
         );
         let audit = AuditLog::new(&config.data_dir);
+        let jobs = Jobs::new(&config.data_dir);
+        // With replicas, one replica at a time runs what must run once:
+        // the Shopify jobs and the bulk changes.
+        let mut lease = None;
         if let Some(r) = &replication {
             audit.set_shared(r.shared_audit());
+            jobs.set_shared(r.shared_jobs());
+            let (holds, task) = r.jobs_lease();
+            supervisor.service("holding the jobs lease", task);
+            lease = Some(holds);
             supervisor.service("sharing webhook claims", r.share_seen(&seen_deliveries));
             supervisor.service("following the replication stream", r.follow(store.clone()));
             supervisor.service("sharing link epochs", r.share_epochs(Arc::clone(&epochs)));
@@ -276,12 +284,8 @@ impl App {
             supervisor.service("sharing opt-outs", r.share_optouts(Arc::clone(&optouts)));
         }
         if apis.all().next().is_some() {
-            let gate = match &replication {
-                Some(r) => {
-                    let (holds, lease) = r.jobs_lease();
-                    supervisor.service("holding the Shopify jobs lease", lease);
-                    JobsGate::leased(holds)
-                }
+            let gate = match &lease {
+                Some(holds) => JobsGate::leased(holds.clone()),
                 None => JobsGate::default(),
             };
             supervisor.service(
@@ -319,7 +323,7 @@ impl App {
         let state = AppState(Arc::new(App {
             link_budget: AddressBudget::new(config.mail.link_per_address),
             audit,
-            jobs: Jobs::new(&config.data_dir),
+            jobs,
             assets: Assets::new(&config),
             dead_letters: DeadLetters::new(&config.data_dir),
             metrics: Metrics::new().map_err(AppError::Metrics)?,
@@ -340,11 +344,20 @@ impl App {
             optouts,
             config,
         }));
-        // Bulk status changes that were running when the process stopped
-        // go on from their last saved batch.
-        for id in state.jobs.unfinished() {
-            tracing::info!(job = %id, "resuming a bulk status change");
-            web::spawn_bulk_job(&state, id);
+        match lease {
+            // The cluster's bulk changes, run by the lease holder.
+            Some(holds) => supervisor.service(
+                "running the cluster's bulk changes",
+                web::run_shared_bulk_jobs(state.clone(), holds),
+            ),
+            // Bulk status changes that were running when the process
+            // stopped go on from their last saved batch.
+            None => {
+                for id in state.jobs.unfinished().await {
+                    tracing::info!(job = %id, "resuming a bulk status change");
+                    web::spawn_bulk_job(&state, id, Arc::new(|| true));
+                }
+            }
         }
         Ok(Site {
             running: supervisor.start(),

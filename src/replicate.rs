@@ -51,6 +51,7 @@ use crate::store::log::ChangeLog;
 use crate::store::{LinkEpochs, PendingWrite, SharedEpochs, Store, StoreError};
 
 mod audit;
+mod bulk;
 mod lease;
 mod limits;
 mod optouts;

@@ -46,7 +46,7 @@ pub use protect::Limiters;
 pub use render::{Spawner, Visitor, page_html};
 pub use server::raise_open_file_limit;
 pub use shop::AddressBudget;
-pub use staff::{StaffSession, spawn_bulk_job};
+pub use staff::{StaffSession, run_shared_bulk_jobs, spawn_bulk_job};
 
 /// Why the server stopped with an error.
 #[derive(Debug, Error)]

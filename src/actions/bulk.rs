@@ -15,8 +15,10 @@
 //! why).
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 use super::{ActionError, AuditEntry, AuditLog};
@@ -72,32 +74,107 @@ pub struct Job {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<DateTime<Utc>>,
+    /// How many runners have taken it up (more than one: resumed after a
+    /// restart, or by another replica).
+    #[serde(default)]
+    pub runs: u32,
+    /// With replicas: the parts its orders are stored in, apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key_parts: Option<usize>,
+    /// With replicas: the record's revision when read.
+    #[serde(skip)]
+    revision: u64,
 }
 
-/// The job files.
-#[derive(Debug, Clone)]
+/// A stored value and its revision.
+pub type Revisioned = Option<(Vec<u8>, u64)>;
+
+/// Where jobs are kept with replicas (a key-value store every replica
+/// reads, written by compare-and-set): a job's record under its id, its
+/// orders in parts beside it.
+pub trait SharedJobs: Send + Sync {
+    /// The value under `key` and its revision.
+    fn get(&self, key: String) -> BoxFuture<'static, Result<Revisioned, String>>;
+    /// Stores `value` under `key` if its revision is still `revision` (0:
+    /// only if there is none yet); `None` when another write came first.
+    fn put(
+        &self,
+        key: String,
+        value: Vec<u8>,
+        revision: u64,
+    ) -> BoxFuture<'static, Result<Option<u64>, String>>;
+    /// Every key.
+    fn keys(&self) -> BoxFuture<'static, Result<Vec<String>, String>>;
+    /// A value this site did not write: logged with its key and counted.
+    fn refused(&self, key: &str, why: &str);
+}
+
+/// Bytes of order keys in one stored part (a NATS message is at most 1 MB).
+const KEYS_PART: usize = 256 * 1024;
+
+/// The jobs: files under `<data dir>/bulk/`, or, with replicas, the
+/// cluster's [`SharedJobs`]. Cheap to clone (clones share it).
+#[derive(Clone)]
 pub struct Jobs {
     dir: PathBuf,
+    shared: Arc<OnceLock<Arc<dyn SharedJobs>>>,
+    /// Shared records refused, by key and revision: each counted once,
+    /// though the lease holder looks at every job each second.
+    refused: Arc<std::sync::Mutex<std::collections::HashSet<(String, u64)>>>,
+}
+
+impl std::fmt::Debug for Jobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jobs")
+            .field("dir", &self.dir)
+            .field("shared", &self.shared.get().is_some())
+            .finish()
+    }
 }
 
 fn io(path: &Path, e: impl std::fmt::Display) -> ActionError {
     ActionError::Bulk(format!("{}: {e}", path.display()))
 }
 
+fn shared_err(e: String) -> ActionError {
+    ActionError::Bulk(format!("the replicas' bulk jobs: {e}"))
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 40 && id.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+fn keys_part(id: &str, n: usize) -> String {
+    format!("{id}.keys.{n}")
+}
+
 impl Jobs {
     pub fn new(data_dir: &Path) -> Jobs {
         Jobs {
             dir: data_dir.join("bulk"),
+            shared: Arc::default(),
+            refused: Arc::default(),
         }
     }
 
+    /// Keeps the jobs in the cluster (once, at start, with replicas): a
+    /// job is then run by the jobs-lease holder (see [`run`]'s
+    /// `keep_going`), not by the replica that confirmed it.
+    pub fn set_shared(&self, shared: Arc<dyn SharedJobs>) {
+        let _ = self.shared.set(shared);
+    }
+
+    /// Whether the jobs are the cluster's.
+    pub fn is_shared(&self) -> bool {
+        self.shared.get().is_some()
+    }
+
     fn path(&self, id: &str) -> Option<PathBuf> {
-        let ok = !id.is_empty() && id.len() <= 40 && id.bytes().all(|b| b.is_ascii_alphanumeric());
-        ok.then(|| self.dir.join(format!("{id}.json")))
+        valid_id(id).then(|| self.dir.join(format!("{id}.json")))
     }
 
     /// Makes a prepared job for `keys`.
-    pub fn prepare(
+    pub async fn prepare(
         &self,
         by: &str,
         change: StatusChange,
@@ -111,7 +188,7 @@ impl Jobs {
         getrandom::fill(&mut id_bytes).map_err(|e| ActionError::Bulk(e.to_string()))?;
         let now = Utc::now();
         let id = format!("{}{}", now.format("%Y%m%d%H%M%S"), hex::encode(id_bytes));
-        let job = Job {
+        let mut job = Job {
             id,
             created_at: now,
             by: by.to_string(),
@@ -126,13 +203,92 @@ impl Jobs {
             refused: Vec::new(),
             error: None,
             finished_at: None,
+            runs: 0,
+            key_parts: None,
+            revision: 0,
         };
-        self.save(&job)?;
+        if let Some(shared) = self.shared.get() {
+            // The orders once, in parts, before the record that names them.
+            let mut parts: Vec<Vec<u8>> = vec![Vec::new()];
+            for key in &job.keys {
+                let last = parts.last_mut().expect("one part at least");
+                if !last.is_empty() && last.len() + key.len() + 1 > KEYS_PART {
+                    parts.push(Vec::new());
+                }
+                let last = parts.last_mut().expect("one part at least");
+                if !last.is_empty() {
+                    last.push(b'\n');
+                }
+                last.extend_from_slice(key.as_bytes());
+            }
+            job.key_parts = Some(parts.len());
+            for (n, part) in parts.into_iter().enumerate() {
+                shared
+                    .put(keys_part(&job.id, n), part, 0)
+                    .await
+                    .map_err(shared_err)?;
+            }
+        }
+        self.save(&mut job).await?;
         Ok(job)
     }
 
     /// The job `id`, if there is one.
-    pub fn get(&self, id: &str) -> Result<Option<Job>, ActionError> {
+    pub async fn get(&self, id: &str) -> Result<Option<Job>, ActionError> {
+        let Some(mut job) = self.record(id).await? else {
+            return Ok(None);
+        };
+        if let (Some(shared), Some(parts)) = (self.shared.get(), job.key_parts) {
+            for n in 0..parts {
+                let key = keys_part(id, n);
+                let (bytes, _) = shared
+                    .get(key.clone())
+                    .await
+                    .map_err(shared_err)?
+                    .ok_or_else(|| shared_err(format!("{key} is missing")))?;
+                let text = String::from_utf8(bytes).map_err(|_| {
+                    shared.refused(&key, "not a part of a bulk change's orders");
+                    shared_err(format!("{key} is not a list of orders"))
+                })?;
+                job.keys.extend(text.split('\n').map(str::to_string));
+            }
+        }
+        Ok(Some(job))
+    }
+
+    /// The job's record without its orders (those are stored apart with
+    /// replicas).
+    async fn record(&self, id: &str) -> Result<Option<Job>, ActionError> {
+        if !valid_id(id) {
+            return Ok(None);
+        }
+        if let Some(shared) = self.shared.get() {
+            let Some((bytes, revision)) = shared.get(id.to_string()).await.map_err(shared_err)?
+            else {
+                return Ok(None);
+            };
+            let mut job: Job = serde_json::from_slice(&bytes).map_err(|e| {
+                let first = self
+                    .refused
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert((id.to_string(), revision));
+                if first {
+                    shared.refused(id, "not a bulk change");
+                }
+                shared_err(format!("{id}: {e}"))
+            })?;
+            job.revision = revision;
+            return Ok(Some(job));
+        }
+        let this = self.clone();
+        let id = id.to_string();
+        tokio::task::spawn_blocking(move || this.get_file(&id))
+            .await
+            .map_err(|e| ActionError::Bulk(e.to_string()))?
+    }
+
+    fn get_file(&self, id: &str) -> Result<Option<Job>, ActionError> {
         let Some(path) = self.path(id) else {
             return Ok(None);
         };
@@ -145,8 +301,39 @@ impl Jobs {
         }
     }
 
-    /// Saves `job` (atomically: a crash leaves the last saved progress).
-    pub fn save(&self, job: &Job) -> Result<(), ActionError> {
+    /// Saves `job`: a file written atomically (a crash leaves the last
+    /// saved progress), or with replicas its record if nobody saved it
+    /// since it was read (an error otherwise: another runner has it).
+    pub async fn save(&self, job: &mut Job) -> Result<(), ActionError> {
+        if let Some(shared) = self.shared.get() {
+            let record = Job {
+                keys: Vec::new(),
+                ..job.clone()
+            };
+            let bytes =
+                serde_json::to_vec(&record).map_err(|e| ActionError::Bulk(e.to_string()))?;
+            return match shared
+                .put(job.id.clone(), bytes, job.revision)
+                .await
+                .map_err(shared_err)?
+            {
+                Some(revision) => {
+                    job.revision = revision;
+                    Ok(())
+                }
+                None => Err(ActionError::Bulk(format!(
+                    "bulk change {} was saved meanwhile by another replica",
+                    job.id
+                ))),
+            };
+        }
+        let (this, copy) = (self.clone(), job.clone());
+        tokio::task::spawn_blocking(move || this.save_file(&copy))
+            .await
+            .map_err(|e| ActionError::Bulk(e.to_string()))?
+    }
+
+    fn save_file(&self, job: &Job) -> Result<(), ActionError> {
         std::fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
         let path = self
             .path(&job.id)
@@ -155,8 +342,34 @@ impl Jobs {
         write_private(&path, &bytes).map_err(|e| io(&path, e))
     }
 
-    /// Jobs that were running when the process stopped.
-    pub fn unfinished(&self) -> Vec<String> {
+    /// Jobs that are running (or, in one process, were running when it
+    /// stopped).
+    pub async fn unfinished(&self) -> Vec<String> {
+        if let Some(shared) = self.shared.get() {
+            let ids = match shared.keys().await {
+                Ok(k) => k,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the replicas' bulk jobs cannot be listed");
+                    return Vec::new();
+                }
+            };
+            let mut running = Vec::new();
+            for id in ids.into_iter().filter(|k| !k.contains('.')) {
+                if let Ok(Some(job)) = self.record(&id).await
+                    && job.state == JobState::Running
+                {
+                    running.push(id);
+                }
+            }
+            return running;
+        }
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.unfinished_files())
+            .await
+            .unwrap_or_default()
+    }
+
+    fn unfinished_files(&self) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return Vec::new();
         };
@@ -165,7 +378,7 @@ impl Jobs {
             .filter_map(|e| {
                 let name = e.file_name().to_string_lossy().to_string();
                 let id = name.strip_suffix(".json")?.to_string();
-                let job = self.get(&id).ok()??;
+                let job = self.get_file(&id).ok()??;
                 (job.state == JobState::Running).then_some(id)
             })
             .collect()
@@ -174,16 +387,42 @@ impl Jobs {
     /// Confirms a prepared (or resumes a paused) job; `count` must be the
     /// count staff saw. Returns the job, now running, and whether this
     /// call started it: prepared (or paused) to running is a
-    /// compare-and-set under the jobs' lock, so of two confirmations at
-    /// once (a double click) one starts the runner and the other is shown
-    /// the running job.
-    pub fn confirm(&self, id: &str, count: usize, by: &str) -> Result<(Job, bool), ActionError> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
-        let lock = self.dir.join(".lock");
-        let _guard = crate::files::FileLock::acquire(&lock).map_err(|e| io(&lock, e))?;
-        let mut job = self
-            .get(id)?
-            .ok_or_else(|| ActionError::Bulk("no such bulk change".into()))?;
+    /// compare-and-set (under the jobs' lock, or on the record's revision
+    /// with replicas), so of two confirmations at once (a double click)
+    /// one starts the runner and the other is shown the running job.
+    pub async fn confirm(
+        &self,
+        id: &str,
+        count: usize,
+        by: &str,
+    ) -> Result<(Job, bool), ActionError> {
+        if self.shared.get().is_none() {
+            let (this, id, by) = (self.clone(), id.to_string(), by.to_string());
+            return tokio::task::spawn_blocking(move || this.confirm_file(&id, count, &by))
+                .await
+                .map_err(|e| ActionError::Bulk(e.to_string()))?;
+        }
+        for _ in 0..8 {
+            let mut job = self
+                .get(id)
+                .await?
+                .ok_or_else(|| ActionError::Bulk("no such bulk change".into()))?;
+            if !Self::to_running(&mut job, count, by)? {
+                return Ok((job, false));
+            }
+            match self.save(&mut job).await {
+                Ok(()) => return Ok((job, true)),
+                // Confirmed (or saved) elsewhere meanwhile: look again.
+                Err(e) => tracing::debug!(error = %e, "bulk confirmation raced; again"),
+            }
+        }
+        Err(ActionError::Bulk(format!(
+            "bulk change {id} keeps changing"
+        )))
+    }
+
+    /// Moves `job` to running; false when it already runs or is done.
+    fn to_running(job: &mut Job, count: usize, by: &str) -> Result<bool, ActionError> {
         match job.state {
             JobState::Prepared if count != job.keys.len() => {
                 return Err(ActionError::Bulk(format!(
@@ -198,62 +437,93 @@ impl Jobs {
                 job.change.by = format!("{by} (bulk {})", job.id);
             }
             JobState::Paused => job.error = None,
-            JobState::Running | JobState::Done => return Ok((job, false)),
+            JobState::Running | JobState::Done => return Ok(false),
         }
         job.state = JobState::Running;
-        self.save(&job)?;
+        Ok(true)
+    }
+
+    fn confirm_file(&self, id: &str, count: usize, by: &str) -> Result<(Job, bool), ActionError> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
+        let lock = self.dir.join(".lock");
+        let _guard = crate::files::FileLock::acquire(&lock).map_err(|e| io(&lock, e))?;
+        let mut job = self
+            .get_file(id)?
+            .ok_or_else(|| ActionError::Bulk("no such bulk change".into()))?;
+        if !Self::to_running(&mut job, count, by)? {
+            return Ok((job, false));
+        }
+        self.save_file(&job)?;
         Ok((job, true))
     }
 }
 
 /// Applies a running job to the end, batch by batch, saving progress.
-/// Stops (paused, with the reason) at the first store error.
+/// Stops (paused, with the reason) at the first store error, and (as it
+/// is, still running, for the next holder of the jobs lease) as soon as
+/// `keep_going` says no. The runner first counts itself in the job's
+/// record; with replicas that save is the runner's claim: of two runners
+/// at once, one saves first and the other stops.
 pub async fn run(
     store: &Store,
     shopify: &Apis,
     audit: &AuditLog,
     jobs: &Jobs,
     id: &str,
+    keep_going: &(dyn Fn() -> bool + Send + Sync),
 ) -> Result<Job, ActionError> {
     let mut job = jobs
-        .get(id)?
+        .get(id)
+        .await?
         .ok_or_else(|| ActionError::Bulk("no such bulk change".into()))?;
-    if job.state != JobState::Running {
+    if job.state != JobState::Running || !keep_going() {
         return Ok(job);
     }
-    if job.done == 0 {
-        audit
-            .append(vec![AuditEntry::new(
-                &job.change.by,
-                "bulk.start",
-                None,
-                format!(
-                    "{} orders: {} ({})",
-                    job.keys.len(),
-                    job.change.status.as_deref().unwrap_or("clear"),
-                    job.search
-                ),
-            )])
-            .await?;
-    }
+    job.runs += 1;
+    jobs.save(&mut job).await?;
+    let (action, detail) = if job.runs == 1 {
+        (
+            "bulk.start",
+            format!(
+                "{} orders: {} ({})",
+                job.keys.len(),
+                job.change.status.as_deref().unwrap_or("clear"),
+                job.search
+            ),
+        )
+    } else {
+        (
+            "bulk.resume",
+            format!("from order {} of {}", job.done + 1, job.keys.len()),
+        )
+    };
+    audit
+        .append(vec![AuditEntry::new(&job.change.by, action, None, detail)])
+        .await?;
     while job.done < job.keys.len() {
         let batch: Vec<String> =
             job.keys[job.done..(job.done + BATCH).min(job.keys.len())].to_vec();
         let mut changes = Vec::new();
         let mut logged = Vec::new();
+        let (mut missing, mut refused, mut unchanged) = (Vec::new(), Vec::new(), 0);
         for key in &batch {
+            if !keep_going() {
+                // Nothing of this batch is saved: the next runner does it
+                // again, which changes nothing twice (see the module docs).
+                return Ok(job);
+            }
             let order = match store.get(key) {
                 Ok(Some(o)) => o,
                 Ok(None) => {
-                    job.missing.push(key.clone());
+                    missing.push(key.clone());
                     continue;
                 }
-                Err(e) => return pause(jobs, job, e.to_string()),
+                Err(e) => return pause(jobs, job, e.to_string()).await,
             };
             // Already has this very change (a batch applied before a
             // restart): not changed, written or logged again.
             if order.status_history.contains(&job.change) {
-                job.unchanged += 1;
+                unchanged += 1;
                 continue;
             }
             if let Some(api) = shopify.get(&order.shop).filter(|a| a.shop().write_back) {
@@ -261,7 +531,7 @@ pub async fn run(
                 if let Err(e) =
                     super::write_back::write_status(api, order.id, &order.tags, status).await
                 {
-                    job.refused.push(format!("{key}: {e}"));
+                    refused.push(format!("{key}: {e}"));
                     continue;
                 }
             }
@@ -274,7 +544,9 @@ pub async fn run(
         match store.apply(changes).await {
             Ok(report) => {
                 job.changed += report.applied;
-                job.unchanged += report.unchanged + report.stale;
+                job.unchanged += unchanged + report.unchanged + report.stale;
+                job.missing.extend(missing);
+                job.refused.extend(refused);
                 let lines = logged
                     .iter()
                     .map(|k| AuditEntry::status(k, &job.change))
@@ -282,22 +554,22 @@ pub async fn run(
                 audit.append(lines).await?;
                 job.done += batch.len();
             }
-            Err(e) => return pause(jobs, job, e.to_string()),
+            Err(e) => return pause(jobs, job, e.to_string()).await,
         }
         if job.done == job.keys.len() {
             job.state = JobState::Done;
             job.finished_at = Some(Utc::now());
         }
-        jobs.save(&job)?;
+        jobs.save(&mut job).await?;
     }
     Ok(job)
 }
 
 /// Stops a job at a store error, resumable.
-fn pause(jobs: &Jobs, mut job: Job, error: String) -> Result<Job, ActionError> {
+async fn pause(jobs: &Jobs, mut job: Job, error: String) -> Result<Job, ActionError> {
     job.state = JobState::Paused;
     job.error = Some(error);
-    jobs.save(&job)?;
+    jobs.save(&mut job).await?;
     Ok(job)
 }
 
@@ -315,12 +587,13 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_job_is_confirmed_only_with_its_count_and_survives_a_reload() {
+    #[tokio::test]
+    async fn a_job_is_confirmed_only_with_its_count_and_survives_a_reload() {
         let dir = tempfile::tempdir().expect("dir");
         let jobs = Jobs::new(dir.path());
         assert!(
             jobs.prepare("staff:anna", change(), "q".into(), Vec::new())
+                .await
                 .is_err(),
             "an empty set is refused"
         );
@@ -331,29 +604,47 @@ mod tests {
                 "q".into(),
                 vec!["s/1".into(), "s/2".into()],
             )
+            .await
             .expect("prepare");
-        assert!(jobs.confirm(&job.id, 3, "staff:anna").is_err());
+        assert!(jobs.confirm(&job.id, 3, "staff:anna").await.is_err());
         assert_eq!(
-            jobs.get(&job.id).expect("read").map(|j| j.state),
+            jobs.get(&job.id).await.expect("read").map(|j| j.state),
             Some(JobState::Prepared)
         );
-        let (running, started) = jobs.confirm(&job.id, 2, "staff:anna").expect("confirm");
+        let (running, started) = jobs
+            .confirm(&job.id, 2, "staff:anna")
+            .await
+            .expect("confirm");
         assert_eq!(running.state, JobState::Running);
         assert!(started);
-        assert_eq!(jobs.unfinished(), vec![job.id.clone()]);
-        assert!(jobs.get("../../etc/passwd").expect("refused").is_none());
+        assert_eq!(jobs.unfinished().await, vec![job.id.clone()]);
+        let reloaded = Jobs::new(dir.path()).get(&job.id).await.expect("read");
+        assert_eq!(reloaded.map(|j| j.keys.len()), Some(2));
+        assert!(
+            jobs.get("../../etc/passwd")
+                .await
+                .expect("refused")
+                .is_none()
+        );
     }
 
-    #[test]
-    fn of_confirmations_at_once_one_starts_the_job() {
+    #[tokio::test]
+    async fn of_confirmations_at_once_one_starts_the_job() {
         let dir = tempfile::tempdir().expect("tempdir");
         let jobs = Jobs::new(dir.path());
         let job = jobs
             .prepare("staff:anna", change(), "q".into(), vec!["s/1".into()])
+            .await
             .expect("prepare");
         let started: usize = std::thread::scope(|s| {
             let handles: Vec<_> = (0..8)
-                .map(|_| s.spawn(|| jobs.confirm(&job.id, 1, "staff:anna").expect("confirm").1))
+                .map(|_| {
+                    s.spawn(|| {
+                        jobs.confirm_file(&job.id, 1, "staff:anna")
+                            .expect("confirm")
+                            .1
+                    })
+                })
                 .collect();
             handles
                 .into_iter()
@@ -361,5 +652,92 @@ mod tests {
                 .sum()
         });
         assert_eq!(started, 1, "one runner, not one per click");
+    }
+
+    /// The cluster's store as NATS' key-value bucket behaves: a revision
+    /// per key, create only when missing, update only from the latest.
+    #[derive(Default)]
+    struct Memory(std::sync::Mutex<std::collections::BTreeMap<String, (Vec<u8>, u64)>>);
+
+    impl SharedJobs for Memory {
+        fn get(&self, key: String) -> BoxFuture<'static, Result<Revisioned, String>> {
+            let v = self.0.lock().expect("lock").get(&key).cloned();
+            Box::pin(async move { Ok(v) })
+        }
+        fn put(
+            &self,
+            key: String,
+            value: Vec<u8>,
+            revision: u64,
+        ) -> BoxFuture<'static, Result<Option<u64>, String>> {
+            let mut map = self.0.lock().expect("lock");
+            let now = map.get(&key).map_or(0, |(_, r)| *r);
+            let out = (now == revision).then(|| {
+                map.insert(key, (value, now + 1));
+                now + 1
+            });
+            Box::pin(async move { Ok(out) })
+        }
+        fn keys(&self) -> BoxFuture<'static, Result<Vec<String>, String>> {
+            let keys = self.0.lock().expect("lock").keys().cloned().collect();
+            Box::pin(async move { Ok(keys) })
+        }
+        fn refused(&self, _: &str, _: &str) {}
+    }
+
+    #[tokio::test]
+    async fn shared_jobs_keep_their_orders_in_parts_and_save_by_revision() {
+        let dir = tempfile::tempdir().expect("dir");
+        let memory = Arc::new(Memory::default());
+        let jobs = Jobs::new(dir.path());
+        jobs.set_shared(memory.clone());
+        let keys: Vec<String> = (0..30_000u64)
+            .map(|i| format!("shop.example/{}", 5_000_000_000 + i))
+            .collect();
+        let job = jobs
+            .prepare("staff:anna", change(), "q".into(), keys.clone())
+            .await
+            .expect("prepare");
+        let parts = memory
+            .0
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|(k, _)| k.contains(".keys."))
+            .inspect(|(_, (v, _))| assert!(v.len() <= KEYS_PART))
+            .count();
+        assert!(parts >= 3, "{parts} parts");
+        assert!(!dir.path().join("bulk").exists(), "no files with replicas");
+        let other_replica = Jobs::new(dir.path());
+        other_replica.set_shared(memory.clone());
+        let read = other_replica
+            .get(&job.id)
+            .await
+            .expect("read")
+            .expect("job");
+        assert_eq!(read.keys, keys, "every order, in order");
+        // Two confirmations at once (two replicas): one starts it.
+        let (a, b) = tokio::join!(
+            jobs.confirm(&job.id, keys.len(), "staff:anna"),
+            other_replica.confirm(&job.id, keys.len(), "staff:ben"),
+        );
+        let started = [a.expect("a").1, b.expect("b").1];
+        assert_eq!(started.iter().filter(|s| **s).count(), 1, "{started:?}");
+        assert_eq!(other_replica.unfinished().await, vec![job.id.clone()]);
+        // A runner holding an old read cannot save over a newer one.
+        let mut stale = other_replica
+            .get(&job.id)
+            .await
+            .expect("read")
+            .expect("job");
+        let mut fresh = jobs.get(&job.id).await.expect("read").expect("job");
+        fresh.done = 500;
+        jobs.save(&mut fresh).await.expect("saved");
+        stale.done = 1000;
+        assert!(other_replica.save(&mut stale).await.is_err());
+        assert_eq!(
+            jobs.get(&job.id).await.expect("read").map(|j| j.done),
+            Some(500)
+        );
     }
 }

@@ -53,8 +53,9 @@ pub struct Tasks {
 }
 
 impl Tasks {
-    /// Runs `job` in the background until it ends or the site stops.
-    pub fn spawn<F>(&self, job: F)
+    /// Runs `job` in the background until it ends or the site stops;
+    /// the handle tells when it has (dropping it leaves the job running).
+    pub fn spawn<F>(&self, job: F) -> tokio::task::JoinHandle<()>
     where
         F: Future<Output = ()> + Send + 'static,
     {
@@ -64,7 +65,7 @@ impl Tasks {
                 () = stop.cancelled() => {}
                 () = job => {}
             }
-        });
+        })
     }
 
     /// Resolves once the site has begun to stop.

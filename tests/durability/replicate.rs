@@ -827,6 +827,29 @@ async fn garbage_in_nats_is_refused_counted_and_replicas_keep_serving() {
     .await;
     assert!(metric(&b, "refused").await >= 3, "B counts what it refused");
 
+    // A junk bulk job: the lease holder, looking every second, counts it
+    // once. (The bucket is made by the holder's first look.)
+    let bulk = loop {
+        if let Ok(kv) = js.get_key_value("order_status_bulk_jobs").await {
+            break kv;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let both = || async { metric(&a, "refused").await + metric(&b, "refused").await };
+    let before = both().await;
+    bulk.put("20260101000000junk", "{ not a job".into())
+        .await
+        .expect("junk job");
+    let what = "the lease holder counts the junk job";
+    eventually(Duration::from_secs(30), what, || async {
+        both().await > before
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(both().await, before + 1, "counted once");
+    assert_eq!(a.page("/").await.0, 200, "A serves");
+
     // Junk in the audit stream: the export passes over it and counts it.
     let export = |server: &Server| {
         let c = again.clone();
@@ -1133,4 +1156,145 @@ async fn the_audit_log_is_the_clusters() {
         html.contains("boss stopped every status link issued so far."),
         "{html}"
     );
+}
+
+/// A bulk change started on the replica running the cluster's jobs,
+/// killed midway (while it writes each order's status back to a
+/// throttling Shopify), is finished by the other replica once the jobs
+/// lease passes to it: every order changed once, here and in Shopify,
+/// with a report that counts each order once, and the audit log tells
+/// the start on one replica and the resumption on the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_change_whose_replica_dies_is_finished_by_another() {
+    use common::fake_shopify::{FakeShopify, Rules, STATIC_TOKEN, graphql_order};
+    use order_status::staff::Role;
+    const N: usize = 20;
+    let orders: Vec<_> = (0..N as u64)
+        .map(|i| order_status::ingest::demo::order(7, i, chrono::Utc::now(), SHOP))
+        .collect();
+    let fake =
+        FakeShopify::start(Rules::default(), orders.iter().map(graphql_order).collect()).await;
+    let config = tempfile::NamedTempFile::new().expect("a config file");
+    std::fs::write(
+        config.path(),
+        "[[status]]\nid = \"qc\"\ntitle = { en = \"Quality check\" }\n\
+         description = { en = \"We check it.\" }\n",
+    )
+    .expect("config");
+    let config_path = config.path().display().to_string();
+    let cluster = Cluster::start(3);
+    let settings = [
+        ("ORDER_STATUS_CONFIG", config_path.as_str()),
+        ("ORDER_STATUS_SHOPIFY_API_BASE", fake.base.as_str()),
+        ("ORDER_STATUS_SHOPIFY_ACCESS_TOKEN", STATIC_TOKEN),
+        ("ORDER_STATUS_SHOPIFY_WRITE_BACK", "true"),
+        ("ORDER_STATUS_SYNC_INTERVAL", "10m"),
+    ];
+    let a = start_replica_with(&cluster, &settings);
+    let b = start_replica_with(&cluster, &settings);
+    ready(&a).await;
+    ready(&b).await;
+    // The lease holder syncs: that one runs the jobs.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let leader_is_a = loop {
+        match (synced(&a).await, synced(&b).await) {
+            (Some(_), None) => break true,
+            (None, Some(_)) => break false,
+            (Some(_), Some(_)) => panic!("both replicas synced with Shopify"),
+            (None, None) => {}
+        }
+        assert!(Instant::now() < deadline, "no replica synced");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let (leader, survivor) = if leader_is_a { (a, b) } else { (b, a) };
+    for o in &orders {
+        wait_found(&survivor, &o.name, &o.email).await;
+    }
+    // Shopify throttles now: about two orders' writes a second.
+    fake.set_rules(|r| {
+        r.bucket_max = 40.0;
+        r.restore_rate = 40.0;
+    });
+    fake.drain_bucket();
+
+    let boss = common::staff_client(&leader, "boss", Role::Admin).await;
+    let res = boss
+        .post(leader.url("/staff/bulk"))
+        .form(&[("q", ""), ("status", "qc")])
+        .send()
+        .await
+        .expect("prepare");
+    assert_eq!(res.status(), 303);
+    let job = res.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    let res = boss
+        .post(leader.url(&format!("{job}/confirm")))
+        .form(&[("count", N.to_string())])
+        .send()
+        .await
+        .expect("confirm");
+    assert_eq!(res.status(), 303, "confirmed");
+    let tagged = || {
+        fake.orders()
+            .iter()
+            .filter(|o| {
+                o["tags"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|t| t == "status:qc"))
+            })
+            .count()
+    };
+    eventually(
+        Duration::from_secs(30),
+        "the leader started writing",
+        || async { tagged() >= 3 },
+    )
+    .await;
+    assert!(tagged() < N, "killed midway, not after the end");
+    drop(leader);
+
+    // The survivor takes the lease and finishes the job.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let report = loop {
+        let res = boss
+            .get(survivor.url(&job))
+            .send()
+            .await
+            .expect("the job's page");
+        assert_eq!(res.status(), 200, "the job is the cluster's");
+        let html = res.text().await.expect("body");
+        if html.contains("Done:") {
+            break html;
+        }
+        assert!(Instant::now() < deadline, "never finished: {html}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert!(report.contains(&format!("Done: {N} changed")), "{report}");
+    assert_eq!(tagged(), N, "every order's status is in Shopify");
+    let o = &orders[N - 1];
+    let res = boss
+        .get(survivor.url(&format!("/staff/orders/{SHOP}/{}", o.id)))
+        .send()
+        .await
+        .expect("order page");
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("Now: Quality check")
+    );
+    let log = boss
+        .get(survivor.url("/staff/audit.ndjson"))
+        .send()
+        .await
+        .expect("export")
+        .text()
+        .await
+        .expect("body");
+    let count = |action: &str| log.matches(&format!("\"action\":\"{action}\"")).count();
+    assert_eq!(count("bulk.start"), 1, "{log}");
+    assert_eq!(count("bulk.resume"), 1, "{log}");
+    assert_eq!(count("status.set"), N, "each order once: {log}");
 }

@@ -351,7 +351,7 @@ const PENDING: &[(&str, &str)] = &[("q", ""), ("payment", "PENDING"), ("status",
 async fn wait_done(jobs: &Jobs, id: &str) -> order_status::actions::bulk::Job {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let job = jobs.get(id).expect("read").expect("job");
+        let job = jobs.get(id).await.expect("read").expect("job");
         if job.state == JobState::Done {
             return job;
         }
@@ -395,7 +395,7 @@ async fn a_bulk_change_is_confirmed_by_its_count_and_resumes_after_a_restart() {
         .to_string();
     let id = to.trim_start_matches("/staff/bulk/").to_string();
     let jobs = Jobs::new(&server.dir.path().join("data"));
-    let job = jobs.get(&id).expect("read").expect("prepared");
+    let job = jobs.get(&id).await.expect("read").expect("prepared");
     let n = job.keys.len();
     assert!(n > 0);
     let (code, html) = page(&agent, server.url(&to)).await;
@@ -458,7 +458,7 @@ async fn a_bulk_change_is_confirmed_by_its_count_and_resumes_after_a_restart() {
     interrupted.done = 0;
     interrupted.changed = 0;
     interrupted.finished_at = None;
-    jobs.save(&interrupted).expect("save");
+    jobs.save(&mut interrupted).await.expect("save");
     let server = server.restart(&env);
     let job = wait_done(&jobs, &id).await;
     assert_eq!(

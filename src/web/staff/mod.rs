@@ -39,7 +39,7 @@ use super::render::{Visitor, html};
 use crate::staff::{Accounts, Role, Session};
 use crate::ui::staff::{LoginForm, is_staff_path};
 
-pub use tools::spawn_bulk_job;
+pub use tools::{run_shared_bulk_jobs, spawn_bulk_job};
 
 /// The console's routes. Viewers search and read (and share a link);
 /// agents change orders; admins manage accounts and read the audit log.

@@ -3,6 +3,8 @@
 //! problem-orders queue, and the audit log's export. Changing orders
 //! needs the agent role; exporting the log, admin.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -389,6 +391,7 @@ pub async fn bulk_prepare(
     let job = state
         .jobs
         .prepare(&staff.actor(), change, described, keys)
+        .await
         .map_err(action_error)?;
     Ok(crate::web::see_other(&format!("/staff/bulk/{}", job.id)))
 }
@@ -472,6 +475,7 @@ pub async fn bulk_page(
     let job = state
         .jobs
         .get(&id)
+        .await
         .map_err(action_error)?
         .ok_or(WebError::NotFound)?;
     let i = visitor.i18n(&state);
@@ -529,41 +533,49 @@ pub async fn bulk_confirm(
     WebPath(Named { name: id }): WebPath<Named>,
     WebForm(input): WebForm<ConfirmInput>,
 ) -> Result<Response, WebError> {
-    if state.jobs.get(&id).map_err(action_error)?.is_none() {
+    if state.jobs.get(&id).await.map_err(action_error)?.is_none() {
         return Err(WebError::NotFound);
     }
     let count = input.count.trim().parse::<usize>().map_err(|_| {
         WebError::bad_request(StatusCode::UNPROCESSABLE_ENTITY, "error.confirm_count")
     })?;
-    let jobs = state.jobs.clone();
-    let by = staff.actor();
-    let (job, started) = tokio::task::spawn_blocking(move || jobs.confirm(&id, count, &by))
+    let (job, started) = state
+        .jobs
+        .confirm(&id, count, &staff.actor())
         .await
-        .map_err(|e| WebError::unavailable("confirming a bulk change", e))?
         .map_err(|e| {
             tracing::info!(error = %crate::errors::chain(&e), "bulk confirmation refused");
             WebError::bad_request(StatusCode::CONFLICT, "error.count_changed")
         })?;
     if started {
         tracing::info!(staff = %staff.name, orders = job.keys.len(), "bulk status change started");
-        spawn_bulk_job(&state, job.id.clone());
+        // With replicas the holder of the jobs lease runs it (see
+        // `run_shared_bulk_jobs`).
+        if !state.jobs.is_shared() {
+            spawn_bulk_job(&state, job.id.clone(), Arc::new(|| true));
+        }
     }
     // Started here or already running: either way, its page.
     Ok(crate::web::see_other(&format!("/staff/bulk/{}", job.id)))
 }
 
-/// Runs a confirmed bulk job in the background (resumed from its last
-/// saved batch when the site stops before it ends).
-pub fn spawn_bulk_job(state: &AppState, id: String) {
+/// Runs a confirmed bulk job in the background while `keep_going` says
+/// so (resumed from its last saved batch when the site stops before it
+/// ends).
+pub fn spawn_bulk_job(
+    state: &AppState,
+    id: String,
+    keep_going: Arc<dyn Fn() -> bool + Send + Sync>,
+) -> tokio::task::JoinHandle<()> {
     let (store, shopify, audit, jobs, mail) = (
         state.store.clone(),
         state.shopify.clone(),
         state.audit.clone(),
         state.jobs.clone(),
-        std::sync::Arc::clone(&state.mail),
+        Arc::clone(&state.mail),
     );
     state.tasks.spawn(async move {
-        match bulk::run(&store, &shopify, &audit, &jobs, &id).await {
+        match bulk::run(&store, &shopify, &audit, &jobs, &id, &*keep_going).await {
             Ok(job) => tracing::info!(
                 job = %id,
                 changed = job.changed,
@@ -575,7 +587,45 @@ pub fn spawn_bulk_job(state: &AppState, id: String) {
             Err(e) => tracing::error!(job = %id, error = %crate::errors::chain(&e), "bulk status change stopped"),
         }
         mail.wake();
-    });
+    })
+}
+
+/// With replicas: while this replica holds the jobs lease (`holds`), runs
+/// every bulk change the cluster has running, whichever replica
+/// confirmed it, and takes up those whose runner died with the lease. A
+/// job stops at once when the lease is lost; the next holder resumes it.
+pub async fn run_shared_bulk_jobs(state: AppState, holds: tokio::sync::watch::Receiver<bool>) {
+    use std::collections::HashMap;
+    use std::time::{Duration, Instant};
+    const LOOK_EVERY: Duration = Duration::from_secs(1);
+    // A runner that ended with its job still running (an error, the lease
+    // lost) is not started again at once: errors would repeat each second.
+    const AGAIN_AFTER: Duration = Duration::from_secs(30);
+    let mut runners: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
+    let mut ended: HashMap<String, Instant> = HashMap::new();
+    loop {
+        tokio::time::sleep(LOOK_EVERY).await;
+        runners.retain(|id, h| {
+            let finished = h.is_finished();
+            if finished {
+                ended.insert(id.clone(), Instant::now());
+            }
+            !finished
+        });
+        ended.retain(|_, at| at.elapsed() < AGAIN_AFTER);
+        if !*holds.borrow() {
+            continue;
+        }
+        for id in state.jobs.unfinished().await {
+            if runners.contains_key(&id) || ended.contains_key(&id) {
+                continue;
+            }
+            tracing::info!(job = %id, "running a bulk status change of the cluster");
+            let holds = holds.clone();
+            let handle = spawn_bulk_job(&state, id.clone(), Arc::new(move || *holds.borrow()));
+            runners.insert(id, handle);
+        }
+    }
 }
 
 /// `GET /staff/audit.ndjson`: the whole audit log (admins).
