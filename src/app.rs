@@ -297,6 +297,7 @@ impl App {
                     sync_status.clone(),
                     gate.clone(),
                     *config.sync_interval,
+                    replication.as_ref().map(|r| r.shared_checkpoints()),
                 ),
             );
             if shopify_jobs::writes_back(&apis) {

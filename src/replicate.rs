@@ -52,6 +52,7 @@ use crate::store::{LinkEpochs, PendingWrite, SharedEpochs, Store, StoreError};
 
 mod audit;
 mod bulk;
+mod checkpoints;
 mod lease;
 mod limits;
 mod optouts;

@@ -5,9 +5,12 @@
 //! services of the supervisor: every failed round is logged and retried at
 //! the next, so neither ends while the site runs.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 
 use crate::ingest::shopify::SyncStatus;
+use crate::ingest::shopify::shared_checkpoint::{self, Copied, SharedCheckpoints};
 use crate::ingest::shopify::sync::{self, SyncOptions};
 use crate::shopify::Apis;
 use crate::store::Store;
@@ -63,6 +66,10 @@ pub async fn write_back_statuses(store: Store, apis: Apis, gate: JobsGate) {
 
 /// Reconciles every shop with API credentials every `every`, starting
 /// right away (and at once when a replica takes the lease).
+///
+/// With replicas (`shared`), each run starts from the cluster's checkpoint
+/// and copies its progress back every [`COPY_UP_EVERY`] and at its end, so
+/// the next holder of the lease goes on from there.
 pub async fn sync_periodically(
     store: Store,
     data_dir: std::path::PathBuf,
@@ -70,6 +77,7 @@ pub async fn sync_periodically(
     status: SyncStatus,
     mut gate: JobsGate,
     every: std::time::Duration,
+    shared: Option<Arc<dyn SharedCheckpoints>>,
 ) {
     let shops: Vec<_> = apis.all().cloned().collect();
     let mut tick = tokio::time::interval(every);
@@ -97,7 +105,36 @@ pub async fn sync_periodically(
                 parcels_per_run: Some(SERVER_PARCELS_PER_RUN),
                 ..SyncOptions::default()
             };
-            let result = sync::sync_shop(&store, &data_dir, api, None, options, |_| {}).await;
+            let mut copied = Copied::default();
+            if let Some(shared) = &shared {
+                match shared_checkpoint::copy_down(&**shared, &data_dir, &domain).await {
+                    Ok(c) => copied = c,
+                    Err(e) => {
+                        // Without it this run could read the shop again
+                        // from an older point; the next round tries again.
+                        status.failed(&domain, crate::errors::chain(&e));
+                        tracing::error!(shop = %domain, error = %crate::errors::chain(&e), "sync not started");
+                        continue;
+                    }
+                }
+            }
+            let run = sync::sync_shop(&store, &data_dir, api, None, options, |_| {});
+            tokio::pin!(run);
+            let mut copy_up = tokio::time::interval(COPY_UP_EVERY);
+            copy_up.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let result = loop {
+                tokio::select! {
+                    result = &mut run => break result,
+                    _ = copy_up.tick() => {
+                        if let Some(shared) = &shared {
+                            copy_checkpoint_up(&**shared, &data_dir, &domain, &mut copied).await;
+                        }
+                    }
+                }
+            };
+            if let Some(shared) = &shared {
+                copy_checkpoint_up(&**shared, &data_dir, &domain, &mut copied).await;
+            }
             status.version(&domain, api.version());
             match result {
                 Ok(r) => {
@@ -110,5 +147,20 @@ pub async fn sync_periodically(
                 }
             }
         }
+    }
+}
+
+/// How often a run's progress is copied to the cluster (what the next
+/// holder may have to read again).
+const COPY_UP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+async fn copy_checkpoint_up(
+    shared: &dyn SharedCheckpoints,
+    data_dir: &std::path::Path,
+    shop: &str,
+    copied: &mut Copied,
+) {
+    if let Err(e) = shared_checkpoint::copy_up(shared, data_dir, shop, copied).await {
+        tracing::warn!(shop, error = %crate::errors::chain(&e), "the sync checkpoint was not copied to the replicas; again shortly");
     }
 }

@@ -11,6 +11,7 @@
 pub mod backfill;
 pub mod deadletter;
 pub mod rest;
+pub mod shared_checkpoint;
 pub mod sync;
 pub mod webhooks;
 

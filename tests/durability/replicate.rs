@@ -647,12 +647,26 @@ async fn one_replica_at_a_time_syncs_with_shopify() {
         drop(b);
         a.as_ref().expect("a")
     };
+    assert_eq!(
+        fake.counters().bulk_started,
+        1,
+        "the first sync read it all"
+    );
     eventually(
         Duration::from_secs(45),
         "nobody took over the sync",
         || async { synced(survivor).await.is_some() },
     )
     .await;
+    // From the cluster's checkpoint: changes since the last sync, paged,
+    // not the whole shop again.
+    let counters = fake.counters();
+    assert_eq!(counters.bulk_started, 1, "no second bulk operation");
+    let (_, query) = counters.order_pages.last().expect("a page of changes");
+    assert!(
+        query.as_deref().is_some_and(|q| q.contains("updated_at")),
+        "{query:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

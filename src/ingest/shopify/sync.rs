@@ -183,7 +183,7 @@ pub fn parcels_path(data_dir: &Path, shop: &str) -> PathBuf {
     data_dir.join("sync").join(format!("{shop}.parcels"))
 }
 
-const PARCEL_BYTES: u64 = 16;
+pub(super) const PARCEL_BYTES: u64 = 16;
 
 /// Cuts the parcel file to the `keep` parcels a checkpoint counted, and
 /// opens it to append.
