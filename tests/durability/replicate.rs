@@ -984,12 +984,21 @@ async fn a_replica_reaches_nats_over_mutual_tls() {
 
 /// Shopify's retry landing on another replica, or one delivery at two
 /// replicas at once: applied by one, a duplicate on the other, and
-/// again a duplicate later on either; a delivery that is new is applied.
+/// again a duplicate later on either; a delivery that is new is applied;
+/// a shipment delivered to both sends the shopper one email.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_delivery_at_two_replicas_is_applied_once() {
+    let smtp = common::smtp::Smtpd::start();
     let cluster = Cluster::start(3);
-    let a = start_replica(&cluster);
-    let b = start_replica(&cluster);
+    let url = smtp.url();
+    let mail = [
+        ("ORDER_STATUS_SMTP_URL", url.as_str()),
+        ("ORDER_STATUS_MAIL_FROM", "Shop <orders@jsmith.example>"),
+        ("ORDER_STATUS_MAIL_EVENTS", "shipped"),
+        ("ORDER_STATUS_MAIL_MAX_AGE", "100000d"),
+    ];
+    let a = start_replica_with(&cluster, &mail);
+    let b = start_replica_with(&cluster, &mail);
     ready(&a).await;
     ready(&b).await;
     let outcome = |text: &str| -> String {
@@ -1021,6 +1030,56 @@ async fn one_delivery_at_two_replicas_is_applied_once() {
             assert_eq!((code, outcome(&text).as_str()), (200, "duplicate"));
         }
     }
+    // A shipment's notification at both at once: one email.
+    let (_, name, email) = order(200);
+    deliver_until_acknowledged(&a, 200).await;
+    wait_found(&b, &name, &email).await;
+    let to_shopper = || {
+        smtp.messages()
+            .iter()
+            .filter(|m| m.header("to") == email)
+            .count()
+    };
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = to_shopper();
+    let mut shipment = webhook::sample(
+        "rest_fulfillment_create_with_tracking_ups.json",
+        "fulfillment",
+    );
+    shipment["id"] = 8_000_200.into();
+    shipment["order_id"] = 9_000_200.into();
+    let ((ca, ta), (cb, tb)) = tokio::join!(
+        webhook::deliver(
+            &a.base,
+            SHOP,
+            SECRET,
+            "fulfillments/create",
+            &shipment,
+            "ship-twice"
+        ),
+        webhook::deliver(
+            &b.base,
+            SHOP,
+            SECRET,
+            "fulfillments/create",
+            &shipment,
+            "ship-twice"
+        ),
+    );
+    assert_eq!((ca, cb), (200, 200), "{ta} {tb}");
+    let outcomes = [outcome(&ta), outcome(&tb)];
+    assert_eq!(
+        outcomes.iter().filter(|o| *o == "duplicate").count(),
+        1,
+        "{outcomes:?}"
+    );
+    eventually(Duration::from_secs(270), "the shipment's email", || async {
+        to_shopper() > before
+    })
+    .await;
+    // Time for a second sender to (wrongly) send again.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(to_shopper(), before + 1, "one email for the shipment");
 }
 
 /// The `staff` commands with the replication settings change the
