@@ -72,6 +72,12 @@ impl SharedLimits {
             .await
     }
 
+    /// A value in the bucket this site did not write: logged and counted
+    /// (see `ReplicaStatus::refused`); the caller goes on as if absent.
+    fn refuse(&self, key: &str, why: &str) {
+        self.me.status.refused(LIMITS_BUCKET, key, why);
+    }
+
     /// Takes one request from `kind`'s budget `spec` for `key`. Lets it
     /// through when the bucket cannot be reached (see the module docs).
     pub async fn take(&self, kind: &str, key: &[u8], spec: RateSpec) -> Verdict {
@@ -98,6 +104,9 @@ impl SharedLimits {
         for _ in 0..ROUNDS {
             let entry = bucket.entry(key).await.map_err(super::js_err)?;
             let (stored, revision) = live(&entry);
+            if stored.is_none() && revision.is_some() {
+                self.refuse(key, "not a budget; replaced");
+            }
             let tat = stored.unwrap_or(t).max(t);
             if tat - t > tolerance {
                 let wait_ms = tat - t - tolerance;
@@ -118,7 +127,12 @@ impl SharedLimits {
     pub async fn is_locked(&self, number: u64, spec: FailureSpec) -> Option<bool> {
         let bucket = self.bucket().await.ok()?;
         let entry = bucket.entry(lock_key(number)).await.ok()?;
-        let (count, start) = live_lock(&entry).unwrap_or((0, 0));
+        let (count, start) = live_lock(&entry).unwrap_or_else(|| {
+            if put_entry(&entry) {
+                self.refuse(&lock_key(number), "not a lookup lock; taken as none");
+            }
+            (0, 0)
+        });
         let fresh = Utc::now().timestamp_millis() - start < spec.window.as_millis() as i64;
         Some(count >= spec.max && fresh)
     }
@@ -176,6 +190,13 @@ fn live(entry: &Option<kv::Entry>) -> (Option<i64>, Option<u64>) {
         ),
         _ => (None, None),
     }
+}
+
+/// Whether the entry holds a value (not a delete or nothing).
+fn put_entry(entry: &Option<kv::Entry>) -> bool {
+    entry
+        .as_ref()
+        .is_some_and(|e| e.operation == kv::Operation::Put)
 }
 
 fn live_lock(entry: &Option<kv::Entry>) -> Option<(u32, i64)> {

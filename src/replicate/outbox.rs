@@ -160,7 +160,12 @@ impl Replication {
                 Err(e) => return Err(js_err(e)),
             };
             let Ok(item) = serde_json::from_slice::<Item>(&message.payload) else {
-                tracing::error!("an unreadable email offer; dropped");
+                let seq = message
+                    .info()
+                    .map(|i| i.stream_sequence.to_string())
+                    .unwrap_or_default();
+                self.status
+                    .refused(OUTBOX_STREAM, &seq, "not an email offer; dropped");
                 let _ = message.ack().await;
                 continue;
             };

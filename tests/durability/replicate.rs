@@ -475,6 +475,22 @@ async fn wait_found_quietly(server: &Server, name: &str) {
     .await;
 }
 
+/// An admin adds the account `name` with `role` on `server`
+/// (redirected: added).
+async fn add_account(admin: &reqwest::Client, server: &Server, name: &str, role: &str) {
+    let res = admin
+        .post(server.url("/staff/accounts"))
+        .form(&[
+            ("name", name),
+            ("password", common::STAFF_PASSWORD),
+            ("role", role),
+        ])
+        .send()
+        .await
+        .expect("add an account");
+    assert_eq!(res.status(), 303, "{name} added");
+}
+
 async fn staff_home(c: &reqwest::Client, server: &Server) -> u16 {
     c.get(server.url("/staff"))
         .send()
@@ -498,17 +514,7 @@ async fn staff_accounts_and_sessions_hold_on_every_replica() {
     // A session made on A is good on B (one session key).
     assert_eq!(staff_home(&admin, &b).await, 200);
     // An account the admin adds on A signs in on B.
-    let res = admin
-        .post(a.url("/staff/accounts"))
-        .form(&[
-            ("name", "helper"),
-            ("password", common::STAFF_PASSWORD),
-            ("role", "agent"),
-        ])
-        .send()
-        .await
-        .expect("add");
-    assert_eq!(res.status(), 303);
+    add_account(&admin, &a, "helper", "agent").await;
     let (helper, code) = common::sign_in(&b, "helper").await;
     assert_eq!(code, 303, "the new account signs in on the other replica");
     assert_eq!(staff_home(&helper, &a).await, 200);
@@ -893,6 +899,45 @@ async fn garbage_in_nats_is_refused_counted_and_replicas_keep_serving() {
         metric(&a, "refused").await > before,
         "the junk line counted"
     );
+
+    // Junk in the shared lookup locks: taken as no lock, counted.
+    assert_ne!(a.lookup("#5001", "nobody@example.com").await.status(), 303);
+    let limits = js
+        .get_key_value("order_status_limits")
+        .await
+        .expect("the limits bucket");
+    limits
+        .put("lock.5001", "locked forever".into())
+        .await
+        .expect("junk lock");
+    let before = metric(&a, "refused").await;
+    let (_, name, email) = order(1);
+    assert_eq!(
+        a.lookup(&name, &email).await.status(),
+        303,
+        "the junk is no lock"
+    );
+    assert!(
+        metric(&a, "refused").await > before,
+        "the junk lock counted"
+    );
+
+    // Junk in the email work queue: dropped by whichever replica pulls
+    // it, counted.
+    let before = metric(&a, "refused").await + metric(&b, "refused").await;
+    js.publish("order-status.outbox.junk", "not an offer".into())
+        .await
+        .expect("published")
+        .await
+        .expect("stored");
+    eventually(
+        Duration::from_secs(30),
+        "the junk offer counted",
+        || async { metric(&a, "refused").await + metric(&b, "refused").await > before },
+    )
+    .await;
+    assert_eq!(a.page("/").await.0, 200, "A serves");
+    assert_eq!(b.page("/").await.0, 200, "B serves");
 }
 
 /// A NATS cluster that requires a user and password: a client without
@@ -1156,17 +1201,7 @@ async fn the_audit_log_is_the_clusters() {
         .await
         .expect("revoke on A");
     assert_eq!(res.status(), 303);
-    let res = boss
-        .post(a.url("/staff/accounts"))
-        .form(&[
-            ("name", "ben"),
-            ("password", common::STAFF_PASSWORD),
-            ("role", "agent"),
-        ])
-        .send()
-        .await
-        .expect("add ben on A");
-    assert_eq!(res.status(), 303);
+    add_account(&boss, &a, "ben", "agent").await;
     let (ben, code) = common::sign_in(&b, "ben").await;
     assert_eq!(code, 303);
     let res = ben
