@@ -40,6 +40,8 @@ pub const OUTBOX_STREAM: &str = "ORDER_STATUS_OUTBOX";
 const OUTBOX_SUBJECT: &str = "order-status.outbox";
 /// Messages sent or failed for good.
 pub const MAIL_DONE_BUCKET: &str = "order_status_mail_done";
+/// The value of an email that was sent (or failed for good).
+const DONE: &str = "1";
 /// The consumer every replica takes offers from.
 const MAILER: &str = "order-status-mailer";
 /// How long an offer is held unanswered before it goes to another replica
@@ -170,9 +172,19 @@ impl Replication {
                 continue;
             };
             let key = encode_key(&format!("{}\n{}", item.order, item.message));
-            if matches!(done.get(&key).await, Ok(Some(_))) {
-                let _ = message.ack().await;
-                continue;
+            match done.get(&key).await {
+                Ok(Some(v)) if v.as_ref() == DONE.as_bytes() => {
+                    let _ = message.ack().await;
+                    continue;
+                }
+                // Anything else there would keep the email from ever
+                // going out: refused, and the offer is worked as new.
+                Ok(Some(_)) => self.status.refused(
+                    MAIL_DONE_BUCKET,
+                    &key,
+                    "not an email's outcome; sent anyway",
+                ),
+                _ => {}
             }
             let (tried, offered_at) = match message.info() {
                 Ok(info) => (
@@ -206,7 +218,7 @@ impl Replication {
                     drop(working);
                     match how {
                         Settle::Done => {
-                            if let Err(e) = bucket.put(&key, "1".into()).await {
+                            if let Err(e) = bucket.put(&key, DONE.into()).await {
                                 tracing::warn!(error = %crate::errors::chain(&e), "replication: cannot mark an email done");
                             }
                             let _ = message.double_ack().await;

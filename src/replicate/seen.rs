@@ -15,6 +15,8 @@ use crate::ingest::shopify::deadletter::{SEEN_WINDOW, SeenDeliveries, SharedSeen
 
 /// The bucket of claimed deliveries.
 pub const SEEN_BUCKET: &str = "order_status_webhooks_seen";
+/// The value of a claim.
+const CLAIMED: &str = "1";
 
 struct KvSeen {
     me: Replication,
@@ -81,10 +83,25 @@ impl SharedSeen for KvSeen {
             let seen = KvSeen { me, bucket };
             let b = seen.bucket().await.map_err(|e| e.to_string())?;
             let key = encode_key(&key);
-            match b.create(&key, "1".into()).await {
+            match b.create(&key, CLAIMED.into()).await {
                 Ok(_) => Ok(true),
                 Err(e) if e.kind() == async_nats::jetstream::kv::CreateErrorKind::AlreadyExists => {
-                    Ok(false)
+                    // A claim is what this site writes; anything else
+                    // there would make Shopify's delivery a "duplicate"
+                    // and lose it: refused, and claimed over (one
+                    // replica wins the compare-and-set).
+                    let entry = b.entry(&key).await.map_err(|e| e.to_string())?;
+                    match entry {
+                        Some(e) if e.value.as_ref() != CLAIMED.as_bytes() => {
+                            seen.me.status.refused(
+                                SEEN_BUCKET,
+                                &key,
+                                "not a webhook claim; claimed over",
+                            );
+                            Ok(b.update(&key, CLAIMED.into(), e.revision).await.is_ok())
+                        }
+                        _ => Ok(false),
+                    }
                 }
                 Err(e) => Err(e.to_string()),
             }

@@ -936,6 +936,37 @@ async fn garbage_in_nats_is_refused_counted_and_replicas_keep_serving() {
         || async { metric(&a, "refused").await + metric(&b, "refused").await > before },
     )
     .await;
+
+    // Junk under a delivery's claim would make it a "duplicate" and lose
+    // it: refused and claimed over, the delivery applied.
+    use base64::Engine as _;
+    let claim = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("{SHOP}\torders/create\tevt-junk-claim"));
+    js.get_key_value("order_status_webhooks_seen")
+        .await
+        .expect("the claims bucket")
+        .put(&claim, "x".into())
+        .await
+        .expect("junk claim");
+    let before = metric(&a, "refused").await;
+    let (body, name, email) = order(2);
+    let (code, text) = webhook::deliver(
+        &a.base,
+        SHOP,
+        SECRET,
+        "orders/create",
+        &body,
+        "evt-junk-claim",
+    )
+    .await;
+    assert_eq!(code, 200, "{text}");
+    assert!(!text.contains("duplicate"), "applied: {text}");
+    wait_found(&b, &name, &email).await;
+    assert!(
+        metric(&a, "refused").await > before,
+        "the junk claim counted"
+    );
+
     assert_eq!(a.page("/").await.0, 200, "A serves");
     assert_eq!(b.page("/").await.0, 200, "B serves");
 }
