@@ -78,6 +78,15 @@ impl Replication {
                 .update(LEADER, me.to_vec().into(), e.revision)
                 .await
                 .is_ok(),
+            // Not a replica's id: nobody holds it, whatever wrote it.
+            Some(e) if !std::str::from_utf8(&e.value).is_ok_and(super::is_id) => {
+                self.status
+                    .refused(JOBS_BUCKET, LEADER, "not a replica's id; taken over");
+                bucket
+                    .update(LEADER, me.to_vec().into(), e.revision)
+                    .await
+                    .is_ok()
+            }
             Some(_) => false,
             None => bucket.create(LEADER, me.to_vec().into()).await.is_ok(),
         }

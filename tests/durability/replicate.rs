@@ -967,6 +967,26 @@ async fn garbage_in_nats_is_refused_counted_and_replicas_keep_serving() {
         "the junk claim counted"
     );
 
+    // Junk as the jobs lease's holder: taken over by a replica, counted.
+    let lease = js
+        .get_key_value("order_status_jobs")
+        .await
+        .expect("the lease bucket");
+    let before = metric(&a, "refused").await + metric(&b, "refused").await;
+    lease
+        .put("leader", "nobody at all".into())
+        .await
+        .expect("junk leader");
+    eventually(Duration::from_secs(30), "the lease taken over", || async {
+        let holder = lease.get("leader").await.ok().flatten().unwrap_or_default();
+        holder.len() == 16 && holder.iter().all(u8::is_ascii_hexdigit)
+    })
+    .await;
+    assert!(
+        metric(&a, "refused").await + metric(&b, "refused").await > before,
+        "the junk holder counted"
+    );
+
     assert_eq!(a.page("/").await.0, 200, "A serves");
     assert_eq!(b.page("/").await.0, 200, "B serves");
 }
