@@ -271,13 +271,26 @@ fn withheld(i: &I18n, o: &Order, kind: &str) -> Option<String> {
     o.is_withheld(kind).then(|| i.t("staff.withheld"))
 }
 
-fn stamp(i: &I18n, t: Option<DateTime<Utc>>) -> Option<String> {
+/// A moment in the console's words, then exactly (UTC, for logs and
+/// Shopify's admin); the exact form wraps as a whole, never at a hyphen.
+fn stamp(i: &I18n, t: Option<DateTime<Utc>>) -> Option<AnyView> {
     t.map(|t| {
-        format!(
-            "{} ({})",
-            i.date_time(t),
-            t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        )
+        let iso = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let datetime = iso.clone();
+        view! {
+            <time datetime=datetime>{i.date_time(t)} " " <span class="iso">"(" {iso} ")"</span></time>
+        }
+        .into_any()
+    })
+}
+
+/// A fact whose value is a moment; nothing when there is none.
+fn stamp_row(label: String, value: Option<AnyView>) -> Option<impl IntoView + use<>> {
+    value.map(|v| {
+        view! {
+            <dt>{label}</dt>
+            <dd>{v}</dd>
+        }
     })
 }
 
@@ -312,10 +325,14 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
                 Some(v) if !v.is_empty() => format!("{} ({v})", li.title),
                 _ => li.title.clone(),
             };
+            // The SKU under the name, not in a column of its own: on a
+            // phone a column cut "NBS-DOTTED" into "NBS-DOTTE / D".
+            let sku = li.sku.clone().filter(|s| !s.is_empty()).map(|s| {
+                view! { <br /><span class="meta sku">{i.t("staff.col_sku")} " " {s}</span> }
+            });
             view! {
                 <tr>
-                    <td>{title}</td>
-                    <td>{li.sku.clone().unwrap_or_default()}</td>
+                    <td>{title}{sku}</td>
                     <td class="num">{li.quantity.to_string()}</td>
                     <td class="num">{money(li.price).unwrap_or_default()}</td>
                 </tr>
@@ -412,7 +429,7 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
                             .map(|m| view! { <q class="said">{m}</q> });
                         view! {
                             <li>
-                                {stamp(i, e.happened_at).map(|t| view! { <time>{t}</time> })}
+                                {stamp(i, e.happened_at)}
                                 <span class="what">{i.enum_text("shipment", e.status.as_str(), &[])}</span>
                                 {said}
                                 {(!place.is_empty()).then(|| view! { <span class="where">{place}</span> })}
@@ -428,9 +445,9 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
                             {row(i.t("staff.location"), f.location_name.clone())}
                             {row(i.t("staff.tracking"), Some(format!("{} {}", f.tracking_company.clone().unwrap_or_default(), f.tracking_numbers.join(", "))))}
                             // An estimate means nothing once delivered.
-                            {row(i.t("package.eta"), stamp(i, f.estimated_delivery().filter(|_| f.delivered_time().is_none())))}
-                            {row(i.t("package.delivered"), stamp(i, f.delivered_time()))}
-                            {row(i.t("staff.created"), stamp(i, f.created_at))}
+                            {stamp_row(i.t("package.eta"), stamp(i, f.estimated_delivery().filter(|_| f.delivered_time().is_none())))}
+                            {stamp_row(i.t("package.delivered"), stamp(i, f.delivered_time()))}
+                            {stamp_row(i.t("staff.created"), stamp(i, f.created_at))}
                         </dl>
                         <p>{items.join(", ")}</p>
                         <h4>{i.t("staff.events")}</h4>
@@ -463,7 +480,7 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
                     <strong>{r.name.clone().unwrap_or_default()} " · " {i.enum_text("returns", r.status.as_str(), &[])}</strong>
                     <br />{items.join(", ")}
                     {(!tracking.is_empty()).then(|| view! { <br />{tracking.join(", ")} })}
-                    <br /><span class="meta">{stamp(i, r.created_at).unwrap_or_default()}</span>
+                    <br /><span class="meta">{stamp(i, r.created_at)}</span>
                 </li>
             }
         })
@@ -474,7 +491,7 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
         .map(|r| {
             view! {
                 <li>
-                     {i.money_or_unavailable(r.amount(), &o.currency)} " · " {stamp(i, r.at()).unwrap_or_default()}
+                     {i.money_or_unavailable(r.amount(), &o.currency)} " · " {stamp(i, r.at())}
                     {r.note.clone().map(|n| view! { <br />{i.tf("staff.refund_note", &[("note", &n)])} })}
                 </li>
             }
@@ -483,7 +500,7 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
     let stages = o
         .custom_stages
         .iter()
-        .map(|s| view! { <li>{s.name.clone()} " · " {stamp(i, Some(s.at)).unwrap_or_default()}</li> })
+        .map(|s| view! { <li>{s.name.clone()} " · " {stamp(i, Some(s.at))}</li> })
         .collect_view();
     let shop_total = o
         .shop_total_price
@@ -529,7 +546,6 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
             <table>
                 <thead><tr>
                     <th scope="col">{i.t("staff.col_item")}</th>
-                    <th scope="col">{i.t("staff.col_sku")}</th>
                     <th scope="col" class="num">{i.t("staff.col_qty")}</th>
                     <th scope="col" class="num">{i.t("staff.col_price")}</th>
                 </tr></thead>
@@ -558,11 +574,11 @@ fn details(i: &I18n, o: &Order) -> impl IntoView + use<> {
         <section class="card" aria-labelledby="times-title">
             <h2 id="times-title">{i.t("staff.timestamps")}</h2>
             <dl class="facts">
-                {row(i.t("staff.created"), stamp(i, o.created_at))}
-                {row(i.t("staff.processed"), stamp(i, o.processed_at))}
-                {row(i.t("staff.updated"), stamp(i, o.updated_at))}
-                {row(i.t("staff.closed"), stamp(i, o.closed_at))}
-                {row(i.t("staff.cancelled"), stamp(i, o.cancelled_at))}
+                {stamp_row(i.t("staff.created"), stamp(i, o.created_at))}
+                {stamp_row(i.t("staff.processed"), stamp(i, o.processed_at))}
+                {stamp_row(i.t("staff.updated"), stamp(i, o.updated_at))}
+                {stamp_row(i.t("staff.closed"), stamp(i, o.closed_at))}
+                {stamp_row(i.t("staff.cancelled"), stamp(i, o.cancelled_at))}
             </dl>
         </section>
     }
