@@ -409,6 +409,24 @@ pub fn ensure_debian_package(package: &str, has: impl Fn() -> bool, why: &str) {
 /// The password of the accounts [`staff_client`] makes.
 pub const STAFF_PASSWORD: &str = "a-long-password-1";
 
+/// Every state Shopify names in capitals (payment, fulfillment, returns,
+/// fulfillment orders, shipments): words a page must never show raw.
+pub fn shopify_enum_values() -> Vec<&'static str> {
+    use order_status::order::{
+        FinancialStatus, FulfillmentDisplayStatus, FulfillmentOrderStatus, FulfillmentStatus,
+        ReturnState, ReturnStatus,
+    };
+    FinancialStatus::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .chain(FulfillmentStatus::ALL.iter().map(|s| s.as_str()))
+        .chain(ReturnStatus::ALL.iter().map(|s| s.as_str()))
+        .chain(ReturnState::ALL.iter().map(|s| s.as_str()))
+        .chain(FulfillmentOrderStatus::ALL.iter().map(|s| s.as_str()))
+        .chain(FulfillmentDisplayStatus::ALL.iter().map(|s| s.as_str()))
+        .collect()
+}
+
 pub mod fake_shopify;
 pub mod inproc;
 pub mod nats;

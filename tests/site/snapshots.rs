@@ -179,19 +179,7 @@ fn summary_lines(page: &str) -> Vec<(String, rust_decimal::Decimal)> {
 /// include them; and what was paid after refunds is the total less them.
 #[tokio::test]
 async fn the_money_on_the_staff_order_page_adds_up_for_every_demo_order() {
-    use order_status::order::{
-        FinancialStatus, FulfillmentDisplayStatus, FulfillmentOrderStatus, FulfillmentStatus,
-        ReturnState, ReturnStatus,
-    };
-    let enum_values: Vec<&str> = FinancialStatus::ALL
-        .iter()
-        .map(|s| s.as_str())
-        .chain(FulfillmentStatus::ALL.iter().map(|s| s.as_str()))
-        .chain(ReturnStatus::ALL.iter().map(|s| s.as_str()))
-        .chain(ReturnState::ALL.iter().map(|s| s.as_str()))
-        .chain(FulfillmentOrderStatus::ALL.iter().map(|s| s.as_str()))
-        .chain(FulfillmentDisplayStatus::ALL.iter().map(|s| s.as_str()))
-        .collect();
+    let enum_values = crate::common::shopify_enum_values();
     let tz = chrono_tz::Europe::Stockholm;
     for index in 0..(SCENARIOS.len() as u64 + 60) {
         let order = demo::order(demo::SEED, index, now(), SHOP);

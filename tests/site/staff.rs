@@ -909,19 +909,7 @@ fn raw_words(html: &str, enum_values: &[&str]) -> Vec<String> {
 /// words, never a raw value or a missing text.
 #[tokio::test]
 async fn no_console_page_shows_a_raw_value_in_any_language() {
-    use order_status::order::{
-        FinancialStatus, FulfillmentDisplayStatus, FulfillmentOrderStatus, FulfillmentStatus,
-        ReturnState, ReturnStatus,
-    };
-    let enum_values: Vec<&str> = FinancialStatus::ALL
-        .iter()
-        .map(|s| s.as_str())
-        .chain(FulfillmentStatus::ALL.iter().map(|s| s.as_str()))
-        .chain(ReturnStatus::ALL.iter().map(|s| s.as_str()))
-        .chain(ReturnState::ALL.iter().map(|s| s.as_str()))
-        .chain(FulfillmentOrderStatus::ALL.iter().map(|s| s.as_str()))
-        .chain(FulfillmentDisplayStatus::ALL.iter().map(|s| s.as_str()))
-        .collect();
+    let enum_values = common::shopify_enum_values();
     // What the check finds: the activity line this test was written for,
     // a Shopify value, a key with no text; not names, amounts, addresses.
     assert_eq!(
