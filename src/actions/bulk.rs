@@ -121,6 +121,9 @@ pub struct Jobs {
     /// Shared records refused, by key and revision: each counted once,
     /// though the lease holder looks at every job each second.
     refused: Arc<std::sync::Mutex<std::collections::HashSet<(String, u64)>>>,
+    /// Shared jobs seen done (for good: a done job never runs again), so
+    /// the holder's look each second does not read them again.
+    done: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 impl std::fmt::Debug for Jobs {
@@ -154,6 +157,7 @@ impl Jobs {
             dir: data_dir.join("bulk"),
             shared: Arc::default(),
             refused: Arc::default(),
+            done: Arc::default(),
         }
     }
 
@@ -355,10 +359,15 @@ impl Jobs {
             };
             let mut running = Vec::new();
             for id in ids.into_iter().filter(|k| !k.contains('.')) {
-                if let Ok(Some(job)) = self.record(&id).await
-                    && job.state == JobState::Running
-                {
-                    running.push(id);
+                if self.lock_done().contains(&id) {
+                    continue;
+                }
+                match self.record(&id).await {
+                    Ok(Some(job)) if job.state == JobState::Running => running.push(id),
+                    Ok(Some(job)) if job.state == JobState::Done => {
+                        self.lock_done().insert(id);
+                    }
+                    _ => {}
                 }
             }
             return running;
@@ -367,6 +376,12 @@ impl Jobs {
         tokio::task::spawn_blocking(move || this.unfinished_files())
             .await
             .unwrap_or_default()
+    }
+
+    fn lock_done(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<String>> {
+        self.done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn unfinished_files(&self) -> Vec<String> {
@@ -657,10 +672,14 @@ mod tests {
     /// The cluster's store as NATS' key-value bucket behaves: a revision
     /// per key, create only when missing, update only from the latest.
     #[derive(Default)]
-    struct Memory(std::sync::Mutex<std::collections::BTreeMap<String, (Vec<u8>, u64)>>);
+    struct Memory(
+        std::sync::Mutex<std::collections::BTreeMap<String, (Vec<u8>, u64)>>,
+        std::sync::atomic::AtomicUsize,
+    );
 
     impl SharedJobs for Memory {
         fn get(&self, key: String) -> BoxFuture<'static, Result<Revisioned, String>> {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let v = self.0.lock().expect("lock").get(&key).cloned();
             Box::pin(async move { Ok(v) })
         }
@@ -739,5 +758,13 @@ mod tests {
             jobs.get(&job.id).await.expect("read").map(|j| j.done),
             Some(500)
         );
+        // A done job is no longer read by the holder's look each second.
+        let mut done = jobs.get(&job.id).await.expect("read").expect("job");
+        done.state = JobState::Done;
+        jobs.save(&mut done).await.expect("saved");
+        assert!(jobs.unfinished().await.is_empty());
+        let reads = memory.1.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(jobs.unfinished().await.is_empty());
+        assert_eq!(memory.1.load(std::sync::atomic::Ordering::Relaxed), reads);
     }
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use async_nats::jetstream::kv;
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
+use tokio::sync::OnceCell;
 
 use super::Replication;
 use crate::actions::SharedJobs;
@@ -25,30 +26,44 @@ const LIST_WAIT: Duration = Duration::from_secs(10);
 
 struct BucketJobs {
     me: Replication,
+    /// Looked up (or made) once: the holder lists the jobs every second.
+    bucket: Arc<OnceCell<kv::Store>>,
 }
 
 impl Replication {
     /// The bulk jobs every replica reads and the lease holder runs.
     pub fn shared_jobs(&self) -> Arc<dyn SharedJobs> {
-        Arc::new(BucketJobs { me: self.clone() })
+        Arc::new(BucketJobs {
+            me: self.clone(),
+            bucket: Arc::default(),
+        })
     }
+}
 
-    async fn bulk_bucket(&self) -> Result<kv::Store, String> {
-        self.bucket(
+impl BucketJobs {
+    fn handle(&self) -> (Replication, Arc<OnceCell<kv::Store>>) {
+        (self.me.clone(), Arc::clone(&self.bucket))
+    }
+}
+
+async fn bulk_bucket(me: &Replication, cell: &OnceCell<kv::Store>) -> Result<kv::Store, String> {
+    cell.get_or_try_init(|| {
+        me.bucket(
             BULK_BUCKET,
             "order-status: bulk status changes and their progress",
             KEEP,
         )
-        .await
-        .map_err(|e| e.to_string())
-    }
+    })
+    .await
+    .cloned()
+    .map_err(|e| e.to_string())
 }
 
 impl SharedJobs for BucketJobs {
     fn get(&self, key: String) -> BoxFuture<'static, Result<Revisioned, String>> {
-        let me = self.me.clone();
+        let (me, cell) = self.handle();
         Box::pin(async move {
-            let bucket = me.bulk_bucket().await?;
+            let bucket = bulk_bucket(&me, &cell).await?;
             match bucket.entry(&key).await.map_err(|e| e.to_string())? {
                 Some(e) if e.operation == kv::Operation::Put => {
                     Ok(Some((e.value.to_vec(), e.revision)))
@@ -64,9 +79,9 @@ impl SharedJobs for BucketJobs {
         value: Vec<u8>,
         revision: u64,
     ) -> BoxFuture<'static, Result<Option<u64>, String>> {
-        let me = self.me.clone();
+        let (me, cell) = self.handle();
         Box::pin(async move {
-            let bucket = me.bulk_bucket().await?;
+            let bucket = bulk_bucket(&me, &cell).await?;
             if revision == 0 {
                 return match bucket.create(&key, value.into()).await {
                     Ok(r) => Ok(Some(r)),
@@ -83,9 +98,9 @@ impl SharedJobs for BucketJobs {
     }
 
     fn keys(&self) -> BoxFuture<'static, Result<Vec<String>, String>> {
-        let me = self.me.clone();
+        let (me, cell) = self.handle();
         Box::pin(async move {
-            let bucket = me.bulk_bucket().await?;
+            let bucket = bulk_bucket(&me, &cell).await?;
             let list = async {
                 let mut keys = bucket.keys().await.map_err(|e| e.to_string())?;
                 let mut out = Vec::new();

@@ -14,7 +14,6 @@
 use std::path::Path;
 
 use futures_util::future::BoxFuture;
-use serde::{Deserialize, Serialize};
 
 use super::sync::{Checkpoint, PARCEL_BYTES, SyncError, checkpoint_path, parcels_path};
 
@@ -33,22 +32,17 @@ pub trait SharedCheckpoints: Send + Sync {
 /// Bytes of the parcel list in one stored part (a NATS message is at most
 /// 1 MB; the list of a large shop is megabytes).
 const PART: u64 = 256 * 1024;
+/// The checkpoint's key; the parcels it counts are `parcels.<n>` beside it.
 const RECORD: &str = "checkpoint";
 
-/// The cluster's record of a shop: its checkpoint and how many bytes of
-/// parcel list go with it (stored apart, in parts).
-#[derive(Debug, Serialize, Deserialize)]
-struct Record {
-    checkpoint: Checkpoint,
-    parcel_bytes: u64,
-}
-
-/// What this replica last copied to (or from) the cluster, so that a copy
-/// sends only what changed.
+/// The checkpoint this replica last copied to (or from) the cluster, so
+/// that a copy sends only what changed. The parcel list's length follows
+/// from it (the checkpoint counts the parcels the file holds).
 #[derive(Debug, Default)]
-pub struct Copied {
-    checkpoint: Option<Checkpoint>,
-    parcel_bytes: u64,
+pub struct Copied(Option<Checkpoint>);
+
+fn parcel_bytes(cp: Option<&Checkpoint>) -> u64 {
+    cp.map_or(0, |cp| cp.parcels.saturating_mul(PARCEL_BYTES))
 }
 
 fn err(shop: &str, reason: impl std::fmt::Display) -> SyncError {
@@ -74,8 +68,8 @@ pub async fn copy_down(
     let Some(bytes) = shared.get(shop, RECORD).await.map_err(|e| err(shop, e))? else {
         return Ok(Copied::default());
     };
-    let record: Record = match serde_json::from_slice(&bytes) {
-        Ok(r) => r,
+    let checkpoint: Checkpoint = match serde_json::from_slice(&bytes) {
+        Ok(c) => c,
         Err(e) => {
             shared.refused(
                 shop,
@@ -85,8 +79,9 @@ pub async fn copy_down(
             return Ok(Copied::default());
         }
     };
-    let mut parcels = Vec::with_capacity(usize::try_from(record.parcel_bytes).unwrap_or(0));
-    for n in 0..record.parcel_bytes.div_ceil(PART) {
+    let wanted = parcel_bytes(Some(&checkpoint));
+    let mut parcels = Vec::new();
+    for n in 0..wanted.div_ceil(PART) {
         let part = shared
             .get(shop, &part_name(n))
             .await
@@ -94,7 +89,7 @@ pub async fn copy_down(
             .unwrap_or_default();
         parcels.extend_from_slice(&part);
     }
-    if (parcels.len() as u64) < record.parcel_bytes {
+    if (parcels.len() as u64) < wanted {
         shared.refused(
             shop,
             RECORD,
@@ -102,10 +97,9 @@ pub async fn copy_down(
         );
         return Ok(Copied::default());
     }
-    parcels.truncate(usize::try_from(record.parcel_bytes).unwrap_or(0));
-    let (dir, shop_owned, checkpoint) =
-        (data_dir.to_path_buf(), shop.to_string(), record.checkpoint);
-    let copied = tokio::task::spawn_blocking(move || -> Result<Copied, SyncError> {
+    parcels.truncate(usize::try_from(wanted).unwrap_or(usize::MAX));
+    let (dir, shop_owned, copy) = (data_dir.to_path_buf(), shop.to_string(), checkpoint.clone());
+    tokio::task::spawn_blocking(move || -> Result<(), SyncError> {
         let parcel_file = parcels_path(&dir, &shop_owned);
         let io = |e: std::io::Error| err(&shop_owned, e);
         if let Some(parent) = parcel_file.parent() {
@@ -120,22 +114,19 @@ pub async fn copy_down(
         } else {
             crate::files::write_private(&parcel_file, &parcels).map_err(io)?;
         }
-        let bytes = serde_json::to_vec_pretty(&checkpoint).map_err(|e| err(&shop_owned, e))?;
-        crate::files::write_private(&checkpoint_path(&dir, &shop_owned), &bytes).map_err(io)?;
-        Ok(Copied {
-            checkpoint: Some(checkpoint),
-            parcel_bytes: parcels.len() as u64,
-        })
+        let bytes = serde_json::to_vec_pretty(&copy).map_err(|e| err(&shop_owned, e))?;
+        crate::files::write_private(&checkpoint_path(&dir, &shop_owned), &bytes).map_err(io)
     })
     .await
     .map_err(|e| err(shop, e))??;
-    Ok(copied)
+    Ok(Copied(Some(checkpoint)))
 }
 
 /// Copies the data dir's checkpoint of `shop` to the cluster, if it
-/// changed since `copied`: the parcel list's new parts first, then the
-/// record that counts them (a reader never sees a record without its
-/// parts).
+/// changed since `copied`: the parcel list's new parts first (read from
+/// the file only then, and only from the first part that changed), then
+/// the checkpoint that counts them, so a reader never sees a checkpoint
+/// without its parts.
 pub async fn copy_up(
     shared: &dyn SharedCheckpoints,
     data_dir: &Path,
@@ -143,65 +134,56 @@ pub async fn copy_up(
     copied: &mut Copied,
 ) -> Result<(), SyncError> {
     let (dir, shop_owned) = (data_dir.to_path_buf(), shop.to_string());
-    let local = tokio::task::spawn_blocking(
-        move || -> Result<Option<(Checkpoint, Vec<u8>)>, SyncError> {
-            let checkpoint = match std::fs::read(checkpoint_path(&dir, &shop_owned)) {
-                Ok(b) => {
-                    serde_json::from_slice::<Checkpoint>(&b).map_err(|e| err(&shop_owned, e))?
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-                Err(e) => return Err(err(&shop_owned, e)),
-            };
-            // Only what the checkpoint counts: beyond it the file may hold a
-            // record being written.
-            let counted = usize::try_from(checkpoint.parcels.saturating_mul(PARCEL_BYTES))
-                .unwrap_or(usize::MAX);
-            let mut parcels = match std::fs::read(parcels_path(&dir, &shop_owned)) {
-                Ok(b) => b,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-                Err(e) => return Err(err(&shop_owned, e)),
-            };
-            parcels.truncate(counted);
-            Ok(Some((checkpoint, parcels)))
-        },
-    )
+    let Some(checkpoint) = tokio::task::spawn_blocking(move || {
+        match std::fs::read(checkpoint_path(&dir, &shop_owned)) {
+            Ok(b) => serde_json::from_slice::<Checkpoint>(&b)
+                .map(Some)
+                .map_err(|e| err(&shop_owned, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(err(&shop_owned, e)),
+        }
+    })
     .await
-    .map_err(|e| err(shop, e))??;
-    let Some((checkpoint, parcels)) = local else {
+    .map_err(|e| err(shop, e))??
+    else {
         return Ok(());
     };
-    let bytes = parcels.len() as u64;
-    if copied.checkpoint.as_ref() == Some(&checkpoint) && copied.parcel_bytes == bytes {
+    if copied.0.as_ref() == Some(&checkpoint) {
         return Ok(());
     }
+    let (had, bytes) = (
+        parcel_bytes(copied.0.as_ref()),
+        parcel_bytes(Some(&checkpoint)),
+    );
     // The list only grows during a run (and is emptied at its end): the
     // parts already copied stay as they are.
-    let from = if bytes >= copied.parcel_bytes {
-        copied.parcel_bytes / PART
-    } else {
-        0
-    };
-    for n in from..bytes.div_ceil(PART) {
-        let start = usize::try_from(n * PART).unwrap_or(usize::MAX);
-        let end = usize::try_from(((n + 1) * PART).min(bytes)).unwrap_or(usize::MAX);
-        shared
-            .put(shop, &part_name(n), parcels[start..end].to_vec())
-            .await
-            .map_err(|e| err(shop, e))?;
+    let from = if bytes >= had { had / PART * PART } else { 0 };
+    if bytes > from {
+        let (dir, shop_owned) = (data_dir.to_path_buf(), shop.to_string());
+        let tail = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+            use std::io::{Read, Seek, SeekFrom};
+            let mut file = std::fs::File::open(parcels_path(&dir, &shop_owned))?;
+            file.seek(SeekFrom::Start(from))?;
+            let mut tail = vec![0u8; usize::try_from(bytes - from).unwrap_or(0)];
+            file.read_exact(&mut tail)?;
+            Ok(tail)
+        })
+        .await
+        .map_err(|e| err(shop, e))?
+        .map_err(|e| err(shop, e))?;
+        for (k, chunk) in tail.chunks(PART as usize).enumerate() {
+            shared
+                .put(shop, &part_name(from / PART + k as u64), chunk.to_vec())
+                .await
+                .map_err(|e| err(shop, e))?;
+        }
     }
-    let record = serde_json::to_vec(&Record {
-        checkpoint: checkpoint.clone(),
-        parcel_bytes: bytes,
-    })
-    .map_err(|e| err(shop, e))?;
+    let record = serde_json::to_vec(&checkpoint).map_err(|e| err(shop, e))?;
     shared
         .put(shop, RECORD, record)
         .await
         .map_err(|e| err(shop, e))?;
-    *copied = Copied {
-        checkpoint: Some(checkpoint),
-        parcel_bytes: bytes,
-    };
+    *copied = Copied(Some(checkpoint));
     Ok(())
 }
 
