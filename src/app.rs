@@ -406,11 +406,11 @@ impl Site {
         };
         let served = web::serve(listener, state.clone(), open_files, stop).await;
         let failure = running.stop().await;
-        state
-            .store
-            .clone()
-            .close(std::time::Duration::from_secs(2))
-            .await;
+        // The writer stops once the last handle to the store is gone; the
+        // state holds one, so it goes first.
+        let store = state.store.clone();
+        drop(state);
+        store.close(std::time::Duration::from_secs(2)).await;
         tracing::info!("stopped");
         served?;
         match failure {
