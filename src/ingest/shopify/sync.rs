@@ -80,7 +80,8 @@ pub struct SyncOptions {
     pub page_size: u32,
     pub bulk: BulkMode,
     /// First wait between polls of a bulk operation; doubles up to
-    /// `poll_longest`.
+    /// `poll_longest`. Short: a small shop's operation is done in a second
+    /// or two, and a poll costs one point of the query budget.
     pub poll_first: Duration,
     pub poll_longest: Duration,
     /// Parcels whose lines and scans are read in one run at most (`None`:
@@ -93,7 +94,7 @@ impl Default for SyncOptions {
         SyncOptions {
             page_size: MAX_PAGE_SIZE,
             bulk: BulkMode::Auto,
-            poll_first: Duration::from_secs(2),
+            poll_first: Duration::from_millis(500),
             poll_longest: Duration::from_secs(60),
             parcels_per_run: None,
         }
