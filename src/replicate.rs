@@ -92,6 +92,9 @@ pub enum ReplicateError {
         first: u64,
         at_least: u64,
     },
+    /// The connection to NATS is down right now (it reconnects by itself).
+    #[error("not connected to NATS")]
+    Disconnected,
     #[error("the replica's id in {path}: {reason}")]
     NodeId { path: String, reason: String },
     #[error(transparent)]
@@ -343,6 +346,15 @@ impl Replication {
         .await
     }
 
+    /// Whether the connection to NATS is up. The checks that only add to a
+    /// local one (shared budgets, webhook claims) and writes are refused at
+    /// once while it is down, instead of each waiting out a request
+    /// timeout: a shopper's lookup must not stall for seconds because NATS
+    /// is away, and Shopify is better told 503 at once than after 5 s.
+    fn connected(&self) -> Result<(), ReplicateError> {
+        connected(&self.js)
+    }
+
     /// The key-value bucket `name`, made if missing; entries older than
     /// `max_age` go (zero: never).
     async fn bucket(
@@ -545,6 +557,13 @@ async fn ack_in_order(
     Ok(())
 }
 
+fn connected(js: &jetstream::Context) -> Result<(), ReplicateError> {
+    match js.client().connection_state() {
+        async_nats::connection::State::Connected => Ok(()),
+        _ => Err(ReplicateError::Disconnected),
+    }
+}
+
 /// The stream as the store's log.
 struct JetStreamLog {
     js: jetstream::Context,
@@ -561,6 +580,7 @@ impl ChangeLog for JetStreamLog {
                 tracing::warn!(error = %e, "replication: the stream did not take a write");
                 StoreError::Unavailable
             };
+            connected(&js).map_err(|e| unavailable(&e))?;
             let ack = js
                 .publish_with_headers(SUBJECT, headers, entry.into())
                 .await

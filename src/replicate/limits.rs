@@ -97,6 +97,7 @@ impl SharedLimits {
         spec: RateSpec,
         now: DateTime<Utc>,
     ) -> Result<Verdict, ReplicateError> {
+        self.me.connected()?;
         let bucket = self.bucket().await?;
         let interval = spec.replenish_every().as_millis() as i64;
         let tolerance = interval * i64::from(spec.burst.max(1) - 1);
@@ -125,6 +126,7 @@ impl SharedLimits {
     /// Whether lookups of order `number` are locked (`None`: the bucket
     /// cannot be reached, ask the local lock).
     pub async fn is_locked(&self, number: u64, spec: FailureSpec) -> Option<bool> {
+        self.me.connected().ok()?;
         let bucket = self.bucket().await.ok()?;
         let entry = bucket.entry(lock_key(number)).await.ok()?;
         let (count, start) = live_lock(&entry).unwrap_or_else(|| {
@@ -145,6 +147,7 @@ impl SharedLimits {
     }
 
     async fn count_failure(&self, number: u64, spec: FailureSpec) -> Result<(), ReplicateError> {
+        self.me.connected()?;
         let bucket = self.bucket().await?;
         let key = lock_key(number);
         let window = spec.window.as_millis() as i64;

@@ -80,6 +80,7 @@ impl SharedSeen for KvSeen {
     fn claim(&self, key: String) -> BoxFuture<'static, Result<bool, String>> {
         let (me, bucket) = (self.me.clone(), Arc::clone(&self.bucket));
         Box::pin(async move {
+            me.connected().map_err(|e| e.to_string())?;
             let seen = KvSeen { me, bucket };
             let b = seen.bucket().await.map_err(|e| e.to_string())?;
             let key = encode_key(&key);
@@ -112,7 +113,8 @@ impl SharedSeen for KvSeen {
         let (me, bucket) = (self.me.clone(), Arc::clone(&self.bucket));
         Box::pin(async move {
             let seen = KvSeen { me, bucket };
-            if let Ok(b) = seen.bucket().await
+            if seen.me.connected().is_ok()
+                && let Ok(b) = seen.bucket().await
                 && let Err(e) = b.purge(encode_key(&key)).await
             {
                 tracing::warn!(error = %crate::errors::chain(&e), "a webhook claim could not be given back; Shopify's retry will be taken for a duplicate");
