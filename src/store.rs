@@ -18,6 +18,7 @@ mod newest;
 mod query;
 mod rank;
 mod read;
+mod recent;
 pub mod schema;
 pub mod snapshot;
 mod writer;
@@ -216,6 +217,7 @@ pub struct Store {
     /// Writes are only logged, never applied here (no index of its own).
     log_only: bool,
     typos: Arc<query::Typos>,
+    recent: Arc<recent::Recent>,
 }
 
 /// Commits done and the time they took, for the metrics.
@@ -330,6 +332,7 @@ impl Store {
             applied: Arc::new(log::Applied::new(log_seq)),
             log_only: false,
             typos: Arc::default(),
+            recent: Arc::default(),
         })
     }
 
@@ -360,6 +363,7 @@ impl Store {
             applied: Arc::default(),
             log_only,
             typos: Arc::default(),
+            recent: Arc::default(),
         }
     }
 

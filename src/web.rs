@@ -64,7 +64,7 @@ pub fn open_status_link(
     state: &AppState,
     token: &str,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Option<(Order, LinkClaims)>, crate::store::StoreError> {
+) -> Result<Option<(std::sync::Arc<Order>, LinkClaims)>, crate::store::StoreError> {
     let claims = match state.links.verify(token, now) {
         Ok(c) => c,
         Err(e) => {
@@ -77,7 +77,7 @@ pub fn open_status_link(
         tracing::debug!(reason = %e, "status link refused");
         return Ok(None);
     }
-    match state.store.get(&key) {
+    match state.store.get_shared(&key) {
         Ok(Some(order)) => Ok(Some((order, claims))),
         Ok(None) => {
             tracing::debug!("status link for an order that is gone");

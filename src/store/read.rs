@@ -6,6 +6,7 @@
 //! the writer.
 
 use std::ops::Bound;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tantivy::index::SegmentReader;
@@ -26,6 +27,19 @@ impl Store {
             Some(addr) => load(&searcher, &self.fields, addr).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// [`Store::get`] for pages that only read the order, shared rather
+    /// than copied: a recently opened order is not decoded again (see
+    /// `recent`).
+    pub fn get_shared(&self, key: &str) -> Result<Option<Arc<Order>>, StoreError> {
+        let searcher = self.reader.searcher();
+        self.recent.get(
+            &searcher,
+            key,
+            || find_doc(&searcher, &self.fields, key),
+            |addr| load(&searcher, &self.fields, addr),
+        )
     }
 
     /// The order a shopper means by this order number and email, both as
@@ -287,9 +301,16 @@ fn some_doc(searcher: &Searcher, seed: &[u8]) -> Option<DocAddress> {
 
 /// The live document of an order key (keys are unique among live docs).
 pub(super) fn find_doc(searcher: &Searcher, fields: &Fields, key: &str) -> Option<DocAddress> {
-    docs_with_term(searcher, Term::from_field_text(fields.key, key))
-        .into_iter()
-        .next()
+    // A key has one live document: the first found is the one.
+    let term = Term::from_field_text(fields.key, key);
+    searcher
+        .segment_readers()
+        .iter()
+        .enumerate()
+        .find_map(|(ord, segment)| {
+            let doc = *segment_docs(segment, &term).first()?;
+            Some(DocAddress::new(ord as u32, doc))
+        })
 }
 
 /// The `updated_at` of a stored document, from its fast field.

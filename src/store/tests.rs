@@ -1012,3 +1012,27 @@ async fn the_typed_word_outranks_rarer_words_it_starts() {
     assert_eq!(ids.len(), 41, "the prefix match is found");
     assert_eq!(ids.last(), Some(&99), "and ranked last: {ids:?}");
 }
+
+/// The kept, decoded orders of `get_shared` never hide a newer version or
+/// a deletion, however often the old one was opened.
+#[tokio::test]
+async fn a_shared_order_is_always_the_stored_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let first = order(1, 1001, "anna@example.se", "2026-11-02T10:00:00Z");
+    store.upsert(vec![first.clone()]).await.expect("upsert");
+    let a = store.get_shared(&first.key()).expect("get").expect("there");
+    let b = store.get_shared(&first.key()).expect("get").expect("there");
+    assert_eq!(*a, first);
+    assert!(Arc::ptr_eq(&a, &b), "opened again, not decoded again");
+
+    let mut newer = first.clone();
+    newer.updated_at = Some("2026-11-03T10:00:00Z".parse().expect("time"));
+    newer.tags = vec!["moved".into()];
+    store.upsert(vec![newer.clone()]).await.expect("upsert");
+    let c = store.get_shared(&first.key()).expect("get").expect("there");
+    assert_eq!(*c, newer, "the newer version, not the kept one");
+
+    store.delete(vec![first.key()]).await.expect("delete");
+    assert_eq!(store.get_shared(&first.key()).expect("get"), None);
+}
