@@ -2,6 +2,7 @@
 # Load test of the status page and the lookup, reproducible on any machine:
 #
 #   benches/load.sh            # 1,000,000 orders (ORDERS=N for another size)
+#   BIN=/path/to/order-status benches/load.sh   # another build, as it is
 #
 # It builds the release binary, makes the demo orders once (cached under
 # target/load/), imports them once, starts the server on 127.0.0.1 with the
@@ -23,7 +24,6 @@ ORDERS=${ORDERS:-1000000}
 RUNS=${RUNS:-3}
 PORT=${PORT:-3199}
 WORK=target/load
-BIN=target/release/order-status
 mkdir -p "$WORK"
 
 OHA=${OHA:-$(command -v oha || true)}
@@ -32,7 +32,10 @@ if [ -z "$OHA" ]; then
   OHA="$WORK/oha/bin/oha"
 fi
 
-cargo build --release
+if [ -z "${BIN:-}" ]; then
+  cargo build --release
+  BIN=target/release/order-status
+fi
 orders="$WORK/orders-$ORDERS.ndjson"
 data="$WORK/data-$ORDERS"
 if [ ! -s "$orders" ]; then
