@@ -13,6 +13,7 @@
 
 mod epochs;
 pub mod log;
+mod merges;
 mod migrate;
 mod newest;
 mod query;
@@ -153,8 +154,8 @@ pub struct StoreOptions {
     /// merges about a third fewer times (an import of 10,000,000 orders
     /// went from 18,152 to 21,075 orders/s), for more segments.
     pub merge_factor: usize,
-    /// Segments with more orders than this are left out of merges. A
-    /// server keeps to 500,000: otherwise its first write after a
+    /// Segments with more orders than this are left out of merges, but to
+    /// drop their deleted versions (see `merges`). A server keeps to 500,000: otherwise its first write after a
     /// 10,000,000-order import would merge the ten segments of about
     /// 900,000 orders that the import leaves, rewriting nearly the whole
     /// index in the background.
@@ -263,10 +264,7 @@ impl Store {
         let (merge_factor, merge_max) = (options.merge_factor.max(2), options.merge_max_orders);
         let make_writer: writer::MakeWriter = Box::new(move || {
             let writer = writer_index.writer_with_num_threads(threads, memory)?;
-            let mut policy = tantivy::merge_policy::LogMergePolicy::default();
-            policy.set_min_num_segments(merge_factor);
-            policy.set_max_docs_before_merge(merge_max);
-            writer.set_merge_policy(Box::new(policy));
+            writer.set_merge_policy(Box::new(merges::Merges::new(merge_factor, merge_max)));
             Ok(writer)
         });
         let reader = manual_reader(&index).map_err(|e| open_err(e.to_string()))?;

@@ -1036,3 +1036,43 @@ async fn a_shared_order_is_always_the_stored_one() {
     store.delete(vec![first.key()]).await.expect("delete");
     assert_eq!(store.get_shared(&first.key()).expect("get"), None);
 }
+
+/// Every rewrite leaves a deleted version behind; a segment whose deleted
+/// share passes the threshold is rewritten without them, one too big for
+/// the ordinary merges included.
+#[tokio::test]
+async fn deleted_versions_are_merged_away_in_big_segments_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = StoreOptions {
+        merge_max_orders: 50,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(dir.path(), options).expect("store opens");
+    // One segment of 200 orders, over the 50 an ordinary merge takes.
+    let orders: Vec<Order> = (1..=200)
+        .map(|i| order(i, 1000 + i, "a@example.se", "2026-11-02T10:00:00Z"))
+        .collect();
+    store.upsert(orders.clone()).await.expect("upsert");
+    // 120 of them rewritten: 60% of the big segment is deleted versions.
+    let newer: Vec<Order> = orders
+        .iter()
+        .take(120)
+        .map(|o| {
+            let mut o = o.clone();
+            o.updated_at = Some("2026-11-03T10:00:00Z".parse().expect("time"));
+            o
+        })
+        .collect();
+    store.upsert(newer).await.expect("rewrite");
+    // Closing waits for the merges in progress.
+    store.close(std::time::Duration::from_secs(60)).await;
+    let index = tantivy::Index::open_in_dir(dir.path().join("index")).expect("index");
+    let metas = index.searchable_segment_metas().expect("segments");
+    let live: u32 = metas.iter().map(|m| m.num_docs()).sum();
+    let deleted: u32 = metas.iter().map(|m| m.num_deleted_docs()).sum();
+    assert_eq!(live, 200);
+    assert!(
+        deleted as f32 <= merges::DELETED_SHARE * (live + deleted) as f32,
+        "{deleted} deleted versions kept beside {live} orders"
+    );
+}
