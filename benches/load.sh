@@ -11,7 +11,10 @@
 #   1. cold start: launch until /healthz answers, with the store on disk;
 #   2. throughput, closed loop (32 connections, 10 s): the status page
 #      against the very same bytes served as a static file from the same
-#      server (copied into its public dir), RUNS times alternating;
+#      server (copied into its public dir), RUNS times alternating; then
+#      the status pages of DISTINCT (5,000) orders spread over the store,
+#      oha picking a link at random each time: most of those open an order
+#      the server does not keep decoded (it keeps the last 1,024);
 #   3. latency at a fixed 1,000 requests/s, open loop (oha corrects for
 #      coordinated omission): the status page, then the lookup POST;
 #   4. the status page's compressed size (br, gzip);
@@ -21,6 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ORDERS=${ORDERS:-1000000}
+DISTINCT=${DISTINCT:-5000}
 RUNS=${RUNS:-3}
 PORT=${PORT:-3199}
 WORK=target/load
@@ -93,14 +97,37 @@ else:
 ' "$1"
 }
 
-declare -a page_rps static_rps
+# The links of DISTINCT orders spread over the store, one per line.
+links="$WORK/links-$ORDERS-$DISTINCT.txt"
+python3 - "$orders" "$ORDERS" "$DISTINCT" "$PORT" > "$links" <<'PY'
+import http.client, json, sys, urllib.parse
+path, total, distinct, port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+every = max(1, total // distinct)
+conn = http.client.HTTPConnection("127.0.0.1", int(port))
+with open(path) as f:
+    for i, line in enumerate(f):
+        if i % every:
+            continue
+        o = json.loads(line)
+        body = urllib.parse.urlencode({"order": o["order_number"], "email": o["email"]})
+        conn.request("POST", "/", body, {"Content-Type": "application/x-www-form-urlencoded"})
+        res = conn.getresponse()
+        res.read()
+        if res.status == 303:
+            print("http://127.0.0.1:%s%s" % (port, res.getheader("Location")))
+PY
+[ "$(wc -l < "$links")" -gt 0 ] || { echo "no links for the spread run" >&2; exit 1; }
+
+declare -a page_rps static_rps spread_rps
 for _ in $(seq "$RUNS"); do
   page_rps+=("$(json -z 10s -c 32 "$page" | summary rps)")
   static_rps+=("$(json -z 10s -c 32 "$static" | summary rps)")
+  spread_rps+=("$(json -z 10s -c 32 --urls-from-file "$links" | summary rps)")
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 p_rps=$(median "${page_rps[@]}")
 s_rps=$(median "${static_rps[@]}")
+w_rps=$(median "${spread_rps[@]}")
 
 fixed() {
   json -z 20s -q 1000 -c 64 --latency-correction --redirect 0 "$@" | summary latency
@@ -130,6 +157,8 @@ echo "| cold start, launch to first answer | ${cold_ms} ms |"
 echo "| status page, closed loop, 32 connections (req/s, runs: ${page_rps[*]}) | $p_rps |"
 echo "| same bytes as a static file (req/s, runs: ${static_rps[*]}) | $s_rps |"
 echo "| status page / static file | $(python3 -c "print(f'{$p_rps / $s_rps * 100:.0f}%')") |"
+echo "| status pages of $(wc -l < "$links") orders at random (req/s, runs: ${spread_rps[*]}) | $w_rps |"
+echo "| those / static file | $(python3 -c "print(f'{$w_rps / $s_rps * 100:.0f}%')") |"
 for l in "${page_lat[@]}"; do echo "| status page at 1,000 req/s, p50 / p99 ms | $l |"; done
 for l in "${post_lat[@]}"; do echo "| lookup POST at 1,000 req/s, p50 / p99 ms | $l |"; done
 echo "| status page bytes: raw / gzip / br | $raw / $gz / $br |"
