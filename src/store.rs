@@ -155,10 +155,10 @@ pub struct StoreOptions {
     /// went from 18,152 to 21,075 orders/s), for more segments.
     pub merge_factor: usize,
     /// Segments with more orders than this are left out of merges, but to
-    /// drop their deleted versions (see `merges`). A server keeps to 500,000: otherwise its first write after a
-    /// 10,000,000-order import would merge the ten segments of about
-    /// 900,000 orders that the import leaves, rewriting nearly the whole
-    /// index in the background.
+    /// drop their deleted versions (see `merges`). A server keeps to
+    /// 500,000: otherwise its first write after a 10,000,000-order import
+    /// would merge the ten segments of about 900,000 orders that the
+    /// import leaves, rewriting nearly the whole index in the background.
     pub merge_max_orders: usize,
 }
 
