@@ -126,10 +126,16 @@ for (const lang of ["en", "sv", "de", "fr", "da", "nb", "fi"]) {
       await page.goto(`/staff?q=anna&lang=${lang}`);
       await expect(page.locator("html")).toHaveAttribute("lang", lang);
       await check();
+      // Each click waits for the page it opens: axe on a page still
+      // navigating finds no document (seen once in CI).
       await page.getByRole("link", { name: /^#\d+$/ }).first().click();
+      await expect(page).toHaveURL(/\/staff\/orders\//);
+      await page.waitForLoadState();
       await expect(page.locator("html")).toHaveAttribute("lang", lang);
       await check();
       await page.locator('a[href$="/emails"]').first().click();
+      await expect(page).toHaveURL(/\/emails$/);
+      await page.waitForLoadState();
       await check();
       await page.goto("/staff/mail");
       await check();
