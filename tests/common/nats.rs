@@ -70,26 +70,45 @@ impl Cluster {
     }
 
     /// Starts `n` nodes that require `guard` of their clients.
+    ///
+    /// A port picked free can be taken by someone else's connection before
+    /// the server binds it; the server then exits. The whole cluster is
+    /// started again on fresh ports (routes name every node's port), a few
+    /// times, before the test gives up with the server's own log.
     pub fn start_guarded(n: usize, guard: Guard) -> Cluster {
         ensure_nats_server();
-        let dir = tempfile::tempdir().expect("tempdir");
-        let nodes = (0..n)
-            .map(|i| Node {
-                name: format!("n{i}"),
-                client: free_port(),
-                route: free_port(),
-                child: None,
-            })
-            .collect();
-        let mut c = Cluster { nodes, dir, guard };
-        for i in 0..n {
-            c.start_node(i);
+        let mut last = String::new();
+        for _ in 0..3 {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let nodes = (0..n)
+                .map(|i| Node {
+                    name: format!("n{i}"),
+                    client: free_port(),
+                    route: free_port(),
+                    child: None,
+                })
+                .collect();
+            let mut c = Cluster {
+                nodes,
+                dir,
+                guard: guard.clone(),
+            };
+            match (0..n).try_for_each(|i| c.try_start_node(i)) {
+                Ok(()) => return c,
+                Err(e) => last = e,
+            }
         }
-        c
+        panic!("{last}");
     }
 
     /// Starts node `i` again (on its ports and store).
     pub fn start_node(&mut self, i: usize) {
+        if let Err(e) = self.try_start_node(i) {
+            panic!("{e}");
+        }
+    }
+
+    fn try_start_node(&mut self, i: usize) -> Result<(), String> {
         let routes: Vec<String> = self
             .nodes
             .iter()
@@ -99,11 +118,14 @@ impl Cluster {
             .collect();
         let node = &self.nodes[i];
         let store = self.dir.path().join(&node.name);
+        let log = self.dir.path().join(format!("{}.log", node.name));
         let mut cmd = Command::new("nats-server");
         cmd.args(["-js", "-a", "127.0.0.1", "-n", &node.name])
             .args(["-p", &node.client.to_string()])
             .arg("-sd")
             .arg(&store)
+            .arg("-l")
+            .arg(&log)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         match &self.guard {
@@ -132,8 +154,29 @@ impl Cluster {
                 .args(["--routes", &routes.join(",")]);
         }
         let child = cmd.spawn().expect("nats-server starts");
-        self.nodes[i].child = Some(child);
-        wait_for_port(self.nodes[i].client);
+        let node = &mut self.nodes[i];
+        node.child = Some(child);
+        let port = node.client;
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            let exited = node
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
+            if exited.is_some() || std::time::Instant::now() >= deadline {
+                let said = std::fs::read_to_string(&log).unwrap_or_default();
+                let tail: Vec<&str> = said.lines().rev().take(10).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                return Err(format!(
+                    "nats-server {} did not listen on {port} ({}); its log ends:\n{}",
+                    node.name,
+                    exited.map_or("still starting".into(), |s| s.to_string()),
+                    tail.join("\n")
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
     }
 
     /// Kills node `i` (SIGKILL: no goodbye to the others).
@@ -159,17 +202,6 @@ impl Drop for Cluster {
         for i in 0..self.nodes.len() {
             self.kill_node(i);
         }
-    }
-}
-
-fn wait_for_port(port: u16) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "nats-server did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

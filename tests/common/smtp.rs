@@ -39,6 +39,18 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Runs `start` on fresh free ports until one works (three tries).
+fn retry_on_fresh_ports(start: impl Fn(u16) -> Result<Smtpd, String>) -> Smtpd {
+    let mut last = String::new();
+    for _ in 0..3 {
+        match start(free_port()) {
+            Ok(server) => return server,
+            Err(e) => last = e,
+        }
+    }
+    panic!("{last}");
+}
+
 impl Drop for Smtpd {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -67,12 +79,19 @@ fn ensure_aiosmtpd() {
 }
 
 impl Smtpd {
+    /// Starts on a free port. A port picked free can be taken before the
+    /// server binds it (the server then exits), so a few fresh ones are
+    /// tried.
     pub fn start() -> Smtpd {
-        Self::start_on(free_port(), tempfile::tempdir().expect("maildir"))
+        retry_on_fresh_ports(|port| Self::try_start_on(port, tempfile::tempdir().expect("maildir")))
     }
 
     /// Starts on `port`, delivering into the Maildir `dir`.
     pub fn start_on(port: u16, dir: tempfile::TempDir) -> Smtpd {
+        Self::try_start_on(port, dir).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn try_start_on(port: u16, dir: tempfile::TempDir) -> Result<Smtpd, String> {
         ensure_aiosmtpd();
         let mut cmd = Command::new("/usr/bin/python3");
         cmd.args(["-m", "aiosmtpd", "-n", "-l"])
@@ -89,8 +108,16 @@ impl Smtpd {
     /// certificate is signed by `tests/fixtures/tls/ca.pem` (see
     /// `TEST_CA`), for `127.0.0.1` and `localhost`.
     pub fn start_secure(mode: Secure, user: &str, password: &str) -> Smtpd {
+        retry_on_fresh_ports(|port| Self::try_start_secure(port, mode, user, password))
+    }
+
+    fn try_start_secure(
+        port: u16,
+        mode: Secure,
+        user: &str,
+        password: &str,
+    ) -> Result<Smtpd, String> {
         ensure_aiosmtpd();
-        let port = free_port();
         let dir = tempfile::tempdir().expect("maildir");
         let tls = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls");
         let mut cmd = Command::new("/usr/bin/python3");
@@ -110,7 +137,7 @@ impl Smtpd {
         Self::run(cmd, port, dir)
     }
 
-    fn run(mut cmd: Command, port: u16, dir: tempfile::TempDir) -> Smtpd {
+    fn run(mut cmd: Command, port: u16, dir: tempfile::TempDir) -> Result<Smtpd, String> {
         let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
         let child = cmd
             .env("PYTHONPATH", fixtures)
@@ -118,12 +145,22 @@ impl Smtpd {
             .stderr(Stdio::null())
             .spawn()
             .expect("aiosmtpd runs (apt-get install python3-aiosmtpd)");
+        let mut server = Smtpd { child, port, dir };
         let deadline = Instant::now() + Duration::from_secs(15);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "aiosmtpd did not start");
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(format!("aiosmtpd on {port} exited ({status})"));
+            }
+            if Instant::now() >= deadline {
+                return Err(format!("aiosmtpd did not listen on {port}"));
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Smtpd { child, port, dir }
+        // Connecting proves someone listens; only a live child proves it is us.
+        if let Ok(Some(status)) = server.child.try_wait() {
+            return Err(format!("aiosmtpd on {port} exited ({status})"));
+        }
+        Ok(server)
     }
 
     /// Stops the server, keeping its Maildir.
