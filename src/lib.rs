@@ -20,6 +20,7 @@ pub mod errors;
 pub mod files;
 pub mod i18n;
 pub mod ingest;
+pub mod insights;
 pub mod links;
 pub mod logsafe;
 pub mod notify;

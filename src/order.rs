@@ -4,6 +4,7 @@
 //! so the rules that decide "Arriving Thursday" can be tested state by
 //! state and reused by the store, the pages and the JSON API alike.
 
+pub mod insight;
 pub mod mail_log;
 pub mod merge;
 pub mod model;

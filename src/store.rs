@@ -11,6 +11,7 @@
 //! second `serve` or `import` on the same directory fail at once with
 //! [`StoreError::Locked`] instead of waiting or corrupting the index.
 
+mod aggregate;
 mod epochs;
 pub mod log;
 mod merges;

@@ -8,10 +8,12 @@
 
 use sha2::{Digest, Sha256};
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, INDEXED, IndexRecordOption, JsonObjectOptions, STORED, STRING, Schema,
+    TextFieldIndexing, TextOptions,
 };
 use tantivy::{DateTime as TDateTime, TantivyDocument};
 
+use crate::order::insight::facts;
 use crate::order::mail_log::late_watch_hours;
 use crate::order::problems::{open_watches, snooze_term, taken_term, watch_term};
 use crate::order::search::searchable;
@@ -47,6 +49,11 @@ pub struct Fields {
     /// The order's email, normalised (staff typing a whole address find
     /// its orders with one term, not by its every word).
     pub email: Field,
+    /// The order's [`crate::order::insight::Facts`] as a JSON object of
+    /// fast fields (`insights.carrier`, `insights.transit`, ...): what the
+    /// insights page aggregates. A JSON field, so a new fact needs no new
+    /// schema.
+    pub insights: Field,
     /// The problem states an order is in and since when
     /// (`on_hold:YYYY-MM-DDTHH`, see `order::problems`), and
     /// [`WATCH_TAG_STALE`] when its status tag disagrees with its status.
@@ -92,6 +99,11 @@ pub fn schema() -> (Schema, Fields) {
         mail: b.add_text_field("mail", STRING),
         watch: b.add_text_field("watch", STRING),
         email: b.add_text_field("email", STRING),
+        insights: b.add_json_field(
+            "insights",
+            // Fast only: it is aggregated, never searched.
+            JsonObjectOptions::default().set_fast(Some("raw")),
+        ),
     };
     (b.build(), fields)
 }
@@ -209,6 +221,12 @@ pub fn document(f: &Fields, order: &Order) -> Result<TantivyDocument, serde_json
         doc.add_text(f.watch, WATCH_TAG_STALE);
     }
     doc.add_text(f.all, all.join(" \n "));
+    if let serde_json::Value::Object(facts) = serde_json::to_value(facts(order))? {
+        doc.add_object(
+            f.insights,
+            facts.into_iter().map(|(k, v)| (k, v.into())).collect(),
+        );
+    }
     doc.add_bytes(f.order, &serde_json::to_vec(order)?);
     Ok(doc)
 }

@@ -1,0 +1,383 @@
+//! The insights page's numbers for a period and a shop: asked of the day
+//! counters and of the store's aggregations, put into plain data
+//! ([`Report`]) that the page, its charts and the CSV export render.
+//!
+//! Days are UTC days, as the counters keep them. Orders "placed in the
+//! period" decide the delivery and returns figures (an order placed on the
+//! period's last day may not have shipped yet: its shipping times are not
+//! known, not zero). Holds are the orders on hold now, by the day each
+//! hold began; problems opened and handled are counted on their days,
+//! whenever the order was placed.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde_json::{Value, json};
+
+use super::counters::{DayCounters, Kind};
+use crate::order::insight::day_number;
+use crate::store::{Store, StoreError};
+
+/// Most carriers, countries, reasons listed (the rest are summed up as
+/// "other" by tantivy and left out).
+const TOP: usize = 25;
+
+/// A span of whole UTC days, both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+/// Longest period a page or export covers.
+pub const MAX_DAYS: i64 = 366;
+
+impl Period {
+    /// The last `days` days up to and including `today`.
+    pub fn last(days: u32, today: NaiveDate) -> Period {
+        let days = i64::from(days.max(1)).min(MAX_DAYS);
+        Period {
+            from: today - Duration::days(days - 1),
+            to: today,
+        }
+    }
+
+    /// `from` to `to`; `None` when `to` is before `from` or the span is
+    /// longer than [`MAX_DAYS`].
+    pub fn between(from: NaiveDate, to: NaiveDate) -> Option<Period> {
+        let days = (to - from).num_days() + 1;
+        (1..=MAX_DAYS)
+            .contains(&days)
+            .then_some(Period { from, to })
+    }
+
+    /// Every day of it, in order.
+    pub fn days(&self) -> Vec<NaiveDate> {
+        self.from
+            .iter_days()
+            .take_while(|d| *d <= self.to)
+            .collect()
+    }
+
+    fn start(&self) -> DateTime<Utc> {
+        self.from.and_time(chrono::NaiveTime::MIN).and_utc()
+    }
+
+    fn end(&self) -> DateTime<Utc> {
+        self.start() + Duration::days(self.days().len() as i64)
+    }
+
+    fn day_numbers(&self) -> (u64, u64) {
+        (day_number(self.start()), day_number(self.end()) - 1)
+    }
+}
+
+/// A day's shopper activity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayActivity {
+    pub day: NaiveDate,
+    pub views: u64,
+    pub lookups_found: u64,
+    pub lookups_missed: u64,
+    pub links_opened: u64,
+    pub links_requested: u64,
+    pub emails_sent: u64,
+    pub opt_outs: u64,
+}
+
+/// Median and 90th percentile, in days.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
+    pub median: f64,
+    pub p90: f64,
+}
+
+/// How one carrier's (or country's) parcels travelled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub name: String,
+    /// Orders placed in the period with this carrier (country).
+    pub orders: u64,
+    /// Placed to first parcel.
+    pub to_ship: Option<Spread>,
+    /// Shipped to delivered.
+    pub transit: Option<Spread>,
+    /// Share of delivered parcels with an estimate that came by it.
+    pub on_time: Option<f64>,
+    pub parcels: u64,
+    pub parcel_problems: u64,
+}
+
+impl Delivery {
+    /// Delivery problems per 1,000 parcels.
+    pub fn problems_per_1000(&self) -> Option<f64> {
+        (self.parcels > 0).then(|| self.parcel_problems as f64 * 1000.0 / self.parcels as f64)
+    }
+}
+
+/// Orders on hold now for one reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holds {
+    /// Shopify's `FulfillmentHoldReason` (`INVENTORY_OUT_OF_STOCK`).
+    pub reason: String,
+    pub now: u64,
+    /// Of those, how many began each day of the period.
+    pub begun: Vec<u64>,
+}
+
+/// Problems opened and handled on a day.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayWork {
+    pub day: NaiveDate,
+    pub opened: u64,
+    pub handled: u64,
+}
+
+/// Time spent in one of the merchant's statuses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusTime {
+    pub id: String,
+    /// Orders placed in the period that left the status.
+    pub orders: u64,
+    pub average_hours: Option<f64>,
+}
+
+/// Returns of the orders placed in the period.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Returns {
+    pub orders: u64,
+    pub returns: u64,
+    /// Returned items by reason, most first.
+    pub reasons: Vec<(String, u64)>,
+}
+
+impl Returns {
+    /// Returns per 100 orders.
+    pub fn per_100(&self) -> Option<f64> {
+        (self.orders > 0).then(|| self.returns as f64 * 100.0 / self.orders as f64)
+    }
+}
+
+/// Everything the insights page shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub period: Period,
+    pub shop: Option<String>,
+    pub activity: Vec<DayActivity>,
+    /// Status emails sent in the period, by event.
+    pub sent_by_event: Vec<(String, u64)>,
+    /// Orders placed in the period, and of those the ones whose shopper
+    /// looked at least once.
+    pub orders_placed: u64,
+    pub orders_looked_at: u64,
+    pub by_carrier: Vec<Delivery>,
+    pub by_country: Vec<Delivery>,
+    pub holds: Vec<Holds>,
+    pub work: Vec<DayWork>,
+    pub statuses: Vec<StatusTime>,
+    pub returns: Returns,
+}
+
+impl Report {
+    /// The share of orders placed whose shopper looked (0 to 1).
+    pub fn looked_share(&self) -> Option<f64> {
+        (self.orders_placed > 0)
+            .then(|| (self.orders_looked_at as f64 / self.orders_placed as f64).min(1.0))
+    }
+}
+
+fn u(v: &Value) -> u64 {
+    v.as_u64()
+        .or_else(|| v.as_f64().map(|f| f.max(0.0).round() as u64))
+        .unwrap_or(0)
+}
+
+fn f(v: &Value) -> Option<f64> {
+    v.as_f64().filter(|x| x.is_finite())
+}
+
+fn buckets(v: &Value) -> &[Value] {
+    v.get("buckets")
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+fn spread(v: &Value) -> Option<Spread> {
+    let values = v.get("values")?;
+    let at = |p: &str| values.get(p).and_then(f);
+    Some(Spread {
+        median: at("50.0")?,
+        p90: at("90.0")?,
+    })
+}
+
+fn delivery_aggs() -> Value {
+    json!({
+        "to_ship": {"percentiles": {"field": "insights.to_ship", "percents": [50.0, 90.0]}},
+        "transit": {"percentiles": {"field": "insights.transit", "percents": [50.0, 90.0]}},
+        "on_time": {"avg": {"field": "insights.on_time"}},
+        "parcels": {"sum": {"field": "insights.parcels"}},
+        "problems": {"sum": {"field": "insights.parcel_problems"}}
+    })
+}
+
+fn deliveries(v: &Value) -> Vec<Delivery> {
+    buckets(v)
+        .iter()
+        .map(|b| Delivery {
+            name: b["key"].as_str().unwrap_or_default().to_string(),
+            orders: u(&b["doc_count"]),
+            to_ship: spread(&b["to_ship"]),
+            transit: spread(&b["transit"]),
+            on_time: f(&b["on_time"]["value"]),
+            parcels: u(&b["parcels"]["value"]),
+            parcel_problems: u(&b["problems"]["value"]),
+        })
+        .collect()
+}
+
+fn day_histogram(field: &str, from: u64, to: u64) -> Value {
+    json!({"histogram": {
+        "field": field,
+        "interval": 1.0,
+        "min_doc_count": 0,
+        "hard_bounds": {"min": from as f64, "max": to as f64},
+        "extended_bounds": {"min": from as f64, "max": to as f64}
+    }})
+}
+
+/// Per day of `from..=to`, the histogram's count.
+fn per_day(v: &Value, from: u64, to: u64) -> Vec<u64> {
+    let mut out = vec![0u64; (to - from + 1) as usize];
+    for b in buckets(v) {
+        let Some(key) = b["key"].as_f64() else {
+            continue;
+        };
+        let day = key.round() as u64;
+        if (from..=to).contains(&day) {
+            out[(day - from) as usize] += u(&b["doc_count"]);
+        }
+    }
+    out
+}
+
+/// The report for `period` and `shop` (every shop's when `None`); the
+/// merchant's status ids say which statuses to time.
+pub fn build(
+    store: &Store,
+    counters: &DayCounters,
+    statuses: &[String],
+    shop: Option<&str>,
+    period: Period,
+) -> Result<Report, StoreError> {
+    let (from, to) = period.day_numbers();
+    let days = period.days();
+
+    // Shopper activity, from the counters.
+    let totals = counters.totals(shop, from, to);
+    let mut activity: Vec<DayActivity> = days
+        .iter()
+        .map(|d| DayActivity {
+            day: *d,
+            ..DayActivity::default()
+        })
+        .collect();
+    let mut sent_by_event: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut looked = 0u64;
+    for ((day, kind), n) in &totals {
+        let a = &mut activity[(day - from) as usize];
+        match Kind::parse(kind) {
+            Some(Kind::View) => a.views += n,
+            Some(Kind::LookupFound) => a.lookups_found += n,
+            Some(Kind::LookupMissed) => a.lookups_missed += n,
+            Some(Kind::LinkOpened) => a.links_opened += n,
+            Some(Kind::LinkRequested) => a.links_requested += n,
+            Some(Kind::OptOut) => a.opt_outs += n,
+            Some(Kind::Sent(event)) => {
+                a.emails_sent += n;
+                *sent_by_event.entry(event).or_insert(0) += n;
+            }
+            Some(Kind::FirstLook) => looked += n,
+            None => {}
+        }
+    }
+
+    // Orders placed in the period: delivery, returns, statuses.
+    let mut placed_req = json!({
+        "carriers": {"terms": {"field": "insights.carrier", "size": TOP}, "aggs": delivery_aggs()},
+        "countries": {"terms": {"field": "insights.country", "size": TOP}, "aggs": delivery_aggs()},
+        "returns": {"sum": {"field": "insights.returns"}},
+        "reasons": {"terms": {"field": "insights.return_reasons", "size": TOP}}
+    });
+    for (i, id) in statuses.iter().enumerate() {
+        let field = format!("insights.status_hours.{id}");
+        placed_req[format!("status_{i}")] = json!({"stats": {"field": field}});
+    }
+    let placed = store.aggregate(shop, Some((period.start(), period.end())), placed_req)?;
+    let orders_placed = store.count_placed(shop, period.start(), period.end())?;
+
+    // Whenever placed: holds now, problems opened and handled.
+    let work_req = json!({
+        "holds": {"terms": {"field": "insights.holds", "size": TOP},
+                  "aggs": {"days": day_histogram("insights.hold_day", from, to)}},
+        "opened": day_histogram("insights.opened_days", from, to),
+        "handled": day_histogram("insights.handled_days", from, to)
+    });
+    let work = store.aggregate(shop, None, work_req)?;
+
+    let opened = per_day(&work["opened"], from, to);
+    let handled = per_day(&work["handled"], from, to);
+    Ok(Report {
+        period,
+        shop: shop.map(str::to_string),
+        activity,
+        sent_by_event: sent_by_event.into_iter().collect(),
+        orders_placed,
+        orders_looked_at: looked,
+        by_carrier: deliveries(&placed["carriers"]),
+        by_country: deliveries(&placed["countries"]),
+        holds: buckets(&work["holds"])
+            .iter()
+            .map(|b| Holds {
+                reason: b["key"].as_str().unwrap_or_default().to_string(),
+                now: u(&b["doc_count"]),
+                begun: per_day(&b["days"], from, to),
+            })
+            .collect(),
+        work: days
+            .iter()
+            .enumerate()
+            .map(|(i, d)| DayWork {
+                day: *d,
+                opened: opened[i],
+                handled: handled[i],
+            })
+            .collect(),
+        statuses: statuses
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let s = &placed[format!("status_{i}")];
+                StatusTime {
+                    id: id.clone(),
+                    orders: u(&s["count"]),
+                    average_hours: f(&s["avg"]),
+                }
+            })
+            .collect(),
+        returns: Returns {
+            orders: orders_placed,
+            returns: u(&placed["returns"]["value"]),
+            reasons: buckets(&placed["reasons"])
+                .iter()
+                .map(|b| {
+                    (
+                        b["key"].as_str().unwrap_or_default().to_string(),
+                        u(&b["doc_count"]),
+                    )
+                })
+                .collect(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests;
