@@ -28,6 +28,7 @@ use crate::actions::bulk::Jobs;
 use crate::config::Config;
 use crate::i18n::Catalog;
 use crate::ingest::shopify::SyncStatus;
+use crate::insights::DayCounters;
 use crate::ingest::shopify::deadletter::{DeadLetters, SeenDeliveries};
 use crate::ingest::shopify::sync;
 use crate::links::{self, LinkKey, Links};
@@ -64,6 +65,8 @@ pub struct App {
     pub mail: Arc<Sender>,
     /// Addresses that opted out of every order email.
     pub optouts: Arc<OptOuts>,
+    /// Day counters of shopper activity (the insights page).
+    pub insights: Arc<DayCounters>,
     /// `/link` requests per email address.
     pub link_budget: AddressBudget,
     /// Who did what to which order.
@@ -115,6 +118,8 @@ pub enum AppError {
     Staff(#[from] crate::staff::StaffError),
     #[error(transparent)]
     Mail(#[from] crate::notify::NotifyError),
+    #[error(transparent)]
+    Insights(#[from] crate::insights::counters::CounterError),
     #[error(transparent)]
     Links(#[from] links::LinkError),
     #[error(transparent)]
@@ -238,12 +243,14 @@ impl App {
             Arc::clone(&catalog),
         );
         let transport = Transport::from_config(&config.mail, &config.data_dir)?;
+        let insights = Arc::new(DayCounters::open(&config.data_dir)?);
         let mail = Sender::new(
             &config,
             store.clone(),
             composer,
             transport,
             Arc::clone(&optouts),
+            Arc::clone(&insights),
         )?;
         let (sessions, shared_accounts) = match &replication {
             Some(r) => {
@@ -282,6 +289,10 @@ impl App {
             supervisor.service("sharing link epochs", r.share_epochs(Arc::clone(&epochs)));
             supervisor.service("sharing the email outbox", r.share_outbox(&mail));
             supervisor.service("sharing opt-outs", r.share_optouts(Arc::clone(&optouts)));
+            supervisor.service(
+                "sharing insight counters",
+                r.share_counters(Arc::clone(&insights)),
+            );
         }
         if apis.all().next().is_some() {
             let gate = match &lease {
@@ -320,6 +331,12 @@ impl App {
         supervisor.service_with_stop("sending status emails", |_| async move {
             let _ = ended.await;
         });
+        // Counted in memory, stored every few seconds and once more at
+        // the stop (requests in flight have finished by then).
+        let counting = Arc::clone(&insights);
+        supervisor.service_with_stop("storing insight counters", |stopping| {
+            counting.run(stopping.cancelled_owned())
+        });
 
         let state = AppState(Arc::new(App {
             link_budget: AddressBudget::new(config.mail.link_per_address),
@@ -343,6 +360,7 @@ impl App {
             sync_status,
             mail,
             optouts,
+            insights,
             config,
         }));
         match lease {

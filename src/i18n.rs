@@ -309,6 +309,28 @@ impl I18n {
             .into_owned()
     }
 
+    /// `x` with `digits` decimals, written the local way ("1.5", "1,5").
+    pub fn decimal(&self, x: f64, digits: usize) -> String {
+        let text = format!("{x:.digits$}");
+        match FixedDecimal::try_from_str(&text) {
+            Ok(d) => self
+                .cldr()
+                .numbers
+                .format(&d)
+                .write_to_string()
+                .into_owned(),
+            Err(_) => text,
+        }
+    }
+
+    /// A share (0 to 1) as a whole percentage ("42%", "42 %").
+    pub fn percent(&self, share: f64) -> String {
+        self.tf(
+            "insights.percent",
+            &[("n", &self.decimal((share * 100.0).round(), 0))],
+        )
+    }
+
     /// A country as a carrier scan gives it: a code (`DE`) named in this
     /// language, anything else as it is.
     /// "Malmö, Sverige": where a carrier scanned a parcel, the country named

@@ -12,7 +12,8 @@
 //! render. Layers: below `notify` and `web` (both count), above `store`.
 
 pub mod counters;
+pub mod figures;
 pub mod report;
 
 pub use counters::{DayCounters, Kind};
-pub use report::{Period, Report};
+pub use figures::{Period, Report};

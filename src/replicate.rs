@@ -53,6 +53,7 @@ use crate::store::{LinkEpochs, PendingWrite, SharedEpochs, Store, StoreError};
 mod audit;
 mod bulk;
 mod checkpoints;
+mod counters;
 mod lease;
 mod limits;
 mod optouts;
@@ -118,6 +119,9 @@ pub struct ReplicaStatus {
     epochs_loaded: AtomicBool,
     /// The address opt-outs are loaded from the bucket.
     optouts_loaded: AtomicBool,
+    /// The insight counters are loaded (not a condition of readiness:
+    /// a page of numbers can wait, shoppers cannot).
+    counters_loaded: AtomicBool,
     /// The bucket of webhook claims answers.
     seen_ready: AtomicBool,
     /// The consumer is running.

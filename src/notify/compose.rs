@@ -244,7 +244,8 @@ impl Composer {
                     .collect()
             },
             parcel,
-            status_url: format!("{}/status/{token}", self.base_url),
+            // `via=email`: the insights page counts links opened from emails.
+            status_url: format!("{}/status/{token}?via=email", self.base_url),
             status_label: i.t("email.view"),
             link_until: i.tf(
                 "email.link_until",

@@ -19,6 +19,7 @@ use super::shared::{Offer, Settle, SharedOutbox};
 use super::transport::{SendError, Transport};
 use super::{Composer, NotifyError, OptOuts};
 use crate::config::Config;
+use crate::insights::{DayCounters, Kind};
 use crate::order::mail_log::{MailMessage, MailUpdate, watch_hour};
 use crate::order::merge::Change;
 use crate::order::{MailState, Order};
@@ -68,6 +69,8 @@ struct Retry {
 /// The outbox's sender; one per site.
 #[derive(Debug)]
 pub struct Sender {
+    /// Emails sent, per day and event, for the insights page.
+    counters: Arc<DayCounters>,
     store: Store,
     composer: Composer,
     transport: Transport,
@@ -123,6 +126,7 @@ impl Sender {
         composer: Composer,
         transport: Transport,
         optouts: Arc<OptOuts>,
+        counters: Arc<DayCounters>,
     ) -> Result<Arc<Sender>, NotifyError> {
         let journal = Journal::open(&config.data_dir).map_err(|e| NotifyError::Files {
             path: config.data_dir.join("mail").display().to_string(),
@@ -131,6 +135,7 @@ impl Sender {
         let journal = Arc::new(journal);
         let m = &config.mail;
         Ok(Arc::new(Sender {
+            counters,
             store,
             composer,
             transport,
@@ -533,7 +538,13 @@ impl Sender {
             note,
         };
         match result {
-            Ok(()) => Tried::Final(outcome(MailState::Sent, None)),
+            Ok(()) => {
+                // Counted once the server took it, by whichever replica
+                // sent it (only one does).
+                self.counters
+                    .add(&order.shop, Kind::Sent(msg.event.as_str().into()), now);
+                Tried::Final(outcome(MailState::Sent, None))
+            }
             Err(SendError::Permanent(e)) => {
                 tracing::warn!(order = %key, message = %msg.key, error = %e, "email refused for good");
                 Tried::Final(outcome(MailState::Failed, Some(e)))

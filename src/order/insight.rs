@@ -112,7 +112,9 @@ fn first_estimate(f: &Fulfillment) -> Option<DateTime<Utc>> {
 /// The facts of `order`.
 pub fn facts(order: &Order) -> Facts {
     use super::vocab::FulfillmentDisplayStatus as D;
-    let placed = order.processed_at.or(order.created_at);
+    // As the store's `created_at` has it, so "placed in the period" means
+    // the same to every figure.
+    let placed = order.created_at.or(order.processed_at);
     let sent: Vec<&Fulfillment> = order
         .fulfillments
         .iter()

@@ -8,8 +8,10 @@
 //! every page here they render what the handlers give them.
 
 mod accounts;
+mod charts;
 mod emails;
 mod fulfillment;
+mod insights;
 mod login;
 mod order;
 mod search;
@@ -26,6 +28,7 @@ pub use emails::{
     EmailPreview, SentMail, email_history, preview_page, sent_mail_page, sent_one_page,
 };
 pub use fulfillment::{RequestRow, ShipGroup, ShipmentRef, ShopifyTools, requests_page, ship_page};
+pub use insights::{InsightsView, PERIODS, insights_page};
 pub use login::{LoginForm, login_page};
 pub use order::{OrderAction, order_not_found_page, order_page};
 pub use search::{SearchHit, SearchOutcome, SearchPage, search_page};
@@ -69,6 +72,7 @@ fn StaffBar(who: String) -> impl IntoView {
         <nav class="staff-bar" aria-label=i.t("staff.title")>
             <a href="/staff">{i.t("staff.title")}</a>
             <a href="/staff/problems">{i.t("tools.problems")}</a>
+            <a href="/staff/insights">{i.t("insights.title")}</a>
             <a href="/staff/mail">{i.t("staff.sent_title")}</a>
             <a href="/staff/requests">{i.t("shop_actions.requests")}</a>
             <a href="/staff/accounts">{i.t("accounts.title")}</a>

@@ -27,6 +27,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::lookup::{LookupInput, check, prepare};
+use crate::insights::Kind;
 use crate::config::RateSpec;
 use crate::order::mail_log::{MailEvent, MailMessage, MailState, MailUpdate};
 use crate::order::merge::Change;
@@ -99,6 +100,12 @@ pub async fn link_submit(
             }
             None => true,
         };
+    let asked_of = found
+        .as_ref()
+        .map_or(&*state.config.shop.domain, |o| o.shop.as_str());
+    state
+        .insights
+        .add(asked_of, Kind::LinkRequested, Utc::now());
     match (found, allowed) {
         (Some(order), true) => {
             let now = Utc::now();
@@ -246,6 +253,7 @@ pub async fn unsubscribe(
         }])
         .await?;
     tracing::info!(whole_address, "shopper opted out of status emails");
+    state.insights.add(&order.shop, Kind::OptOut, Utc::now());
     let page = if whole_address {
         Unsubscribe::DoneAddress
     } else {

@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use chrono::{Duration, Utc};
 
+use crate::insights::Kind;
 use crate::links::LinkClaims;
 use crate::order::{MAX_EMAIL_LEN, MAX_ORDER_REF_LEN, normalize_order_number};
 use crate::ui::{EmbedLook, EmbedScheme, LookupForm, LookupNotice};
@@ -124,6 +125,9 @@ pub async fn submit(
                     };
                     let token = state.links.sign(&claims);
                     state.metrics.lookup("found");
+                    state
+                        .insights
+                        .add(&claims.shop, Kind::LookupFound, Utc::now());
                     return Ok(crate::web::see_other(&format!("/status/{token}")));
                 }
                 _ => {
@@ -132,6 +136,10 @@ pub async fn submit(
                         s.record_failure(number, spec).await;
                     }
                     state.metrics.lookup("not_found");
+                    // A miss names no shop: it counts for the site's own.
+                    state
+                        .insights
+                        .add(&state.config.shop.domain, Kind::LookupMissed, Utc::now());
                     form.notice = Some(LookupNotice::NotFound);
                     StatusCode::OK
                 }

@@ -17,6 +17,7 @@ mod accounts;
 mod emails;
 mod flash;
 mod fulfillment;
+mod insights;
 mod order;
 mod search;
 mod tools;
@@ -61,6 +62,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/staff/mail/{name}", get(emails::sent_one))
         .route("/staff/mail/{name}/html", get(emails::sent_one_html))
         .route("/staff/problems", get(tools::problems))
+        .route("/staff/insights", get(insights::page))
+        .route("/staff/insights.csv", get(insights::csv))
         .route("/staff/bulk/{name}", get(tools::bulk_page))
         .route("/staff/requests", get(fulfillment::requests))
         .route("/staff/accounts", get(accounts::accounts))
@@ -200,6 +203,17 @@ async fn session_of(state: &AppState, headers: &HeaderMap) -> Option<StaffSessio
         name: session.name.clone(),
         role: account.role,
     })
+}
+
+/// Whether a request comes from signed-in staff (a shopper's request,
+/// without the cookie, costs nothing more than looking for it).
+pub(crate) async fn is_staff(state: &AppState, headers: &HeaderMap) -> bool {
+    let has_cookie = headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains(SESSION_COOKIE));
+    has_cookie && session_of(state, headers).await.is_some()
 }
 
 /// Lets only signed-in staff through (the gate of every console route but
