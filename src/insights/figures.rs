@@ -173,9 +173,9 @@ impl Report {
     }
 }
 
-
 /// The charts whose numbers export as CSV.
-pub const CSV_CHARTS: [&str; 8] = [
+pub const CSV_CHARTS: [&str; 9] = [
+    "summary",
     "activity",
     "emails",
     "carriers",
@@ -209,6 +209,14 @@ impl Report {
         let mut rows: Vec<Vec<String>> = Vec::new();
         let n = |x: u64| x.to_string();
         match chart {
+            "summary" => {
+                rows.push(vec!["figure".into(), "value".into()]);
+                rows.push(vec!["from".into(), self.period.from.to_string()]);
+                rows.push(vec!["to".into(), self.period.to.to_string()]);
+                rows.push(vec!["orders_placed".into(), n(self.orders_placed)]);
+                rows.push(vec!["orders_looked_at".into(), n(self.orders_looked_at)]);
+                rows.push(vec!["looked_share".into(), opt(self.looked_share())]);
+            }
             "activity" => {
                 rows.push(
                     [
@@ -246,7 +254,11 @@ impl Report {
             "carriers" | "countries" => {
                 rows.push(
                     [
-                        if chart == "carriers" { "carrier" } else { "country" },
+                        if chart == "carriers" {
+                            "carrier"
+                        } else {
+                            "country"
+                        },
                         "orders",
                         "days_to_ship_median",
                         "days_to_ship_p90",
@@ -297,7 +309,11 @@ impl Report {
                 }
             }
             "statuses" => {
-                rows.push(vec!["status".into(), "orders".into(), "average_hours".into()]);
+                rows.push(vec![
+                    "status".into(),
+                    "orders".into(),
+                    "average_hours".into(),
+                ]);
                 for s in &self.statuses {
                     rows.push(vec![text(&s.id), n(s.orders), opt(s.average_hours)]);
                 }

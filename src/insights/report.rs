@@ -46,11 +46,11 @@ fn spread(v: &Value) -> Option<Spread> {
 
 fn delivery_aggs() -> Value {
     json!({
-        "to_ship": {"percentiles": {"field": "insights.to_ship", "percents": [50.0, 90.0]}},
-        "transit": {"percentiles": {"field": "insights.transit", "percents": [50.0, 90.0]}},
-        "on_time": {"avg": {"field": "insights.on_time"}},
-        "parcels": {"sum": {"field": "insights.parcels"}},
-        "problems": {"sum": {"field": "insights.parcel_problems"}}
+        "to_ship": {"percentiles": {"field": "facts.to_ship", "percents": [50.0, 90.0]}},
+        "transit": {"percentiles": {"field": "facts.transit", "percents": [50.0, 90.0]}},
+        "on_time": {"avg": {"field": "facts.on_time"}},
+        "parcels": {"sum": {"field": "facts.parcels"}},
+        "problems": {"sum": {"field": "facts.parcel_problems"}}
     })
 }
 
@@ -137,13 +137,13 @@ pub fn build(
 
     // Orders placed in the period: delivery, returns, statuses.
     let mut placed_req = json!({
-        "carriers": {"terms": {"field": "insights.carrier", "size": TOP}, "aggs": delivery_aggs()},
-        "countries": {"terms": {"field": "insights.country", "size": TOP}, "aggs": delivery_aggs()},
-        "returns": {"sum": {"field": "insights.returns"}},
-        "reasons": {"terms": {"field": "insights.return_reasons", "size": TOP}}
+        "carriers": {"terms": {"field": "facts.carrier", "size": TOP}, "aggs": delivery_aggs()},
+        "countries": {"terms": {"field": "facts.country", "size": TOP}, "aggs": delivery_aggs()},
+        "returns": {"sum": {"field": "facts.returns"}},
+        "reasons": {"terms": {"field": "facts.return_reasons", "size": TOP}}
     });
     for (i, id) in statuses.iter().enumerate() {
-        let field = format!("insights.status_hours.{id}");
+        let field = format!("facts.status_hours.{id}");
         placed_req[format!("status_{i}")] = json!({"stats": {"field": field}});
     }
     let placed = store.aggregate(shop, Some((period.start(), period.end())), placed_req)?;
@@ -151,10 +151,10 @@ pub fn build(
 
     // Whenever placed: holds now, problems opened and handled.
     let work_req = json!({
-        "holds": {"terms": {"field": "insights.holds", "size": TOP},
-                  "aggs": {"days": day_histogram("insights.hold_day", from, to)}},
-        "opened": day_histogram("insights.opened_days", from, to),
-        "handled": day_histogram("insights.handled_days", from, to)
+        "holds": {"terms": {"field": "facts.holds", "size": TOP},
+                  "aggs": {"days": day_histogram("facts.hold_day", from, to)}},
+        "opened": day_histogram("facts.opened_days", from, to),
+        "handled": day_histogram("facts.handled_days", from, to)
     });
     let work = store.aggregate(shop, None, work_req)?;
 

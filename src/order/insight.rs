@@ -35,7 +35,7 @@ pub fn day_number(t: DateTime<Utc>) -> u64 {
 }
 
 /// The facts of one order (see the module's words). Field names are the
-/// index's contract: the insights page aggregates `insights.<name>`.
+/// index's contract: the insights page aggregates `facts.<name>`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Facts {
     /// The day the order was placed ([`day_number`]).
@@ -148,7 +148,7 @@ pub fn facts(order: &Order) -> Facts {
     };
     let needs_shipping = order.line_items.iter().any(|l| l.requires_shipping);
     let country = needs_shipping
-        .then(|| order.shipping_address.as_ref())
+        .then_some(order.shipping_address.as_ref())
         .flatten()
         .and_then(|a| a.country_code.as_deref())
         .map(str::trim)

@@ -44,8 +44,11 @@ impl Replication {
                 let bucket = me.counters_bucket().await?;
                 me.watch_bucket(&bucket, &me.status.counters_loaded, |entry| {
                     if !counters.observe(&entry.key, &entry.value) {
-                        me.status
-                            .refused(COUNTERS_BUCKET, &entry.key, "not an insight counter; skipped");
+                        me.status.refused(
+                            COUNTERS_BUCKET,
+                            &entry.key,
+                            "not an insight counter; skipped",
+                        );
                     }
                 })
                 .await

@@ -1,6 +1,6 @@
 //! Aggregations for the insights page: tantivy's own request language
 //! (Elasticsearch's: `terms`, `histogram`, `percentiles`, `avg`, `sum`)
-//! run over one shop's orders, on the fast fields of the `insights` JSON
+//! run over one shop's orders, on the fast fields of the `facts` JSON
 //! field and the order's dates. The store only runs them; what to ask is
 //! the insights module's business.
 

@@ -50,10 +50,10 @@ pub struct Fields {
     /// its orders with one term, not by its every word).
     pub email: Field,
     /// The order's [`crate::order::insight::Facts`] as a JSON object of
-    /// fast fields (`insights.carrier`, `insights.transit`, ...): what the
+    /// fast fields (`facts.carrier`, `facts.transit`, ...): what the
     /// insights page aggregates. A JSON field, so a new fact needs no new
     /// schema.
-    pub insights: Field,
+    pub facts: Field,
     /// The problem states an order is in and since when
     /// (`on_hold:YYYY-MM-DDTHH`, see `order::problems`), and
     /// [`WATCH_TAG_STALE`] when its status tag disagrees with its status.
@@ -99,8 +99,8 @@ pub fn schema() -> (Schema, Fields) {
         mail: b.add_text_field("mail", STRING),
         watch: b.add_text_field("watch", STRING),
         email: b.add_text_field("email", STRING),
-        insights: b.add_json_field(
-            "insights",
+        facts: b.add_json_field(
+            "facts",
             // Fast only: it is aggregated, never searched.
             JsonObjectOptions::default().set_fast(Some("raw")),
         ),
@@ -223,7 +223,7 @@ pub fn document(f: &Fields, order: &Order) -> Result<TantivyDocument, serde_json
     doc.add_text(f.all, all.join(" \n "));
     if let serde_json::Value::Object(facts) = serde_json::to_value(facts(order))? {
         doc.add_object(
-            f.insights,
+            f.facts,
             facts.into_iter().map(|(k, v)| (k, v.into())).collect(),
         );
     }

@@ -475,3 +475,24 @@ pub async fn post_form(
         true,
     )
 }
+
+/// The `Set-Cookie` of cookie `name` in a response (signing in sets two:
+/// the session, for `/staff`, and its copy for status pages).
+pub fn set_cookie(res: &reqwest::Response, name: &str) -> String {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie set"))
+        .to_string()
+}
+
+/// The `name=value` pair of the staff session cookie a sign-in set.
+pub fn session_pair(res: &reqwest::Response) -> String {
+    set_cookie(res, "staff_session")
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}

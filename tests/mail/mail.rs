@@ -500,13 +500,7 @@ async fn sign_in(server: &Server, name: &str, password: &str) -> String {
         .await
         .expect("login");
     assert_eq!(res.status(), 303);
-    res.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("pair")
-        .to_string()
+    common::session_pair(&res)
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ mod connections;
 mod embed;
 mod hardening;
 mod house;
+mod insights;
 mod merchant;
 mod ops;
 mod outside_inputs;

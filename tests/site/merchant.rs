@@ -161,7 +161,9 @@ async fn statuses_set_by_rule_and_staff_reach_the_shopper_and_survive_shopify() 
         assert!(shopper.contains(want), "the shopper's page says {want:?}");
     }
     // In Swedish, the Swedish title; the description falls back to English.
-    let (_, sv) = server.page(&format!("{path}?lang=sv")).await;
+    // The email's link carries `?via=email` (counted on the insights page).
+    assert!(path.ends_with("?via=email"), "{path}");
+    let (_, sv) = server.page(&format!("{path}&lang=sv")).await;
     assert!(sv.contains("Kvalitetskontroll"));
 
     // Shopify knows nothing of our statuses: a later update keeps them.

@@ -32,13 +32,7 @@ async fn signed_in_as(server: &Server, name: &str, password: &str) -> (reqwest::
         .expect("login");
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/staff?q=x");
-    let cookie = res.headers()["set-cookie"]
-        .to_str()
-        .expect("ascii")
-        .split(';')
-        .next()
-        .expect("name=value")
-        .to_string();
+    let cookie = common::session_pair(&res);
     (c, cookie)
 }
 
@@ -140,7 +134,7 @@ async fn sign_in_sets_a_strict_cookie_and_a_wrong_password_does_not() {
         .expect("login");
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/staff", "no open redirect");
-    let cookie = res.headers()["set-cookie"].to_str().expect("ascii");
+    let cookie = common::set_cookie(&res, "staff_session");
     for part in [
         "HttpOnly",
         "SameSite=Strict",
@@ -150,6 +144,12 @@ async fn sign_in_sets_a_strict_cookie_and_a_wrong_password_does_not() {
         assert!(cookie.contains(part), "{cookie}");
     }
     assert!(!cookie.contains("Secure"), "plain http here");
+    // Its copy goes to status pages only (so staff previews are not
+    // counted as shoppers), never to the console.
+    let preview = common::set_cookie(&res, "staff_preview");
+    for part in ["HttpOnly", "SameSite=Lax", "Path=/status", "Max-Age=43200"] {
+        assert!(preview.contains(part), "{preview}");
+    }
 }
 
 #[tokio::test]
@@ -165,12 +165,8 @@ async fn the_cookie_is_secure_over_https() {
         .send()
         .await
         .expect("login");
-    assert!(
-        res.headers()["set-cookie"]
-            .to_str()
-            .expect("ascii")
-            .contains("; Secure")
-    );
+    assert!(common::set_cookie(&res, "staff_session").contains("; Secure"));
+    assert!(common::set_cookie(&res, "staff_preview").contains("; Secure"));
 }
 
 #[tokio::test]
@@ -208,12 +204,8 @@ async fn sessions_expire_end_on_sign_out_and_on_account_removal() {
         .await
         .expect("logout");
     assert_eq!(res.status(), 303);
-    assert!(
-        res.headers()["set-cookie"]
-            .to_str()
-            .expect("ascii")
-            .contains("Max-Age=0")
-    );
+    assert!(common::set_cookie(&res, "staff_session").contains("Max-Age=0"));
+    assert!(common::set_cookie(&res, "staff_preview").contains("Max-Age=0"));
     assert_eq!(get(&c, server.url("/staff")).await.0, 303, "signed out");
     assert_eq!(
         with_cookie(&server, &cookie).await,

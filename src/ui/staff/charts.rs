@@ -127,9 +127,9 @@ pub fn svg(chart: &Chart) -> Option<String> {
     let close = open + text[open..].find('>')?;
     let (head, body) = text.split_at(close);
     // Drawn at 720 wide and scaled to the column: no fixed size.
-    let head = head
-        .replacen(" width=\"720\"", "", 1)
-        .replacen(&format!(" height=\"{height}\""), "", 1);
+    let head =
+        head.replacen(" width=\"720\"", "", 1)
+            .replacen(&format!(" height=\"{height}\""), "", 1);
     Some(format!(
         "{head} role=\"img\" preserveAspectRatio=\"xMinYMin meet\"><title>{}</title><desc>{}</desc>{}",
         html_escape::encode_text(&chart.title),

@@ -128,7 +128,11 @@ fn table(cols: Vec<String>, rows: Vec<(String, Vec<String>)>) -> AnyView {
     .into_any()
 }
 
-fn delivery_rows(i: &I18n, rows: &[Delivery], name: impl Fn(&str) -> String) -> Vec<(String, Vec<String>)> {
+fn delivery_rows(
+    i: &I18n,
+    rows: &[Delivery],
+    name: impl Fn(&str) -> String,
+) -> Vec<(String, Vec<String>)> {
     rows.iter()
         .map(|d| {
             let spread = |s: Option<crate::insights::figures::Spread>| {
@@ -230,7 +234,9 @@ fn self_service(i: &I18n, v: &InsightsView, csv: &dyn Fn(&str) -> String) -> Any
     let r = &v.report;
     let days: Vec<NaiveDate> = r.activity.iter().map(|a| a.day).collect();
     let labels: Vec<String> = days.iter().map(|d| i.date(*d)).collect();
-    let sum = |f: fn(&crate::insights::figures::DayActivity) -> u64| r.activity.iter().map(f).sum::<u64>();
+    let sum = |f: fn(&crate::insights::figures::DayActivity) -> u64| {
+        r.activity.iter().map(f).sum::<u64>()
+    };
     let share = match r.looked_share() {
         Some(s) => i.tf(
             "insights.looked_share",
@@ -252,7 +258,10 @@ fn self_service(i: &I18n, v: &InsightsView, csv: &dyn Fn(&str) -> String) -> Any
     let activity_chart = Chart {
         shape: Shape::Lines,
         title: i.t("insights.chart_activity"),
-        description: i.tf("insights.chart_activity_desc", &[("from", &from), ("to", &to)]),
+        description: i.tf(
+            "insights.chart_activity_desc",
+            &[("from", &from), ("to", &to)],
+        ),
         labels: labels.clone(),
         series: vec![
             Series {
@@ -335,7 +344,10 @@ fn self_service(i: &I18n, v: &InsightsView, csv: &dyn Fn(&str) -> String) -> Any
             "emails",
             i.t("insights.chart_emails"),
             Some(chart),
-            table(vec![i.t("insights.col_event"), i.t("insights.col_count")], rows),
+            table(
+                vec![i.t("insights.col_event"), i.t("insights.col_count")],
+                rows,
+            ),
             false,
             csv("emails"),
         )
@@ -358,8 +370,11 @@ fn delivery(i: &I18n, v: &InsightsView, csv: &dyn Fn(&str) -> String) -> AnyView
     let carriers = if r.by_carrier.is_empty() {
         view! { <p>{i.t("insights.none")}</p> }.into_any()
     } else {
-        let with_transit: Vec<&Delivery> =
-            r.by_carrier.iter().filter(|d| d.transit.is_some()).collect();
+        let with_transit: Vec<&Delivery> = r
+            .by_carrier
+            .iter()
+            .filter(|d| d.transit.is_some())
+            .collect();
         let chart = (!with_transit.is_empty()).then(|| Chart {
             shape: Shape::Bars,
             title: i.t("insights.chart_carriers"),
@@ -463,7 +478,10 @@ fn work(i: &I18n, v: &InsightsView, csv: &dyn Fn(&str) -> String) -> AnyView {
         title: i.t("insights.chart_problems"),
         description: i.tf(
             "insights.chart_problems_desc",
-            &[("from", &i.date(r.period.from)), ("to", &i.date(r.period.to))],
+            &[
+                ("from", &i.date(r.period.from)),
+                ("to", &i.date(r.period.to)),
+            ],
         ),
         labels: labels.clone(),
         series: vec![

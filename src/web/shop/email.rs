@@ -27,8 +27,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::lookup::{LookupInput, check, prepare};
-use crate::insights::Kind;
 use crate::config::RateSpec;
+use crate::insights::Kind;
 use crate::order::mail_log::{MailEvent, MailMessage, MailState, MailUpdate};
 use crate::order::merge::Change;
 use crate::order::{normalize_email, order_key};

@@ -59,5 +59,9 @@ async fn count_visit(state: &AppState, visitor: &Visitor, headers: &HeaderMap, o
     if from_email {
         c.add(&order.shop, Kind::LinkOpened, now);
     }
-    c.looked(&order.shop, &order.key(), order.created_at.or(order.processed_at));
+    c.looked(
+        &order.shop,
+        &order.key(),
+        order.created_at.or(order.processed_at),
+    );
 }

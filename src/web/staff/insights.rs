@@ -46,7 +46,10 @@ pub struct InsightsQuery {
 fn period(q: &InsightsQuery, today: NaiveDate) -> (Period, Option<u32>, bool) {
     let (from, to) = (q.from.trim(), q.to.trim());
     if !from.is_empty() || !to.is_empty() {
-        let dates = from.parse::<NaiveDate>().ok().zip(to.parse::<NaiveDate>().ok());
+        let dates = from
+            .parse::<NaiveDate>()
+            .ok()
+            .zip(to.parse::<NaiveDate>().ok());
         return match dates.and_then(|(f, t)| Period::between(f, t)) {
             Some(p) => (p, None, false),
             None => (Period::last(DEFAULT_DAYS, today), Some(DEFAULT_DAYS), true),

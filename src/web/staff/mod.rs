@@ -178,6 +178,8 @@ impl<S: Send + Sync> FromRequestParts<S> for StaffSession {
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "staff_session";
+/// The session's copy sent to status pages (see [`preview_cookie`]).
+pub const PREVIEW_COOKIE: &str = "staff_preview";
 /// How long a sign-in lasts.
 pub const SESSION_HOURS: i64 = 12;
 
@@ -185,8 +187,13 @@ pub const SESSION_HOURS: i64 = 12;
 /// expired, for an account that still exists and has not ended its
 /// sessions since.
 async fn session_of(state: &AppState, headers: &HeaderMap) -> Option<StaffSession> {
+    session_in(state, headers, SESSION_COOKIE).await
+}
+
+/// [`session_of`] from the cookie `name`.
+async fn session_in(state: &AppState, headers: &HeaderMap, name: &str) -> Option<StaffSession> {
     let jar = SignedCookieJar::from_headers(headers, state.sessions.key().clone());
-    let session = Session::parse(jar.get(SESSION_COOKIE)?.value())?;
+    let session = Session::parse(jar.get(name)?.value())?;
     // Re-read the accounts: removing someone, or their signing out
     // elsewhere, ends this session at once.
     let accounts = match Accounts::load_from(&state.config.data_dir, state.shared_accounts.as_ref())
@@ -205,15 +212,16 @@ async fn session_of(state: &AppState, headers: &HeaderMap) -> Option<StaffSessio
     })
 }
 
-/// Whether a request comes from signed-in staff (a shopper's request,
-/// without the cookie, costs nothing more than looking for it).
+/// Whether a shopper's page is opened by signed-in staff (by the
+/// [`PREVIEW_COOKIE`]; a shopper's request, without it, costs nothing
+/// more than looking for it).
 pub(crate) async fn is_staff(state: &AppState, headers: &HeaderMap) -> bool {
     let has_cookie = headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains(SESSION_COOKIE));
-    has_cookie && session_of(state, headers).await.is_some()
+        .any(|v| v.contains(PREVIEW_COOKIE));
+    has_cookie && session_in(state, headers, PREVIEW_COOKIE).await.is_some()
 }
 
 /// Lets only signed-in staff through (the gate of every console route but
@@ -264,6 +272,19 @@ fn session_cookie(state: &AppState, value: String, max_age: Duration) -> Cookie<
         .same_site(SameSite::Strict)
         .secure(secure)
         .build()
+}
+
+/// The session's copy for the shopper's pages, so staff opening a status
+/// link are not counted as shoppers (the session cookie itself stays
+/// with `/staff`). Signed and checked like the session; a shopper who
+/// forged one would only leave themselves out of the counts.
+fn preview_cookie(state: &AppState, value: String, max_age: Duration) -> Cookie<'static> {
+    let mut c = session_cookie(state, value, max_age);
+    c.set_name(PREVIEW_COOKIE);
+    c.set_path("/status");
+    // Opened from an email or a chat as often as from the console.
+    c.set_same_site(SameSite::Lax);
+    c
 }
 
 /// `?next=` on the sign-in page.
@@ -322,11 +343,10 @@ pub async fn login(
         } else {
             "/staff"
         };
-        let jar = SignedCookieJar::new(state.sessions.key().clone()).add(session_cookie(
-            &state,
-            session.value(),
-            Duration::hours(SESSION_HOURS),
-        ));
+        let hours = Duration::hours(SESSION_HOURS);
+        let jar = SignedCookieJar::new(state.sessions.key().clone())
+            .add(session_cookie(&state, session.value(), hours))
+            .add(preview_cookie(&state, session.value(), hours));
         return Ok((jar, super::see_other(to)).into_response());
     }
     tracing::info!("staff sign-in refused");
@@ -356,6 +376,9 @@ pub async fn logout(
     }
     // A removal only goes out for a cookie the request carried.
     let jar = SignedCookieJar::from_headers(&headers, state.sessions.key().clone())
-        .remove(session_cookie(&state, String::new(), Duration::zero()));
+        .remove(session_cookie(&state, String::new(), Duration::zero()))
+        // Sent to status pages only, so not in this request: expired by
+        // hand (its session has ended anyway).
+        .add(preview_cookie(&state, String::new(), Duration::zero()));
     Ok((jar, super::see_other("/staff/login")).into_response())
 }
