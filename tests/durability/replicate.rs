@@ -463,6 +463,49 @@ async fn budgets_and_order_locks_are_counted_across_replicas() {
     assert_eq!(over.status(), 429, "one budget for both replicas");
     assert!(over.headers().contains_key("retry-after"));
     assert_eq!(b.lookup("#1", "x@example.com").await.status(), 429);
+
+    // The insight counters are the cluster's too: what shoppers did on
+    // either replica adds up on both. So far six lookups found nothing
+    // (three wrong emails, the locked right pair, two unknown numbers;
+    // refused ones are not lookups). Now two views on one, three on the
+    // other.
+    let (kid, secret) = LINK_KEY.split_once('=').expect("kid=secret");
+    let links = order_status::links::Links::new(vec![
+        order_status::links::LinkKey::new(kid, secret.as_bytes()).expect("key"),
+    ])
+    .expect("links");
+    let token = links.sign(&order_status::links::LinkClaims {
+        shop: SHOP.into(),
+        order_id: 9_000_000,
+        expires: chrono::Utc::now() + chrono::Duration::days(1),
+        epoch: 0,
+    });
+    for (r, n) in [(&a, 2), (&b, 3)] {
+        for _ in 0..n {
+            assert_eq!(r.page(&format!("/status/{token}")).await.0, 200);
+        }
+    }
+    // One account, made through one replica, is the cluster's.
+    let _ = common::staff_client(&a, "ana", order_status::staff::Role::Viewer).await;
+    for r in [&a, &b] {
+        let (staff, code) = common::sign_in(r, "ana").await;
+        assert_eq!(code, 303, "{} signs ana in", r.base);
+        let what = format!("{} does not show both replicas' counts", r.base);
+        eventually(Duration::from_secs(20), &what, || async {
+            let csv = staff
+                .get(r.url("/staff/insights.csv?chart=activity&days=7"))
+                .send()
+                .await
+                .expect("csv")
+                .text()
+                .await
+                .expect("body");
+            // day,views,lookups_found,lookups_not_found,...
+            let today = csv.lines().last().unwrap_or_default().to_string();
+            today.starts_with(&format!("{},5,0,6,", chrono::Utc::now().date_naive()))
+        })
+        .await;
+    }
 }
 
 /// Waits until a replica holds order `name` (by a staff-free route: the
