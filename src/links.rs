@@ -281,6 +281,8 @@ pub fn shop_key_id(shop: &str) -> String {
 /// order's `id`, which the templates expose at the top level (there is no
 /// `order` object there), and the `date`, `plus`, `base64_url_safe_encode`
 /// and `hmac_sha256` filters. A test renders it with a Liquid engine.
+/// The link ends in `?via=email`, as our own emails' links do, so the
+/// insights page counts it as opened from an email.
 pub fn liquid_snippet(base_url: &str, shop: &str, secret: &str, days: u32) -> String {
     let kid = shop_key_id(shop);
     let seconds = u64::from(days) * 86_400;
@@ -289,7 +291,7 @@ pub fn liquid_snippet(base_url: &str, shop: &str, secret: &str, days: u32) -> St
          {{%- capture os_payload -%}}v1:{kid}:{shop}:{{{{ id }}}}:{{{{ os_expires }}}}:0{{%- endcapture -%}}\n\
          {{%- assign os_token = os_payload | base64_url_safe_encode -%}}\n\
          {{%- assign os_mac = os_payload | hmac_sha256: '{secret}' -%}}\n\
-         {base_url}/status/{{{{ os_token }}}}.{{{{ os_mac }}}}"
+         {base_url}/status/{{{{ os_token }}}}.{{{{ os_mac }}}}?via=email"
     )
 }
 

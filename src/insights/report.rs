@@ -146,8 +146,10 @@ pub fn build(
         let field = format!("facts.status_hours.{id}");
         placed_req[format!("status_{i}")] = json!({"stats": {"field": field}});
     }
+    let clock = std::time::Instant::now();
     let placed = store.aggregate(shop, Some((period.start(), period.end())), placed_req)?;
     let orders_placed = store.count_placed(shop, period.start(), period.end())?;
+    let placed_took = clock.elapsed();
 
     // Whenever placed: holds now, problems opened and handled.
     let work_req = json!({
@@ -157,6 +159,12 @@ pub fn build(
         "handled": day_histogram("facts.handled_days", from, to)
     });
     let work = store.aggregate(shop, None, work_req)?;
+    tracing::debug!(
+        placed_ms = placed_took.as_millis() as u64,
+        work_ms = (clock.elapsed() - placed_took).as_millis() as u64,
+        orders_placed,
+        "insights aggregated"
+    );
 
     let opened = per_day(&work["opened"], from, to);
     let handled = per_day(&work["handled"], from, to);

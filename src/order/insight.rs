@@ -232,3 +232,100 @@ pub fn facts(order: &Order) -> Facts {
         status_hours,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn order(extra: serde_json::Value) -> Order {
+        let mut o = json!({
+            "id": 1, "name": "#1001", "order_number": 1001, "email": "a@example.com",
+            "created_at": "2026-11-01T10:00:00Z",
+            "line_items": [{"id": 1, "title": "Mug", "quantity": 1, "requires_shipping": true}],
+            "shipping_address": {"country_code": "se"},
+        });
+        for (k, v) in extra.as_object().expect("object") {
+            o[k] = v.clone();
+        }
+        serde_json::from_value(o).expect("an order")
+    }
+
+    fn parcel(id: u64, status: &str, extra: serde_json::Value) -> serde_json::Value {
+        let mut f = json!({
+            "id": id, "status": "success", "display_status": status,
+            "tracking_company": "PostNord", "created_at": "2026-11-02T10:00:00Z",
+        });
+        for (k, v) in extra.as_object().expect("object") {
+            f[k] = v.clone();
+        }
+        f
+    }
+
+    #[test]
+    fn a_late_parcel_is_late_against_the_first_estimate_whatever_came_after() {
+        let late = order(json!({"fulfillments": [parcel(1, "DELIVERED", json!({
+            "delivered_at": "2026-11-05T09:00:00Z",
+            "estimated_delivery_at": "2026-11-06T00:00:00Z",
+            "events": [
+                {"id": 1, "status": "IN_TRANSIT", "happened_at": "2026-11-02T12:00:00Z",
+                 "estimated_delivery_at": "2026-11-04T00:00:00Z"},
+                {"id": 2, "status": "DELAYED", "happened_at": "2026-11-03T12:00:00Z",
+                 "estimated_delivery_at": "2026-11-06T00:00:00Z"},
+            ],
+        }))]}));
+        let f = facts(&late);
+        assert_eq!(f.on_time, Some(0), "due the 4th, came the 5th");
+        assert_eq!(f.parcel_problems, 1, "a delay is a problem");
+        assert_eq!(f.country.as_deref(), Some("SE"));
+        assert_eq!(f.carrier.as_deref(), Some("PostNord"));
+        assert_eq!(f.to_ship, Some(1.0));
+        assert!((f.transit.expect("transit") - 2.958).abs() < 0.001);
+
+        // Late in the evening of the day it was due is on time.
+        let on_time = order(json!({"fulfillments": [parcel(1, "DELIVERED", json!({
+            "delivered_at": "2026-11-04T20:00:00Z",
+            "estimated_delivery_at": "2026-11-04T00:00:00Z",
+        }))]}));
+        assert_eq!(facts(&on_time).on_time, Some(1));
+        // Not delivered yet, or never estimated: not counted either way.
+        let moving = order(json!({"fulfillments": [parcel(1, "IN_TRANSIT", json!({
+            "estimated_delivery_at": "2026-11-04T00:00:00Z",
+        }))]}));
+        assert_eq!(facts(&moving).on_time, None);
+        assert_eq!(facts(&moving).transit, None);
+    }
+
+    #[test]
+    fn cancelled_parcels_do_not_count_and_a_digital_order_goes_nowhere() {
+        let o = order(json!({"fulfillments": [
+            parcel(1, "CANCELED", json!({"tracking_company": "DHL", "created_at": "2026-11-01T12:00:00Z"})),
+            parcel(2, "IN_TRANSIT", json!({})),
+        ]}));
+        let f = facts(&o);
+        assert_eq!((f.parcels, f.carrier.as_deref()), (1, Some("PostNord")));
+        let digital = order(json!({
+            "line_items": [{"id": 1, "title": "E-book", "quantity": 1, "requires_shipping": false}],
+        }));
+        assert_eq!(facts(&digital).country, None);
+        assert_eq!(facts(&digital).parcels, 0);
+    }
+
+    #[test]
+    fn time_in_a_status_counts_once_it_is_left() {
+        let o = order(json!({"status_history": [
+            {"at": "2026-11-01T10:00:00Z", "status": "printing", "by": "rule"},
+            {"at": "2026-11-01T16:00:00Z", "status": "packing", "by": "rule"},
+            {"at": "2026-11-02T10:00:00Z", "status": "printing", "by": "staff:ana"},
+            {"at": "2026-11-02T12:00:00Z", "status": "shipped", "by": "rule"},
+        ]}));
+        let f = facts(&o);
+        assert_eq!(
+            f.status_hours.get("printing"),
+            Some(&8.0),
+            "6 h, then 2 h more"
+        );
+        assert_eq!(f.status_hours.get("packing"), Some(&18.0));
+        assert_eq!(f.status_hours.get("shipped"), None, "still in it");
+    }
+}
