@@ -311,7 +311,13 @@ impl I18n {
 
     /// `x` with `digits` decimals, written the local way ("1.5", "1,5").
     pub fn decimal(&self, x: f64, digits: usize) -> String {
-        let text = format!("{x:.digits$}");
+        self.local_digits(format!("{x:.digits$}"))
+    }
+
+    /// A plain decimal ("1234.5") written by CLDR's rules for this
+    /// language (grouping, decimal mark, minus sign); as it is if it is
+    /// not one.
+    fn local_digits(&self, text: String) -> String {
         match FixedDecimal::try_from_str(&text) {
             Ok(d) => self
                 .cldr()
@@ -490,16 +496,7 @@ impl I18n {
         // The number from CLDR (grouping, decimal mark, minus sign); where
         // the currency goes is ours: English puts the symbol first, the
         // other six languages after, and each writes its own krona/krone.
-        let text = format!("{:.2}", amount.round_dp(2));
-        let number = match FixedDecimal::try_from_str(&text) {
-            Ok(d) => self
-                .cldr()
-                .numbers
-                .format(&d)
-                .write_to_string()
-                .into_owned(),
-            Err(_) => text,
-        };
+        let number = self.local_digits(format!("{:.2}", amount.round_dp(2)));
         let symbol = match currency {
             "USD" => Some("$"),
             "EUR" => Some("€"),

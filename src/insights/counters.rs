@@ -209,11 +209,30 @@ impl DayCounters {
         let days = dir.join("days.json");
         match std::fs::read(&days) {
             Ok(bytes) => {
-                let file: File =
-                    serde_json::from_slice(&bytes).map_err(|source| CounterError::Corrupt {
-                        path: days.clone(),
-                        source,
-                    })?;
+                // Shoppers come before statistics: a file that is not ours
+                // (edited by hand, damaged) is kept aside, said, and the
+                // site starts counting afresh rather than not at all.
+                let file: File = match serde_json::from_slice(&bytes) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        let aside = dir.join(format!(
+                            "days.json.unreadable-{}",
+                            chrono::Utc::now().format("%Y%m%dT%H%M%S")
+                        ));
+                        std::fs::rename(&days, &aside).map_err(|source| CounterError::File {
+                            path: days.clone(),
+                            source,
+                        })?;
+                        let e = CounterError::Corrupt {
+                            path: days.clone(),
+                            source: e,
+                        };
+                        tracing::error!(error = %crate::errors::chain(&e), kept = %aside.display(), "insight counters unreadable; kept aside, counting afresh");
+                        File {
+                            counters: Vec::new(),
+                        }
+                    }
+                };
                 for s in file.counters {
                     if Kind::parse(&s.kind).is_some() {
                         counts.stored.insert(
@@ -550,6 +569,26 @@ mod tests {
         assert_eq!(t.get(&(d(2), "first_look".into())), Some(&1));
         let all = c.totals(None, d(3), d(3));
         assert_eq!(all.get(&(d(3), "view".into())), Some(&4));
+    }
+
+    #[test]
+    fn an_unreadable_file_is_kept_aside_and_counting_goes_on() {
+        let dir = tempfile::tempdir().expect("dir");
+        let insights = dir.path().join("insights");
+        std::fs::create_dir_all(&insights).expect("dir");
+        std::fs::write(insights.join("days.json"), "{ not json").expect("write");
+        let c = DayCounters::open(dir.path()).expect("opens all the same");
+        assert!(c.totals(None, 0, u64::MAX).is_empty());
+        let kept: Vec<String> = std::fs::read_dir(&insights)
+            .expect("dir")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            kept.iter().any(|n| n.starts_with("days.json.unreadable-")),
+            "{kept:?}"
+        );
+        assert!(!insights.join("days.json").exists());
     }
 
     #[test]

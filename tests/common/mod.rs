@@ -333,6 +333,25 @@ impl Server {
         (status, res.text().await.expect("body"))
     }
 
+    /// The site's own link signer, from the key it generated in its data
+    /// dir: what its emails sign status and unsubscribe links with.
+    pub fn links(&self) -> order_status::links::Links {
+        let (kid, secret) = std::fs::read_to_string(self.dir.path().join("data/link-keys"))
+            .expect("key file")
+            .lines()
+            .find(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .and_then(|l| {
+                l.trim()
+                    .split_once(' ')
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+            })
+            .expect("a key");
+        order_status::links::Links::new(vec![
+            order_status::links::LinkKey::new(&kid, secret.as_bytes()).expect("key"),
+        ])
+        .expect("links")
+    }
+
     /// `/metrics` as the operator on this machine reads it.
     pub async fn metrics(&self) -> String {
         let (status, text) = self.page("/metrics").await;

@@ -646,20 +646,7 @@ async fn an_address_opt_out_holds_for_every_order_and_staff_see_it() {
     let order = common::demo_order(0);
     let base = format!("/staff/orders/{}/{}", order.shop, order.id);
     // The unsubscribe link of the order, as an email carries it.
-    let (kid, secret) = std::fs::read_to_string(server.dir.path().join("data/link-keys"))
-        .expect("key file")
-        .lines()
-        .find(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .and_then(|l| {
-            l.trim()
-                .split_once(' ')
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-        })
-        .expect("a key");
-    let links = order_status::links::Links::new(vec![
-        order_status::links::LinkKey::new(&kid, secret.as_bytes()).expect("key"),
-    ])
-    .expect("links");
+    let links = server.links();
     let token = links.sign_unsubscribe(&order.shop, order.id);
     let (code, ask) = server.page(&format!("/unsubscribe/{token}?lang=en")).await;
     assert_eq!(code, 200);

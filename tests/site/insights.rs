@@ -98,20 +98,7 @@ async fn a_day_of_shopper_visits_is_counted_and_survives_a_restart() {
     assert_eq!(res.status(), 200);
     // One opt-out, from an email's unsubscribe link.
     let order = common::demo_order(2);
-    let (kid, secret) = std::fs::read_to_string(server.dir.path().join("data/link-keys"))
-        .expect("key file")
-        .lines()
-        .find(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .and_then(|l| {
-            l.trim()
-                .split_once(' ')
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-        })
-        .expect("a key");
-    let links = order_status::links::Links::new(vec![
-        order_status::links::LinkKey::new(&kid, secret.as_bytes()).expect("key"),
-    ])
-    .expect("links");
+    let links = server.links();
     let token = links.sign_unsubscribe(&order.shop, order.id);
     let res = shopper
         .post(server.url(&format!("/unsubscribe/{token}")))

@@ -143,11 +143,32 @@ async fn delivery_numbers_equal_the_orders_own() {
             None => assert!(on_time.is_empty()),
         }
     }
-    let with_country = placed.iter().filter(|(_, f)| f.country.is_some()).count() as u64;
-    assert_eq!(
-        report.by_country.iter().map(|c| c.orders).sum::<u64>(),
-        with_country
-    );
+    let mut by_country: BTreeMap<String, Vec<&Facts>> = BTreeMap::new();
+    for (_, f) in &placed {
+        if let Some(c) = &f.country {
+            by_country.entry(c.clone()).or_default().push(f);
+        }
+    }
+    assert!(by_country.len() >= 2, "the demo ships to several countries");
+    let got: BTreeMap<String, (u64, u64, u64)> = report
+        .by_country
+        .iter()
+        .map(|c| (c.name.clone(), (c.orders, c.parcels, c.parcel_problems)))
+        .collect();
+    let want: BTreeMap<String, (u64, u64, u64)> = by_country
+        .iter()
+        .map(|(c, facts)| {
+            (
+                c.clone(),
+                (
+                    facts.len() as u64,
+                    facts.iter().map(|f| f.parcels).sum(),
+                    facts.iter().map(|f| f.parcel_problems).sum(),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
 
     let returns: u64 = placed.iter().map(|(_, f)| f.returns).sum();
     assert!(returns > 0, "the demo has returns");
@@ -164,7 +185,34 @@ async fn delivery_numbers_equal_the_orders_own() {
 
 #[tokio::test]
 async fn holds_and_problem_work_equal_the_orders_own() {
-    let s = setup().await;
+    let mut s = setup().await;
+    // Staff handled the problems of a few orders, on different days, as
+    // the problem queue does (a desk change; an import keeps the desk).
+    let mut changes = Vec::new();
+    for (k, o) in s
+        .orders
+        .iter_mut()
+        .filter(|o| !crate::order::problems::watches(o).is_empty())
+        .take(4)
+        .enumerate()
+    {
+        let (kind, since) = crate::order::problems::watches(o)[0];
+        let done = crate::order::problems::Handled {
+            kind: kind.as_str().to_string(),
+            since,
+            at: s.now - Duration::days(k as i64),
+            by: "staff:ana".into(),
+            note: None,
+        };
+        let update = crate::order::problems::DeskUpdate::Handle(done);
+        o.desk.apply(update.clone());
+        changes.push(crate::order::merge::Change::Desk {
+            key: o.key(),
+            update,
+        });
+    }
+    assert_eq!(changes.len(), 4);
+    s.store.apply(changes).await.expect("desk changes");
     let period = Period::last(30, s.now.date_naive());
     let report = build(&s.store, &s.counters, &[], Some(SHOP), period).expect("report");
     let (from, to) = period.day_numbers();
@@ -203,6 +251,17 @@ async fn holds_and_problem_work_equal_the_orders_own() {
     assert_eq!(
         report.work.iter().map(|w| w.opened).collect::<Vec<_>>(),
         opened
+    );
+    let mut handled = vec![0u64; (to - from + 1) as usize];
+    for f in &all {
+        for d in f.handled_days.iter().filter(|d| (from..=to).contains(*d)) {
+            handled[(d - from) as usize] += 1;
+        }
+    }
+    assert_eq!(handled.iter().sum::<u64>(), 4);
+    assert_eq!(
+        report.work.iter().map(|w| w.handled).collect::<Vec<_>>(),
+        handled
     );
 }
 
