@@ -72,6 +72,9 @@ pub struct Destination {
     pub country_code: Option<String>,
     /// The name Shopify gave, for when the code is missing or unknown.
     pub country: Option<String>,
+    /// Everything sent there has arrived and nothing more will go: the
+    /// page says "delivered to", not "shipping to".
+    pub arrived: bool,
 }
 
 impl Destination {
@@ -274,13 +277,17 @@ impl ShopperView {
                 .line_items
                 .iter()
                 .any(|li| li.requires_shipping && li.live_quantity() > 0);
+        let arrived = arrived(&timeline);
         ShopperView {
             name: order.name.clone(),
             placed_at: order.processed_at.or(order.created_at),
             timeline,
             status_note,
             cancellation: order.cancelled_at.is_some().then(|| cancellation(order)),
-            destination: ships.then(|| destination(order)).flatten(),
+            destination: ships
+                .then(|| destination(order))
+                .flatten()
+                .map(|d| Destination { arrived, ..d }),
             masked_email: (!order.email.trim().is_empty()).then(|| mask_email(&order.email)),
             email_withheld: order.email.trim().is_empty() && order.is_withheld("email"),
             payment: Payment::of(order),
@@ -483,8 +490,20 @@ fn destination(order: &Order) -> Option<Destination> {
         city: clean(&a.city),
         country_code: clean(&a.country_code).filter(|c| c.len() == 2),
         country: clean(&a.country),
+        arrived: false,
     };
     (d.city.is_some() || d.country_code.is_some() || d.country.is_some()).then_some(d)
+}
+
+/// Every parcel was delivered or picked up, and no item waits to ship.
+fn arrived(timeline: &Timeline) -> bool {
+    use crate::order::FulfillmentDisplayStatus as D;
+    !timeline.packages.is_empty()
+        && timeline
+            .packages
+            .iter()
+            .all(|p| p.delivered_at.is_some() || matches!(p.status, D::Delivered | D::PickedUp))
+        && !timeline.waiting.iter().any(|w| w.reason.will_ship())
 }
 
 /// `anna.lindqvist@example.se` -> `a***@example.se`.
@@ -505,6 +524,29 @@ mod invariants;
 mod tests {
     use super::*;
     use crate::ingest::demo;
+
+    #[test]
+    fn a_delivered_order_is_delivered_to_its_place_not_shipping_there() {
+        use demo::Scenario as S;
+        let now = Utc::now();
+        let first = |want: S| {
+            let i = (0..200)
+                .find(|i| demo::scenario(demo::SEED, *i) == want)
+                .expect("the demo has it");
+            demo::order(demo::SEED, i, now, "demo.example")
+        };
+        let tz = chrono_tz::Europe::Stockholm;
+        for (scenario, arrived) in [
+            (S::Delivered, true),
+            (S::InTransit, false),
+            (S::PartlyShipped, false),
+            (S::OutForDelivery, false),
+        ] {
+            let v = ShopperView::of(&first(scenario.clone()), now, tz);
+            let to = v.destination.expect("a destination");
+            assert_eq!(to.arrived, arrived, "{scenario:?}");
+        }
+    }
 
     #[test]
     fn every_unit_of_a_line_has_a_place() {

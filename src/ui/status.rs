@@ -134,7 +134,12 @@ pub(crate) fn ShopperSections(view: ShopperView, preview: bool) -> impl IntoView
     let cancelled = view.cancellation.as_ref().map(|c| cancel_banner(&i, c));
     let to = view.destination.clone().map(|d| {
         let place = d.text(|code| i.country(code));
-        view! { <p class="meta">{i.tf("status.shipping_to", &[("place", &place)])}</p> }
+        let key = if d.arrived {
+            "status.delivered_to"
+        } else {
+            "status.shipping_to"
+        };
+        view! { <p class="meta">{i.tf(key, &[("place", &place)])}</p> }
     });
     let email = match (&view.masked_email, view.email_withheld) {
         (Some(masked), _) => Some(
