@@ -57,10 +57,6 @@ fn or_unknown(i: &I18n, x: Option<String>) -> String {
     x.unwrap_or_else(|| i.t("insights.unknown"))
 }
 
-fn days1(i: &I18n, x: f64) -> String {
-    i.decimal(x, 1)
-}
-
 /// A chart with its caption, the image, and the table of its numbers
 /// (`folded`: behind a disclosure, for the long per-day tables).
 fn figure(
@@ -138,7 +134,7 @@ fn delivery_rows(
             let spread = |s: Option<crate::insights::figures::Spread>| {
                 or_unknown(
                     i,
-                    s.map(|s| format!("{} / {}", days1(i, s.median), days1(i, s.p90))),
+                    s.map(|s| format!("{} / {}", i.decimal(s.median, 1), i.decimal(s.p90, 1))),
                 )
             };
             (
