@@ -132,6 +132,7 @@ pub(super) fn newest_at_cost(
         / estimate.max(1))
     .max(1);
     if target.saturating_mul(window_cost) >= estimate {
+        tracing::trace!(target, estimate, "walk: the query matches few orders");
         return walked();
     }
     let mut upper: Option<u64> = None;
@@ -141,7 +142,7 @@ pub(super) fn newest_at_cost(
     // holds (then the window reaches back to the start), so this ends
     // within about 32 rounds; the bound is a guard, not the rule.
     for _ in 0..MAX_ROUNDS {
-        let lower = window_start(&dates, docs, target)?;
+        let lower = window_start(&dates, docs, target, upper)?;
         let mut window = Vec::with_capacity(dates.len());
         for ((inverted, _), ord) in dates.iter().zip(0u32..) {
             let in_window = segment_window(inverted, lower, upper)?;
@@ -151,6 +152,12 @@ pub(super) fn newest_at_cost(
         if spent.saturating_mul(window_cost) > estimate {
             // More orders in time than the query has matches: walking
             // those is cheaper.
+            tracing::trace!(
+                spent,
+                estimate,
+                found = found.len(),
+                "walk: windows cost more"
+            );
             return walked();
         }
         for (ord, mut in_window) in window {
@@ -189,24 +196,36 @@ pub(super) fn newest_at_cost(
         let Some(lower) = lower else {
             // Every dated order was in a window and fewer than `need`
             // match: the walk also finds any without the date.
+            tracing::trace!(
+                found = found.len(),
+                "walk: every dated order was in a window"
+            );
             return walked();
         };
         upper = Some(lower);
         target = target.saturating_mul(WIDEN);
     }
+    tracing::trace!(found = found.len(), "walk: out of rounds");
     walked()
 }
 
-/// Where a window holding about `target` orders starts. Each segment
-/// takes its share of `target` (by its size), counted back from its newest
-/// date by how many orders each date's term holds (so however the dates
-/// bunch up: the demo's are whole minutes, hundreds of orders each at
-/// 10,000,000); the window starts at the latest of those dates. `None` when
-/// no segment has its share: the window reaches back to the start.
+/// Where a window ending at `upper` (exclusive; `None`: now) and holding
+/// about `target` orders starts. Each segment takes its share of `target`
+/// (by its size), counted back from its newest date before `upper` by how
+/// many orders each date's term holds (so however the dates bunch up: the
+/// demo's are whole minutes, hundreds of orders each at 10,000,000); the
+/// window starts at the latest of those dates, always before `upper`, so
+/// each window reaches further back than the last. (Counting from each
+/// segment's newest date instead pinned every window to one second that
+/// held a whole share, such as a burst of webhooks: every window after the
+/// first was empty, and a listing under writes walked every order.)
+/// `None` when no segment has its share: the window reaches back to the
+/// start.
 fn window_start(
     dates: &[(Arc<InvertedIndexReader>, u64)],
     docs: u64,
     target: u64,
+    upper: Option<u64>,
 ) -> Result<Option<u64>, StoreError> {
     let mut start: Option<u64> = None;
     let mut bytes = Vec::new();
@@ -222,7 +241,11 @@ fn window_start(
         .unwrap_or(u64::MAX)
         .max(1);
         let terms = inverted.terms();
-        let (mut ord, mut held) = (terms.num_terms() as u64, 0u64);
+        let below = match upper {
+            None => terms.num_terms() as u64,
+            Some(upper) => terms_before(terms, upper, &mut bytes)?,
+        };
+        let (mut ord, mut held) = (below, 0u64);
         while ord > 0 && held < share {
             ord -= 1;
             if !terms.ord_to_term(ord, &mut bytes).map_err(io_error)? {
@@ -240,6 +263,29 @@ fn window_start(
         }
     }
     Ok(start)
+}
+
+/// How many of a segment's date terms are before `upper`: a binary search
+/// over the terms' ordinals (the dictionary is in date order).
+fn terms_before(
+    terms: &tantivy::termdict::TermDictionary,
+    upper: u64,
+    bytes: &mut Vec<u8>,
+) -> Result<u64, StoreError> {
+    let (mut lo, mut hi) = (0u64, terms.num_terms() as u64);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if !terms.ord_to_term(mid, bytes).map_err(io_error)? {
+            hi = mid;
+            continue;
+        }
+        if key_of_bytes(bytes) < upper {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(lo)
 }
 
 /// A segment's orders (document and date key) dated in `[lower, upper)`,
