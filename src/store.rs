@@ -406,6 +406,12 @@ impl Store {
         )
     }
 
+    /// Writes sent to the writer and not yet taken up by it: a number that
+    /// keeps growing means writes come faster than commits.
+    pub fn write_queue_len(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
     /// Waits (up to `timeout`) for the writer to finish once every handle
     /// is dropped: everything acknowledged was committed already, this only
     /// lets merges settle and releases the data dir's lock cleanly.

@@ -52,6 +52,7 @@ pub struct Metrics {
     /// Held while a scrape copies counts into the counters above.
     copying: std::sync::Arc<std::sync::Mutex<()>>,
     mail_queued: IntGauge,
+    write_queue: IntGauge,
     problems: prometheus::IntGaugeVec,
     problem_work: prometheus::IntCounterVec,
     replication: prometheus::IntGaugeVec,
@@ -119,6 +120,10 @@ impl Metrics {
             "mail_queued_orders",
             "Orders with a status email waiting to be sent",
         )?;
+        let write_queue = IntGauge::new(
+            "store_write_queue",
+            "Writes waiting for the store's writer (a queue that grows: writes come faster than commits)",
+        )?;
         let problems = prometheus::IntGaugeVec::new(
             Opts::new(
                 "problem_orders",
@@ -147,6 +152,7 @@ impl Metrics {
             Box::new(problem_work.clone()),
             Box::new(mail.clone()),
             Box::new(mail_queued.clone()),
+            Box::new(write_queue.clone()),
             Box::new(latency.clone()),
             Box::new(lookups.clone()),
             Box::new(status_views.clone()),
@@ -177,6 +183,7 @@ impl Metrics {
             commit_seconds,
             mail,
             mail_queued,
+            write_queue,
             problems,
             problem_work,
             replication,
@@ -366,6 +373,8 @@ pub async fn metrics(State(state): State<AppState>, req: Request) -> Response {
     }
     m.mail_queued
         .set(i64::try_from(state.store.mail_queued_count()).unwrap_or(i64::MAX));
+    m.write_queue
+        .set(i64::try_from(state.store.write_queue_len()).unwrap_or(i64::MAX));
     for (kind, n) in crate::actions::problems::counts(
         &state.store,
         &state.config.merchant.problems,
