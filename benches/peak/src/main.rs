@@ -340,13 +340,25 @@ fn pick() -> &'static Order {
 async fn status_page(user: &mut GooseUser) -> TransactionResult {
     pace(user, PERIOD).await;
     let o = pick();
-    let req = GooseRequest::builder()
-        .path(o.link.as_str())
-        .name("status page")
-        .expect_status_code(200)
-        .build();
-    user.request(req).await?;
+    let rb = user.get_request_builder(&GooseMethod::Get, &o.link)?;
+    send(user, rb, "status page", 200).await?;
     Ok(())
+}
+
+/// Sends a request goose times under `name`; it counts as failed unless
+/// it is answered with `status`.
+async fn send(
+    user: &mut GooseUser,
+    rb: reqwest::RequestBuilder,
+    name: &str,
+    status: u16,
+) -> Result<goose::goose::GooseResponse, Box<TransactionError>> {
+    let req = GooseRequest::builder()
+        .set_request_builder(rb)
+        .name(name)
+        .expect_status_code(status)
+        .build();
+    user.request(req).await
 }
 
 async fn no_redirects(user: &mut GooseUser) -> TransactionResult {
@@ -362,12 +374,7 @@ async fn lookup_form(user: &mut GooseUser) -> TransactionResult {
     let rb = user
         .get_request_builder(&GooseMethod::Post, "/")?
         .form(&form);
-    let req = GooseRequest::builder()
-        .set_request_builder(rb)
-        .name("lookup")
-        .expect_status_code(303)
-        .build();
-    user.request(req).await?;
+    send(user, rb, "lookup", 303).await?;
     Ok(())
 }
 
@@ -511,12 +518,7 @@ async fn post_hook(
         .header("x-shopify-triggered-at", now())
         .header("x-shopify-api-version", "2026-10")
         .body(bytes);
-    let req = GooseRequest::builder()
-        .set_request_builder(rb)
-        .name(name)
-        .expect_status_code(200)
-        .build();
-    let res = user.request(req).await?;
+    let res = send(user, rb, name, 200).await?;
     let ok = res.request.success;
     let mut hooks = b.hooks.lock().expect("lock");
     let e = hooks.entry(topic).or_default();
@@ -585,12 +587,7 @@ async fn sign_in(user: &mut GooseUser) -> TransactionResult {
         .get_request_builder(&GooseMethod::Post, "/staff/login")?
         .header("origin", &b.host)
         .form(&form);
-    let req = GooseRequest::builder()
-        .set_request_builder(rb)
-        .name("staff sign-in")
-        .expect_status_code(303)
-        .build();
-    user.request(req).await?;
+    send(user, rb, "staff sign-in", 303).await?;
     Ok(())
 }
 
@@ -601,12 +598,7 @@ async fn staff_search(user: &mut GooseUser) -> TransactionResult {
     let rb = user
         .get_request_builder(&GooseMethod::Get, "/staff")?
         .query(&[("q", q)]);
-    let req = GooseRequest::builder()
-        .set_request_builder(rb)
-        .name("staff search")
-        .expect_status_code(200)
-        .build();
-    user.request(req).await?;
+    send(user, rb, "staff search", 200).await?;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     bench()
         .searches
