@@ -623,6 +623,12 @@ async fn bulk_change(_user: &mut GooseUser) -> TransactionResult {
     Ok(())
 }
 
+/// A page's text, or why it could not be read.
+async fn page_of(client: &reqwest::Client, url: &str) -> Result<String, String> {
+    let res = client.get(url).send().await.map_err(|e| e.to_string())?;
+    res.text().await.map_err(|e| e.to_string())
+}
+
 /// The bulk change on a client of its own (its pages are read as a person
 /// would, several times, and are not what the scenario measures).
 async fn run_bulk() -> Result<String, String> {
@@ -678,14 +684,7 @@ async fn run_bulk() -> Result<String, String> {
             } else {
                 format!("{host}{loc}")
             };
-            let page = client
-                .get(&loc)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?
-                .text()
-                .await
-                .map_err(|e| e.to_string())?;
+            let page = page_of(&client, &loc).await?;
             let Some(count) = count_of(&page) else {
                 continue;
             };
@@ -705,14 +704,7 @@ async fn run_bulk() -> Result<String, String> {
                 return Err(format!("confirm answered {}", res.status()));
             }
             loop {
-                let page = client
-                    .get(&loc)
-                    .send()
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .text()
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let page = page_of(&client, &loc).await?;
                 if let Some(at) = page.find("Done:") {
                     let done: String = page[at..].chars().take_while(|c| *c != '<').collect();
                     return Ok(format!(
