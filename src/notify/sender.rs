@@ -42,11 +42,26 @@ const CLOCK_BATCH: usize = 256;
 /// again (it is refused while the first is unsettled, so this only bounds
 /// the chatter).
 const REOFFER: Duration = Duration::from_secs(30);
+/// How many times an offered message this replica does not have (the order
+/// or the message missing) goes back on offer before it counts as erased.
+/// Missing is most often "not applied here yet": settled as done, the
+/// offer would be acknowledged and the email never sent by anyone.
+const NOT_HERE_TRIES: u32 = 20;
 /// Orders read from the outbox per pass: small enough that reading them
 /// (off the async threads) and folding their outcomes stay short.
 const SCAN: usize = 200;
 
 type Id = (String, String);
+
+/// What becomes of an offer of a message this replica does not have.
+fn not_here_yet(tried: u32) -> Settle {
+    if tried < NOT_HERE_TRIES {
+        Settle::Again(Duration::from_secs(1))
+    } else {
+        // The order was erased, or the message rewritten away.
+        Settle::Done
+    }
+}
 
 /// What an attempt came to.
 enum Tried {
@@ -308,10 +323,14 @@ impl Sender {
     /// [`REOFFER`]: an offer stands until it is settled).
     async fn offer_queued(&self, shared: &dyn SharedOutbox) {
         let store = self.store.clone();
-        let after = store.log_applied();
         let scanned = tokio::task::spawn_blocking(move || store.mail_queued(SCAN))
             .await
             .unwrap_or_else(|e| Err(crate::store::StoreError::Read(e.into())));
+        // Read after the scan: the index moves to an entry before the log
+        // position does, so a position read first can be short of what
+        // the scan saw, and a replica waiting only that far would not
+        // have the message yet.
+        let after = self.store.log_applied();
         let orders = match scanned {
             Ok(o) => o,
             Err(e) => {
@@ -367,20 +386,17 @@ impl Sender {
         let order = tokio::task::spawn_blocking(move || store.get(&read_key)).await;
         let order = match order {
             Ok(Ok(Some(o))) => o,
-            // Erased meanwhile: nothing to send.
-            Ok(Ok(None)) => return settle(Settle::Done).await,
+            Ok(Ok(None)) => return settle(not_here_yet(tried)).await,
             _ => return settle(Settle::Again(Duration::from_secs(1))).await,
         };
-        let Some(msg) = order
-            .mail
-            .queued()
-            .find(|m| m.key == message)
-            .filter(|_| !self.journal.is_done(&key, &message))
-            .cloned()
-        else {
+        let Some(msg) = order.mail.messages.iter().find(|m| m.key == message) else {
+            return settle(not_here_yet(tried)).await;
+        };
+        if msg.state != MailState::Queued || self.journal.is_done(&key, &message) {
             // Sent, failed or skipped already.
             return settle(Settle::Done).await;
-        };
+        }
+        let msg = msg.clone();
         let id = (key, message);
         if !self.lock_inflight().insert(id.clone()) {
             return settle(Settle::Again(Duration::from_secs(1))).await;
@@ -744,3 +760,6 @@ pub fn sent_file(dir: &Path, name: &str) -> Option<SentFile> {
         html: part("text/html"),
     })
 }
+
+#[cfg(test)]
+mod tests;
