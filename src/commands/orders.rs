@@ -73,7 +73,38 @@ pub async fn import(config: &Config, file: &Path) -> anyhow::Result<bool> {
         report.failed,
         store.count(),
     );
+    // The orders are in whatever happens here: a failed merge costs
+    // search speed, not data.
+    if let Err(e) = compact_after_bulk(&config.data_dir, store).await {
+        eprintln!(
+            "The index's segments could not be merged ({e:#}); searches are slower until the server's own merges catch up."
+        );
+    }
     Ok(report.failed == 0)
+}
+
+/// Ends a bulk write: lets the store's merges in progress finish (they
+/// were cut off when the command ended), then merges the small segments
+/// left into one, as a server would over time (see `store::compact`).
+async fn compact_after_bulk(data_dir: &Path, store: Store) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    // Merges of millions of orders take minutes; this command waits for
+    // them rather than throwing their work away.
+    store.close(std::time::Duration::from_secs(24 * 3600)).await;
+    let dir = data_dir.to_path_buf();
+    let below = StoreOptions::default().merge_max_orders;
+    let done = tokio::task::spawn_blocking(move || crate::store::compact(&dir, below))
+        .await
+        .context("merging the index's segments")??;
+    if done.after < done.before {
+        println!(
+            "Merged the index from {} segments into {} in {:.1} s (a search reads each segment).",
+            done.before,
+            done.after,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
 }
 
 /// `order-status snapshot --out DIR`: the index as of its last commit,

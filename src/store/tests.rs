@@ -1140,3 +1140,59 @@ async fn deleted_versions_are_merged_away_in_big_segments_too() {
         "{deleted} deleted versions kept beside {live} orders"
     );
 }
+
+/// A bulk write ends by merging its small segments into one: every order
+/// still there, once, and the big segments left alone.
+#[tokio::test]
+async fn compact_merges_the_small_segments_into_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Segments as a bulk write leaves them: its merges cut off.
+    let unmerged = StoreOptions {
+        merge_factor: 100,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(dir.path(), unmerged).expect("store opens");
+    // Four commits: segments of 5, 2, 2 and 6 orders.
+    for batch in [1..=5, 6..=7, 8..=9, 10..=15] {
+        let orders: Vec<Order> = batch
+            .map(|i| order(i, 1000 + i, "a@example.se", "2026-11-02T10:00:00Z"))
+            .collect();
+        store.upsert(orders).await.expect("upsert");
+    }
+    // A rewrite leaves a deleted version in the first segment (a fifth of
+    // it: under the share the server's policy merges for).
+    let mut newer = order(1, 1001, "a@example.se", "2026-11-02T10:00:00Z");
+    newer.updated_at = Some("2026-11-03T10:00:00Z".parse().expect("time"));
+    store.upsert(vec![newer.clone()]).await.expect("rewrite");
+    store.close(std::time::Duration::from_secs(60)).await;
+    let segments = |dir: &tempfile::TempDir| {
+        let index = tantivy::Index::open_in_dir(dir.path().join("index")).expect("index");
+        let mut sizes: Vec<(u32, u32)> = index
+            .searchable_segment_metas()
+            .expect("segments")
+            .iter()
+            .map(|m| (m.num_docs(), m.num_deleted_docs()))
+            .collect();
+        sizes.sort_unstable();
+        sizes
+    };
+    let before = segments(&dir);
+    assert_eq!(before.len(), 5, "{before:?}");
+    assert_eq!(before.iter().map(|s| s.0).sum::<u32>(), 15);
+
+    // Segments under 6 orders (deleted versions counted) become one; the
+    // one of 6 stays.
+    let done = compact(dir.path(), 6).expect("compact");
+    assert_eq!((done.before, done.after), (5, 2));
+    assert_eq!(
+        segments(&dir),
+        [(6, 0), (9, 0)],
+        "the deleted version dropped"
+    );
+    let store = open(&dir);
+    assert_eq!(store.count(), 15);
+    assert_eq!(store.get(&newer.key()).expect("get"), Some(newer));
+    // Nothing small left: nothing to do.
+    store.close(std::time::Duration::from_secs(60)).await;
+    assert_eq!(compact(dir.path(), 6).expect("again").after, 2);
+}
