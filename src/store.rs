@@ -14,6 +14,7 @@
 mod aggregate;
 mod epochs;
 pub mod log;
+mod made_once;
 mod merges;
 mod migrate;
 mod newest;

@@ -31,9 +31,12 @@ use super::StoreError;
 
 /// How much dearer one order in a window is than one match of a walk: a
 /// term, its postings and a seek, against the next posting of a list and
-/// a date read. An estimate, not tuned; it only decides which way, and
-/// either way is exact.
-const WINDOW_COST: u64 = 32;
+/// a date read. It only decides which way, and either way is exact. 32
+/// sent every two-word search at 10,000,000 orders to the walk (17 ms
+/// p50): the demo's newest seconds hold 47,000 orders, so the first
+/// window alone was over budget; at 8 the windows answer the same
+/// searches in 5.6 ms p50 (BENCHMARKS.md, 2026-12-06).
+const WINDOW_COST: u64 = 8;
 /// How many times over the first window should hold the orders wanted,
 /// if the matches were spread evenly in time.
 const FIRST_WINDOW_SLACK: u64 = 2;
@@ -69,18 +72,16 @@ pub(super) enum Way {
 }
 
 /// The `need` newest orders `query` matches by the date `field`, newest
-/// first. Windows are tried only when `cheap_seeks`:
-/// a seek in a query of terms is a skip in a few lists, but a typed word's
-/// prefix and typo matches are a set built anew for every window.
+/// first. A typed word's prefix and typo matches are a set tantivy builds
+/// anew for every scorer, so they must be made once per search
+/// (`made_once`) for windows to pay.
 pub(super) fn newest(
     searcher: &Searcher,
     query: &dyn Query,
     field: Field,
     need: usize,
-    cheap_seeks: bool,
 ) -> Result<Newest, StoreError> {
-    let cost = cheap_seeks.then_some(WINDOW_COST);
-    newest_at_cost(searcher, query, field, need, cost)
+    newest_at_cost(searcher, query, field, need, Some(WINDOW_COST))
 }
 
 /// [`newest`] with the cost of a window's order given, `None` for no

@@ -23,6 +23,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TokenStream;
 use tantivy::{DocAddress, DocSet, Score, Searcher, TERMINATED, Term};
 
+use super::made_once::MadeOnce;
 use super::rank::{Tier, Tiers};
 use super::schema::{Fields, normalize_tracking, to_tantivy_date};
 use super::{StoreError, load};
@@ -130,9 +131,7 @@ pub(super) fn search(
             (ranked.hits, Some((ranked.total, ranked.more)))
         }
         Some(field) => {
-            let filters_only = q.text.trim().is_empty();
-            let newest =
-                super::newest::newest(searcher, query.as_ref(), field, need, filters_only)?;
+            let newest = super::newest::newest(searcher, query.as_ref(), field, need)?;
             tracing::trace!(way = ?newest.way, need, "newest-first listing");
             (newest.hits, newest.counted.map(|n| (n, false)))
         }
@@ -407,7 +406,7 @@ impl Word {
     fn matching(&self, f: &Fields) -> Box<dyn Query> {
         let own = term_query(self.term(f));
         let Some(others) = &self.others else {
-            return self.automata(f, own);
+            return Box::new(MadeOnce(self.automata(f, own)));
         };
         if others.is_empty() {
             return own;
@@ -424,7 +423,7 @@ impl Word {
         );
         if !rare.is_empty() {
             let set = TermSetQuery::new(rare.iter().map(|(o, _)| Term::from_field_text(f.all, o)));
-            any.push((Occur::Should, Box::new(set)));
+            any.push((Occur::Should, Box::new(MadeOnce(Box::new(set)))));
         }
         Box::new(BooleanQuery::new(any))
     }

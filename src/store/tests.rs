@@ -502,8 +502,15 @@ async fn newest_first_is_exact_both_ways() {
         };
         secs as i64
     };
+    // Words with many prefix words: "lina" stands for 40 (a few as terms,
+    // the rest one term set), "ulla" for 300 (tantivy's prefix query).
+    let email = |i: u64| match i % 3 {
+        0 => format!("lina{}@example.se", i % 40),
+        1 => format!("ulla{}@example.se", i % 300),
+        _ => "a@example.se".to_string(),
+    };
     let make = |i: u64, newer: bool| {
-        let mut o = order(i, 1000 + i, "a@example.se", "2026-11-05T10:00:00Z");
+        let mut o = order(i, 1000 + i, &email(i), "2026-11-05T10:00:00Z");
         let a = if newer { age(i) / 3 } else { age(i) };
         o.updated_at = (i % 97 != 5).then(|| base - chrono::Duration::seconds(a));
         o.created_at = Some(base - chrono::Duration::seconds(age(i) + 3_600));
@@ -577,6 +584,20 @@ async fn newest_first_is_exact_both_ways() {
                 ..listing(state(OrderState::Open), Sort::UpdatedDesc)
             },
             |o| o.state() == OrderState::Open,
+        ),
+        (
+            SearchQuery {
+                text: "lina".into(),
+                ..listing(state(OrderState::Open), Sort::UpdatedDesc)
+            },
+            |o| o.state() == OrderState::Open && o.email.starts_with("lina"),
+        ),
+        (
+            SearchQuery {
+                text: "ulla".into(),
+                ..listing(Filters::default(), Sort::CreatedDesc)
+            },
+            |o| o.email.starts_with("ulla"),
         ),
         (
             SearchQuery {
