@@ -119,6 +119,10 @@ pub struct PendingWrite(Vec<oneshot::Receiver<Result<WriteReport, StoreError>>>)
 /// see its own write.
 const APPLY_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// tantivy's merge threads per writer (its default): merges of different
+/// size levels run side by side, at the lower priority.
+const MERGE_THREADS: usize = 4;
+
 impl PendingWrite {
     /// Waits until the write is committed (or failed).
     pub async fn committed(self) -> Result<WriteReport, StoreError> {
@@ -266,7 +270,17 @@ impl Store {
         let writer_index = index.clone();
         let (merge_factor, merge_max) = (options.merge_factor.max(2), options.merge_max_orders);
         let make_writer: writer::MakeWriter = Box::new(move || {
-            let writer = writer_index.writer_with_num_threads(threads, memory)?;
+            let options = tantivy::indexer::IndexWriterOptions::builder()
+                .num_worker_threads(threads)
+                .memory_budget_per_thread(memory / threads)
+                .num_merge_threads(MERGE_THREADS)
+                .build();
+            // Merges are the writer's background work: they rewrite whole
+            // segments and nobody waits for them (see `crate::background`).
+            let writer =
+                crate::background::lower_threads_named("merge_thread_", MERGE_THREADS, || {
+                    writer_index.writer_with_options(options)
+                })?;
             writer.set_merge_policy(Box::new(merges::Merges::new(merge_factor, merge_max)));
             Ok(writer)
         });
@@ -283,14 +297,12 @@ impl Store {
         let hook = options.on_write.clone();
         let stats = Arc::new(CommitStats::default());
         let thread_stats = Arc::clone(&stats);
-        // The writer is made on its own thread, so that tantivy's indexing
-        // and merging threads, which it starts, share that thread's lower
-        // CPU priority (see `crate::background`).
+        // The writer thread keeps the requests' CPU priority: webhooks and
+        // staff changes wait for its commits (see `crate::background`).
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || {
-                crate::background::lower_priority();
                 let writer = match make_writer() {
                     Ok(w) => {
                         let _ = ready_tx.send(Ok(()));
