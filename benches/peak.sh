@@ -117,7 +117,7 @@ for run in $(seq "$RUNS"); do
   ORDER_STATUS_SHOPIFY_SHOP="$SHOP" ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET="$SECRET" \
   ORDER_STATUS_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" \
   ORDER_STATUS_MAIL_EVENTS="shipped, out_for_delivery, delivered, delivery_problem, running_late, on_hold, custom_stage, return_received, refunded, cancelled" \
-  RUST_LOG=warn \
+  RUST_LOG=${RUST_LOG:-warn} \
     "$BIN" serve --addr "127.0.0.1:$PORT" --data-dir "$data" --config "$config" \
     > "$out/server.log" 2>&1 &
   server=$!
