@@ -43,12 +43,16 @@ fn lower(tid: rustix::process::Pid) {
 pub fn lower_threads_named<T>(prefix: &str, expected: usize, started: impl FnOnce() -> T) -> T {
     #[cfg(target_os = "linux")]
     {
-        let before = named_threads(prefix);
+        // Without /proc (hidden from the process, say) there is nothing
+        // to find: no wait.
+        let Some(before) = named_threads(prefix) else {
+            return started();
+        };
         let made = started();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
         let mut lowered = std::collections::HashSet::new();
         loop {
-            for tid in named_threads(prefix) {
+            for tid in named_threads(prefix).unwrap_or_default() {
                 if !before.contains(&tid)
                     && lowered.insert(tid)
                     && let Some(pid) = rustix::process::Pid::from_raw(tid)
@@ -69,20 +73,20 @@ pub fn lower_threads_named<T>(prefix: &str, expected: usize, started: impl FnOnc
     }
 }
 
-/// This process's threads whose name starts with `prefix`.
+/// This process's threads whose name starts with `prefix`; `None` when
+/// they cannot be listed.
 #[cfg(target_os = "linux")]
-fn named_threads(prefix: &str) -> std::collections::HashSet<i32> {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return Default::default();
-    };
-    tasks
+fn named_threads(prefix: &str) -> Option<std::collections::HashSet<i32>> {
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    let named = tasks
         .filter_map(Result::ok)
         .filter_map(|task| {
             let tid = task.file_name().to_str()?.parse::<i32>().ok()?;
             let name = std::fs::read_to_string(task.path().join("comm")).ok()?;
             name.starts_with(prefix).then_some(tid)
         })
-        .collect()
+        .collect();
+    Some(named)
 }
 
 /// Runs `work` to its end on a thread of its own, with its own

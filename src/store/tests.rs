@@ -1211,7 +1211,7 @@ async fn compact_merges_the_small_segments_into_one() {
         "the deleted version dropped"
     );
     // The merged segments' files are gone from the disk, not only from
-    // the index's list (a 10,000,000-order import left 470 MB of them).
+    // the index's list (a 1,000,000-order import left 134 MB of them).
     let index = tantivy::Index::open_in_dir(dir.path().join("index")).expect("index");
     let kept: std::collections::HashSet<String> = index
         .searchable_segment_ids()
