@@ -129,10 +129,10 @@ for run in $(seq "$RUNS"); do
     # Resident memory is the process's own (anon) and pages of the
     # memory-mapped index (file: the page cache, shared, dropped under
     # pressure; merges and reads map most of the index).
-    echo "seconds,rss_kb,anon_kb,file_kb,write_queue,mail_queued,index_bytes,webhooks,mail_sent"
+    echo "seconds,rss_kb,anon_kb,file_kb,write_queue,mail_queued,index_bytes,webhooks,mail_sent,inbox"
     t0=$(date +%s)
     while kill -0 "$server" 2>/dev/null; do
-      echo "$(( $(date +%s) - t0 )),$(awk '/VmRSS/ {print $2}' "/proc/$server/status"),$(awk '/RssAnon/ {print $2}' "/proc/$server/status"),$(awk '/RssFile/ {print $2}' "/proc/$server/status"),$(metric order_status_store_write_queue),$(metric order_status_mail_queued_orders),$(index_bytes),$(metric order_status_webhooks_total),$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^order_status_mail_messages_total\{outcome="sent"\}/ {print $2}')"
+      echo "$(( $(date +%s) - t0 )),$(awk '/VmRSS/ {print $2}' "/proc/$server/status"),$(awk '/RssAnon/ {print $2}' "/proc/$server/status"),$(awk '/RssFile/ {print $2}' "/proc/$server/status"),$(metric order_status_store_write_queue),$(metric order_status_mail_queued_orders),$(index_bytes),$(metric order_status_webhooks_total),$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^order_status_mail_messages_total\{outcome="sent"\}/ {print $2}'),$(metric order_status_webhook_inbox_open)"
       sleep 10
     done
   ) > "$out/samples.csv" &
@@ -159,6 +159,7 @@ for run in $(seq "$RUNS"); do
     echo "server 5xx: $(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^order_status_http_requests_total\{/ && /status="5/ {s += $2} END {print s + 0}')"
     echo "webhooks by outcome: $(curl -s "http://127.0.0.1:$PORT/metrics" | grep '^order_status_webhooks_total' | tr '\n' ' ')"
     echo "dead letters: $(( $(files_in "$data/webhooks/dead") - dead_before )) new in this run"
+    echo "webhook inbox open at the end: $(metric order_status_webhook_inbox_open)"
     echo "emails sent (server): $(curl -s "http://127.0.0.1:$PORT/metrics" | grep '^order_status_mail_messages_total' | tr '\n' ' ')"
     echo "emails received (aiosmtpd Maildir): $(files_in "$out/mail/new" "$out/mail/cur")"
   } | tee "$out/after.txt"

@@ -61,11 +61,15 @@ row(
 sent = sum(h["sent"] for h in extra["webhooks"])
 acked = sum(h["acknowledged"] for h in extra["webhooks"])
 dead = int(re.search(r"dead letters: (\d+)", after).group(1))
+# Deliveries answered `accepted` and still in the inbox when the load ended
+# (runs before the inbox have no such line).
+m = re.search(r"webhook inbox open at the end: (\d+)", after)
+inbox = int(m.group(1)) if m else 0
 row(
-    "webhooks: sent / acknowledged / dead letters / new orders not found after",
+    "webhooks: sent / acknowledged / dead letters / left in the inbox / new orders not found after",
     "none lost",
-    f"{sent:,} / {acked:,} / {dead} / {extra['new_orders_not_found_after']} of {extra['new_orders_acknowledged']:,}",
-    sent == acked and dead == 0 and extra["new_orders_not_found_after"] == 0,
+    f"{sent:,} / {acked:,} / {dead} / {inbox} / {extra['new_orders_not_found_after']} of {extra['new_orders_acknowledged']:,}",
+    sent == acked and dead == 0 and inbox == 0 and extra["new_orders_not_found_after"] == 0,
 )
 
 five = int(re.search(r"server 5xx: (\d+)", after).group(1))
@@ -89,7 +93,13 @@ for col, label in (
         f"{rss[0] // 1024} / {last5[0] // 1024} / {last5[-1] // 1024} MB ({growth:+.1f} %)",
         growth < 10,
     )
-for col, label in (("write_queue", "the writer's queue"), ("mail_queued", "orders with an email waiting")):
+for col, label in (
+    ("write_queue", "the writer's queue"),
+    ("mail_queued", "orders with an email waiting"),
+    ("inbox", "webhooks answered and not yet applied"),
+):
+    if col not in samples[0]:
+        continue
     vals = [int(float(s[col] or 0)) for s in samples]
     half = vals[len(vals) // 2:]
     row(

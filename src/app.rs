@@ -29,6 +29,7 @@ use crate::config::Config;
 use crate::i18n::Catalog;
 use crate::ingest::shopify::SyncStatus;
 use crate::ingest::shopify::deadletter::{DeadLetters, SeenDeliveries};
+use crate::ingest::shopify::inbox::Inbox;
 use crate::ingest::shopify::sync;
 use crate::insights::DayCounters;
 use crate::links::{self, LinkKey, Links};
@@ -59,6 +60,8 @@ pub struct App {
     pub seen_deliveries: SeenDeliveries,
     /// Webhook deliveries kept because they could not be applied.
     pub dead_letters: DeadLetters,
+    /// Webhook deliveries taken (on disk) and not yet applied.
+    pub webhook_inbox: Arc<Inbox>,
     pub metrics: Metrics,
     pub sync_status: SyncStatus,
     /// Status emails: the outbox's sender (and its composer and transport).
@@ -236,6 +239,7 @@ impl App {
         let epochs = Arc::new(LinkEpochs::open(&config.data_dir)?);
         let seen_deliveries =
             SeenDeliveries::open(&config.data_dir, Utc::now()).map_err(dir_error)?;
+        let (webhook_inbox, taken_before) = Inbox::open(&config.data_dir).map_err(dir_error)?;
         let composer = Composer::new(
             &config,
             Arc::clone(&links),
@@ -357,12 +361,17 @@ impl App {
             epochs,
             shopify: apis,
             seen_deliveries,
+            webhook_inbox: Arc::new(webhook_inbox),
             sync_status,
             mail,
             optouts,
             insights,
             config,
         }));
+        // Deliveries answered before the last stop and not yet applied.
+        state
+            .tasks
+            .spawn(web::apply_taken(state.clone(), taken_before));
         match lease {
             // The cluster's bulk changes, run by the lease holder.
             Some(holds) => supervisor.service(

@@ -41,6 +41,7 @@ use crate::order::Order;
 
 pub use crate::app::AppState;
 pub use assets::Assets;
+pub use hooks::apply_taken;
 pub use ops::{Metrics, SyncStatus};
 pub use protect::Limiters;
 pub use render::{Spawner, Visitor, page_html};

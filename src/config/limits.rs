@@ -106,4 +106,17 @@ pub struct Limits {
         global = true
     )]
     pub idle_timeout: Period,
+    /// How long a webhook's answer waits for the delivery to be applied.
+    /// A verified delivery is first kept on disk (`webhooks/inbox.log`);
+    /// past this wait it is answered 200 `accepted` and applied right
+    /// after. Shopify allows 5 seconds.
+    #[arg(
+        id = "limits.webhook_answer",
+        long = "limit-webhook-answer",
+        env = "ORDER_STATUS_LIMIT_WEBHOOK_ANSWER",
+        value_name = "PERIOD",
+        default_value = "50ms",
+        global = true
+    )]
+    pub webhook_answer: Period<0>,
 }

@@ -112,9 +112,12 @@ impl<const MIN_SECS: u64> FromStr for Period<MIN_SECS> {
         let min = Duration::from_secs(MIN_SECS);
         match parse_duration(s) {
             Some(d) if d >= min && !d.is_zero() => Ok(Period(d)),
+            _ if MIN_SECS == 0 => Err(format!(
+                "{s:?} is not a length of time over zero, such as 50ms, 2s or 15m"
+            )),
             _ => Err(format!(
                 "{s:?} is not a length of time of {} or more, such as 30s, 15m, 2h or 2d",
-                humantime::format_duration(min.max(Duration::from_secs(1)))
+                humantime::format_duration(min)
             )),
         }
     }
@@ -713,6 +716,10 @@ mod tests {
         assert_eq!(p.to_string().parse::<Period<10>>(), Ok(p));
         assert!("5s".parse::<Period<10>>().is_err(), "under the minimum");
         assert!("0s".parse::<Period>().is_err());
+        let short: Period<0> = "50ms".parse().expect("under a second");
+        assert_eq!(*short, Duration::from_millis(50));
+        let zero = "0ms".parse::<Period<0>>().expect_err("zero");
+        assert!(zero.contains("over zero"), "{zero}");
         assert_eq!("2d".parse::<Period>().expect("days").as_secs(), 172_800);
     }
 

@@ -6,10 +6,12 @@
 //! - [`sync`]: backfill and reconciliation; [`backfill`]: a bulk
 //!   operation's file into the store.
 //! - [`webhooks`], [`rest`], [`deadletter`]: deliveries to changes, and
-//!   what could not be applied.
+//!   what could not be applied; [`inbox`]: deliveries taken and not yet
+//!   applied.
 
 pub mod backfill;
 pub mod deadletter;
+pub mod inbox;
 pub mod rest;
 pub mod shared_checkpoint;
 pub mod sync;

@@ -8,11 +8,17 @@
 //! which shops exist. A delivery applied before (same shop, topic and
 //! `X-Shopify-Event-Id`) is answered 200 and skipped.
 //!
-//! The answer is 200 once the change is committed, 503 when the store
-//! cannot take it (Shopify retries), and 200 as well for a delivery that
-//! verifies but cannot be applied: it is kept whole as a dead letter
-//! (`order-status webhooks replay`), because a non-2xx answer makes
-//! Shopify retry it for hours and then drop the subscription.
+//! A verified delivery is kept on disk first (the inbox,
+//! `crate::ingest::shopify::inbox`), then applied on a task of its own.
+//! Its answer waits for that up to `[limits] webhook_answer`: 200 with the
+//! outcome once the change is committed, 503 when the store cannot take
+//! it (Shopify retries), and 200 as well for a delivery that verifies but
+//! cannot be applied: it is kept whole as a dead letter (`order-status
+//! webhooks replay`), because a non-2xx answer makes Shopify retry it for
+//! hours and then drop the subscription. Past the wait the answer is 200
+//! `accepted`: a commit under load takes tens of milliseconds, and the
+//! delivery is safe in the inbox; from then on the site applies it, and
+//! tries again itself while the store cannot take it.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -23,11 +29,13 @@ use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use tokio::sync::oneshot;
 
 use super::AppState;
 use crate::actions::write_back::FulfillmentRequests;
 use crate::config::ShopifyShop;
 use crate::ingest::shopify::deadletter::{Claim, DeadLetter};
+use crate::ingest::shopify::inbox::Taken;
 use crate::ingest::shopify::sync;
 use crate::ingest::shopify::webhooks::{Delivery, Plan, plan};
 use crate::order::merge::Change;
@@ -165,31 +173,66 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8]) -> (Response
     let triggered_at = text("x-shopify-triggered-at")
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.to_utc());
+    if let Ok(body) = std::str::from_utf8(body) {
+        let taken = Taken {
+            shop: shop.domain.clone(),
+            topic: topic.to_string(),
+            event_id: event_id.map(str::to_string),
+            triggered_at,
+            received_at: Utc::now(),
+            body: body.to_string(),
+        };
+        match take(state, taken).await {
+            Ok(answer) => return answer,
+            Err(e) => tracing::warn!(
+                shop = %shop.domain,
+                topic,
+                error = %crate::errors::chain(&e),
+                "webhook not taken into the inbox; applying it before answering"
+            ),
+        }
+    }
     let delivery = Delivery {
         shop: &shop.domain,
         topic,
         body,
         triggered_at,
     };
-    let result = match plan(&state.store, &delivery) {
-        Ok(p) => apply(state, &delivery, event_id, p).await,
-        Err(unusable) => dead_letter(state, &delivery, event_id, &unusable.0),
-    };
+    let result = settle(state, &delivery, event_id).await;
+    if let Some(id) = event_id {
+        match &result {
+            Ok(_) => state
+                .seen_deliveries
+                .remember(&shop.domain, topic, id, Utc::now()),
+            Err(_) => state.seen_deliveries.release(&shop.domain, topic, id).await,
+        }
+    }
+    answer(&delivery, result)
+}
+
+/// Applies a verified delivery (or keeps it as a dead letter): the
+/// outcome's name, or the store's failure.
+async fn settle(
+    state: &AppState,
+    delivery: &Delivery<'_>,
+    event_id: Option<&str>,
+) -> Result<&'static str, StoreError> {
+    match plan(&state.store, delivery) {
+        Ok(p) => apply(state, delivery, event_id, p).await,
+        Err(unusable) => dead_letter(state, delivery, event_id, &unusable.0),
+    }
+}
+
+/// The answer to Shopify for a settled delivery: 503 (retry) only when
+/// the store could not take it.
+fn answer(d: &Delivery<'_>, result: Result<&'static str, StoreError>) -> (Response, &'static str) {
     match result {
         Ok(name) => {
-            if let Some(id) = event_id {
-                state
-                    .seen_deliveries
-                    .remember(&shop.domain, topic, id, Utc::now());
-            }
-            tracing::info!(shop = %shop.domain, topic, outcome = name, "webhook");
+            tracing::info!(shop = %d.shop, topic = d.topic, outcome = name, "webhook");
             outcome(name)
         }
         Err(e) => {
-            if let Some(id) = event_id {
-                state.seen_deliveries.release(&shop.domain, topic, id).await;
-            }
-            tracing::error!(shop = %shop.domain, topic, error = %crate::errors::chain(&e), "webhook not applied: the store is unavailable");
+            tracing::error!(shop = %d.shop, topic = d.topic, error = %crate::errors::chain(&e), "webhook not applied: the store is unavailable");
             let mut res = json(
                 StatusCode::SERVICE_UNAVAILABLE,
                 serde_json::json!({ "error": "store unavailable, retry later" }),
@@ -199,6 +242,132 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8]) -> (Response
             (res, "store_unavailable")
         }
     }
+}
+
+/// Why a delivery was not taken into the inbox (it is then applied before
+/// it is answered, as if there were no inbox).
+#[derive(Debug, thiserror::Error)]
+enum NotTaken {
+    #[error("the inbox holds {0} deliveries not yet applied")]
+    Full(usize),
+    #[error("the inbox cannot be written")]
+    Io(#[from] std::io::Error),
+}
+
+/// Keeps the delivery in the inbox, then applies it on a task of its own.
+/// The answer is the delivery's outcome if it is settled within
+/// `[limits] webhook_answer`, else 200 `accepted`: it is on disk, and is
+/// applied right after (and again at start after a crash).
+async fn take(state: &AppState, taken: Taken) -> Result<(Response, &'static str), NotTaken> {
+    let inbox = std::sync::Arc::clone(&state.webhook_inbox);
+    let kept = taken.clone();
+    let seq = tokio::task::spawn_blocking(move || inbox.take(&kept))
+        .await
+        .map_err(std::io::Error::other)??
+        .ok_or_else(|| NotTaken::Full(state.webhook_inbox.open_count()))?;
+    let (tx, mut rx) = oneshot::channel();
+    state
+        .tasks
+        .spawn(work_on(state.clone(), taken, seq, Some(tx)));
+    Ok(
+        match tokio::time::timeout(*state.config.limits.webhook_answer, &mut rx).await {
+            Ok(Ok(answer)) => answer,
+            // The site is stopping: applied at the next start.
+            Ok(Err(_)) => outcome("accepted"),
+            Err(_) => {
+                // Closed first, so an outcome sent just now is still
+                // read, and one sent later is not sent to nobody.
+                rx.close();
+                rx.try_recv().unwrap_or_else(|_| outcome("accepted"))
+            }
+        },
+    )
+}
+
+/// The longest pause between tries of a delivery the store cannot take.
+const RETRY_AT_MOST: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Settles a delivery taken into the inbox, and marks it done there.
+/// While its answer is awaited (`waiting`), a store failure is answered
+/// 503, as before the inbox, and Shopify sends it again; once answered
+/// `accepted`, the delivery is ours, and it is tried again here, with
+/// pauses growing to [`RETRY_AT_MOST`], until the store takes it.
+async fn work_on(
+    state: AppState,
+    taken: Taken,
+    seq: u64,
+    mut waiting: Option<oneshot::Sender<(Response, &'static str)>>,
+) {
+    let d = Delivery {
+        shop: &taken.shop,
+        topic: &taken.topic,
+        body: taken.body.as_bytes(),
+        triggered_at: taken.triggered_at,
+    };
+    let event_id = taken.event_id.as_deref();
+    let mut pause = std::time::Duration::from_secs(1);
+    loop {
+        let result = settle(&state, &d, event_id).await;
+        let failed = result.is_err();
+        if !failed && let Some(id) = event_id {
+            state
+                .seen_deliveries
+                .remember(d.shop, d.topic, id, Utc::now());
+        }
+        if failed {
+            if let Some(tx) = waiting.take().filter(|tx| !tx.is_closed()) {
+                if let Some(id) = event_id {
+                    state.seen_deliveries.release(d.shop, d.topic, id).await;
+                }
+                if tx.send(answer(&d, result)).is_ok() {
+                    done(&state, seq).await;
+                    return;
+                }
+            } else if let Err(e) = result {
+                tracing::warn!(shop = %d.shop, topic = d.topic, error = %crate::errors::chain(&e), retry_in = ?pause, "a webhook taken into the inbox cannot be applied yet");
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(RETRY_AT_MOST);
+            continue;
+        }
+        done(&state, seq).await;
+        let answered = answer(&d, result);
+        if let Some(tx) = waiting {
+            let _ = tx.send(answered);
+        }
+        return;
+    }
+}
+
+async fn done(state: &AppState, seq: u64) {
+    let inbox = std::sync::Arc::clone(&state.webhook_inbox);
+    let marked = tokio::task::spawn_blocking(move || inbox.done(seq)).await;
+    if let Ok(Err(e)) | Err(e) = marked.map_err(std::io::Error::other) {
+        tracing::warn!(error = %crate::errors::chain(&e), "cannot mark a webhook done in the inbox; it is applied again (harmlessly) at the next start");
+    }
+}
+
+/// How many deliveries left by the last run are applied at once: as
+/// deliveries arriving together, so the store's writer commits them in
+/// groups.
+const REPLAY_AT_ONCE: usize = 64;
+
+/// Applies the deliveries left in the inbox by the last run, started in
+/// the order they were taken (started by `App::build`).
+pub async fn apply_taken(state: AppState, taken: Vec<(u64, Taken)>) {
+    use futures_util::StreamExt as _;
+    if taken.is_empty() {
+        return;
+    }
+    tracing::info!(
+        deliveries = taken.len(),
+        "applying the webhooks taken before the last stop"
+    );
+    futures_util::stream::iter(taken)
+        .for_each_concurrent(REPLAY_AT_ONCE, |(seq, t)| {
+            work_on(state.clone(), t, seq, None)
+        })
+        .await;
 }
 
 async fn apply(

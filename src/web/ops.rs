@@ -53,6 +53,7 @@ pub struct Metrics {
     copying: std::sync::Arc<std::sync::Mutex<()>>,
     mail_queued: IntGauge,
     write_queue: IntGauge,
+    webhook_inbox: IntGauge,
     problems: prometheus::IntGaugeVec,
     problem_work: prometheus::IntCounterVec,
     replication: prometheus::IntGaugeVec,
@@ -124,6 +125,10 @@ impl Metrics {
             "store_write_queue",
             "Writes waiting for the store's writer (a queue that grows: writes come faster than commits)",
         )?;
+        let webhook_inbox = IntGauge::new(
+            "webhook_inbox_open",
+            "Webhook deliveries answered and kept on disk, not yet applied (a number that grows: deliveries come faster than the store takes them)",
+        )?;
         let problems = prometheus::IntGaugeVec::new(
             Opts::new(
                 "problem_orders",
@@ -153,6 +158,7 @@ impl Metrics {
             Box::new(mail.clone()),
             Box::new(mail_queued.clone()),
             Box::new(write_queue.clone()),
+            Box::new(webhook_inbox.clone()),
             Box::new(latency.clone()),
             Box::new(lookups.clone()),
             Box::new(status_views.clone()),
@@ -184,6 +190,7 @@ impl Metrics {
             mail,
             mail_queued,
             write_queue,
+            webhook_inbox,
             problems,
             problem_work,
             replication,
@@ -375,6 +382,8 @@ pub async fn metrics(State(state): State<AppState>, req: Request) -> Response {
         .set(i64::try_from(state.store.mail_queued_count()).unwrap_or(i64::MAX));
     m.write_queue
         .set(i64::try_from(state.store.write_queue_len()).unwrap_or(i64::MAX));
+    m.webhook_inbox
+        .set(i64::try_from(state.webhook_inbox.open_count()).unwrap_or(i64::MAX));
     for (kind, n) in crate::actions::problems::counts(
         &state.store,
         &state.config.merchant.problems,

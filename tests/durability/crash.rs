@@ -1,6 +1,8 @@
 //! Crash safety: a stream of signed webhooks while the server is killed
 //! with SIGKILL at random moments, ten times. Every webhook that got a 200
-//! must be in the store afterwards, exactly once, and the index must open.
+//! must be in the store afterwards, exactly once, and the index must open:
+//! answered once committed, and answered `accepted` before it is applied
+//! (kept in the inbox, applied at the next start).
 
 use crate::common;
 
@@ -17,11 +19,12 @@ use sha2::Sha256;
 const SHOP: &str = "crash.myshopify.com";
 const SECRET: &str = "crash-test-secret";
 
-fn env() -> Vec<(&'static str, &'static str)> {
+fn env(answer_within: &'static str) -> Vec<(&'static str, &'static str)> {
     vec![
         ("ORDER_STATUS_SEED_DEMO", "false"),
         ("ORDER_STATUS_SHOPIFY_SHOP", SHOP),
         ("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", SECRET),
+        ("ORDER_STATUS_LIMIT_WEBHOOK_ANSWER", answer_within),
     ]
 }
 
@@ -50,15 +53,30 @@ fn random_ms(lo: u64, hi: u64) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acknowledged_webhooks_survive_sigkill() {
+async fn webhooks_answered_once_committed_survive_sigkill() {
+    let accepted = survive_sigkill("30s").await;
+    assert_eq!(accepted, 0, "every answer waited for the commit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_answered_before_they_are_applied_survive_sigkill() {
+    let accepted = survive_sigkill("1ms").await;
+    assert!(accepted > 50, "only {accepted} answered before applied");
+}
+
+/// Runs the rounds; returns how many answers were `accepted`.
+async fn survive_sigkill(answer_within: &'static str) -> usize {
+    let env = || env(answer_within);
     let mut server = Server::start_process(&env());
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let acked: Arc<Mutex<HashSet<u64>>> = Arc::default();
     let next = Arc::new(std::sync::atomic::AtomicU64::new(1));
     for round in 0..10 {
         let url = server.url("/webhooks/shopify");
         let mut senders = Vec::new();
         for _ in 0..4 {
-            let (url, acked, next) = (url.clone(), acked.clone(), next.clone());
+            let (url, acked, next, accepted) =
+                (url.clone(), acked.clone(), next.clone(), accepted.clone());
             senders.push(tokio::spawn(async move {
                 let c = reqwest::Client::builder()
                     .timeout(Duration::from_secs(5))
@@ -78,6 +96,9 @@ async fn acknowledged_webhooks_survive_sigkill() {
                     match res {
                         Ok(r) if r.status() == 200 => {
                             acked.lock().expect("acked").insert(id);
+                            if r.text().await.is_ok_and(|t| t.contains("\"accepted\"")) {
+                                accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            }
                         }
                         Ok(_) => {}
                         Err(_) => return, // the server is gone
@@ -96,6 +117,21 @@ async fn acknowledged_webhooks_survive_sigkill() {
             "nothing acknowledged by round {round}"
         );
     }
+    // The last start applies what the last kill left in the inbox.
+    let mut drained = false;
+    for _ in 0..400 {
+        if server
+            .metrics()
+            .await
+            .lines()
+            .any(|l| l.trim() == "order_status_webhook_inbox_open 0")
+        {
+            drained = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(drained, "the inbox is applied after the last start");
     // Stopped, but kept: dropping the server would delete its temp dir.
     let dir = server.dir.path().join("data");
     tokio::task::block_in_place(|| server.terminate(Duration::from_secs(10))).expect("stopped");
@@ -127,4 +163,5 @@ async fn acknowledged_webhooks_survive_sigkill() {
         seen.len()
     );
     assert!(seen.values().all(|n| *n == 1), "no order is stored twice");
+    accepted.load(std::sync::atomic::Ordering::SeqCst)
 }

@@ -845,6 +845,141 @@ async fn dead_letters_are_replayed_and_deliveries_stay_deduplicated_across_a_res
     assert_eq!(d.attempts, vec![200]);
 }
 
+/// Polls `check` every 50 ms for up to 20 s.
+async fn eventually<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) -> bool {
+    for _ in 0..400 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+async fn inbox_open(server: &Server) -> Option<u64> {
+    server
+        .metrics()
+        .await
+        .lines()
+        .find_map(|l| l.strip_prefix("order_status_webhook_inbox_open "))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn a_delivery_answered_before_it_is_applied_shows_soon_after() {
+    let server = Server::start(&[
+        ("ORDER_STATUS_SEED_DEMO", "false"),
+        ("ORDER_STATUS_SHOPIFY_SHOP", SHOP),
+        ("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", SECRET),
+        ("ORDER_STATUS_LINK_KEYS", LINK_KEY),
+        // Shorter than any commit: every answer comes before the change
+        // is applied.
+        ("ORDER_STATUS_LIMIT_WEBHOOK_ANSWER", "1ms"),
+    ]);
+    let order = sample("rest_order_create_pending.json", "order");
+    let (code, body) = send(&server, "orders/create", &order, "early-1").await;
+    assert_eq!((code, body.as_str()), (200, "{\"outcome\":\"accepted\"}"));
+    assert!(
+        eventually(|| async {
+            page(&server, 1073459983)
+                .await
+                .1
+                .contains("Waiting for payment")
+        })
+        .await,
+        "the accepted order shows on its page"
+    );
+    assert!(
+        eventually(|| async { inbox_open(&server).await == Some(0) }).await,
+        "the inbox empties once the delivery is applied"
+    );
+    // Applied in the background, it is still remembered: Shopify's retry
+    // of it is a duplicate.
+    let (code, body) = send(&server, "orders/create", &order, "early-1").await;
+    assert_eq!((code, body.as_str()), (200, "{\"outcome\":\"duplicate\"}"));
+    // A delivery that cannot be applied still becomes a dead letter.
+    let (code, _) = send(&server, "orders/updated", b"{\"id\": \"x\"}", "early-2").await;
+    assert_eq!(code, 200);
+    let dead = server.dir.path().join("data/webhooks/dead");
+    assert!(
+        eventually(|| async { std::fs::read_dir(&dead).map(|d| d.count()).unwrap_or(0) == 1 })
+            .await,
+        "the unusable delivery is kept as a dead letter"
+    );
+}
+
+#[tokio::test]
+async fn deliveries_taken_and_not_applied_before_a_stop_are_applied_at_start() {
+    use order_status::ingest::shopify::inbox::{Inbox, Taken};
+    let server = start();
+    let data = server.dir.path().join("data");
+    let dir = server.stop();
+    // What a crash between the answer and the commit leaves: deliveries in
+    // the inbox, one of them finished, and a line cut short.
+    let (inbox, open) = Inbox::open(&data).expect("the inbox opens");
+    assert!(open.is_empty(), "a clean stop leaves nothing open");
+    let taken = |event: &str, name: &str| Taken {
+        shop: SHOP.into(),
+        topic: "orders/create".into(),
+        event_id: Some(event.into()),
+        triggered_at: None,
+        received_at: chrono::Utc::now(),
+        body: String::from_utf8(sample(name, "order")).expect("utf-8"),
+    };
+    inbox
+        .take(&taken("crash-1", "rest_order_create_pending.json"))
+        .expect("taken")
+        .expect("room");
+    let finished = inbox
+        .take(&taken("crash-2", "rest_order_close_closed.json"))
+        .expect("taken")
+        .expect("room");
+    inbox.done(finished).expect("done");
+    drop(inbox);
+    let log = data.join("webhooks/inbox.log");
+    let mut bytes = std::fs::read(&log).expect("inbox");
+    bytes.extend_from_slice(b"{\"seq\":9,\"deliv");
+    std::fs::write(&log, bytes).expect("cut line");
+
+    let server = Server::start_in(
+        dir,
+        &[
+            ("ORDER_STATUS_SEED_DEMO", "false"),
+            ("ORDER_STATUS_SHOPIFY_SHOP", SHOP),
+            ("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", SECRET),
+            ("ORDER_STATUS_LINK_KEYS", LINK_KEY),
+        ],
+    );
+    assert!(
+        eventually(|| async {
+            page(&server, 1073459983)
+                .await
+                .1
+                .contains("Waiting for payment")
+        })
+        .await,
+        "the delivery left open is applied at start"
+    );
+    assert!(
+        eventually(|| async { inbox_open(&server).await == Some(0) }).await,
+        "and marked done"
+    );
+    let (code, _) = page(&server, 450789469).await;
+    assert_eq!(code, 404, "the finished one is not applied again");
+    let (code, body) = send(
+        &server,
+        "orders/create",
+        &sample("rest_order_create_pending.json", "order"),
+        "crash-1",
+    )
+    .await;
+    assert_eq!(
+        (code, body.as_str()),
+        (200, "{\"outcome\":\"duplicate\"}"),
+        "Shopify's retry of the applied delivery"
+    );
+}
+
 #[tokio::test]
 async fn with_api_access_an_order_edit_reads_the_order_again_and_readyz_tells_the_version() {
     use common::fake_shopify::{FakeShopify, Rules, STATIC_TOKEN, graphql_order};
