@@ -10,6 +10,11 @@
 //! the query is only asked about them (a `seek` in its matches). Windows
 //! widen until enough matched; everything older than a window that
 //! produced enough is older than all of them, so the answer is exact.
+//! Within a window the seconds are asked newest first: a second that holds
+//! thousands of orders on its own (the demo's whole minutes, a bulk
+//! change) is asked in address order, the tie order, and stops at the
+//! page's last order; small seconds are asked together, one scorer per
+//! segment.
 //!
 //! Windows cost more per order than a walk of the matches (a term and its
 //! postings against the next match of a list), so when the query matches
@@ -144,12 +149,31 @@ pub(super) fn newest_at_cost(
     // within about 32 rounds; the bound is a guard, not the rule.
     for _ in 0..MAX_ROUNDS {
         let lower = window_start(&dates, docs, target, upper)?;
-        let mut window = Vec::with_capacity(dates.len());
-        for ((inverted, _), ord) in dates.iter().zip(0u32..) {
-            let in_window = segment_window(inverted, lower, upper)?;
-            spent += in_window.len() as u64;
-            window.push((ord, in_window));
+        // What the window will hold, before reading it: about `target`
+        // (each segment's part is at most its share and one second), or,
+        // when it reaches back to the start, every order not read yet.
+        // Read first and priced after, a window to the start read all
+        // 10,000,000 orders' dates to find the walk cheaper (1 s).
+        let coming = if lower.is_some() {
+            target
+        } else {
+            docs.saturating_sub(spent)
+        };
+        if spent.saturating_add(coming).saturating_mul(window_cost) > estimate {
+            tracing::trace!(
+                spent,
+                coming,
+                estimate,
+                found = found.len(),
+                "walk: the next window costs more"
+            );
+            return walked();
         }
+        let (mut seconds, mut in_window) = (Vec::new(), Vec::new());
+        for ((inverted, _), ord) in dates.iter().zip(0u32..) {
+            segment_window(inverted, ord, lower, upper, &mut seconds, &mut in_window)?;
+        }
+        spent += in_window.len() as u64;
         if spent.saturating_mul(window_cost) > estimate {
             // More orders in time than the query has matches: walking
             // those is cheaper.
@@ -161,38 +185,26 @@ pub(super) fn newest_at_cost(
             );
             return walked();
         }
-        for (ord, mut in_window) in window {
-            if in_window.is_empty() {
-                continue;
+        // Newest second first, and on one second the segments in order.
+        seconds.sort_unstable_by_key(|s| (Reverse(s.key), s.ord));
+        let mut rest = &seconds[..];
+        while !rest.is_empty() {
+            let chunk = next_chunk(rest);
+            rest = &rest[chunk.len()..];
+            if ask(
+                searcher,
+                weight.as_ref(),
+                chunk,
+                &in_window,
+                need,
+                &mut found,
+            )? {
+                return Ok(Newest {
+                    hits: found.into_iter().map(|(_, a)| a).collect(),
+                    counted: None,
+                    way: Way::Windows,
+                });
             }
-            in_window.sort_unstable();
-            let reader = searcher.segment_reader(ord);
-            let mut scorer = weight.scorer(reader, 1.0).map_err(StoreError::read)?;
-            let alive = reader.alive_bitset();
-            for (doc, key) in in_window {
-                if alive.is_some_and(|a| !a.is_alive(doc)) {
-                    continue;
-                }
-                let mut at = scorer.doc();
-                if at < doc {
-                    at = scorer.seek(doc);
-                }
-                if at == TERMINATED {
-                    break;
-                }
-                if at == doc {
-                    found.push((Reverse(key), DocAddress::new(ord, doc)));
-                }
-            }
-        }
-        if found.len() >= need {
-            found.sort_unstable();
-            found.truncate(need);
-            return Ok(Newest {
-                hits: found.into_iter().map(|(_, a)| a).collect(),
-                counted: None,
-                way: Way::Windows,
-            });
         }
         let Some(lower) = lower else {
             // Every dated order was in a window and fewer than `need`
@@ -246,24 +258,54 @@ fn window_start(
             None => terms.num_terms() as u64,
             Some(upper) => terms_before(terms, upper, &mut bytes)?,
         };
-        let (mut ord, mut held) = (below, 0u64);
-        while ord > 0 && held < share {
-            ord -= 1;
-            if !terms.ord_to_term(ord, &mut bytes).map_err(io_error)? {
-                break;
-            }
-            let freq = terms
-                .get(&bytes)
-                .map_err(io_error)?
-                .map_or(0, |t| t.doc_freq);
-            held += u64::from(freq);
-        }
-        if held >= share {
-            let key = key_of_bytes(&bytes);
+        if let Some(key) = start_of_share(terms, below, share, &mut bytes)? {
             start = Some(start.map_or(key, |s| s.max(key)));
         }
     }
     Ok(start)
+}
+
+/// The date of the term, counted back from ordinal `below`, at which the
+/// terms before `below` hold `share` orders; `None` if all of them hold
+/// fewer. The terms are read forwards from a guess of where that is (a
+/// term holds one order or more, so `share` terms back is far enough; the
+/// guess starts at 64 and grows eightfold), since a term is only cheap to
+/// read in a stream: spelling out each term by its ordinal, two walks of
+/// the dictionary each, took 300 ms and more a listing once writes had
+/// left segments of one order a second.
+fn start_of_share(
+    terms: &tantivy::termdict::TermDictionary,
+    below: u64,
+    share: u64,
+    bytes: &mut Vec<u8>,
+) -> Result<Option<u64>, StoreError> {
+    let mut span = share.min(64);
+    loop {
+        let from = below.saturating_sub(span);
+        if below == 0 || !terms.ord_to_term(from, bytes).map_err(io_error)? {
+            return Ok(None);
+        }
+        let mut stream = terms
+            .range()
+            .ge(&bytes[..])
+            .into_stream()
+            .map_err(io_error)?;
+        let mut seen = Vec::with_capacity((below - from) as usize);
+        while seen.len() < (below - from) as usize && stream.advance() {
+            seen.push((key_of_bytes(stream.key()), stream.value().doc_freq));
+        }
+        let mut held = 0u64;
+        for (key, freq) in seen.iter().rev() {
+            held += u64::from(*freq);
+            if held >= share {
+                return Ok(Some(*key));
+            }
+        }
+        if from == 0 || span >= share {
+            return Ok(None);
+        }
+        span = span.saturating_mul(8).min(share);
+    }
 }
 
 /// How many of a segment's date terms are before `upper`: a binary search
@@ -289,13 +331,25 @@ fn terms_before(
     Ok(lo)
 }
 
-/// A segment's orders (document and date key) dated in `[lower, upper)`,
-/// from the date field's terms.
+/// One date term of one segment in a window: the orders of one second,
+/// `docs` of the window's documents.
+#[derive(Debug)]
+struct Second {
+    key: u64,
+    ord: u32,
+    docs: std::ops::Range<usize>,
+}
+
+/// Adds a segment's seconds in `[lower, upper)`, from the date field's
+/// terms, to `seconds`, and their orders to `docs`.
 fn segment_window(
     inverted: &InvertedIndexReader,
+    ord: u32,
     lower: Option<u64>,
     upper: Option<u64>,
-) -> Result<Vec<(DocId, u64)>, StoreError> {
+    seconds: &mut Vec<Second>,
+    docs: &mut Vec<DocId>,
+) -> Result<(), StoreError> {
     let mut range = inverted.terms().range();
     if let Some(l) = lower {
         range = range.ge(l.to_be_bytes());
@@ -304,19 +358,120 @@ fn segment_window(
         range = range.lt(u.to_be_bytes());
     }
     let mut stream = range.into_stream().map_err(io_error)?;
-    let mut docs = Vec::new();
     while stream.advance() {
         let key = key_of_bytes(stream.key());
         let mut postings = inverted
             .read_postings_from_terminfo(stream.value(), IndexRecordOption::Basic)
             .map_err(io_error)?;
+        let from = docs.len();
         let mut doc = postings.doc();
         while doc != TERMINATED {
-            docs.push((doc, key));
+            docs.push(doc);
             doc = postings.advance();
         }
+        seconds.push(Second {
+            key,
+            ord,
+            docs: from..docs.len(),
+        });
     }
-    Ok(docs)
+    Ok(())
+}
+
+/// Seconds asked about the query together. One second alone is asked in
+/// address order, which is the tie order, so it stops at the page's last
+/// order; many small seconds (the usual store, a few orders a second) are
+/// asked together, each segment's orders in document order with one
+/// scorer, since a scorer only moves forward.
+const CHUNK: usize = 4096;
+
+/// The seconds to ask next (newest first): one second of [`CHUNK`] orders
+/// or more, or the seconds up to about [`CHUNK`] orders.
+fn next_chunk(seconds: &[Second]) -> &[Second] {
+    let key = seconds[0].key;
+    let one = seconds.iter().take_while(|s| s.key == key).count();
+    let first: usize = seconds[..one].iter().map(|s| s.docs.len()).sum();
+    if first >= CHUNK {
+        return &seconds[..one];
+    }
+    let (mut end, mut held) = (one, first);
+    while end < seconds.len() && held < CHUNK {
+        let key = seconds[end].key;
+        while end < seconds.len() && seconds[end].key == key {
+            held += seconds[end].docs.len();
+            end += 1;
+        }
+    }
+    &seconds[..end]
+}
+
+/// Asks the query about a chunk's orders (whole seconds, newest first,
+/// all older than what `found` holds); true once `found` holds the page
+/// (then it holds exactly the `need` newest, in order).
+fn ask(
+    searcher: &Searcher,
+    weight: &dyn tantivy::query::Weight,
+    chunk: &[Second],
+    docs: &[DocId],
+    need: usize,
+    found: &mut Vec<Hit>,
+) -> Result<bool, StoreError> {
+    // One second is asked in address order, the tie order: its first
+    // `need` matches are the page's last ones.
+    let one_second = chunk.iter().all(|s| s.key == chunk[0].key);
+    let matches = |ord: u32,
+                   docs: &mut dyn Iterator<Item = (DocId, u64)>,
+                   found: &mut Vec<Hit>|
+     -> Result<bool, StoreError> {
+        let reader = searcher.segment_reader(ord);
+        let mut scorer = weight.scorer(reader, 1.0).map_err(StoreError::read)?;
+        let alive = reader.alive_bitset();
+        for (doc, key) in docs {
+            if alive.is_some_and(|a| !a.is_alive(doc)) {
+                continue;
+            }
+            let mut at = scorer.doc();
+            if at < doc {
+                at = scorer.seek(doc);
+            }
+            if at == TERMINATED {
+                break;
+            }
+            if at == doc {
+                found.push((Reverse(key), DocAddress::new(ord, doc)));
+                if one_second && found.len() >= need {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    };
+    if one_second {
+        for s in chunk {
+            let mut of_second = docs[s.docs.clone()].iter().map(|d| (*d, s.key));
+            if matches(s.ord, &mut of_second, found)? {
+                return Ok(true);
+            }
+        }
+        return Ok(false);
+    }
+    let start = found.len();
+    let mut by_segment: Vec<&Second> = chunk.iter().collect();
+    by_segment.sort_by_key(|s| s.ord);
+    for group in by_segment.chunk_by(|a, b| a.ord == b.ord) {
+        let mut of_segment: Vec<(DocId, u64)> = group
+            .iter()
+            .flat_map(|s| docs[s.docs.clone()].iter().map(|d| (*d, s.key)))
+            .collect();
+        of_segment.sort_unstable();
+        matches(group[0].ord, &mut of_segment.into_iter(), found)?;
+    }
+    found[start..].sort_unstable();
+    if found.len() >= need {
+        found.truncate(need);
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 fn io_error(e: std::io::Error) -> StoreError {

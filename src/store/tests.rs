@@ -708,6 +708,81 @@ async fn a_burst_in_one_second_does_not_pin_the_windows() {
     assert_eq!(newest.id, 0, "the newest open order");
 }
 
+/// Thousands of orders in one second, across segments (a bulk change; the
+/// demo's whole minutes): that second is asked in address order and stops
+/// at the page's last order. It must still give what the walk gives, for
+/// pages that end inside the second, at its end and past it.
+#[tokio::test]
+async fn a_second_of_thousands_of_orders_gives_the_walks_page() {
+    use super::newest::{Way, newest_at_cost};
+    use chrono::TimeZone;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let base = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 20, 12, 0, 0)
+        .single()
+        .expect("valid time");
+    // Three segments; in each, 2,000 orders at `base` and 1,000 older
+    // ones, a second apart, some of them also at the same second.
+    for batch in 0..3u64 {
+        let orders: Vec<Order> = (batch * 3_000..(batch + 1) * 3_000)
+            .map(|i| {
+                let mut o = order(i, 1000 + i, "a@example.se", "2026-11-05T10:00:00Z");
+                let age = if i % 3_000 < 2_000 {
+                    0
+                } else {
+                    60 + (i % 3_000 - 2_000) as i64 / 2
+                };
+                o.updated_at = Some(base - chrono::Duration::seconds(age));
+                if i % 5 == 0 {
+                    o.financial_status = FinancialStatus::Refunded;
+                }
+                o
+            })
+            .collect();
+        store.upsert(orders).await.expect("upsert");
+    }
+    // Some of the second's orders written again: deleted versions inside it.
+    let again: Vec<Order> = (0..6_000u64)
+        .step_by(7)
+        .filter(|i| i % 3_000 < 2_000)
+        .map(|i| {
+            let mut o = order(i, 1000 + i, "a@example.se", "2026-11-05T10:00:00Z");
+            o.updated_at = Some(base);
+            o.financial_status = FinancialStatus::Refunded;
+            o
+        })
+        .collect();
+    store.upsert(again).await.expect("upsert");
+    let searcher = store.reader.searcher();
+    assert!(searcher.segment_readers().len() >= 3, "several segments");
+    let refunded = SearchQuery {
+        filters: Filters {
+            financial: Some(FinancialStatus::Refunded),
+            ..Filters::default()
+        },
+        sort: Sort::UpdatedDesc,
+        ..SearchQuery::default()
+    };
+    for q in [refunded, SearchQuery::default()] {
+        let query = super::query::Plan::new(&searcher, &store.fields, &store.typos, &q)
+            .expect("query")
+            .query(&store.fields);
+        let field = store.fields.updated_at;
+        for need in [1usize, 20, 500, 1_400, 2_500, 6_500] {
+            // Windows priced at nothing: taken whenever they can answer.
+            let windows =
+                newest_at_cost(&searcher, query.as_ref(), field, need, Some(0)).expect("windows");
+            let walked =
+                newest_at_cost(&searcher, query.as_ref(), field, need, None).expect("walk");
+            assert_eq!(windows.hits, walked.hits, "{q:?} need {need}");
+            if need <= 500 {
+                assert_eq!(windows.way, Way::Windows, "{q:?} need {need}");
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_write_hook_changes_the_very_version_that_is_committed() {
     use crate::order::mail_log::{Detected, MailEvent, MailUpdate, apply_update};
