@@ -271,8 +271,8 @@ fn window_start(
 /// term holds one order or more, so `share` terms back is far enough; the
 /// guess starts at 64 and grows eightfold), since a term is only cheap to
 /// read in a stream: spelling out each term by its ordinal, two walks of
-/// the dictionary each, took 300 ms and more a listing once writes had
-/// left segments of one order a second.
+/// the dictionary each, was 76% of a profile of listings on a store whose
+/// writes had left segments of one order a second.
 fn start_of_share(
     terms: &tantivy::termdict::TermDictionary,
     below: u64,
