@@ -31,9 +31,14 @@ use serde::{Deserialize, Serialize};
 pub const ROTATE_AT: u64 = 8 << 20;
 
 /// At most this many deliveries wait to be applied; past it, deliveries
-/// are applied before they are answered. A bound on the memory of the
-/// open lines and on the work left for a start after a crash.
+/// are applied before they are answered. A bound on the work left for a
+/// start after a crash.
 pub const MAX_OPEN: usize = 1024;
+
+/// At most this many bytes of open lines are held (they are kept in
+/// memory to write again when the file is rewritten): bodies reach 2 MiB,
+/// so [`MAX_OPEN`] alone would let them hold 2 GiB.
+pub const MAX_OPEN_BYTES: u64 = 64 << 20;
 
 /// A verified delivery, as taken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,11 +55,18 @@ pub struct Taken {
     pub body: String,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(untagged)]
 enum Line {
     Taken { seq: u64, delivery: Taken },
     Done { done: u64 },
+}
+
+/// A delivery's line as written (borrowing it: bodies are large).
+#[derive(Serialize)]
+struct TakenLine<'a> {
+    seq: u64,
+    delivery: &'a Taken,
 }
 
 /// The inbox file; one per data dir, shared by the webhook handlers.
@@ -72,6 +84,8 @@ struct Journal {
     /// The open deliveries' lines, to write again when the file is
     /// rewritten.
     open: BTreeMap<u64, Vec<u8>>,
+    /// Their bytes.
+    open_bytes: u64,
 }
 
 impl Inbox {
@@ -124,23 +138,25 @@ impl Inbox {
                 size,
                 next,
                 open,
+                open_bytes: size,
             }),
         };
         Ok((inbox, taken.into_iter().collect()))
     }
 
     /// Appends a delivery and syncs it to disk; returns its number, or
-    /// None when [`MAX_OPEN`] deliveries are open already (the caller then
+    /// None when [`MAX_OPEN`] deliveries or [`MAX_OPEN_BYTES`] are open
+    /// already (the caller then
     /// applies it before answering, which slows Shopify down to the
     /// store's pace). Once this returns a number, the delivery survives a
     /// crash. Blocking: call it off the async threads.
     pub fn take(&self, delivery: &Taken) -> std::io::Result<Option<u64>> {
         let mut j = self.lock();
-        if j.open.len() >= MAX_OPEN {
-            return Ok(None);
-        }
         let seq = j.next;
         let line = encode_taken(seq, delivery)?;
+        if j.open.len() >= MAX_OPEN || j.open_bytes + line.len() as u64 > MAX_OPEN_BYTES {
+            return Ok(None);
+        }
         if let Err(e) = j.file.write_all(&line).and_then(|()| j.file.sync_data()) {
             // A line cut short (a full disk) is cut off, or the next line
             // would be read as part of it.
@@ -149,6 +165,7 @@ impl Inbox {
         }
         j.next += 1;
         j.size += line.len() as u64;
+        j.open_bytes += line.len() as u64;
         j.open.insert(seq, line);
         Ok(Some(seq))
     }
@@ -158,9 +175,10 @@ impl Inbox {
     /// crash only means the delivery is applied once more at start.
     pub fn done(&self, seq: u64) -> std::io::Result<()> {
         let mut j = self.lock();
-        if j.open.remove(&seq).is_none() {
+        let Some(line) = j.open.remove(&seq) else {
             return Ok(());
-        }
+        };
+        j.open_bytes -= line.len() as u64;
         let line = format!("{{\"done\":{seq}}}\n");
         if let Err(e) = j.file.write_all(line.as_bytes()) {
             let _ = j.file.set_len(j.size);
@@ -169,7 +187,7 @@ impl Inbox {
         j.size += line.len() as u64;
         if j.size > ROTATE_AT {
             let file = rewrite(&self.path, &j.open)?;
-            j.size = j.open.values().map(|l| l.len() as u64).sum();
+            j.size = j.open_bytes;
             j.file = file;
         }
         Ok(())
@@ -186,11 +204,8 @@ impl Inbox {
 }
 
 fn encode_taken(seq: u64, delivery: &Taken) -> std::io::Result<Vec<u8>> {
-    let mut line = serde_json::to_vec(&Line::Taken {
-        seq,
-        delivery: delivery.clone(),
-    })
-    .map_err(std::io::Error::other)?;
+    let mut line =
+        serde_json::to_vec(&TakenLine { seq, delivery }).map_err(std::io::Error::other)?;
     line.push(b'\n');
     Ok(line)
 }
@@ -312,5 +327,25 @@ mod tests {
         assert_eq!(inbox.take(&delivery(9999)).expect("take"), None);
         inbox.done(first).expect("done");
         assert!(inbox.take(&delivery(9999)).expect("take").is_some());
+    }
+
+    #[test]
+    fn open_bodies_are_bounded_in_bytes_too() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (inbox, _) = Inbox::open(dir.path()).expect("open");
+        let mut big = delivery(1);
+        big.body = "x".repeat(2 << 20);
+        let mut taken = Vec::new();
+        while let Some(seq) = inbox.take(&big).expect("take") {
+            taken.push(seq);
+            assert!(taken.len() <= 32, "64 MiB of 2 MiB bodies");
+        }
+        assert_eq!(taken.len(), 31);
+        assert!(
+            inbox.take(&delivery(2)).expect("take").is_some(),
+            "a small one fits"
+        );
+        inbox.done(taken[0]).expect("done");
+        assert!(inbox.take(&big).expect("take").is_some());
     }
 }
