@@ -16,16 +16,32 @@ use hmac::{Hmac, Mac};
 use order_status::store::{Store, StoreOptions};
 use sha2::Sha256;
 
-const SHOP: &str = "crash.myshopify.com";
-const SECRET: &str = "crash-test-secret";
+/// One run of the test: its own shop and secret, so a delivery that
+/// reaches another test's server (a killed server's port taken again by
+/// the next server started, in this binary's tests running side by side)
+/// is refused there, not counted here.
+#[derive(Clone, Copy)]
+struct Run {
+    shop: &'static str,
+    secret: &'static str,
+    answer_within: &'static str,
+}
 
-fn env(answer_within: &'static str) -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("ORDER_STATUS_SEED_DEMO", "false"),
-        ("ORDER_STATUS_SHOPIFY_SHOP", SHOP),
-        ("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", SECRET),
-        ("ORDER_STATUS_LIMIT_WEBHOOK_ANSWER", answer_within),
-    ]
+impl Run {
+    fn env(self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("ORDER_STATUS_SEED_DEMO", "false"),
+            ("ORDER_STATUS_SHOPIFY_SHOP", self.shop),
+            ("ORDER_STATUS_SHOPIFY_WEBHOOK_SECRET", self.secret),
+            ("ORDER_STATUS_LIMIT_WEBHOOK_ANSWER", self.answer_within),
+        ]
+    }
+
+    fn sign(self, b: &[u8]) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.as_bytes()).expect("key");
+        mac.update(b);
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    }
 }
 
 fn body(id: u64) -> Vec<u8> {
@@ -35,12 +51,6 @@ fn body(id: u64) -> Vec<u8> {
         "line_items": [{"id": id * 10, "title": "Mug", "quantity": 1}]
     }))
     .expect("json")
-}
-
-fn sign(b: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
-    mac.update(b);
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
 /// A little randomness without a crate: the clock's nanoseconds.
@@ -54,42 +64,59 @@ fn random_ms(lo: u64, hi: u64) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_answered_once_committed_survive_sigkill() {
-    let accepted = survive_sigkill("30s").await;
+    let accepted = survive_sigkill(Run {
+        shop: "crash-committed.myshopify.com",
+        secret: "crash-committed-secret",
+        answer_within: "30s",
+    })
+    .await;
     assert_eq!(accepted, 0, "every answer waited for the commit");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_answered_before_they_are_applied_survive_sigkill() {
-    let accepted = survive_sigkill("1ms").await;
+    let accepted = survive_sigkill(Run {
+        shop: "crash-accepted.myshopify.com",
+        secret: "crash-accepted-secret",
+        answer_within: "1ms",
+    })
+    .await;
     assert!(accepted > 50, "only {accepted} answered before applied");
 }
 
 /// Runs the rounds; returns how many answers were `accepted`.
-async fn survive_sigkill(answer_within: &'static str) -> usize {
-    let env = || env(answer_within);
-    let mut server = Server::start_process(&env());
+async fn survive_sigkill(run: Run) -> usize {
+    let mut server = Server::start_process(&run.env());
     let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let acked: Arc<Mutex<HashSet<u64>>> = Arc::default();
     let next = Arc::new(std::sync::atomic::AtomicU64::new(1));
     for round in 0..10 {
         let url = server.url("/webhooks/shopify");
+        // Set before the kill: no sender starts a delivery after it, when
+        // the port may already belong to another server.
+        let killed = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut senders = Vec::new();
         for _ in 0..4 {
-            let (url, acked, next, accepted) =
-                (url.clone(), acked.clone(), next.clone(), accepted.clone());
+            let (url, acked, next, accepted, killed) = (
+                url.clone(),
+                acked.clone(),
+                next.clone(),
+                accepted.clone(),
+                killed.clone(),
+            );
             senders.push(tokio::spawn(async move {
                 let c = reqwest::Client::builder()
                     .timeout(Duration::from_secs(5))
                     .build()
                     .expect("client");
-                loop {
+                while !killed.load(std::sync::atomic::Ordering::SeqCst) {
                     let id = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     let b = body(id);
                     let res = c
                         .post(&url)
                         .header("x-shopify-topic", "orders/create")
-                        .header("x-shopify-shop-domain", SHOP)
-                        .header("x-shopify-hmac-sha256", sign(&b))
+                        .header("x-shopify-shop-domain", run.shop)
+                        .header("x-shopify-hmac-sha256", run.sign(&b))
                         .body(b)
                         .send()
                         .await;
@@ -108,7 +135,8 @@ async fn survive_sigkill(answer_within: &'static str) -> usize {
         }
         tokio::time::sleep(Duration::from_millis(random_ms(150, 700))).await;
         // SIGKILL, no warning, then a fresh process on the same data dir.
-        server = tokio::task::block_in_place(|| server.restart(&env()));
+        killed.store(true, std::sync::atomic::Ordering::SeqCst);
+        server = tokio::task::block_in_place(|| server.restart(&run.env()));
         for s in senders {
             let _ = s.await;
         }
@@ -152,7 +180,7 @@ async fn survive_sigkill(answer_within: &'static str) -> usize {
     let mut missing: Vec<u64> = acked
         .iter()
         .copied()
-        .filter(|id| !seen.contains_key(&format!("{SHOP}/{id}")))
+        .filter(|id| !seen.contains_key(&format!("{}/{id}", run.shop)))
         .collect();
     missing.sort();
     assert!(
