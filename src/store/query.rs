@@ -19,7 +19,7 @@ use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, EmptyQuery, EnableScoring, FuzzyTermQuery, Occur, Query,
     RangeQuery, TermQuery, TermSetQuery,
 };
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::tokenizer::TokenStream;
 use tantivy::{DocAddress, DocSet, Score, Searcher, TERMINATED, Term};
 
@@ -190,15 +190,41 @@ pub(super) fn all_keys(
     if total > max {
         return Ok((total, None));
     }
-    let addrs = searcher
+    let mut addrs: Vec<DocAddress> = searcher
         .search(&query, &tantivy::collector::DocSetCollector)
-        .map_err(StoreError::read)?;
+        .map_err(StoreError::read)?
+        .into_iter()
+        .collect();
+    // In address order, the document store's blocks are each read and
+    // unpacked once for all their orders; in the set's order, each order
+    // unpacked a block of its own (a day's 618,234 unfulfilled orders at
+    // 10,000,000 took longer than a request may).
+    addrs.sort_unstable();
     let mut keys = addrs
         .into_iter()
-        .map(|a| load(searcher, f, a).map(|o| o.key()))
+        .map(|a| key_of(searcher, f, a))
         .collect::<Result<Vec<_>, _>>()?;
     keys.sort_unstable();
     Ok((total, Some(keys)))
+}
+
+/// The key of the order at `addr`, read without the rest of the order.
+fn key_of(searcher: &Searcher, f: &Fields, addr: DocAddress) -> Result<String, StoreError> {
+    /// The two parts of an order's key, as [`Order`] stores them.
+    #[derive(serde::Deserialize)]
+    struct KeyParts<'a> {
+        #[serde(default, borrow)]
+        shop: std::borrow::Cow<'a, str>,
+        id: u64,
+    }
+    let doc: tantivy::TantivyDocument = searcher.doc(addr).map_err(StoreError::read)?;
+    let bytes = doc
+        .get_first(f.order)
+        .and_then(|v| v.as_bytes())
+        .ok_or_else(|| StoreError::Corrupt("document without an order".into()))?;
+    let parts: KeyParts = serde_json::from_slice(bytes)
+        .map_err(|e| StoreError::Corrupt(crate::logsafe::json_error(&e).into()))?;
+    Ok(crate::order::order_key(&parts.shop, parts.id))
 }
 
 /// Which groups of `order`'s values the words of `text` match, by the

@@ -443,6 +443,57 @@ async fn counting_stops_at_the_limit_and_says_so() {
     assert_eq!((r.total, r.more), (10, false));
 }
 
+/// A bulk change's keys: every live order the search matches, once, in
+/// key order, whatever segment or shop it is in; none past the limit.
+#[tokio::test]
+async fn search_keys_gives_each_matching_order_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    // Three commits (three segments), the same ids in a second shop, and
+    // rewrites that leave deleted versions behind.
+    for batch in [1..=30u64, 31..=60, 61..=90] {
+        let orders: Vec<Order> = batch
+            .flat_map(|i| {
+                let mut other = order(i, 1000 + i, "b@example.se", "2026-11-02T10:00:00Z");
+                other.shop = "other.example".into();
+                [
+                    order(i, 1000 + i, "a@example.se", "2026-11-02T10:00:00Z"),
+                    other,
+                ]
+            })
+            .collect();
+        store.upsert(orders).await.expect("upsert");
+    }
+    let refunded: Vec<Order> = (1..=90u64)
+        .filter(|i| i % 3 == 0)
+        .map(|i| {
+            let mut o = order(i, 1000 + i, "a@example.se", "2026-11-03T10:00:00Z");
+            o.financial_status = FinancialStatus::Refunded;
+            o
+        })
+        .collect();
+    store.upsert(refunded).await.expect("rewrite");
+    let q = SearchQuery {
+        filters: Filters {
+            financial: Some(FinancialStatus::Refunded),
+            ..Filters::default()
+        },
+        ..SearchQuery::default()
+    };
+    let mut want: Vec<String> = (1..=90u64)
+        .filter(|i| i % 3 == 0)
+        .map(|i| crate::order::order_key("shop.example", i))
+        .collect();
+    want.sort();
+    assert_eq!(store.search_keys(&q, 30).expect("keys"), (30, Some(want)));
+    assert_eq!(store.search_keys(&q, 29).expect("keys"), (30, None));
+    let (total, keys) = store.search_keys(&text("anna"), 1000).expect("keys");
+    let keys = keys.expect("under the limit");
+    assert_eq!((total, keys.len()), (180, 180));
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "sorted, each once");
+    assert!(keys.contains(&crate::order::order_key("other.example", 90)));
+}
+
 /// A store with more deleted orders than live ones (tantivy keeps them in
 /// their segment until a merge): the listing must still end. Its first
 /// window was once sized to nothing, since the estimate counts deleted
