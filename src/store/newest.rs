@@ -144,9 +144,10 @@ pub(super) fn newest_at_cost(
     let mut upper: Option<u64> = None;
     let mut found: Vec<Hit> = Vec::new();
     let mut spent = 0u64;
-    // Each round widens by WIDEN until a segment's share is more than it
-    // holds (then the window reaches back to the start), so this ends
-    // within about 32 rounds; the bound is a guard, not the rule.
+    // Each window reaches further back than the last and is no smaller;
+    // it ends when one reaches back to the start, enough matched, or the
+    // windows cost more than a walk (each round's orders count). The
+    // bound is a guard, not the rule: past it, the walk answers.
     for _ in 0..MAX_ROUNDS {
         let lower = window_start(&dates, docs, target, upper)?;
         // What the window will hold, before reading it: about `target`
@@ -216,10 +217,29 @@ pub(super) fn newest_at_cost(
             return walked();
         };
         upper = Some(lower);
-        target = target.saturating_mul(WIDEN);
+        target = next_target(target, need, found.len() as u64, spent);
     }
     tracing::trace!(found = found.len(), "walk: out of rounds");
     walked()
+}
+
+/// How many orders the next window should hold, after windows that held
+/// `spent` orders gave `found` of the `need` matches: what the rate seen
+/// so far says is missing, twice over, between the last window's size and
+/// [`WIDEN`] times it. Widening by [`WIDEN`] alone priced a next window
+/// four times the last one when a few matches were missing, more than a
+/// walk, and a search whose windows had nearly answered it walked.
+fn next_target(target: u64, need: usize, found: u64, spent: u64) -> u64 {
+    let widest = target.saturating_mul(WIDEN);
+    if found == 0 {
+        return widest;
+    }
+    let missing = (need as u64).saturating_sub(found);
+    missing
+        .saturating_mul(spent)
+        .saturating_mul(FIRST_WINDOW_SLACK)
+        .div_ceil(found)
+        .clamp(target, widest)
 }
 
 /// Where a window ending at `upper` (exclusive; `None`: now) and holding
@@ -527,5 +547,18 @@ mod tests {
         ];
         assert!(secs.windows(2).all(|w| key(w[0]) < key(w[1])));
         assert_eq!(key_of_bytes(b"short"), 0, "not a date term");
+    }
+
+    #[test]
+    fn a_next_window_is_sized_by_the_matches_seen_so_far() {
+        // 40 of 50 found in 10,000 orders: 10 missing at 1 in 250, twice
+        // over, is 5,000, below the last window's size, so that size.
+        assert_eq!(next_target(10_000, 50, 40, 10_000), 10_000);
+        // 30 of 50 in 10,000: 20 missing at 3 in 1,000, twice over.
+        assert_eq!(next_target(10_000, 50, 30, 10_000), 13_334);
+        // 1 of 50: more than WIDEN times the last window is not taken.
+        assert_eq!(next_target(10_000, 50, 1, 10_000), 40_000);
+        // Nothing matched yet: the rate says nothing, widen.
+        assert_eq!(next_target(10_000, 50, 0, 10_000), 40_000);
     }
 }
