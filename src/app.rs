@@ -182,7 +182,14 @@ impl App {
         let optouts = Arc::new(OptOuts::open(&config.data_dir)?);
         let store = Store::open(
             &config.data_dir,
-            crate::notify::store_options(&config, &optouts, StoreOptions::default()),
+            crate::notify::store_options(
+                &config,
+                &optouts,
+                StoreOptions {
+                    commits_apart: *config.commit_interval,
+                    ..StoreOptions::default()
+                },
+            ),
         )?;
         let replication = if config.replicate.on() {
             Some(crate::replicate::start(&config.replicate, &config.data_dir, &store).await?)

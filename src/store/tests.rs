@@ -443,6 +443,50 @@ async fn counting_stops_at_the_limit_and_says_so() {
     assert_eq!((r.total, r.more), (10, false));
 }
 
+/// Under a stream of writes, commits come no closer than `commits_apart`
+/// and the writes that came meanwhile share one; a lone write after a
+/// quiet spell is committed without waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commits_keep_their_interval_and_writes_meanwhile_share_one() {
+    let apart = std::time::Duration::from_secs(2);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = StoreOptions {
+        commits_apart: apart,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(dir.path(), options).expect("store opens");
+    let write = |id: u64| {
+        let store = store.clone();
+        async move {
+            let o = order(id, 1000 + id, "a@example.se", "2026-11-02T10:00:00Z");
+            store.upsert(vec![o]).await.expect("upsert");
+        }
+    };
+    let first = std::time::Instant::now();
+    write(1).await;
+    let (commits, _) = store.commit_stats();
+    futures_util::future::join_all((2..=11).map(write)).await;
+    assert!(
+        first.elapsed() >= apart,
+        "the next commit began {:?} after the last",
+        first.elapsed()
+    );
+    assert_eq!(
+        store.commit_stats().0,
+        commits + 1,
+        "ten writes, one commit"
+    );
+    tokio::time::sleep(apart).await;
+    let lone = std::time::Instant::now();
+    write(12).await;
+    assert!(
+        lone.elapsed() < apart,
+        "a lone write waited {:?}",
+        lone.elapsed()
+    );
+    assert_eq!(store.count(), 12);
+}
+
 /// A bulk change's keys: every live order the search matches, once, in
 /// key order, whatever segment or shop it is in; none past the limit.
 #[tokio::test]

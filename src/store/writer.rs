@@ -84,6 +84,8 @@ pub struct With {
     pub hook: Option<WriteHook>,
     /// The replication log entry the index holds last (0: none).
     pub log_seq: u64,
+    /// See [`super::StoreOptions::commits_apart`].
+    pub commits_apart: std::time::Duration,
 }
 
 /// Makes a fresh `IndexWriter` (at start, and after a failed write).
@@ -107,9 +109,21 @@ pub fn run(
         stats,
         hook,
         mut log_seq,
+        commits_apart,
     } = with;
     let mut writer = Some(writer);
+    let mut last_began: Option<std::time::Instant> = None;
     while let Some(first) = rx.blocking_recv() {
+        // Under a stream of writes, wait out the rest of the interval so
+        // the writes behind this one join its commit; after a quiet spell
+        // there is nothing left to wait.
+        if let Some(wait) = last_began
+            .map(|t| (t + commits_apart).saturating_duration_since(std::time::Instant::now()))
+            .filter(|w| !w.is_zero())
+        {
+            std::thread::sleep(wait);
+        }
+        last_began = Some(std::time::Instant::now());
         let mut size = first.op.changes();
         let mut group = vec![first];
         while group.len() < MAX_GROUP && size < MAX_GROUP_CHANGES {

@@ -39,6 +39,9 @@ pub const RELAXED_LIMITS: &[(&str, &str)] = &[
     // Tests read each delivery's outcome in its answer; the early
     // `accepted` answer has tests of its own, which set this short.
     ("ORDER_STATUS_LIMIT_WEBHOOK_ANSWER", "30s"),
+    // Tests write one change after another and wait for each; the pacing
+    // of commits under a stream of writes has a store test of its own.
+    ("ORDER_STATUS_COMMIT_INTERVAL", "1ms"),
 ];
 
 /// The shop the test servers run as (the config default).
