@@ -197,8 +197,9 @@ pub(super) fn all_keys(
         .collect();
     // In address order, the document store's blocks are each read and
     // unpacked once for all their orders; in the set's order, each order
-    // unpacked a block of its own (a day's 618,234 unfulfilled orders at
-    // 10,000,000 took longer than a request may).
+    // unpacked a block of its own. Matches spread over the whole store
+    // still unpack most of it: a day's 618,234 unfulfilled orders at
+    // 10,000,000 take longer than a request may (BENCHMARKS.md).
     addrs.sort_unstable();
     let mut keys = addrs
         .into_iter()
