@@ -41,7 +41,7 @@ pub use crate::order::search::SearchField;
 pub use epochs::{LinkEpochs, SharedEpochs};
 pub use merges::{Compacted, compact};
 pub use query::{COUNT_LIMIT, Filters, SearchQuery, SearchResults, Sort, matched_fields};
-use read::{docs_with_term, find_doc, load, stored_updated_at};
+use read::{docs_with_term, find_doc, load, load_as, stored_updated_at};
 pub use schema::Part;
 use schema::{Fields, part_term};
 use writer::{Command, Op};

@@ -19,14 +19,14 @@ use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, EmptyQuery, EnableScoring, FuzzyTermQuery, Occur, Query,
     RangeQuery, TermQuery, TermSetQuery,
 };
-use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TokenStream;
 use tantivy::{DocAddress, DocSet, Score, Searcher, TERMINATED, Term};
 
 use super::made_once::MadeOnce;
 use super::rank::{Tier, Tiers};
 use super::schema::{Fields, normalize_tracking, to_tantivy_date};
-use super::{StoreError, load};
+use super::{StoreError, load, load_as};
 use crate::order::search::{SearchField, searchable};
 use crate::order::{
     FinancialStatus, FulfillmentStatus, Order, OrderState, ReturnStatus, normalize_order_number,
@@ -213,18 +213,12 @@ pub(super) fn all_keys(
 fn key_of(searcher: &Searcher, f: &Fields, addr: DocAddress) -> Result<String, StoreError> {
     /// The two parts of an order's key, as [`Order`] stores them.
     #[derive(serde::Deserialize)]
-    struct KeyParts<'a> {
-        #[serde(default, borrow)]
-        shop: std::borrow::Cow<'a, str>,
+    struct KeyParts {
+        #[serde(default)]
+        shop: String,
         id: u64,
     }
-    let doc: tantivy::TantivyDocument = searcher.doc(addr).map_err(StoreError::read)?;
-    let bytes = doc
-        .get_first(f.order)
-        .and_then(|v| v.as_bytes())
-        .ok_or_else(|| StoreError::Corrupt("document without an order".into()))?;
-    let parts: KeyParts = serde_json::from_slice(bytes)
-        .map_err(|e| StoreError::Corrupt(crate::logsafe::json_error(&e).into()))?;
+    let parts: KeyParts = load_as(searcher, f, addr)?;
     Ok(crate::order::order_key(&parts.shop, parts.id))
 }
 

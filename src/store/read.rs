@@ -331,6 +331,17 @@ pub(super) fn load(
     fields: &Fields,
     addr: DocAddress,
 ) -> Result<Order, StoreError> {
+    load_as(searcher, fields, addr)
+}
+
+/// The stored order at `addr` read as `T`: the whole [`Order`], or only
+/// the part of it a caller needs (its fields are named as `Order` names
+/// them; the rest of the document is skipped, not built).
+pub(super) fn load_as<T: serde::de::DeserializeOwned>(
+    searcher: &Searcher,
+    fields: &Fields,
+    addr: DocAddress,
+) -> Result<T, StoreError> {
     let doc: TantivyDocument = searcher.doc(addr).map_err(StoreError::read)?;
     let bytes = doc
         .get_first(fields.order)

@@ -572,6 +572,16 @@ async fn a_listing_over_mostly_deleted_orders_ends() {
     assert_eq!((r.total, r.more, r.hits.len()), (1, false, 1));
 }
 
+/// The "now" of the newest-first tests: their orders are dated back from
+/// it.
+fn newest_first_base() -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Utc
+        .with_ymd_and_hms(2026, 11, 20, 12, 0, 0)
+        .single()
+        .expect("valid time")
+}
+
 /// The newest-first listing walks windows of time for broad queries and
 /// the matches for narrow ones. Both must give what a full sort gives,
 /// across segments, replaced versions (deleted documents), filters, text,
@@ -579,13 +589,9 @@ async fn a_listing_over_mostly_deleted_orders_ends() {
 #[tokio::test]
 async fn newest_first_is_exact_both_ways() {
     use super::newest::{Way, newest_at_cost};
-    use chrono::TimeZone;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(&dir);
-    let base = chrono::Utc
-        .with_ymd_and_hms(2026, 11, 20, 12, 0, 0)
-        .single()
-        .expect("valid time");
+    let base = newest_first_base();
     // Most within the last day, some months back, a few years back; every
     // 25th shares its second with the one before.
     let age = |i: u64| -> i64 {
@@ -747,13 +753,9 @@ async fn newest_first_is_exact_both_ways() {
 #[tokio::test]
 async fn a_burst_in_one_second_does_not_pin_the_windows() {
     use super::newest::{Way, newest_at_cost};
-    use chrono::TimeZone;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(&dir);
-    let base = chrono::Utc
-        .with_ymd_and_hms(2026, 11, 20, 12, 0, 0)
-        .single()
-        .expect("valid time");
+    let base = newest_first_base();
     let open_orders: Vec<Order> = (0..1_900u64)
         .map(|i| {
             let mut o = order(i, 1000 + i, "a@example.se", "2026-11-05T10:00:00Z");
@@ -810,13 +812,9 @@ async fn a_burst_in_one_second_does_not_pin_the_windows() {
 #[tokio::test]
 async fn a_second_of_thousands_of_orders_gives_the_walks_page() {
     use super::newest::{Way, newest_at_cost};
-    use chrono::TimeZone;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(&dir);
-    let base = chrono::Utc
-        .with_ymd_and_hms(2026, 11, 20, 12, 0, 0)
-        .single()
-        .expect("valid time");
+    let base = newest_first_base();
     // Three segments; in each, 2,000 orders at `base` and 1,000 older
     // ones, a second apart, some of them also at the same second.
     for batch in 0..3u64 {
