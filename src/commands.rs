@@ -42,8 +42,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             site.addr
         );
     }
+    let shutdown = shutdown_signal();
     println!("order-status is listening on http://{}/", site.addr);
-    site.serve(shutdown_signal()).await?;
+    site.serve(shutdown).await?;
     Ok(())
 }
 
@@ -59,33 +60,52 @@ fn offline_store_options(config: &Config, base: StoreOptions) -> anyhow::Result<
     Ok(crate::notify::store_options(config, &optouts, base))
 }
 
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %crate::errors::chain(&e), "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// Ctrl-C or SIGTERM. The handlers are installed when this is called, not
+/// when the future is first polled, which is once the site serves: a
+/// SIGTERM sent between "listening" and that poll (a supervisor, a test)
+/// would meet the default action and kill the server mid-start. CI once
+/// saw the server die by SIGTERM in `sigterm_finishes_cleanly_and_quickly`;
+/// this window is the one found that could do it.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let (interrupt, term) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind: SignalKind, name: &'static str| {
+            let stream = signal(kind);
+            async move {
+                match stream {
+                    Ok(mut s) => {
+                        s.recv().await;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %crate::errors::chain(&e), "cannot listen for {name}");
+                        std::future::pending::<()>().await;
+                    }
+                }
             }
-            Err(e) => {
-                tracing::error!(error = %crate::errors::chain(&e), "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
+        };
+        (
+            listen(SignalKind::interrupt(), "Ctrl-C"),
+            listen(SignalKind::terminate(), "SIGTERM"),
+        )
     };
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
+    let (interrupt, term) = (
+        async {
+            if let Err(e) = tokio::signal::ctrl_c().await {
+                tracing::error!(error = %crate::errors::chain(&e), "cannot listen for Ctrl-C");
+                std::future::pending::<()>().await;
+            }
+        },
+        std::future::pending::<()>(),
+    );
+    async move {
+        tokio::select! {
+            () = interrupt => {}
+            () = term => {}
+        }
+        tracing::info!("shutdown requested");
     }
-    tracing::info!("shutdown requested");
 }
 
 /// The configured shops with API credentials, optionally just one.

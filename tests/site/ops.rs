@@ -113,6 +113,19 @@ async fn every_response_has_a_request_id() {
     assert_ne!(res.headers()["x-request-id"], "bad id with spaces");
 }
 
+/// A supervisor may stop the server the moment it says it listens: the
+/// signal must find its handler installed, not the default action.
+#[test]
+fn sigterm_right_after_listening_finishes_cleanly() {
+    for _ in 0..5 {
+        let mut server = Server::start_process(&[]);
+        let status = server
+            .terminate(Duration::from_secs(10))
+            .expect("exited within 10 s");
+        assert!(status.success(), "{status:?}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_cleanly_and_quickly() {
     let mut server = Server::start_process(&[]);
