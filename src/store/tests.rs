@@ -805,6 +805,66 @@ async fn a_burst_in_one_second_does_not_pin_the_windows() {
     assert_eq!(newest.id, 0, "the newest open order");
 }
 
+/// Webhooks leave small segments that hold only the newest orders. Such a
+/// segment's share of a window (by its size) is a few orders, reached a
+/// few seconds back: a window started there held almost nothing, and so
+/// did every one after it, until the search walked. A listing whose
+/// matches are all older than that segment must still be answered by
+/// windows, each holding about its target.
+#[tokio::test]
+async fn a_small_segment_of_the_newest_orders_does_not_shrink_the_windows() {
+    use super::newest::{Way, newest_at_cost};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let base = newest_first_base();
+    // An import: 4,000 orders a minute apart, the last an hour ago; one
+    // in four refunded.
+    let imported: Vec<Order> = (0..4_000u64)
+        .map(|i| {
+            let mut o = order(i, 1000 + i, "a@example.se", "2026-11-05T10:00:00Z");
+            o.updated_at = Some(base - chrono::Duration::minutes(60 + i as i64));
+            if i % 4 == 0 {
+                o.financial_status = FinancialStatus::Refunded;
+            }
+            o
+        })
+        .collect();
+    store.upsert(imported).await.expect("upsert");
+    // Then webhooks: ten new orders in the last ten seconds, none refunded.
+    let recent: Vec<Order> = (4_000..4_010u64)
+        .map(|i| {
+            let mut o = order(i, 1000 + i, "b@example.se", "2026-11-05T10:00:00Z");
+            o.updated_at = Some(base - chrono::Duration::seconds((i - 4_000) as i64));
+            o
+        })
+        .collect();
+    store.upsert(recent).await.expect("upsert");
+    let searcher = store.reader.searcher();
+    assert_eq!(searcher.segment_readers().len(), 2, "two segments");
+    let q = SearchQuery {
+        filters: Filters {
+            financial: Some(FinancialStatus::Refunded),
+            ..Filters::default()
+        },
+        sort: Sort::UpdatedDesc,
+        ..SearchQuery::default()
+    };
+    let query = super::query::Plan::new(&searcher, &store.fields, &store.typos, &q)
+        .expect("query")
+        .query(&store.fields);
+    let field = store.fields.updated_at;
+    // 1,000 matches at a cost of 4 a window's order: windows may read 250
+    // orders before the walk is cheaper. The 20 newest refunded orders are
+    // among the newest 80 imported ones, so a first window that holds its
+    // target (160 orders) answers.
+    let windows = newest_at_cost(&searcher, query.as_ref(), field, 20, Some(4)).expect("windows");
+    let walked = newest_at_cost(&searcher, query.as_ref(), field, 20, None).expect("walk");
+    assert_eq!(windows.hits, walked.hits);
+    assert_eq!(windows.way, Way::Windows, "the windows answered");
+    let newest = load(&searcher, &store.fields, windows.hits[0]).expect("load");
+    assert_eq!(newest.id, 0, "the newest refunded order");
+}
+
 /// Thousands of orders in one second, across segments (a bulk change; the
 /// demo's whole minutes): that second is asked in address order and stops
 /// at the page's last order. It must still give what the walk gives, for
