@@ -6,10 +6,13 @@
 //! its old document. The log policy leaves segments over
 //! `merge_max_orders` alone, so a big segment's deleted versions stayed on
 //! disk for ever, and every term probe still walked them. Here a segment
-//! whose deleted share passes [`DELETED_SHARE`] is rewritten without them:
-//! a small one with the rest of its size level, as the log policy does, a
-//! big one on its own. tantivy runs merges on its own threads, beside
-//! reads; searchers keep the old segments until they are done.
+//! whose deleted share passes [`DELETED_SHARE`] is rewritten without them,
+//! on its own, whatever its size. (The log policy's own rule merges the
+//! whole size level of such a segment: after an import of rewrites into
+//! a store of 10,000,000 orders, whose segments of about 850,000 are one
+//! level, that was the whole index in one merge.) tantivy runs merges on
+//! its own threads, beside reads; searchers keep the old segments until
+//! they are done.
 //!
 //! A bulk write (`import`) ends with [`compact`]: its last merges were
 //! cut off when the command ended, which left a million orders in 34
@@ -33,7 +36,6 @@ pub const DELETED_SHARE: f32 = 0.25;
 #[derive(Debug)]
 pub(super) struct Merges {
     log: LogMergePolicy,
-    max_orders: usize,
 }
 
 impl Merges {
@@ -43,8 +45,10 @@ impl Merges {
         let mut log = LogMergePolicy::default();
         log.set_min_num_segments(factor);
         log.set_max_docs_before_merge(max_orders);
-        log.set_del_docs_ratio_before_merge(DELETED_SHARE);
-        Merges { log, max_orders }
+        // Deleted versions are reclaimed segment by segment below; a
+        // share over 1 never comes, so the log policy merges by size only.
+        log.set_del_docs_ratio_before_merge(1.0);
+        Merges { log }
     }
 }
 
@@ -59,7 +63,6 @@ impl MergePolicy for Merges {
         merges.extend(
             segments
                 .iter()
-                .filter(|s| s.num_docs() as usize > self.max_orders)
                 .filter(|s| !taken.contains(&s.id()) && deleted_share(s) > DELETED_SHARE)
                 .map(|s| MergeCandidate(vec![s.id()])),
         );
@@ -124,4 +127,54 @@ pub fn compact(data_dir: &Path, below: usize) -> Result<Compacted, StoreError> {
         .map_err(|e| open_err(e.to_string()))?
         .len();
     Ok(Compacted { before, after })
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::index::SegmentId;
+
+    use super::*;
+
+    fn ids(merges: &[MergeCandidate]) -> Vec<Vec<SegmentId>> {
+        merges.iter().map(|m| m.0.clone()).collect()
+    }
+
+    #[test]
+    fn a_segment_past_the_deleted_share_is_merged_alone() {
+        let index = Index::create_in_ram(super::super::schema::schema().0);
+        let segment = |orders: u32, deleted: u32| {
+            let meta = index.new_segment_meta(SegmentId::generate_random(), orders);
+            if deleted == 0 {
+                meta
+            } else {
+                meta.with_delete_meta(deleted, 1)
+            }
+        };
+        // An import's segments of about 850,000 orders, one size level of
+        // fewer than the factor; one of them past the share.
+        let big = [
+            segment(900_000, 300_000),
+            segment(880_000, 200_000),
+            segment(850_000, 0),
+        ];
+        for max_orders in [500_000, 10_000_000] {
+            let merges = Merges::new(8, max_orders).compute_merge_candidates(&big);
+            assert_eq!(ids(&merges), vec![vec![big[0].id()]], "max {max_orders}");
+        }
+        // Small ones (under tantivy's smallest level size, one level): a
+        // level short of the factor is left, but for its segment past the
+        // share, rewritten on its own; a full level is merged as one,
+        // deleted versions and all.
+        let mut small: Vec<SegmentMeta> = (0..4).map(|_| segment(1_000, 100)).collect();
+        small.push(segment(40, 20));
+        let merges = Merges::new(8, 500_000).compute_merge_candidates(&small);
+        assert_eq!(ids(&merges), vec![vec![small[4].id()]]);
+        small.extend((0..3).map(|_| segment(1_000, 0)));
+        let merges = Merges::new(8, 500_000).compute_merge_candidates(&small);
+        let mut got = ids(&merges);
+        got.iter_mut().for_each(|m| m.sort());
+        let mut level: Vec<SegmentId> = small.iter().map(SegmentMeta::id).collect();
+        level.sort();
+        assert_eq!(got, vec![level]);
+    }
 }
