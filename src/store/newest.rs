@@ -153,14 +153,12 @@ pub(super) fn newest_at_cost(
         let Window {
             start: lower,
             holds,
-        } = window_start(&dates, docs, target, upper)?;
+        } = window_start(&dates, target, upper)?;
         // What the window will hold, before reading it: what its dates'
-        // terms say it holds or, when it reaches back to the start, every
-        // order not read yet. Read first and priced after, a window to the
-        // start read all 10,000,000 orders' dates to find the walk cheaper
-        // (1 s). Priced by `target` instead, a search whose first window
-        // held 54 orders of a target of 9,308 priced its next one at
-        // 37,232 and walked (BENCHMARKS.md).
+        // terms hold (its target or more: its oldest second is taken
+        // whole) or, when it reaches back to the start, every order not
+        // read yet. Read first and priced after, a window to the start
+        // read all 10,000,000 orders' dates to find the walk cheaper (1 s).
         let coming = if lower.is_some() {
             holds
         } else {
@@ -255,198 +253,126 @@ fn next_target(target: u64, need: usize, found: u64, spent: u64) -> u64 {
 struct Window {
     /// Its first date key; `None`: it reaches back to the start.
     start: Option<u64>,
-    /// How many orders (deleted versions included) its dates' terms hold,
-    /// when it has a start.
+    /// How many orders (deleted versions included) its dates' terms hold.
     holds: u64,
 }
 
 /// Where a window ending at `upper` (exclusive; `None`: now) and holding
-/// about `target` orders starts. Each segment takes its share of `target`
-/// (by its size), counted back from its newest date before `upper` by how
-/// many orders each date's term holds (so however the dates bunch up: the
-/// demo's are whole minutes, hundreds of orders each at 10,000,000). Each
-/// segment's start is always before `upper`, so each window reaches
-/// further back than the last. (Counting from each segment's newest date
-/// instead pinned every window to one second that held a whole share,
-/// such as a burst of webhooks: every window after the first was empty,
-/// and a listing under writes walked every order.)
+/// `target` orders starts: the segments' date terms are read back from
+/// `upper` together, newest first, each counted by how many orders it
+/// holds (so however the dates bunch up: the demo's are whole minutes,
+/// hundreds of orders each at 10,000,000), until they hold `target`; the
+/// window takes that second whole, in every segment. It always holds the
+/// newest second before `upper`, so each window reaches further back than
+/// the last. `None` when all of them hold fewer: the window reaches back
+/// to the start.
 ///
-/// The window starts at the latest of those starts at which it holds at
-/// least half its target, counted from the terms (or the one before, if
-/// that holds more than [`WIDEN`] times its target). The latest of them all
-/// keeps it under its target, but a segment whose orders are all recent
-/// (the small segments webhooks leave) reaches its share a few seconds
-/// back: a window started there held 54 orders of a target of 9,308 on
-/// the store after the peak runs, and every window after it as few, so
-/// the search walked. `None` when no segment has its share: the window
-/// reaches back to the start.
+/// (Each segment used to take a share of `target` by its size, the window
+/// starting at the latest of their starts. Segments are not spread evenly
+/// in time: an import's are a stretch of the past each, and the small
+/// segments webhooks leave hold only the newest orders. Windows started
+/// at the latest share held 54 orders of a target of 9,308 on the store
+/// after the peak runs, and every one after them as few, until the
+/// search walked.)
 fn window_start(
     dates: &[(Arc<InvertedIndexReader>, u64)],
-    docs: u64,
     target: u64,
     upper: Option<u64>,
 ) -> Result<Window, StoreError> {
     let mut bytes = Vec::new();
-    let mut parts = Vec::with_capacity(dates.len());
+    let mut backs = Vec::with_capacity(dates.len());
     for (inverted, segment_docs) in dates {
         if *segment_docs == 0 {
-            // Only deleted orders: a share of one would hold the window's
-            // start at its newest date for ever.
+            // Only deleted orders: nothing a window would find.
             continue;
         }
-        let share = u64::try_from(
-            (u128::from(target) * u128::from(*segment_docs)).div_ceil(u128::from(docs.max(1))),
-        )
-        .unwrap_or(u64::MAX)
-        .max(1);
         let terms = inverted.terms();
         let below = match upper {
             None => terms.num_terms() as u64,
             Some(upper) => terms_before(terms, upper, &mut bytes)?,
         };
-        let mut seen = Seen::default();
-        let start = start_of_share(terms, below, share, &mut bytes, &mut seen)?;
-        parts.push(Part { terms, start, seen });
+        backs.push(Back::new(terms, below));
     }
-    let mut starts: Vec<u64> = parts.iter().filter_map(|p| p.start).collect();
-    starts.sort_unstable_by_key(|&s| Reverse(s));
-    starts.dedup();
-    let mut later: Option<Window> = None;
-    for &start in &starts {
-        let mut holds = 0u64;
-        for part in &mut parts {
-            part.reach_back(start)?;
-            holds += part.holds_from(start);
+    // The next (newest) unread term of every segment that has one.
+    let mut next = std::collections::BinaryHeap::new();
+    for (i, back) in backs.iter_mut().enumerate() {
+        if let Some(key) = back.peek(&mut bytes)? {
+            next.push((key, i));
         }
-        let window = Window {
-            start: Some(start),
-            holds,
-        };
-        if holds.saturating_mul(FIRST_WINDOW_SLACK) >= target {
-            // Past the target many times over (a segment's orders bunched
-            // between this start and the later one): the later, smaller
-            // window, which still reaches further back than the last.
-            return Ok(match later {
-                Some(later) if holds > target.saturating_mul(WIDEN) => later,
-                _ => window,
-            });
-        }
-        later = Some(window);
     }
-    Ok(later.unwrap_or(Window {
-        start: None,
-        holds: 0,
-    }))
+    let mut holds = 0u64;
+    let mut start = None;
+    while let Some((key, i)) = next.pop() {
+        if start.is_some_and(|s| key < s) {
+            break;
+        }
+        holds += u64::from(backs[i].pop());
+        if let Some(key) = backs[i].peek(&mut bytes)? {
+            next.push((key, i));
+        }
+        if start.is_none() && holds >= target {
+            start = Some(key);
+        }
+    }
+    Ok(Window { start, holds })
 }
 
-/// One segment's date terms as [`window_start`] reads them.
-struct Part<'a> {
+/// One segment's date terms, read back from an ordinal in chunks (a term
+/// is only cheap to read in a stream, forwards: spelling out each term by
+/// its ordinal, two walks of the dictionary each, was 76% of a profile of
+/// listings on a store whose writes had left segments of one order a
+/// second).
+struct Back<'a> {
     terms: &'a tantivy::termdict::TermDictionary,
-    /// Where the segment holds its share; `None`: it holds fewer.
-    start: Option<u64>,
-    /// Its terms from `start` (`None`: from its first) to the window's
-    /// end, and any read further back.
-    seen: Seen,
-}
-
-impl Part<'_> {
-    /// Reads the terms back to `from`, so that [`Part::holds_from`] counts
-    /// every order of the segment in a window starting there.
-    fn reach_back(&mut self, from: u64) -> Result<(), StoreError> {
-        let Some(start) = self.start.filter(|&s| s > from) else {
-            return Ok(());
-        };
-        let mut stream = self
-            .terms
-            .range()
-            .ge(from.to_be_bytes())
-            .lt(start.to_be_bytes())
-            .into_stream()
-            .map_err(io_error)?;
-        let mut read = Vec::new();
-        while stream.advance() {
-            read.push((key_of_bytes(stream.key()), stream.value().doc_freq));
-        }
-        self.seen.extend(read.into_iter().rev());
-        self.start = Some(from);
-        Ok(())
-    }
-
-    /// How many orders (deleted versions included) the segment holds from
-    /// `from` to the window's end, once read back that far.
-    fn holds_from(&self, from: u64) -> u64 {
-        self.seen.holds_from(from)
-    }
-}
-
-/// Date terms, newest first, each with the orders it and every newer one
-/// hold: a window's count is one binary search.
-#[derive(Debug, Default)]
-struct Seen(Vec<(u64, u64)>);
-
-impl Seen {
-    /// Adds terms (date key, orders), each older than every term before.
-    fn extend(&mut self, older: impl IntoIterator<Item = (u64, u32)>) {
-        for (key, freq) in older {
-            let held = self.0.last().map_or(0, |&(_, held)| held);
-            self.0.push((key, held + u64::from(freq)));
-        }
-    }
-
-    fn holds_from(&self, from: u64) -> u64 {
-        match self.0.partition_point(|&(key, _)| key >= from) {
-            0 => 0,
-            n => self.0[n - 1].1,
-        }
-    }
-}
-
-/// The date of the term, counted back from ordinal `below`, at which the
-/// terms before `below` hold `share` orders; `None` if all of them hold
-/// fewer. The terms are read forwards from a guess of where that is (a
-/// term holds one order or more, so `share` terms back is far enough; the
-/// guess starts at 64 and grows eightfold), since a term is only cheap to
-/// read in a stream: spelling out each term by its ordinal, two walks of
-/// the dictionary each, was 76% of a profile of listings on a store whose
-/// writes had left segments of one order a second. The terms from the
-/// answer (or, for `None`, all of them) to `below` are added to `seen`,
-/// newest first.
-fn start_of_share(
-    terms: &tantivy::termdict::TermDictionary,
+    /// The ordinal the unread terms end before.
     below: u64,
-    share: u64,
-    bytes: &mut Vec<u8>,
-    seen: &mut Seen,
-) -> Result<Option<u64>, StoreError> {
-    let mut span = share.min(64);
-    let mut read = Vec::new();
-    loop {
-        let from = below.saturating_sub(span);
-        if below == 0 || !terms.ord_to_term(from, bytes).map_err(io_error)? {
-            return Ok(None);
+    /// Terms read and not yet taken (date key, orders), oldest first.
+    read: Vec<(u64, u32)>,
+    /// How many terms the next chunk reads: 64 first, then eight times
+    /// more each time, up to [`MAX_CHUNK_TERMS`].
+    span: u64,
+}
+
+/// The most terms one chunk of [`Back`] reads.
+const MAX_CHUNK_TERMS: u64 = 4096;
+
+impl<'a> Back<'a> {
+    fn new(terms: &'a tantivy::termdict::TermDictionary, below: u64) -> Self {
+        Back {
+            terms,
+            below,
+            read: Vec::new(),
+            span: 64,
         }
-        let mut stream = terms
-            .range()
-            .ge(&bytes[..])
-            .into_stream()
-            .map_err(io_error)?;
-        read.clear();
-        while read.len() < (below - from) as usize && stream.advance() {
-            read.push((key_of_bytes(stream.key()), stream.value().doc_freq));
-        }
-        let mut held = 0u64;
-        for (i, (key, freq)) in read.iter().enumerate().rev() {
-            held += u64::from(*freq);
-            if held >= share {
-                seen.extend(read[i..].iter().rev().copied());
-                return Ok(Some(*key));
+    }
+
+    /// The newest unread term's date key.
+    fn peek(&mut self, bytes: &mut Vec<u8>) -> Result<Option<u64>, StoreError> {
+        while self.read.is_empty() && self.below > 0 {
+            let from = self.below.saturating_sub(self.span);
+            if self.terms.ord_to_term(from, bytes).map_err(io_error)? {
+                let mut stream = self
+                    .terms
+                    .range()
+                    .ge(&bytes[..])
+                    .into_stream()
+                    .map_err(io_error)?;
+                let want = (self.below - from) as usize;
+                while self.read.len() < want && stream.advance() {
+                    self.read
+                        .push((key_of_bytes(stream.key()), stream.value().doc_freq));
+                }
             }
+            self.below = from;
+            self.span = self.span.saturating_mul(8).min(MAX_CHUNK_TERMS);
         }
-        if from == 0 || span >= share {
-            seen.extend(read.iter().rev().copied());
-            return Ok(None);
-        }
-        span = span.saturating_mul(8).min(share);
+        Ok(self.read.last().map(|&(key, _)| key))
+    }
+
+    /// Takes the newest unread term (after [`Back::peek`] found one): the
+    /// orders it holds.
+    fn pop(&mut self) -> u32 {
+        self.read.pop().map_or(0, |(_, freq)| freq)
     }
 }
 
@@ -669,20 +595,6 @@ mod tests {
         ];
         assert!(secs.windows(2).all(|w| key(w[0]) < key(w[1])));
         assert_eq!(key_of_bytes(b"short"), 0, "not a date term");
-    }
-
-    #[test]
-    fn seen_terms_count_the_orders_of_a_window_from_its_start() {
-        let mut seen = Seen::default();
-        // Newest first: seconds 50, 40 and 30 hold 1, 3 and 2 orders.
-        seen.extend([(50, 1), (40, 3)]);
-        seen.extend([(30, 2)]);
-        assert_eq!(seen.holds_from(51), 0, "after the newest");
-        assert_eq!(seen.holds_from(50), 1);
-        assert_eq!(seen.holds_from(41), 1);
-        assert_eq!(seen.holds_from(40), 4);
-        assert_eq!(seen.holds_from(30), 6);
-        assert_eq!(seen.holds_from(0), 6, "everything read");
     }
 
     #[test]
