@@ -150,10 +150,14 @@ pub(super) fn newest_at_cost(
     // count). The bound is a guard, not the rule: past it, the walk
     // answers.
     for _ in 0..MAX_ROUNDS {
+        // Orders a walk would cost as much as: no window reads past them.
+        let budget = estimate
+            .checked_div(window_cost)
+            .map_or(u64::MAX, |b| b.saturating_sub(spent));
         let Window {
             start: lower,
             holds,
-        } = window_start(&dates, target, upper)?;
+        } = window_start(&dates, target, budget, upper)?;
         // What the window will hold, before reading it: what its dates'
         // terms hold (its target or more: its oldest second is taken
         // whole) or, when it reaches back to the start, every order not
@@ -265,7 +269,8 @@ struct Window {
 /// window takes that second whole, in every segment. It always holds the
 /// newest second before `upper`, so each window reaches further back than
 /// the last. `None` when all of them hold fewer: the window reaches back
-/// to the start.
+/// to the start. The terms are read no further than `budget` orders: a
+/// window past it is not read, and its count, over the budget, says so.
 ///
 /// (Each segment used to take a share of `target` by its size, the window
 /// starting at the latest of their starts. Segments are not spread evenly
@@ -277,6 +282,7 @@ struct Window {
 fn window_start(
     dates: &[(Arc<InvertedIndexReader>, u64)],
     target: u64,
+    budget: u64,
     upper: Option<u64>,
 ) -> Result<Window, StoreError> {
     let mut bytes = Vec::new();
@@ -312,6 +318,12 @@ fn window_start(
         }
         if start.is_none() && holds >= target {
             start = Some(key);
+        }
+        if holds > budget {
+            return Ok(Window {
+                start: Some(start.unwrap_or(key)),
+                holds,
+            });
         }
     }
     Ok(Window { start, holds })
