@@ -582,6 +582,28 @@ fn newest_first_base() -> chrono::DateTime<chrono::Utc> {
         .expect("valid time")
 }
 
+/// The 20 newest orders of `filters` by update, by windows (a window's
+/// order priced at `cost` walk matches) and by the walk: the same page
+/// both ways, and the windows' answer.
+fn newest_both_ways(store: &Store, filters: Filters, cost: u64) -> super::newest::Newest {
+    use super::newest::newest_at_cost;
+    let searcher = store.reader.searcher();
+    let q = SearchQuery {
+        filters,
+        sort: Sort::UpdatedDesc,
+        ..SearchQuery::default()
+    };
+    let query = super::query::Plan::new(&searcher, &store.fields, &store.typos, &q)
+        .expect("query")
+        .query(&store.fields);
+    let field = store.fields.updated_at;
+    let windows =
+        newest_at_cost(&searcher, query.as_ref(), field, 20, Some(cost)).expect("windows");
+    let walked = newest_at_cost(&searcher, query.as_ref(), field, 20, None).expect("walk");
+    assert_eq!(windows.hits, walked.hits, "the same page both ways");
+    windows
+}
+
 /// The newest-first listing walks windows of time for broad queries and
 /// the matches for narrow ones. Both must give what a full sort gives,
 /// across segments, replaced versions (deleted documents), filters, text,
@@ -752,7 +774,7 @@ async fn newest_first_is_exact_both_ways() {
 /// walked the whole store (1.4 s at 100,000 orders in a debug build).
 #[tokio::test]
 async fn a_burst_in_one_second_does_not_pin_the_windows() {
-    use super::newest::{Way, newest_at_cost};
+    use super::newest::Way;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(&dir);
     let base = newest_first_base();
@@ -779,23 +801,13 @@ async fn a_burst_in_one_second_does_not_pin_the_windows() {
         2,
         "two commits, two segments"
     );
-    let q = SearchQuery {
-        filters: Filters {
-            state: Some(OrderState::Open),
-            ..Filters::default()
-        },
-        sort: Sort::UpdatedDesc,
-        ..SearchQuery::default()
-    };
-    let query = super::query::Plan::new(&searcher, &store.fields, &store.typos, &q)
-        .expect("query")
-        .query(&store.fields);
-    let field = store.fields.updated_at;
     // A window's order costs what a match of the walk does: the windows
     // stay cheaper only if each reaches past the burst's second.
-    let windows = newest_at_cost(&searcher, query.as_ref(), field, 20, Some(1)).expect("windows");
-    let walked = newest_at_cost(&searcher, query.as_ref(), field, 20, None).expect("walk");
-    assert_eq!(windows.hits, walked.hits);
+    let open = Filters {
+        state: Some(OrderState::Open),
+        ..Filters::default()
+    };
+    let windows = newest_both_ways(&store, open, 1);
     assert_eq!(
         windows.way,
         Way::Windows,
@@ -813,7 +825,7 @@ async fn a_burst_in_one_second_does_not_pin_the_windows() {
 /// windows, each holding about its target.
 #[tokio::test]
 async fn a_small_segment_of_the_newest_orders_does_not_shrink_the_windows() {
-    use super::newest::{Way, newest_at_cost};
+    use super::newest::Way;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(&dir);
     let base = newest_first_base();
@@ -841,25 +853,15 @@ async fn a_small_segment_of_the_newest_orders_does_not_shrink_the_windows() {
     store.upsert(recent).await.expect("upsert");
     let searcher = store.reader.searcher();
     assert_eq!(searcher.segment_readers().len(), 2, "two segments");
-    let q = SearchQuery {
-        filters: Filters {
-            financial: Some(FinancialStatus::Refunded),
-            ..Filters::default()
-        },
-        sort: Sort::UpdatedDesc,
-        ..SearchQuery::default()
-    };
-    let query = super::query::Plan::new(&searcher, &store.fields, &store.typos, &q)
-        .expect("query")
-        .query(&store.fields);
-    let field = store.fields.updated_at;
     // 1,000 matches at a cost of 4 a window's order: windows may read 250
     // orders before the walk is cheaper. The 20 newest refunded orders are
     // among the newest 80 imported ones, so a first window that holds its
     // target (160 orders) answers.
-    let windows = newest_at_cost(&searcher, query.as_ref(), field, 20, Some(4)).expect("windows");
-    let walked = newest_at_cost(&searcher, query.as_ref(), field, 20, None).expect("walk");
-    assert_eq!(windows.hits, walked.hits);
+    let refunded = Filters {
+        financial: Some(FinancialStatus::Refunded),
+        ..Filters::default()
+    };
+    let windows = newest_both_ways(&store, refunded, 4);
     assert_eq!(windows.way, Way::Windows, "the windows answered");
     let newest = load(&searcher, &store.fields, windows.hits[0]).expect("load");
     assert_eq!(newest.id, 0, "the newest refunded order");
