@@ -10,7 +10,8 @@
 //! on its own, whatever its size. (The log policy's own rule merges the
 //! whole size level of such a segment: after an import of rewrites into
 //! a store of 10,000,000 orders, whose segments of about 850,000 are one
-//! level, that was the whole index in one merge.) tantivy runs merges on
+//! level, that would be nearly the whole index in one merge: read from
+//! tantivy's `LogMergePolicy`, not measured.) tantivy runs merges on
 //! its own threads, beside reads; searchers keep the old segments until
 //! they are done.
 //!
