@@ -4,6 +4,9 @@
 #
 #   benches/peak.sh                 # 10,000,000 orders, 3 runs of 10 minutes
 #   ORDERS=1000000 RUNS=1 RUN_TIME=2m benches/peak.sh   # a quicker look
+#   PEAK_DATA=target/peak/rewrites-10000000 RUNS=1 benches/peak.sh
+#                                   # on another copy of the store (one
+#                                   # with big merges pending: rewrites.sh)
 #
 #   shoppers  500 status pages/s and 50 lookups/s over SAMPLE orders spread
 #             over the store (every ORDERS/SAMPLE-th), lookup limits raised;
@@ -52,7 +55,14 @@ LOAD=target/peak/build/release/order-status-peak
 
 data="$WORK/data-$ORDERS"
 sample="$WORK/sample-$ORDERS.ndjson"
-if [ ! -f "$data/imported" ]; then
+runs_dir="$WORK/runs-$ORDERS"
+if [ -n "${PEAK_DATA:-}" ]; then
+  # A copy made from the built store (benches/rewrites.sh): its sample
+  # orders are the store's, and its runs are kept apart.
+  [ -f "$PEAK_DATA/imported" ] || { echo "no copy of the store at $PEAK_DATA" >&2; exit 1; }
+  data=$PEAK_DATA
+  runs_dir="$WORK/runs-$(basename "$PEAK_DATA")"
+elif [ ! -f "$data/imported" ]; then
   rm -rf "$data"
   mkdir -p "$data"
   every=$((ORDERS / SAMPLE))
@@ -114,7 +124,7 @@ metric() { # the sum of a metric's series on /metrics
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); orders: $ORDERS; sample: $(wc -l < "$sample"); runs: $RUNS x $RUN_TIME; the store's now: $store_now ($lag_hours h ago)" | tee "$WORK/machine.txt"
 
 for run in $(seq "$RUNS"); do
-  out="$WORK/runs-$ORDERS/run-$run"
+  out="$runs_dir/run-$run"
   rm -rf "$out"
   mkdir -p "$out"  # aiosmtpd makes the Maildir (one made beforehand lacks its tmp/)
   /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$out/mail" \

@@ -4,6 +4,7 @@
 #
 #   benches/rewrites.sh                        # 3 in 10 of 10,000,000 orders
 #   ORDERS=1000000 benches/rewrites.sh         # on the 1,000,000-order store
+#   PENDING=2 benches/rewrites.sh              # big merges left for a server
 #
 # Every rewrite of an order deletes its old version; the store's merge
 # policy rewrites a segment without its deleted versions once they pass a
@@ -18,11 +19,20 @@
 # deleted versions it still carries. Needs the store of benches/peak.sh
 # (target/peak/data-ORDERS); the copy it rewrites, target/peak/rewrites-ORDERS,
 # stays until the next run.
+#
+# PENDING=N stops the import (kill -9, as a crash would) once N segments of
+# more than 500,000 orders are past the share, before their merges are
+# done: a server started on that copy (`PEAK_DATA=target/peak/rewrites-ORDERS
+# benches/peak.sh`) begins its first minutes with those big merges, beside
+# the peak load. The import queues no emails (`mail_events = none`): a day
+# of rewrites would otherwise leave a server tens of thousands to send at
+# its start, a load the peak day does not hold.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ORDERS=${ORDERS:-10000000}
 SHARE=${SHARE:-3}
+PENDING=${PENDING:-0}
 SHOP=peak.myshopify.com
 WORK=target/peak
 src="$WORK/data-$ORDERS"
@@ -68,12 +78,40 @@ print(json.dumps({
 PY
 }
 
+# How many segments of more than 500,000 orders are past the share (a
+# meta.json read while tantivy replaces it is retried at the next poll).
+big_past() {
+  /usr/bin/python3 - "$data/index" <<'PY' 2>/dev/null || echo 0
+import json, os, sys
+meta = json.load(open(os.path.join(sys.argv[1], "meta.json")))
+print(sum(1 for s in meta["segments"] if s["max_doc"] > 500_000
+          and (s.get("deletes") or {}).get("num_deleted_docs", 0) > 0.25 * s["max_doc"]))
+PY
+}
+
 before=$(state)
 echo "before: $before"
 "$BIN" demo-data --orders "$ORDERS" --seed 42 --shop "$SHOP" --now "$NOW" \
   | awk -v s="$SHARE" 'NR % 10 < s' \
-  | /usr/bin/time -v "$BIN" import /dev/stdin --data-dir "$data" --shop "$SHOP" \
-    2> "$WORK/rewrites-$ORDERS.time" | tee "$WORK/rewrites-$ORDERS.out"
+  | ORDER_STATUS_MAIL_EVENTS=none /usr/bin/time -v "$BIN" import /dev/stdin --data-dir "$data" --shop "$SHOP" \
+    2> "$WORK/rewrites-$ORDERS.time" > "$WORK/rewrites-$ORDERS.out" &
+pipeline=$!
+if [ "$PENDING" -gt 0 ]; then
+  until [ "$(big_past)" -ge "$PENDING" ]; do
+    kill -0 "$pipeline" 2>/dev/null || {
+      echo "the import ended before $PENDING big segments were past the share: raise SHARE" >&2
+      exit 1
+    }
+    sleep 1
+  done
+  pkill -9 -f "order-status import /dev/stdin --data-dir $data" || true
+  pkill -f "order-status demo-data --orders $ORDERS --seed 42 --shop $SHOP --now $NOW" || true
+  wait "$pipeline" 2>/dev/null || true
+  echo "import stopped with $(big_past) big segments past the share, their merges pending"
+else
+  wait "$pipeline"
+  cat "$WORK/rewrites-$ORDERS.out"
+fi
 after=$(state)
 echo "after:  $after"
 
