@@ -15,16 +15,6 @@
 //! its own threads, beside reads; searchers keep the old segments until
 //! they are done.
 //!
-//! The smallest level is segments of up to 1,000 orders
-//! ([`SMALLEST_LEVEL`]), not tantivy's 10,000. tantivy counts every smaller
-//! segment as that size, so one level held a server's newest segments of
-//! ten orders (a commit's) together with the segment their merges made,
-//! until it passed about 16,800: each time eight gathered, that segment
-//! was rewritten with them, about once a second under 100 webhooks a
-//! second, each time bigger. In the peak runs at 10,000,000 orders
-//! (BENCHMARKS.md) the pages' mean rose from 0.5 to 2.6 ms for the minutes
-//! that segment was over 10,000 orders, and their p99 past 10 ms.
-//!
 //! A bulk write (`import`) ends with [`compact`]: its last merges were
 //! cut off when the command ended, which left a million orders in 34
 //! segments, and a search pays per segment (each word's dictionary walks,
@@ -43,12 +33,6 @@ use super::StoreError;
 /// third more on disk than the orders it holds.
 pub const DELETED_SHARE: f32 = 0.25;
 
-/// Segments of fewer orders than this are one size level (see the module
-/// docs): a level's merge rewrites its biggest segment with the rest, so
-/// the biggest of the smallest level bounds what a server's commits cost
-/// in merges.
-pub const SMALLEST_LEVEL: u32 = 1_000;
-
 /// The store's merge policy.
 #[derive(Debug)]
 pub(super) struct Merges {
@@ -62,7 +46,6 @@ impl Merges {
         let mut log = LogMergePolicy::default();
         log.set_min_num_segments(factor);
         log.set_max_docs_before_merge(max_orders);
-        log.set_min_layer_size(SMALLEST_LEVEL);
         // Deleted versions are reclaimed segment by segment below; a
         // share over 1 never comes, so the log policy merges by size only.
         log.set_del_docs_ratio_before_merge(1.0);
@@ -194,25 +177,5 @@ mod tests {
         let mut level: Vec<SegmentId> = small.iter().map(SegmentMeta::id).collect();
         level.sort();
         assert_eq!(got, vec![level]);
-    }
-
-    #[test]
-    fn a_commits_segment_is_not_merged_with_one_of_ten_thousand_orders() {
-        let index = Index::create_in_ram(super::super::schema::schema().0);
-        let segment = |orders: u32| index.new_segment_meta(SegmentId::generate_random(), orders);
-        // What a server under webhooks holds: the segment its merges have
-        // made so far, and the commits' segments of a few orders each.
-        let mut segments = vec![segment(12_000)];
-        segments.extend((0..7).map(|_| segment(10)));
-        let merges = Merges::new(8, 500_000).compute_merge_candidates(&segments);
-        assert_eq!(ids(&merges), Vec::<Vec<SegmentId>>::new());
-        // Eight of the commits' segments are merged among themselves.
-        segments.push(segment(10));
-        let merges = Merges::new(8, 500_000).compute_merge_candidates(&segments);
-        let mut got = ids(&merges);
-        got.iter_mut().for_each(|m| m.sort());
-        let mut small: Vec<SegmentId> = segments[1..].iter().map(SegmentMeta::id).collect();
-        small.sort();
-        assert_eq!(got, vec![small]);
     }
 }
