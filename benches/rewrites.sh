@@ -4,7 +4,7 @@
 #
 #   benches/rewrites.sh                        # 3 in 10 of 10,000,000 orders
 #   ORDERS=1000000 benches/rewrites.sh         # on the 1,000,000-order store
-#   PENDING=2 benches/rewrites.sh              # big merges left for a server
+#   PENDING=2 SHARE=4 benches/rewrites.sh      # big merges left for a server
 #
 # Every rewrite of an order deletes its old version; the store's merge
 # policy rewrites a segment without its deleted versions once they pass a
@@ -24,9 +24,11 @@
 # more than 500,000 orders are past the share, before their merges are
 # done: a server started on that copy (`PEAK_DATA=target/peak/rewrites-ORDERS
 # benches/peak.sh`) begins its first minutes with those big merges, beside
-# the peak load. The import queues no emails (`mail_events = none`): a day
-# of rewrites would otherwise leave a server tens of thousands to send at
-# its start, a load the peak day does not hold.
+# the peak load.
+#
+# The import queues no emails (`mail_events = none`), with PENDING or not:
+# a day of rewrites would otherwise leave the next server tens of
+# thousands to send at its start, a load the peak day does not hold.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,9 +46,17 @@ out="$WORK/rewrites-$ORDERS.json"
   exit 1
 }
 # A day after the store's "now" (peak.sh keeps it in the marker; stores
-# built before it did used 2026-12-05T12:00:00Z).
+# built before it did used 2026-12-05T12:00:00Z). With PENDING, this
+# minute instead: every order's times move with `--now`, so each is still
+# a rewrite, and none is newer than the peak run's webhooks, which carry
+# the wall clock (a rewrite from tomorrow would make them stale, and the
+# run lighter than the peak day).
 store_now=$(cat "$src/imported")
-NOW=${NOW:-$(date -u -d "${store_now:-2026-12-05T12:00:00Z} + 1 day" +%Y-%m-%dT%H:%M:%SZ)}
+if [ "${PENDING:-0}" -gt 0 ]; then
+  NOW=${NOW:-$(date -u +%Y-%m-%dT%H:%M:00Z)}
+else
+  NOW=${NOW:-$(date -u -d "${store_now:-2026-12-05T12:00:00Z} + 1 day" +%Y-%m-%dT%H:%M:%SZ)}
+fi
 [ "$SHARE" -ge 1 ] && [ "$SHARE" -le 10 ] || {
   echo "SHARE is how many in ten orders are rewritten: 1 to 10, not $SHARE" >&2
   exit 1
