@@ -101,14 +101,19 @@ PY
 
 before=$(state)
 echo "before: $before"
-"$BIN" demo-data --orders "$ORDERS" --seed 42 --shop "$SHOP" --now "$NOW" \
-  | awk -v s="$SHARE" 'NR % 10 < s' \
-  | ORDER_STATUS_MAIL_EVENTS=none /usr/bin/time -v "$BIN" import /dev/stdin --data-dir "$data" --shop "$SHOP" \
-    2> "$WORK/rewrites-$ORDERS.time" > "$WORK/rewrites-$ORDERS.out" &
-pipeline=$!
+# The day's rewrites, imported (a function, so that `pipefail` speaks for
+# the whole pipeline when it runs in the background too).
+rewrite_day() {
+  "$BIN" demo-data --orders "$ORDERS" --seed 42 --shop "$SHOP" --now "$NOW" \
+    | awk -v s="$SHARE" 'NR % 10 < s' \
+    | ORDER_STATUS_MAIL_EVENTS=none /usr/bin/time -v "$BIN" import /dev/stdin --data-dir "$data" --shop "$SHOP" \
+      2> "$WORK/rewrites-$ORDERS.time" > "$WORK/rewrites-$ORDERS.out"
+}
 if [ "$PENDING" -gt 0 ]; then
+  rewrite_day &
+  day=$!
   until [ "$(big_past)" -ge "$PENDING" ]; do
-    kill -0 "$pipeline" 2>/dev/null || {
+    kill -0 "$day" 2>/dev/null || {
       echo "the import ended before $PENDING big segments were past the share: raise SHARE" >&2
       exit 1
     }
@@ -116,10 +121,10 @@ if [ "$PENDING" -gt 0 ]; then
   done
   pkill -9 -f "order-status import /dev/stdin --data-dir $data" || true
   pkill -f "order-status demo-data --orders $ORDERS --seed 42 --shop $SHOP --now $NOW" || true
-  wait "$pipeline" 2>/dev/null || true
+  wait "$day" 2>/dev/null || true
   echo "import stopped with $(big_past) big segments past the share, their merges pending"
 else
-  wait "$pipeline"
+  rewrite_day
   cat "$WORK/rewrites-$ORDERS.out"
 fi
 after=$(state)
