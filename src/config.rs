@@ -203,14 +203,14 @@ pub struct Config {
     /// How long after one index commit the next may begin: writes that
     /// come meanwhile are committed together. Under a stream of webhooks
     /// it bounds commits (each rewrites files and reloads the reader) to
-    /// ten a second; a lone write after a quiet spell is committed at
+    /// four a second; a lone write after a quiet spell is committed at
     /// once. What a shopper sees of a webhook comes up to this much later.
     #[arg(
         id = "commit_interval",
         long = "commit-interval",
         env = "ORDER_STATUS_COMMIT_INTERVAL",
         value_name = "PERIOD",
-        default_value = "100ms",
+        default_value = "250ms",
         global = true
     )]
     pub commit_interval: Period<0>,
