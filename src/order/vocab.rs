@@ -247,6 +247,25 @@ shopify_enum! {
     }
 }
 
+impl FulfillmentDisplayStatus {
+    /// Whether the parcel has left the shop: "Shipped from", not "Ships
+    /// from". A label made, a request with a fulfillment service or its
+    /// confirmation is not yet with a carrier; a voided one never goes.
+    /// A status we do not know yet counts as gone, as Shopify calls every
+    /// shipment it has fulfilled.
+    pub fn has_left(&self) -> bool {
+        !matches!(
+            self,
+            Self::LabelPrinted
+                | Self::LabelPurchased
+                | Self::Submitted
+                | Self::Confirmed
+                | Self::Canceled
+                | Self::LabelVoided
+        )
+    }
+}
+
 impl TrackingStatus {
     /// The shipment display status a parcel has after this scan.
     pub fn as_display_status(&self) -> FulfillmentDisplayStatus {
@@ -257,6 +276,27 @@ impl TrackingStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_parcel_has_left_once_a_carrier_has_it_or_shopify_calls_it_shipped() {
+        let not_yet: Vec<&str> = FulfillmentDisplayStatus::ALL
+            .iter()
+            .filter(|s| !s.has_left())
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(
+            not_yet,
+            [
+                "CANCELED",
+                "CONFIRMED",
+                "LABEL_PRINTED",
+                "LABEL_PURCHASED",
+                "LABEL_VOIDED",
+                "SUBMITTED"
+            ]
+        );
+        assert!(FulfillmentDisplayStatus::parse("SOMETHING_NEW").has_left());
+    }
 
     #[test]
     fn graphql_and_rest_spellings_read_the_same() {

@@ -284,7 +284,12 @@ fn package_card(i: &I18n, p: &Package, zone_named: bool) -> AnyView {
         }
     });
     let from = p.location_name.clone().map(|l| {
-        view! { <p class="meta">{i.tf("package.from", &[("location", &l)])}</p> }
+        let key = if p.status.has_left() {
+            "package.shipped_from"
+        } else {
+            "package.from"
+        };
+        view! { <p class="meta">{i.tf(key, &[("location", &l)])}</p> }
     });
     let at = |t: DateTime<Utc>| {
         let iso = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);

@@ -236,3 +236,37 @@ async fn the_page_gives_the_carriers_words_the_pickup_point_and_a_way_to_reach_t
     assert!(moving.contains("<time datetime="), "{moving}");
     assert!(!moving.contains(" CET</time>") && !moving.contains(" CEST</time>"));
 }
+
+#[tokio::test]
+async fn a_parcel_ships_from_its_warehouse_until_it_has_left_and_then_was_shipped_from_it() {
+    let scenarios = [
+        Scenario::LabelPrinted,
+        Scenario::InTransit,
+        Scenario::Delivered,
+    ];
+    let orders = scenarios
+        .iter()
+        .map(|s| demo_order(scenario_index(s)))
+        .collect::<Vec<_>>();
+    for order in &orders {
+        assert!(
+            order.fulfillments[0].location_name.is_some(),
+            "the demo names the warehouse"
+        );
+    }
+    let site = TestApp::builder().orders(orders).build().await;
+
+    // A label made: the parcel is still at the warehouse.
+    let label = page_of(&site, &Scenario::LabelPrinted, "en").await;
+    assert!(label.contains(">Ships from "), "{label}");
+    assert!(!label.contains("Shipped from"), "{label}");
+    // With the carrier or delivered: it left, in the past tense.
+    for scenario in [Scenario::InTransit, Scenario::Delivered] {
+        let page = page_of(&site, &scenario, "en").await;
+        assert!(page.contains(">Shipped from "), "{scenario:?}: {page}");
+        assert!(!page.contains("Ships from"), "{scenario:?}: {page}");
+    }
+    let sv = page_of(&site, &Scenario::Delivered, "sv").await;
+    assert!(sv.contains(">Skickat från "), "{sv}");
+    assert!(!sv.contains("Skickas från"), "{sv}");
+}
