@@ -96,6 +96,24 @@ test("the country is named in the page's language", async ({ page }) => {
   await expect(page.getByText(`Skickas till ${o.city}, ${names.sv}`)).toBeVisible();
 });
 
+// A carrier's words in the tracking history are a <q>: the browser quotes
+// them by the page's language. Its French guillemets touch the words, where
+// French sets them apart with a no-break space, as the carrier's latest line
+// above the history does from the locale.
+test("the carrier's words are quoted the way the page's language quotes", async ({ page }) => {
+  await openStatus(page, demo("delivered"));
+  const quotes = () => page.locator(".events q.said").first().evaluate((q) => getComputedStyle(q).quotes);
+  await page.goto(page.url().split("?")[0] + "?lang=fr");
+  await expect(page.locator("html")).toHaveAttribute("lang", "fr");
+  expect(await quotes()).toBe('"«\u00a0" "\u00a0»" "“" "”"');
+  const latest = await page.locator(".carrier-latest").textContent();
+  expect(latest).toContain("«\u00a0");
+  expect(latest).toContain("\u00a0»");
+  // Other languages keep the browser's own (German „…“, English “…”).
+  await page.goto(page.url().split("?")[0] + "?lang=de");
+  expect(await quotes()).toBe("auto");
+});
+
 // Every language, on a phone and a desktop: the page is in it, items and
 // summary included.
 const languages: [string, { items: string; total: string }][] = [
