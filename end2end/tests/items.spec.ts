@@ -97,9 +97,9 @@ test("the country is named in the page's language", async ({ page }) => {
 });
 
 // A carrier's words in the tracking history are a <q>: the browser quotes
-// them by the page's language. Its French guillemets touch the words, where
-// French sets them apart with a no-break space, as the carrier's latest line
-// above the history does from the locale.
+// them by the page's language. Chromium's own French guillemets touch the
+// words; French sets them apart with a no-break space (style/main.css), as
+// the carrier's latest line above the history does from the locale.
 test("the carrier's words are quoted the way the page's language quotes", async ({ page }) => {
   await openStatus(page, demo("delivered"));
   const quotes = () => page.locator(".events q.said").first().evaluate((q) => getComputedStyle(q).quotes);
